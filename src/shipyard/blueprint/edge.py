@@ -1,0 +1,117 @@
+"""Private S3 site bucket and the CloudFront distribution in front of site and API.
+
+The bucket is reachable only through CloudFront's Origin Access Control: all
+public access blocked, no ACLs, and a bucket policy that lets
+cloudfront.amazonaws.com read objects only on behalf of this distribution
+(AWS:SourceArn). /api/* and the health path go to the internal load balancer
+through a CloudFront VPC origin.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from shipyard.blueprint.load_balancer import LISTENER_PORT
+
+PRICE_CLASSES = {
+    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
+
+# Paths without a file extension are app routes of a single-page app.
+_SPA_REWRITE = """function handler(event) {
+  var request = event.request;
+  var last = request.uri.split('/').pop();
+  if (last.indexOf('.') === -1) { request.uri = '/index.html'; }
+  return request;
+}"""
+
+
+class Edge(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str,
+        load_balancer: elbv2.IApplicationLoadBalancer,
+        health_check_path: str,
+        price_class: str,
+        spa_fallback: bool,
+        web_acl_arn: str | None,
+        retain: bool,
+    ) -> None:
+        super().__init__(scope, id)
+        self.bucket = s3.Bucket(
+            self, "SiteBucket",
+            bucket_name=bucket_name,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            lifecycle_rules=[s3.LifecycleRule(
+                id="expire-replaced-site-files",
+                noncurrent_version_expiration=Duration.days(30),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )],
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+        )
+
+        api = origins.VpcOrigin.with_application_load_balancer(
+            load_balancer,
+            http_port=LISTENER_PORT,
+            # Traffic from CloudFront to a VPC origin stays on AWS's network;
+            # HTTPS to the load balancer would need a certificate for a domain.
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+            read_timeout=Duration.seconds(30),
+        )
+        api_behavior = cloudfront.BehaviorOptions(
+            origin=api,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            compress=True,
+        )
+        function_associations = None
+        if spa_fallback:
+            rewrite = cloudfront.Function(
+                self, "SpaRewrite", code=cloudfront.FunctionCode.from_inline(_SPA_REWRITE),
+                runtime=cloudfront.FunctionRuntime.JS_2_0,
+                comment="Serve index.html for single-page-app routes",
+            )
+            function_associations = [cloudfront.FunctionAssociation(
+                function=rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)]
+        site_cache = cloudfront.CachePolicy(
+            self, "SiteCache",
+            comment="Static site: one day by default; fingerprinted assets carry their own max-age",
+            default_ttl=Duration.days(1), min_ttl=Duration.seconds(0), max_ttl=Duration.days(365),
+            enable_accept_encoding_gzip=True, enable_accept_encoding_brotli=True,
+        )
+        self.distribution = cloudfront.Distribution(
+            self, "Distribution",
+            comment=f"{bucket_name}: site and API",
+            default_root_object="index.html",
+            price_class=PRICE_CLASSES[price_class],
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            web_acl_id=web_acl_arn,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.bucket, origin_access_levels=[cloudfront.AccessLevel.READ],
+                ),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=site_cache,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                compress=True,
+                function_associations=function_associations,
+            ),
+            additional_behaviors={"/api/*": api_behavior, health_check_path: api_behavior},
+        )

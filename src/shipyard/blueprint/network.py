@@ -1,0 +1,37 @@
+"""VPC over two AZs without a NAT gateway.
+
+Tasks sit in public subnets with public IPs (they pull images and write logs
+over the internet gateway, which costs nothing per hour, unlike a NAT
+gateway); the load balancer sits in isolated subnets that have no route to
+the internet at all, and only CloudFront's VPC origin reaches it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+PUBLIC = "tasks"
+ISOLATED = "loadbalancer"
+
+
+class Network(Construct):
+    def __init__(self, scope: Construct, id: str, *, cidr: str = "10.0.0.0/16") -> None:
+        super().__init__(scope, id)
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24,
+                                        map_public_ip_on_launch=False),
+                ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+            ],
+            # The CDK implements this with a Lambda-backed custom resource; the
+            # default security group is unused, so it stays as AWS made it.
+            restrict_default_security_group=False,
+        )
+        self.task_subnets = ec2.SubnetSelection(subnet_group_name=PUBLIC)
+        self.load_balancer_subnets = ec2.SubnetSelection(subnet_group_name=ISOLATED)

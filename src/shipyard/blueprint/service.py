@@ -1,0 +1,144 @@
+"""ECS cluster, Fargate task definition and service, with CPU autoscaling.
+
+The image is not part of the blueprint: the task definition reads it from the
+environment's SSM image parameter through a CloudFormation parameter, which
+CloudFormation resolves again on every stack update. Deploying infrastructure
+therefore never reverts a release, and a release is a parameter write plus a
+stack update. Until the first release the parameter holds naming.NO_IMAGE and
+the service runs zero tasks, so a fresh environment deploys before any image
+exists.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from shipyard.naming import NO_IMAGE
+
+ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
+
+
+class Service(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        security_group: ec2.ISecurityGroup,
+        target_group: elbv2.IApplicationTargetGroup,
+        repository: ecr.IRepository,
+        cluster_name: str,
+        service_name: str,
+        image_parameter: str,
+        log_group_name: str,
+        log_retention_days: int,
+        architecture: str,
+        cpu: int,
+        memory: int,
+        port: int,
+        desired_count: int,
+        max_count: int,
+        cpu_target: int,
+        stop_timeout: int,
+        health_check_grace_seconds: int,
+        environment: dict[str, str],
+        secrets: dict[str, str],
+        container_insights: bool,
+        retain_logs: bool,
+    ) -> None:
+        super().__init__(scope, id)
+        self.image = CfnParameter(
+            self, "Image",
+            type="AWS::SSM::Parameter::Value<String>",
+            default=image_parameter,
+            description="SSM parameter holding the released image (repository@sha256:digest)",
+        )
+        self.has_image = CfnCondition(
+            self, "HasImage", expression=Fn.condition_not(Fn.condition_equals(self.image.value_as_string, NO_IMAGE)),
+        )
+
+        self.cluster = ecs.Cluster(
+            self, "Cluster", cluster_name=cluster_name, vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED,
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", log_group_name=log_group_name,
+            removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
+        )
+        # RetentionDays is an enum of names; config.py has already checked the
+        # number against the values CloudWatch Logs accepts.
+        self.log_group.node.default_child.retention_in_days = log_retention_days
+        self.task_definition = ecs.FargateTaskDefinition(
+            self, "Task", cpu=cpu, memory_limit_mib=memory,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ARCHITECTURES[architecture],
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        self.container = self.task_definition.add_container(
+            "web",
+            image=ecs.ContainerImage.from_registry(self.image.value_as_string),
+            port_mappings=[ecs.PortMapping(container_port=port, name="http")],
+            logging=ecs.LogDriver.aws_logs(stream_prefix="web", log_group=self.log_group,
+                                            mode=ecs.AwsLogDriverMode.NON_BLOCKING),
+            environment=dict(environment),
+            secrets={name: _secret(self, name, ref) for name, ref in secrets.items()},
+            stop_timeout=Duration.seconds(stop_timeout),
+            # The image runs as its own non-root user and writes only to stdout.
+            readonly_root_filesystem=True,
+            essential=True,
+        )
+        repository.grant_pull(self.task_definition.obtain_execution_role())
+
+        self.service = ecs.FargateService(
+            self, "Service",
+            service_name=service_name,
+            cluster=self.cluster,
+            task_definition=self.task_definition,
+            desired_count=desired_count,
+            vpc_subnets=subnets,
+            # Tasks pull images through the internet gateway: no NAT gateway to pay for.
+            assign_public_ip=True,
+            security_groups=[security_group],
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            health_check_grace_period=Duration.seconds(health_check_grace_seconds),
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            enable_ecs_managed_tags=True,
+        )
+        self.service.attach_to_application_target_group(target_group)
+        running = Fn.condition_if(self.has_image.logical_id, desired_count, 0)
+        self.service.node.default_child.add_property_override("DesiredCount", running)
+
+        self.scaling = self.service.auto_scale_task_count(min_capacity=desired_count, max_capacity=max_count)
+        self.scaling.scale_on_cpu_utilization(
+            "Cpu", target_utilization_percent=cpu_target,
+            scale_out_cooldown=Duration.seconds(60), scale_in_cooldown=Duration.seconds(300),
+        )
+        scalable_target = self.scaling.node.find_child("Target").node.default_child
+        scalable_target.add_property_override("MinCapacity", running)
+
+
+def _secret(scope: Construct, name: str, ref: str) -> ecs.Secret:
+    kind, _, target = ref.partition(":")
+    if kind == "ssm":
+        parameter = ssm.StringParameter.from_secure_string_parameter_attributes(
+            scope, f"Secret{name}", parameter_name=target,
+        )
+        return ecs.Secret.from_ssm_parameter(parameter)
+    if target.startswith("arn:"):
+        secret = secretsmanager.Secret.from_secret_complete_arn(scope, f"Secret{name}", target)
+    else:
+        secret = secretsmanager.Secret.from_secret_name_v2(scope, f"Secret{name}", target)
+    return ecs.Secret.from_secrets_manager(secret)

@@ -1,0 +1,417 @@
+"""shipyard.toml -> frozen, validated models. First stage of the data flow.
+
+All input validation lives here. Every problem becomes one ConfigError that
+names the file, the key and what would be valid, before anything else runs.
+Global values under [defaults] are overridden by each [environments.<name>].
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shipyard import naming
+from shipyard.errors import ConfigError, UsageError
+
+DEFAULT_CONFIG = "shipyard.toml"
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
+_ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_REF_RE = re.compile(r"^(secretsmanager:[A-Za-z0-9/_+=.@:-]+|ssm:/[A-Za-z0-9/_.-]+)$")
+_TOML_POSITION_RE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                      1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def fargate_memory_options(cpu: int) -> tuple[int, ...]:
+    """The task memory sizes (MiB) Fargate accepts for a task CPU size."""
+    steps = {
+        256: (512, 1024, 2048),
+        512: tuple(range(1024, 4096 + 1, 1024)),
+        1024: tuple(range(2048, 8192 + 1, 1024)),
+        2048: tuple(range(4096, 16384 + 1, 1024)),
+        4096: tuple(range(8192, 30720 + 1, 1024)),
+        8192: tuple(range(16384, 61440 + 1, 4096)),
+        16384: tuple(range(32768, 122880 + 1, 8192)),
+    }
+    return steps.get(cpu, ())
+
+
+FARGATE_CPU = (256, 512, 1024, 2048, 4096, 8192, 16384)
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Regions where ECS Fargate exists, from botocore's own endpoint data."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ecs", partition_name=partition))
+    return frozenset(regions)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class AppConfig(_Model):
+    name: str = Field(description="application name: lowercase letters, digits and hyphens")
+    region: str = Field(description="default AWS region of every environment")
+    repository: str = Field(description="GitHub repository as owner/repo; it may deploy through OIDC")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME_RE.match(value) or value.endswith("-"):
+            raise ValueError(f"{value!r} is not valid; use lowercase letters, digits and hyphens, starting with a letter")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return _check_region(value)
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not _REPOSITORY_RE.match(value):
+            raise ValueError(f"{value!r} is not a GitHub repository; use owner/repo")
+        return value
+
+
+class ServiceConfig(_Model):
+    port: int = Field(8000, ge=1024, le=65535, description="port the container listens on (unprivileged, so the image can run as non-root)")
+    health_check_path: str = Field("/healthz", description="path the load balancer and the release health gate request")
+    architecture: Literal["x86_64", "arm64"] = Field("arm64", description="CPU architecture of the image and the tasks")
+    stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
+    health_check_grace_seconds: int = Field(30, ge=0, le=3600, description="seconds ECS ignores failing health checks after a task starts")
+    environment: dict[str, str] = Field(default_factory=dict, description="plain environment variables (never secrets)")
+    secrets: dict[str, str] = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+
+    @field_validator("health_check_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or " " in value:
+            raise ValueError(f"{value!r} must be a URL path starting with '/'")
+        return value
+
+    @field_validator("environment", "secrets")
+    @classmethod
+    def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _ENV_VAR_RE.match(name):
+                raise ValueError(f"{name!r} is not a valid environment variable name; use letters, digits and '_'")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_refs(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, ref in value.items():
+            if not _SECRET_REF_RE.match(ref):
+                raise ValueError(f"{name} = {ref!r} is not a secret reference; use 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+        return value
+
+
+class SiteConfig(_Model):
+    directory: str = Field("site", description="static files to publish, relative to shipyard.toml")
+    spa_fallback: bool = Field(False, description="serve index.html for paths without a file (single-page apps)")
+
+
+class EnvironmentSettings(_Model):
+    """Per-environment settings; every key may also be set under [defaults]."""
+
+    region: str | None = Field(None, description="AWS region; defaults to app.region")
+    cpu: int = Field(256, description="task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384")
+    memory: int = Field(512, description="task memory in MiB, a size Fargate accepts for the CPU")
+    desired_count: int = Field(2, ge=1, description="tasks running after a release (autoscaling minimum)")
+    max_count: int = Field(4, ge=1, le=1000, description="autoscaling maximum")
+    cpu_target: int = Field(70, ge=10, le=95, description="average CPU % that autoscaling keeps the service at")
+    waf: bool = Field(False, description="attach a WAF web ACL with AWS managed rules to CloudFront")
+    waf_rate_limit: int = Field(2000, ge=100, le=2_000_000_000, description="requests per 5 minutes per IP before WAF blocks")
+    log_retention_days: int = Field(30, description="CloudWatch Logs retention")
+    deletion_protection: bool = Field(False, description="protect stacks, load balancer, repository and bucket from deletion")
+    image_retention_count: int = Field(20, ge=1, le=1000, description="images the ECR lifecycle policy keeps")
+    container_insights: bool = Field(False, description="ECS Container Insights on the cluster")
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        "PriceClass_100", description="CloudFront edge locations used (cheapest by default)")
+    oidc_provider_arn: str | None = Field(None, description="existing GitHub OIDC provider to import instead of creating one")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return None if value is None else _check_region(value)
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: int) -> int:
+        if value not in FARGATE_CPU:
+            raise ValueError(f"{value} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_CPU))}")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+    @field_validator("oidc_provider_arn")
+    @classmethod
+    def _oidc_arn(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$", value):
+            raise ValueError(f"{value!r} is not a GitHub OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)")
+        return value
+
+
+class _EnvironmentInput(EnvironmentSettings):
+    account: str = Field(description="12-digit AWS account id")
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not _ACCOUNT_RE.match(value):
+            raise ValueError(f"{value!r} is not an AWS account id; use 12 digits")
+        return value
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment with defaults applied; what the blueprint builds from."""
+
+    name: str
+    account: str
+    region: str
+    cpu: int
+    memory: int
+    desired_count: int
+    max_count: int
+    cpu_target: int
+    waf: bool
+    waf_rate_limit: int
+    log_retention_days: int
+    deletion_protection: bool
+    image_retention_count: int
+    container_insights: bool
+    price_class: str
+    oidc_provider_arn: str | None
+    names: naming.Names
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    app: AppConfig
+    service: ServiceConfig
+    site: SiteConfig
+    environments: dict[str, Environment]
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    @property
+    def site_directory(self) -> Path:
+        return (self.directory / self.site.directory).resolve()
+
+    def environment(self, name: str) -> Environment:
+        try:
+            return self.environments[name]
+        except KeyError:
+            raise UsageError(
+                f"environment '{name}'",
+                f"is not defined in {self.path.name}; known environments: {', '.join(self.environments)}",
+                "add an [environments.<name>] section or pick a known one",
+            ) from None
+
+    def select(self, names: list[str] | tuple[str, ...] | None) -> list[Environment]:
+        """The named environments in the order given, or all of them."""
+        return [self.environment(n) for n in names] if names else list(self.environments.values())
+
+
+def _check_region(value: str) -> str:
+    if value not in known_regions():
+        raise ValueError(f"{value!r} is not an AWS region with ECS Fargate (e.g. us-east-1, eu-west-1)")
+    return value
+
+
+_SECTIONS: dict[str, type[_Model] | None] = {
+    "app": AppConfig,
+    "service": ServiceConfig,
+    "site": SiteConfig,
+    "defaults": EnvironmentSettings,
+    "environments": None,
+}
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Read and validate shipyard.toml; raises ConfigError naming file, key and the fix."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(where, "file not found", "run `shipyard init` or pass --config PATH") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(where, f"cannot be read: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_POSITION_RE.match(str(exc))
+        if match:
+            raise ConfigError(where, f"line {match['line']}, column {match['col']}: invalid TOML: {match['msg']}") from None
+        raise ConfigError(where, f"invalid TOML: {exc}") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> Config:
+    where = str(path)
+    for key in raw:
+        if key not in _SECTIONS:
+            raise ConfigError(where, f"{key}: unknown section; valid sections: {', '.join(_SECTIONS)}")
+    for key in ("app", "environments"):
+        if key not in raw:
+            raise ConfigError(where, f"[{key}]: required section is missing")
+
+    app = _validate(AppConfig, raw["app"], "app", where)
+    service = _validate(ServiceConfig, raw.get("service", {}), "service", where)
+    site = _validate(SiteConfig, raw.get("site", {}), "site", where)
+    defaults_raw = raw.get("defaults", {})
+    _validate(EnvironmentSettings, defaults_raw, "defaults", where)
+
+    both = set(service.environment) & set(service.secrets)
+    if both:
+        raise ConfigError(where, f"service.secrets.{sorted(both)[0]}: also set in service.environment; a variable is either plain or secret")
+
+    envs_raw = raw["environments"]
+    if not isinstance(envs_raw, dict) or not envs_raw:
+        raise ConfigError(where, "environments: define at least one [environments.<name>] section")
+    environments: dict[str, Environment] = {}
+    for env_name, env_raw in envs_raw.items():
+        key = f"environments.{env_name}"
+        if not _NAME_RE.match(env_name) or env_name.endswith("-"):
+            raise ConfigError(where, f"{key}: environment name {env_name!r} is not valid; use [a-z][a-z0-9-]* (e.g. staging)")
+        if not isinstance(env_raw, dict):
+            raise ConfigError(where, f"{key}: must be a table ([{key}])")
+        merged = {**defaults_raw, **env_raw}
+        origin = {k: (key if k in env_raw else "defaults") for k in merged}
+        settings = _validate(_EnvironmentInput, merged, key, where, origin)
+        environments[env_name] = _resolve(env_name, settings, app, where, origin)
+
+    _check_shared_accounts(environments, where)
+    return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments)
+
+
+def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, where: str, origin: dict[str, str]) -> Environment:
+    def fail(field: str, what: str) -> ConfigError:
+        return ConfigError(where, f"{origin.get(field, f'environments.{name}')}.{field}: {what}")
+
+    options = fargate_memory_options(s.cpu)
+    if s.memory not in options:
+        raise fail("memory", f"Fargate does not accept {s.memory} MiB with cpu {s.cpu}; valid: {_ranges(options)}")
+    if s.desired_count > s.max_count:
+        raise fail("desired_count", f"{s.desired_count} is above max_count {s.max_count}; desired_count must be between 1 and max_count")
+    names = naming.Names(app=app.name, environment=name, account=s.account)
+    for field, label, value, problem in (
+        ("name", "ECR repository name", names.repository, naming.repository_name_problem(names.repository)),
+        ("name", "S3 bucket name", names.site_bucket, naming.bucket_name_problem(names.site_bucket)),
+        ("name", "load balancer name", names.load_balancer, naming.elb_name_problem(names.load_balancer)),
+    ):
+        if problem:
+            raise ConfigError(where, f"app.{field}: derived {label} {value!r} for environment {name} {problem}; shorten or simplify app.name or the environment name")
+    return Environment(
+        name=name, account=s.account, region=s.region or app.region, cpu=s.cpu, memory=s.memory,
+        desired_count=s.desired_count, max_count=s.max_count, cpu_target=s.cpu_target, waf=s.waf,
+        waf_rate_limit=s.waf_rate_limit, log_retention_days=s.log_retention_days,
+        deletion_protection=s.deletion_protection, image_retention_count=s.image_retention_count,
+        container_insights=s.container_insights, price_class=s.price_class,
+        oidc_provider_arn=s.oidc_provider_arn, names=names,
+    )
+
+
+def _check_shared_accounts(environments: dict[str, Environment], where: str) -> None:
+    # IAM allows one OIDC provider per URL in an account: two environments in
+    # one account must not both create it.
+    creators: dict[str, str] = {}
+    for env in environments.values():
+        if env.oidc_provider_arn is None:
+            if env.account in creators:
+                raise ConfigError(
+                    where,
+                    f"environments.{env.name}.oidc_provider_arn: {creators[env.account]} and {env.name} share account "
+                    f"{env.account} and both would create the GitHub OIDC provider; set oidc_provider_arn = "
+                    f"'arn:aws:iam::{env.account}:oidc-provider/token.actions.githubusercontent.com' on {env.name}",
+                )
+            creators[env.account] = env.name
+
+
+def _ranges(values: tuple[int, ...]) -> str:
+    if len(values) <= 3:
+        return ", ".join(map(str, values))
+    return f"{values[0]} to {values[-1]} in steps of {values[1] - values[0]}"
+
+
+def _validate(model: type[_Model], data: Any, section: str, where: str, origin: dict[str, str] | None = None):
+    if not isinstance(data, dict):
+        raise ConfigError(where, f"{section}: must be a table ([{section}])")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(part) for part in error["loc"]]
+        top = loc[0] if loc else ""
+        prefix = (origin or {}).get(top, section)
+        key = ".".join([prefix, *loc]) if loc else prefix
+        raise ConfigError(where, f"{key}: {_describe(error, model)}") from None
+
+
+_TYPE_NAMES = {"int_type": "an integer", "bool_type": "true or false", "string_type": "a string",
+               "dict_type": "a table", "int_from_float": "an integer"}
+
+
+def _describe(error: dict[str, Any], model: type[_Model]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        valid = model.model_fields if len(error["loc"]) == 1 else {}
+        return "unknown key" + (f"; valid keys: {', '.join(valid)}" if valid else "")
+    if kind == "missing":
+        field = model.model_fields.get(str(error["loc"][0]))
+        return "required key is missing" + (f" ({field.description})" if field and field.description else "")
+    if kind in _TYPE_NAMES:
+        return f"expected {_TYPE_NAMES[kind]}, got {error['input']!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        field = model.model_fields[str(error["loc"][0])]
+        bounds = {type(m).__name__: m for m in field.metadata}
+        low = getattr(bounds.get("Ge"), "ge", None)
+        high = getattr(bounds.get("Le"), "le", None)
+        if low is not None and high is not None:
+            return f"{error['input']} is out of range; use {low} to {high}"
+        return f"{error['input']} is out of range; use at least {low}" if low is not None else f"{error['input']} is out of range; use at most {high}"
+    if kind == "literal_error":
+        return f"{error['input']!r} is not valid; {error['msg'].replace('Input should be', 'use')}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return error["msg"]
+
+
+def reference() -> list[tuple[str, str, str]]:
+    """(key, default, description) rows for the README's config reference."""
+    rows = []
+    for section, model in _SECTIONS.items():
+        if model is None:
+            continue
+        for name, field in model.model_fields.items():
+            default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+            rows.append((f"{section}.{name}", default, field.description or ""))
+    return rows

@@ -1,0 +1,48 @@
+"""Error types that carry where / what / hint, and the exit codes of every command.
+
+Every layer raises a ShipyardError subclass; only the CLI's single error boundary
+turns them into one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1  # the work ran and did not succeed (deploy failed, check found errors)
+    BAD_INPUT = 2  # the input was rejected before anything ran
+    CHANGES_PENDING = 3  # `plan`: the environment differs from the blueprint
+    INTERRUPTED = 130
+
+
+class ShipyardError(Exception):
+    """A failure shipyard understands: where it happened, what went wrong, what to do."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, where: str, what: str, hint: str = "") -> None:
+        super().__init__(f"{where}: {what}")
+        self.where = where
+        self.what = what
+        self.hint = hint
+
+    def one_line(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+class ConfigError(ShipyardError):
+    """shipyard.toml (or a command-line argument) is invalid; nothing has run."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class UsageError(ShipyardError):
+    """A command-line argument is invalid; nothing has run."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class SynthError(ShipyardError):
+    """CDK could not turn the configuration into templates."""

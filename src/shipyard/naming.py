@@ -1,0 +1,132 @@
+"""The names shipyard derives for AWS resources, in one place.
+
+config.py validates them against AWS's rules before anything runs; the blueprint,
+the deploy engine and the release commands all read them from here so a name
+is never spelled twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# The same placeholder is written by the blueprint and read by the release
+# code: the image parameter holds it until the first release.
+NO_IMAGE = "none"
+
+# The edge stack receives the web ACL's ARN as a CloudFormation parameter that
+# the deploy engine fills from the global stack's output: CloudFormation cannot
+# reference across regions without Lambda-backed custom resources.
+WEB_ACL_PARAMETER = "WebAclArn"
+WEB_ACL_OUTPUT = "WebAclArn"
+
+ECR_REPOSITORY_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_ELB_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Names:
+    app: str
+    environment: str
+    account: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.app}-{self.environment}"
+
+    @property
+    def foundation_stack(self) -> str:
+        return f"{self.prefix}-foundation"
+
+    @property
+    def service_stack(self) -> str:
+        return f"{self.prefix}-service"
+
+    @property
+    def edge_stack(self) -> str:
+        return f"{self.prefix}-edge"
+
+    @property
+    def global_stack(self) -> str:
+        return f"{self.prefix}-global"
+
+    @property
+    def repository(self) -> str:
+        return f"{self.app}/{self.environment}"
+
+    @property
+    def site_bucket(self) -> str:
+        return f"{self.prefix}-site-{self.account}"
+
+    @property
+    def load_balancer(self) -> str:
+        return self.prefix
+
+    @property
+    def cluster(self) -> str:
+        return self.prefix
+
+    @property
+    def service(self) -> str:
+        return "web"
+
+    @property
+    def image_parameter(self) -> str:
+        return f"/shipyard/{self.app}/{self.environment}/image"
+
+    @property
+    def release_history_parameter(self) -> str:
+        return f"/shipyard/{self.app}/{self.environment}/releases"
+
+    @property
+    def log_group(self) -> str:
+        return f"/shipyard/{self.app}/{self.environment}/service"
+
+    @property
+    def deploy_role(self) -> str:
+        return f"{self.prefix}-github-deploy"
+
+    @property
+    def web_acl(self) -> str:
+        return self.prefix
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why S3 would refuse this bucket name, or None when it is valid."""
+    if not 3 <= len(name) <= 63:
+        return f"is {len(name)} characters; S3 allows 3 to 63"
+    if not _BUCKET_RE.match(name):
+        return "may hold only lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "may not contain '..', '.-' or '-.'"
+    if _IPV4_RE.match(name):
+        return "may not look like an IP address"
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if name.startswith(prefix):
+            return f"may not start with '{prefix}'"
+    for suffix in ("-s3alias", "--ol-s3", "--x-s3", ".mrap", "--table-s3"):
+        if name.endswith(suffix):
+            return f"may not end with '{suffix}'"
+    return None
+
+
+def elb_name_problem(name: str) -> str | None:
+    """Why Elastic Load Balancing would refuse this load balancer name, or None."""
+    if len(name) > 32:
+        return f"is {len(name)} characters; AWS allows 32"
+    if not _ELB_NAME_RE.match(name):
+        return "may hold only letters, digits and hyphens, not starting or ending with a hyphen"
+    if name.startswith("internal-"):
+        return "may not start with 'internal-'"
+    return None
+
+
+def repository_name_problem(name: str) -> str | None:
+    """Why ECR would refuse this repository name, or None."""
+    if not 2 <= len(name) <= 256:
+        return f"is {len(name)} characters; ECR allows 2 to 256"
+    if not ECR_REPOSITORY_RE.match(name):
+        return "breaks ECR's rule: lowercase letters and digits, separated by single '.', '_', '-' or '/'"
+    return None

@@ -1,0 +1,106 @@
+"""config -> cloud assembly: every environment in one Node.js process.
+
+Writes one CDK cloud assembly per environment under the output directory and
+returns a summary the later stages read (stacks in deploy order, their
+regions, templates, dependencies and cross-region parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipyard import naming
+from shipyard.config import Config, Environment
+from shipyard.errors import SynthError
+from shipyard.node import use_bundled_node
+
+
+@dataclass(frozen=True)
+class StackArtifact:
+    name: str
+    account: str
+    region: str
+    template_path: Path
+    depends_on: tuple[str, ...]
+    # CloudFormation parameter -> (stack, output) the deploy engine fills it from.
+    parameters_from: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def template(self) -> dict:
+        return json.loads(self.template_path.read_text())
+
+    @property
+    def resource_count(self) -> int:
+        return len(self.template().get("Resources", {}))
+
+
+@dataclass(frozen=True)
+class EnvironmentAssembly:
+    environment: Environment
+    directory: Path
+    stacks: tuple[StackArtifact, ...]  # deploy order
+
+    def stack(self, name: str) -> StackArtifact:
+        return next(s for s in self.stacks if s.name == name)
+
+
+def synthesize(config: Config, environments: list[Environment], out_dir: Path) -> list[EnvironmentAssembly]:
+    """Synthesize the named environments in one process; CDK's own validation is off."""
+    use_bundled_node()
+    # A JavaScript stack trace per construct only helps debugging CDK itself.
+    os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
+    import aws_cdk as cdk
+
+    from shipyard.blueprint.stacks import build_environment
+
+    assemblies = []
+    for env in environments:
+        directory = (out_dir / env.name).resolve()
+        app = cdk.App(
+            outdir=str(directory),
+            analytics_reporting=False,
+            stack_traces=False,
+            # CDK's built-in template validation costs about 3 s per process;
+            # `shipyard check` runs cfn-lint against the real schemas instead.
+            builtin_cloud_formation_validation=False,
+            context={"aws:cdk:enable-path-metadata": False, "aws:cdk:disable-stack-trace": True},
+        )
+        try:
+            stacks = build_environment(app, config=config, env=env)
+            app.synth(validate_on_synthesis=False)
+        except Exception as exc:  # jsii surfaces CDK errors as RuntimeError/JSIIError
+            raise SynthError(f"synth {env.name}", str(exc).splitlines()[0],
+                             "run with --debug for the full CDK error") from exc
+        artifacts = []
+        for stack in stacks:
+            parameters = {}
+            if stack.stack_name == env.names.edge_stack and env.waf:
+                parameters[naming.WEB_ACL_PARAMETER] = (env.names.global_stack, naming.WEB_ACL_OUTPUT)
+            artifacts.append(StackArtifact(
+                name=stack.stack_name,
+                account=env.account,
+                region=stack.region,
+                template_path=directory / stack.template_file,
+                depends_on=tuple(d.stack_name for d in stack.dependencies),
+                parameters_from=parameters,
+            ))
+        assembly = EnvironmentAssembly(environment=env, directory=directory, stacks=tuple(artifacts))
+        _write_summary(assembly)
+        assemblies.append(assembly)
+    return assemblies
+
+
+def _write_summary(assembly: EnvironmentAssembly) -> None:
+    summary = {
+        "environment": assembly.environment.name,
+        "account": assembly.environment.account,
+        "stacks": [
+            {"name": s.name, "region": s.region, "template": s.template_path.name,
+             "dependsOn": list(s.depends_on),
+             "parametersFrom": {k: {"stack": v[0], "output": v[1]} for k, v in s.parameters_from.items()}}
+            for s in assembly.stacks
+        ],
+    }
+    (assembly.directory / "shipyard.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,0 +1,44 @@
+"""Progress and tables for people: rich on a TTY, plain lines otherwise, silent in tests.
+
+Results go to stdout; progress and diagnostics go to stderr and only show
+progress animation when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def info(message: str) -> None:
+    err.print(message, markup=False)
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A table on a terminal; tab-separated lines when piped, so scripts can read it."""
+    rows = [[str(c) for c in row] for row in rows]
+    if out.is_terminal:
+        t = Table(title=title, title_justify="left")
+        for column in columns:
+            t.add_column(column)
+        for row in rows:
+            t.add_row(*row)
+        out.print(t)
+    else:
+        print(f"# {title}")
+        print("\t".join(columns))
+        for row in rows:
+            print("\t".join(row))
+    sys.stdout.flush()
+
+
+def error(message: str, hint: str = "") -> None:
+    err.print(f"[bold red]error:[/] {message}" if err.is_terminal else f"error: {message}", markup=err.is_terminal)
+    if hint:
+        err.print(f"hint: {hint}", markup=False)
