@@ -407,11 +407,18 @@ def _describe(error: dict[str, Any], model: type[_Model]) -> str:
 
 def reference() -> list[tuple[str, str, str]]:
     """(key, default, description) rows for the README's config reference."""
+    sections: list[tuple[str, type[_Model]]] = [("app", AppConfig), ("service", ServiceConfig), ("site", SiteConfig),
+                                                ("environments.<name>", _EnvironmentInput)]
     rows = []
-    for section, model in _SECTIONS.items():
-        if model is None:
-            continue
-        for name, field in model.model_fields.items():
-            default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+    for section, model in sections:
+        # Stable sort: the required account first, then the settings in declaration order.
+        for name, field in sorted(model.model_fields.items(), key=lambda item: not item[1].is_required()):
+            default = "required" if field.is_required() else f"`{field.get_default(call_default_factory=True)!r}`"
             rows.append((f"{section}.{name}", default, field.description or ""))
     return rows
+
+
+def reference_markdown() -> str:
+    lines = ["| key | default | meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{key}` | {default} | {text} |" for key, default, text in reference()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,97 @@
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk.assertions import Template
+
+from shipyard.blueprint.load_balancer import LoadBalancer
+from shipyard.blueprint.network import Network
+from shipyard.blueprint.service import Service
+from shipyard.naming import NO_IMAGE
+
+from .helpers import bare_stack, only
+
+
+def _template(**overrides) -> Template:
+    stack = bare_stack()
+    network = Network(stack, "N")
+    lb = LoadBalancer(stack, "L", vpc=network.vpc, subnets=network.load_balancer_subnets, name="webapp-staging",
+                      target_port=8000, health_check_path="/healthz", deletion_protection=False)
+    props = dict(
+        vpc=network.vpc, subnets=network.task_subnets, security_group=lb.target_security_group,
+        target_group=lb.target_group, repository=ecr.Repository(stack, "Repo"),
+        cluster_name="webapp-staging", service_name="web", image_parameter="/shipyard/webapp/staging/image",
+        log_group_name="/shipyard/webapp/staging/service", log_retention_days=30, architecture="arm64",
+        cpu=256, memory=512, port=8000, desired_count=2, max_count=4, cpu_target=70, stop_timeout=30,
+        health_check_grace_seconds=30, environment={"LOG_LEVEL": "info"},
+        secrets={"DB_URL": "secretsmanager:webapp/db", "API_KEY": "ssm:/webapp/api-key"},
+        container_insights=True, retain_logs=False,
+    )
+    props.update(overrides)
+    Service(stack, "S", **props)
+    assert isinstance(lb.target_group, elbv2.ApplicationTargetGroup)
+    return Template.from_stack(stack)
+
+
+def test_image_comes_from_the_ssm_parameter():
+    template = _template()
+    parameters = template.to_json()["Parameters"]
+    image = next(k for k, v in parameters.items() if v["Type"] == "AWS::SSM::Parameter::Value<String>")
+    assert parameters[image]["Default"] == "/shipyard/webapp/staging/image"
+    container = only(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]
+    assert container["Image"] == {"Ref": image}
+
+
+def test_zero_tasks_until_first_release():
+    template = _template()
+    condition = next(iter(template.to_json()["Conditions"].values()))
+    assert condition["Fn::Not"][0]["Fn::Equals"][1] == NO_IMAGE
+    service = only(template, "AWS::ECS::Service")
+    name = next(iter(template.to_json()["Conditions"]))
+    assert service["DesiredCount"] == {"Fn::If": [name, 2, 0]}
+    target = only(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["MinCapacity"] == {"Fn::If": [name, 2, 0]}
+    assert target["MaxCapacity"] == 4
+
+
+def test_task_size_architecture_and_logs():
+    template = _template()
+    task = only(template, "AWS::ECS::TaskDefinition")
+    assert (task["Cpu"], task["Memory"]) == ("256", "512")
+    assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    container = task["ContainerDefinitions"][0]
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert container["StopTimeout"] == 30
+    assert container["ReadonlyRootFilesystem"] is True
+    assert only(template, "AWS::Logs::LogGroup")["RetentionInDays"] == 30
+    assert only(template, "AWS::ECS::Cluster")["ClusterSettings"] == [{"Name": "containerInsights", "Value": "enabled"}]
+
+
+def test_secrets_are_injected_never_plain():
+    container = only(_template(), "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]
+    plain = {e["Name"] for e in container["Environment"]}
+    assert plain == {"LOG_LEVEL"}
+    secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+    assert set(secrets) == {"DB_URL", "API_KEY"}
+    assert "secretsmanager" in str(secrets["DB_URL"]) and "webapp/db" in str(secrets["DB_URL"])
+    assert "parameter/webapp/api-key" in str(secrets["API_KEY"])
+
+
+def test_circuit_breaker_rollback_and_rollout_percentages():
+    service = only(_template(), "AWS::ECS::Service")
+    deployment = service["DeploymentConfiguration"]
+    assert deployment["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert (deployment["MinimumHealthyPercent"], deployment["MaximumPercent"]) == (100, 200)
+    assert service["HealthCheckGracePeriodSeconds"] == 30
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "ENABLED"
+    assert service["LoadBalancers"][0]["ContainerPort"] == 8000
+
+
+def test_cpu_target_tracking():
+    policy = only(_template(), "AWS::ApplicationAutoScaling::ScalingPolicy")
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert config["TargetValue"] == 70
+    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+
+
+def test_x86_architecture():
+    task = only(_template(architecture="x86_64"), "AWS::ECS::TaskDefinition")
+    assert task["RuntimePlatform"]["CpuArchitecture"] == "X86_64"

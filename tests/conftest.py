@@ -1,0 +1,62 @@
+"""Shared fixtures: the example config, its synthesized assemblies, a CLI runner."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import Config, load_config
+from shipyard.node import use_bundled_node
+
+# Before any test imports aws_cdk, so jsii starts the wheel's Node.js.
+use_bundled_node()
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "webapp"
+EXAMPLE_CONFIG = EXAMPLE / "shipyard.toml"
+
+
+@pytest.fixture(scope="session")
+def example_config() -> Config:
+    return load_config(EXAMPLE_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def assemblies(example_config, tmp_path_factory):
+    """Both environments of the example, synthesized once per test session."""
+    from shipyard.synth import synthesize
+
+    out = tmp_path_factory.mktemp("cdk.out")
+    return {a.environment.name: a for a in synthesize(example_config, example_config.select(None), out)}
+
+
+@pytest.fixture(scope="session")
+def templates(assemblies) -> dict[str, dict]:
+    """Template of every stack of the example, by stack name."""
+    return {s.name: s.template() for a in assemblies.values() for s in a.stacks}
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run the real console entry point in-process; returns exit code, stdout, stderr."""
+    from shipyard import cli as cli_module
+
+    def run(*args: str) -> CliResult:
+        monkeypatch.setattr(sys, "argv", ["shipyard", *args])
+        monkeypatch.setattr(cli_module.state, "debug", False)
+        code = 0
+        try:
+            cli_module.run()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

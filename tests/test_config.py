@@ -1,0 +1,174 @@
+"""shipyard.toml validation: the example is valid, and every bad input gets one clear line and exit 2."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shipyard.config import fargate_memory_options, load_config
+
+from .conftest import EXAMPLE_CONFIG
+
+BASE = EXAMPLE_CONFIG.read_text()
+
+
+def mutate(old: str, new: str) -> str:
+    assert old in BASE, f"example no longer contains {old!r}"
+    return BASE.replace(old, new, 1)
+
+
+STAGING = '[environments.staging]\naccount = "111111111111"\n'
+
+# (case id, shipyard.toml text, pattern the one-line error must match)
+BAD_INPUTS = [
+    ("unknown-app-key", mutate('repository = "acme/webapp"', 'repository = "acme/webapp"\nowner = "me"'),
+     r"app\.owner: unknown key; valid keys: name, region, repository"),
+    ("unknown-section", BASE + "\n[database]\nengine = 'pg'\n", r"database: unknown section; valid sections: app, service"),
+    ("unknown-env-key", mutate("waf = false", "waf = false\nwaff = true"), r"environments\.staging\.waff: unknown key; valid keys: .*waf_rate_limit"),
+    ("unknown-defaults-key", mutate("cpu_target = 70", "cpu_target = 70\ntasks = 3"), r"defaults\.tasks: unknown key"),
+    ("cpu-not-fargate", mutate("cpu = 256", "cpu = 300"), r"environments\.staging\.cpu: 300 is not a Fargate CPU size; use one of 256, 512"),
+    ("memory-too-big-for-256", mutate("memory = 512", "memory = 4096"),
+     r"environments\.staging\.memory: Fargate does not accept 4096 MiB with cpu 256; valid: 512, 1024, 2048"),
+    ("memory-too-small-for-512", mutate("memory = 1024", "memory = 512"),
+     r"environments\.production\.memory: Fargate does not accept 512 MiB with cpu 512; valid: 1024 to 4096 in steps of 1024"),
+    ("memory-off-step-4096", mutate("cpu = 512\nmemory = 1024", "cpu = 4096\nmemory = 8500"),
+     r"memory: Fargate does not accept 8500 MiB with cpu 4096; valid: 8192 to 30720 in steps of 1024"),
+    ("memory-off-step-8192", mutate("cpu = 512\nmemory = 1024", "cpu = 8192\nmemory = 17408"),
+     r"valid: 16384 to 61440 in steps of 4096"),
+    ("desired-zero", mutate("desired_count = 2", "desired_count = 0"), r"environments\.staging\.desired_count: 0 is out of range; use at least 1"),
+    ("desired-above-max", mutate("desired_count = 2", "desired_count = 5"),
+     r"environments\.staging\.desired_count: 5 is above max_count 4"),
+    ("account-short", mutate('account = "111111111111"', 'account = "12345"'),
+     r"environments\.staging\.account: '12345' is not an AWS account id; use 12 digits"),
+    ("account-as-number", mutate('account = "111111111111"', "account = 111111111111"),
+     r"environments\.staging\.account: expected a string, got 111111111111"),
+    ("account-missing", mutate(STAGING, "[environments.staging]\n"), r"environments\.staging\.account: required key is missing \(12-digit AWS account id\)"),
+    ("region-unknown", mutate('region = "eu-west-1"', 'region = "mars-north-1"'),
+     r"app\.region: 'mars-north-1' is not an AWS region"),
+    ("env-region-unknown", mutate(STAGING, STAGING + 'region = "eu-nowhere-9"\n'),
+     r"environments\.staging\.region: 'eu-nowhere-9' is not an AWS region"),
+    ("env-name-uppercase", mutate("[environments.staging]", "[environments.Staging]"),
+     r"environments\.Staging: environment name 'Staging' is not valid; use \[a-z\]\[a-z0-9-\]\*"),
+    ("env-name-digit", mutate("[environments.staging]", "[environments.1stage]"), r"environment name '1stage' is not valid"),
+    ("alb-name-too-long", mutate('name = "webapp"', 'name = "a-really-long-application-name"'),
+     r"app\.name: derived load balancer name 'a-really-long-application-name-staging' for environment staging is 38 characters; AWS allows 32"),
+    ("ecr-double-separator", mutate('name = "webapp"', 'name = "web--app"'),
+     r"app\.name: derived ECR repository name 'web--app/staging' .* breaks ECR's rule"),
+    ("bucket-reserved-prefix", mutate('name = "webapp"', 'name = "sthree-app"'),
+     r"app\.name: derived S3 bucket name 'sthree-app-staging-site-111111111111' .* may not start with 'sthree-'"),
+    ("alb-reserved-prefix", mutate('name = "webapp"', 'name = "internal-app"'),
+     r"derived load balancer name 'internal-app-staging' .* may not start with 'internal-'"),
+    ("app-name-invalid", mutate('name = "webapp"', 'name = "Web_App"'), r"app\.name: 'Web_App' is not valid; use lowercase letters"),
+    ("repository-no-owner", mutate('repository = "acme/webapp"', 'repository = "webapp"'),
+     r"app\.repository: 'webapp' is not a GitHub repository; use owner/repo"),
+    ("repository-too-deep", mutate('repository = "acme/webapp"', 'repository = "acme/web/app"'), r"app\.repository: .* use owner/repo"),
+    ("health-path-relative", mutate('health_check_path = "/healthz"', 'health_check_path = "healthz"'),
+     r"service\.health_check_path: 'healthz' must be a URL path starting with '/'"),
+    ("malformed-toml", mutate('name = "webapp"', 'name = "webapp'), r"line 5, column 15: invalid TOML"),
+    ("architecture-unknown", mutate('architecture = "arm64"', 'architecture = "sparc"'),
+     r"service\.architecture: 'sparc' is not valid; use 'x86_64' or 'arm64'"),
+    ("waf-as-string", mutate("waf = true", 'waf = "yes"'), r"environments\.production\.waf: expected true or false, got 'yes'"),
+    ("log-retention-unsupported", mutate("log_retention_days = 90", "log_retention_days = 10"),
+     r"environments\.production\.log_retention_days: 10 is not a CloudWatch Logs retention; use one of 1, 3, 5"),
+    ("defaults-retention-unsupported", mutate("log_retention_days = 30", "log_retention_days = 31"),
+     r"defaults\.log_retention_days: 31 is not a CloudWatch Logs retention"),
+    ("secret-plain-value", mutate('LOG_LEVEL = "info"', 'LOG_LEVEL = "info"\n\n[service.secrets]\nDB_PASSWORD = "hunter2"'),
+     r"service\.secrets: DB_PASSWORD = 'hunter2' is not a secret reference; use 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'"),
+    ("secret-also-plain", mutate('LOG_LEVEL = "info"', 'LOG_LEVEL = "info"\n\n[service.secrets]\nLOG_LEVEL = "ssm:/webapp/level"'),
+     r"service\.secrets\.LOG_LEVEL: also set in service\.environment"),
+    ("env-var-name-invalid", mutate('LOG_LEVEL = "info"', '"1LEVEL" = "info"'), r"service\.environment: '1LEVEL' is not a valid environment variable name"),
+    ("port-privileged", mutate("port = 8000", "port = 80"), r"service\.port: 80 is out of range; use 1024 to 65535"),
+    ("cpu-target-too-high", mutate("cpu_target = 70", "cpu_target = 100"), r"defaults\.cpu_target: 100 is out of range; use 10 to 95"),
+    ("price-class-unknown", mutate(STAGING, STAGING + 'price_class = "cheap"\n'),
+     r"environments\.staging\.price_class: 'cheap' is not valid; use 'PriceClass_100', 'PriceClass_200' or 'PriceClass_All'"),
+    ("shared-account-two-oidc", mutate('account = "222222222222"', 'account = "111111111111"'),
+     r"environments\.production\.oidc_provider_arn: staging and production share account 111111111111"),
+    ("missing-app-section", BASE.replace("[app]", "[application]"), r"application: unknown section"),
+    ("no-environments", BASE.split("[environments.staging]")[0], r"\[environments\]: required section is missing"),
+    ("stop-timeout-too-long", mutate("stop_timeout = 30", "stop_timeout = 600"), r"service\.stop_timeout: 600 is out of range; use 2 to 120"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "pattern"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_is_one_clear_line_and_exit_2(cli, tmp_path, case, text, pattern):
+    path = tmp_path / "shipyard.toml"
+    path.write_text(text)
+    result = cli("--config", str(path), "validate")
+    assert result.code == 2, result.err
+    first = result.err.splitlines()[0]
+    assert first.startswith(f"error: {path}: "), first
+    assert re.search(pattern, first), f"{first!r} does not match {pattern!r}"
+    assert result.out == ""
+
+
+def test_bad_input_table_is_large_enough():
+    assert len(BAD_INPUTS) >= 25
+
+
+def test_missing_file(cli, tmp_path):
+    result = cli("--config", str(tmp_path / "nope.toml"), "validate")
+    assert result.code == 2
+    assert "nope.toml: file not found" in result.err
+    assert "hint: run `shipyard init`" in result.err
+
+
+def test_synth_refuses_bad_config_before_cdk_runs(cli, tmp_path):
+    path = tmp_path / "shipyard.toml"
+    path.write_text(mutate("cpu = 256", "cpu = 300"))
+    result = cli("--config", str(path), "synth", "--out", str(tmp_path / "out"))
+    assert result.code == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_environment_lists_known_ones(cli, tmp_path):
+    result = cli("--config", str(EXAMPLE_CONFIG), "synth", "prod", "--out", str(tmp_path))
+    assert result.code == 2
+    assert "environment 'prod': is not defined in shipyard.toml; known environments: staging, production" in result.err
+
+
+def test_example_is_valid(cli):
+    result = cli("--config", str(EXAMPLE_CONFIG), "validate")
+    assert result.code == 0, result.err
+    assert "staging (111111111111, eu-west-1)" in result.out
+    assert "production (222222222222, eu-west-1)" in result.out
+
+
+def test_defaults_apply_and_environment_wins():
+    config = load_config(EXAMPLE_CONFIG)
+    staging, production = config.environment("staging"), config.environment("production")
+    assert staging.log_retention_days == 30  # from [defaults]
+    assert production.log_retention_days == 90  # overridden
+    assert staging.cpu_target == production.cpu_target == 70
+
+
+def test_reference_numbers_in_example():
+    config = load_config(EXAMPLE_CONFIG)
+    staging, production = config.environment("staging"), config.environment("production")
+    assert (staging.desired_count, staging.cpu, staging.memory, staging.waf) == (2, 256, 512, False)
+    assert (production.desired_count, production.cpu, production.memory, production.waf) == (4, 512, 1024, True)
+    assert (production.max_count, production.cpu_target) == (10, 70)
+    assert staging.account != production.account
+
+
+@pytest.mark.parametrize(("cpu", "memory", "ok"), [
+    (256, 512, True), (256, 2048, True), (256, 3072, False), (512, 4096, True), (1024, 8192, True), (1024, 9216, False),
+    (2048, 16384, True), (4096, 30720, True), (4096, 31744, False), (8192, 61440, True), (8192, 60000, False),
+    (16384, 122880, True), (16384, 32768, True), (16384, 40000, False),
+])
+def test_fargate_table(cpu, memory, ok):
+    assert (memory in fargate_memory_options(cpu)) is ok
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.code == 0
+    assert result.out.startswith("shipyard ")
+
+
+def test_debug_shows_traceback(cli, tmp_path):
+    path = tmp_path / "shipyard.toml"
+    path.write_text(mutate("cpu = 256", "cpu = 300"))
+    result = cli("--debug", "--config", str(path), "validate")
+    assert result.code == 2
+    assert "Traceback" in result.err

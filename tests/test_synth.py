@@ -1,0 +1,156 @@
+"""The example app synthesized end to end: stacks, environments, reference-design bugs, cfn-lint, snapshots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cfnlint.api import lint
+
+from shipyard.snapshot import normalize
+
+from .conftest import EXAMPLE_CONFIG, ROOT
+
+
+def _resources(template: dict, type_: str) -> list[dict]:
+    return [r.get("Properties", {}) for r in template.get("Resources", {}).values() if r["Type"] == type_]
+
+
+def _all_resources(templates: dict, type_: str) -> list[dict]:
+    return [p for t in templates.values() for p in _resources(t, type_)]
+
+
+def test_stacks_in_deploy_order(assemblies):
+    staging = [s.name for s in assemblies["staging"].stacks]
+    production = [s.name for s in assemblies["production"].stacks]
+    assert staging == ["webapp-staging-foundation", "webapp-staging-service", "webapp-staging-edge"]
+    assert production == ["webapp-production-foundation", "webapp-production-global",
+                          "webapp-production-service", "webapp-production-edge"]
+    edge = assemblies["production"].stack("webapp-production-edge")
+    assert set(edge.depends_on) == {"webapp-production-foundation", "webapp-production-global"}
+    # The service never waits on CloudFront.
+    assert assemblies["production"].stack("webapp-production-service").depends_on == ("webapp-production-foundation",)
+
+
+def test_every_stack_has_an_explicit_account_and_region(assemblies):
+    """Reference bug 2: a missing provider block left region and credentials to chance."""
+    for assembly in assemblies.values():
+        manifest = json.loads((assembly.directory / "manifest.json").read_text())
+        for stack in assembly.stacks:
+            expected_region = "us-east-1" if stack.name.endswith("-global") else "eu-west-1"
+            assert manifest["artifacts"][stack.name]["environment"] == f"aws://{assembly.environment.account}/{expected_region}"
+            assert stack.region == expected_region
+    assert assemblies["staging"].environment.account != assemblies["production"].environment.account
+
+
+def test_no_dangling_reference(assemblies, templates):
+    """Reference bug 1: a reference to a resource that did not exist. Synth passed; every Ref resolves."""
+    pseudo = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix", "AWS::StackName", "AWS::StackId",
+              "AWS::NoValue"}
+
+    def refs(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Ref":
+                    yield value
+                elif key == "Fn::GetAtt":
+                    yield value[0]
+                else:
+                    yield from refs(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from refs(item)
+
+    for name, template in templates.items():
+        known = set(template.get("Resources", {})) | set(template.get("Parameters", {})) | pseudo
+        missing = {r for r in refs(template) if r not in known}
+        assert not missing, f"{name} refers to {missing}"
+
+
+def test_bucket_never_public(templates):
+    """Reference bug 3: a public-read ACL on the site bucket."""
+    buckets = _all_resources(templates, "AWS::S3::Bucket")
+    assert len(buckets) == 2
+    for bucket in buckets:
+        assert "AccessControl" not in bucket
+        assert all(bucket["PublicAccessBlockConfiguration"].values())
+        assert bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+    for policy in _all_resources(templates, "AWS::S3::BucketPolicy"):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+                assert "AWS:SourceArn" in statement["Condition"]["StringEquals"]
+
+
+def test_s3_origin_uses_oac_scoped_by_source_arn(templates):
+    """Reference bug 4: an S3 origin without origin access control for a private bucket."""
+    for env in ("staging", "production"):
+        edge = templates[f"webapp-{env}-edge"]
+        assert _resources(edge, "AWS::CloudFront::OriginAccessControl")
+        assert not _resources(edge, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
+        distribution = _resources(edge, "AWS::CloudFront::Distribution")[0]["DistributionConfig"]
+        s3_origins = [o for o in distribution["Origins"] if "S3OriginConfig" in o]
+        assert len(s3_origins) == 1 and "OriginAccessControlId" in s3_origins[0]
+
+
+def test_web_acl_only_in_production(templates):
+    assert not _all_resources({k: v for k, v in templates.items() if "staging" in k}, "AWS::WAFv2::WebACL")
+    staging_edge = _resources(templates["webapp-staging-edge"], "AWS::CloudFront::Distribution")[0]["DistributionConfig"]
+    assert "WebACLId" not in staging_edge
+    acl = _resources(templates["webapp-production-global"], "AWS::WAFv2::WebACL")
+    assert len(acl) == 1 and acl[0]["Scope"] == "CLOUDFRONT"
+    production_edge = templates["webapp-production-edge"]
+    config = _resources(production_edge, "AWS::CloudFront::Distribution")[0]["DistributionConfig"]
+    assert config["WebACLId"] == {"Ref": "WebAclArn"}
+    assert "WebAclArn" in production_edge["Parameters"]
+
+
+def test_web_acl_parameter_wiring(assemblies):
+    edge = assemblies["production"].stack("webapp-production-edge")
+    assert edge.parameters_from == {"WebAclArn": ("webapp-production-global", "WebAclArn")}
+    global_outputs = assemblies["production"].stack("webapp-production-global").template()["Outputs"]
+    assert "WebAclArn" in global_outputs
+
+
+@pytest.mark.parametrize(("env", "count", "cpu", "memory", "max_count"), [
+    ("staging", 2, "256", "512", 4), ("production", 4, "512", "1024", 10)])
+def test_sizes_counts_and_autoscaling(templates, env, count, cpu, memory, max_count):
+    service_stack = templates[f"webapp-{env}-service"]
+    task = _resources(service_stack, "AWS::ECS::TaskDefinition")[0]
+    assert (task["Cpu"], task["Memory"]) == (cpu, memory)
+    service = _resources(service_stack, "AWS::ECS::Service")[0]
+    assert service["DesiredCount"]["Fn::If"][1] == count
+    target = _resources(service_stack, "AWS::ApplicationAutoScaling::ScalableTarget")[0]
+    assert target["MinCapacity"]["Fn::If"][1] == count and target["MaxCapacity"] == max_count
+    policy = _resources(service_stack, "AWS::ApplicationAutoScaling::ScalingPolicy")[0]
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 70
+
+
+def test_no_lambda_backed_custom_resources(templates):
+    for name, template in templates.items():
+        types = {r["Type"] for r in template["Resources"].values()}
+        assert "AWS::Lambda::Function" not in types, name
+        assert not any(t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource" for t in types), name
+
+
+def test_cfn_lint_reports_no_errors(assemblies):
+    for assembly in assemblies.values():
+        for stack in assembly.stacks:
+            matches = lint(stack.template_path.read_text(), regions=[stack.region])
+            errors = [m for m in matches if m.rule.id.startswith("E")]
+            assert not errors, f"{stack.name}: " + "; ".join(f"{m.rule.id} {m.message}" for m in errors)
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_snapshot(assemblies, env):
+    expected = (ROOT / "tests" / "snapshots" / f"{env}.json").read_text()
+    assert normalize(assemblies[env]) == expected, "blueprint changed: review, then run python scripts/update_snapshots.py"
+
+
+def test_synth_command(cli, tmp_path):
+    result = cli("--config", str(EXAMPLE_CONFIG), "synth", "staging", "--out", str(tmp_path))
+    assert result.code == 0, result.err
+    assert "webapp-staging-service" in result.out
+    assert "webapp-production" not in result.out
+    assert (tmp_path / "staging" / "webapp-staging-foundation.template.json").exists()
+    assert (tmp_path / "staging" / "shipyard.json").exists()
