@@ -1,0 +1,62 @@
+"""Defaults shared by shipyard's CloudFormation handlers.
+
+moto builds its type map from CloudFormationModel.__subclasses__(), which
+lists direct subclasses only: every handler therefore derives from this mixin
+*and* CloudFormationModel directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+
+class Handler:
+    ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
+
+    physical_id: str
+    attributes: dict[str, Any]
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.attributes:
+            raise UnformattedGetAttTemplateException()
+        return self.attributes[attribute_name]
+
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        original_resource.delete(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
+                                        account_id: str, region_name: str) -> None:
+        # Instances delete themselves through delete(); moto calls that first.
+        return None
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        raise NotImplementedError
+
+
+def properties(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
+    return cloudformation_json.get("Properties", {})
+
+
+def tags_list(props: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"Key": t["Key"], "Value": t["Value"]} for t in props.get("Tags", [])]

@@ -1,0 +1,112 @@
+"""The embedded AWS: moto's server, in-process on 127.0.0.1, with shipyard's handlers registered.
+
+Everything shipyard deploys locally goes through this server's real AWS APIs
+(boto3 against an endpoint URL), never through moto's Python objects.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import warnings
+from typing import Any
+
+from shipyard.errors import ShipyardError, UsageError
+
+# Credentials the embedded AWS accepts; they are not secrets and work nowhere else.
+LOCAL_ACCESS_KEY = "shipyardlocal"
+LOCAL_SECRET_KEY = "shipyardlocal"
+
+
+def register_handlers() -> None:
+    """Define shipyard's handlers and make moto's CloudFormation see them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from moto.cloudformation import parsing
+
+        import shipyard.localaws.handlers  # noqa: F401  (defining the classes registers them)
+        from shipyard.localaws import engine
+
+    # moto caches its type map on first use; drop a map built before our import.
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    engine.install()
+
+
+def unsupported_types(template: dict[str, Any]) -> list[str]:
+    """Resource types in a template that the embedded AWS's CloudFormation would skip."""
+    from moto.cloudformation.parsing import NULL_MODELS, get_model_map
+
+    known = get_model_map()
+    types = {r["Type"] for r in template.get("Resources", {}).values()}
+    return sorted(t for t in types if t not in known and t not in NULL_MODELS)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class EmbeddedAws:
+    """moto's threaded server on 127.0.0.1; `with EmbeddedAws() as aws: aws.endpoint`."""
+
+    def __init__(self, port: int | None = None) -> None:
+        if port is not None and not 1 <= port <= 65535:
+            raise UsageError("--port", f"{port} is not a TCP port; use 1 to 65535")
+        if port is not None and not _port_free(port):
+            raise UsageError("--port", f"127.0.0.1:{port} is already in use",
+                             "pick another port with --port, or stop what is listening there")
+        self.port = port if port is not None else _free_port()
+        self._server: Any = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> EmbeddedAws:
+        register_handlers()
+        from moto.server import ThreadedMotoServer
+
+        # One access-log line per AWS call would drown shipyard's own output.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        try:
+            self._server.start()
+        except OSError as exc:
+            raise ShipyardError("embedded AWS", f"cannot listen on 127.0.0.1:{self.port}: {exc}") from exc
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> EmbeddedAws:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def environment(self) -> dict[str, str]:
+        """Variables that point the AWS CLI and boto3 at this server."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
