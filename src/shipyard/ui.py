@@ -42,3 +42,18 @@ def error(message: str, hint: str = "") -> None:
     err.print(f"[bold red]error:[/] {message}" if err.is_terminal else f"error: {message}", markup=err.is_terminal)
     if hint:
         err.print(f"hint: {hint}", markup=False)
+
+
+_STATUS_STYLE = {"FAILED": "red", "ROLLBACK": "yellow", "COMPLETE": "green", "IN_PROGRESS": "dim"}
+
+
+def stack_event(stack: str, event: dict) -> None:
+    """One CloudFormation event: colored on a terminal, a plain line otherwise."""
+    status = event.get("ResourceStatus", "")
+    reason = event.get("ResourceStatusReason") or ""
+    line = f"  {stack}  {event.get('LogicalResourceId', '')}  {status}" + (f"  {reason}" if reason else "")
+    if err.is_terminal:
+        style = next((s for key, s in _STATUS_STYLE.items() if key in status), "")
+        err.print(line, style=style, markup=False, highlight=False)
+    else:
+        err.print(line, markup=False, highlight=False)

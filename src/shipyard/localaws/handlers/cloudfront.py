@@ -67,6 +67,8 @@ def _attach_origin_details(distribution: Any, cfn: dict[str, Any]) -> None:
     by_id = {o["Id"]: o for o in cfn["Origins"]}
     for origin in distribution.distribution_config.Origins["Items"]:
         source = by_id[origin.id]
+        if "S3OriginConfig" in source:
+            origin.s3_origin_config = {"OriginAccessIdentity": source["S3OriginConfig"].get("OriginAccessIdentity", "")}
         if "OriginAccessControlId" in source:
             origin.origin_access_control_id = source["OriginAccessControlId"]
         if "VpcOriginConfig" in source:

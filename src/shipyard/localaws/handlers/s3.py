@@ -1,4 +1,6 @@
-"""AWS::S3::BucketPolicy into moto's S3 backend."""
+"""S3 types: BucketPolicy, which moto skips, and Bucket, whose moto model applies
+only encryption and tags; this handler applies the public access block,
+object ownership, versioning and lifecycle rules too."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import json
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
-from moto.s3.models import s3_backends
+from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
 from shipyard.localaws.handlers._base import Handler, properties
@@ -34,3 +36,61 @@ class BucketPolicy(Handler, CloudFormationModel):
         backend = s3_backends[account_id][get_partition(region_name)]
         if self.physical_id in backend.buckets:
             backend.delete_bucket_policy(self.physical_id)
+
+
+class Bucket(Handler, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "BucketName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::Bucket"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return FakeBucket.has_cfn_attr(attr)
+
+    @staticmethod
+    def _apply(bucket: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+        backend = s3_backends[account_id][get_partition(region_name)]
+        name = bucket.name
+        if "PublicAccessBlockConfiguration" in props:
+            backend.put_public_access_block(name, props["PublicAccessBlockConfiguration"])
+        rules = props.get("OwnershipControls", {}).get("Rules", [])
+        if rules:
+            backend.put_bucket_ownership_controls(name, ownership=rules[0]["ObjectOwnership"])
+        if "VersioningConfiguration" in props:
+            backend.put_bucket_versioning(name, props["VersioningConfiguration"]["Status"])
+        lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
+        if lifecycle:
+            backend.put_bucket_lifecycle(name, [_lifecycle_rule(rule) for rule in lifecycle])
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        bucket = FakeBucket.create_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        cls._apply(bucket, properties(cloudformation_json), account_id, region_name)
+        return bucket
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        bucket = FakeBucket.update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json,
+                                                            account_id, region_name)
+        cls._apply(bucket, properties(cloudformation_json), account_id, region_name)
+        return bucket
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        return FakeBucket.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape."""
+    api: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule.get("Status", "Enabled"), "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "NoncurrentVersionExpiration" in rule:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    return api

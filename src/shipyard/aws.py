@@ -1,0 +1,140 @@
+"""The one module that talks to AWS (boto3), for real accounts and the embedded AWS alike.
+
+Every call goes through Aws.call(), which turns botocore's exceptions into one
+AwsError carrying where it happened (service.Operation, region), what AWS said
+and what to do about it. Nothing else in shipyard imports boto3.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from shipyard.errors import ShipyardError
+
+
+class AwsError(ShipyardError):
+    """AWS refused or failed a call."""
+
+    def __init__(self, where: str, what: str, hint: str = "", code: str = "") -> None:
+        super().__init__(where, what, hint)
+        self.code = code
+
+
+_HINTS = {
+    "ExpiredToken": "your AWS session expired; sign in again (e.g. aws sso login) and rerun",
+    "ExpiredTokenException": "your AWS session expired; sign in again (e.g. aws sso login) and rerun",
+    "AccessDenied": "the caller lacks this permission; use a role allowed to deploy this environment",
+    "AccessDeniedException": "the caller lacks this permission; use a role allowed to deploy this environment",
+    "InvalidClientTokenId": "the access key is not valid in this account; check AWS_PROFILE and your credentials",
+    "UnrecognizedClientException": "the access key is not valid in this account; check AWS_PROFILE and your credentials",
+    "Throttling": "AWS is rate-limiting this account; wait a minute and rerun",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where calls go: the embedded AWS at an endpoint, or real AWS through a profile."""
+
+    endpoint: str | None = None
+    profile: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint is not None
+
+    def describe(self) -> str:
+        if self.endpoint:
+            return f"embedded AWS at {self.endpoint}"
+        return f"AWS (profile {self.profile})" if self.profile else "AWS (default credentials)"
+
+
+class Aws:
+    """AWS clients for one account; `account` selects the account in the embedded AWS."""
+
+    def __init__(self, target: Target, account: str) -> None:
+        self.target = target
+        self.account = account
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._session: Any = None
+
+    def _boto_session(self) -> Any:
+        import boto3
+
+        if self._session is None:
+            if self.target.is_local:
+                from shipyard.localaws.server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+
+                self._session = boto3.session.Session(aws_access_key_id=LOCAL_ACCESS_KEY,
+                                                      aws_secret_access_key=LOCAL_SECRET_KEY)
+            else:
+                try:
+                    self._session = boto3.session.Session(profile_name=self.target.profile)
+                except Exception as exc:  # botocore.exceptions.ProfileNotFound
+                    raise AwsError("--profile", str(exc), "list profiles with `aws configure list-profiles`") from None
+        return self._session
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                from botocore.config import Config
+
+                config = Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=10, read_timeout=60)
+                client = self._boto_session().client(service, region_name=region, endpoint_url=self.target.endpoint,
+                                                     config=config)
+                if self.target.is_local:
+                    account = self.account
+
+                    def pick_account(request: Any, **_: Any) -> None:
+                        request.headers["x-moto-account-id"] = account
+
+                    client.meta.events.register("before-sign.*.*", pick_account)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def call(self, service: str, operation: str, region: str, **kwargs: Any) -> dict[str, Any]:
+        """client(service, region).<operation>(**kwargs), with AWS failures as AwsError."""
+        from botocore import exceptions as bx
+
+        client = self.client(service, region)
+        method = getattr(client, _snake(operation))
+        where = f"{service}.{operation} ({region})"
+        try:
+            return method(**kwargs)
+        except bx.ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "")
+            raise AwsError(where, f"{code}: {error.get('Message', str(exc))}", _HINTS.get(code, ""), code) from exc
+        except (bx.NoCredentialsError, bx.PartialCredentialsError):
+            raise AwsError("AWS credentials", "none found for --aws",
+                           "set AWS_PROFILE or pass --profile (or sign in with aws sso login); "
+                           "without --aws shipyard uses the embedded AWS") from None
+        except bx.EndpointConnectionError as exc:
+            hint = "start it with `shipyard local`" if self.target.is_local else "check your network and the region"
+            raise AwsError(where, f"cannot reach {exc.kwargs.get('endpoint_url', 'the endpoint')}", hint) from None
+        except bx.BotoCoreError as exc:
+            raise AwsError(where, str(exc)) from None
+
+    def caller_account(self) -> str:
+        return self.call("sts", "GetCallerIdentity", "us-east-1")["Account"]
+
+    def paginate(self, service: str, operation: str, region: str, key: str, **kwargs: Any) -> list[Any]:
+        """Every item under `key` across pages."""
+        items: list[Any] = []
+        token_key = "NextToken"
+        while True:
+            page = self.call(service, operation, region, **kwargs)
+            items.extend(page.get(key, []))
+            token = page.get(token_key)
+            if not token:
+                return items
+            kwargs[token_key] = token
+
+
+def _snake(operation: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(operation)

@@ -1,0 +1,36 @@
+"""Read the current state of an environment's stacks (the input the pure planner needs)."""
+
+from __future__ import annotations
+
+from shipyard.aws import Aws, AwsError
+from shipyard.deploy.plan import StackState
+from shipyard.synth import EnvironmentAssembly
+
+
+def read_stack(aws: Aws, name: str, region: str) -> StackState | None:
+    try:
+        stacks = aws.call("cloudformation", "DescribeStacks", region, StackName=name)["Stacks"]
+    except AwsError as exc:
+        if "does not exist" in exc.what:
+            return None
+        raise
+    if not stacks:
+        return None
+    stack = stacks[0]
+    return StackState(
+        name=name,
+        status=stack["StackStatus"],
+        reason=stack.get("StackStatusReason", ""),
+        outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", []) or []},
+        parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", []) or []},
+        termination_protection=bool(stack.get("EnableTerminationProtection")),
+    )
+
+
+def read_states(aws: Aws, assembly: EnvironmentAssembly) -> dict[str, StackState | None]:
+    return {s.name: read_stack(aws, s.name, s.region) for s in assembly.stacks}
+
+
+def stack_events(aws: Aws, name: str, region: str) -> list[dict]:
+    """Events newest first, as CloudFormation returns them."""
+    return aws.paginate("cloudformation", "DescribeStackEvents", region, "StackEvents", StackName=name)

@@ -1,0 +1,76 @@
+"""AWS::ECS::Service: moto's model ignores the load balancers, network and
+deployment configuration of a template; this handler creates the service in
+moto's ECS backend with all of them, so DescribeServices reports what
+CloudFormation was asked for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+from moto.ecs.models import Service, ecs_backends
+
+from shipyard.localaws.handlers._base import Handler, properties, tags_list
+
+
+def _lower_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k[0].lower() + k[1:]: _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
+
+
+def _configure(service: Any, props: dict[str, Any]) -> Any:
+    service.deployment_configuration = _lower_keys(props.get("DeploymentConfiguration", {}))
+    service.health_check_grace_period_seconds = props.get("HealthCheckGracePeriodSeconds")
+    service.enable_ecs_managed_tags = bool(props.get("EnableECSManagedTags", False))
+    return service
+
+
+class EcsService(Handler, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "ServiceName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::Service"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Name", "ServiceArn")
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        backend = ecs_backends[account_id][region_name]
+        service = backend.create_service(
+            cluster_str=str(props["Cluster"]).split("/")[-1],
+            service_name=resource_name,
+            desired_count=int(props.get("DesiredCount", 1)),
+            task_definition_str=props.get("TaskDefinition"),
+            load_balancers=_lower_keys(props.get("LoadBalancers", [])),
+            tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)],
+            deployment_controller=_lower_keys(props.get("DeploymentController")),
+            launch_type=props.get("LaunchType"),
+            propagate_tags=props.get("PropagateTags", "NONE"),
+            network_configuration=_lower_keys(props.get("NetworkConfiguration")),
+        )
+        return _configure(service, props)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = properties(cloudformation_json)
+        backend = ecs_backends[account_id][region_name]
+        service = backend.update_service({
+            "cluster": original_resource.cluster_name,
+            "service": original_resource.name,
+            "task_definition": props.get("TaskDefinition"),
+            "desired_count": int(props.get("DesiredCount", original_resource.desired_count)),
+        })
+        return _configure(service, props)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        return Service.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
