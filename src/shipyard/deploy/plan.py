@@ -7,12 +7,12 @@ changeset.py / execute.py carry the plan out (plan previews, deploy applies).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"  # no stack yet
     UPDATE = "update"  # a stable stack; its change set says what changes
     RECREATE = "recreate"  # ROLLBACK_COMPLETE after a failed first create: delete it, then create (asks first)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.common_models import CloudFormationModel
 
@@ -63,7 +65,6 @@ class ScalingPolicy(Handler, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = applicationautoscaling_backends[account_id][region_name]
-        try:
+        # The policy may already be gone with its scalable target.
+        with contextlib.suppress(Exception):
             backend.delete_scaling_policy(self.name, self.namespace, self.resource_id, self.dimension)
-        except Exception:  # already gone with its scalable target
-            pass
