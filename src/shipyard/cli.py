@@ -79,6 +79,173 @@ def synth(
     ui.info(f"synthesized {len(rows)} stacks for {len(assemblies)} environments in {time.perf_counter() - started:.1f}s")
 
 
+AwsFlag = Annotated[bool, typer.Option("--aws", help="use real AWS (default credentials, or --profile)")]
+ProfileOption = Annotated[Optional[str], typer.Option("--profile", help="AWS profile to use (implies --aws)")]
+EndpointOption = Annotated[Optional[str], typer.Option(
+    "--endpoint", envvar="SHIPYARD_ENDPOINT", help="embedded AWS endpoint printed by `shipyard local`")]
+EnvironmentArg = Annotated[str, typer.Argument(help="environment name from shipyard.toml")]
+
+
+def _setup(environment: str, use_aws: bool, profile: str | None, endpoint: str | None):
+    from shipyard.commands import assembly_for, resolve_target, session
+
+    config = state.config()
+    env = config.environment(environment)
+    target = resolve_target(use_aws=use_aws, profile=profile, endpoint=endpoint)
+    return config, env, assembly_for(config, env), session(target, env)
+
+
+@app.command()
+def local(port: Annotated[Optional[int], typer.Option("--port", help="port on 127.0.0.1 (default 4566, or the next free one)")] = None) -> None:
+    """Run the embedded AWS on 127.0.0.1 until Ctrl-C."""
+    from shipyard.localaws.server import DEFAULT_PORT, EmbeddedAws, port_free
+
+    chosen = port
+    if chosen is None:
+        chosen = DEFAULT_PORT
+        while not port_free(chosen):
+            chosen += 1
+        if chosen != DEFAULT_PORT:
+            ui.info(f"port {DEFAULT_PORT} is busy; using {chosen}")
+    with EmbeddedAws(chosen) as aws:
+        print(f"embedded AWS listening on {aws.endpoint}")
+        print("point shipyard, the AWS CLI or boto3 at it with:")
+        for key, value in {"SHIPYARD_ENDPOINT": aws.endpoint, **aws.environment()}.items():
+            print(f"  export {key}={value}")
+        print("accounts are chosen per request; shipyard picks each environment's own. Ctrl-C stops it.")
+        sys.stdout.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            ui.info("stopping the embedded AWS")
+
+
+@app.command()
+def plan(environment: EnvironmentArg, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
+    """Show what `deploy` would change (exit 0: nothing, 3: changes pending)."""
+    from shipyard.deploy.execute import preview
+
+    _, env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    previews = preview(aws, assembly)
+    rows = [(p.stack.name, c.action, c.logical_id, c.resource_type, c.replacement or "-", c.why or "-")
+            for p in previews for c in p.changes]
+    if rows:
+        ui.table(f"changes to {env.name}", ["stack", "action", "resource", "type", "replacement", "why"], rows)
+    print("deploy order: " + " -> ".join(f"{p.stack.name} ({p.change_set_type.lower() if p.changes else 'no change'})" for p in previews))
+    pending = sum(len(p.changes) for p in previews)
+    print(f"{pending} resource changes pending" if pending else f"{env.name} is up to date: no changes")
+    if pending:
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+@app.command()
+def deploy(
+    environment: EnvironmentArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="confirm production changes and stack replacement")] = False,
+    recover: Annotated[bool, typer.Option("--recover", help="continue a failed update rollback before deploying")] = False,
+    use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Deploy an environment's stacks in dependency order through change sets."""
+    from shipyard.commands import confirm
+    from shipyard.deploy.execute import DeployOptions
+    from shipyard.deploy.execute import deploy as run_deploy
+
+    _, env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    _confirm_production(env, yes, f"deploy to {env.name} (account {env.account})")
+    started = time.perf_counter()
+    results = run_deploy(aws, assembly, DeployOptions(recover=recover, confirm=lambda q: confirm(q, yes=yes)))
+    ui.table(f"deployed {env.name}", ["stack", "outcome", "changes", "seconds"],
+             [(r.stack, r.outcome, r.changes, f"{r.seconds:.1f}") for r in results])
+    changed = [r for r in results if r.outcome != "unchanged"]
+    ui.info(f"{env.name}: {'no changes; nothing to do' if not changed else f'{len(changed)} stacks changed'} "
+            f"({time.perf_counter() - started:.1f}s)")
+
+
+def _confirm_production(env, yes: bool, action: str) -> None:
+    from shipyard.commands import confirm
+    from shipyard.errors import UsageError
+
+    if env.is_production and not confirm(f"{action}?", yes=yes):
+        raise UsageError(f"environment {env.name}", "is production; changes need confirmation", "pass --yes to confirm")
+
+
+@app.command()
+def verify(environment: EnvironmentArg, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
+    """Check the live environment through AWS's APIs (exit 1 on any failure)."""
+    from shipyard.deploy.verify import verify as run_verify
+
+    config, env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    results = run_verify(aws, assembly, config.app.repository)
+    _print_verify(env.name, results)
+    if not all(r.passed for r in results):
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
+def _print_verify(name: str, results) -> None:
+    ui.table(f"verify {name}", ["check", "result", "resource", "detail"],
+             [(r.name, "pass" if r.passed else "FAIL", r.resource, r.detail) for r in results])
+
+
+@app.command("publish-site")
+def publish_site(
+    environment: EnvironmentArg,
+    directory: Annotated[Optional[Path], typer.Argument(help="static files (default: site.directory)")] = None,
+    use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Upload the static site (changed files only) and invalidate what changed."""
+    from shipyard.deploy.site import publish_environment
+
+    config, env, _, aws = _setup(environment, use_aws, profile, endpoint)
+    with ui.progress(f"publishing {env.name}") as advance:
+        sync, invalidation = publish_environment(aws, env, directory or config.site_directory, advance)
+    ui.info(f"{env.name}: {len(sync.uploads)} uploaded, {len(sync.deletes)} deleted, {sync.unchanged} unchanged"
+            + (f"; invalidation {invalidation} for {', '.join(sync.invalidation_paths)}" if invalidation else "; nothing to invalidate"))
+
+
+@app.command()
+def destroy(
+    environment: EnvironmentArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="confirm (not enough for production: type its name)")] = False,
+    use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Delete an environment's stacks in reverse order; lists what is retained."""
+    from shipyard.commands import confirm, interactive
+    from shipyard.deploy.destroy import destroy as run_destroy
+    from shipyard.deploy.destroy import retained_resources
+    from shipyard.errors import UsageError
+
+    _, env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    kept = retained_resources(assembly)
+    if env.is_production:
+        typed = typer.prompt(f"type the environment name ({env.name}) to delete it") if interactive() else ""
+        if typed != env.name:
+            raise UsageError(f"environment {env.name}", "is production; its name was not typed, nothing was deleted")
+    elif not confirm(f"delete every stack of {env.name}?", yes=yes):
+        raise UsageError(f"environment {env.name}", "deletion not confirmed; nothing was deleted", "pass --yes")
+    deleted = run_destroy(aws, assembly)
+    ui.info(f"{env.name}: deleted {', '.join(deleted) or 'nothing (no stacks existed)'}")
+    if kept:
+        ui.table("retained (delete by hand when no longer needed)", ["stack", "resource", "type", "why"],
+                 [(k.stack, k.logical_id, k.resource_type, k.why) for k in kept])
+
+
+@app.command()
+def up(
+    use_aws: AwsFlag = False, profile: ProfileOption = None,
+    keep: Annotated[bool, typer.Option("--keep", help="keep the embedded AWS running for exploration until Ctrl-C")] = False,
+    port: Annotated[Optional[int], typer.Option("--port", help="embedded AWS port (default: a free one)")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="confirm production changes (real AWS)")] = False,
+) -> None:
+    """Deploy every environment, publish the site and verify it; on the embedded AWS unless --aws."""
+    from shipyard.up import run_up
+
+    config = state.config()
+    ok = run_up(config, use_aws=use_aws or bool(profile), profile=profile, keep=keep, port=port, yes=yes)
+    if not ok:
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
 def run() -> None:
     """Console-script entry point: the single error boundary."""
     try:

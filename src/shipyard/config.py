@@ -208,6 +208,11 @@ class Environment:
     oidc_provider_arn: str | None
     names: naming.Names
 
+    @property
+    def is_production(self) -> bool:
+        """Changes need --yes or a typed confirmation."""
+        return self.name in ("production", "prod") or self.deletion_protection
+
 
 @dataclass(frozen=True)
 class Config:

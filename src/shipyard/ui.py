@@ -7,7 +7,8 @@ progress animation when stderr is a terminal.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.table import Table
@@ -57,3 +58,20 @@ def stack_event(stack: str, event: dict) -> None:
         err.print(line, style=style, markup=False, highlight=False)
     else:
         err.print(line, markup=False, highlight=False)
+
+
+@contextmanager
+def progress(title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the latest item on a terminal; silent otherwise. Yields advance(item)."""
+    if not err.is_terminal:
+        yield lambda item: None
+        return
+    with err.status(title) as status:
+        count = 0
+
+        def advance(item: str) -> None:
+            nonlocal count
+            count += 1
+            status.update(f"{title}: {count} done, last {item}")
+
+        yield advance

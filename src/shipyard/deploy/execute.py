@@ -132,7 +132,7 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
     action = step.action
     if action is Action.WAIT:
         ui.info(f"{stack.name}: {step.status}; waiting for it to finish before changing it")
-        status = _wait(aws, stack, options, since=None)
+        status = wait_for_stack(aws, stack, options, since=None)
         action = Action.CREATE if status in ("DELETE_COMPLETE", "ROLLBACK_COMPLETE") else Action.UPDATE
         if status == "ROLLBACK_COMPLETE":
             action = Action.RECREATE
@@ -141,14 +141,14 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
             raise ShipyardError(stack.name, step.why, _guidance(step))
         ui.info(f"{stack.name}: continuing the failed update rollback")
         aws.call("cloudformation", "ContinueUpdateRollback", stack.region, StackName=stack.name)
-        _wait(aws, stack, options, since=None)
+        wait_for_stack(aws, stack, options, since=None)
         action = Action.UPDATE
     if action is Action.RECREATE:
         if not options.confirm(f"{stack.name} is in ROLLBACK_COMPLETE after a failed first create. Delete it and create it again?"):
             raise ShipyardError(stack.name, "is in ROLLBACK_COMPLETE and was not replaced",
                                 "rerun and confirm, or pass --yes; it holds no resources")
         aws.call("cloudformation", "DeleteStack", stack.region, StackName=stack.name)
-        _wait(aws, stack, options, since=None, deleting=True)
+        wait_for_stack(aws, stack, options, since=None, deleting=True)
         action = Action.CREATE
 
     parameters = resolve_parameters(stack, outputs_of)
@@ -161,7 +161,7 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
     ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
     seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)} if change_set_type == "UPDATE" else set()
     aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
-    status = _wait(aws, stack, options, since=seen)
+    status = wait_for_stack(aws, stack, options, since=seen)
     if status not in SUCCESS:
         events = stack_events(aws, stack.name, stack.region)
         cause = root_cause(stack.name, events, lambda stack_id: stack_events(aws, stack_id, stack.region))
@@ -172,7 +172,7 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
                        time.monotonic() - started)
 
 
-def _wait(aws: Aws, stack: StackArtifact, options: DeployOptions, since: set[str] | None, deleting: bool = False) -> str:
+def wait_for_stack(aws: Aws, stack: StackArtifact, options: DeployOptions, since: set[str] | None, deleting: bool = False) -> str:
     """Stream new events until the stack reaches a terminal status; return it."""
     seen: set[str] = set(since or ())
     if since is None:

@@ -43,7 +43,10 @@ def unsupported_types(template: dict[str, Any]) -> list[str]:
     return sorted(t for t in types if t not in known and t not in NULL_MODELS)
 
 
-def _port_free(port: int) -> bool:
+DEFAULT_PORT = 4566
+
+
+def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -67,7 +70,7 @@ class EmbeddedAws:
     def __init__(self, port: int | None = None) -> None:
         if port is not None and not 1 <= port <= 65535:
             raise UsageError("--port", f"{port} is not a TCP port; use 1 to 65535")
-        if port is not None and not _port_free(port):
+        if port is not None and not port_free(port):
             raise UsageError("--port", f"127.0.0.1:{port} is already in use",
                              "pick another port with --port, or stop what is listening there")
         self.port = port if port is not None else _free_port()

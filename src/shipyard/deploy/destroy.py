@@ -1,0 +1,65 @@
+"""`destroy`: delete an environment's stacks in reverse deploy order, saying what is retained and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard import ui
+from shipyard.aws import Aws
+from shipyard.deploy.execute import DeployOptions, check_account, wait_for_stack
+from shipyard.deploy.state import read_stack
+from shipyard.synth import EnvironmentAssembly
+
+_WHY = {
+    "AWS::ECR::Repository": "holds the images releases and rollbacks need",
+    "AWS::S3::Bucket": "holds the published site",
+    "AWS::Logs::LogGroup": "holds the service's logs for investigation",
+}
+
+
+@dataclass(frozen=True)
+class Retained:
+    stack: str
+    logical_id: str
+    resource_type: str
+    why: str
+
+
+def retained_resources(assembly: EnvironmentAssembly) -> list[Retained]:
+    """Resources CloudFormation keeps when their stack is deleted (DeletionPolicy Retain)."""
+    kept = []
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.template().get("Resources", {}).items():
+            if resource.get("DeletionPolicy") == "Retain":
+                kept.append(Retained(stack.name, logical_id, resource["Type"],
+                                     _WHY.get(resource["Type"], "deletion protection is on for this environment")))
+    return kept
+
+
+def _empty_bucket(aws: Aws, bucket: str, region: str) -> None:
+    """A bucket CloudFormation deletes must be empty, every version included."""
+    versions = aws.call("s3", "ListObjectVersions", region, Bucket=bucket)
+    objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])]
+    for start in range(0, len(objects), 1000):
+        aws.call("s3", "DeleteObjects", region, Bucket=bucket, Delete={"Objects": objects[start:start + 1000], "Quiet": True})
+
+
+def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
+    env = assembly.environment
+    check_account(aws, env.account, env.name)
+    kept_types = {r.resource_type for r in retained_resources(assembly)}
+    deleted = []
+    for stack in reversed(assembly.stacks):
+        state = read_stack(aws, stack.name, stack.region)
+        if state is None:
+            continue
+        if state.termination_protection:
+            aws.call("cloudformation", "UpdateTerminationProtection", stack.region, StackName=stack.name,
+                     EnableTerminationProtection=False)
+        if stack.name == env.names.edge_stack and "AWS::S3::Bucket" not in kept_types:
+            _empty_bucket(aws, env.names.site_bucket, stack.region)
+        ui.info(f"{stack.name}: deleting")
+        aws.call("cloudformation", "DeleteStack", stack.region, StackName=stack.name)
+        wait_for_stack(aws, stack, DeployOptions(), since=None, deleting=True)
+        deleted.append(stack.name)
+    return deleted

@@ -1,0 +1,123 @@
+"""`publish-site`: sync the static site to its bucket by content hash and invalidate what changed.
+
+plan_sync is pure (local files vs the bucket's listing); publish() carries the
+plan out: uploads with Content-Type and Cache-Control, deletions, and one
+CloudFront invalidation for the changed paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipyard.aws import Aws
+from shipyard.config import Environment
+from shipyard.errors import ShipyardError, UsageError
+
+# name.<8+ hex>.ext: the content hash is in the name, so the file never changes.
+_FINGERPRINTED = re.compile(r"[.-][0-9a-f]{8,}\.[A-Za-z0-9]+$")
+LONG_CACHE = "public, max-age=31536000, immutable"
+HTML_CACHE = "public, max-age=60, must-revalidate"
+DEFAULT_CACHE = "public, max-age=3600"
+# Past this many paths one wildcard invalidation is cheaper than listing them.
+MAX_INVALIDATION_PATHS = 30
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    key: str
+    path: Path
+    md5: str
+    content_type: str
+    cache_control: str
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    uploads: tuple[SiteFile, ...]
+    deletes: tuple[str, ...]
+    unchanged: int
+
+    @property
+    def invalidation_paths(self) -> list[str]:
+        keys = [f.key for f in self.uploads] + list(self.deletes)
+        if not keys:
+            return []
+        if len(keys) > MAX_INVALIDATION_PATHS:
+            return ["/*"]
+        paths = {f"/{k}" for k in keys}
+        paths |= {"/" + k[: -len("index.html")] for k in keys if k.endswith("index.html")}
+        return sorted(paths)
+
+
+def cache_control(key: str) -> str:
+    if _FINGERPRINTED.search(key):
+        return LONG_CACHE
+    if key.endswith((".html", ".htm")):
+        return HTML_CACHE
+    return DEFAULT_CACHE
+
+
+def local_files(directory: Path) -> dict[str, SiteFile]:
+    if not directory.is_dir():
+        raise UsageError(str(directory), "is not a directory of static files", "set site.directory in shipyard.toml or pass DIR")
+    files = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        key = path.relative_to(directory).as_posix()
+        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
+            content_type += "; charset=utf-8"
+        files[key] = SiteFile(key, path, hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest(),
+                              content_type, cache_control(key))
+    if not files:
+        raise UsageError(str(directory), "holds no files to publish")
+    return files
+
+
+def plan_sync(local: dict[str, SiteFile], remote: dict[str, str]) -> SyncPlan:
+    """remote maps key -> ETag (the MD5 of a single-part upload)."""
+    uploads = tuple(f for key, f in local.items() if remote.get(key, "").strip('"') != f.md5)
+    deletes = tuple(sorted(key for key in remote if key not in local))
+    return SyncPlan(uploads, deletes, len(local) - len(uploads))
+
+
+def remote_files(aws: Aws, bucket: str, region: str) -> dict[str, str]:
+    objects = aws.paginate("s3", "ListObjectsV2", region, "Contents", Bucket=bucket)
+    return {o["Key"]: o["ETag"] for o in objects}
+
+
+def publish(aws: Aws, *, bucket: str, region: str, distribution_id: str, directory: Path,
+            progress: Callable[[str], None] = lambda key: None) -> tuple[SyncPlan, str | None]:
+    plan = plan_sync(local_files(directory), remote_files(aws, bucket, region))
+    for site_file in plan.uploads:
+        aws.call("s3", "PutObject", region, Bucket=bucket, Key=site_file.key, Body=site_file.path.read_bytes(),
+                 ContentType=site_file.content_type, CacheControl=site_file.cache_control)
+        progress(site_file.key)
+    for start in range(0, len(plan.deletes), 1000):
+        aws.call("s3", "DeleteObjects", region, Bucket=bucket,
+                 Delete={"Objects": [{"Key": k} for k in plan.deletes[start:start + 1000]], "Quiet": True})
+    invalidation = None
+    paths = plan.invalidation_paths
+    if paths:
+        response = aws.call("cloudfront", "CreateInvalidation", "us-east-1", DistributionId=distribution_id,
+                            InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths},
+                                               "CallerReference": hashlib.sha256("".join(paths).encode() + directory.as_posix().encode()).hexdigest()[:32]
+                                               + str(len(plan.uploads))})
+        invalidation = response["Invalidation"]["Id"]
+    return plan, invalidation
+
+
+def publish_environment(aws: Aws, env: Environment, directory: Path,
+                        progress: Callable[[str], None] = lambda key: None) -> tuple[SyncPlan, str | None]:
+    """publish() to this environment's bucket and distribution, read from its edge stack."""
+    from shipyard.deploy.state import read_stack
+
+    edge = read_stack(aws, env.names.edge_stack, env.region)
+    if edge is None or "DistributionId" not in edge.outputs:
+        raise ShipyardError(env.names.edge_stack, "is not deployed", f"run `shipyard deploy {env.name}` first")
+    return publish(aws, bucket=env.names.site_bucket, region=env.region, distribution_id=edge.outputs["DistributionId"],
+                   directory=directory, progress=progress)
