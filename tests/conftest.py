@@ -60,3 +60,41 @@ def cli(capsys, monkeypatch):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def local_aws():
+    """A fresh embedded AWS per test module (its state is the module's own)."""
+    from shipyard.localaws.server import EmbeddedAws
+
+    with EmbeddedAws() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def deployed(local_aws, assemblies, example_config):
+    """Both example environments deployed to this module's embedded AWS, site published."""
+    from shipyard.aws import Aws, Target
+    from shipyard.deploy.execute import DeployOptions, deploy
+    from shipyard.deploy.site import publish_environment
+
+    target = Target(endpoint=local_aws.endpoint)
+    sessions = {}
+    for name, assembly in assemblies.items():
+        aws = Aws(target, assembly.environment.account)
+        deploy(aws, assembly, DeployOptions())
+        publish_environment(aws, assembly.environment, example_config.site_directory)
+        sessions[name] = aws
+    return sessions
+
+
+@pytest.fixture
+def example_copy(tmp_path):
+    """A private copy of the example app (shipyard.toml and site), so tests can change it."""
+    import shutil
+
+    target = tmp_path / "app"
+    target.mkdir()
+    shutil.copy(EXAMPLE_CONFIG, target / "shipyard.toml")
+    shutil.copytree(EXAMPLE / "site", target / "site")
+    return target / "shipyard.toml"

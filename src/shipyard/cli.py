@@ -249,7 +249,10 @@ def up(
 def run() -> None:
     """Console-script entry point: the single error boundary."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # Without standalone mode click returns typer.Exit's code instead of exiting.
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ShipyardError as exc:
         if state.debug:
             traceback.print_exc()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from shipyard import ui
 from shipyard.aws import Aws
-from shipyard.deploy.execute import DeployOptions, check_account, wait_for_stack
+from shipyard.deploy.execute import DeployOptions, check_account, delete_stack
 from shipyard.deploy.state import read_stack
 from shipyard.synth import EnvironmentAssembly
 
@@ -59,7 +59,6 @@ def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
         if stack.name == env.names.edge_stack and "AWS::S3::Bucket" not in kept_types:
             _empty_bucket(aws, env.names.site_bucket, stack.region)
         ui.info(f"{stack.name}: deleting")
-        aws.call("cloudformation", "DeleteStack", stack.region, StackName=stack.name)
-        wait_for_stack(aws, stack, DeployOptions(), since=None, deleting=True)
+        delete_stack(aws, stack, DeployOptions())
         deleted.append(stack.name)
     return deleted

@@ -147,8 +147,7 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
         if not options.confirm(f"{stack.name} is in ROLLBACK_COMPLETE after a failed first create. Delete it and create it again?"):
             raise ShipyardError(stack.name, "is in ROLLBACK_COMPLETE and was not replaced",
                                 "rerun and confirm, or pass --yes; it holds no resources")
-        aws.call("cloudformation", "DeleteStack", stack.region, StackName=stack.name)
-        wait_for_stack(aws, stack, options, since=None, deleting=True)
+        delete_stack(aws, stack, options)
         action = Action.CREATE
 
     parameters = resolve_parameters(stack, outputs_of)
@@ -172,7 +171,18 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
                        time.monotonic() - started)
 
 
-def wait_for_stack(aws: Aws, stack: StackArtifact, options: DeployOptions, since: set[str] | None, deleting: bool = False) -> str:
+def delete_stack(aws: Aws, stack: StackArtifact, options: DeployOptions) -> None:
+    """Delete a stack and wait; a failure is explained by its root cause."""
+    seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
+    aws.call("cloudformation", "DeleteStack", stack.region, StackName=stack.name)
+    status = wait_for_stack(aws, stack, options, since=seen)
+    if status != "DELETE_COMPLETE":
+        cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region))
+        raise DeployFailed(stack.name, f"{status}: {cause.one_line() if cause else 'no reason given'}",
+                           cause.hint if cause else "", cause)
+
+
+def wait_for_stack(aws: Aws, stack: StackArtifact, options: DeployOptions, since: set[str] | None) -> str:
     """Stream new events until the stack reaches a terminal status; return it."""
     seen: set[str] = set(since or ())
     if since is None:
@@ -190,8 +200,6 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, options: DeployOptions, since
                     ui.stack_event(stack.name, event)
             if not status.endswith("_IN_PROGRESS") and (status in SUCCESS or status in FAILURE or status == "DELETE_COMPLETE"):
                 return status
-            if deleting and status == "DELETE_FAILED":
-                raise ShipyardError(stack.name, f"could not be deleted: {state.reason if state else ''}")
             if time.monotonic() > deadline:
                 raise ShipyardError(stack.name, f"still {status} after {options.stack_timeout:.0f}s",
                                     "CloudFormation is still working; rerun the command to keep waiting")

@@ -32,5 +32,10 @@ def read_states(aws: Aws, assembly: EnvironmentAssembly) -> dict[str, StackState
 
 
 def stack_events(aws: Aws, name: str, region: str) -> list[dict]:
-    """Events newest first, as CloudFormation returns them."""
-    return aws.paginate("cloudformation", "DescribeStackEvents", region, "StackEvents", StackName=name)
+    """Events newest first, as CloudFormation returns them; none for a stack that is gone."""
+    try:
+        return aws.paginate("cloudformation", "DescribeStackEvents", region, "StackEvents", StackName=name)
+    except AwsError as exc:
+        if "does not exist" in exc.what:
+            return []
+        raise

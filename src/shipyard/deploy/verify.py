@@ -1,7 +1,7 @@
 """Check the live environment through the service APIs, never by reading our own templates.
 
-Each check returns pass/fail with the resource it looked at; `shipyard verify`
-exits non-zero when any fails.
+Each check (registered with @check) returns pass/fail with the resource it
+looked at; `shipyard verify` exits non-zero when any fails.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ class CheckResult:
 class _Facts:
     """Identifiers the checks need, read from stack outputs and naming."""
 
-    def __init__(self, aws: Aws, assembly: EnvironmentAssembly) -> None:
+    def __init__(self, aws: Aws, assembly: EnvironmentAssembly, repository: str) -> None:
         env = assembly.environment
+        self.repository = repository
         self.env: Environment = env
         self.region = env.region
         edge = read_stack(aws, env.names.edge_stack, env.region)
@@ -37,12 +38,32 @@ class _Facts:
         self.bucket = env.names.site_bucket
 
 
-def _check(name: str, resource: str, passed: bool, detail: str) -> CheckResult:
-    return CheckResult(name, passed, resource, detail)
+_Check = Callable[[Aws, "_Facts"], tuple[bool, str, str]]  # -> (passed, resource, detail)
+CHECKS: list[tuple[str, _Check]] = []
 
 
-def bucket_private(aws: Aws, f: _Facts) -> CheckResult:
-    block = aws.call("s3", "GetPublicAccessBlock", f.region, Bucket=f.bucket)["PublicAccessBlockConfiguration"]
+def check(title: str) -> Callable[[_Check], _Check]:
+    """Register a live check under the title `verify` prints."""
+
+    def register(function: _Check) -> _Check:
+        CHECKS.append((title, function))
+        return function
+
+    return register
+
+
+def _result(resource: str, passed: bool, detail: str) -> tuple[bool, str, str]:
+    return passed, resource, detail
+
+
+@check("site bucket is private")
+def bucket_private(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    try:
+        block = aws.call("s3", "GetPublicAccessBlock", f.region, Bucket=f.bucket)["PublicAccessBlockConfiguration"]
+    except AwsError as exc:
+        if exc.code != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        block = {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
     off = [k for k, v in block.items() if not v]
     acl = aws.call("s3", "GetBucketAcl", f.region, Bucket=f.bucket)
     owner = acl["Owner"].get("ID")
@@ -52,15 +73,16 @@ def bucket_private(aws: Aws, f: _Facts) -> CheckResult:
         detail = f"public access block off: {', '.join(off)}"
     elif foreign:
         detail = f"ACL grants to {', '.join(g['Grantee'].get('URI') or g['Grantee'].get('ID', '?') for g in foreign)}"
-    return _check("site bucket is private", f"s3://{f.bucket}", not off and not foreign, detail)
+    return _result(f"s3://{f.bucket}", not off and not foreign, detail)
 
 
-def bucket_policy_cloudfront_only(aws: Aws, f: _Facts) -> CheckResult:
+@check("bucket policy allows only this distribution")
+def bucket_policy_cloudfront_only(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     resource = f"s3://{f.bucket} policy"
     try:
         policy = json.loads(aws.call("s3", "GetBucketPolicy", f.region, Bucket=f.bucket)["Policy"])
     except AwsError as exc:
-        return _check("bucket policy allows only this distribution", resource, False, exc.what)
+        return _result(resource, False, exc.what)
     expected_arn = f"arn:aws:cloudfront::{f.env.account}:distribution/{f.distribution_id}"
     problems = []
     allows = [s for s in policy.get("Statement", []) if s.get("Effect") == "Allow"]
@@ -73,7 +95,7 @@ def bucket_policy_cloudfront_only(aws: Aws, f: _Facts) -> CheckResult:
             problems.append(f"SourceArn is {source!r}, not {expected_arn}")
     if not allows:
         problems.append("no statement allows CloudFront to read")
-    return _check("bucket policy allows only this distribution", resource, not problems,
+    return _result(resource, not problems,
                   "; ".join(problems) or f"cloudfront.amazonaws.com with AWS:SourceArn {expected_arn}")
 
 
@@ -81,7 +103,8 @@ def _distribution_config(aws: Aws, f: _Facts) -> dict:
     return aws.call("cloudfront", "GetDistributionConfig", "us-east-1", Id=f.distribution_id)["DistributionConfig"]
 
 
-def s3_origin_uses_oac(aws: Aws, f: _Facts) -> CheckResult:
+@check("S3 origin uses origin access control")
+def s3_origin_uses_oac(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     config = _distribution_config(aws, f)
     s3_origins = [o for o in config["Origins"].get("Items", []) if o.get("S3OriginConfig") is not None]
     missing = [o["Id"] for o in s3_origins if not o.get("OriginAccessControlId")]
@@ -95,57 +118,62 @@ def s3_origin_uses_oac(aws: Aws, f: _Facts) -> CheckResult:
             except AwsError as exc:
                 missing.append(origin["Id"])
                 detail = f"origin access control {origin['OriginAccessControlId']} not found: {exc.what}"
-    return _check("S3 origin uses origin access control", f"distribution {f.distribution_id}",
+    return _result(f"distribution {f.distribution_id}",
                   bool(s3_origins) and not missing, detail if s3_origins else "no S3 origin")
 
 
-def viewers_use_https(aws: Aws, f: _Facts) -> CheckResult:
+@check("viewers are redirected to HTTPS")
+def viewers_use_https(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     config = _distribution_config(aws, f)
     behaviors = [config["DefaultCacheBehavior"], *(config.get("CacheBehaviors", {}).get("Items") or [])]
     plain = [b.get("PathPattern", "default") for b in behaviors
              if b.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only")]
-    return _check("viewers are redirected to HTTPS", f"distribution {f.distribution_id}", not plain,
+    return _result(f"distribution {f.distribution_id}", not plain,
                   f"plain HTTP allowed on {', '.join(plain)}" if plain else f"{len(behaviors)} behaviours redirect to HTTPS")
 
 
-def web_acl_where_enabled(aws: Aws, f: _Facts) -> CheckResult:
+@check("web ACL only where WAF is on")
+def web_acl_where_enabled(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     acl = _distribution_config(aws, f).get("WebACLId") or ""
     if not f.env.waf:
-        return _check("web ACL only where WAF is on", f"distribution {f.distribution_id}", not acl,
+        return _result(f"distribution {f.distribution_id}", not acl,
                       f"unexpected web ACL {acl}" if acl else "no web ACL (waf = false)")
     if not acl:
-        return _check("web ACL only where WAF is on", f"distribution {f.distribution_id}", False, "no web ACL attached")
+        return _result(f"distribution {f.distribution_id}", False, "no web ACL attached")
     name, acl_id = acl.split("/")[-2:]
     try:
         rules = aws.call("wafv2", "GetWebACL", "us-east-1", Name=name, Scope="CLOUDFRONT", Id=acl_id)["WebACL"]["Rules"]
     except AwsError as exc:
-        return _check("web ACL only where WAF is on", acl, False, f"attached web ACL not found: {exc.what}")
+        return _result(acl, False, f"attached web ACL not found: {exc.what}")
     managed = [r["Name"] for r in rules if "ManagedRuleGroupStatement" in r.get("Statement", {})]
-    return _check("web ACL only where WAF is on", acl, bool(managed), f"{len(rules)} rules, managed: {', '.join(managed)}")
+    return _result(acl, bool(managed), f"{len(rules)} rules, managed: {', '.join(managed)}")
 
 
-def repository_immutable_and_scanned(aws: Aws, f: _Facts) -> CheckResult:
+@check("repository: immutable tags, scan on push")
+def repository_immutable_and_scanned(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     name = f.env.names.repository
     repo = aws.call("ecr", "DescribeRepositories", f.region, repositoryNames=[name])["repositories"][0]
     mutable = repo.get("imageTagMutability") != "IMMUTABLE"
     unscanned = not repo.get("imageScanningConfiguration", {}).get("scanOnPush")
     detail = ", ".join(p for p, bad in (("tags are mutable", mutable), ("no scan on push", unscanned)) if bad)
-    return _check("repository: immutable tags, scan on push", repo["repositoryUri"], not (mutable or unscanned),
+    return _result(repo["repositoryUri"], not (mutable or unscanned),
                   detail or "immutable tags, scan on push")
 
 
-def service_rolls_back(aws: Aws, f: _Facts) -> CheckResult:
+@check("service: circuit breaker with rollback")
+def service_rolls_back(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     names = f.env.names
     services = aws.call("ecs", "DescribeServices", f.region, cluster=names.cluster, services=[names.service])["services"]
     if not services:
-        return _check("service: circuit breaker with rollback", f"{names.cluster}/{names.service}", False, "service not found")
+        return _result(f"{names.cluster}/{names.service}", False, "service not found")
     breaker = services[0].get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
     ok = bool(breaker.get("enable")) and bool(breaker.get("rollback"))
-    return _check("service: circuit breaker with rollback", services[0]["serviceArn"], ok,
+    return _result(services[0]["serviceArn"], ok,
                   "enabled with rollback" if ok else f"deploymentCircuitBreaker is {breaker or 'off'}")
 
 
-def load_balancer_only_from_cloudfront(aws: Aws, f: _Facts) -> CheckResult:
+@check("load balancer reachable only through CloudFront")
+def load_balancer_only_from_cloudfront(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     name = f.env.names.load_balancer
     lb = aws.call("elbv2", "DescribeLoadBalancers", f.region, Names=[name])["LoadBalancers"][0]
     problems = []
@@ -165,11 +193,12 @@ def load_balancer_only_from_cloudfront(aws: Aws, f: _Facts) -> CheckResult:
                 problems.append(f"{group['GroupId']} admits {ip_range['CidrIpv6']}")
             for pair in permission.get("UserIdGroupPairs", []):
                 problems.append(f"{group['GroupId']} admits security group {pair.get('GroupId')}")
-    return _check("load balancer reachable only through CloudFront", lb["LoadBalancerArn"], not problems,
+    return _result(lb["LoadBalancerArn"], not problems,
                   "; ".join(problems) or "internal; admits only its own subnets (the VPC origin's interfaces)")
 
 
-def deploy_role_exact_subject(aws: Aws, f: _Facts, repository: str) -> CheckResult:
+@check("deploy role trusts exactly this repository and environment")
+def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     name = f.env.names.deploy_role
     role = aws.call("iam", "GetRole", "us-east-1", RoleName=name)["Role"]
     document = role["AssumeRolePolicyDocument"]
@@ -177,7 +206,7 @@ def deploy_role_exact_subject(aws: Aws, f: _Facts, repository: str) -> CheckResu
         from urllib.parse import unquote
 
         document = json.loads(unquote(document))
-    expected = f"repo:{repository}:environment:{f.env.name}"
+    expected = f"repo:{f.repository}:environment:{f.env.name}"
     problems = []
     for statement in document.get("Statement", []):
         conditions = statement.get("Condition", {})
@@ -188,24 +217,17 @@ def deploy_role_exact_subject(aws: Aws, f: _Facts, repository: str) -> CheckResu
             problems.append(f"sub is {equals.get('token.actions.githubusercontent.com:sub')!r}")
         if equals.get("token.actions.githubusercontent.com:aud") != "sts.amazonaws.com":
             problems.append("aud is not sts.amazonaws.com")
-    return _check("deploy role trusts exactly this repository and environment", role["Arn"], not problems,
+    return _result(role["Arn"], not problems,
                   "; ".join(problems) or f"StringEquals sub {expected}")
 
 
-CHECKS: tuple[Callable[[Aws, _Facts], CheckResult], ...] = (
-    bucket_private, bucket_policy_cloudfront_only, s3_origin_uses_oac, viewers_use_https, web_acl_where_enabled,
-    repository_immutable_and_scanned, service_rolls_back, load_balancer_only_from_cloudfront,
-)
-
-
 def verify(aws: Aws, assembly: EnvironmentAssembly, repository: str) -> list[CheckResult]:
-    facts = _Facts(aws, assembly)
-    checks = [*CHECKS, lambda a, f: deploy_role_exact_subject(a, f, repository)]
+    facts = _Facts(aws, assembly, repository)
     results = []
-    for check in checks:
+    for title, function in CHECKS:
         try:
-            results.append(check(aws, facts))
+            passed, resource, detail = function(aws, facts)
         except AwsError as exc:
-            name = getattr(check, "__name__", "check").replace("_", " ")
-            results.append(CheckResult(name, False, exc.where, exc.what))
+            passed, resource, detail = False, exc.where, exc.what
+        results.append(CheckResult(title, passed, resource, detail))
     return results

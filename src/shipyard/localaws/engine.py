@@ -6,8 +6,12 @@ IN_PROGRESS. shipyard wraps three of its functions so that, as on AWS:
 - every resource gets *_IN_PROGRESS / *_COMPLETE / *_FAILED events with the reason;
 - a failed create rolls back (created resources deleted) to ROLLBACK_COMPLETE;
 - a failed update re-applies the previous template to UPDATE_ROLLBACK_COMPLETE;
+- a failed delete ends in DELETE_FAILED with its reason;
 - ExecuteChangeSet itself succeeds and the failure shows in events and status;
-- stacks made through change sets import and export values like any other.
+- stacks made through change sets import and export values like any other;
+- CloudFront origins keep their OAC, S3 and VPC-origin settings;
+- change sets describe each change (action, replacement and the properties
+  behind it, from the resource schemas cfn-lint ships) as CloudFormation does.
 The deploy engine then reads the same signals from the emulator as from AWS.
 """
 
@@ -115,6 +119,76 @@ def _execute_change_set(original: Any) -> Any:
     return wrapper
 
 
+def _create_only(resource_type: str, region: str) -> set[str]:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
+    except Exception:  # a type cfn-lint does not know: nothing is known to force replacement
+        return set()
+    return {p.split("/")[2] for p in schema.get("createOnlyProperties", []) if p.startswith("/properties/")}
+
+
+def _describe_changes(change_set: Any) -> None:
+    """Give moto's bare Change objects the detail CloudFormation reports (moto serializes their attributes)."""
+    old_resources = (change_set.stack.template_dict or {}).get("Resources", {})
+    new_resources = change_set.template_dict.get("Resources", {})
+    for change in change_set.changes:
+        if change.action != "Modify":
+            continue
+        old = old_resources.get(change.logical_resource_id, {}).get("Properties", {})
+        new = new_resources.get(change.logical_resource_id, {}).get("Properties", {})
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        create_only = _create_only(change.resource_type, change_set.stack.region_name)
+        change.details = [{"Target": {"Attribute": "Properties", "Name": name,
+                                      "RequiresRecreation": "Always" if name in create_only else "Never"},
+                           "ChangeSource": "DirectModification", "Evaluation": "Static"} for name in changed]
+        change.replacement = "True" if any(name in create_only for name in changed) else "False"
+        change.scope = ["Properties"]
+
+
+def _change_set_init(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _describe_changes(self)
+
+    return wrapper
+
+
+def _delete_stack(original: Any) -> Any:
+    """A delete that fails leaves the stack in DELETE_FAILED with the reason, as on AWS, not a server error."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, name_or_stack_id: str) -> None:
+        stack = next((s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)), None)
+        try:
+            original(self, name_or_stack_id)
+        except Exception as exc:
+            if stack is None:
+                raise
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=_reason(exc))
+            stack.status = "DELETE_FAILED"
+            self.stacks[stack.stack_id] = stack
+
+    return wrapper
+
+
+def _origin_init(original: Any) -> Any:
+    """moto's CloudFront origin drops OAC, S3 and VPC-origin settings; keep them for GetDistribution."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, origin: dict[str, Any]) -> None:
+        original(self, origin)
+        if "S3OriginConfig" in origin:
+            self.s3_origin_config = {"OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity") or ""}
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+        if "VpcOriginConfig" in origin:
+            self.vpc_origin_config = origin["VpcOriginConfig"]
+
+    return wrapper
+
+
 # What the emulator knows about every request it serves.
 _REQUEST_CONTEXT = {"aws:securetransport": "true"}
 
@@ -169,6 +243,11 @@ def install() -> None:
     from moto.s3.models import FakeBucket
 
     FakeBucket.get_permission = _bucket_permission
+    models.ChangeSet.__init__ = _change_set_init(models.ChangeSet.__init__)
+    models.CloudFormationBackend.delete_stack = _delete_stack(models.CloudFormationBackend.delete_stack)
+    from moto.cloudfront import models as cloudfront_models
+
+    cloudfront_models.Origin.__init__ = _origin_init(cloudfront_models.Origin.__init__)
 
     parsing.parse_and_create_resource = _with_events(parsing.parse_and_create_resource, "CREATE")
     parsing.parse_and_update_resource = _with_events(parsing.parse_and_update_resource, "UPDATE")

@@ -54,6 +54,49 @@ class Handler:
         raise NotImplementedError
 
 
+class Delegate(Handler):
+    """A handler that lets one of moto's own models do the work, after fixing what it mishandles.
+
+    Subclasses set MODEL and override adapt() (the template JSON in the shape
+    moto's model expects) and/or after() (settings the model ignores, applied
+    through the service backend).
+    """
+
+    MODEL: ClassVar[Any]
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:  # type: ignore[override]
+        return cls.MODEL.cloudformation_name_type()
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return cls.MODEL.has_cfn_attr(attr)
+
+    @classmethod
+    def adapt(cls, cloudformation_json: dict[str, Any]) -> dict[str, Any]:
+        return cloudformation_json
+
+    @classmethod
+    def after(cls, resource: Any, props: dict[str, Any], account_id: str, region_name: str) -> Any:
+        return resource
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        resource = cls.MODEL.create_from_cloudformation_json(resource_name, cls.adapt(cloudformation_json), account_id,
+                                                             region_name, **kwargs)
+        return cls.after(resource, properties(cloudformation_json), account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        resource = cls.MODEL.update_from_cloudformation_json(original_resource, new_resource_name,
+                                                             cls.adapt(cloudformation_json), account_id, region_name)
+        return cls.after(resource, properties(cloudformation_json), account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        return cls.MODEL.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
+
+
 def properties(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
     return cloudformation_json.get("Properties", {})
 

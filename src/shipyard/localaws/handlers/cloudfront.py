@@ -49,8 +49,7 @@ def api_distribution_config(cfn: dict[str, Any], caller_reference: str) -> dict[
         "HttpVersion": cfn.get("HttpVersion", "http2"),
         "IsIPV6Enabled": cfn.get("IPV6Enabled", True),
         "WebACLId": cfn.get("WebACLId", ""),
-        "Origins": _items([{k: v for k, v in o.items() if k not in ("OriginAccessControlId", "VpcOriginConfig")}
-                           for o in cfn["Origins"]]),
+        "Origins": _items(cfn["Origins"]),
         "DefaultCacheBehavior": _behavior(cfn["DefaultCacheBehavior"]),
     }
     if cfn.get("CacheBehaviors"):
@@ -60,19 +59,6 @@ def api_distribution_config(cfn: dict[str, Any], caller_reference: str) -> dict[
     if cfn.get("Aliases"):
         api["Aliases"] = _items(cfn["Aliases"])
     return api
-
-
-def _attach_origin_details(distribution: Any, cfn: dict[str, Any]) -> None:
-    """moto's origin model drops OAC and VPC-origin settings; keep them so get-distribution returns them."""
-    by_id = {o["Id"]: o for o in cfn["Origins"]}
-    for origin in distribution.distribution_config.Origins["Items"]:
-        source = by_id[origin.id]
-        if "S3OriginConfig" in source:
-            origin.s3_origin_config = {"OriginAccessIdentity": source["S3OriginConfig"].get("OriginAccessIdentity", "")}
-        if "OriginAccessControlId" in source:
-            origin.origin_access_control_id = source["OriginAccessControlId"]
-        if "VpcOriginConfig" in source:
-            origin.vpc_origin_config = source["VpcOriginConfig"]
 
 
 class Distribution(Handler, CloudFormationModel):
@@ -94,7 +80,6 @@ class Distribution(Handler, CloudFormationModel):
         reference = f"shipyard-{uuid.uuid4()}"
         distribution, _, _ = _backend(account_id, region_name).create_distribution(
             api_distribution_config(cfn, reference), tags_list(props))
-        _attach_origin_details(distribution, cfn)
         return cls(distribution, reference)
 
     @classmethod
@@ -103,7 +88,6 @@ class Distribution(Handler, CloudFormationModel):
         cfn = properties(cloudformation_json)["DistributionConfig"]
         distribution, _, _ = _backend(account_id, region_name).update_distribution(
             api_distribution_config(cfn, original_resource.caller_reference), original_resource.physical_id, if_match=True)
-        _attach_origin_details(distribution, cfn)
         return cls(distribution, original_resource.caller_reference)
 
     def delete(self, account_id: str, region_name: str) -> None:

@@ -1,4 +1,6 @@
-"""AWS::EC2::SecurityGroupEgress into moto's EC2 backend."""
+"""EC2 types: SecurityGroupEgress, which moto skips; SubnetRouteTableAssociation,
+whose moto model records the association where DescribeRouteTables never
+shows it; RouteTable, whose moto model is never deleted (so its VPC cannot be)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.route_tables import RouteTable as MotoRouteTable
 
-from shipyard.localaws.handlers._base import Handler, properties
+from shipyard.localaws.handlers._base import Delegate, Handler, properties
 
 
 class SecurityGroupEgress(Handler, CloudFormationModel):
@@ -40,4 +43,43 @@ class SecurityGroupEgress(Handler, CloudFormationModel):
         return cls(arguments)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        ec2_backends[account_id][region_name].revoke_security_group_egress(**self.rule)
+        backend = ec2_backends[account_id][region_name]
+        # The rule goes with its group when the group is deleted first.
+        if backend.get_security_group_by_name_or_id(self.rule["group_name_or_id"]) is not None:
+            backend.revoke_security_group_egress(**self.rule)
+
+
+class SubnetRouteTableAssociation(Handler, CloudFormationModel):
+    ATTRIBUTES = ("Id",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EC2::SubnetRouteTableAssociation"
+
+    def __init__(self, association_id: str) -> None:
+        self.physical_id = association_id
+        self.attributes = {"Id": association_id}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        association_id = ec2_backends[account_id][region_name].associate_route_table(
+            props["RouteTableId"], subnet_id=props["SubnetId"])
+        return cls(association_id)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        if any(self.physical_id in table._associations for table in backend.route_tables.values()):
+            backend.disassociate_route_table(self.physical_id)
+
+
+class RouteTable(Delegate, CloudFormationModel):
+    MODEL = MotoRouteTable
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EC2::RouteTable"
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        ec2_backends[account_id][region_name].delete_route_table(resource_name)

@@ -11,7 +11,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from shipyard.localaws.handlers._base import Handler, properties
+from shipyard.localaws.handlers._base import Delegate, Handler, properties
 
 
 class BucketPolicy(Handler, CloudFormationModel):
@@ -38,21 +38,15 @@ class BucketPolicy(Handler, CloudFormationModel):
             backend.delete_bucket_policy(self.physical_id)
 
 
-class Bucket(Handler, CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "BucketName"
+class Bucket(Delegate, CloudFormationModel):
+    MODEL = FakeBucket
 
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::S3::Bucket"
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return FakeBucket.has_cfn_attr(attr)
-
-    @staticmethod
-    def _apply(bucket: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    def after(cls, bucket: Any, props: dict[str, Any], account_id: str, region_name: str) -> Any:
         backend = s3_backends[account_id][get_partition(region_name)]
         name = bucket.name
         if "PublicAccessBlockConfiguration" in props:
@@ -65,23 +59,7 @@ class Bucket(Handler, CloudFormationModel):
         lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
         if lifecycle:
             backend.put_bucket_lifecycle(name, [_lifecycle_rule(rule) for rule in lifecycle])
-
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        bucket = FakeBucket.create_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        cls._apply(bucket, properties(cloudformation_json), account_id, region_name)
         return bucket
-
-    @classmethod
-    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        bucket = FakeBucket.update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json,
-                                                            account_id, region_name)
-        cls._apply(bucket, properties(cloudformation_json), account_id, region_name)
-        return bucket
-
-    @classmethod
-    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
-        return FakeBucket.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:

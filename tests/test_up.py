@@ -1,0 +1,20 @@
+"""`shipyard up`: the README's main job, through the real entry point."""
+
+
+def test_up_deploys_publishes_and_verifies_both_environments(cli, example_copy):
+    result = cli("--config", str(example_copy), "up")
+    assert result.code == 0, result.err
+    rows = [line.split("\t") for line in result.out.splitlines() if line.startswith(("staging\t", "production\t"))]
+    assert [r[0] for r in rows] == ["staging", "production"]
+    for row in rows:
+        assert row[-1] == "9/9 pass"
+        assert row[4].startswith("https://") and row[4].endswith(".cloudfront.net")
+        assert row[5] == "3 uploaded, 0 unchanged"
+    assert rows[0][1] == "111111111111" and rows[1][1] == "222222222222"
+    assert "time: synth" in result.err
+
+
+def test_up_on_aws_refuses_production_without_yes(cli, example_copy):
+    result = cli("--config", str(example_copy), "up", "--aws")
+    assert result.code == 2
+    assert "is production; `up --aws` changes it only with --yes" in result.err
