@@ -65,7 +65,7 @@ def _free_port() -> int:
 
 
 class EmbeddedAws:
-    """moto's threaded server on 127.0.0.1; `with EmbeddedAws() as aws: aws.endpoint`."""
+    """moto's threaded server on 127.0.0.1, starting empty; `with EmbeddedAws() as aws: aws.endpoint`."""
 
     def __init__(self, port: int | None = None) -> None:
         if port is not None and not 1 <= port <= 65535:
@@ -82,6 +82,14 @@ class EmbeddedAws:
 
     def start(self) -> EmbeddedAws:
         register_handlers()
+        # moto keeps its state in process-wide backends: a new embedded AWS
+        # starts empty, so one process runs one embedded AWS at a time.
+        from moto.moto_api import _internal
+
+        from shipyard.localaws.extension import extension_backend
+
+        _internal.models.moto_api_backend.reset()
+        extension_backend.reset()
         from moto.server import ThreadedMotoServer
 
         # One access-log line per AWS call would drown shipyard's own output.
