@@ -70,15 +70,17 @@ def test_no_dangling_reference(assemblies, templates):
 def test_bucket_never_public(templates):
     """Reference bug 3: a public-read ACL on the site bucket."""
     buckets = _all_resources(templates, "AWS::S3::Bucket")
-    assert len(buckets) == 2
+    assert len(buckets) == 4  # site and access-log bucket per environment
     for bucket in buckets:
         assert "AccessControl" not in bucket
         assert all(bucket["PublicAccessBlockConfiguration"].values())
         assert bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
     for policy in _all_resources(templates, "AWS::S3::BucketPolicy"):
         for statement in policy["PolicyDocument"]["Statement"]:
-            if statement["Effect"] == "Allow":
-                assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+            if statement["Effect"] != "Allow":
+                continue
+            assert statement["Principal"] not in ("*", {"AWS": "*"})
+            if statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}:
                 assert "AWS:SourceArn" in statement["Condition"]["StringEquals"]
 
 

@@ -79,6 +79,41 @@ def synth(
     ui.info(f"synthesized {len(rows)} stacks for {len(assemblies)} environments in {time.perf_counter() - started:.1f}s")
 
 
+@app.command()
+def check(
+    environments: EnvironmentsArg = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json or sarif")] = "table",
+    fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="error or warning (default: checks.fail_on)")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write json/sarif here instead of stdout")] = None,
+) -> None:
+    """Policy checks on every stack: cdk-nag AwsSolutions, cfn-lint, shipyard's own rules."""
+    from shipyard.checks import report
+    from shipyard.checks.engine import failing, run_checks
+    from shipyard.errors import UsageError
+
+    if output_format not in ("table", "json", "sarif"):
+        raise UsageError("--format", f"{output_format!r} is not a format; use table, json or sarif")
+    if fail_on not in (None, "error", "warning"):
+        raise UsageError("--fail-on", f"{fail_on!r} is not a severity; use error or warning")
+    config = state.config()
+    started = time.perf_counter()
+    findings = run_checks(config, config.select(environments), config.directory / "cdk.out")
+    if output_format == "table":
+        report.table(findings)
+    else:
+        text = report.as_json(findings) if output_format == "json" else report.as_sarif(findings)
+        if output:
+            output.write_text(text)
+        else:
+            sys.stdout.write(text)
+    blocking = failing(findings, fail_on or config.checks.fail_on)
+    suppressed = sum(1 for f in findings if f.suppressed)
+    ui.info(f"{len(findings)} findings: {len(blocking)} failing at --fail-on {fail_on or config.checks.fail_on}, "
+            f"{suppressed} suppressed with reasons ({time.perf_counter() - started:.1f}s)")
+    if blocking:
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
 AwsFlag = Annotated[bool, typer.Option("--aws", help="use real AWS (default credentials, or --profile)")]
 ProfileOption = Annotated[Optional[str], typer.Option("--profile", help="AWS profile to use (implies --aws)")]
 EndpointOption = Annotated[Optional[str], typer.Option(

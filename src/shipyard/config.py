@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +129,20 @@ class SiteConfig(_Model):
     spa_fallback: bool = Field(False, description="serve index.html for paths without a file (single-page apps)")
 
 
+class SuppressionConfig(_Model):
+    id: str = Field(description="rule id (SY-..., AwsSolutions-..., or a cfn-lint id such as W3005)")
+    reason: str = Field(min_length=10, description="why the finding does not apply (at least 10 characters)")
+    resource: str = Field("*", description="logical id or construct path (glob) it applies to")
+    environment: str = Field("*", description="environment it applies to (glob)")
+
+
+class ChecksConfig(_Model):
+    fail_on: Literal["error", "warning"] = Field("error", description="lowest severity that makes `shipyard check` fail")
+    max_deregistration_delay: int = Field(30, ge=0, le=3600, description="rollout budget: target deregistration delay (s)")
+    max_time_to_healthy: int = Field(30, ge=1, le=3600, description="rollout budget: health-check interval x healthy threshold (s)")
+    suppress: list[SuppressionConfig] = Field(default_factory=list, description="[[checks.suppress]] entries: id, reason, resource")
+
+
 class EnvironmentSettings(_Model):
     """Per-environment settings; every key may also be set under [defaults]."""
 
@@ -221,6 +235,7 @@ class Config:
     service: ServiceConfig
     site: SiteConfig
     environments: dict[str, Environment]
+    checks: ChecksConfig = field(default_factory=ChecksConfig)
 
     @property
     def directory(self) -> Path:
@@ -256,6 +271,7 @@ _SECTIONS: dict[str, type[_Model] | None] = {
     "service": ServiceConfig,
     "site": SiteConfig,
     "defaults": EnvironmentSettings,
+    "checks": ChecksConfig,
     "environments": None,
 }
 
@@ -292,6 +308,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     app = _validate(AppConfig, raw["app"], "app", where)
     service = _validate(ServiceConfig, raw.get("service", {}), "service", where)
     site = _validate(SiteConfig, raw.get("site", {}), "site", where)
+    checks = _validate(ChecksConfig, raw.get("checks", {}), "checks", where)
     defaults_raw = raw.get("defaults", {})
     _validate(EnvironmentSettings, defaults_raw, "defaults", where)
 
@@ -315,12 +332,12 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         environments[env_name] = _resolve(env_name, settings, app, where, origin)
 
     _check_shared_accounts(environments, where)
-    return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments)
+    return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks)
 
 
 def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, where: str, origin: dict[str, str]) -> Environment:
-    def fail(field: str, what: str) -> ConfigError:
-        return ConfigError(where, f"{origin.get(field, f'environments.{name}')}.{field}: {what}")
+    def fail(key: str, what: str) -> ConfigError:
+        return ConfigError(where, f"{origin.get(key, f'environments.{name}')}.{key}: {what}")
 
     options = fargate_memory_options(s.cpu)
     if s.memory not in options:
@@ -328,13 +345,14 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, where: str, origin
     if s.desired_count > s.max_count:
         raise fail("desired_count", f"{s.desired_count} is above max_count {s.max_count}; desired_count must be between 1 and max_count")
     names = naming.Names(app=app.name, environment=name, account=s.account)
-    for field, label, value, problem in (
-        ("name", "ECR repository name", names.repository, naming.repository_name_problem(names.repository)),
-        ("name", "S3 bucket name", names.site_bucket, naming.bucket_name_problem(names.site_bucket)),
-        ("name", "load balancer name", names.load_balancer, naming.elb_name_problem(names.load_balancer)),
+    for label, value, problem in (
+        ("ECR repository name", names.repository, naming.repository_name_problem(names.repository)),
+        ("S3 bucket name", names.site_bucket, naming.bucket_name_problem(names.site_bucket)),
+        ("S3 bucket name", names.logs_bucket, naming.bucket_name_problem(names.logs_bucket)),
+        ("load balancer name", names.load_balancer, naming.elb_name_problem(names.load_balancer)),
     ):
         if problem:
-            raise ConfigError(where, f"app.{field}: derived {label} {value!r} for environment {name} {problem}; shorten or simplify app.name or the environment name")
+            raise ConfigError(where, f"app.name: derived {label} {value!r} for environment {name} {problem}; shorten or simplify app.name or the environment name")
     return Environment(
         name=name, account=s.account, region=s.region or app.region, cpu=s.cpu, memory=s.memory,
         desired_count=s.desired_count, max_count=s.max_count, cpu_target=s.cpu_target, waf=s.waf,
@@ -403,6 +421,10 @@ def _describe(error: dict[str, Any], model: type[_Model]) -> str:
         if low is not None and high is not None:
             return f"{error['input']} is out of range; use {low} to {high}"
         return f"{error['input']} is out of range; use at least {low}" if low is not None else f"{error['input']} is out of range; use at most {high}"
+    if kind == "string_too_short":
+        return f"{error['input']!r} is too short; give at least {error['ctx']['min_length']} characters"
+    if kind == "list_type":
+        return f"expected a list of tables ([[...]]), got {error['input']!r}"
     if kind == "literal_error":
         return f"{error['input']!r} is not valid; {error['msg'].replace('Input should be', 'use')}"
     if kind == "value_error":
@@ -413,13 +435,13 @@ def _describe(error: dict[str, Any], model: type[_Model]) -> str:
 def reference() -> list[tuple[str, str, str]]:
     """(key, default, description) rows for the README's config reference."""
     sections: list[tuple[str, type[_Model]]] = [("app", AppConfig), ("service", ServiceConfig), ("site", SiteConfig),
-                                                ("environments.<name>", _EnvironmentInput)]
+                                                ("environments.<name>", _EnvironmentInput), ("checks", ChecksConfig)]
     rows = []
     for section, model in sections:
         # Stable sort: the required account first, then the settings in declaration order.
-        for name, field in sorted(model.model_fields.items(), key=lambda item: not item[1].is_required()):
-            default = "required" if field.is_required() else f"`{field.get_default(call_default_factory=True)!r}`"
-            rows.append((f"{section}.{name}", default, field.description or ""))
+        for name, info in sorted(model.model_fields.items(), key=lambda item: not item[1].is_required()):
+            default = "required" if info.is_required() else f"`{info.get_default(call_default_factory=True)!r}`"
+            rows.append((f"{section}.{name}", default, info.description or ""))
     return rows
 
 

@@ -61,6 +61,10 @@ class Names:
         return f"{self.prefix}-site-{self.account}"
 
     @property
+    def logs_bucket(self) -> str:
+        return f"{self.prefix}-logs-{self.account}"
+
+    @property
     def load_balancer(self) -> str:
         return self.prefix
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shipyard import naming
 from shipyard.config import Config, Environment
@@ -46,8 +48,13 @@ class EnvironmentAssembly:
         return next(s for s in self.stacks if s.name == name)
 
 
-def synthesize(config: Config, environments: list[Environment], out_dir: Path) -> list[EnvironmentAssembly]:
-    """Synthesize the named environments in one process; CDK's own validation is off."""
+def synthesize(config: Config, environments: list[Environment], out_dir: Path, *, nag: bool = False,
+               customize: Callable[[list[Any]], None] | None = None) -> list[EnvironmentAssembly]:
+    """Synthesize the named environments in one process; CDK's own validation is off.
+
+    nag=True adds cdk-nag's AwsSolutions pack as an Aspect; it writes one CSV report per stack.
+    customize receives each environment's stacks before synth, for escape-hatch changes.
+    """
     use_bundled_node()
     # A JavaScript stack trace per construct only helps debugging CDK itself.
     os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
@@ -69,6 +76,12 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path) -
         )
         try:
             stacks = build_environment(app, config=config, env=env)
+            if customize is not None:
+                customize(stacks)
+            if nag:
+                import cdk_nag
+
+                cdk.Aspects.of(app).add(cdk_nag.AwsSolutionsChecks(reports=True, verbose=True))
             app.synth(validate_on_synthesis=False)
         except Exception as exc:  # jsii surfaces CDK errors as RuntimeError/JSIIError
             raise SynthError(f"synth {env.name}", str(exc).splitlines()[0],

@@ -31,6 +31,8 @@ CHECKS = {
         a.call("ec2", "DescribeInternetGateways", r, InternetGatewayIds=[p])["InternetGateways"]),
     "AWS::EC2::VPCGatewayAttachment": lambda a, r, p, s: _found(a.call(
         "ec2", "DescribeInternetGateways", r, Filters=[{"Name": "attachment.vpc-id", "Values": [p]}])["InternetGateways"]),
+    "AWS::EC2::FlowLog": lambda a, r, p, s: a.call("ec2", "DescribeFlowLogs", r, FlowLogIds=[p])["FlowLogs"][0][
+        "LogDestination"].endswith("/vpc-flow-logs/"),
     "AWS::EC2::SecurityGroup": lambda a, r, p, s: _found(a.call("ec2", "DescribeSecurityGroups", r, GroupIds=[p])["SecurityGroups"]),
     "AWS::EC2::SecurityGroupIngress": lambda a, r, p, s: any(
         pair for g in a.call("ec2", "DescribeSecurityGroups", r)["SecurityGroups"]
@@ -55,7 +57,8 @@ CHECKS = {
     "AWS::IAM::OIDCProvider": lambda a, r, p, s: _found(a.call("iam", "GetOpenIDConnectProvider", r, OpenIDConnectProviderArn=p)["Url"]),
     "AWS::Logs::LogGroup": lambda a, r, p, s: _found(a.call("logs", "DescribeLogGroups", r, logGroupNamePrefix=p)["logGroups"]),
     "AWS::S3::Bucket": lambda a, r, p, s: a.call("s3", "HeadBucket", r, Bucket=p) is not None,
-    "AWS::S3::BucketPolicy": lambda a, r, p, s: "cloudfront.amazonaws.com" in a.call("s3", "GetBucketPolicy", r, Bucket=p)["Policy"],
+    "AWS::S3::BucketPolicy": lambda a, r, p, s: len(json.loads(a.call("s3", "GetBucketPolicy", r, Bucket=p)["Policy"])["Statement"])
+    == len(s["PolicyDocument"]["Statement"]),
     "AWS::SSM::Parameter": lambda a, r, p, s: a.call("ssm", "GetParameter", r, Name=p)["Parameter"]["Value"] == "none",
     "AWS::ApplicationAutoScaling::ScalableTarget": lambda a, r, p, s: _found(a.call(
         "application-autoscaling", "DescribeScalableTargets", r, ServiceNamespace="ecs", ResourceIds=[p.split("|")[0]])["ScalableTargets"]),

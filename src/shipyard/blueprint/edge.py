@@ -16,7 +16,14 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from shipyard.blueprint.access_logs import SITE_PREFIX as SITE_ACCESS_LOG_PREFIX
 from shipyard.blueprint.load_balancer import LISTENER_PORT
+from shipyard.blueprint.suppressions import (
+    CLOUDFRONT_DEFAULT_CERTIFICATE,
+    CLOUDFRONT_LEGACY_LOGGING,
+    CLOUDFRONT_NO_GEO_RESTRICTION,
+    suppress,
+)
 
 PRICE_CLASSES = {
     "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
@@ -46,6 +53,7 @@ class Edge(Construct):
         spa_fallback: bool,
         web_acl_arn: str | None,
         retain: bool,
+        access_logs_bucket: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.bucket = s3.Bucket(
@@ -63,6 +71,11 @@ class Edge(Construct):
             )],
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
+        if access_logs_bucket:
+            # By name, not by construct: the log bucket's policy (foundation stack)
+            # already admits this bucket's log delivery, so no cross-stack grant is needed.
+            self.bucket.node.default_child.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+                destination_bucket_name=access_logs_bucket, log_file_prefix=SITE_ACCESS_LOG_PREFIX)
 
         api = origins.VpcOrigin.with_application_load_balancer(
             load_balancer,
@@ -115,3 +128,4 @@ class Edge(Construct):
             ),
             additional_behaviors={"/api/*": api_behavior, health_check_path: api_behavior},
         )
+        suppress(self.distribution, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING, CLOUDFRONT_DEFAULT_CERTIFICATE)

@@ -12,6 +12,8 @@ from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from shipyard.blueprint.suppressions import DEPLOY_ROLE_SCOPED_WILDCARDS, suppress
+
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -168,3 +170,5 @@ class Identity(Construct):
         ]
         for statement in statements:
             self.deploy_role.add_to_policy(statement)
+        for role in (self.deploy_role, self.cloudformation_role):
+            suppress(role.node.find_child("DefaultPolicy"), DEPLOY_ROLE_SCOPED_WILDCARDS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 LISTENER_PORT = 80
@@ -42,6 +43,7 @@ class LoadBalancer(Construct):
         target_port: int,
         health_check_path: str,
         deletion_protection: bool,
+        access_logs: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.security_group = ec2.SecurityGroup(
@@ -75,6 +77,8 @@ class LoadBalancer(Construct):
             drop_invalid_header_fields=True,
             deletion_protection=deletion_protection,
         )
+        if access_logs is not None:
+            self.load_balancer.log_access_logs(access_logs, prefix="alb")
         self.target_group = elbv2.ApplicationTargetGroup(
             self, "TargetGroup",
             vpc=vpc,

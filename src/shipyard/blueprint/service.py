@@ -21,6 +21,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from shipyard.blueprint.suppressions import (
+    CONTAINER_INSIGHTS_OPTIONAL,
+    EXECUTION_ROLE_STANDARD_GRANTS,
+    PLAIN_SETTINGS_ONLY,
+    suppress,
+)
 from shipyard.naming import NO_IMAGE
 
 ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
@@ -99,6 +105,11 @@ class Service(Construct):
             essential=True,
         )
         repository.grant_pull(self.task_definition.obtain_execution_role())
+        suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)
+        if not container_insights:
+            suppress(self.cluster, CONTAINER_INSIGHTS_OPTIONAL)
+        if environment:
+            suppress(self.task_definition, PLAIN_SETTINGS_ONLY)
 
         self.service = ecs.FargateService(
             self, "Service",

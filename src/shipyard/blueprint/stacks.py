@@ -17,6 +17,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shipyard import naming
+from shipyard.blueprint.access_logs import AccessLogs
 from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.firewall import Firewall
 from shipyard.blueprint.identity import Identity
@@ -56,12 +57,16 @@ class FoundationStack(_EnvironmentStack):
         super().__init__(scope, names.foundation_stack, config=config, env=env, region=env.region,
                          description="network, registry, load balancer, deploy identity")
         self.network = Network(self, "Network")
+        self.access_logs = AccessLogs(self, "AccessLogs", bucket_name=names.logs_bucket, site_bucket_name=names.site_bucket,
+                                      retention_days=env.log_retention_days, retain=env.deletion_protection)
+        self.access_logs.log_rejected_traffic(self.network.vpc)
         self.registry = Registry(self, "Registry", repository_name=names.repository,
                                  keep_images=env.image_retention_count, retain=env.deletion_protection)
         self.load_balancer = LoadBalancer(
             self, "LoadBalancer", vpc=self.network.vpc, subnets=self.network.load_balancer_subnets,
             name=names.load_balancer, target_port=config.service.port,
             health_check_path=config.service.health_check_path, deletion_protection=env.deletion_protection,
+            access_logs=self.access_logs.bucket,
         )
         # `shipyard release` writes the image here; CloudFormation never rewrites
         # the value because this template's value never changes.
@@ -135,6 +140,7 @@ class EdgeStack(_EnvironmentStack):
             bucket_name=names.site_bucket, load_balancer=foundation.load_balancer.load_balancer,
             health_check_path=config.service.health_check_path, price_class=env.price_class,
             spa_fallback=config.site.spa_fallback, web_acl_arn=web_acl_arn, retain=env.deletion_protection,
+            access_logs_bucket=names.logs_bucket,
         )
         self.add_stack_dependency(foundation)
         CfnOutput(self, "DistributionId", value=self.edge.distribution.distribution_id)

@@ -36,6 +36,12 @@ def retained_resources(assembly: EnvironmentAssembly) -> list[Retained]:
     return kept
 
 
+def _deleted_buckets(template: dict) -> list[str]:
+    """Named buckets CloudFormation will delete with the stack (so they must be emptied first)."""
+    return [r["Properties"]["BucketName"] for r in template.get("Resources", {}).values()
+            if r["Type"] == "AWS::S3::Bucket" and r.get("DeletionPolicy") != "Retain" and "BucketName" in r.get("Properties", {})]
+
+
 def _empty_bucket(aws: Aws, bucket: str, region: str) -> None:
     """A bucket CloudFormation deletes must be empty, every version included."""
     versions = aws.call("s3", "ListObjectVersions", region, Bucket=bucket)
@@ -47,7 +53,6 @@ def _empty_bucket(aws: Aws, bucket: str, region: str) -> None:
 def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
     env = assembly.environment
     check_account(aws, env.account, env.name)
-    kept_types = {r.resource_type for r in retained_resources(assembly)}
     deleted = []
     for stack in reversed(assembly.stacks):
         state = read_stack(aws, stack.name, stack.region)
@@ -56,8 +61,8 @@ def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
         if state.termination_protection:
             aws.call("cloudformation", "UpdateTerminationProtection", stack.region, StackName=stack.name,
                      EnableTerminationProtection=False)
-        if stack.name == env.names.edge_stack and "AWS::S3::Bucket" not in kept_types:
-            _empty_bucket(aws, env.names.site_bucket, stack.region)
+        for bucket in _deleted_buckets(stack.template()):
+            _empty_bucket(aws, bucket, stack.region)
         ui.info(f"{stack.name}: deleting")
         delete_stack(aws, stack, DeployOptions())
         deleted.append(stack.name)

@@ -1,14 +1,18 @@
 """EC2 types: SecurityGroupEgress, which moto skips; SubnetRouteTableAssociation,
 whose moto model records the association where DescribeRouteTables never
-shows it; RouteTable, whose moto model is never deleted (so its VPC cannot be)."""
+shows it; RouteTable, whose moto model is never deleted (so its VPC cannot be);
+FlowLog, whose moto model takes an S3 destination's key prefix for part of the
+bucket name and fails."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.flow_logs import FlowLogs as MotoFlowLogs
 from moto.ec2.models.route_tables import RouteTable as MotoRouteTable
 
 from shipyard.localaws.handlers._base import Delegate, Handler, properties
@@ -83,3 +87,26 @@ class RouteTable(Delegate, CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         ec2_backends[account_id][region_name].delete_route_table(resource_name)
+
+
+class FlowLog(Delegate, CloudFormationModel):
+    MODEL = MotoFlowLogs
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EC2::FlowLog"
+
+    @classmethod
+    def adapt(cls, cloudformation_json: dict[str, Any]) -> dict[str, Any]:
+        fixed = copy.deepcopy(cloudformation_json)
+        props = fixed.get("Properties", {})
+        if props.get("LogDestinationType") == "s3" and props.get("LogDestination"):
+            bucket_arn, _, _ = props["LogDestination"].partition("/")
+            props["LogDestination"] = bucket_arn
+        return fixed
+
+    @classmethod
+    def after(cls, resource: Any, props: dict[str, Any], account_id: str, region_name: str) -> Any:
+        if props.get("LogDestination"):
+            resource.log_destination = props["LogDestination"]
+        return resource

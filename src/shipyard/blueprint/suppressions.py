@@ -1,0 +1,64 @@
+"""Every policy-check suppression the blueprint needs, with its reason, in one place.
+
+Constructs attach them to their resources with `suppress()`; cdk-nag reads
+them from the resource metadata (`cdk_nag.rules_to_suppress`) and shipyard's
+own layers from `shipyard.suppress`. docs/checks.md lists them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import CfnResource
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class Suppression:
+    rule: str
+    reason: str
+    applies_to: tuple[str, ...] = ()
+
+
+ACCESS_LOG_BUCKET_NOT_LOGGED = Suppression(
+    "AwsSolutions-S1", "This is the environment's access-log bucket; logging it into itself would loop, and CloudTrail "
+    "records its management events.")
+CLOUDFRONT_NO_GEO_RESTRICTION = Suppression(
+    "AwsSolutions-CFR1", "The service is offered worldwide; there is no country the business must block.")
+CLOUDFRONT_LEGACY_LOGGING = Suppression(
+    "AwsSolutions-CFR3", "CloudFront's legacy access logs need an ACL-enabled bucket, which this platform forbids; "
+    "requests are logged by the load balancer (API) and S3 server access logs (site).")
+CLOUDFRONT_DEFAULT_CERTIFICATE = Suppression(
+    "AwsSolutions-CFR4", "The distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront "
+    "sets; a custom domain with an ACM certificate would pin TLSv1.2_2021.")
+DEPLOY_ROLE_SCOPED_WILDCARDS = Suppression(
+    "AwsSolutions-IAM5", "Wildcards are limited to this environment's own stacks, site objects, log streams and "
+    "CloudFront distributions, or to actions that support no resource scope (ecr:GetAuthorizationToken, "
+    "ecs:RegisterTaskDefinition, target-health and alarm reads).")
+EXECUTION_ROLE_STANDARD_GRANTS = Suppression(
+    "AwsSolutions-IAM5", "The CDK's standard ECS execution-role grants: ecr:GetAuthorizationToken supports no "
+    "resource scope, and log-stream names are created by the awslogs driver.")
+CONTAINER_INSIGHTS_OPTIONAL = Suppression(
+    "AwsSolutions-ECS4", "Container Insights is a per-environment cost choice (container_insights in shipyard.toml); "
+    "alarms use the service's standard CPU and memory metrics.")
+PLAIN_SETTINGS_ONLY = Suppression(
+    "AwsSolutions-ECS2", "Only plain settings from service.environment; shipyard.toml keeps secrets in service.secrets, "
+    "injected from Secrets Manager or SSM, and check SY-E501 rejects secret-looking plain variables.")
+
+ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
+       CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, EXECUTION_ROLE_STANDARD_GRANTS,
+       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY)
+
+
+def suppress(construct: Construct, *suppressions: Suppression) -> None:
+    """Record suppressions on the construct's CloudFormation resource, where every check layer reads them."""
+    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource to carry a suppression")
+    existing = resource.get_metadata("cdk_nag") or {"rules_to_suppress": []}
+    for item in suppressions:
+        entry: dict = {"id": item.rule, "reason": item.reason}
+        if item.applies_to:
+            entry["applies_to"] = list(item.applies_to)
+        existing["rules_to_suppress"].append(entry)
+    resource.add_metadata("cdk_nag", existing)

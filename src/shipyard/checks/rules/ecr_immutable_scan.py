@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+
+
+class EcrImmutableScan(Rule):
+    id = "SY-E401"
+    severity = Severity.ERROR
+    category = Category.REGISTRY
+    short = "ECR repository with mutable tags or without scan on push"
+    long = "Repositories must have ImageTagMutability IMMUTABLE and ImageScanningConfiguration ScanOnPush true."
+    rationale = ("Releases and rollbacks name images by digest and tag by commit; a re-pushed tag would silently change "
+                 "what a release means, and unscanned images reach production unexamined.")
+
+    def check(self, view: StackView):
+        for logical_id, props in view.resources("AWS::ECR::Repository"):
+            if props.get("ImageTagMutability") != "IMMUTABLE":
+                yield Violation(logical_id, f"tags are {props.get('ImageTagMutability', 'MUTABLE')}")
+            if (props.get("ImageScanningConfiguration") or {}).get("ScanOnPush") is not True:
+                yield Violation(logical_id, "images are not scanned on push")
+
+
+RULE = EcrImmutableScan()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import re
+
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+
+_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.I)
+_SECRET_VALUE = re.compile(r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|ghp_[A-Za-z0-9]{30,}|xox[bp]-)")
+
+
+class EcsPlainSecrets(Rule):
+    id = "SY-E501"
+    severity = Severity.ERROR
+    category = Category.SERVICE
+    short = "Secret passed to a container as a plain environment value"
+    long = ("Container environment variables whose names look like secrets (PASSWORD, TOKEN, API_KEY, ...) or whose "
+            "values look like credentials must come from Secrets Manager or SSM through the task definition's "
+            "Secrets, never as plain Environment values.")
+    rationale = "Plain environment values are visible to anyone who can describe the task definition."
+
+    def check(self, view: StackView):
+        for logical_id, props in view.resources("AWS::ECS::TaskDefinition"):
+            for container in props.get("ContainerDefinitions", []) or []:
+                for variable in container.get("Environment", []) or []:
+                    name, value = str(variable.get("Name", "")), variable.get("Value")
+                    if _SECRET_NAME.search(name) or (isinstance(value, str) and _SECRET_VALUE.search(value)):
+                        yield Violation(logical_id, f"container {container.get('Name')} gets {name} as a plain value")
+
+
+RULE = EcsPlainSecrets()
