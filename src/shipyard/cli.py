@@ -281,6 +281,186 @@ def up(
         raise typer.Exit(int(ExitCode.FAILURE))
 
 
+HealthUrlOption = Annotated[Optional[str], typer.Option(
+    "--health-url", help="health URL to gate on (default: https://<distribution><health path>; required on the embedded AWS)")]
+
+
+def _release_options(config, health_url, rollout_timeout, health_timeout, no_rollback=False, allow_vulnerable=None,
+                     override_budget=None):
+    from shipyard.release.release import ReleaseOptions
+
+    return ReleaseOptions(health_url=health_url, rollout_timeout=rollout_timeout, health_timeout=health_timeout,
+                          health_successes=config.release.health_successes, auto_rollback=not no_rollback,
+                          allow_vulnerable=allow_vulnerable, override_budget=override_budget)
+
+
+def _report_outcome(env_name: str, outcome) -> None:
+    for label, attempt in (("release", outcome.attempt), ("rollback", outcome.rollback)):
+        if attempt is None:
+            continue
+        timings = ", ".join(f"{k} {v:.1f}s" for k, v in attempt.timings.items())
+        ui.info(f"{env_name}: {label} of {attempt.digest[:19]}: {attempt.verdict} ({timings})")
+
+
+RolloutTimeout = Annotated[Optional[float], typer.Option("--rollout-timeout", help="seconds to wait for the ECS rollout")]
+HealthTimeout = Annotated[Optional[float], typer.Option("--health-timeout", help="seconds for the health gate")]
+
+
+def _run_release(environment, action, *, health_url, rollout_timeout, health_timeout, **options):
+    from shipyard.release.release import ReleaseFailed
+
+    config = state.config()
+    opts = _release_options(config, health_url, rollout_timeout or config.release.rollout_timeout,
+                            health_timeout or config.release.health_timeout, **options)
+    try:
+        outcome = action(config, opts)
+    except ReleaseFailed as exc:
+        _report_outcome(environment, exc.outcome)
+        raise
+    _report_outcome(environment, outcome)
+    print(f"{environment}: released {outcome.attempt.digest}")
+
+
+@app.command()
+def release(
+    environment: EnvironmentArg,
+    image: Annotated[str, typer.Option("--image", help="repo@sha256:..., sha256:... or a tag in this environment's repository")],
+    health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None,
+    no_rollback: Annotated[bool, typer.Option("--no-rollback", help="leave a failed release in place")] = False,
+    allow_vulnerable: Annotated[Optional[str], typer.Option("--allow-vulnerable", help="reason to release despite HIGH/CRITICAL findings")] = None,
+    override_budget: Annotated[Optional[str], typer.Option("--override-budget", help="reason to release to production while the budget alarm is in ALARM")] = None,
+    use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Release an image: digest -> image parameter -> service stack -> rollout -> health gate -> LKG or rollback."""
+    from shipyard.release.release import release as run_release
+
+    _, _env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    _run_release(environment, lambda config, opts: run_release(aws, assembly, image, opts, health_path=config.service.health_check_path),
+                 health_url=health_url, rollout_timeout=rollout_timeout, health_timeout=health_timeout, no_rollback=no_rollback,
+                 allow_vulnerable=allow_vulnerable, override_budget=override_budget)
+
+
+@app.command()
+def promote(
+    source: Annotated[str, typer.Argument(help="environment whose last known good digest is promoted")],
+    target: Annotated[str, typer.Argument(help="environment that receives it")],
+    digest: Annotated[Optional[str], typer.Option("--digest", help="promote this digest instead of SOURCE's last known good")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="confirm a production release")] = False,
+    health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None,
+    override_budget: Annotated[Optional[str], typer.Option("--override-budget", help="reason to release while the budget alarm is in ALARM")] = None,
+    use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Release to TARGET the exact digest that is last known good in SOURCE, copied between registries."""
+    from shipyard.commands import assembly_for, session
+    from shipyard.release.release import promote as run_promote
+
+    config, env, assembly, aws = _setup(target, use_aws, profile, endpoint)
+    _confirm_production(env, yes, f"release to {env.name}")
+    src = config.environment(source)
+    source_aws = session(aws.target, src)
+    source_assembly = assembly_for(config, src)
+    _run_release(target, lambda config_, opts: run_promote(source_aws, source_assembly, aws, assembly, opts,
+                                                           health_path=config_.service.health_check_path, digest=digest),
+                 health_url=health_url, rollout_timeout=rollout_timeout, health_timeout=health_timeout,
+                 override_budget=override_budget)
+
+
+@app.command()
+def rollback(
+    environment: EnvironmentArg,
+    to: Annotated[Optional[str], typer.Option("--to", help="a digest released successfully before")] = None,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="how many good releases back")] = 1,
+    health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None,
+    use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Release a previous good digest from the history, with the same verdict rules."""
+    from shipyard.release.release import rollback as run_rollback
+
+    _, _env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    _run_release(environment, lambda config, opts: run_rollback(aws, assembly, opts, health_path=config.service.health_check_path,
+                                                                to=to, steps=steps),
+                 health_url=health_url, rollout_timeout=rollout_timeout, health_timeout=health_timeout)
+
+
+@app.command()
+def status(
+    environment: EnvironmentArg,
+    watch: Annotated[bool, typer.Option("--watch", help="refresh every few seconds until Ctrl-C")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Current and last known good digest, deployments, tasks, targets, alarms, releases, endpoint."""
+    import json as json_
+
+    from shipyard.release.status import status as read_status
+
+    _, env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    while True:
+        report = read_status(aws, assembly)
+        if output_format == "json":
+            print(json_.dumps(report, indent=2))
+        else:
+            print(f"{env.name} ({report['account']}, {report['region']})  endpoint {report['endpoint']}")
+            print(f"  image            {report['current'] or 'none released'}")
+            print(f"  last known good  {report['last_known_good'] or 'none'}")
+            print(f"  tasks            {report['running']} running / {report['desired']} desired / {report['pending']} pending")
+            print(f"  alarms in ALARM  {', '.join(report['alarms_in_alarm']) or 'none'}")
+            ui.table("deployments", ["id", "status", "rollout", "running", "desired", "failed", "task definition"],
+                     [(d["id"], d["status"], d["rolloutState"], d["runningCount"], d["desiredCount"], d["failedTasks"],
+                       str(d["taskDefinition"]).rsplit("/", 1)[-1]) for d in report["deployments"]])
+            ui.table("targets", ["target", "state", "reason"], [(t["id"], t["state"], t["reason"]) for t in report["targets"]])
+            ui.table("last releases", ["time", "kind", "verdict", "digest", "note"],
+                     [(r["time"], r["kind"], r["verdict"], r["digest"][:19], r["note"]) for r in report["releases"]])
+        if not watch:
+            return
+        time.sleep(3)
+
+
+@app.command()
+def explain(environment: EnvironmentArg, health_url: HealthUrlOption = None,
+            use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
+    """Why the environment is unhealthy: walks edge -> load balancer -> targets -> tasks and names the first broken link."""
+    from shipyard.release.release import health_url as default_health_url
+    from shipyard.release.status import explain as run_explain
+
+    config, env, assembly, aws = _setup(environment, use_aws, profile, endpoint)
+    url = health_url if health_url or aws.target.is_local else default_health_url(aws, env, None, config.service.health_check_path)
+    findings = run_explain(aws, assembly, url)
+    broken = [f for f in findings if f.broken]
+    for finding in findings:
+        mark = "BROKEN" if finding.broken else "ok"
+        print(f"[{mark:6}] {finding.link}: {finding.detail}")
+        if finding.cause:
+            print(f"         likely cause: {finding.cause}")
+        if finding.hint:
+            print(f"         hint: {finding.hint}")
+    if broken:
+        print(f"first broken link: {broken[0].link}: {broken[0].detail.splitlines()[0]}")
+        raise typer.Exit(int(ExitCode.FAILURE))
+    print(f"{env.name}: every link from the edge to the tasks is healthy")
+
+
+@app.command("local-image")
+def local_image(
+    environment: EnvironmentArg,
+    tag: Annotated[str, typer.Argument(help="image tag (e.g. a commit SHA)")],
+    fault: Annotated[Optional[str], typer.Option("--fault", help="crash, unhealthy or stuck: how the rollout simulator treats it")] = None,
+    vulnerable: Annotated[bool, typer.Option("--vulnerable", help="register HIGH and CRITICAL scan findings")] = False,
+    endpoint: EndpointOption = None,
+) -> None:
+    """Push a synthetic image to the embedded AWS's ECR (it runs no containers); prints its digest."""
+    from shipyard.errors import UsageError
+    from shipyard.localaws.images import push
+    from shipyard.localaws.rollout import FAULTS
+
+    if fault is not None and fault not in FAULTS:
+        raise UsageError("--fault", f"{fault!r} is not a fault; use {', '.join(FAULTS)}")
+    config, env, _, aws = _setup(environment, False, None, endpoint)
+    image = push(aws, env, tag=tag, architecture=config.service.architecture, fault=fault,
+                 findings={"HIGH": 2, "CRITICAL": 1} if vulnerable else {})
+    print(image.reference)
+
+
 def run() -> None:
     """Console-script entry point: the single error boundary."""
     try:

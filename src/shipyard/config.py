@@ -143,6 +143,12 @@ class ChecksConfig(_Model):
     suppress: list[SuppressionConfig] = Field(default_factory=list, description="[[checks.suppress]] entries: id, reason, resource")
 
 
+class ReleaseConfig(_Model):
+    rollout_timeout: int = Field(900, ge=30, le=7200, description="seconds a release waits for the ECS rollout")
+    health_timeout: int = Field(120, ge=5, le=3600, description="seconds the health gate may take")
+    health_successes: int = Field(3, ge=1, le=50, description="200 answers in a row the health URL must give")
+
+
 class EnvironmentSettings(_Model):
     """Per-environment settings; every key may also be set under [defaults]."""
 
@@ -236,6 +242,7 @@ class Config:
     site: SiteConfig
     environments: dict[str, Environment]
     checks: ChecksConfig = field(default_factory=ChecksConfig)
+    release: ReleaseConfig = field(default_factory=ReleaseConfig)
 
     @property
     def directory(self) -> Path:
@@ -272,6 +279,7 @@ _SECTIONS: dict[str, type[_Model] | None] = {
     "site": SiteConfig,
     "defaults": EnvironmentSettings,
     "checks": ChecksConfig,
+    "release": ReleaseConfig,
     "environments": None,
 }
 
@@ -309,6 +317,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     service = _validate(ServiceConfig, raw.get("service", {}), "service", where)
     site = _validate(SiteConfig, raw.get("site", {}), "site", where)
     checks = _validate(ChecksConfig, raw.get("checks", {}), "checks", where)
+    release = _validate(ReleaseConfig, raw.get("release", {}), "release", where)
     defaults_raw = raw.get("defaults", {})
     _validate(EnvironmentSettings, defaults_raw, "defaults", where)
 
@@ -332,7 +341,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         environments[env_name] = _resolve(env_name, settings, app, where, origin)
 
     _check_shared_accounts(environments, where)
-    return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks)
+    return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks, release=release)
 
 
 def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, where: str, origin: dict[str, str]) -> Environment:
@@ -435,7 +444,8 @@ def _describe(error: dict[str, Any], model: type[_Model]) -> str:
 def reference() -> list[tuple[str, str, str]]:
     """(key, default, description) rows for the README's config reference."""
     sections: list[tuple[str, type[_Model]]] = [("app", AppConfig), ("service", ServiceConfig), ("site", SiteConfig),
-                                                ("environments.<name>", _EnvironmentInput), ("checks", ChecksConfig)]
+                                                ("environments.<name>", _EnvironmentInput), ("checks", ChecksConfig),
+                                                ("release", ReleaseConfig)]
     rows = []
     for section, model in sections:
         # Stable sort: the required account first, then the settings in declaration order.

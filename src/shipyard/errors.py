@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     FAILURE = 1  # the work ran and did not succeed (deploy failed, check found errors)
     BAD_INPUT = 2  # the input was rejected before anything ran
     CHANGES_PENDING = 3  # `plan`: the environment differs from the blueprint
+    REFUSED = 4  # a guard refused (vulnerable image, budget alarm, nothing to roll back to); nothing changed
     INTERRUPTED = 130
 
 
@@ -46,3 +47,9 @@ class UsageError(ShipyardError):
 
 class SynthError(ShipyardError):
     """CDK could not turn the configuration into templates."""
+
+
+class Refused(ShipyardError):
+    """A safety guard refused the operation before anything changed."""
+
+    exit_code = ExitCode.REFUSED

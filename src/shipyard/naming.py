@@ -89,6 +89,10 @@ class Names:
         return f"/shipyard/{self.app}/{self.environment}/service"
 
     @property
+    def budget_alarm(self) -> str:
+        return f"{self.prefix}-budget"
+
+    @property
     def deploy_role(self) -> str:
         return f"{self.prefix}-github-deploy"
 

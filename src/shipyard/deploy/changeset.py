@@ -86,12 +86,15 @@ def _ensure_template_bucket(aws: Aws, bucket: str, region: str) -> None:
 
 def create_change_set(aws: Aws, stack: StackArtifact, change_set_type: str, parameters: list[dict[str, str]],
                       *, role_arn: str | None = None, inline_limit: int = TEMPLATE_INLINE_LIMIT,
-                      timeout: float = 600) -> StackChanges:
-    """Create a change set and wait until CloudFormation has computed it."""
+                      timeout: float = 600, use_previous_template: bool = False) -> StackChanges:
+    """Create a change set and wait until CloudFormation has computed it.
+
+    use_previous_template re-applies what is deployed (a release: only SSM-resolved values change).
+    """
     name = f"shipyard-{int(time.time() * 1000)}"
+    template = {"UsePreviousTemplate": True} if use_previous_template else _template_argument(aws, stack, inline_limit)
     arguments = dict(StackName=stack.name, ChangeSetName=name, ChangeSetType=change_set_type, Parameters=parameters,
-                     Capabilities=CAPABILITIES, Description="shipyard deploy",
-                     **_template_argument(aws, stack, inline_limit))
+                     Capabilities=CAPABILITIES, Description="shipyard deploy", **template)
     if role_arn:
         arguments["RoleARN"] = role_arn
     try:

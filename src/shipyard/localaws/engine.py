@@ -9,6 +9,11 @@ IN_PROGRESS. shipyard wraps three of its functions so that, as on AWS:
 - a failed delete ends in DELETE_FAILED with its reason;
 - ExecuteChangeSet itself succeeds and the failure shows in events and status;
 - stacks made through change sets import and export values like any other;
+- SSM parameter types are re-resolved on every update, and what depends on a changed value changes;
+- ECR names images by the sha256 of their manifest bytes, as ECR does;
+- a copied image's scan finds what the original's did (same bytes);
+- ECR serves uploaded layers through GetDownloadUrlForLayer (as data: URLs), so images can be copied;
+- ECS and ELB answers come from the rollout simulator (rollout.py) for services it runs;
 - CloudFront origins keep their OAC, S3 and VPC-origin settings;
 - change sets describe each change (action, replacement and the properties
   behind it, from the resource schemas cfn-lint ships) as CloudFormation does.
@@ -234,6 +239,184 @@ def _bucket_permission(self: Any, action: str, resource: str) -> Any:
     return result
 
 
+def _describe_services(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from shipyard.localaws import rollout
+
+        result, failures = original(self, *args, **kwargs)
+        for service in result:
+            rollout.advance(service)
+        return result, failures
+
+    return wrapper
+
+
+def _describe_target_health(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, target_group_arn: str, targets: list[dict[str, Any]]) -> Any:
+        from moto.elbv2.models import FakeHealthStatus
+
+        from shipyard.localaws import rollout
+
+        simulated = rollout.target_health(self.account_id, self.region_name, target_group_arn)
+        if simulated is None:
+            return original(self, target_group_arn, targets)
+        return [FakeHealthStatus(h["Target"]["Id"], h["Target"]["Port"], h["HealthCheckPort"], h["TargetHealth"]["State"],
+                                 h["TargetHealth"].get("Reason"), h["TargetHealth"].get("Description")) for h in simulated]
+
+    return wrapper
+
+
+def _references(node: Any) -> set[str]:
+    """Logical ids, parameters and conditions a template fragment refers to."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+            elif key == "Fn::If" and isinstance(value, list) and value:
+                found.add(value[0])
+                found |= _references(value[1:])
+            elif key == "Condition" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _references(item)
+    return found
+
+
+def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> set[str]:
+    """Template parameters of an SSM type whose stored value changed since the stack last resolved them."""
+    from moto.ssm.models import ssm_backends
+
+    backend = ssm_backends[resource_map._account_id][resource_map._region_name]
+    changed = set()
+    for key, slot in (template.get("Parameters") or {}).items():
+        if not str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
+            continue
+        name = resource_map.input_parameters.get(key) or slot.get("Default")
+        current = backend.get_parameter(name)
+        if current is not None and key in resource_map.resolved_parameters and resource_map.resolved_parameters[key] != current.value:
+            changed.add(key)
+    return changed
+
+
+def _dependency_order(names: list[str], resources: dict[str, Any]) -> list[str]:
+    """Update what others refer to first (a task definition before the service that runs it)."""
+    pending, ordered = list(names), []
+    while pending:
+        ready = [n for n in pending if not (_references(resources.get(n, {})) & set(pending)) - {n}]
+        ready = ready or pending[:1]  # a cycle: keep going in template order
+        ordered += ready
+        pending = [n for n in pending if n not in ready]
+    return ordered
+
+
+def _build_resource_diff(original: Any) -> Any:
+    """CloudFormation re-resolves SSM parameter types on every update; moto compares only the raw input."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        diff = original(self, other_template, parameters)
+        changed = _changed_ssm_parameters(self, other_template)
+        if not changed:
+            return diff
+        conditions = other_template.get("Conditions") or {}
+        changed |= {name for name, body in conditions.items() if _references(body) & changed}
+        resources = other_template.get("Resources", {})
+        modify = list(diff["Modify"])
+        frontier = changed
+        while frontier:  # resources depending on what changed change too, in dependency order
+            wave = [name for name, body in resources.items()
+                    if name in self._resource_json_map and name not in modify and _references(body) & frontier]
+            modify += wave
+            frontier = set(wave)
+        diff["Modify"] = _dependency_order(modify, resources)
+        return diff
+
+    return wrapper
+
+
+def _has_parameters(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, other_parameters: dict[str, Any]) -> bool:
+        return original(self, other_parameters) and not _changed_ssm_parameters(self.resource_map, self.template_dict or {})
+
+    return wrapper
+
+
+_layer_blobs: dict[tuple[str, str], bytes] = {}
+
+
+def _complete_layer_upload(original: Any) -> Any:
+    """Keep uploaded layer bytes, which moto discards, so GetDownloadUrlForLayer can serve them."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, repository_name: str, upload_id: str, layer_digests: list[str], registry_id: str | None = None) -> Any:
+        repository = self._get_repository(repository_name, registry_id)
+        data = bytes(repository.uploads[upload_id].layer_parts) if upload_id in repository.uploads else b""
+        result = original(self, repository_name, upload_id, layer_digests, registry_id)
+        _layer_blobs[(repository.registry_id, result["layerDigest"])] = data
+        return result
+
+    return wrapper
+
+
+def _get_download_url_for_layer(self: Any) -> Any:
+    """moto leaves this unimplemented; the emulator hands the layer out as a data: URL."""
+    import base64
+
+    from moto.core.responses import ActionResult
+    from moto.ecr.exceptions import InvalidParameterException
+
+    repository = self.ecr_backend._get_repository(self._get_param("repositoryName"), self._get_param("registryId"))
+    digest = self._get_param("layerDigest")
+    data = _layer_blobs.get((repository.registry_id, digest))
+    if data is None:
+        raise InvalidParameterException(f"layer {digest} is not in repository {repository.name}")
+    url = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+    return ActionResult({"downloadUrl": url, "layerDigest": digest})
+
+
+def _image_digest_of_manifest(self: Any) -> None:
+    """ECR names an image by the sha256 of its manifest bytes; moto hashed the layer list instead."""
+    import hashlib
+
+    self._image_digest = "sha256:" + hashlib.sha256(self.image_manifest.encode()).hexdigest()
+
+
+def _scan_findings_follow_content(original: Any) -> Any:
+    """A scan of the same bytes finds the same things: a copied image inherits the findings registered for its digest."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, registry_id: str, repository_name: str, image_id: dict[str, Any]) -> Any:
+        import copy
+
+        from moto.ecr.models import ecr_backends
+
+        digest = image_id.get("imageDigest")
+        pending = [r for r in self.scan_finding_results if r.get("repositoryName") == repository_name]
+        image = self._get_repository(repository_name, registry_id)._get_image(None, digest) if digest else None
+        if image is not None and not pending and not image.scan_finding_results and not image.scan_finding_results_queue:
+            for account in list(ecr_backends):
+                for region in list(ecr_backends[account]):
+                    for repo in ecr_backends[account][region].repositories.values():
+                        for other in repo.images:
+                            if other is not image and other.image_digest == digest and other.scan_finding_results:
+                                inherited = copy.deepcopy(next(iter(other.scan_finding_results.values())))
+                                inherited.update(repositoryName=repository_name, registryId=self.account_id)
+                                self.scan_finding_results.append(inherited)
+                                return original(self, registry_id, repository_name, image_id)
+        return original(self, registry_id, repository_name, image_id)
+
+    return wrapper
+
+
 def install() -> None:
     """Wrap moto's CloudFormation once per process."""
     global _installed
@@ -245,6 +428,21 @@ def install() -> None:
     FakeBucket.get_permission = _bucket_permission
     models.ChangeSet.__init__ = _change_set_init(models.ChangeSet.__init__)
     models.CloudFormationBackend.delete_stack = _delete_stack(models.CloudFormationBackend.delete_stack)
+    parsing.ResourceMap.build_resource_diff = _build_resource_diff(parsing.ResourceMap.build_resource_diff)
+    models.Stack.has_parameters = _has_parameters(models.Stack.has_parameters)
+    from moto.ecr.models import ECRBackend
+    from moto.ecr.models import Image as EcrImage
+
+    EcrImage._create_digest = _image_digest_of_manifest
+    ECRBackend.describe_image_scan_findings = _scan_findings_follow_content(ECRBackend.describe_image_scan_findings)
+    from moto.ecr.responses import ECRResponse
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.elbv2.models import ELBv2Backend
+
+    ECRBackend.complete_layer_upload = _complete_layer_upload(ECRBackend.complete_layer_upload)
+    ECRResponse.get_download_url_for_layer = _get_download_url_for_layer
+    EC2ContainerServiceBackend.describe_services = _describe_services(EC2ContainerServiceBackend.describe_services)
+    ELBv2Backend.describe_target_health = _describe_target_health(ELBv2Backend.describe_target_health)
     from moto.cloudfront import models as cloudfront_models
 
     cloudfront_models.Origin.__init__ = _origin_init(cloudfront_models.Origin.__init__)

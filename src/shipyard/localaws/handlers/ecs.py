@@ -1,7 +1,8 @@
 """AWS::ECS::Service: moto's model ignores the load balancers, network and
 deployment configuration of a template; this handler creates the service in
 moto's ECS backend with all of them, so DescribeServices reports what
-CloudFormation was asked for."""
+CloudFormation was asked for, and starts a simulated rollout (rollout.py)
+whenever the task definition or the desired count changes."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ def _configure(service: Any, props: dict[str, Any]) -> Any:
     service.health_check_grace_period_seconds = props.get("HealthCheckGracePeriodSeconds")
     service.enable_ecs_managed_tags = bool(props.get("EnableECSManagedTags", False))
     return service
+
+
+def _start_rollout(service: Any, previous_task_definition: str | None) -> None:
+    from shipyard.localaws import rollout
+
+    if service.desired_count > 0:
+        target_group = next((lb.get("targetGroupArn") for lb in service.load_balancers or []), None)
+        rollout.begin(service, previous_task_definition, target_group)
 
 
 class EcsService(Handler, CloudFormationModel):
@@ -57,18 +66,22 @@ class EcsService(Handler, CloudFormationModel):
             propagate_tags=props.get("PropagateTags", "NONE"),
             network_configuration=_lower_keys(props.get("NetworkConfiguration")),
         )
+        _start_rollout(service, None)
         return _configure(service, props)
 
     @classmethod
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
         props = properties(cloudformation_json)
         backend = ecs_backends[account_id][region_name]
+        previous = (original_resource.task_definition, original_resource.desired_count)
         service = backend.update_service({
             "cluster": original_resource.cluster_name,
             "service": original_resource.name,
             "task_definition": props.get("TaskDefinition"),
             "desired_count": int(props.get("DesiredCount", original_resource.desired_count)),
         })
+        if (service.task_definition, service.desired_count) != previous:
+            _start_rollout(service, previous[0])
         return _configure(service, props)
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Releases that tell the truth: release, promote, rollback, status, explain."""

@@ -1,0 +1,38 @@
+"""The health gate: the health URL, reached through the edge, must answer 200 N times in a row."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    streak: int
+    attempts: int
+    last: str  # the last answer: "200", "503", or the connection error
+
+
+def gate(url: str, *, successes: int, timeout: float, interval: float = 2.0) -> GateResult:
+    deadline = time.monotonic() + timeout
+    streak = attempts = 0
+    last = "no answer"
+    while True:
+        attempts += 1
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "shipyard-health-gate"}),
+                                        timeout=10) as response:
+                last = str(response.status)
+        except urllib.error.HTTPError as exc:
+            last = str(exc.code)
+        except (urllib.error.URLError, OSError) as exc:
+            last = f"unreachable: {getattr(exc, 'reason', exc)}"
+        streak = streak + 1 if last == "200" else 0
+        if streak >= successes:
+            return GateResult(True, streak, attempts, last)
+        if time.monotonic() + interval > deadline:
+            return GateResult(False, streak, attempts, last)
+        time.sleep(interval)

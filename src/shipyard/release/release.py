@@ -1,0 +1,285 @@
+"""release / promote / rollback: write a digest, update the service stack, and judge by what AWS reports.
+
+The verdict is "released" only when the deployment with the new task
+definition is PRIMARY and COMPLETED, running equals desired, every target is
+healthy, and the health URL answers 200 N times in a row through the edge.
+Anything else is "failed", whatever the stack status says; a failed release
+rolls back to the last known good digest and never exits 0.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from shipyard import ui
+from shipyard.aws import Aws, AwsError
+from shipyard.config import Environment
+from shipyard.deploy.changeset import create_change_set
+from shipyard.deploy.execute import SUCCESS, DeployOptions, check_account, wait_for_stack
+from shipyard.deploy.explain import root_cause
+from shipyard.deploy.state import read_stack, stack_events
+from shipyard.errors import Refused, ShipyardError, UsageError
+from shipyard.release import health, history
+from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
+from shipyard.synth import EnvironmentAssembly
+
+
+@dataclass
+class ReleaseOptions:
+    health_url: str | None = None
+    rollout_timeout: float = 900.0
+    health_timeout: float = 120.0
+    health_successes: int = 3
+    health_interval: float = 2.0
+    auto_rollback: bool = True
+    allow_vulnerable: str | None = None
+    override_budget: str | None = None
+
+
+@dataclass
+class Attempt:
+    digest: str
+    verdict: str  # released | failed
+    reasons: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    attempt: Attempt
+    rollback: Attempt | None = None
+    rolled_back_to: str | None = None
+
+
+class ReleaseFailed(ShipyardError):
+    def __init__(self, where: str, what: str, hint: str, outcome: Outcome) -> None:
+        super().__init__(where, what, hint)
+        self.outcome = outcome
+
+
+def health_url(aws: Aws, env: Environment, given: str | None, path: str) -> str:
+    if given:
+        return given
+    if aws.target.is_local:
+        raise UsageError("--health-url", "the embedded AWS has no CloudFront edge to reach",
+                         "pass --health-url (e.g. the sample service run locally: http://127.0.0.1:8000/healthz)")
+    edge = read_stack(aws, env.names.edge_stack, env.region)
+    if edge is None or "DistributionDomain" not in edge.outputs:
+        raise ShipyardError(env.names.edge_stack, "is not deployed", f"run `shipyard deploy {env.name}` first")
+    return f"https://{edge.outputs['DistributionDomain']}{path}"
+
+
+def budget_guard(aws: Aws, env: Environment, override: str | None) -> str | None:
+    """Production releases wait while the budget alarm is in ALARM, unless overridden with a reason."""
+    if not env.is_production:
+        return None
+    alarms = aws.call("cloudwatch", "DescribeAlarms", "us-east-1", AlarmNames=[env.names.budget_alarm])["MetricAlarms"]
+    if not alarms or alarms[0]["StateValue"] != "ALARM":
+        return None
+    if override:
+        return f"budget alarm in ALARM, overridden: {override}"
+    raise Refused(f"environment {env.name}", f"budget alarm {env.names.budget_alarm} is in ALARM; nothing was released",
+                  'look at `shipyard status` and the budget, or pass --override-budget "reason"')
+
+
+def vulnerability_guard(aws: Aws, env: Environment, image: Image, allow: str | None) -> str | None:
+    counts = scan_findings(aws, env, image)
+    blocking = {severity: counts[severity] for severity in BLOCKING_SEVERITIES if counts.get(severity)}
+    if not blocking:
+        return None
+    summary = ", ".join(f"{n} {severity}" for severity, n in blocking.items())
+    if allow:
+        return f"released with {summary} findings: {allow}"
+    raise Refused(image.reference, f"the ECR scan found {summary}; nothing was released",
+                  'fix the image, or pass --allow-vulnerable "reason" (the reason is recorded)')
+
+
+def release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str,
+            kind: str = "release") -> Outcome:
+    env = assembly.environment
+    check_account(aws, env.account, env.name)
+    image = resolve(aws, env, ref)
+    notes = [n for n in (vulnerability_guard(aws, env, image, options.allow_vulnerable),
+                         budget_guard(aws, env, options.override_budget)) if n]
+    url = health_url(aws, env, options.health_url, health_path)
+    records = history.read(aws, env)
+    lkg = history.last_known_good(records)
+    ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
+    attempt = deploy_digest(aws, assembly, image, url, options)
+    history.append(aws, env, _record(image.digest, attempt.verdict, kind, "; ".join(notes + attempt.reasons)))
+    outcome = Outcome(attempt)
+    if attempt.verdict == "released":
+        return outcome
+    if options.auto_rollback and lkg and lkg.digest != image.digest:
+        ui.info(f"{env.name}: release failed ({'; '.join(attempt.reasons)}); rolling back to {lkg.digest}")
+        back = Image(image.repository_uri, lkg.digest, ())
+        outcome.rollback = deploy_digest(aws, assembly, back, url, options)
+        outcome.rolled_back_to = lkg.digest
+        history.append(aws, env, _record(lkg.digest, outcome.rollback.verdict, "rollback",
+                                         f"automatic rollback after {image.digest[:19]} failed"))
+    raise ReleaseFailed(f"release {env.name}", _failure_summary(outcome), "run `shipyard explain "
+                        f"{env.name}` for the chain edge -> load balancer -> targets -> tasks", outcome)
+
+
+def _failure_summary(outcome: Outcome) -> str:
+    text = f"failed: {'; '.join(outcome.attempt.reasons)}"
+    if outcome.rollback is None:
+        return text + "; no automatic rollback (no last known good digest, or --no-rollback)"
+    state = "healthy again" if outcome.rollback.verdict == "released" else f"ALSO FAILED: {'; '.join(outcome.rollback.reasons)}"
+    return text + f"; rolled back to {outcome.rolled_back_to}: {state}"
+
+
+def _record(digest: str, verdict: str, kind: str, note: str) -> history.ReleaseRecord:
+    return history.ReleaseRecord(digest=digest, time=history.now(), verdict=verdict, kind=kind,
+                                 commit=os.environ.get("GITHUB_SHA", ""), actor=os.environ.get("GITHUB_ACTOR", ""), note=note[:300])
+
+
+def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: str, options: ReleaseOptions) -> Attempt:
+    """Write the digest, update the service stack, then judge the rollout and the health gate."""
+    env = assembly.environment
+    stack = assembly.stack(env.names.service_stack)
+    attempt = Attempt(image.digest, "failed")
+    started = time.monotonic()
+    aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=image.reference, Type="String",
+             Overwrite=True)
+    seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
+    changes = create_change_set(aws, stack, "UPDATE", [], use_previous_template=True)
+    if changes.change_set_id:
+        aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
+        status = wait_for_stack(aws, stack, DeployOptions(stack_timeout=options.rollout_timeout), since=seen)
+        if status not in SUCCESS:
+            cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region))
+            attempt.reasons.append(f"stack {status}" + (f": {cause.one_line()}" if cause else ""))
+    attempt.timings["stack update"] = time.monotonic() - started
+    if attempt.reasons:
+        return attempt
+
+    mark = time.monotonic()
+    task_definition = _task_definition(aws, env)
+    rollout = wait_for_rollout(aws, env, task_definition, timeout=options.rollout_timeout)
+    attempt.timings["ECS rollout"] = time.monotonic() - mark
+    if rollout:
+        attempt.reasons.extend(rollout)
+        _cancel_if_running(aws, env)
+        return attempt
+
+    mark = time.monotonic()
+    gate = health.gate(url, successes=options.health_successes, timeout=options.health_timeout, interval=options.health_interval)
+    attempt.timings["health gate"] = time.monotonic() - mark
+    if not gate.passed:
+        attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
+                               f"within {options.health_timeout:.0f}s (last answer: {gate.last})")
+        return attempt
+    attempt.verdict = "released"
+    return attempt
+
+
+def _task_definition(aws: Aws, env: Environment) -> str:
+    resources = aws.call("cloudformation", "DescribeStackResources", env.region, StackName=env.names.service_stack)
+    return next(r["PhysicalResourceId"] for r in resources["StackResources"] if r["ResourceType"] == "AWS::ECS::TaskDefinition")
+
+
+def judge_rollout(service: dict, task_definition: str, targets: list[dict]) -> tuple[bool, list[str]]:
+    """(finished, problems): pure verdict over what ECS and the load balancer report."""
+    deployments = service.get("deployments", [])
+    ours = next((d for d in deployments if d.get("taskDefinition") == task_definition), None)
+    if ours is None:
+        return True, [f"no deployment runs {task_definition}"]
+    if ours.get("rolloutState") == "FAILED":
+        return True, [f"ECS deployment {ours['id']} FAILED: {ours.get('rolloutStateReason', '')}"]
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    if primary is not None and primary.get("taskDefinition") != task_definition:
+        return True, [f"ECS rolled the service back to {primary['taskDefinition']}"]
+    problems = []
+    if ours.get("status") != "PRIMARY" or ours.get("rolloutState") != "COMPLETED":
+        problems.append(f"deployment {ours['id']} is {ours.get('status')} {ours.get('rolloutState')}")
+    if service.get("runningCount") != service.get("desiredCount"):
+        problems.append(f"{service.get('runningCount')} of {service.get('desiredCount')} tasks running")
+    unhealthy = [t for t in targets if t["TargetHealth"]["State"] != "healthy"]
+    if unhealthy or not targets:
+        problems.append(f"{len(unhealthy)} of {len(targets)} targets not healthy" if targets else "no registered targets")
+    return not problems, problems
+
+
+def wait_for_rollout(aws: Aws, env: Environment, task_definition: str, *, timeout: float) -> list[str]:
+    """Problems that remained when the rollout ended or the wait ran out; empty when it completed healthy."""
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    while True:
+        service = aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+                           services=[env.names.service])["services"][0]
+        targets = target_health(aws, env, service)
+        finished, problems = judge_rollout(service, task_definition, targets)
+        if finished:
+            return problems
+        if time.monotonic() > deadline:
+            return [f"rollout did not complete within {timeout:.0f}s: " + "; ".join(problems)]
+        time.sleep(delay)
+        delay = min(delay * 1.5, 10)
+
+
+def target_health(aws: Aws, env: Environment, service: dict) -> list[dict]:
+    groups = [lb["targetGroupArn"] for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")]
+    health_ = []
+    for group in groups:
+        health_ += aws.call("elbv2", "DescribeTargetHealth", env.region, TargetGroupArn=group)["TargetHealthDescriptions"]
+    return health_
+
+
+def _cancel_if_running(aws: Aws, env: Environment) -> None:
+    state = read_stack(aws, env.names.service_stack, env.region)
+    if state and state.status == "UPDATE_IN_PROGRESS":
+        try:
+            aws.call("cloudformation", "CancelUpdateStack", env.region, StackName=env.names.service_stack)
+            ui.info(f"{env.names.service_stack}: update cancelled after the rollout timed out")
+        except AwsError as exc:
+            ui.info(f"{env.names.service_stack}: could not cancel the update: {exc.what}")
+
+
+def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *, health_path: str,
+             to: str | None = None, steps: int = 1) -> Outcome:
+    """Release a previous good digest from the history."""
+    env = assembly.environment
+    records = history.read(aws, env)
+    good = history.good_digests(records)
+    current = _current_digest(aws, env)
+    candidates = [d for d in good if d != current]
+    if to:
+        if to not in good:
+            raise Refused(f"environment {env.name}", f"{to} was never released successfully here; known good: "
+                          f"{', '.join(d[:19] for d in good) or 'none'}")
+        target = to
+    elif len(candidates) >= steps:
+        target = candidates[steps - 1]
+    else:
+        raise Refused(f"environment {env.name}", "has no earlier good release to roll back to",
+                      "release a known good image with `shipyard release`")
+    return release(aws, assembly, target, options, health_path=health_path, kind="rollback")
+
+
+def _current_digest(aws: Aws, env: Environment) -> str | None:
+    try:
+        value = aws.call("ssm", "GetParameter", env.region, Name=env.names.image_parameter)["Parameter"]["Value"]
+    except AwsError:
+        return None
+    return value.split("@", 1)[1] if "@" in value else None
+
+
+def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, target: EnvironmentAssembly,
+            options: ReleaseOptions, *, health_path: str, digest: str | None = None) -> Outcome:
+    """Release to TARGET the exact digest that is last known good in SOURCE (or DIGEST), copied registry to registry."""
+    from shipyard.release.copy import copy_image
+
+    src, dst = source.environment, target.environment
+    check_account(source_aws, src.account, src.name)
+    if digest is None:
+        lkg = history.last_known_good(history.read(source_aws, src))
+        if lkg is None:
+            raise Refused(f"environment {src.name}", "has no successful release to promote",
+                          f"release to {src.name} first, or pass --digest")
+        digest = lkg.digest
+    image = copy_image(source_aws, src, target_aws, dst, digest)
+    ui.info(f"{dst.name}: {image.reference} matches {src.name}'s digest byte for byte")
+    return release(target_aws, target, image.reference, options, health_path=health_path, kind="promote")

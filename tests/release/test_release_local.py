@@ -1,0 +1,169 @@
+"""Releases on the embedded AWS with its rollout simulator: judged by what ECS and the health URL report."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+
+from shipyard.errors import Refused
+from shipyard.localaws.images import push
+from shipyard.release import history
+from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
+from shipyard.release.status import explain, status
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    code = 200
+
+    def do_GET(self):
+        self.send_response(type(self).code)
+        self.end_headers()
+        self.wfile.write(b"ok" if type(self).code == 200 else b"broken")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def health_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/healthz"
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def fast_simulation(monkeypatch):
+    monkeypatch.setenv("SHIPYARD_LOCAL_STEP", "0.1")
+    _Health.code = 200
+
+
+def _options(url, **kwargs):
+    return ReleaseOptions(health_url=url, rollout_timeout=kwargs.pop("rollout_timeout", 20), health_timeout=kwargs.pop("health_timeout", 2),
+                          health_successes=2, health_interval=0.1, **kwargs)
+
+
+def _service(aws, env):
+    return aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster, services=[env.names.service])["services"][0]
+
+
+def test_release_promote_crash_rollback_and_status(deployed, assemblies, example_config, health_server):
+    staging, production = assemblies["staging"], assemblies["production"]
+    s_aws, p_aws = deployed["staging"], deployed["production"]
+    path = example_config.service.health_check_path
+
+    good = push(s_aws, staging.environment, tag="c0ffee1", architecture="arm64")
+    outcome = release(s_aws, staging, "c0ffee1", _options(health_server), health_path=path)
+    assert outcome.attempt.verdict == "released"
+    assert set(outcome.attempt.timings) == {"stack update", "ECS rollout", "health gate"}
+    assert history.last_known_good(history.read(s_aws, staging.environment)).digest == good.digest
+    service = _service(s_aws, staging.environment)
+    assert service["runningCount"] == service["desiredCount"] == 2
+
+    promoted = promote(s_aws, staging, p_aws, production, _options(health_server), health_path=path)
+    assert promoted.attempt.verdict == "released" and promoted.attempt.digest == good.digest
+    copied = p_aws.call("ecr", "DescribeImages", "eu-west-1", repositoryName="webapp/production",
+                        imageIds=[{"imageDigest": good.digest}])["imageDetails"]
+    assert copied[0]["imageDigest"] == good.digest  # same bytes, other account
+    assert _service(p_aws, production.environment)["runningCount"] == 4
+
+    bad = push(p_aws, production.environment, tag="bad0001", architecture="arm64", fault="crash")
+    with pytest.raises(ReleaseFailed) as caught:
+        release(p_aws, production, bad.reference, _options(health_server), health_path=path)
+    failed = caught.value.outcome
+    assert failed.attempt.verdict == "failed"
+    assert "circuit breaker" in " ".join(failed.attempt.reasons)
+    assert failed.rolled_back_to == good.digest and failed.rollback.verdict == "released"
+    assert "rolled back to" in caught.value.what
+    image = p_aws.call("ssm", "GetParameter", "eu-west-1", Name=production.environment.names.image_parameter)["Parameter"]["Value"]
+    assert image.endswith(good.digest)
+    records = history.read(p_aws, production.environment)
+    assert [(r.kind, r.verdict) for r in records[:3]] == [("rollback", "released"), ("release", "failed"), ("promote", "released")]
+
+    findings = explain(p_aws, production, health_server)
+    text = "\n".join(f.detail + " " + f.cause for f in findings)
+    assert "KeyError: 'DATABASE_URL'" in text, text
+    assert "deployment failed: tasks failed to start" in text, text
+
+    report = status(p_aws, production)
+    assert report["current"] == report["last_known_good"] == good.digest
+    assert report["running"] == report["desired"] == 4
+    assert report["releases"][0]["kind"] == "rollback"
+
+
+def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed, assemblies, example_config, health_server):
+    staging, aws = assemblies["staging"], deployed["staging"]
+    path = example_config.service.health_check_path
+    base = push(aws, staging.environment, tag="base002", architecture="arm64")
+    release(aws, staging, base.reference, _options(health_server), health_path=path)
+    nice = push(aws, staging.environment, tag="nice003", architecture="arm64")
+    _Health.code = 503
+    with pytest.raises(ReleaseFailed) as caught:
+        release(aws, staging, nice.reference, _options(health_server), health_path=path)
+    assert "did not answer 200" in caught.value.outcome.attempt.reasons[0]
+    assert caught.value.outcome.rolled_back_to == base.digest
+    assert caught.value.outcome.rollback.verdict == "failed"  # the health URL still fails: said so, exit non-zero
+    assert "ALSO FAILED" in caught.value.what
+
+
+def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_config, health_server):
+    staging, aws = assemblies["staging"], deployed["staging"]
+    path = example_config.service.health_check_path
+    base = push(aws, staging.environment, tag="base004", architecture="arm64")
+    release(aws, staging, base.reference, _options(health_server), health_path=path)
+    stuck = push(aws, staging.environment, tag="stuck05", architecture="arm64", fault="stuck")
+    with pytest.raises(ReleaseFailed) as caught:
+        release(aws, staging, stuck.reference, _options(health_server, rollout_timeout=1.5), health_path=path)
+    assert "did not complete within 2s" in caught.value.outcome.attempt.reasons[0]
+    assert caught.value.outcome.rollback.verdict == "released"
+
+
+def test_unhealthy_targets_fail_the_release(deployed, assemblies, example_config, health_server):
+    staging, aws = assemblies["staging"], deployed["staging"]
+    path = example_config.service.health_check_path
+    base = push(aws, staging.environment, tag="base006", architecture="arm64")
+    release(aws, staging, base.reference, _options(health_server), health_path=path)
+    sick = push(aws, staging.environment, tag="sick007", architecture="arm64", fault="unhealthy")
+    with pytest.raises(ReleaseFailed) as caught:
+        release(aws, staging, sick.reference, _options(health_server), health_path=path)
+    assert caught.value.outcome.rolled_back_to == base.digest
+
+
+def test_guards(deployed, assemblies, example_config, health_server):
+    staging, production = assemblies["staging"], assemblies["production"]
+    path = example_config.service.health_check_path
+    vulnerable = push(deployed["staging"], staging.environment, tag="vuln008", architecture="arm64", findings={"HIGH": 2, "CRITICAL": 1})
+    with pytest.raises(Refused, match="the ECR scan found 1 CRITICAL, 2 HIGH; nothing was released"):
+        release(deployed["staging"], staging, vulnerable.reference, _options(health_server), health_path=path)
+    allowed = release(deployed["staging"], staging, vulnerable.reference,
+                      _options(health_server, allow_vulnerable="CVE fixed upstream; patch in next sprint"), health_path=path)
+    assert allowed.attempt.verdict == "released"
+    assert "CVE fixed upstream" in history.read(deployed["staging"], staging.environment)[0].note
+
+    with pytest.raises(Exception, match="is not in repository"):
+        release(deployed["staging"], staging, "nope999", _options(health_server), health_path=path)
+
+    aws = deployed["production"]
+    aws.call("cloudwatch", "PutMetricAlarm", "us-east-1", AlarmName=production.environment.names.budget_alarm,
+             MetricName="EstimatedCharges", Namespace="AWS/Billing", Statistic="Maximum", Period=21600,
+             EvaluationPeriods=1, Threshold=100, ComparisonOperator="GreaterThanThreshold")
+    aws.call("cloudwatch", "SetAlarmState", "us-east-1", AlarmName=production.environment.names.budget_alarm,
+             StateValue="ALARM", StateReason="test")
+    good = history.last_known_good(history.read(aws, production.environment))
+    with pytest.raises(Refused, match="budget alarm webapp-production-budget is in ALARM"):
+        release(aws, production, good.digest, _options(health_server), health_path=path)
+    aws.call("cloudwatch", "SetAlarmState", "us-east-1", AlarmName=production.environment.names.budget_alarm,
+             StateValue="OK", StateReason="test")
+
+
+def test_rollback_command_semantics(local_aws, deployed, assemblies, example_config, health_server):
+    staging, aws = assemblies["staging"], deployed["staging"]
+    path = example_config.service.health_check_path
+    history_before = history.good_digests(history.read(aws, staging.environment))
+    outcome = rollback(aws, staging, _options(health_server), health_path=path)
+    assert outcome.attempt.verdict == "released"
+    assert outcome.attempt.digest in history_before
+    with pytest.raises(Refused, match="was never released successfully"):
+        rollback(aws, staging, _options(health_server), health_path=path, to="sha256:" + "0" * 64)
