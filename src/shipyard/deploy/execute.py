@@ -70,7 +70,10 @@ def guard_local_types(aws: Aws, assembly: EnvironmentAssembly) -> None:
     """The embedded AWS must never skip a resource type silently."""
     if not aws.target.is_local:
         return
-    from shipyard.localaws.server import unsupported_types
+    from shipyard.localaws.server import register_handlers, unsupported_types
+
+    # The embedded AWS (this process's or `shipyard local`'s) runs the same handlers.
+    register_handlers()
 
     for stack in assembly.stacks:
         missing = unsupported_types(stack.template())

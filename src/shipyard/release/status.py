@@ -102,7 +102,7 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
     findings += _stopped_tasks(aws, env)
     breaker_events = [e["message"] for e in service.get("events", [])[:10] if "fail" in e.get("message", "").lower()
                       or "rolling back" in e.get("message", "").lower()]
-    for message in breaker_events[:3]:
+    for message in reversed(breaker_events[:3]):  # oldest first: the failure, then what ECS did about it
         findings.append(Finding("tasks", True, message, "ECS service event"))
     findings += _log_tail(aws, env)
     return findings
