@@ -23,7 +23,7 @@ def _all_resources(templates: dict, type_: str) -> list[dict]:
 def test_stacks_in_deploy_order(assemblies):
     staging = [s.name for s in assemblies["staging"].stacks]
     production = [s.name for s in assemblies["production"].stacks]
-    assert staging == ["webapp-staging-foundation", "webapp-staging-service", "webapp-staging-edge"]
+    assert staging == ["webapp-staging-foundation", "webapp-staging-global", "webapp-staging-service", "webapp-staging-edge"]
     assert production == ["webapp-production-foundation", "webapp-production-global",
                           "webapp-production-service", "webapp-production-edge"]
     edge = assemblies["production"].stack("webapp-production-edge")

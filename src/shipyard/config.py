@@ -167,6 +167,12 @@ class EnvironmentSettings(_Model):
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
         "PriceClass_100", description="CloudFront edge locations used (cheapest by default)")
     oidc_provider_arn: str | None = Field(None, description="existing GitHub OIDC provider to import instead of creating one")
+    architecture: Literal["x86_64", "arm64"] | None = Field(None, description="CPU architecture of this environment's tasks (default: service.architecture)")
+    spot: bool = Field(False, description="run tasks on Fargate Spot (non-production, x86_64 only)")
+    budget: int = Field(100, ge=1, le=1_000_000, description="monthly budget in USD: notifications at 80% actual and 100% forecast")
+    alert_emails: list[str] = Field(default_factory=list, description="addresses subscribed to the alerts topic")
+    slo_target: float = Field(99.9, ge=90, le=99.999, description="availability objective (%) the burn-rate alarms protect")
+    latency_p95_ms: int = Field(1000, ge=10, le=60000, description="p95 latency (ms) above which the latency alarm fires")
 
     @field_validator("region")
     @classmethod
@@ -185,6 +191,14 @@ class EnvironmentSettings(_Model):
     def _retention(cls, value: int) -> int:
         if value not in LOG_RETENTION_DAYS:
             raise ValueError(f"{value} is not a CloudWatch Logs retention; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", address):
+                raise ValueError(f"{address!r} is not an email address")
         return value
 
     @field_validator("oidc_provider_arn")
@@ -226,6 +240,12 @@ class Environment:
     container_insights: bool
     price_class: str
     oidc_provider_arn: str | None
+    architecture: str
+    spot: bool
+    budget: int
+    alert_emails: tuple[str, ...]
+    slo_target: float
+    latency_p95_ms: int
     names: naming.Names
 
     @property
@@ -338,13 +358,14 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         merged = {**defaults_raw, **env_raw}
         origin = {k: (key if k in env_raw else "defaults") for k in merged}
         settings = _validate(_EnvironmentInput, merged, key, where, origin)
-        environments[env_name] = _resolve(env_name, settings, app, where, origin)
+        environments[env_name] = _resolve(env_name, settings, app, service, where, origin)
 
     _check_shared_accounts(environments, where)
     return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks, release=release)
 
 
-def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, where: str, origin: dict[str, str]) -> Environment:
+def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceConfig, where: str,
+             origin: dict[str, str]) -> Environment:
     def fail(key: str, what: str) -> ConfigError:
         return ConfigError(where, f"{origin.get(key, f'environments.{name}')}.{key}: {what}")
 
@@ -353,6 +374,11 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, where: str, origin
         raise fail("memory", f"Fargate does not accept {s.memory} MiB with cpu {s.cpu}; valid: {_ranges(options)}")
     if s.desired_count > s.max_count:
         raise fail("desired_count", f"{s.desired_count} is above max_count {s.max_count}; desired_count must be between 1 and max_count")
+    architecture = s.architecture or service.architecture
+    if s.spot and architecture != "x86_64":
+        raise fail("spot", f"Fargate Spot does not run {architecture} tasks; set architecture = \"x86_64\" for {name} or spot = false")
+    if s.spot and (name in ("production", "prod") or s.deletion_protection):
+        raise fail("spot", f"{name} is production; Spot reclaims tasks at two minutes' notice, so use it for other environments only")
     names = naming.Names(app=app.name, environment=name, account=s.account)
     for label, value, problem in (
         ("ECR repository name", names.repository, naming.repository_name_problem(names.repository)),
@@ -368,7 +394,8 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, where: str, origin
         waf_rate_limit=s.waf_rate_limit, log_retention_days=s.log_retention_days,
         deletion_protection=s.deletion_protection, image_retention_count=s.image_retention_count,
         container_insights=s.container_insights, price_class=s.price_class,
-        oidc_provider_arn=s.oidc_provider_arn, names=names,
+        oidc_provider_arn=s.oidc_provider_arn, architecture=architecture, spot=s.spot, budget=s.budget,
+        alert_emails=tuple(s.alert_emails), slo_target=s.slo_target, latency_p95_ms=s.latency_p95_ms, names=names,
     )
 
 

@@ -65,6 +65,18 @@ CHECKS = {
     "AWS::ApplicationAutoScaling::ScalingPolicy": lambda a, r, p, s: any(
         policy["PolicyARN"] == p for policy in a.call("application-autoscaling", "DescribeScalingPolicies", r,
                                                       ServiceNamespace="ecs")["ScalingPolicies"]),
+    "AWS::CloudWatch::Alarm": lambda a, r, p, s: _found(a.call("cloudwatch", "DescribeAlarms", r, AlarmNames=[p])["MetricAlarms"]),
+    "AWS::CloudWatch::CompositeAlarm": lambda a, r, p, s: _found(a.call(
+        "cloudwatch", "DescribeAlarms", r, AlarmNames=[p], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]),
+    "AWS::CloudWatch::Dashboard": lambda a, r, p, s: _found(a.call("cloudwatch", "GetDashboard", r, DashboardName=p)["DashboardBody"]),
+    "AWS::SNS::Topic": lambda a, r, p, s: _found(a.call("sns", "GetTopicAttributes", r, TopicArn=p)["Attributes"]),
+    "AWS::SNS::Subscription": lambda a, r, p, s: any(sub["SubscriptionArn"] == p for sub in a.call("sns", "ListSubscriptions", r)["Subscriptions"]),
+    "AWS::SNS::TopicPolicy": lambda a, r, p, s: len(json.loads(a.call("sns", "GetTopicAttributes", r, TopicArn=p)["Attributes"]["Policy"])[
+        "Statement"]) == len(s["PolicyDocument"]["Statement"]),
+    "AWS::Budgets::Budget": lambda a, r, p, s: a.call("budgets", "DescribeBudget", "us-east-1", AccountId=a.account, BudgetName=p)[
+        "Budget"]["BudgetLimit"]["Amount"].startswith(str(s["Budget"]["BudgetLimit"]["Amount"])),
+    "AWS::ECS::ClusterCapacityProviderAssociations": lambda a, r, p, s: "FARGATE_SPOT" in a.call(
+        "ecs", "DescribeClusters", r, clusters=[p])["clusters"][0]["capacityProviders"],
     "AWS::CloudFront::Distribution": lambda a, r, p, s: _found(a.call("cloudfront", "GetDistribution", r, Id=p)["Distribution"]),
     "AWS::CloudFront::OriginAccessControl": lambda a, r, p, s: _found(
         a.call("cloudfront", "GetOriginAccessControl", r, Id=p)["OriginAccessControl"]),

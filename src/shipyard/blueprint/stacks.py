@@ -3,7 +3,7 @@
   foundation  network, registry, load balancer, identity, image parameter
   service     cluster, task definition, service, autoscaling   (after foundation)
   edge        site bucket, CloudFront                          (after foundation)
-  global      WAF web ACL in us-east-1                         (only where WAF is on)
+  global      budget, budget alarm, WAF web ACL (us-east-1)    (web ACL only where WAF is on)
 
 service and edge depend only on foundation, so a release (a service stack
 update) never waits on CloudFront, and the two deploy side by side.
@@ -13,16 +13,19 @@ from __future__ import annotations
 
 from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, Tags
 from aws_cdk import Environment as CdkEnvironment
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shipyard import naming
 from shipyard.blueprint.access_logs import AccessLogs
+from shipyard.blueprint.budget import Budget
 from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.firewall import Firewall
 from shipyard.blueprint.identity import Identity
 from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
+from shipyard.blueprint.observability import Observability
 from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.service import Service
 from shipyard.config import Config, Environment
@@ -100,12 +103,21 @@ class ServiceStack(_EnvironmentStack):
             repository=foundation.registry.repository,
             cluster_name=names.cluster, service_name=names.service, image_parameter=names.image_parameter,
             log_group_name=names.log_group, log_retention_days=env.log_retention_days,
-            architecture=service.architecture, cpu=env.cpu, memory=env.memory, port=service.port,
+            architecture=env.architecture, spot=env.spot, cpu=env.cpu, memory=env.memory, port=service.port,
             desired_count=env.desired_count, max_count=env.max_count, cpu_target=env.cpu_target,
             stop_timeout=service.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
             environment=service.environment, secrets=service.secrets,
             container_insights=env.container_insights, retain_logs=env.deletion_protection,
         )
+        lb = foundation.load_balancer
+        self.observability = Observability(
+            self, "Observability", prefix=names.prefix, load_balancer=lb.load_balancer.load_balancer_full_name,
+            target_group=lb.target_group.target_group_full_name, cluster_name=names.cluster, service_name=names.service,
+            running_target=self.service.running_target, slo_target=env.slo_target, latency_p95_ms=env.latency_p95_ms,
+            emails=env.alert_emails, web_acl_name=names.web_acl if env.waf else None,
+        )
+        self.service.service.enable_deployment_alarms(
+            [self.observability.five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
         self.add_stack_dependency(foundation)
         CfnOutput(self, "ClusterName", value=self.service.cluster.cluster_name)
         CfnOutput(self, "ServiceName", value=self.service.service.service_name)
@@ -115,19 +127,22 @@ class GlobalStack(_EnvironmentStack):
     def __init__(self, scope: Construct, *, config: Config, env: Environment) -> None:
         names = env.names
         super().__init__(scope, names.global_stack, config=config, env=env, region="us-east-1",
-                         description="WAF web ACL for CloudFront (us-east-1)")
-        self.firewall = Firewall(self, "Firewall", name=names.web_acl, rate_limit=env.waf_rate_limit)
-        CfnOutput(self, naming.WEB_ACL_OUTPUT, value=self.firewall.web_acl.attr_arn)
+                         description="budget and budget alarm, WAF web ACL for CloudFront where enabled (us-east-1)")
+        self.budget = Budget(self, "Budget", name=names.prefix, alarm_name=names.budget_alarm, monthly_usd=env.budget,
+                             emails=env.alert_emails)
+        if env.waf:
+            self.firewall = Firewall(self, "Firewall", name=names.web_acl, rate_limit=env.waf_rate_limit)
+            CfnOutput(self, naming.WEB_ACL_OUTPUT, value=self.firewall.web_acl.attr_arn)
 
 
 class EdgeStack(_EnvironmentStack):
     def __init__(self, scope: Construct, *, config: Config, env: Environment, foundation: FoundationStack,
-                 global_stack: GlobalStack | None) -> None:
+                 global_stack: GlobalStack) -> None:
         names = env.names
         super().__init__(scope, names.edge_stack, config=config, env=env, region=env.region,
                          description="site bucket and CloudFront distribution")
         web_acl_arn = None
-        if global_stack is not None:
+        if env.waf:
             # Filled by the deploy engine from the global stack's output.
             web_acl_arn = CfnParameter(
                 self, naming.WEB_ACL_PARAMETER, type="String",
@@ -151,7 +166,7 @@ class EdgeStack(_EnvironmentStack):
 def build_environment(scope: Construct, *, config: Config, env: Environment) -> list[Stack]:
     """All stacks of one environment, in deploy order."""
     foundation = FoundationStack(scope, config=config, env=env)
-    global_stack = GlobalStack(scope, config=config, env=env) if env.waf else None
+    global_stack = GlobalStack(scope, config=config, env=env)
     service = ServiceStack(scope, config=config, env=env, foundation=foundation)
     edge = EdgeStack(scope, config=config, env=env, foundation=foundation, global_stack=global_stack)
     return [s for s in (foundation, global_stack, service, edge) if s is not None]

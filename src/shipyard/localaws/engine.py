@@ -10,6 +10,7 @@ IN_PROGRESS. shipyard wraps three of its functions so that, as on AWS:
 - ExecuteChangeSet itself succeeds and the failure shows in events and status;
 - stacks made through change sets import and export values like any other;
 - SSM parameter types are re-resolved on every update, and what depends on a changed value changes;
+- load balancers and target groups report their full names (CloudWatch dimensions);
 - ECR names images by the sha256 of their manifest bytes, as ECR does;
 - a copied image's scan finds what the original's did (same bytes);
 - ECR serves uploaded layers through GetDownloadUrlForLayer (as data: URLs), so images can be copied;
@@ -97,8 +98,8 @@ def _execute_change_set(original: Any) -> Any:
             change_set.execution_status = "EXECUTE_FAILED"
             failed = [e.logical_resource_id for e in stack.events if e.resource_status.endswith("_FAILED")]
             if change_set.change_set_type == "CREATE":
-                stack._add_stack_event("ROLLBACK_IN_PROGRESS",
-                                       resource_status_reason=f"The following resource(s) failed to create: [{', '.join(failed[-1:])}]. ")
+                stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=(
+                    f"The following resource(s) failed to create: [{', '.join(failed[-1:])}]. " if failed else _reason(exc)))
                 try:
                     stack.resource_map.delete()
                 except Exception as cleanup:  # the emulator could not undo everything; say so
@@ -108,8 +109,8 @@ def _execute_change_set(original: Any) -> Any:
                 stack._add_stack_event("ROLLBACK_COMPLETE")
                 stack.status = "ROLLBACK_COMPLETE"
             else:
-                stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS",
-                                       resource_status_reason=f"The following resource(s) failed to update: [{', '.join(failed[-1:])}]. ")
+                stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=(
+                    f"The following resource(s) failed to update: [{', '.join(failed[-1:])}]. " if failed else _reason(exc)))
                 try:
                     stack.resource_map.update(stack.parse_template(previous_template), previous_parameters)
                 except Exception as cleanup:
@@ -417,6 +418,29 @@ def _scan_findings_follow_content(original: Any) -> Any:
     return wrapper
 
 
+def _no_attribute(self: Any, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    raise UnformattedGetAttTemplateException()
+
+
+def _elb_attributes(original: Any) -> Any:
+    """The full names CloudWatch metrics use as dimensions, which moto leaves unimplemented."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, attribute_name: str) -> Any:
+        arn = getattr(self, "arn", "")
+        if attribute_name in ("LoadBalancerFullName", "TargetGroupFullName"):
+            return arn.split(":", 5)[5].split("/", 1)[1] if attribute_name == "LoadBalancerFullName" else arn.split(":", 5)[5]
+        if attribute_name == "SecurityGroups":
+            return list(getattr(self, "security_groups", []))
+        if attribute_name == "CanonicalHostedZoneID":
+            return "Z32O12XQLNTSW2"
+        return original(self, attribute_name)
+
+    return wrapper
+
+
 def install() -> None:
     """Wrap moto's CloudFormation once per process."""
     global _installed
@@ -437,7 +461,10 @@ def install() -> None:
     ECRBackend.describe_image_scan_findings = _scan_findings_follow_content(ECRBackend.describe_image_scan_findings)
     from moto.ecr.responses import ECRResponse
     from moto.ecs.models import EC2ContainerServiceBackend
-    from moto.elbv2.models import ELBv2Backend
+    from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup
+
+    FakeLoadBalancer.get_cfn_attribute = _elb_attributes(FakeLoadBalancer.get_cfn_attribute)
+    FakeTargetGroup.get_cfn_attribute = _elb_attributes(_no_attribute)
 
     ECRBackend.complete_layer_upload = _complete_layer_upload(ECRBackend.complete_layer_upload)
     ECRResponse.get_download_url_for_layer = _get_download_url_for_layer

@@ -62,7 +62,7 @@ class EcsService(Handler, CloudFormationModel):
             load_balancers=_lower_keys(props.get("LoadBalancers", [])),
             tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)],
             deployment_controller=_lower_keys(props.get("DeploymentController")),
-            launch_type=props.get("LaunchType"),
+            launch_type=props.get("LaunchType") or ("FARGATE" if not props.get("CapacityProviderStrategy") else None),
             propagate_tags=props.get("PropagateTags", "NONE"),
             network_configuration=_lower_keys(props.get("NetworkConfiguration")),
         )
@@ -87,3 +87,26 @@ class EcsService(Handler, CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         return Service.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
+
+
+class ClusterCapacityProviderAssociations(Handler, CloudFormationModel):
+    """AWS::ECS::ClusterCapacityProviderAssociations (skipped by moto): the cluster's capacity providers."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::ClusterCapacityProviderAssociations"
+
+    def __init__(self, cluster: str) -> None:
+        self.physical_id = cluster
+        self.attributes: dict[str, Any] = {}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        cluster = str(props["Cluster"]).split("/")[-1]
+        ecs_backends[account_id][region_name].put_cluster_capacity_providers(
+            cluster, props.get("CapacityProviders", []), _lower_keys(props.get("DefaultCapacityProviderStrategy", [])))
+        return cls(cluster)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        return None  # the associations go with the cluster

@@ -1,0 +1,140 @@
+"""Alerts topic, SLO burn-rate and service alarms, and the environment's dashboard (service stack).
+
+Availability is measured at the load balancer: errors are target and ELB 5xx
+responses, over all requests. Burn-rate alarms follow the multi-window
+pattern: the fast pair (1 h and 5 min at 14.4x the error budget) pages when a
+month's budget would burn in two days; the slow pair (6 h and 30 min at 6x)
+when it would burn in five. The 5-minute 5xx-rate alarm is also the ECS
+deployment alarm that rolls a bad deployment back.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+FIVE_XX_RATE_PERCENT = 2
+FAST_BURN, SLOW_BURN = 14.4, 6.0
+
+
+def _lb(metric: str, load_balancer: str, period: Duration, statistic: str = "Sum") -> cw.Metric:
+    return cw.Metric(namespace="AWS/ApplicationELB", metric_name=metric, dimensions_map={"LoadBalancer": load_balancer},
+                     statistic=statistic, period=period)
+
+
+def error_ratio(load_balancer: str, period: Duration, label: str) -> cw.MathExpression:
+    """5xx responses over requests in one window (0 when there is no traffic)."""
+    return cw.MathExpression(
+        expression="IF(requests > 0, (target5xx + elb5xx) / requests, 0)",
+        using_metrics={
+            "target5xx": _lb("HTTPCode_Target_5XX_Count", load_balancer, period),
+            "elb5xx": _lb("HTTPCode_ELB_5XX_Count", load_balancer, period),
+            "requests": _lb("RequestCount", load_balancer, period),
+        },
+        period=period, label=label,
+    )
+
+
+class Observability(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prefix: str,
+        load_balancer: str,
+        target_group: str,
+        cluster_name: str,
+        service_name: str,
+        running_target: object,
+        slo_target: float,
+        latency_p95_ms: int,
+        emails: tuple[str, ...],
+        web_acl_name: str | None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.topic = sns.Topic(self, "Alerts", display_name=f"{prefix} alerts", enforce_ssl=True)
+        for address in emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(address))
+        action = actions.SnsAction(self.topic)
+        budget = 1 - slo_target / 100
+        self.alarms: list[cw.IAlarm] = []
+
+        def alarm(name: str, metric: cw.IMetric, threshold: float, description: str, *, periods: int = 1,
+                  comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                  notify: bool = True) -> cw.Alarm:
+            created = cw.Alarm(self, name.title().replace("-", ""), alarm_name=f"{prefix}-{name}", metric=metric,
+                               threshold=threshold, evaluation_periods=periods, datapoints_to_alarm=periods,
+                               comparison_operator=comparison, treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                               alarm_description=description)
+            if notify:
+                created.add_alarm_action(action)
+                created.add_ok_action(action)
+            self.alarms.append(created)
+            return created
+
+        self.five_xx = alarm(
+            "5xx-rate",
+            cw.MathExpression(expression="100 * IF(requests > 0, (target5xx + elb5xx) / requests, 0)", using_metrics={
+                "target5xx": _lb("HTTPCode_Target_5XX_Count", load_balancer, Duration.minutes(5)),
+                "elb5xx": _lb("HTTPCode_ELB_5XX_Count", load_balancer, Duration.minutes(5)),
+                "requests": _lb("RequestCount", load_balancer, Duration.minutes(5))}, period=Duration.minutes(5),
+                label="5xx %"),
+            FIVE_XX_RATE_PERCENT, f"More than {FIVE_XX_RATE_PERCENT}% of requests failed with 5xx over 5 minutes; "
+            "also the ECS deployment alarm that rolls a deployment back")
+        for speed, factor, long_window, short_window in (("fast", FAST_BURN, Duration.hours(1), Duration.minutes(5)),
+                                                         ("slow", SLOW_BURN, Duration.hours(6), Duration.minutes(30))):
+            windows = [alarm(f"slo-{speed}-burn-{w.to_minutes()}m", error_ratio(load_balancer, w, f"error ratio {w.to_minutes()}m"),
+                             factor * budget, f"{speed} burn: error ratio over {w.to_minutes()} min above {factor}x the "
+                             f"error budget of a {slo_target}% objective", notify=False)
+                       for w in (long_window, short_window)]
+            composite = cw.CompositeAlarm(
+                self, f"SloBurn{speed.title()}", composite_alarm_name=f"{prefix}-slo-{speed}-burn",
+                alarm_rule=cw.AlarmRule.all_of(*[cw.AlarmRule.from_alarm(w, cw.AlarmState.ALARM) for w in windows]),
+                alarm_description=f"Availability objective {slo_target}%: the error budget burns {factor}x too fast "
+                                  f"(both the {long_window.to_minutes()} and {short_window.to_minutes()} minute windows)")
+            composite.add_alarm_action(action)
+            self.alarms.append(composite)
+        alarm("latency-p95", _lb("TargetResponseTime", load_balancer, Duration.minutes(5), "p95"), latency_p95_ms / 1000,
+              f"p95 latency above {latency_p95_ms} ms for 10 minutes", periods=2)
+        target = {"LoadBalancer": load_balancer, "TargetGroup": target_group}
+        alarm("unhealthy-targets", cw.Metric(namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount",
+                                             dimensions_map=target, statistic="Maximum", period=Duration.minutes(1)),
+              0, "A target failed its health checks for 2 minutes", periods=2)
+        below = alarm("running-below-desired", cw.Metric(namespace="AWS/ApplicationELB", metric_name="HealthyHostCount",
+                                                         dimensions_map=target, statistic="Minimum", period=Duration.minutes(1)),
+                      0, "Fewer healthy tasks than desired for 3 minutes", periods=3,
+                      comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)
+        # The desired count is 0 until the first release (see service.py), so is the threshold.
+        below.node.default_child.add_property_override("Threshold", running_target)
+
+        self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=prefix, default_interval=Duration.hours(3))
+        ecs_dims = {"ClusterName": cluster_name, "ServiceName": service_name}
+        widgets: list[cw.IWidget] = [
+            cw.GraphWidget(title="Requests and 5xx", left=[_lb("RequestCount", load_balancer, Duration.minutes(1))],
+                           right=[_lb("HTTPCode_Target_5XX_Count", load_balancer, Duration.minutes(1)),
+                                  _lb("HTTPCode_ELB_5XX_Count", load_balancer, Duration.minutes(1))]),
+            cw.GraphWidget(title="Latency p50 / p95 / p99 (s)", left=[
+                _lb("TargetResponseTime", load_balancer, Duration.minutes(1), p) for p in ("p50", "p95", "p99")]),
+            cw.GraphWidget(title="Targets", left=[cw.Metric(namespace="AWS/ApplicationELB", metric_name=m, dimensions_map=target,
+                                                            statistic="Minimum", period=Duration.minutes(1))
+                                                  for m in ("HealthyHostCount", "UnHealthyHostCount")]),
+            cw.GraphWidget(title="CPU and memory (%)", left=[cw.Metric(namespace="AWS/ECS", metric_name=m, dimensions_map=ecs_dims,
+                                                                       statistic="Average", period=Duration.minutes(1))
+                                                             for m in ("CPUUtilization", "MemoryUtilization")]),
+            cw.GraphWidget(title="CloudFront 5xx error rate (us-east-1)", region="us-east-1", left=[cw.MathExpression(
+                expression="SEARCH('{AWS/CloudFront,DistributionId,Region} MetricName=\"5xxErrorRate\"', 'Average', 300)",
+                search_region="us-east-1", label="5xx %", period=Duration.minutes(5))]),
+            cw.GraphWidget(title="Estimated charges (USD, us-east-1)", region="us-east-1", left=[cw.Metric(
+                namespace="AWS/Billing", metric_name="EstimatedCharges", dimensions_map={"Currency": "USD"},
+                statistic="Maximum", period=Duration.hours(6), region="us-east-1")]),
+        ]
+        if web_acl_name:
+            widgets.append(cw.GraphWidget(title="WAF allowed / blocked (us-east-1)", region="us-east-1", left=[cw.Metric(
+                namespace="AWS/WAFV2", metric_name=m, dimensions_map={"WebACL": web_acl_name, "Rule": "ALL"},
+                statistic="Sum", period=Duration.minutes(5), region="us-east-1") for m in ("AllowedRequests", "BlockedRequests")]))
+        self.dashboard.add_widgets(*widgets)

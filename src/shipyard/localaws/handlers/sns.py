@@ -1,0 +1,52 @@
+"""AWS::SNS::Subscription and ::TopicPolicy into moto's SNS backend (moto's CloudFormation skips both)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+from moto.sns.models import sns_backends
+
+from shipyard.localaws.handlers._base import Handler, properties
+
+
+class SnsSubscription(Handler, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::Subscription"
+
+    def __init__(self, arn: str) -> None:
+        self.physical_id = arn
+        self.attributes: dict[str, Any] = {}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = properties(cloudformation_json)
+        subscription = sns_backends[account_id][region_name].subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
+        return cls(subscription.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        sns_backends[account_id][region_name].unsubscribe(self.physical_id)
+
+
+class SnsTopicPolicy(Handler, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::TopicPolicy"
+
+    def __init__(self, topics: list[str]) -> None:
+        self.physical_id = ",".join(topics)
+        self.topics = topics
+        self.attributes: dict[str, Any] = {}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = properties(cloudformation_json)
+        backend = sns_backends[account_id][region_name]
+        for topic in p["Topics"]:
+            backend.set_topic_attribute(topic, "policy", json.dumps(p["PolicyDocument"]))
+        return cls(list(p["Topics"]))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        return None  # the policy goes with its topic
