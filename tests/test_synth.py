@@ -156,3 +156,15 @@ def test_synth_command(cli, tmp_path):
     assert "webapp-production" not in result.out
     assert (tmp_path / "staging" / "webapp-staging-foundation.template.json").exists()
     assert (tmp_path / "staging" / "shipyard.json").exists()
+
+
+def test_5xx_alarm_is_the_deployment_alarm_and_staging_runs_on_spot(templates):
+    for env in ("staging", "production"):
+        service = _resources(templates[f"webapp-{env}-service"], "AWS::ECS::Service")[0]
+        alarms = service["DeploymentConfiguration"]["Alarms"]
+        assert alarms["Enable"] is True and alarms["Rollback"] is True
+        assert alarms["AlarmNames"] == [{"Ref": next(k for k in templates[f"webapp-{env}-service"]["Resources"] if k.startswith("Observability5XxRate"))}]
+    staging = _resources(templates["webapp-staging-service"], "AWS::ECS::Service")[0]
+    assert staging["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
+    assert "CapacityProviderStrategy" not in _resources(templates["webapp-production-service"], "AWS::ECS::Service")[0]
+    assert len(_resources(templates["webapp-production-global"], "AWS::Budgets::Budget")) == 1

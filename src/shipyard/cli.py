@@ -171,7 +171,69 @@ def plan(environment: EnvironmentArg, use_aws: AwsFlag = False, profile: Profile
     pending = sum(len(p.changes) for p in previews)
     print(f"{pending} resource changes pending" if pending else f"{env.name} is up to date: no changes")
     if pending:
+        print(_cost_change(aws, env, assembly))
+    if pending:
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+def _cost_change(aws, env, assembly) -> str:
+    from shipyard.cost.estimate import Traffic, footprint, price, total
+    from shipyard.cost.prices import for_region
+    from shipyard.deploy.state import deployed_templates
+
+    prices, traffic = for_region(env.region), Traffic.default(env.is_production)
+    before = total(price(footprint(deployed_templates(aws, assembly)), prices, traffic))
+    after = total(price(footprint([s.template() for s in assembly.stacks]), prices, traffic))
+    return f"monthly cost: {before:.2f} -> {after:.2f} USD ({after - before:+.2f}; `shipyard cost {env.name}` for the lines)"
+
+
+@app.command()
+def cost(
+    environments: EnvironmentsArg = None,
+    compare: Annotated[Optional[str], typer.Option("--compare", help="'reference': price the reference design side by side")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    requests: Annotated[Optional[float], typer.Option("--requests", help="millions of requests a month (default: production 10, others 0.5)")] = None,
+    transfer_gb: Annotated[Optional[float], typer.Option("--transfer-gb", help="GB served a month (default: production 50, others 2)")] = None,
+    lcu: Annotated[Optional[float], typer.Option("--lcu", help="average load balancer capacity units (default: production 1, others 0.1)")] = None,
+    log_gb: Annotated[Optional[float], typer.Option("--log-gb", help="GB of logs a month (default: production 5, others 1)")] = None,
+) -> None:
+    """Monthly cost of each environment, priced from its synthesized templates."""
+    import dataclasses
+    import json as json_
+
+    from shipyard.cost.estimate import Traffic, estimate_environment
+    from shipyard.cost.prices import PRICES_DATE, for_region
+    from shipyard.errors import UsageError
+    from shipyard.synth import synthesize
+
+    if compare not in (None, "reference"):
+        raise UsageError("--compare", f"{compare!r} is not a comparison; use reference")
+    if output_format not in ("table", "json"):
+        raise UsageError("--format", f"{output_format!r} is not a format; use table or json")
+    config = state.config()
+    selected = config.select(environments)
+    prices = {env.name: for_region(env.region) for env in selected}  # an unknown region fails before the synth
+    results = []
+    for assembly in synthesize(config, selected, config.directory / "cdk.out"):
+        env = assembly.environment
+        base = Traffic.default(env.is_production)
+        traffic = dataclasses.replace(base, **{k: v for k, v in (("requests_millions", requests), ("transfer_gb", transfer_gb),
+                                                                 ("lcu", lcu), ("log_gb", log_gb)) if v is not None})
+        results.append(estimate_environment(env.name, env.region, env.is_production, [s.template() for s in assembly.stacks],
+                                            prices[env.name], traffic, compare == "reference"))
+    if output_format == "json":
+        print(json_.dumps({"prices_date": PRICES_DATE, "environments": [dataclasses.asdict(r) for r in results]}, indent=2))
+        return
+    for result in results:
+        ui.table(f"{result.environment} ({result.region}): monthly estimate, USD, prices of {PRICES_DATE}",
+                 ["item", "detail", "USD/month"], [(line.item, line.detail, f"{line.monthly:.2f}") for line in result.lines])
+        summary = f"{result.environment}: {result.total:.2f} USD/month"
+        if result.reference_total is not None:
+            summary += (f"; reference design {result.reference_total:.2f} USD/month on the same table "
+                        f"({100 * result.total / result.reference_total:.0f}% of it)")
+        print(summary)
+        ui.table(f"{result.environment}: options that cut cost without cutting protection", ["option", "USD/month", "in this blueprint"],
+                 [(o.option, f"{o.monthly:.2f}", "yes" if o.applied else "no") for o in result.savings])
 
 
 @app.command()

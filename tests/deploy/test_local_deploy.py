@@ -45,6 +45,7 @@ def test_deploy_plan_change_and_noop(cli, local_aws, example_copy):
     pending = cli(*config, "plan", "staging", *ep)
     assert pending.code == 3, pending.err
     assert "Modify" in pending.out and "WebService" in pending.out
+    assert "monthly cost:" in pending.out
     assert "webapp-staging-foundation (no change)" in pending.out
 
     applied = cli(*config, "deploy", "staging", *ep)

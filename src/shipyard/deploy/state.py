@@ -39,3 +39,19 @@ def stack_events(aws: Aws, name: str, region: str) -> list[dict]:
         if "does not exist" in exc.what:
             return []
         raise
+
+
+def deployed_templates(aws: Aws, assembly: EnvironmentAssembly) -> list[dict]:
+    """The templates CloudFormation holds for the environment's existing stacks."""
+    import json
+
+    templates = []
+    for stack in assembly.stacks:
+        try:
+            body = aws.call("cloudformation", "GetTemplate", stack.region, StackName=stack.name)["TemplateBody"]
+        except AwsError as exc:
+            if "does not exist" in exc.what:
+                continue
+            raise
+        templates.append(body if isinstance(body, dict) else json.loads(body))
+    return templates

@@ -1,0 +1,1 @@
+"""Monthly cost estimates priced from the synthesized templates (not from shipyard.toml)."""

@@ -1,0 +1,229 @@
+"""Price an environment from its synthesized templates, line by line, under stated traffic assumptions.
+
+Pure functions: templates in, lines out. The reference design (the Terraform
+assessment) is priced by the same code from a description of what it ran.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from shipyard.cost.prices import HOURS_PER_MONTH, Prices
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Monthly traffic assumptions; CLI flags override them."""
+
+    requests_millions: float
+    transfer_gb: float
+    lcu: float  # average load balancer capacity units in use
+    log_gb: float  # log ingestion
+    image_gb: float = 0.25  # one image in ECR
+    site_gb: float = 0.05
+    flow_log_gb: float = 0.5  # rejected-traffic flow logs
+
+    @staticmethod
+    def default(production: bool) -> Traffic:
+        return Traffic(10, 50, 1.0, 5) if production else Traffic(0.5, 2, 0.1, 1)
+
+
+@dataclass(frozen=True)
+class Line:
+    item: str
+    detail: str
+    monthly: float
+
+
+@dataclass
+class Footprint:
+    """What the templates (or the reference design) run, as the estimator needs it."""
+
+    tasks: int = 0
+    vcpu: float = 0
+    memory_gb: float = 0
+    architecture: str = "x86_64"
+    spot_share: float = 0.0
+    public_ip_per_task: bool = False
+    load_balancers: list[str] = field(default_factory=list)  # schemes
+    load_balancer_azs: int = 2
+    nat_gateways: int = 0
+    web_acl_rules: list[int] = field(default_factory=list)  # rules per web ACL
+    alarm_metrics: int = 0
+    composite_alarms: int = 0
+    dashboards: int = 0
+    log_groups: int = 0
+    flow_logs: int = 0
+    repositories: int = 0
+    images_kept: int = 0
+    buckets: int = 0
+    distributions: int = 0
+
+
+def footprint(templates: list[dict[str, Any]]) -> Footprint:
+    f = Footprint()
+    for template in templates:
+        resources = template.get("Resources", {})
+        for resource in resources.values():
+            kind, props = resource.get("Type"), resource.get("Properties", {}) or {}
+            if kind == "AWS::ECS::TaskDefinition":
+                f.vcpu = int(props.get("Cpu", 256)) / 1024
+                f.memory_gb = int(props.get("Memory", 512)) / 1024
+                f.architecture = (props.get("RuntimePlatform") or {}).get("CpuArchitecture", "X86_64").lower()
+            elif kind == "AWS::ECS::Service":
+                count = props.get("DesiredCount", 1)
+                # Before the first release the count is Fn::If [HasImage, desired, 0]: price the released state.
+                f.tasks = int(count["Fn::If"][1]) if isinstance(count, dict) and "Fn::If" in count else int(count)
+                strategy = props.get("CapacityProviderStrategy") or []
+                total = sum(int(s.get("Weight", 1)) for s in strategy) or 1
+                f.spot_share = sum(int(s.get("Weight", 1)) for s in strategy if s.get("CapacityProvider") == "FARGATE_SPOT") / total
+                network = ((props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {})
+                f.public_ip_per_task = network.get("AssignPublicIp") == "ENABLED"
+            elif kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+                f.load_balancers.append(props.get("Scheme", "internet-facing"))
+                f.load_balancer_azs = max(2, len(props.get("Subnets", []) or []))
+            elif kind == "AWS::EC2::NatGateway":
+                f.nat_gateways += 1
+            elif kind == "AWS::WAFv2::WebACL":
+                f.web_acl_rules.append(len(props.get("Rules", []) or []))
+            elif kind == "AWS::CloudWatch::Alarm":
+                metrics = [m for m in props.get("Metrics", []) or [] if "MetricStat" in m]
+                f.alarm_metrics += len(metrics) or 1
+            elif kind == "AWS::CloudWatch::CompositeAlarm":
+                f.composite_alarms += 1
+            elif kind == "AWS::CloudWatch::Dashboard":
+                f.dashboards += 1
+            elif kind == "AWS::Logs::LogGroup":
+                f.log_groups += 1
+            elif kind == "AWS::EC2::FlowLog":
+                f.flow_logs += 1
+            elif kind == "AWS::ECR::Repository":
+                f.repositories += 1
+                policy = (props.get("LifecyclePolicy") or {}).get("LifecyclePolicyText", "")
+                rules = json.loads(policy).get("rules", []) if policy else []
+                f.images_kept += max((r["selection"].get("countNumber", 0) for r in rules
+                                      if r["selection"].get("countType") == "imageCountMoreThan"), default=10)
+            elif kind == "AWS::S3::Bucket":
+                f.buckets += 1
+            elif kind == "AWS::CloudFront::Distribution":
+                f.distributions += 1
+    return f
+
+
+def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
+    h = HOURS_PER_MONTH
+    lines: list[Line] = []
+    if f.tasks:
+        on_demand = 1 - f.spot_share
+        for share, kind in ((on_demand, f.architecture), (f.spot_share, "spot")):
+            if share <= 0:
+                continue
+            vcpu = f.tasks * share * f.vcpu * h * prices.fargate_vcpu_hour[kind]
+            memory = f.tasks * share * f.memory_gb * h * prices.fargate_gb_hour[kind]
+            label = "Fargate Spot (x86_64)" if kind == "spot" else f"Fargate on-demand ({kind})"
+            lines.append(Line(label, f"{f.tasks * share:g} tasks x {f.vcpu:g} vCPU / {f.memory_gb:g} GB x {h} h", vcpu + memory))
+    if f.public_ip_per_task and f.tasks:
+        lines.append(Line("Public IPv4 (tasks)", f"{f.tasks} addresses x {h} h", f.tasks * h * prices.public_ipv4_hour))
+    for scheme in f.load_balancers:
+        lines.append(Line(f"Load balancer ({scheme})", f"{h} h + {traffic.lcu:g} LCU average",
+                          h * (prices.alb_hour + traffic.lcu * prices.lcu_hour)))
+        if scheme == "internet-facing":
+            lines.append(Line("Public IPv4 (load balancer nodes)", f"{f.load_balancer_azs} addresses x {h} h",
+                              f.load_balancer_azs * h * prices.public_ipv4_hour))
+    if f.nat_gateways:
+        lines.append(Line("NAT gateways", f"{f.nat_gateways} x {h} h + {traffic.transfer_gb:g} GB processed",
+                          f.nat_gateways * h * prices.nat_hour + traffic.transfer_gb * prices.nat_gb))
+    for rules in f.web_acl_rules:
+        lines.append(Line("WAF web ACL", f"1 ACL + {rules} rules + {traffic.requests_millions:g} M requests",
+                          prices.waf_web_acl_month + rules * prices.waf_rule_month + traffic.requests_millions * prices.waf_million_requests))
+    if f.alarm_metrics or f.composite_alarms:
+        billed = max(0, f.alarm_metrics - prices.alarm_free_metrics)
+        lines.append(Line("CloudWatch alarms", f"{f.alarm_metrics} alarm metrics ({prices.alarm_free_metrics} free) + "
+                          f"{f.composite_alarms} composite", billed * prices.alarm_metric_month + f.composite_alarms * prices.composite_alarm_month))
+    if f.dashboards:
+        lines.append(Line("CloudWatch dashboards", f"{f.dashboards} ({prices.dashboard_free} per account free)",
+                          max(0, f.dashboards - prices.dashboard_free) * prices.dashboard_month))
+    if f.log_groups:
+        lines.append(Line("CloudWatch Logs", f"{traffic.log_gb:g} GB ingested and stored",
+                          traffic.log_gb * (prices.log_ingest_gb + prices.log_store_gb_month)))
+    if f.flow_logs:
+        lines.append(Line("VPC flow logs (rejected, to S3)", f"{traffic.flow_log_gb:g} GB delivered", traffic.flow_log_gb * prices.vended_log_gb))
+    if f.repositories:
+        stored = f.images_kept * traffic.image_gb
+        lines.append(Line("ECR storage", f"{f.images_kept} images x {traffic.image_gb:g} GB", stored * prices.ecr_gb_month))
+    if f.buckets:
+        stored = traffic.site_gb + traffic.log_gb
+        lines.append(Line("S3 storage", f"{f.buckets} buckets, {stored:g} GB", stored * prices.s3_gb_month))
+    if f.distributions:
+        extra_gb = max(0.0, traffic.transfer_gb - prices.cloudfront_free_gb)
+        extra_requests = max(0.0, traffic.requests_millions * 1e6 - prices.cloudfront_free_requests)
+        lines.append(Line("CloudFront", f"{traffic.transfer_gb:g} GB, {traffic.requests_millions:g} M requests "
+                          "(1 TB and 10 M requests a month are free)",
+                          extra_gb * prices.cloudfront_gb + extra_requests / 1e4 * prices.cloudfront_10k_requests))
+    return [Line(line.item, line.detail, round(line.monthly, 2)) for line in lines]
+
+
+def total(lines: list[Line]) -> float:
+    return round(sum(line.monthly for line in lines), 2)
+
+
+def reference_footprint(production: bool) -> Footprint:
+    """The reference design: x86 tasks with public IPs behind an internet-facing ALB; WAF in production only."""
+    return Footprint(
+        tasks=4 if production else 2, vcpu=0.5 if production else 0.25, memory_gb=1 if production else 0.5,
+        architecture="x86_64", public_ip_per_task=True, load_balancers=["internet-facing"],
+        web_acl_rules=[4] if production else [], log_groups=1, repositories=1, images_kept=20, buckets=1, distributions=1,
+    )
+
+
+@dataclass(frozen=True)
+class Saving:
+    option: str
+    monthly: float
+    applied: bool
+
+
+def savings(f: Footprint, prices: Prices, traffic: Traffic, production: bool) -> list[Saving]:
+    """What each cost option is worth for this environment, and whether the templates already take it."""
+    h = HOURS_PER_MONTH
+    compute = f.tasks * h
+
+    def fargate(kind: str) -> float:
+        return compute * (f.vcpu * prices.fargate_vcpu_hour[kind] + f.memory_gb * prices.fargate_gb_hour[kind])
+
+    options = [
+        Saving("ARM64 (Graviton) tasks instead of x86_64", round(fargate("x86_64") - fargate("arm64"), 2),
+               f.architecture == "arm64"),
+        Saving("no NAT gateway (tasks egress through the internet gateway; one NAT per AZ otherwise)",
+               round(f.load_balancer_azs * h * prices.nat_hour + traffic.transfer_gb * prices.nat_gb, 2), f.nat_gateways == 0),
+        Saving("no public IPv4 on the load balancer (internal, through a CloudFront VPC origin)",
+               round(f.load_balancer_azs * h * prices.public_ipv4_hour, 2), "internet-facing" not in f.load_balancers),
+    ]
+    if not production:
+        options.insert(1, Saving("Fargate Spot (x86_64) instead of on-demand x86_64",
+                                 round(fargate("x86_64") - fargate("spot"), 2), f.spot_share > 0))
+    return options
+
+
+def as_dict(lines: list[Line]) -> list[dict[str, Any]]:
+    return [asdict(line) for line in lines]
+
+
+@dataclass(frozen=True)
+class EnvironmentCost:
+    environment: str
+    region: str
+    lines: list[Line]
+    total: float
+    reference_total: float | None
+    savings: list[Saving]
+
+
+def estimate_environment(name: str, region: str, production: bool, templates: list[dict[str, Any]], prices: Prices,
+                         traffic: Traffic, compare_reference: bool) -> EnvironmentCost:
+    f = footprint(templates)
+    lines = price(f, prices, traffic)
+    reference = total(price(reference_footprint(production), prices, traffic)) if compare_reference else None
+    return EnvironmentCost(name, region, lines, total(lines), reference, savings(f, prices, traffic, production))

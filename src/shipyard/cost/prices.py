@@ -1,0 +1,84 @@
+"""The one price table: USD list prices per region, dated, each with its source.
+
+Prices are AWS's public on-demand list prices as published on the pages cited
+below, read for this table on PRICES_DATE; AWS changes them rarely, but check
+the AWS Pricing Calculator before a budget decision. Fargate Spot prices move
+with demand; the table holds a typical figure (about 70% below on-demand).
+Always-free tiers (CloudFront 1 TB and 10 M requests, CloudWatch 10 alarm
+metrics and 3 dashboards) are per account: the estimate applies them to each
+environment, which is right when each environment has its own account.
+An unknown region is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.errors import UsageError
+
+PRICES_DATE = "2026-11-28"
+HOURS_PER_MONTH = 730
+
+SOURCES = {
+    "fargate": "https://aws.amazon.com/fargate/pricing/",
+    "elb": "https://aws.amazon.com/elasticloadbalancing/pricing/",
+    "ipv4": "https://aws.amazon.com/vpc/pricing/ (Public IPv4 addresses)",
+    "nat": "https://aws.amazon.com/vpc/pricing/ (NAT gateway)",
+    "waf": "https://aws.amazon.com/waf/pricing/",
+    "cloudwatch": "https://aws.amazon.com/cloudwatch/pricing/",
+    "ecr": "https://aws.amazon.com/ecr/pricing/",
+    "s3": "https://aws.amazon.com/s3/pricing/",
+    "cloudfront": "https://aws.amazon.com/cloudfront/pricing/",
+}
+
+
+@dataclass(frozen=True)
+class Prices:
+    region: str
+    fargate_vcpu_hour: dict[str, float]  # x86_64 | arm64 | spot (x86_64 only)
+    fargate_gb_hour: dict[str, float]
+    alb_hour: float
+    lcu_hour: float
+    public_ipv4_hour: float
+    nat_hour: float
+    nat_gb: float
+    waf_web_acl_month: float
+    waf_rule_month: float
+    waf_million_requests: float
+    alarm_metric_month: float
+    composite_alarm_month: float
+    dashboard_month: float
+    log_ingest_gb: float
+    log_store_gb_month: float
+    vended_log_gb: float  # flow logs delivered to S3
+    ecr_gb_month: float
+    s3_gb_month: float
+    cloudfront_gb: float  # beyond the always-free 1 TB
+    cloudfront_10k_requests: float  # beyond the always-free 10 M
+    cloudfront_free_gb: float = 1024
+    cloudfront_free_requests: float = 10_000_000
+    # CloudWatch's always-free tier, per account: 10 alarm metrics, 3 dashboards.
+    alarm_free_metrics: int = 10
+    dashboard_free: int = 3
+
+
+_COMMON = dict(
+    fargate_vcpu_hour={"x86_64": 0.04048, "arm64": 0.03238, "spot": 0.012144},
+    fargate_gb_hour={"x86_64": 0.004445, "arm64": 0.00356, "spot": 0.0013335},
+    lcu_hour=0.008, public_ipv4_hour=0.005, waf_web_acl_month=5.0, waf_rule_month=1.0, waf_million_requests=0.60,
+    alarm_metric_month=0.10, composite_alarm_month=0.50, dashboard_month=3.00, log_store_gb_month=0.03, vended_log_gb=0.25,
+    ecr_gb_month=0.10, s3_gb_month=0.023, cloudfront_gb=0.085, cloudfront_10k_requests=0.0100,
+)
+
+TABLE: dict[str, Prices] = {
+    "us-east-1": Prices(region="us-east-1", alb_hour=0.0225, nat_hour=0.045, nat_gb=0.045, log_ingest_gb=0.50, **_COMMON),
+    "eu-west-1": Prices(region="eu-west-1", alb_hour=0.0252, nat_hour=0.048, nat_gb=0.048, log_ingest_gb=0.57, **_COMMON),
+}
+
+
+def for_region(region: str) -> Prices:
+    try:
+        return TABLE[region]
+    except KeyError:
+        raise UsageError(f"region {region}", f"has no prices in shipyard's table (dated {PRICES_DATE}); known: "
+                         f"{', '.join(sorted(TABLE))}", "add the region's list prices to src/shipyard/cost/prices.py") from None

@@ -1,0 +1,81 @@
+from aws_cdk.assertions import Template
+
+from shipyard.blueprint.observability import Observability
+
+from .helpers import bare_stack
+
+
+def _template(**overrides) -> dict:
+    stack = bare_stack()
+    props = dict(prefix="webapp-production", load_balancer="app/webapp-production/abc", target_group="targetgroup/tg/def",
+                 cluster_name="webapp-production", service_name="web", running_target=4, slo_target=99.9,
+                 latency_p95_ms=800, emails=("oncall@example.com",), web_acl_name="webapp-production")
+    props.update(overrides)
+    Observability(stack, "O", **props)
+    return Template.from_stack(stack).to_json()["Resources"]
+
+
+def _alarms(resources: dict) -> dict:
+    return {r["Properties"]["AlarmName"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def _expression(alarm: dict) -> str:
+    return next(m["Expression"] for m in alarm["Metrics"] if "Expression" in m)
+
+
+def _periods(alarm: dict) -> set[int]:
+    return {m["MetricStat"]["Period"] for m in alarm["Metrics"] if "MetricStat" in m}
+
+
+def test_five_xx_rate_alarm():
+    alarm = _alarms(_template())["webapp-production-5xx-rate"]
+    assert _expression(alarm) == "100 * IF(requests > 0, (target5xx + elb5xx) / requests, 0)"
+    assert alarm["Threshold"] == 2 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert _periods(alarm) == {300}
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert names == {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "RequestCount"}
+
+
+def test_burn_rate_windows_and_thresholds():
+    alarms = _alarms(_template(slo_target=99.9))
+    expected = {"slo-fast-burn-60m": (3600, 14.4), "slo-fast-burn-5m": (300, 14.4),
+                "slo-slow-burn-360m": (21600, 6.0), "slo-slow-burn-30m": (1800, 6.0)}
+    for suffix, (period, factor) in expected.items():
+        alarm = alarms[f"webapp-production-{suffix}"]
+        assert _expression(alarm) == "IF(requests > 0, (target5xx + elb5xx) / requests, 0)"
+        assert _periods(alarm) == {period}
+        assert abs(alarm["Threshold"] - factor * 0.001) < 1e-9
+
+
+def test_composites_need_both_windows():
+    resources = _template()
+    composites = {r["Properties"]["AlarmName"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::CompositeAlarm"}
+    assert set(composites) == {"webapp-production-slo-fast-burn", "webapp-production-slo-slow-burn"}
+    rule = str(composites["webapp-production-slo-fast-burn"]["AlarmRule"])
+    assert "AND" in rule and rule.count("ALARM(") == 2
+    assert composites["webapp-production-slo-fast-burn"]["AlarmActions"]
+
+
+def test_latency_unhealthy_and_running_alarms():
+    alarms = _alarms(_template())
+    latency = alarms["webapp-production-latency-p95"]
+    assert latency["ExtendedStatistic"] == "p95" and latency["Threshold"] == 0.8 and latency["EvaluationPeriods"] == 2
+    unhealthy = alarms["webapp-production-unhealthy-targets"]
+    assert unhealthy["MetricName"] == "UnHealthyHostCount" and unhealthy["Threshold"] == 0
+    running = alarms["webapp-production-running-below-desired"]
+    assert running["MetricName"] == "HealthyHostCount" and running["ComparisonOperator"] == "LessThanThreshold"
+    assert running["Threshold"] == 4
+
+
+def test_alerts_topic_and_dashboard():
+    resources = _template()
+    subscriptions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"]
+    assert subscriptions == [{"Endpoint": "oncall@example.com", "Protocol": "email", "TopicArn": subscriptions[0]["TopicArn"]}]
+    dashboard = next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Dashboard")
+    body = str(dashboard["DashboardBody"])
+    for needle in ("RequestCount", "TargetResponseTime", "HealthyHostCount", "CPUUtilization", "MemoryUtilization",
+                   "BlockedRequests", "EstimatedCharges", "5xxErrorRate", "us-east-1"):
+        assert needle in body, needle
+    without_waf = str(next(r["Properties"] for r in _template(web_acl_name=None).values()
+                           if r["Type"] == "AWS::CloudWatch::Dashboard")["DashboardBody"])
+    assert "BlockedRequests" not in without_waf

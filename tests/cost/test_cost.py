@@ -1,0 +1,78 @@
+"""`shipyard cost`: the reference design against a hand-computed table, the example's goals, bad regions, JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shipyard.cost.estimate import Traffic, footprint, price, reference_footprint, total
+from shipyard.cost.prices import for_region
+from shipyard.errors import UsageError
+
+H = 730
+
+
+def test_reference_design_matches_a_hand_computed_table():
+    # eu-west-1 list prices; production traffic: 10 M requests, 50 GB, 1 LCU, 5 GB of logs.
+    hand_production = (
+        4 * H * (0.5 * 0.04048 + 1 * 0.004445)  # Fargate x86: 4 tasks of 0.5 vCPU / 1 GB
+        + 4 * H * 0.005  # a public IPv4 per task
+        + H * (0.0252 + 1 * 0.008)  # internet-facing ALB hours + 1 LCU
+        + 2 * H * 0.005  # the ALB's two public nodes
+        + 5 + 4 * 1 + 10 * 0.60  # WAF: ACL, 4 rules, 10 M requests
+        + 5 * (0.57 + 0.03)  # logs ingested and stored
+        + 20 * 0.25 * 0.10  # ECR: 20 images of 0.25 GB
+        + 5.05 * 0.023  # S3
+    )
+    hand_staging = (2 * H * (0.25 * 0.04048 + 0.5 * 0.004445) + 2 * H * 0.005 + H * (0.0252 + 0.1 * 0.008)
+                    + 2 * H * 0.005 + 1 * (0.57 + 0.03) + 20 * 0.25 * 0.10 + 1.05 * 0.023)
+    prices = for_region("eu-west-1")
+    production = total(price(reference_footprint(True), prices, Traffic.default(True)))
+    staging = total(price(reference_footprint(False), prices, Traffic.default(False)))
+    assert production == pytest.approx(hand_production, rel=0.01)
+    assert staging == pytest.approx(hand_staging, rel=0.01)
+
+
+def test_example_meets_its_cost_goals_and_keeps_waf(templates):
+    prices = for_region("eu-west-1")
+    for env, goal in (("staging", 0.70), ("production", 0.95)):
+        stacks = [t for name, t in templates.items() if f"-{env}-" in name]
+        lines = price(footprint(stacks), prices, Traffic.default(env == "production"))
+        reference = total(price(reference_footprint(env == "production"), prices, Traffic.default(env == "production")))
+        assert total(lines) <= goal * reference, (env, total(lines), reference)
+    production_items = {line.item for line in price(footprint([t for n, t in templates.items() if "-production-" in n]),
+                                                      prices, Traffic.default(True))}
+    assert "WAF web ACL" in production_items and "NAT gateways" not in production_items
+    assert "Public IPv4 (load balancer nodes)" not in production_items
+
+
+def test_footprint_reads_the_templates(templates):
+    staging = footprint([t for name, t in templates.items() if "-staging-" in name])
+    assert (staging.tasks, staging.vcpu, staging.memory_gb, staging.spot_share) == (2, 0.25, 0.5, 1.0)
+    assert staging.load_balancers == ["internal"] and staging.web_acl_rules == []
+    production = footprint([t for name, t in templates.items() if "-production-" in name])
+    assert (production.tasks, production.architecture, production.spot_share) == (4, "arm64", 0.0)
+    assert production.web_acl_rules == [4]
+
+
+def test_unknown_region_is_an_error():
+    with pytest.raises(UsageError, match="has no prices in shipyard's table"):
+        for_region("ap-south-2")
+
+
+def test_cost_command_table_and_json(cli, example_copy):
+    table = cli("--config", str(example_copy), "cost", "--compare", "reference")
+    assert table.code == 0, table.err
+    assert "reference design" in table.out and "Fargate Spot (x86_64)" in table.out
+    data = json.loads(cli("--config", str(example_copy), "cost", "production", "--format", "json", "--requests", "20").out)
+    production = data["environments"][0]
+    assert production["environment"] == "production" and production["total"] > 0
+    waf = next(line for line in production["lines"] if line["item"] == "WAF web ACL")
+    assert waf["monthly"] == pytest.approx(5 + 4 + 20 * 0.6)
+
+
+def test_cost_refuses_a_region_without_prices(cli, example_copy):
+    example_copy.write_text(example_copy.read_text().replace('region = "eu-west-1"', 'region = "ap-south-2"'))
+    result = cli("--config", str(example_copy), "cost")
+    assert result.code == 2 and "region ap-south-2: has no prices" in result.err
