@@ -34,6 +34,7 @@ class Identity(Construct):
         log_group: str,
         role_name: str,
         existing_provider_arn: str | None,
+        source_repository_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         if existing_provider_arn:
@@ -168,6 +169,13 @@ class Identity(Construct):
                 resources=["*"],
             ),
         ]
+        if source_repository_arn:
+            statements.append(iam.PolicyStatement(
+                sid="PromoteFromPreviousEnvironment",
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
+                         "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
+                resources=[source_repository_arn],
+            ))
         for statement in statements:
             self.deploy_role.add_to_policy(statement)
         for role in (self.deploy_role, self.cloudformation_role):

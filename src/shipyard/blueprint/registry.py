@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 
 class Registry(Construct):
-    def __init__(self, scope: Construct, id: str, *, repository_name: str, keep_images: int, retain: bool) -> None:
+    def __init__(self, scope: Construct, id: str, *, repository_name: str, keep_images: int, retain: bool,
+                 pull_accounts: tuple[str, ...] = ()) -> None:
         super().__init__(scope, id)
         self.repository = ecr.Repository(
             self,
@@ -36,3 +38,11 @@ class Registry(Construct):
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
             empty_on_delete=not retain,
         )
+        if pull_accounts:
+            # The next environment promotes this one's images by copying them: it may read, never write.
+            self.repository.add_to_resource_policy(iam.PolicyStatement(
+                sid="PromotionTargetsPull",
+                principals=[iam.AccountPrincipal(account) for account in pull_accounts],
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
+                         "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
+            ))

@@ -63,8 +63,14 @@ class FoundationStack(_EnvironmentStack):
         self.access_logs = AccessLogs(self, "AccessLogs", bucket_name=names.logs_bucket, site_bucket_name=names.site_bucket,
                                       retention_days=env.log_retention_days, retain=env.deletion_protection)
         self.access_logs.log_rejected_traffic(self.network.vpc)
+        order = list(config.environments)
+        position = order.index(env.name)
+        # Environments promote in the order shipyard.toml lists them: each copies from the one before.
+        after = config.environments[order[position + 1]] if position + 1 < len(order) else None
+        before = config.environments[order[position - 1]] if position > 0 else None
         self.registry = Registry(self, "Registry", repository_name=names.repository,
-                                 keep_images=env.image_retention_count, retain=env.deletion_protection)
+                                 keep_images=env.image_retention_count, retain=env.deletion_protection,
+                                 pull_accounts=(after.account,) if after and after.account != env.account else ())
         self.load_balancer = LoadBalancer(
             self, "LoadBalancer", vpc=self.network.vpc, subnets=self.network.load_balancer_subnets,
             name=names.load_balancer, target_port=config.service.port,
@@ -83,6 +89,8 @@ class FoundationStack(_EnvironmentStack):
             repository_arn=self.registry.repository.repository_arn, image_parameter=names.image_parameter,
             release_history_parameter=names.release_history_parameter, site_bucket=names.site_bucket,
             log_group=names.log_group, role_name=names.deploy_role, existing_provider_arn=env.oidc_provider_arn,
+            source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
+                                   if before else None),
         )
         CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)
         CfnOutput(self, "DeployRoleArn", value=self.identity.deploy_role.role_arn)

@@ -20,7 +20,8 @@ _PART = 10 * 1024 * 1024
 
 
 def copy_image(source_aws: Aws, source: Environment, target_aws: Aws, target: Environment, digest: str) -> Image:
-    images = source_aws.call("ecr", "BatchGetImage", source.region, repositoryName=source.names.repository,
+    # registryId makes the source calls cross-account when one set of credentials serves both environments.
+    images = source_aws.call("ecr", "BatchGetImage", source.region, registryId=source.account, repositoryName=source.names.repository,
                              imageIds=[{"imageDigest": digest}],
                              acceptedMediaTypes=["application/vnd.docker.distribution.manifest.v2+json",
                                                  "application/vnd.oci.image.manifest.v1+json"])["images"]
@@ -51,7 +52,7 @@ def copy_image(source_aws: Aws, source: Environment, target_aws: Aws, target: En
 
 
 def _copy_blob(source_aws: Aws, source: Environment, target_aws: Aws, target: Environment, blob: str) -> None:
-    url = source_aws.call("ecr", "GetDownloadUrlForLayer", source.region, repositoryName=source.names.repository,
+    url = source_aws.call("ecr", "GetDownloadUrlForLayer", source.region, registryId=source.account, repositoryName=source.names.repository,
                           layerDigest=blob)["downloadUrl"]
     upload = target_aws.call("ecr", "InitiateLayerUpload", target.region, repositoryName=target.names.repository)["uploadId"]
     sent = 0
