@@ -62,6 +62,41 @@ def validate() -> None:
 
 
 @app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="repository to scaffold (default: the current directory)")] = Path("."),
+    app_name: Annotated[Optional[str], typer.Option("--app", help="application name")] = None,
+    repository: Annotated[Optional[str], typer.Option("--repository", help="GitHub repository owner/repo")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", help="AWS region")] = None,
+    staging_account: Annotated[Optional[str], typer.Option("--staging-account", help="12-digit account id of staging")] = None,
+    production_account: Annotated[Optional[str], typer.Option("--production-account", help="12-digit account id of production")] = None,
+    alert_email: Annotated[Optional[list[str]], typer.Option("--alert-email", help="production alert address (repeatable)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
+) -> None:
+    """Scaffold shipyard.toml and the CI/deploy workflows (asks for what flags do not give, on a terminal)."""
+    import tomllib
+
+    from shipyard.commands import interactive
+    from shipyard.config import parse_config
+    from shipyard.errors import UsageError
+    from shipyard.scaffold import Answers, render, write
+
+    given = {"--app": app_name, "--repository": repository, "--region": region, "--staging-account": staging_account,
+             "--production-account": production_account}
+    for flag, value in list(given.items()):
+        if value is None:
+            if not interactive():
+                raise UsageError(flag, "is required when not running on a terminal")
+            given[flag] = typer.prompt(flag.lstrip("-").replace("-", " "))
+    answers = Answers(given["--app"], given["--repository"], given["--region"], given["--staging-account"],
+                      given["--production-account"], tuple(alert_email or ()))
+    # Validate the answers exactly as shipyard will read them, before writing anything.
+    parse_config(tomllib.loads(render(answers)["shipyard.toml"]), directory / "shipyard.toml")
+    for path in write(directory, answers, force=force):
+        print(f"wrote {path}")
+    print("next: add service/ and site/, then `shipyard check` and `shipyard up`; see docs/pipeline.md")
+
+
+@app.command()
 def synth(
     environments: EnvironmentsArg = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="output directory (default: cdk.out beside shipyard.toml)")] = None,
