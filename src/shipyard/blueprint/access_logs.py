@@ -6,12 +6,13 @@ no ACLs, and expiring after the environment's log retention.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from shipyard.blueprint.private_bucket import private_bucket
 from shipyard.blueprint.suppressions import ACCESS_LOG_BUCKET_NOT_LOGGED, suppress
 
 SITE_PREFIX = "s3/site/"
@@ -23,16 +24,10 @@ class AccessLogs(Construct):
     def __init__(self, scope: Construct, id: str, *, bucket_name: str, site_bucket_name: str, retention_days: int,
                  retain: bool) -> None:
         super().__init__(scope, id)
-        self.bucket = s3.Bucket(
-            self, "Bucket",
-            bucket_name=bucket_name,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
+        self.bucket = private_bucket(
+            self, "Bucket", bucket_name=bucket_name, retain=retain,
             lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(retention_days),
                                               abort_incomplete_multipart_upload_after=Duration.days(1))],
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         suppress(self.bucket, ACCESS_LOG_BUCKET_NOT_LOGGED)
         # The site bucket lives in the edge stack; naming it here (its name is

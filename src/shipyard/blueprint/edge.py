@@ -9,7 +9,7 @@ through a CloudFront VPC origin.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -18,6 +18,7 @@ from constructs import Construct
 
 from shipyard.blueprint.access_logs import SITE_PREFIX as SITE_ACCESS_LOG_PREFIX
 from shipyard.blueprint.load_balancer import LISTENER_PORT
+from shipyard.blueprint.private_bucket import private_bucket
 from shipyard.blueprint.suppressions import (
     CLOUDFRONT_DEFAULT_CERTIFICATE,
     CLOUDFRONT_LEGACY_LOGGING,
@@ -56,20 +57,13 @@ class Edge(Construct):
         access_logs_bucket: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.bucket = s3.Bucket(
-            self, "SiteBucket",
-            bucket_name=bucket_name,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
+        self.bucket = private_bucket(
+            self, "SiteBucket", bucket_name=bucket_name, retain=retain, versioned=True,
             lifecycle_rules=[s3.LifecycleRule(
                 id="expire-replaced-site-files",
                 noncurrent_version_expiration=Duration.days(30),
                 abort_incomplete_multipart_upload_after=Duration.days(1),
             )],
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
         )
         if access_logs_bucket:
             # By name, not by construct: the log bucket's policy (foundation stack)
