@@ -15,7 +15,7 @@ from shipyard import ui
 from shipyard.aws import Aws
 from shipyard.deploy.changeset import StackChanges, changes_of_new_stack, create_change_set, delete_change_set, resolve_parameters
 from shipyard.deploy.explain import RootCause, root_cause
-from shipyard.deploy.plan import Action, Plan, StackStep, plan_environment
+from shipyard.deploy.plan import Action, Plan, StackState, StackStep, plan_environment
 from shipyard.deploy.state import read_stack, read_states, stack_events
 from shipyard.errors import ExitCode, ShipyardError
 from shipyard.synth import EnvironmentAssembly, StackArtifact
@@ -82,16 +82,17 @@ def guard_local_types(aws: Aws, assembly: EnvironmentAssembly) -> None:
                                 "nothing was deployed", "add a handler in shipyard/localaws/handlers")
 
 
-def prepare(aws: Aws, assembly: EnvironmentAssembly) -> Plan:
+def prepare(aws: Aws, assembly: EnvironmentAssembly) -> tuple[Plan, dict[str, StackState | None]]:
+    """Guards first (no change is made when they fail), then the plan and the states it was made from."""
     guard_local_types(aws, assembly)
     check_account(aws, assembly.environment.account, assembly.environment.name)
-    return plan_environment(assembly, read_states(aws, assembly))
+    states = read_states(aws, assembly)
+    return plan_environment(assembly, states), states
 
 
 def preview(aws: Aws, assembly: EnvironmentAssembly) -> list[StackChanges]:
     """What a deploy would change, stack by stack; change sets it makes are deleted again."""
-    plan = prepare(aws, assembly)
-    states = read_states(aws, assembly)
+    plan, states = prepare(aws, assembly)
     outputs_of = {name: state.outputs for name, state in states.items() if state}
     previews = []
     for step in plan.steps:
@@ -109,7 +110,7 @@ def preview(aws: Aws, assembly: EnvironmentAssembly) -> list[StackChanges]:
 
 
 def deploy(aws: Aws, assembly: EnvironmentAssembly, options: DeployOptions) -> list[StackResult]:
-    plan = prepare(aws, assembly)
+    plan, _ = prepare(aws, assembly)
     if plan.blocked:
         step = plan.blocked[0]
         raise ShipyardError(step.stack.name, step.why, _guidance(step))
