@@ -23,9 +23,10 @@ def _all_resources(templates: dict, type_: str) -> list[dict]:
 def test_stacks_in_deploy_order(assemblies):
     staging = [s.name for s in assemblies["staging"].stacks]
     production = [s.name for s in assemblies["production"].stacks]
-    assert staging == ["webapp-staging-foundation", "webapp-staging-global", "webapp-staging-service", "webapp-staging-edge"]
+    assert staging == ["webapp-staging-foundation", "webapp-staging-global", "webapp-staging-service", "webapp-staging-edge",
+                       "webapp-staging-edge-alarms"]
     assert production == ["webapp-production-foundation", "webapp-production-global",
-                          "webapp-production-service", "webapp-production-edge"]
+                          "webapp-production-service", "webapp-production-edge", "webapp-production-edge-alarms"]
     edge = assemblies["production"].stack("webapp-production-edge")
     assert set(edge.depends_on) == {"webapp-production-foundation", "webapp-production-global"}
     # The service never waits on CloudFront.
@@ -37,7 +38,7 @@ def test_every_stack_has_an_explicit_account_and_region(assemblies):
     for assembly in assemblies.values():
         manifest = json.loads((assembly.directory / "manifest.json").read_text())
         for stack in assembly.stacks:
-            expected_region = "us-east-1" if stack.name.endswith("-global") else "eu-west-1"
+            expected_region = "us-east-1" if stack.name.endswith(("-global", "-edge-alarms")) else "eu-west-1"
             assert manifest["artifacts"][stack.name]["environment"] == f"aws://{assembly.environment.account}/{expected_region}"
             assert stack.region == expected_region
     assert assemblies["staging"].environment.account != assemblies["production"].environment.account
@@ -107,9 +108,12 @@ def test_web_acl_only_in_production(templates):
     assert "WebAclArn" in production_edge["Parameters"]
 
 
-def test_web_acl_parameter_wiring(assemblies):
+def test_cross_region_parameter_wiring(assemblies):
     edge = assemblies["production"].stack("webapp-production-edge")
     assert edge.parameters_from == {"WebAclArn": ("webapp-production-global", "WebAclArn")}
+    alarms = assemblies["production"].stack("webapp-production-edge-alarms")
+    assert alarms.parameters_from == {"DistributionId": ("webapp-production-edge", "DistributionId")}
+    assert set(alarms.depends_on) == {"webapp-production-edge", "webapp-production-global"}
     global_outputs = assemblies["production"].stack("webapp-production-global").template()["Outputs"]
     assert "WebAclArn" in global_outputs
 

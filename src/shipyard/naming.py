@@ -19,6 +19,9 @@ NO_IMAGE = "none"
 # reference across regions without Lambda-backed custom resources.
 WEB_ACL_PARAMETER = "WebAclArn"
 WEB_ACL_OUTPUT = "WebAclArn"
+# Likewise the distribution's id reaches the us-east-1 stack of CloudFront alarms.
+DISTRIBUTION_PARAMETER = "DistributionId"
+DISTRIBUTION_OUTPUT = "DistributionId"
 
 ECR_REPOSITORY_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -51,6 +54,10 @@ class Names:
     @property
     def global_stack(self) -> str:
         return f"{self.prefix}-global"
+
+    @property
+    def edge_alarms_stack(self) -> str:
+        return f"{self.prefix}-edge-alarms"
 
     @property
     def repository(self) -> str:

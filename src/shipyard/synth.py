@@ -91,6 +91,8 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
             parameters = {}
             if stack.stack_name == env.names.edge_stack and env.waf:
                 parameters[naming.WEB_ACL_PARAMETER] = (env.names.global_stack, naming.WEB_ACL_OUTPUT)
+            if stack.stack_name == env.names.edge_alarms_stack:
+                parameters[naming.DISTRIBUTION_PARAMETER] = (env.names.edge_stack, naming.DISTRIBUTION_OUTPUT)
             artifacts.append(StackArtifact(
                 name=stack.stack_name,
                 account=env.account,

@@ -1,7 +1,7 @@
 """Monthly budget with notifications, and the budget alarm releases read as their guard (us-east-1).
 
 Billing metrics exist only in us-east-1, so this construct lives in the
-environment's global stack. EstimatedCharges is account-wide: it is this
+environment's global stack; its topic also carries the CloudFront alarms. EstimatedCharges is account-wide: it is this
 environment's spend when the environment has its own account.
 """
 
@@ -20,7 +20,7 @@ class Budget(Construct):
     def __init__(self, scope: Construct, id: str, *, name: str, alarm_name: str, monthly_usd: int,
                  emails: tuple[str, ...]) -> None:
         super().__init__(scope, id)
-        self.topic = sns.Topic(self, "BudgetAlerts", display_name=f"{name} budget", enforce_ssl=True)
+        self.topic = sns.Topic(self, "BudgetAlerts", display_name=f"{name} alerts (us-east-1)", enforce_ssl=True)
         self.topic.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("budgets.amazonaws.com")], actions=["sns:Publish"],
             resources=[self.topic.topic_arn]))

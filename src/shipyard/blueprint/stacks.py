@@ -4,6 +4,7 @@
   service     cluster, task definition, service, autoscaling   (after foundation)
   edge        site bucket, CloudFront                          (after foundation)
   global      budget, budget alarm, WAF web ACL (us-east-1)    (web ACL only where WAF is on)
+  edge-alarms CloudFront alarms (us-east-1)                    (after edge)
 
 service and edge depend only on foundation, so a release (a service stack
 update) never waits on CloudFront, and the two deploy side by side.
@@ -11,8 +12,10 @@ update) never waits on CloudFront, and the two deploy side by side.
 
 from __future__ import annotations
 
-from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, Tags
+from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Duration, Fn, Stack, Tags
 from aws_cdk import Environment as CdkEnvironment
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -171,10 +174,34 @@ class EdgeStack(_EnvironmentStack):
         CfnOutput(self, "SiteBucket", value=self.edge.bucket.bucket_name)
 
 
+class EdgeAlarmsStack(_EnvironmentStack):
+    """CloudFront publishes its metrics in us-east-1 only, so its alarms live there, after the edge stack."""
+
+    def __init__(self, scope: Construct, *, config: Config, env: Environment, edge: EdgeStack, global_stack: GlobalStack) -> None:
+        names = env.names
+        super().__init__(scope, names.edge_alarms_stack, config=config, env=env, region="us-east-1",
+                         description="CloudFront alarms (us-east-1)")
+        distribution = CfnParameter(
+            self, naming.DISTRIBUTION_PARAMETER, type="String", allowed_pattern=r"^[A-Z0-9]+$",
+            description=f"CloudFront distribution id ({names.edge_stack} output {naming.DISTRIBUTION_OUTPUT})",
+        ).value_as_string
+        alarm = cw.Alarm(
+            self, "CloudFront5xx", alarm_name=f"{names.prefix}-cloudfront-5xx",
+            metric=cw.Metric(namespace="AWS/CloudFront", metric_name="5xxErrorRate", statistic="Average",
+                             dimensions_map={"DistributionId": distribution, "Region": "Global"}, period=Duration.minutes(5)),
+            threshold=2, evaluation_periods=2, datapoints_to_alarm=2,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD, treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description="More than 2% of viewer requests got a 5xx at the edge for 10 minutes")
+        alarm.add_alarm_action(cw_actions.SnsAction(global_stack.budget.topic))
+        self.add_stack_dependency(edge)
+        self.add_stack_dependency(global_stack)
+
+
 def build_environment(scope: Construct, *, config: Config, env: Environment) -> list[Stack]:
     """All stacks of one environment, in deploy order."""
     foundation = FoundationStack(scope, config=config, env=env)
     global_stack = GlobalStack(scope, config=config, env=env)
     service = ServiceStack(scope, config=config, env=env, foundation=foundation)
     edge = EdgeStack(scope, config=config, env=env, foundation=foundation, global_stack=global_stack)
-    return [s for s in (foundation, global_stack, service, edge) if s is not None]
+    edge_alarms = EdgeAlarmsStack(scope, config=config, env=env, edge=edge, global_stack=global_stack)
+    return [foundation, global_stack, service, edge, edge_alarms]
