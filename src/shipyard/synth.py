@@ -29,6 +29,7 @@ class StackArtifact:
     depends_on: tuple[str, ...]
     # CloudFormation parameter -> (stack, output) the deploy engine fills it from.
     parameters_from: dict[str, tuple[str, str]] = field(default_factory=dict)
+    environment: str = ""
 
     def template(self) -> dict:
         return json.loads(self.template_path.read_text())
@@ -100,6 +101,7 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
                 template_path=directory / stack.template_file,
                 depends_on=tuple(d.stack_name for d in stack.dependencies),
                 parameters_from=parameters,
+                environment=env.name,
             ))
         assembly = EnvironmentAssembly(environment=env, directory=directory, stacks=tuple(artifacts))
         _write_summary(assembly)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -50,10 +51,4 @@ class Budget(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             alarm_description=f"Estimated charges reached the monthly budget of {monthly_usd} USD; "
                               "`shipyard release` refuses production releases while this is in ALARM")
-        self.alarm.add_alarm_action(_sns_action(self.topic))
-
-
-def _sns_action(topic: sns.ITopic):
-    from aws_cdk import aws_cloudwatch_actions as actions
-
-    return actions.SnsAction(topic)
+        self.alarm.add_alarm_action(actions.SnsAction(self.topic))

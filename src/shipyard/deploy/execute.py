@@ -125,7 +125,7 @@ def deploy(aws: Aws, assembly: EnvironmentAssembly, options: DeployOptions) -> l
 
 def _guidance(step: StackStep) -> str:
     if step.action is Action.RECOVER:
-        return (f"run `shipyard deploy {step.stack.name.split('-')[-2]} --recover`, or "
+        return (f"run `shipyard deploy {step.stack.environment} --recover`, or "
                 f"aws cloudformation continue-update-rollback --stack-name {step.stack.name} --region {step.stack.region}")
     return f"inspect it with aws cloudformation describe-stack-events --stack-name {step.stack.name} --region {step.stack.region}"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shipyard.aws import Aws
 from shipyard.config import Environment
-from shipyard.errors import ShipyardError, UsageError
+from shipyard.errors import UsageError
 
 # name.<8+ hex>.ext: the content hash is in the name, so the file never changes.
 _FINGERPRINTED = re.compile(r"[.-][0-9a-f]{8,}\.[A-Za-z0-9]+$")
@@ -114,10 +114,7 @@ def publish(aws: Aws, *, bucket: str, region: str, distribution_id: str, directo
 def publish_environment(aws: Aws, env: Environment, directory: Path,
                         progress: Callable[[str], None] = lambda key: None) -> tuple[SyncPlan, str | None]:
     """publish() to this environment's bucket and distribution, read from its edge stack."""
-    from shipyard.deploy.state import read_stack
+    from shipyard.deploy.state import edge_outputs
 
-    edge = read_stack(aws, env.names.edge_stack, env.region)
-    if edge is None or "DistributionId" not in edge.outputs:
-        raise ShipyardError(env.names.edge_stack, "is not deployed", f"run `shipyard deploy {env.name}` first")
-    return publish(aws, bucket=env.names.site_bucket, region=env.region, distribution_id=edge.outputs["DistributionId"],
+    return publish(aws, bucket=env.names.site_bucket, region=env.region, distribution_id=edge_outputs(aws, env)["DistributionId"],
                    directory=directory, progress=progress)

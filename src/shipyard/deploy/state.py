@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from shipyard.aws import Aws, AwsError
+from shipyard.config import Environment
 from shipyard.deploy.plan import StackState
+from shipyard.errors import ShipyardError
 from shipyard.synth import EnvironmentAssembly
 
 
@@ -25,6 +27,14 @@ def read_stack(aws: Aws, name: str, region: str) -> StackState | None:
         parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", []) or []},
         termination_protection=bool(stack.get("EnableTerminationProtection")),
     )
+
+
+def edge_outputs(aws: Aws, env: Environment) -> dict[str, str]:
+    """Outputs of the environment's edge stack (distribution id and domain, site bucket); it must be deployed."""
+    edge = read_stack(aws, env.names.edge_stack, env.region)
+    if edge is None or "DistributionId" not in edge.outputs:
+        raise ShipyardError(env.names.edge_stack, "is not deployed", f"run `shipyard deploy {env.name}` first")
+    return edge.outputs
 
 
 def read_states(aws: Aws, assembly: EnvironmentAssembly) -> dict[str, StackState | None]:

@@ -19,7 +19,7 @@ from shipyard.config import Environment
 from shipyard.deploy.changeset import create_change_set
 from shipyard.deploy.execute import SUCCESS, DeployOptions, check_account, wait_for_stack
 from shipyard.deploy.explain import root_cause
-from shipyard.deploy.state import read_stack, stack_events
+from shipyard.deploy.state import edge_outputs, read_stack, stack_events
 from shipyard.errors import Refused, ShipyardError, UsageError
 from shipyard.release import health, history
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
@@ -65,10 +65,7 @@ def health_url(aws: Aws, env: Environment, given: str | None, path: str) -> str:
     if aws.target.is_local:
         raise UsageError("--health-url", "the embedded AWS has no CloudFront edge to reach",
                          "pass --health-url (e.g. the sample service run locally: http://127.0.0.1:8000/healthz)")
-    edge = read_stack(aws, env.names.edge_stack, env.region)
-    if edge is None or "DistributionDomain" not in edge.outputs:
-        raise ShipyardError(env.names.edge_stack, "is not deployed", f"run `shipyard deploy {env.name}` first")
-    return f"https://{edge.outputs['DistributionDomain']}{path}"
+    return f"https://{edge_outputs(aws, env)['DistributionDomain']}{path}"
 
 
 def budget_guard(aws: Aws, env: Environment, override: str | None) -> str | None:
@@ -244,7 +241,7 @@ def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *
     env = assembly.environment
     records = history.read(aws, env)
     good = history.good_digests(records)
-    current = _current_digest(aws, env)
+    current = current_digest(aws, env)
     candidates = [d for d in good if d != current]
     if to:
         if to not in good:
@@ -259,7 +256,7 @@ def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *
     return release(aws, assembly, target, options, health_path=health_path, kind="rollback")
 
 
-def _current_digest(aws: Aws, env: Environment) -> str | None:
+def current_digest(aws: Aws, env: Environment) -> str | None:
     try:
         value = aws.call("ssm", "GetParameter", env.region, Name=env.names.image_parameter)["Parameter"]["Value"]
     except AwsError:

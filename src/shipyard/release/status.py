@@ -10,7 +10,7 @@ from shipyard.config import Environment
 from shipyard.deploy.explain import root_cause
 from shipyard.deploy.state import read_stack, stack_events
 from shipyard.release import health, history
-from shipyard.release.release import _current_digest, target_health
+from shipyard.release.release import current_digest, target_health
 from shipyard.synth import EnvironmentAssembly
 
 
@@ -41,7 +41,7 @@ def status(aws: Aws, assembly: EnvironmentAssembly) -> dict:
     edge = read_stack(aws, env.names.edge_stack, env.region)
     return {
         "environment": env.name, "account": env.account, "region": env.region,
-        "current": _current_digest(aws, env), "last_known_good": lkg.digest if lkg else None,
+        "current": current_digest(aws, env), "last_known_good": lkg.digest if lkg else None,
         "deployments": [{k: d.get(k) for k in ("id", "status", "rolloutState", "taskDefinition", "runningCount",
                                                "desiredCount", "pendingCount", "failedTasks")} for d in service.get("deployments", [])],
         "running": service.get("runningCount"), "desired": service.get("desiredCount"), "pending": service.get("pendingCount"),
