@@ -65,20 +65,21 @@ def cli(capsys, monkeypatch):
 @pytest.fixture(scope="module")
 def local_aws():
     """A fresh embedded AWS per test module (its state is the module's own)."""
-    from shipyard.localaws.server import EmbeddedAws
+    from shipyard.app.target import embedded_aws
 
-    with EmbeddedAws() as server:
+    with embedded_aws() as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def deployed(local_aws, assemblies, example_config):
     """Both example environments deployed to this module's embedded AWS, site published."""
-    from shipyard.aws import Aws, Target
+    from shipyard.app.target import embedded
+    from shipyard.aws import Aws
     from shipyard.deploy.execute import DeployOptions, deploy
     from shipyard.deploy.site import publish_environment
 
-    target = Target(endpoint=local_aws.endpoint)
+    target = embedded(local_aws.endpoint)
     sessions = {}
     for name, assembly in assemblies.items():
         aws = Aws(target, assembly.environment.account)

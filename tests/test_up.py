@@ -17,4 +17,5 @@ def test_up_deploys_publishes_and_verifies_both_environments(cli, example_copy):
 def test_up_on_aws_refuses_production_without_yes(cli, example_copy):
     result = cli("--config", str(example_copy), "up", "--aws")
     assert result.code == 2
-    assert "is production; `up --aws` changes it only with --yes" in result.err
+    assert "environment production: is production; changes need confirmation; nothing was changed" in result.err
+    assert "pass --yes" in result.err

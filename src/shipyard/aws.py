@@ -8,18 +8,43 @@ and what to do about it. Nothing else in shipyard imports boto3.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard.errors import ShipyardError
 
+# Error codes by which AWS says "that does not exist", per service API reference.
+_NOT_FOUND_CODES = frozenset({
+    "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration",
+    "ParameterNotFound", "ResourceNotFoundException", "RepositoryNotFoundException", "ImageNotFoundException",
+    "ScanNotFoundException", "LoadBalancerNotFound", "TargetGroupNotFound", "ClusterNotFoundException",
+    "ServiceNotFoundException", "NoSuchDistribution", "NoSuchOriginAccessControl", "WAFNonexistentItemException",
+    "NotFoundException", "ResourceNotFound", "InvalidGroup.NotFound", "InvalidSubnetID.NotFound", "NotFound", "404",
+})
+
 
 class AwsError(ShipyardError):
-    """AWS refused or failed a call."""
+    """AWS refused or failed a call; `code` is AWS's error code ("" when the call never reached AWS)."""
 
-    def __init__(self, where: str, what: str, hint: str = "", code: str = "") -> None:
+    def __init__(self, where: str, what: str, hint: str = "", code: str = "", service: str = "") -> None:
         super().__init__(where, what, hint)
         self.code = code
+        self.service = service
+
+    @property
+    def not_found(self) -> bool:
+        """AWS said the named resource does not exist."""
+        if self.code in _NOT_FOUND_CODES:
+            return True
+        # CloudFormation has no not-found code: DescribeStacks, DescribeStackEvents and GetTemplate answer
+        # ValidationError "Stack with id NAME does not exist" (CloudFormation API reference, DescribeStacks).
+        return self.service == "cloudformation" and self.code == "ValidationError" and self.what.endswith("does not exist")
+
+    @property
+    def already_exists(self) -> bool:
+        return self.code in ("ImageAlreadyExistsException", "AlreadyExistsException", "EntityAlreadyExists",
+                             "BucketAlreadyOwnedByYou", "ResourceExistsException")
 
 
 _HINTS = {
@@ -35,10 +60,18 @@ _HINTS = {
 
 @dataclass(frozen=True)
 class Target:
-    """Where calls go: the embedded AWS at an endpoint, or real AWS through a profile."""
+    """Where calls go: the embedded AWS at an endpoint, or real AWS through a profile.
+
+    The composition root (shipyard.app.target) builds it; for the embedded AWS it
+    carries the emulator's fixed credentials, how a client selects an account
+    there, and the pre-deploy check for resource types the emulator cannot build.
+    """
 
     endpoint: str | None = None
     profile: str | None = None
+    credentials: tuple[str, str] | None = None
+    bind_account: Callable[[Any, str], None] | None = field(default=None, compare=False)
+    unsupported_types: Callable[[dict[str, Any]], list[str]] | None = field(default=None, compare=False)
 
     @property
     def is_local(self) -> bool:
@@ -64,11 +97,9 @@ class Aws:
         import boto3
 
         if self._session is None:
-            if self.target.is_local:
-                from shipyard.localaws.server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
-
-                self._session = boto3.session.Session(aws_access_key_id=LOCAL_ACCESS_KEY,
-                                                      aws_secret_access_key=LOCAL_SECRET_KEY)
+            if self.target.credentials:
+                key, secret = self.target.credentials
+                self._session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret)
             else:
                 try:
                     self._session = boto3.session.Session(profile_name=self.target.profile)
@@ -85,13 +116,8 @@ class Aws:
                 config = Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=10, read_timeout=60)
                 client = self._boto_session().client(service, region_name=region, endpoint_url=self.target.endpoint,
                                                      config=config)
-                if self.target.is_local:
-                    account = self.account
-
-                    def pick_account(request: Any, **_: Any) -> None:
-                        request.headers["x-moto-account-id"] = account
-
-                    client.meta.events.register("before-sign.*.*", pick_account)
+                if self.target.bind_account is not None:
+                    self.target.bind_account(client, self.account)
                 self._clients[key] = client
             return self._clients[key]
 
@@ -107,7 +133,7 @@ class Aws:
         except bx.ClientError as exc:
             error = exc.response.get("Error", {})
             code = error.get("Code", "")
-            raise AwsError(where, f"{code}: {error.get('Message', str(exc))}", _HINTS.get(code, ""), code) from exc
+            raise AwsError(where, f"{code}: {error.get('Message', str(exc))}", _HINTS.get(code, ""), code, service) from exc
         except (bx.NoCredentialsError, bx.PartialCredentialsError):
             raise AwsError("AWS credentials", "none found for --aws",
                            "set AWS_PROFILE or pass --profile (or sign in with aws sso login); "

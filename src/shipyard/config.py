@@ -220,38 +220,27 @@ class _EnvironmentInput(EnvironmentSettings):
         return value
 
 
-@dataclass(frozen=True)
-class Environment:
-    """One environment with defaults applied; what the blueprint builds from."""
+class Environment(_EnvironmentInput):
+    """One environment with [defaults] applied; what the blueprint builds from.
+
+    Derived from the settings model, so a new setting is one edit there.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
 
     name: str
-    account: str
     region: str
-    cpu: int
-    memory: int
-    desired_count: int
-    max_count: int
-    cpu_target: int
-    waf: bool
-    waf_rate_limit: int
-    log_retention_days: int
-    deletion_protection: bool
-    image_retention_count: int
-    container_insights: bool
-    price_class: str
-    oidc_provider_arn: str | None
-    architecture: str
-    spot: bool
-    budget: int
-    alert_emails: tuple[str, ...]
-    slo_target: float
-    latency_p95_ms: int
+    architecture: Literal["x86_64", "arm64"]
     names: naming.Names
 
     @property
     def is_production(self) -> bool:
         """Changes need --yes or a typed confirmation."""
-        return self.name in ("production", "prod") or self.deletion_protection
+        return production_like(self.name, self.deletion_protection)
+
+
+def production_like(name: str, deletion_protection: bool) -> bool:
+    return name in ("production", "prod") or deletion_protection
 
 
 @dataclass(frozen=True)
@@ -281,6 +270,14 @@ class Config:
                 f"is not defined in {self.path.name}; known environments: {', '.join(self.environments)}",
                 "add an [environments.<name>] section or pick a known one",
             ) from None
+
+    def neighbours(self, name: str) -> tuple[Environment | None, Environment | None]:
+        """(promotes from, promotes to): environments promote in the order shipyard.toml lists them."""
+        order = list(self.environments)
+        position = order.index(name)
+        before = self.environments[order[position - 1]] if position > 0 else None
+        after = self.environments[order[position + 1]] if position + 1 < len(order) else None
+        return before, after
 
     def select(self, names: list[str] | tuple[str, ...] | None) -> list[Environment]:
         """The named environments in the order given, or all of them."""
@@ -377,7 +374,7 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
     architecture = s.architecture or service.architecture
     if s.spot and architecture != "x86_64":
         raise fail("spot", f"Fargate Spot does not run {architecture} tasks; set architecture = \"x86_64\" for {name} or spot = false")
-    if s.spot and (name in ("production", "prod") or s.deletion_protection):
+    if s.spot and production_like(name, s.deletion_protection):
         raise fail("spot", f"{name} is production; Spot reclaims tasks at two minutes' notice, so use it for other environments only")
     names = naming.Names(app=app.name, environment=name, account=s.account)
     for label, value, problem in (
@@ -388,15 +385,8 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
     ):
         if problem:
             raise ConfigError(where, f"app.name: derived {label} {value!r} for environment {name} {problem}; shorten or simplify app.name or the environment name")
-    return Environment(
-        name=name, account=s.account, region=s.region or app.region, cpu=s.cpu, memory=s.memory,
-        desired_count=s.desired_count, max_count=s.max_count, cpu_target=s.cpu_target, waf=s.waf,
-        waf_rate_limit=s.waf_rate_limit, log_retention_days=s.log_retention_days,
-        deletion_protection=s.deletion_protection, image_retention_count=s.image_retention_count,
-        container_insights=s.container_insights, price_class=s.price_class,
-        oidc_provider_arn=s.oidc_provider_arn, architecture=architecture, spot=s.spot, budget=s.budget,
-        alert_emails=tuple(s.alert_emails), slo_target=s.slo_target, latency_p95_ms=s.latency_p95_ms, names=names,
-    )
+    return Environment(**{**s.model_dump(), "name": name, "region": s.region or app.region, "architecture": architecture,
+                          "names": names})
 
 
 def _check_shared_accounts(environments: dict[str, Environment], where: str) -> None:

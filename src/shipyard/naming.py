@@ -14,14 +14,27 @@ from dataclasses import dataclass
 # code: the image parameter holds it until the first release.
 NO_IMAGE = "none"
 
-# The edge stack receives the web ACL's ARN as a CloudFormation parameter that
-# the deploy engine fills from the global stack's output: CloudFormation cannot
+
+
+class Output:
+    """Stack output keys: the blueprint writes them, deploy/state.py's readers read them."""
+
+    REPOSITORY_URI = "RepositoryUri"  # foundation
+    DEPLOY_ROLE_ARN = "DeployRoleArn"  # foundation
+    LOAD_BALANCER_DNS = "LoadBalancerDns"  # foundation
+    WEB_ACL_ARN = "WebAclArn"  # global, where WAF is on
+    CLUSTER_NAME = "ClusterName"  # service
+    SERVICE_NAME = "ServiceName"  # service
+    DISTRIBUTION_ID = "DistributionId"  # edge
+    DISTRIBUTION_DOMAIN = "DistributionDomain"  # edge
+    SITE_BUCKET = "SiteBucket"  # edge
+
+
+# Stacks in another region receive values as CloudFormation parameters that the
+# deploy engine fills from other stacks' outputs: CloudFormation cannot
 # reference across regions without Lambda-backed custom resources.
-WEB_ACL_PARAMETER = "WebAclArn"
-WEB_ACL_OUTPUT = "WebAclArn"
-# Likewise the distribution's id reaches the us-east-1 stack of CloudFront alarms.
-DISTRIBUTION_PARAMETER = "DistributionId"
-DISTRIBUTION_OUTPUT = "DistributionId"
+WEB_ACL_PARAMETER = "WebAclArn"  # edge <- global's Output.WEB_ACL_ARN
+DISTRIBUTION_PARAMETER = "DistributionId"  # edge-alarms <- edge's Output.DISTRIBUTION_ID
 
 ECR_REPOSITORY_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipyard import naming
 from shipyard.config import Config, Environment
 from shipyard.errors import SynthError
 from shipyard.node import use_bundled_node
@@ -61,7 +60,7 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
     os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
     import aws_cdk as cdk
 
-    from shipyard.blueprint.stacks import build_environment
+    from shipyard.blueprint.stacks import Settings, build_environment
 
     assemblies = []
     for env in environments:
@@ -76,7 +75,9 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
             context={"aws:cdk:enable-path-metadata": False, "aws:cdk:disable-stack-trace": True},
         )
         try:
-            stacks = build_environment(app, config=config, env=env)
+            before, after = config.neighbours(env.name)
+            stacks = build_environment(app, settings=Settings(app=config.app, service=config.service, site=config.site, env=env,
+                                                              promotes_from=before, promotes_to=after))
             if customize is not None:
                 customize(stacks)
             if nag:
@@ -89,18 +90,13 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
                              "run with --debug for the full CDK error") from exc
         artifacts = []
         for stack in stacks:
-            parameters = {}
-            if stack.stack_name == env.names.edge_stack and env.waf:
-                parameters[naming.WEB_ACL_PARAMETER] = (env.names.global_stack, naming.WEB_ACL_OUTPUT)
-            if stack.stack_name == env.names.edge_alarms_stack:
-                parameters[naming.DISTRIBUTION_PARAMETER] = (env.names.edge_stack, naming.DISTRIBUTION_OUTPUT)
             artifacts.append(StackArtifact(
                 name=stack.stack_name,
                 account=env.account,
                 region=stack.region,
                 template_path=directory / stack.template_file,
                 depends_on=tuple(d.stack_name for d in stack.dependencies),
-                parameters_from=parameters,
+                parameters_from=dict(stack.parameters_from),
                 environment=env.name,
             ))
         assembly = EnvironmentAssembly(environment=env, directory=directory, stacks=tuple(artifacts))

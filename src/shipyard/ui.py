@@ -18,7 +18,36 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def info(message: str) -> None:
+    """Progress and diagnostics: stderr."""
     err.print(message, markup=False)
+
+
+def result(text: str = "") -> None:
+    """A line of the command's result: stdout, plain, so scripts can read it."""
+    print(text)
+    sys.stdout.flush()
+
+
+def write(text: str) -> None:
+    """A document (JSON, SARIF) on stdout, exactly as given."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def confirm(question: str) -> bool:
+    import typer
+
+    return typer.confirm(question, default=False)
+
+
+def prompt(question: str, *, default: str | None = None) -> str:
+    import typer
+
+    return typer.prompt(question, default=default)
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -8,10 +8,12 @@ import zlib
 
 import pytest
 
-from shipyard.aws import Aws, Target
+from shipyard.app.target import embedded
+from shipyard.aws import Aws
 from shipyard.config import load_config
-from shipyard.deploy import execute
-from shipyard.deploy.execute import AccountMismatch, DeployFailed, DeployOptions, Interrupted, deploy
+from shipyard.deploy import apply
+from shipyard.deploy.apply import AccountMismatch, DeployFailed, Interrupted
+from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.errors import ShipyardError
 from shipyard.synth import synthesize
 
@@ -24,10 +26,8 @@ def _rename(config_path, name):
     return account
 
 
-def _moto_stack(account, region, name):
-    from moto.cloudformation.models import cloudformation_backends
-
-    return next(s for s in cloudformation_backends[account][region].stacks.values() if s.name == name)
+def _stack_status(aws, region, name):
+    return aws.call("cloudformation", "DescribeStacks", region, StackName=name)["Stacks"][0]["StackStatus"]
 
 
 def test_deploy_plan_change_and_noop(cli, local_aws, example_copy):
@@ -50,7 +50,7 @@ def test_deploy_plan_change_and_noop(cli, local_aws, example_copy):
 
     applied = cli(*config, "deploy", "staging", *ep)
     assert applied.code == 0, applied.err
-    services = Aws(Target(local_aws.endpoint), "111111111111").call(
+    services = Aws(embedded(local_aws.endpoint), "111111111111").call(
         "ecs", "DescribeServices", "eu-west-1", cluster="webapp-staging", services=["web"])["services"]
     assert services[0]["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert cli(*config, "plan", "staging", *ep).code == 0
@@ -65,7 +65,7 @@ def test_production_needs_confirmation(cli, local_aws, example_copy):
     assert result.code == 2
     assert "is production; changes need confirmation" in result.err
     with pytest.raises(Exception, match="does not exist"):
-        Aws(Target(local_aws.endpoint), "222222222222").call(
+        Aws(embedded(local_aws.endpoint), "222222222222").call(
             "cloudformation", "DescribeStacks", "eu-west-1", StackName="webapp-production-foundation")
 
 
@@ -77,7 +77,7 @@ def test_verify_catches_real_misconfiguration(cli, local_aws, example_copy):
     assert good.code == 0, good.out
     assert "FAIL" not in good.out
 
-    aws = Aws(Target(local_aws.endpoint), account)
+    aws = Aws(embedded(local_aws.endpoint), account)
     aws.call("s3", "DeletePublicAccessBlock", "eu-west-1", Bucket=f"verified-staging-site-{account}")
     distribution_id = aws.call("cloudformation", "DescribeStacks", "eu-west-1", StackName="verified-staging-edge")["Stacks"][0]
     distribution_id = {o["OutputKey"]: o["OutputValue"] for o in distribution_id["Outputs"]}["DistributionId"]
@@ -90,13 +90,13 @@ def test_verify_catches_real_misconfiguration(cli, local_aws, example_copy):
     broken = cli(*config, "verify", "staging", *ep)
     assert broken.code == 1
     failed = [line for line in broken.out.splitlines() if "\tFAIL\t" in line]
-    assert any(line.startswith("site bucket is private") for line in failed), broken.out
-    assert any(line.startswith("S3 origin uses origin access control") for line in failed), broken.out
+    assert any(line.startswith("SY-E101\tsite bucket is private") for line in failed), broken.out
+    assert any(line.startswith("SY-E102\tS3 origin uses origin access control") for line in failed), broken.out
     assert len(failed) == 2
 
 
 def test_wrong_account_is_refused_with_both_ids(local_aws, assemblies):
-    aws = Aws(Target(local_aws.endpoint), "999999999999")
+    aws = Aws(embedded(local_aws.endpoint), "999999999999")
     with pytest.raises(AccountMismatch) as caught:
         deploy(aws, assemblies["staging"], DeployOptions())
     assert "caller is in account 999999999999" in caught.value.what
@@ -130,25 +130,23 @@ def test_waits_for_a_stack_in_progress_and_survives_an_interrupt(local_aws, exam
     account = _rename(example_copy, "waiter")
     config = load_config(example_copy)
     assembly = synthesize(config, [config.environment("staging")], tmp_path / "out")[0]
-    aws = Aws(Target(local_aws.endpoint), account)
+    aws = Aws(embedded(local_aws.endpoint), account)
     deploy(aws, assembly, DeployOptions())
-    stack = _moto_stack(account, "eu-west-1", "waiter-staging-service")
-
     # Ctrl-C while CloudFormation works: a clear message, nothing half-done on our side.
-    stack.status = "UPDATE_IN_PROGRESS"
+    local_aws.set_stack_status(account, "eu-west-1", "waiter-staging-service", "UPDATE_IN_PROGRESS")
     real_sleep = time.sleep
 
     def interrupt(seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(execute.time, "sleep", interrupt)
+    monkeypatch.setattr(apply.time, "sleep", interrupt)
     with pytest.raises(Interrupted) as caught:
         deploy(aws, assembly, DeployOptions())
     assert "run the same command again" in caught.value.hint
-    monkeypatch.setattr(execute.time, "sleep", real_sleep)
+    monkeypatch.setattr(apply.time, "sleep", real_sleep)
 
     # Run again: it waits for the operation instead of racing it, then carries on.
-    threading.Timer(1.0, lambda: setattr(stack, "status", "UPDATE_COMPLETE")).start()
+    threading.Timer(1.0, lambda: local_aws.set_stack_status(account, "eu-west-1", "waiter-staging-service", "UPDATE_COMPLETE")).start()
     started = time.monotonic()
     results = deploy(aws, assembly, DeployOptions())
     assert time.monotonic() - started >= 0.9
@@ -157,7 +155,7 @@ def test_waits_for_a_stack_in_progress_and_survives_an_interrupt(local_aws, exam
 
 def test_rejected_stack_prints_root_cause_then_is_replaced(cli, local_aws, example_copy):
     account = _rename(example_copy, "clash")
-    aws = Aws(Target(local_aws.endpoint), account)
+    aws = Aws(embedded(local_aws.endpoint), account)
     aws.call("s3", "CreateBucket", "eu-west-1", Bucket=f"clash-staging-site-{account}",
              CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     config, ep = ["--config", str(example_copy)], ["--endpoint", local_aws.endpoint]
@@ -168,7 +166,7 @@ def test_rejected_stack_prints_root_cause_then_is_replaced(cli, local_aws, examp
     assert "error: clash-staging-edge: ROLLBACK_COMPLETE: EdgeSiteBucket" in first_line, failed.err
     assert "CREATE_FAILED" in first_line
     assert "Resource creation cancelled" not in first_line
-    assert _moto_stack(account, "eu-west-1", "clash-staging-edge").status == "ROLLBACK_COMPLETE"
+    assert _stack_status(aws, "eu-west-1", "clash-staging-edge") == "ROLLBACK_COMPLETE"
 
     refused = cli(*config, "deploy", "staging", *ep)
     assert refused.code == 1 and "is in ROLLBACK_COMPLETE and was not replaced" in refused.err
@@ -176,12 +174,12 @@ def test_rejected_stack_prints_root_cause_then_is_replaced(cli, local_aws, examp
     aws.call("s3", "DeleteBucket", "eu-west-1", Bucket=f"clash-staging-site-{account}")
     replaced = cli(*config, "deploy", "staging", "--yes", *ep)
     assert replaced.code == 0, replaced.err
-    assert _moto_stack(account, "eu-west-1", "clash-staging-edge").status == "CREATE_COMPLETE"
+    assert _stack_status(aws, "eu-west-1", "clash-staging-edge") == "CREATE_COMPLETE"
 
 
 def test_deploy_failure_carries_the_root_cause(local_aws, example_copy, tmp_path):
     account = _rename(example_copy, "cause")
-    aws = Aws(Target(local_aws.endpoint), account)
+    aws = Aws(embedded(local_aws.endpoint), account)
     aws.call("ecr", "CreateRepository", "eu-west-1", repositoryName="cause/staging")
     config = load_config(example_copy)
     assembly = synthesize(config, [config.environment("staging")], tmp_path / "out")[0]
@@ -195,7 +193,7 @@ def test_large_templates_go_through_s3(local_aws, example_copy, tmp_path):
     account = _rename(example_copy, "big")
     config = load_config(example_copy)
     assembly = synthesize(config, [config.environment("staging")], tmp_path / "out")[0]
-    aws = Aws(Target(local_aws.endpoint), account)
+    aws = Aws(embedded(local_aws.endpoint), account)
     results = deploy(aws, assembly, DeployOptions(inline_limit=1000))
     assert {r.outcome for r in results} == {"created"}
     from shipyard.deploy.changeset import template_body
@@ -223,7 +221,7 @@ def test_publish_site_syncs_by_content(cli, local_aws, example_copy):
     assert "2 uploaded, 1 deleted, 1 unchanged" in third.err
     assert "/assets/app.js" in third.err and "/assets/style.css" in third.err
 
-    aws = Aws(Target(local_aws.endpoint), account)
+    aws = Aws(embedded(local_aws.endpoint), account)
     head = aws.call("s3", "HeadObject", "eu-west-1", Bucket=f"site-staging-site-{account}", Key="assets/app.0123abcd89.js")
     assert head["CacheControl"] == "public, max-age=31536000, immutable"
     assert head["ContentType"].startswith("application/javascript") or head["ContentType"].startswith("text/javascript")
@@ -244,7 +242,7 @@ def test_destroy(cli, local_aws, example_copy):
     assert result.code == 0, result.err
     assert ("deleted gone-staging-edge-alarms, gone-staging-edge, gone-staging-service, gone-staging-global, "
             "gone-staging-foundation") in result.err
-    aws = Aws(Target(local_aws.endpoint), account)
+    aws = Aws(embedded(local_aws.endpoint), account)
     with pytest.raises(ShipyardError, match="does not exist"):
         aws.call("cloudformation", "DescribeStacks", "eu-west-1", StackName="gone-staging-foundation")
 

@@ -7,11 +7,12 @@ import threading
 
 import pytest
 
+from shipyard.app.target import push_local_image
+from shipyard.diagnose.explain import explain
+from shipyard.diagnose.status import status
 from shipyard.errors import Refused
-from shipyard.localaws.images import push
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
-from shipyard.release.status import explain, status
 
 
 class _Health(http.server.BaseHTTPRequestHandler):
@@ -54,7 +55,7 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     s_aws, p_aws = deployed["staging"], deployed["production"]
     path = example_config.service.health_check_path
 
-    good = push(s_aws, staging.environment, tag="c0ffee1", architecture="arm64")
+    good = push_local_image(s_aws, staging.environment, tag="c0ffee1", architecture="arm64", fault=None, vulnerable=False)
     outcome = release(s_aws, staging, "c0ffee1", _options(health_server), health_path=path)
     assert outcome.attempt.verdict == "released"
     assert set(outcome.attempt.timings) == {"stack update", "ECS rollout", "health gate"}
@@ -69,7 +70,7 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     assert copied[0]["imageDigest"] == good.digest  # same bytes, other account
     assert _service(p_aws, production.environment)["runningCount"] == 4
 
-    bad = push(p_aws, production.environment, tag="bad0001", architecture="arm64", fault="crash")
+    bad = push_local_image(p_aws, production.environment, tag="bad0001", architecture="arm64", fault="crash", vulnerable=False)
     with pytest.raises(ReleaseFailed) as caught:
         release(p_aws, production, bad.reference, _options(health_server), health_path=path)
     failed = caught.value.outcome
@@ -88,17 +89,17 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     assert "deployment failed: tasks failed to start" in text, text
 
     report = status(p_aws, production)
-    assert report["current"] == report["last_known_good"] == good.digest
-    assert report["running"] == report["desired"] == 4
-    assert report["releases"][0]["kind"] == "rollback"
+    assert report.current == report.last_known_good == good.digest
+    assert report.running == report.desired == 4
+    assert report.releases[0].kind == "rollback"
 
 
 def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed, assemblies, example_config, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     path = example_config.service.health_check_path
-    base = push(aws, staging.environment, tag="base002", architecture="arm64")
+    base = push_local_image(aws, staging.environment, tag="base002", architecture="arm64", fault=None, vulnerable=False)
     release(aws, staging, base.reference, _options(health_server), health_path=path)
-    nice = push(aws, staging.environment, tag="nice003", architecture="arm64")
+    nice = push_local_image(aws, staging.environment, tag="nice003", architecture="arm64", fault=None, vulnerable=False)
     _Health.code = 503
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, nice.reference, _options(health_server), health_path=path)
@@ -111,9 +112,9 @@ def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed,
 def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_config, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     path = example_config.service.health_check_path
-    base = push(aws, staging.environment, tag="base004", architecture="arm64")
+    base = push_local_image(aws, staging.environment, tag="base004", architecture="arm64", fault=None, vulnerable=False)
     release(aws, staging, base.reference, _options(health_server), health_path=path)
-    stuck = push(aws, staging.environment, tag="stuck05", architecture="arm64", fault="stuck")
+    stuck = push_local_image(aws, staging.environment, tag="stuck05", architecture="arm64", fault="stuck", vulnerable=False)
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, stuck.reference, _options(health_server, rollout_timeout=1.5), health_path=path)
     assert "did not complete within 2s" in caught.value.outcome.attempt.reasons[0]
@@ -123,9 +124,9 @@ def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_
 def test_unhealthy_targets_fail_the_release(deployed, assemblies, example_config, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     path = example_config.service.health_check_path
-    base = push(aws, staging.environment, tag="base006", architecture="arm64")
+    base = push_local_image(aws, staging.environment, tag="base006", architecture="arm64", fault=None, vulnerable=False)
     release(aws, staging, base.reference, _options(health_server), health_path=path)
-    sick = push(aws, staging.environment, tag="sick007", architecture="arm64", fault="unhealthy")
+    sick = push_local_image(aws, staging.environment, tag="sick007", architecture="arm64", fault="unhealthy", vulnerable=False)
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, sick.reference, _options(health_server), health_path=path)
     assert caught.value.outcome.rolled_back_to == base.digest
@@ -134,7 +135,7 @@ def test_unhealthy_targets_fail_the_release(deployed, assemblies, example_config
 def test_guards(deployed, assemblies, example_config, health_server):
     staging, production = assemblies["staging"], assemblies["production"]
     path = example_config.service.health_check_path
-    vulnerable = push(deployed["staging"], staging.environment, tag="vuln008", architecture="arm64", findings={"HIGH": 2, "CRITICAL": 1})
+    vulnerable = push_local_image(deployed["staging"], staging.environment, tag="vuln008", architecture="arm64", fault=None, vulnerable=True)
     with pytest.raises(Refused, match="the ECR scan found 1 CRITICAL, 2 HIGH; nothing was released"):
         release(deployed["staging"], staging, vulnerable.reference, _options(health_server), health_path=path)
     allowed = release(deployed["staging"], staging, vulnerable.reference,

@@ -8,47 +8,76 @@
 
 service and edge depend only on foundation, so a release (a service stack
 update) never waits on CloudFront, and the two deploy side by side.
+
+Each stack receives the settings it needs (an Settings bundle, never the whole
+shipyard.toml) and declares the values it takes from other stacks' outputs
+(parameters_from), which synth hands the deploy engine.
 """
 
 from __future__ import annotations
 
-from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Duration, Fn, Stack, Tags
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, Tags
 from aws_cdk import Environment as CdkEnvironment
-from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shipyard import naming
 from shipyard.blueprint.access_logs import AccessLogs
 from shipyard.blueprint.budget import Budget
 from shipyard.blueprint.edge import Edge
+from shipyard.blueprint.edge_alarms import EdgeAlarms
 from shipyard.blueprint.firewall import Firewall
 from shipyard.blueprint.identity import Identity
+from shipyard.blueprint.image_slot import ImageSlot
 from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
 from shipyard.blueprint.observability import Observability
 from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.service import Service
-from shipyard.config import Config, Environment
+from shipyard.config import AppConfig, Environment, ServiceConfig, SiteConfig
+from shipyard.naming import Output
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the stacks of one environment are built from."""
+
+    app: AppConfig
+    service: ServiceConfig
+    site: SiteConfig
+    env: Environment
+    promotes_from: Environment | None = None  # the environment whose images this one receives
+    promotes_to: Environment | None = None  # the environment that copies this one's images
 
 
 class _EnvironmentStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, config: Config, env: Environment, region: str,
-                 description: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, region: str, description: str) -> None:
+        env = settings.env
         super().__init__(
             scope, id,
             stack_name=id,
             env=CdkEnvironment(account=env.account, region=region),
-            description=f"shipyard {config.app.name} {env.name}: {description}",
+            description=f"shipyard {settings.app.name} {env.name}: {description}",
             termination_protection=env.deletion_protection,
             # shipyard deploys templates itself and the blueprint has no file
             # assets, so no CDK bootstrap stack is needed in the accounts.
             synthesizer=BootstraplessSynthesizer(),
         )
-        Tags.of(self).add("shipyard:app", config.app.name)
+        Tags.of(self).add("shipyard:app", settings.app.name)
         Tags.of(self).add("shipyard:environment", env.name)
+        # CloudFormation parameter -> (stack, output) the deploy engine fills it from.
+        self.parameters_from: dict[str, tuple[str, str]] = {}
+
+    def output_of(self, source: _EnvironmentStack, output: str, parameter: str, **options: Any) -> str:
+        """A value from another stack's output (possibly in another region), as a parameter the deploy engine fills."""
+        value = CfnParameter(self, parameter, type="String",
+                             description=f"{source.stack_name} output {output} (filled by shipyard deploy)", **options).value_as_string
+        self.parameters_from[parameter] = (source.stack_name, output)
+        self.add_stack_dependency(source)
+        return value
 
     @property
     def availability_zones(self) -> list[str]:
@@ -58,54 +87,44 @@ class _EnvironmentStack(Stack):
 
 
 class FoundationStack(_EnvironmentStack):
-    def __init__(self, scope: Construct, *, config: Config, env: Environment) -> None:
-        names = env.names
-        super().__init__(scope, names.foundation_stack, config=config, env=env, region=env.region,
+    def __init__(self, scope: Construct, *, settings: Settings) -> None:
+        env, names, service = settings.env, settings.env.names, settings.service
+        super().__init__(scope, names.foundation_stack, settings=settings, region=env.region,
                          description="network, registry, load balancer, deploy identity")
         self.network = Network(self, "Network")
         self.access_logs = AccessLogs(self, "AccessLogs", bucket_name=names.logs_bucket, site_bucket_name=names.site_bucket,
                                       retention_days=env.log_retention_days, retain=env.deletion_protection)
         self.access_logs.log_rejected_traffic(self.network.vpc)
-        order = list(config.environments)
-        position = order.index(env.name)
-        # Environments promote in the order shipyard.toml lists them: each copies from the one before.
-        after = config.environments[order[position + 1]] if position + 1 < len(order) else None
-        before = config.environments[order[position - 1]] if position > 0 else None
+        before, after = settings.promotes_from, settings.promotes_to
         self.registry = Registry(self, "Registry", repository_name=names.repository,
                                  keep_images=env.image_retention_count, retain=env.deletion_protection,
                                  pull_accounts=(after.account,) if after and after.account != env.account else ())
         self.load_balancer = LoadBalancer(
             self, "LoadBalancer", vpc=self.network.vpc, subnets=self.network.load_balancer_subnets,
-            name=names.load_balancer, target_port=config.service.port,
-            health_check_path=config.service.health_check_path, deletion_protection=env.deletion_protection,
+            name=names.load_balancer, target_port=service.port,
+            health_check_path=service.health_check_path, deletion_protection=env.deletion_protection,
             access_logs=self.access_logs.bucket,
         )
-        # `shipyard release` writes the image here; CloudFormation never rewrites
-        # the value because this template's value never changes.
-        self.image_parameter = ssm.StringParameter(
-            self, "ImageParameter", parameter_name=names.image_parameter, string_value=naming.NO_IMAGE,
-            description=f"Released image of {config.app.name} {env.name} (written by shipyard release)",
-        )
+        self.image_slot = ImageSlot(self, "ImageSlot", parameter_name=names.image_parameter, logical_id="ImageParameterEAD1F3E3",
+                                    description=f"Released image of {settings.app.name} {env.name} (written by shipyard release)")
         self.identity = Identity(
             self, "Identity",
-            github_repository=config.app.repository, environment=env.name, stack_prefix=names.prefix,
+            github_repository=settings.app.repository, environment=env.name, stack_prefix=names.prefix,
             repository_arn=self.registry.repository.repository_arn, image_parameter=names.image_parameter,
             release_history_parameter=names.release_history_parameter, site_bucket=names.site_bucket,
             log_group=names.log_group, role_name=names.deploy_role, existing_provider_arn=env.oidc_provider_arn,
             source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
                                    if before else None),
         )
-        CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)
-        CfnOutput(self, "DeployRoleArn", value=self.identity.deploy_role.role_arn)
-        CfnOutput(self, "LoadBalancerDns", value=self.load_balancer.load_balancer.load_balancer_dns_name)
+        CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
+        CfnOutput(self, Output.DEPLOY_ROLE_ARN, value=self.identity.deploy_role.role_arn)
+        CfnOutput(self, Output.LOAD_BALANCER_DNS, value=self.load_balancer.load_balancer.load_balancer_dns_name)
 
 
 class ServiceStack(_EnvironmentStack):
-    def __init__(self, scope: Construct, *, config: Config, env: Environment, foundation: FoundationStack) -> None:
-        names = env.names
-        super().__init__(scope, names.service_stack, config=config, env=env, region=env.region,
-                         description="ECS Fargate service")
-        service = config.service
+    def __init__(self, scope: Construct, *, settings: Settings, foundation: FoundationStack) -> None:
+        env, names, service = settings.env, settings.env.names, settings.service
+        super().__init__(scope, names.service_stack, settings=settings, region=env.region, description="ECS Fargate service")
         self.service = Service(
             self, "Web",
             vpc=foundation.network.vpc, subnets=foundation.network.task_subnets,
@@ -130,78 +149,62 @@ class ServiceStack(_EnvironmentStack):
         self.service.service.enable_deployment_alarms(
             [self.observability.five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
         self.add_stack_dependency(foundation)
-        CfnOutput(self, "ClusterName", value=self.service.cluster.cluster_name)
-        CfnOutput(self, "ServiceName", value=self.service.service.service_name)
+        CfnOutput(self, Output.CLUSTER_NAME, value=self.service.cluster.cluster_name)
+        CfnOutput(self, Output.SERVICE_NAME, value=self.service.service.service_name)
 
 
 class GlobalStack(_EnvironmentStack):
-    def __init__(self, scope: Construct, *, config: Config, env: Environment) -> None:
-        names = env.names
-        super().__init__(scope, names.global_stack, config=config, env=env, region="us-east-1",
+    def __init__(self, scope: Construct, *, settings: Settings) -> None:
+        env, names = settings.env, settings.env.names
+        super().__init__(scope, names.global_stack, settings=settings, region="us-east-1",
                          description="budget and budget alarm, WAF web ACL for CloudFront where enabled (us-east-1)")
         self.budget = Budget(self, "Budget", name=names.prefix, alarm_name=names.budget_alarm, monthly_usd=env.budget,
                              emails=env.alert_emails)
         if env.waf:
             self.firewall = Firewall(self, "Firewall", name=names.web_acl, rate_limit=env.waf_rate_limit)
-            CfnOutput(self, naming.WEB_ACL_OUTPUT, value=self.firewall.web_acl.attr_arn)
+            CfnOutput(self, Output.WEB_ACL_ARN, value=self.firewall.web_acl.attr_arn)
 
 
 class EdgeStack(_EnvironmentStack):
-    def __init__(self, scope: Construct, *, config: Config, env: Environment, foundation: FoundationStack,
-                 global_stack: GlobalStack) -> None:
-        names = env.names
-        super().__init__(scope, names.edge_stack, config=config, env=env, region=env.region,
+    def __init__(self, scope: Construct, *, settings: Settings, foundation: FoundationStack, global_stack: GlobalStack) -> None:
+        env, names = settings.env, settings.env.names
+        super().__init__(scope, names.edge_stack, settings=settings, region=env.region,
                          description="site bucket and CloudFront distribution")
         web_acl_arn = None
         if env.waf:
-            # Filled by the deploy engine from the global stack's output.
-            web_acl_arn = CfnParameter(
-                self, naming.WEB_ACL_PARAMETER, type="String",
-                description=f"ARN of the CloudFront web ACL ({names.global_stack} output {naming.WEB_ACL_OUTPUT})",
-                allowed_pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$",
-            ).value_as_string
-            self.add_stack_dependency(global_stack)
+            web_acl_arn = self.output_of(global_stack, Output.WEB_ACL_ARN, naming.WEB_ACL_PARAMETER,
+                                         allowed_pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$")
         self.edge = Edge(
             self, "Edge",
             bucket_name=names.site_bucket, load_balancer=foundation.load_balancer.load_balancer,
-            health_check_path=config.service.health_check_path, price_class=env.price_class,
-            spa_fallback=config.site.spa_fallback, web_acl_arn=web_acl_arn, retain=env.deletion_protection,
+            health_check_path=settings.service.health_check_path, price_class=env.price_class,
+            spa_fallback=settings.site.spa_fallback, web_acl_arn=web_acl_arn, retain=env.deletion_protection,
             access_logs_bucket=names.logs_bucket,
         )
         self.add_stack_dependency(foundation)
-        CfnOutput(self, "DistributionId", value=self.edge.distribution.distribution_id)
-        CfnOutput(self, "DistributionDomain", value=self.edge.distribution.distribution_domain_name)
-        CfnOutput(self, "SiteBucket", value=self.edge.bucket.bucket_name)
+        CfnOutput(self, Output.DISTRIBUTION_ID, value=self.edge.distribution.distribution_id)
+        CfnOutput(self, Output.DISTRIBUTION_DOMAIN, value=self.edge.distribution.distribution_domain_name)
+        CfnOutput(self, Output.SITE_BUCKET, value=self.edge.bucket.bucket_name)
 
 
 class EdgeAlarmsStack(_EnvironmentStack):
     """CloudFront publishes its metrics in us-east-1 only, so its alarms live there, after the edge stack."""
 
-    def __init__(self, scope: Construct, *, config: Config, env: Environment, edge: EdgeStack, global_stack: GlobalStack) -> None:
-        names = env.names
-        super().__init__(scope, names.edge_alarms_stack, config=config, env=env, region="us-east-1",
+    def __init__(self, scope: Construct, *, settings: Settings, edge: EdgeStack, global_stack: GlobalStack) -> None:
+        names = settings.env.names
+        super().__init__(scope, names.edge_alarms_stack, settings=settings, region="us-east-1",
                          description="CloudFront alarms (us-east-1)")
-        distribution = CfnParameter(
-            self, naming.DISTRIBUTION_PARAMETER, type="String", allowed_pattern=r"^[A-Z0-9]+$",
-            description=f"CloudFront distribution id ({names.edge_stack} output {naming.DISTRIBUTION_OUTPUT})",
-        ).value_as_string
-        alarm = cw.Alarm(
-            self, "CloudFront5xx", alarm_name=f"{names.prefix}-cloudfront-5xx",
-            metric=cw.Metric(namespace="AWS/CloudFront", metric_name="5xxErrorRate", statistic="Average",
-                             dimensions_map={"DistributionId": distribution, "Region": "Global"}, period=Duration.minutes(5)),
-            threshold=2, evaluation_periods=2, datapoints_to_alarm=2,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD, treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            alarm_description="More than 2% of viewer requests got a 5xx at the edge for 10 minutes")
-        alarm.add_alarm_action(cw_actions.SnsAction(global_stack.budget.topic))
-        self.add_stack_dependency(edge)
+        distribution = self.output_of(edge, Output.DISTRIBUTION_ID, naming.DISTRIBUTION_PARAMETER, allowed_pattern=r"^[A-Z0-9]+$")
+        self.alarms = EdgeAlarms(self, "EdgeAlarms", prefix=names.prefix, distribution_id=distribution,
+                                 topic=global_stack.budget.topic, logical_id="CloudFront5xxA538BB74")
         self.add_stack_dependency(global_stack)
 
 
-def build_environment(scope: Construct, *, config: Config, env: Environment) -> list[Stack]:
+def build_environment(scope: Construct, *, settings: Settings) -> list[_EnvironmentStack]:
     """All stacks of one environment, in deploy order."""
-    foundation = FoundationStack(scope, config=config, env=env)
-    global_stack = GlobalStack(scope, config=config, env=env)
-    service = ServiceStack(scope, config=config, env=env, foundation=foundation)
-    edge = EdgeStack(scope, config=config, env=env, foundation=foundation, global_stack=global_stack)
-    edge_alarms = EdgeAlarmsStack(scope, config=config, env=env, edge=edge, global_stack=global_stack)
+    foundation = FoundationStack(scope, settings=settings)
+    global_stack = GlobalStack(scope, settings=settings)
+    service = ServiceStack(scope, settings=settings, foundation=foundation)
+    edge = EdgeStack(scope, settings=settings, foundation=foundation, global_stack=global_stack)
+    edge_alarms = EdgeAlarmsStack(scope, settings=settings, edge=edge, global_stack=global_stack)
     return [foundation, global_stack, service, edge, edge_alarms]

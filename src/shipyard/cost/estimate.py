@@ -7,10 +7,11 @@ assessment) is priced by the same code from a description of what it ran.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard.cost.prices import HOURS_PER_MONTH, Prices
+from shipyard.errors import ShipyardError
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,61 @@ class Footprint:
     distributions: int = 0
 
 
+# Resource types the estimator prices (footprint() reads them).
+PRICED_TYPES = frozenset({
+    "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::EC2::NatGateway",
+    "AWS::WAFv2::WebACL", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
+    "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
+})
+
+# Resource types that cost nothing of their own, and why; what they carry is priced elsewhere.
+FREE_TYPES = {
+    "AWS::ApplicationAutoScaling::ScalableTarget": "Application Auto Scaling has no charge; the tasks it adds are priced",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "Application Auto Scaling has no charge",
+    "AWS::Budgets::Budget": "the first two action-free budgets of an account are free",
+    "AWS::CloudFront::CachePolicy": "configuration of the distribution, which is priced",
+    "AWS::CloudFront::OriginAccessControl": "configuration of the distribution, which is priced",
+    "AWS::CloudFront::VpcOrigin": "CloudFront VPC origins have no additional charge",
+    "AWS::EC2::InternetGateway": "no hourly charge; data transfer is priced with CloudFront",
+    "AWS::EC2::Route": "routing configuration, no charge",
+    "AWS::EC2::RouteTable": "routing configuration, no charge",
+    "AWS::EC2::SecurityGroup": "no charge",
+    "AWS::EC2::SecurityGroupEgress": "no charge",
+    "AWS::EC2::SecurityGroupIngress": "no charge",
+    "AWS::EC2::Subnet": "no charge",
+    "AWS::EC2::SubnetRouteTableAssociation": "no charge",
+    "AWS::EC2::VPC": "no charge",
+    "AWS::EC2::VPCGatewayAttachment": "no charge",
+    "AWS::ECS::Cluster": "ECS has no charge for clusters; Fargate tasks are priced",
+    "AWS::ECS::ClusterCapacityProviderAssociations": "configuration of the cluster, no charge",
+    "AWS::ElasticLoadBalancingV2::Listener": "part of the load balancer, which is priced",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "part of the load balancer, which is priced",
+    "AWS::IAM::OIDCProvider": "IAM has no charge",
+    "AWS::IAM::Policy": "IAM has no charge",
+    "AWS::IAM::Role": "IAM has no charge",
+    "AWS::S3::BucketPolicy": "configuration of the bucket, which is priced",
+    "AWS::SNS::Subscription": "email notifications within the free tier (1,000 a month)",
+    "AWS::SNS::Topic": "SNS topics have no charge of their own; deliveries are within the free tier",
+    "AWS::SNS::TopicPolicy": "configuration of the topic, no charge",
+    "AWS::SSM::Parameter": "standard parameters are free",
+}
+
+
+class UnpricedResource(ShipyardError):
+    """A template holds a resource type the estimator neither prices nor knows to be free."""
+
+
+def unpriced_types(templates: list[dict[str, Any]]) -> list[str]:
+    kinds = {r.get("Type") for t in templates for r in t.get("Resources", {}).values()}
+    return sorted(k for k in kinds if k not in PRICED_TYPES and k not in FREE_TYPES)
+
+
 def footprint(templates: list[dict[str, Any]]) -> Footprint:
+    """What the templates run; every resource type is priced or declared free, never ignored."""
+    missing = unpriced_types(templates)
+    if missing:
+        raise UnpricedResource("shipyard cost", f"no price for {', '.join(missing)}",
+                               "add it to cost/estimate.py: price it, or list it in FREE_TYPES with the reason")
     f = Footprint()
     for template in templates:
         resources = template.get("Resources", {})
@@ -205,10 +260,6 @@ def savings(f: Footprint, prices: Prices, traffic: Traffic, production: bool) ->
         options.insert(1, Saving("Fargate Spot (x86_64) instead of on-demand x86_64",
                                  round(fargate("x86_64") - fargate("spot"), 2), f.spot_share > 0))
     return options
-
-
-def as_dict(lines: list[Line]) -> list[dict[str, Any]]:
-    return [asdict(line) for line in lines]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from shipyard.synth import StackArtifact
 # CloudFormation's limit for TemplateBody; larger templates go through S3.
 TEMPLATE_INLINE_LIMIT = 51_200
 CAPABILITIES = ["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+# A change set without changes FAILS with this status reason (CloudFormation user guide, "Creating a change set").
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 
@@ -76,8 +77,9 @@ def _ensure_template_bucket(aws: Aws, bucket: str, region: str) -> None:
     try:
         aws.call("s3", "HeadBucket", region, Bucket=bucket)
         return
-    except AwsError:
-        pass
+    except AwsError as exc:
+        if not exc.not_found:
+            raise
     arguments = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     aws.call("s3", "CreateBucket", region, Bucket=bucket, **arguments)
     aws.call("s3", "PutPublicAccessBlock", region, Bucket=bucket, PublicAccessBlockConfiguration={
@@ -97,12 +99,7 @@ def create_change_set(aws: Aws, stack: StackArtifact, change_set_type: str, para
                      Capabilities=CAPABILITIES, Description="shipyard deploy", **template)
     if role_arn:
         arguments["RoleARN"] = role_arn
-    try:
-        change_set_id = aws.call("cloudformation", "CreateChangeSet", stack.region, **arguments)["Id"]
-    except AwsError as exc:
-        if any(marker in exc.what for marker in _NO_CHANGES):
-            return StackChanges(stack, change_set_type, (), None)
-        raise
+    change_set_id = aws.call("cloudformation", "CreateChangeSet", stack.region, **arguments)["Id"]
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:

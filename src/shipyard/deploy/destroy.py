@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from shipyard import ui
 from shipyard.aws import Aws
-from shipyard.deploy.execute import DeployOptions, check_account, delete_stack
+from shipyard.deploy.apply import check_account, delete_stack
 from shipyard.deploy.state import read_stack
 from shipyard.synth import EnvironmentAssembly
 
@@ -64,6 +64,6 @@ def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
         for bucket in _deleted_buckets(stack.template()):
             _empty_bucket(aws, bucket, stack.region)
         ui.info(f"{stack.name}: deleting")
-        delete_stack(aws, stack, DeployOptions())
+        delete_stack(aws, stack)
         deleted.append(stack.name)
     return deleted

@@ -116,5 +116,5 @@ def publish_environment(aws: Aws, env: Environment, directory: Path,
     """publish() to this environment's bucket and distribution, read from its edge stack."""
     from shipyard.deploy.state import edge_outputs
 
-    return publish(aws, bucket=env.names.site_bucket, region=env.region, distribution_id=edge_outputs(aws, env)["DistributionId"],
+    return publish(aws, bucket=env.names.site_bucket, region=env.region, distribution_id=edge_outputs(aws, env).distribution_id,
                    directory=directory, progress=progress)

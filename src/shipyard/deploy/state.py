@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.plan import StackState
 from shipyard.errors import ShipyardError
+from shipyard.naming import Output
 from shipyard.synth import EnvironmentAssembly
 
 
@@ -13,7 +16,7 @@ def read_stack(aws: Aws, name: str, region: str) -> StackState | None:
     try:
         stacks = aws.call("cloudformation", "DescribeStacks", region, StackName=name)["Stacks"]
     except AwsError as exc:
-        if "does not exist" in exc.what:
+        if exc.not_found:
             return None
         raise
     if not stacks:
@@ -29,12 +32,28 @@ def read_stack(aws: Aws, name: str, region: str) -> StackState | None:
     )
 
 
-def edge_outputs(aws: Aws, env: Environment) -> dict[str, str]:
-    """Outputs of the environment's edge stack (distribution id and domain, site bucket); it must be deployed."""
-    edge = read_stack(aws, env.names.edge_stack, env.region)
-    if edge is None or "DistributionId" not in edge.outputs:
+@dataclass(frozen=True)
+class EdgeOutputs:
+    distribution_id: str
+    domain: str
+    site_bucket: str
+
+
+def edge_outputs(aws: Aws, env: Environment) -> EdgeOutputs:
+    """The deployed edge stack's distribution and bucket; it must be deployed."""
+    found = deployed_edge(aws, env)
+    if found is None:
         raise ShipyardError(env.names.edge_stack, "is not deployed", f"run `shipyard deploy {env.name}` first")
-    return edge.outputs
+    return found
+
+
+def deployed_edge(aws: Aws, env: Environment) -> EdgeOutputs | None:
+    """The edge stack's outputs, or None while it is not deployed."""
+    edge = read_stack(aws, env.names.edge_stack, env.region)
+    if edge is None or Output.DISTRIBUTION_ID not in edge.outputs:
+        return None
+    return EdgeOutputs(edge.outputs[Output.DISTRIBUTION_ID], edge.outputs[Output.DISTRIBUTION_DOMAIN],
+                       edge.outputs[Output.SITE_BUCKET])
 
 
 def read_states(aws: Aws, assembly: EnvironmentAssembly) -> dict[str, StackState | None]:
@@ -46,7 +65,7 @@ def stack_events(aws: Aws, name: str, region: str) -> list[dict]:
     try:
         return aws.paginate("cloudformation", "DescribeStackEvents", region, "StackEvents", StackName=name)
     except AwsError as exc:
-        if "does not exist" in exc.what:
+        if exc.not_found:
             return []
         raise
 
@@ -60,7 +79,7 @@ def deployed_templates(aws: Aws, assembly: EnvironmentAssembly) -> list[dict]:
         try:
             body = aws.call("cloudformation", "GetTemplate", stack.region, StackName=stack.name)["TemplateBody"]
         except AwsError as exc:
-            if "does not exist" in exc.what:
+            if exc.not_found:
                 continue
             raise
         templates.append(body if isinstance(body, dict) else json.loads(body))

@@ -1,7 +1,9 @@
 """Check the live environment through the service APIs, never by reading our own templates.
 
-Each check (registered with @check) returns pass/fail with the resource it
-looked at; `shipyard verify` exits non-zero when any fails.
+Each live check (registered with @live_check) returns pass/fail with the
+resource it looked at; `shipyard verify` exits non-zero when any fails. A live
+check carries the id of the static rule (checks/rules) that guards the same
+property in the template, so a finding reads the same before and after deploy.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
-from shipyard.deploy.state import read_stack
+from shipyard.deploy.state import deployed_edge
 from shipyard.synth import EnvironmentAssembly
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class LiveResult:
+    id: str
     name: str
     passed: bool
     resource: str
@@ -33,20 +36,20 @@ class _Facts:
         self.repository = repository
         self.env: Environment = env
         self.region = env.region
-        edge = read_stack(aws, env.names.edge_stack, env.region)
-        self.distribution_id = (edge.outputs.get("DistributionId") if edge else None) or ""
+        edge = deployed_edge(aws, env)
+        self.distribution_id = edge.distribution_id if edge else ""
         self.bucket = env.names.site_bucket
 
 
 _Check = Callable[[Aws, "_Facts"], tuple[bool, str, str]]  # -> (passed, resource, detail)
-CHECKS: list[tuple[str, _Check]] = []
+LIVE_CHECKS: list[tuple[str, str, _Check]] = []
 
 
-def check(title: str) -> Callable[[_Check], _Check]:
-    """Register a live check under the title `verify` prints."""
+def live_check(rule_id: str, title: str) -> Callable[[_Check], _Check]:
+    """Register a live check of the property static rule `rule_id` guards, under the title `verify` prints."""
 
     def register(function: _Check) -> _Check:
-        CHECKS.append((title, function))
+        LIVE_CHECKS.append((rule_id, title, function))
         return function
 
     return register
@@ -56,7 +59,7 @@ def _result(resource: str, passed: bool, detail: str) -> tuple[bool, str, str]:
     return passed, resource, detail
 
 
-@check("site bucket is private")
+@live_check("SY-E101", "site bucket is private")
 def bucket_private(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     try:
         block = aws.call("s3", "GetPublicAccessBlock", f.region, Bucket=f.bucket)["PublicAccessBlockConfiguration"]
@@ -76,7 +79,7 @@ def bucket_private(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     return _result(f"s3://{f.bucket}", not off and not foreign, detail)
 
 
-@check("bucket policy allows only this distribution")
+@live_check("SY-E103", "bucket policy allows only this distribution")
 def bucket_policy_cloudfront_only(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     resource = f"s3://{f.bucket} policy"
     try:
@@ -103,7 +106,7 @@ def _distribution_config(aws: Aws, f: _Facts) -> dict:
     return aws.call("cloudfront", "GetDistributionConfig", "us-east-1", Id=f.distribution_id)["DistributionConfig"]
 
 
-@check("S3 origin uses origin access control")
+@live_check("SY-E102", "S3 origin uses origin access control")
 def s3_origin_uses_oac(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     config = _distribution_config(aws, f)
     s3_origins = [o for o in config["Origins"].get("Items", []) if o.get("S3OriginConfig") is not None]
@@ -122,7 +125,7 @@ def s3_origin_uses_oac(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
                   bool(s3_origins) and not missing, detail if s3_origins else "no S3 origin")
 
 
-@check("viewers are redirected to HTTPS")
+@live_check("SY-E104", "viewers are redirected to HTTPS")
 def viewers_use_https(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     config = _distribution_config(aws, f)
     behaviors = [config["DefaultCacheBehavior"], *(config.get("CacheBehaviors", {}).get("Items") or [])]
@@ -132,7 +135,7 @@ def viewers_use_https(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
                   f"plain HTTP allowed on {', '.join(plain)}" if plain else f"{len(behaviors)} behaviours redirect to HTTPS")
 
 
-@check("web ACL only where WAF is on")
+@live_check("SY-E105", "web ACL only where WAF is on")
 def web_acl_where_enabled(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     acl = _distribution_config(aws, f).get("WebACLId") or ""
     if not f.env.waf:
@@ -149,7 +152,7 @@ def web_acl_where_enabled(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     return _result(acl, bool(managed), f"{len(rules)} rules, managed: {', '.join(managed)}")
 
 
-@check("repository: immutable tags, scan on push")
+@live_check("SY-E401", "repository: immutable tags, scan on push")
 def repository_immutable_and_scanned(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     name = f.env.names.repository
     repo = aws.call("ecr", "DescribeRepositories", f.region, repositoryNames=[name])["repositories"][0]
@@ -160,7 +163,7 @@ def repository_immutable_and_scanned(aws: Aws, f: _Facts) -> tuple[bool, str, st
                   detail or "immutable tags, scan on push")
 
 
-@check("service: circuit breaker with rollback")
+@live_check("SY-E502", "service: circuit breaker with rollback")
 def service_rolls_back(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     names = f.env.names
     services = aws.call("ecs", "DescribeServices", f.region, cluster=names.cluster, services=[names.service])["services"]
@@ -172,7 +175,7 @@ def service_rolls_back(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
                   "enabled with rollback" if ok else f"deploymentCircuitBreaker is {breaker or 'off'}")
 
 
-@check("load balancer reachable only through CloudFront")
+@live_check("SY-E201", "load balancer reachable only through CloudFront")
 def load_balancer_only_from_cloudfront(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     name = f.env.names.load_balancer
     lb = aws.call("elbv2", "DescribeLoadBalancers", f.region, Names=[name])["LoadBalancers"][0]
@@ -197,7 +200,7 @@ def load_balancer_only_from_cloudfront(aws: Aws, f: _Facts) -> tuple[bool, str, 
                   "; ".join(problems) or "internal; admits only its own subnets (the VPC origin's interfaces)")
 
 
-@check("deploy role trusts exactly this repository and environment")
+@live_check("SY-E301", "deploy role trusts exactly this repository and environment")
 def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     name = f.env.names.deploy_role
     role = aws.call("iam", "GetRole", "us-east-1", RoleName=name)["Role"]
@@ -221,13 +224,13 @@ def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
                   "; ".join(problems) or f"StringEquals sub {expected}")
 
 
-def verify(aws: Aws, assembly: EnvironmentAssembly, repository: str) -> list[CheckResult]:
+def verify(aws: Aws, assembly: EnvironmentAssembly, repository: str) -> list[LiveResult]:
     facts = _Facts(aws, assembly, repository)
     results = []
-    for title, function in CHECKS:
+    for rule_id, title, function in LIVE_CHECKS:
         try:
             passed, resource, detail = function(aws, facts)
         except AwsError as exc:
             passed, resource, detail = False, exc.where, exc.what
-        results.append(CheckResult(title, passed, resource, detail))
+        results.append(LiveResult(rule_id, title, passed, resource, detail))
     return results

@@ -20,27 +20,42 @@ LOCAL_SECRET_KEY = "shipyardlocal"
 
 
 def register_handlers() -> None:
-    """Define shipyard's handlers and make moto's CloudFormation see them."""
+    """Load every service module (handlers and patches) and make moto's CloudFormation see the handlers."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from moto.cloudformation import parsing
 
-        import shipyard.localaws.handlers  # noqa: F401  (defining the classes registers them)
-        from shipyard.localaws import engine
+        from shipyard.localaws import services
 
+        services.load()
     # moto caches its type map on first use; drop a map built before our import.
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
-    engine.install()
 
 
 def unsupported_types(template: dict[str, Any]) -> list[str]:
     """Resource types in a template that the embedded AWS's CloudFormation would skip."""
+    register_handlers()
     from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
     known = get_model_map()
     types = {r["Type"] for r in template.get("Resources", {}).values()}
     return sorted(t for t in types if t not in known and t not in NULL_MODELS)
+
+
+def bind_account(client: Any, account: str) -> None:
+    """Every request of this boto3 client lands in `account` (moto's per-request account header)."""
+
+    def select(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    client.meta.events.register("before-sign.*.*", select)
+
+
+def client_options(endpoint: str) -> dict[str, Any]:
+    """What the core's Target needs to talk to an embedded AWS at `endpoint`."""
+    return {"endpoint": endpoint, "credentials": (LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY), "bind_account": bind_account,
+            "unsupported_types": unsupported_types}
 
 
 DEFAULT_PORT = 4566
@@ -56,6 +71,14 @@ def port_free(port: int) -> bool:
                 return False
             raise
     return True
+
+
+def first_free_port(start: int = DEFAULT_PORT) -> int:
+    """`start` or the next port after it that nothing listens on."""
+    port = start
+    while not port_free(port):
+        port += 1
+    return port
 
 
 def _free_port() -> int:
@@ -114,6 +137,13 @@ class EmbeddedAws:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def set_stack_status(self, account: str, region: str, name: str, status: str) -> None:
+        """Drill control: make a stack report `status` (e.g. UPDATE_IN_PROGRESS), as if CloudFormation were working on it."""
+        from moto.cloudformation.models import cloudformation_backends
+
+        stack = next(s for s in cloudformation_backends[account][region].stacks.values() if s.name == name)
+        stack.status = status
 
     def environment(self) -> dict[str, str]:
         """Variables that point the AWS CLI and boto3 at this server."""

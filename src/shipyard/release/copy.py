@@ -11,7 +11,7 @@ import hashlib
 import json
 import urllib.request
 
-from shipyard.aws import Aws
+from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.errors import ShipyardError
 from shipyard.release.images import Image, repository_uri, resolve
@@ -42,8 +42,8 @@ def copy_image(source_aws: Aws, source: Environment, target_aws: Aws, target: En
     try:
         target_aws.call("ecr", "PutImage", target.region, repositoryName=target.names.repository, imageManifest=manifest,
                         imageManifestMediaType=media_type, imageDigest=digest)
-    except ShipyardError as exc:
-        if "ImageAlreadyExists" not in exc.what:
+    except AwsError as exc:
+        if not exc.already_exists:  # ImageAlreadyExistsException: the target holds this digest already
             raise
     copied = resolve(target_aws, target, f"{repository_uri(target)}@{digest}")
     if copied.digest != digest:

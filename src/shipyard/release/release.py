@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from shipyard import ui
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
-from shipyard.deploy.changeset import create_change_set
-from shipyard.deploy.execute import SUCCESS, DeployOptions, check_account, wait_for_stack
-from shipyard.deploy.explain import root_cause
-from shipyard.deploy.state import edge_outputs, read_stack, stack_events
+from shipyard.deploy.apply import apply_stack, check_account
+from shipyard.deploy.state import edge_outputs, read_stack
 from shipyard.errors import Refused, ShipyardError, UsageError
 from shipyard.release import health, history
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
@@ -65,7 +63,7 @@ def health_url(aws: Aws, env: Environment, given: str | None, path: str) -> str:
     if aws.target.is_local:
         raise UsageError("--health-url", "the embedded AWS has no CloudFront edge to reach",
                          "pass --health-url (e.g. the sample service run locally: http://127.0.0.1:8000/healthz)")
-    return f"https://{edge_outputs(aws, env)['DistributionDomain']}{path}"
+    return f"https://{edge_outputs(aws, env).domain}{path}"
 
 
 def budget_guard(aws: Aws, env: Environment, override: str | None) -> str | None:
@@ -141,14 +139,11 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
     started = time.monotonic()
     aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=image.reference, Type="String",
              Overwrite=True)
-    seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
-    changes = create_change_set(aws, stack, "UPDATE", [], use_previous_template=True)
-    if changes.change_set_id:
-        aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
-        status = wait_for_stack(aws, stack, DeployOptions(stack_timeout=options.rollout_timeout), since=seen)
-        if status not in SUCCESS:
-            cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region))
-            attempt.reasons.append(f"stack {status}" + (f": {cause.one_line()}" if cause else ""))
+    # Same template, re-resolved: only the SSM-resolved image (and what depends on it) changes.
+    applied = apply_stack(aws, stack, change_set_type="UPDATE", parameters=[], timeout=options.rollout_timeout,
+                          use_previous_template=True)
+    if not applied.succeeded:
+        attempt.reasons.append(f"stack {applied.status}" + (f": {applied.cause.one_line()}" if applied.cause else ""))
     attempt.timings["stack update"] = time.monotonic() - started
     if attempt.reasons:
         return attempt

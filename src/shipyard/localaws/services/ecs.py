@@ -6,12 +6,13 @@ whenever the task definition or the desired count changes."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 from moto.ecs.models import Service, ecs_backends
 
-from shipyard.localaws.handlers._base import Handler, properties, tags_list
+from shipyard.localaws.services._base import Handler, properties, tags_list, wrap
 
 
 def _lower_keys(value: Any) -> Any:
@@ -110,3 +111,25 @@ class ClusterCapacityProviderAssociations(Handler, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         return None  # the associations go with the cluster
+
+
+# Corrections of moto's own ECS behaviour.
+
+def _describe_services(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from shipyard.localaws import rollout
+
+        result, failures = original(self, *args, **kwargs)
+        for service in result:
+            rollout.advance(service)
+        return result, failures
+
+    return wrapper
+
+
+def install() -> None:
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,
+         corrects="deployments never progress (moto runs no tasks); the rollout simulator advances them as ECS would")

@@ -1,4 +1,4 @@
-"""Defaults shared by shipyard's CloudFormation handlers.
+"""Defaults shared by shipyard's CloudFormation handlers, and the one way to correct moto (patch/wrap).
 
 moto builds its type map from CloudFormationModel.__subclasses__(), which
 lists direct subclasses only: every handler therefore derives from this mixin
@@ -7,6 +7,7 @@ lists direct subclasses only: every handler therefore derives from this mixin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -103,3 +104,27 @@ def properties(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
 
 def tags_list(props: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t["Value"]} for t in props.get("Tags", [])]
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One correction of moto: what was replaced and the moto behaviour it corrects."""
+
+    target: str
+    corrects: str
+
+
+PATCHES: list[Patch] = []
+
+
+def patch(owner: Any, attribute: str, replacement: Any, *, corrects: str) -> None:
+    """Replace owner.attribute; `corrects` names, in one line, the moto behaviour that differs from AWS."""
+    if not corrects.strip() or "\n" in corrects:
+        raise ValueError(f"patch of {attribute} needs a one-line reason")
+    setattr(owner, attribute, replacement)
+    PATCHES.append(Patch(f"{getattr(owner, '__name__', owner)}.{attribute}", corrects))
+
+
+def wrap(owner: Any, attribute: str, wrapper: Any, *, corrects: str) -> None:
+    """patch() with wrapper(original): the replacement calls moto's own code and fixes what it returns."""
+    patch(owner, attribute, wrapper(getattr(owner, attribute)), corrects=corrects)

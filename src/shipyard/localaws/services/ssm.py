@@ -9,7 +9,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.ssm.models import Parameter
 
-from shipyard.localaws.handlers._base import Delegate
+from shipyard.localaws.services._base import Delegate
 
 
 class SsmParameter(Delegate, CloudFormationModel):

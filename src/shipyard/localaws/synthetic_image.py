@@ -18,7 +18,6 @@ import urllib.request
 from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.localaws.rollout import FAULT_TAG_PREFIX, FAULTS
-from shipyard.release.images import Image, repository_uri
 
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -32,7 +31,8 @@ def _upload_blob(aws: Aws, env: Environment, data: bytes) -> str:
 
 
 def push(aws: Aws, env: Environment, *, tag: str, architecture: str, fault: str | None = None,
-         findings: dict[str, int] | None = None) -> Image:
+         findings: dict[str, int] | None = None) -> str:
+    """Push the image and register its scan result; returns its digest."""
     if fault is not None and fault not in FAULTS:
         raise ValueError(f"fault must be one of {', '.join(FAULTS)}")
     config = json.dumps({"architecture": "arm64" if architecture == "arm64" else "amd64", "os": "linux",
@@ -51,7 +51,7 @@ def push(aws: Aws, env: Environment, *, tag: str, architecture: str, fault: str 
         aws.call("ecr", "PutImage", env.region, repositoryName=env.names.repository, imageManifest=manifest,
                  imageManifestMediaType=MANIFEST_TYPE, imageTag=f"{FAULT_TAG_PREFIX}{fault}-{tag}")
     register_scan(aws, env, digest, findings or {})
-    return Image(repository_uri(env), digest, (tag,))
+    return digest
 
 
 def register_scan(aws: Aws, env: Environment, digest: str, counts: dict[str, int]) -> None:

@@ -8,7 +8,7 @@ from moto.budgets.models import budgets_backends
 from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 
-from shipyard.localaws.handlers._base import Handler, properties
+from shipyard.localaws.services._base import Handler, properties
 
 
 def _backend(account_id: str, region_name: str) -> Any:

@@ -6,7 +6,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
-from shipyard.localaws.handlers._base import Handler, properties, tags_list
+from shipyard.localaws.services._base import Handler, properties, tags_list
 
 
 class OIDCProvider(Handler, CloudFormationModel):

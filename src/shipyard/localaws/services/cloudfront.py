@@ -5,6 +5,7 @@ into shipyard's extension backend."""
 from __future__ import annotations
 
 import copy
+import functools
 import uuid
 from typing import Any
 
@@ -13,7 +14,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 
 from shipyard.localaws.extension import extension_backend
-from shipyard.localaws.handlers._base import Handler, properties, tags_list
+from shipyard.localaws.services._base import Handler, properties, tags_list, wrap
 
 
 def _backend(account_id: str, region_name: str):
@@ -175,3 +176,27 @@ class CachePolicy(_ExtensionHandler, CloudFormationModel):
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::CloudFront::CachePolicy"
+
+
+# Corrections of moto's own CLOUDFRONT behaviour.
+
+def _origin_init(original: Any) -> Any:
+    """moto's CloudFront origin drops OAC, S3 and VPC-origin settings; keep them for GetDistribution."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, origin: dict[str, Any]) -> None:
+        original(self, origin)
+        if "S3OriginConfig" in origin:
+            self.s3_origin_config = {"OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity") or ""}
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+        if "VpcOriginConfig" in origin:
+            self.vpc_origin_config = origin["VpcOriginConfig"]
+
+    return wrapper
+
+
+def install() -> None:
+    from moto.cloudfront import models as cloudfront_models
+
+    wrap(cloudfront_models.Origin, "__init__", _origin_init,
+         corrects="origins drop their origin access control, S3 and VPC-origin settings, so GetDistribution loses them")

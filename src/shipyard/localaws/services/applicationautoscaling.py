@@ -7,7 +7,7 @@ import contextlib
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.common_models import CloudFormationModel
 
-from shipyard.localaws.handlers._base import Handler, properties
+from shipyard.localaws.services._base import Handler, properties
 
 
 class ScalableTarget(Handler, CloudFormationModel):

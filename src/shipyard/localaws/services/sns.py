@@ -8,7 +8,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
 
-from shipyard.localaws.handlers._base import Handler, properties
+from shipyard.localaws.services._base import Handler, properties
 
 
 class SnsSubscription(Handler, CloudFormationModel):

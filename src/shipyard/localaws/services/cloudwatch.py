@@ -7,7 +7,7 @@ from typing import Any
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 
-from shipyard.localaws.handlers._base import Handler, properties, tags_list
+from shipyard.localaws.services._base import Handler, properties, tags_list
 
 
 def _query(query: dict[str, Any]) -> MetricDataQuery:

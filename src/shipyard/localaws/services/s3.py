@@ -11,7 +11,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
-from shipyard.localaws.handlers._base import Delegate, Handler, properties
+from shipyard.localaws.services._base import Delegate, Handler, patch, properties
 
 
 class BucketPolicy(Handler, CloudFormationModel):
@@ -72,3 +72,53 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     if "ExpirationInDays" in rule:
         api["Expiration"] = {"Days": rule["ExpirationInDays"]}
     return api
+
+
+# Corrections of moto's own S3 behaviour.
+
+# What the emulator knows about every request it serves.
+_REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+def _condition_holds(operator: str, values: dict[str, Any]) -> bool:
+    for key, expected in values.items():
+        actual = _REQUEST_CONTEXT.get(key.lower())
+        if actual is None:
+            return False  # a key the emulator cannot know: the statement does not apply
+        options = [str(v).lower() for v in (expected if isinstance(expected, list) else [expected])]
+        if operator in ("Bool", "StringEquals", "StringEqualsIgnoreCase") and actual.lower() not in options:
+            return False
+        if operator not in ("Bool", "StringEquals", "StringEqualsIgnoreCase"):
+            return False
+    return True
+
+def _bucket_permission(self: Any, action: str, resource: str) -> Any:
+    import fnmatch
+    import json
+
+    from moto.iam.access_control import PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    statements = json.loads(self.policy.decode()).get("Statement", [])
+    result = PermissionResult.NEUTRAL
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal")
+        if principal not in ("*", {"AWS": "*"}):
+            continue  # moto cannot tell who a signed request is; only anonymous-style grants apply
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        if not any(fnmatch.fnmatchcase(action, a) for a in (actions if isinstance(actions, list) else [actions])):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, r) for r in (resources if isinstance(resources, list) else [resources])):
+            continue
+        if not all(_condition_holds(op, values) for op, values in statement.get("Condition", {}).items()):
+            continue
+        if statement.get("Effect") == "Deny":
+            return PermissionResult.DENIED
+        result = PermissionResult.PERMITTED
+    return result
+
+
+def install() -> None:
+    patch(FakeBucket, "get_permission", _bucket_permission,
+          corrects="bucket policies are ignored for requests moto serves; Deny and anonymous Allow statements must apply")

@@ -15,7 +15,7 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.flow_logs import FlowLogs as MotoFlowLogs
 from moto.ec2.models.route_tables import RouteTable as MotoRouteTable
 
-from shipyard.localaws.handlers._base import Delegate, Handler, properties
+from shipyard.localaws.services._base import Delegate, Handler, properties
 
 
 class SecurityGroupEgress(Handler, CloudFormationModel):

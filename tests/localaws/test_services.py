@@ -118,7 +118,7 @@ def test_staging_and_production_land_in_their_own_accounts(deployed):
 
 
 def test_a_type_without_handler_fails_the_deploy_and_is_named(local_aws, tmp_path, example_config):
-    from shipyard.aws import Target
+    from shipyard.app.target import embedded
 
     template = {"Resources": {"Runner": {"Type": "AWS::AppRunner::Service", "Properties": {}},
                               "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}}
@@ -126,8 +126,8 @@ def test_a_type_without_handler_fails_the_deploy_and_is_named(local_aws, tmp_pat
     path.write_text(json.dumps(template))
     env = example_config.environment("staging")
     assembly = EnvironmentAssembly(env, tmp_path, (StackArtifact("webapp-staging-odd", env.account, env.region, path, ()),))
-    aws = Aws(Target(endpoint=local_aws.endpoint), env.account)
-    with pytest.raises(ShipyardError, match=r"no CloudFormation handler for AWS::AppRunner::Service; nothing was deployed"):
+    aws = Aws(embedded(local_aws.endpoint), env.account)
+    with pytest.raises(ShipyardError, match=r"cannot build AWS::AppRunner::Service; nothing was deployed"):
         deploy(aws, assembly, DeployOptions())
     with pytest.raises(Exception, match="does not exist"):
         aws.call("cloudformation", "DescribeStacks", env.region, StackName="webapp-staging-odd")

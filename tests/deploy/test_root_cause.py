@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipyard.deploy.explain import latest_operation, root_cause
+from shipyard.deploy.root_cause import latest_operation, root_cause
 
 
 def ev(logical, status, reason=None, type_="AWS::EC2::SecurityGroup", physical=""):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from moto.core.common_models import CloudFormationModel
 from moto.wafv2.models import GLOBAL_REGION, wafv2_backends
 
-from shipyard.localaws.handlers._base import Handler, properties, tags_list
+from shipyard.localaws.services._base import Handler, properties, tags_list
 
 
 class WebACL(Handler, CloudFormationModel):

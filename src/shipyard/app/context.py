@@ -1,0 +1,42 @@
+"""What an environment command works on, and the one production guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipyard import ui
+from shipyard.aws import Aws, Target
+from shipyard.config import Config, Environment
+from shipyard.errors import UsageError
+from shipyard.synth import EnvironmentAssembly, synthesize
+
+
+@dataclass(frozen=True)
+class EnvironmentContext:
+    config: Config
+    env: Environment
+    assembly: EnvironmentAssembly
+    aws: Aws
+
+
+def assembly_for(config: Config, env: Environment, out: Path | None = None) -> EnvironmentAssembly:
+    return synthesize(config, [env], out or config.directory / "cdk.out")[0]
+
+
+def open_environment(config: Config, name: str, target: Target) -> EnvironmentContext:
+    env = config.environment(name)
+    return EnvironmentContext(config, env, assembly_for(config, env), Aws(target, env.account))
+
+
+def confirm(question: str, *, yes: bool) -> bool:
+    """--yes answers; otherwise ask on a terminal; off a terminal the answer is no."""
+    return yes or (ui.interactive() and ui.confirm(question))
+
+
+def guard_production(envs: list[Environment], *, yes: bool, action: str) -> None:
+    """Every command that changes production asks, or takes --yes; nothing changes before it passes."""
+    for env in envs:
+        if env.is_production and not confirm(f"{action} {env.name} (account {env.account})?", yes=yes):
+            raise UsageError(f"environment {env.name}", "is production; changes need confirmation; nothing was changed",
+                             "pass --yes to confirm")

@@ -1,0 +1,49 @@
+"""Use cases that change what runs: release, promote, rollback, and local-image on the embedded AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.app.context import EnvironmentContext, assembly_for, guard_production
+from shipyard.aws import Aws
+from shipyard.config import Config
+from shipyard.release import release as flow
+from shipyard.release.release import Outcome, ReleaseOptions
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Command-line settings of the verdict; None takes shipyard.toml's [release]."""
+
+    health_url: str | None = None
+    rollout_timeout: float | None = None
+    health_timeout: float | None = None
+
+
+def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
+    return ReleaseOptions(health_url=gate.health_url, rollout_timeout=gate.rollout_timeout or config.release.rollout_timeout,
+                          health_timeout=gate.health_timeout or config.release.health_timeout,
+                          health_successes=config.release.health_successes, **more)
+
+
+def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,
+            allow_vulnerable: str | None, override_budget: str | None) -> Outcome:
+    guard_production([ctx.env], yes=yes, action="release to")
+    options = _options(ctx.config, gate, auto_rollback=auto_rollback, allow_vulnerable=allow_vulnerable,
+                       override_budget=override_budget)
+    return flow.release(ctx.aws, ctx.assembly, image, options, health_path=ctx.config.service.health_check_path)
+
+
+def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, digest: str | None,
+            override_budget: str | None) -> Outcome:
+    guard_production([ctx.env], yes=yes, action="release to")
+    src = ctx.config.environment(source)
+    options = _options(ctx.config, gate, override_budget=override_budget)
+    return flow.promote(Aws(ctx.aws.target, src.account), assembly_for(ctx.config, src), ctx.aws, ctx.assembly, options,
+                        health_path=ctx.config.service.health_check_path, digest=digest)
+
+
+def rollback(ctx: EnvironmentContext, gate: Gate, *, yes: bool, to: str | None, steps: int) -> Outcome:
+    guard_production([ctx.env], yes=yes, action="roll back")
+    return flow.rollback(ctx.aws, ctx.assembly, _options(ctx.config, gate), health_path=ctx.config.service.health_check_path,
+                         to=to, steps=steps)

@@ -1,0 +1,81 @@
+"""The composition root: chooses where AWS calls go (the embedded AWS or real accounts).
+
+The only module outside localaws/ that imports it. The core receives a
+Target (endpoint, credentials, how a client selects an account, which resource
+types the target cannot build) and never learns what answers at the endpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from shipyard import localaws, ui
+from shipyard.aws import Aws, Target
+from shipyard.config import Environment
+from shipyard.errors import UsageError
+from shipyard.release.images import Image, repository_uri
+
+FAULTS = localaws.FAULTS
+
+
+def embedded(endpoint: str) -> Target:
+    """A Target for an embedded AWS listening at `endpoint`."""
+    return Target(**localaws.client_options(endpoint.rstrip("/")))
+
+
+def real(profile: str | None) -> Target:
+    return Target(profile=profile)
+
+
+def resolve(*, use_aws: bool, profile: str | None, endpoint: str | None) -> Target:
+    """The one target choice of every AWS-facing command."""
+    if (use_aws or profile) and endpoint:
+        raise UsageError("--endpoint", "cannot be combined with --aws/--profile; pick the embedded AWS or real AWS")
+    if use_aws or profile:
+        return real(profile)
+    if endpoint:
+        if not endpoint.startswith(("http://127.", "http://localhost", "http://[::1]")):
+            raise UsageError("--endpoint", f"{endpoint} is not an embedded AWS on this machine (http://127.0.0.1:PORT)")
+        return embedded(endpoint)
+    raise UsageError("target", "no AWS target named",
+                     "pass --aws (real AWS, default credentials or --profile) or --endpoint URL "
+                     "(the embedded AWS that `shipyard local` prints; or set SHIPYARD_ENDPOINT)")
+
+
+@contextmanager
+def embedded_aws(port: int | None = None, *, search: bool = False) -> Iterator[localaws.EmbeddedAws]:
+    """An embedded AWS for the length of the block; search=True takes the default port or the next free one."""
+    if search and port is None:
+        port = localaws.first_free_port()
+        if port != localaws.DEFAULT_PORT:
+            ui.info(f"port {localaws.DEFAULT_PORT} is busy; using {port}")
+    with localaws.EmbeddedAws(port) as server:
+        yield server
+
+
+def serve_until_interrupted(server: localaws.EmbeddedAws) -> None:
+    """Keep the embedded AWS answering, printing how to reach it, until Ctrl-C."""
+    ui.result(f"embedded AWS listening on {server.endpoint}")
+    ui.result("point shipyard, the AWS CLI or boto3 at it with:")
+    for key, value in {"SHIPYARD_ENDPOINT": server.endpoint, **server.environment()}.items():
+        ui.result(f"  export {key}={value}")
+    ui.result("accounts are chosen per request; shipyard picks each environment's own. Ctrl-C stops it.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        ui.info("stopping the embedded AWS")
+
+
+def push_local_image(aws: Aws, env: Environment, *, tag: str, architecture: str, fault: str | None,
+                     vulnerable: bool) -> Image:
+    """A synthetic image pushed through the embedded AWS's ECR API (embedded AWS only)."""
+    if not aws.target.is_local:
+        raise UsageError("local-image", "works on the embedded AWS only", "pass --endpoint (see `shipyard local`)")
+    if fault is not None and fault not in FAULTS:
+        raise UsageError("--fault", f"{fault!r} is not a fault; use {', '.join(FAULTS)}")
+    digest = localaws.push_synthetic_image(aws, env, tag=tag, architecture=architecture, fault=fault,
+                                           findings={"HIGH": 2, "CRITICAL": 1} if vulnerable else {})
+    return Image(repository_uri(env), digest, (tag,))

@@ -1,0 +1,134 @@
+"""Apply one stack change and wait for CloudFormation's verdict: the one stack-update path.
+
+`deploy` (every stack of an environment, from its template) and `release`
+(the service stack, re-resolving the image parameter) both go through
+apply_stack(): create a change set, execute it, stream its events, wait with a
+bound, and return the outcome with the root cause of a failure.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from shipyard import ui
+from shipyard.aws import Aws
+from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, create_change_set
+from shipyard.deploy.root_cause import RootCause, root_cause
+from shipyard.deploy.state import read_stack, stack_events
+from shipyard.errors import ExitCode, ShipyardError
+from shipyard.synth import StackArtifact
+
+SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+FAILURE = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
+                     "CREATE_FAILED", "DELETE_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED"})
+STACK_TIMEOUT = 3600.0
+
+
+class AccountMismatch(ShipyardError):
+    exit_code = ExitCode.BAD_INPUT
+
+
+class DeployFailed(ShipyardError):
+    def __init__(self, where: str, what: str, hint: str = "", cause: RootCause | None = None) -> None:
+        super().__init__(where, what, hint)
+        self.cause = cause
+
+
+class Interrupted(ShipyardError):
+    exit_code = ExitCode.INTERRUPTED
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one stack change came to."""
+
+    stack: str
+    change_set_type: str  # CREATE | UPDATE
+    outcome: str  # created | updated | unchanged | failed
+    status: str  # the stack's status at the end ("" when nothing was executed)
+    changes: int
+    seconds: float
+    cause: RootCause | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome != "failed"
+
+    def failure(self) -> str:
+        """One line: the final status and the root cause behind it."""
+        cause = self.cause
+        return f"{self.status}: " + (f"{cause.logical_id} ({cause.resource_type}) {cause.status}: {cause.reason}" if cause
+                                     else "CloudFormation gave no resource-level reason")
+
+
+def check_account(aws: Aws, expected: str, environment: str) -> None:
+    caller = aws.caller_account()
+    if caller != expected:
+        raise AccountMismatch(
+            f"environment {environment}",
+            f"the caller is in account {caller}, but shipyard.toml puts {environment} in account {expected}; nothing was changed",
+            f"use credentials for account {expected} (e.g. AWS_PROFILE) or fix environments.{environment}.account",
+        )
+
+
+def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: list[dict[str, str]],
+                timeout: float = STACK_TIMEOUT, use_previous_template: bool = False,
+                inline_limit: int = TEMPLATE_INLINE_LIMIT) -> Applied:
+    """Create and execute a change set, stream its events until a final status, and explain a failure."""
+    started = time.monotonic()
+    changes = create_change_set(aws, stack, change_set_type, parameters, inline_limit=inline_limit,
+                                use_previous_template=use_previous_template)
+    if changes.empty:
+        ui.info(f"{stack.name}: no changes")
+        return Applied(stack.name, change_set_type, "unchanged", "", 0, time.monotonic() - started)
+    ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
+    seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)} if change_set_type == "UPDATE" else set()
+    aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
+    status = wait_for_stack(aws, stack, timeout=timeout, since=seen)
+    seconds = time.monotonic() - started
+    if status in SUCCESS:
+        return Applied(stack.name, change_set_type, "created" if change_set_type == "CREATE" else "updated", status,
+                       len(changes.changes), seconds)
+    cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region),
+                       lambda stack_id: stack_events(aws, stack_id, stack.region))
+    return Applied(stack.name, change_set_type, "failed", status, len(changes.changes), seconds, cause)
+
+
+def delete_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT) -> None:
+    """Delete a stack and wait; a failure is explained by its root cause."""
+    seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
+    aws.call("cloudformation", "DeleteStack", stack.region, StackName=stack.name)
+    status = wait_for_stack(aws, stack, timeout=timeout, since=seen)
+    if status != "DELETE_COMPLETE":
+        cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region))
+        raise DeployFailed(stack.name, f"{status}: {cause.one_line() if cause else 'no reason given'}",
+                           cause.hint if cause else "", cause)
+
+
+def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT, since: set[str] | None = None) -> str:
+    """Stream new events until the stack reaches a final status; return it. since=None: only events from now on."""
+    seen: set[str] = set(since or ())
+    if since is None:
+        seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    try:
+        while True:
+            state = read_stack(aws, stack.name, stack.region)
+            status = "DELETE_COMPLETE" if state is None else state.status
+            if state is not None:
+                fresh = [e for e in stack_events(aws, stack.name, stack.region) if e["EventId"] not in seen]
+                for event in reversed(fresh):
+                    seen.add(event["EventId"])
+                    ui.stack_event(stack.name, event)
+            if not status.endswith("_IN_PROGRESS") and (status in SUCCESS or status in FAILURE or status == "DELETE_COMPLETE"):
+                return status
+            if time.monotonic() > deadline:
+                raise ShipyardError(stack.name, f"still {status} after {timeout:.0f}s",
+                                    "CloudFormation is still working; rerun the command to keep waiting")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 5)
+    except KeyboardInterrupt:
+        raise Interrupted(stack.name, "interrupted while CloudFormation works on it; the operation continues in AWS",
+                          "run the same command again: it waits for the stack and then carries on") from None

@@ -1,0 +1,1 @@
+"""Diagnosis: what is true now (status) and the first broken link (explain)."""

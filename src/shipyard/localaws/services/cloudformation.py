@@ -1,0 +1,279 @@
+"""CloudFormation in the embedded AWS, made to report as CloudFormation does (patches only; no resource types).
+
+moto creates resources synchronously, records only stack-level events, and lets
+a failing resource escape as a server error with the stack left IN_PROGRESS.
+The patches below make the deploy engine read the same signals as from AWS.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from moto.cloudformation import models, parsing
+
+from shipyard.localaws.services._base import wrap
+
+log = logging.getLogger(__name__)
+
+
+def _stack_for(resources_map: Any) -> Any:
+    from moto.cloudformation.models import cloudformation_backends
+
+    backend = cloudformation_backends[resources_map._account_id][resources_map._region_name]
+    return backend.stacks.get(resources_map.stack_id)
+
+def _event(stack: Any, logical_id: str, physical_id: str, resource_type: str, status: str, reason: str | None = None) -> None:
+    from moto.cloudformation.models import Event
+
+    if stack is None:
+        return
+    stack.events.append(Event(stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id,
+                              physical_resource_id=physical_id, resource_type=resource_type, resource_status=status,
+                              resource_status_reason=reason, resource_properties=None))
+
+def _reason(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    code = getattr(exc, "code", None) or getattr(exc, "error_type", None)
+    return f"{message} (Service: emulator, Error Code: {code})" if isinstance(code, str) else message
+
+def _with_events(original: Any, verb: str) -> Any:
+    @functools.wraps(original)
+    def wrapper(logical_id: str, resource_json: dict[str, Any], resources_map: Any, *args: Any, **kwargs: Any) -> Any:
+        condition = resource_json.get("Condition")
+        if verb == "CREATE" and condition and not resources_map.lazy_condition_map[condition]:
+            return original(logical_id, resource_json, resources_map, *args, **kwargs)
+        stack = _stack_for(resources_map)
+        resource_type = resource_json.get("Type", "")
+        _event(stack, logical_id, "", resource_type, f"{verb}_IN_PROGRESS")
+        try:
+            resource = original(logical_id, resource_json, resources_map, *args, **kwargs)
+        except Exception as exc:
+            _event(stack, logical_id, "", resource_type, f"{verb}_FAILED", _reason(exc))
+            raise
+        physical = getattr(resource, "physical_resource_id", "") if resource is not None else ""
+        _event(stack, logical_id, str(physical or ""), resource_type, f"{verb}_COMPLETE")
+        return resource
+
+    return wrapper
+
+def _execute_change_set(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = self.describe_change_set(change_set_name)
+        stack = self.stacks[change_set.stack_id]
+        previous_template, previous_parameters = stack.template, dict(stack.resource_map.input_parameters)
+        # moto wires exports into stacks made by CreateStack only; stacks made
+        # through change sets must see and publish them too.
+        stack.cross_stack_resources = self.exports
+        stack.resource_map.cross_stack_resources = self.exports
+        try:
+            original(self, change_set_name, stack_name)
+            stack._parse_template()
+            stack.description = stack.template_dict.get("Description")
+            stack.output_map = stack._create_output_map()
+            self._validate_export_uniqueness(stack)
+            for export in stack.exports:
+                self.exports[export.name] = export
+        except Exception as exc:  # roll back as CloudFormation would
+            log.info("change set %s failed: %s", change_set_name, exc)
+            change_set.execution_status = "EXECUTE_FAILED"
+            failed = [e.logical_resource_id for e in stack.events if e.resource_status.endswith("_FAILED")]
+            if change_set.change_set_type == "CREATE":
+                stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=(
+                    f"The following resource(s) failed to create: [{', '.join(failed[-1:])}]. " if failed else _reason(exc)))
+                try:
+                    stack.resource_map.delete()
+                except Exception as cleanup:  # the emulator could not undo everything; say so
+                    stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=_reason(cleanup))
+                    stack.status = "ROLLBACK_FAILED"
+                    return
+                stack._add_stack_event("ROLLBACK_COMPLETE")
+                stack.status = "ROLLBACK_COMPLETE"
+            else:
+                stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=(
+                    f"The following resource(s) failed to update: [{', '.join(failed[-1:])}]. " if failed else _reason(exc)))
+                try:
+                    stack.resource_map.update(stack.parse_template(previous_template), previous_parameters)
+                except Exception as cleanup:
+                    stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=_reason(cleanup))
+                    stack.status = "UPDATE_ROLLBACK_FAILED"
+                    return
+                stack.template = previous_template
+                stack._parse_template()
+                stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+                stack.status = "UPDATE_ROLLBACK_COMPLETE"
+
+    return wrapper
+
+def _create_only(resource_type: str, region: str) -> set[str]:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
+    except Exception:  # a type cfn-lint does not know: nothing is known to force replacement
+        return set()
+    return {p.split("/")[2] for p in schema.get("createOnlyProperties", []) if p.startswith("/properties/")}
+
+def _describe_changes(change_set: Any) -> None:
+    """Give moto's bare Change objects the detail CloudFormation reports (moto serializes their attributes)."""
+    old_resources = (change_set.stack.template_dict or {}).get("Resources", {})
+    new_resources = change_set.template_dict.get("Resources", {})
+    for change in change_set.changes:
+        if change.action != "Modify":
+            continue
+        old = old_resources.get(change.logical_resource_id, {}).get("Properties", {})
+        new = new_resources.get(change.logical_resource_id, {}).get("Properties", {})
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        create_only = _create_only(change.resource_type, change_set.stack.region_name)
+        change.details = [{"Target": {"Attribute": "Properties", "Name": name,
+                                      "RequiresRecreation": "Always" if name in create_only else "Never"},
+                           "ChangeSource": "DirectModification", "Evaluation": "Static"} for name in changed]
+        change.replacement = "True" if any(name in create_only for name in changed) else "False"
+        change.scope = ["Properties"]
+
+def _change_set_init(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _describe_changes(self)
+
+    return wrapper
+
+def _delete_stack(original: Any) -> Any:
+    """A delete that fails leaves the stack in DELETE_FAILED with the reason, as on AWS, not a server error."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, name_or_stack_id: str) -> None:
+        stack = next((s for s in self.stacks.values() if name_or_stack_id in (s.stack_id, s.name)), None)
+        try:
+            original(self, name_or_stack_id)
+        except Exception as exc:
+            if stack is None:
+                raise
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=_reason(exc))
+            stack.status = "DELETE_FAILED"
+            self.stacks[stack.stack_id] = stack
+
+    return wrapper
+
+def _references(node: Any) -> set[str]:
+    """Logical ids, parameters and conditions a template fragment refers to."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+            elif key == "Fn::If" and isinstance(value, list) and value:
+                found.add(value[0])
+                found |= _references(value[1:])
+            elif key == "Condition" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _references(item)
+    return found
+
+def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> set[str]:
+    """Template parameters of an SSM type whose stored value changed since the stack last resolved them."""
+    from moto.ssm.models import ssm_backends
+
+    backend = ssm_backends[resource_map._account_id][resource_map._region_name]
+    changed = set()
+    for key, slot in (template.get("Parameters") or {}).items():
+        if not str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
+            continue
+        name = resource_map.input_parameters.get(key) or slot.get("Default")
+        current = backend.get_parameter(name)
+        if current is not None and key in resource_map.resolved_parameters and resource_map.resolved_parameters[key] != current.value:
+            changed.add(key)
+    return changed
+
+def _dependency_order(names: list[str], resources: dict[str, Any]) -> list[str]:
+    """Update what others refer to first (a task definition before the service that runs it)."""
+    pending, ordered = list(names), []
+    while pending:
+        ready = [n for n in pending if not (_references(resources.get(n, {})) & set(pending)) - {n}]
+        ready = ready or pending[:1]  # a cycle: keep going in template order
+        ordered += ready
+        pending = [n for n in pending if n not in ready]
+    return ordered
+
+def _build_resource_diff(original: Any) -> Any:
+    """CloudFormation re-resolves SSM parameter types on every update; moto compares only the raw input."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        diff = original(self, other_template, parameters)
+        changed = _changed_ssm_parameters(self, other_template)
+        if not changed:
+            return diff
+        conditions = other_template.get("Conditions") or {}
+        changed |= {name for name, body in conditions.items() if _references(body) & changed}
+        resources = other_template.get("Resources", {})
+        modify = list(diff["Modify"])
+        frontier = changed
+        while frontier:  # resources depending on what changed change too, in dependency order
+            wave = [name for name, body in resources.items()
+                    if name in self._resource_json_map and name not in modify and _references(body) & frontier]
+            modify += wave
+            frontier = set(wave)
+        diff["Modify"] = _dependency_order(modify, resources)
+        return diff
+
+    return wrapper
+
+def _has_parameters(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, other_parameters: dict[str, Any]) -> bool:
+        return original(self, other_parameters) and not _changed_ssm_parameters(self.resource_map, self.template_dict or {})
+
+    return wrapper
+
+
+def _change_set_without_changes(original: Any) -> Any:
+    """CreateChangeSet answers with a FAILED change set when nothing changed; only UpdateStack raises."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        self._creating_change_set = True
+        return original(self)
+
+    return wrapper
+
+
+def _validate_different_update(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not getattr(self, "_creating_change_set", False):
+            original(self, *args, **kwargs)
+
+    return wrapper
+
+
+def install() -> None:
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    wrap(CloudFormationResponse, "create_change_set", _change_set_without_changes,
+         corrects="CreateChangeSet raises 'No updates are to be performed' for a stack with parameters; AWS creates a FAILED change set")
+    wrap(CloudFormationResponse, "_validate_different_update", _validate_different_update,
+         corrects="(with the above) the UpdateStack-only check is skipped for change sets")
+    wrap(models.ChangeSet, "__init__", _change_set_init,
+         corrects="change sets list changes without action details, replacement or the properties behind them")
+    wrap(models.CloudFormationBackend, "delete_stack", _delete_stack,
+         corrects="a failed delete is a server error instead of DELETE_FAILED with its reason")
+    wrap(parsing.ResourceMap, "build_resource_diff", _build_resource_diff,
+         corrects="updates compare raw SSM parameter names; CloudFormation re-resolves SSM parameter types on every update")
+    wrap(models.Stack, "has_parameters", _has_parameters,
+         corrects="a change set with unchanged parameter names is empty even when an SSM parameter's value changed")
+    wrap(parsing, "parse_and_create_resource", lambda original: _with_events(original, "CREATE"),
+         corrects="no per-resource CREATE_IN_PROGRESS / CREATE_COMPLETE / CREATE_FAILED events")
+    wrap(parsing, "parse_and_update_resource", lambda original: _with_events(original, "UPDATE"),
+         corrects="no per-resource UPDATE_IN_PROGRESS / UPDATE_COMPLETE / UPDATE_FAILED events")
+    wrap(models.CloudFormationBackend, "execute_change_set", _execute_change_set,
+         corrects="a failing change set raises instead of rolling back; change-set stacks neither import nor export values")

@@ -1,0 +1,60 @@
+"""Elastic Load Balancing v2 in the embedded AWS (patches only; moto's own CloudFormation models serve the types).
+
+Target health comes from the rollout simulator for services it runs, and the
+load balancer and target group report the full names CloudWatch uses as metric dimensions.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup
+
+from shipyard.localaws.services._base import patch, wrap
+
+
+def _describe_target_health(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, target_group_arn: str, targets: list[dict[str, Any]]) -> Any:
+        from moto.elbv2.models import FakeHealthStatus
+
+        from shipyard.localaws import rollout
+
+        simulated = rollout.target_health(self.account_id, self.region_name, target_group_arn)
+        if simulated is None:
+            return original(self, target_group_arn, targets)
+        return [FakeHealthStatus(h["Target"]["Id"], h["Target"]["Port"], h["HealthCheckPort"], h["TargetHealth"]["State"],
+                                 h["TargetHealth"].get("Reason"), h["TargetHealth"].get("Description")) for h in simulated]
+
+    return wrapper
+
+def _no_attribute(self: Any, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    raise UnformattedGetAttTemplateException()
+
+def _elb_attributes(original: Any) -> Any:
+    """The full names CloudWatch metrics use as dimensions, which moto leaves unimplemented."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, attribute_name: str) -> Any:
+        arn = getattr(self, "arn", "")
+        if attribute_name in ("LoadBalancerFullName", "TargetGroupFullName"):
+            return arn.split(":", 5)[5].split("/", 1)[1] if attribute_name == "LoadBalancerFullName" else arn.split(":", 5)[5]
+        if attribute_name == "SecurityGroups":
+            return list(getattr(self, "security_groups", []))
+        if attribute_name == "CanonicalHostedZoneID":
+            return "Z32O12XQLNTSW2"
+        return original(self, attribute_name)
+
+    return wrapper
+
+
+def install() -> None:
+    wrap(ELBv2Backend, "describe_target_health", _describe_target_health,
+         corrects="targets of simulated ECS tasks are unknown to moto; their health comes from the rollout simulator")
+    wrap(FakeLoadBalancer, "get_cfn_attribute", _elb_attributes,
+         corrects="Fn::GetAtt LoadBalancerFullName, SecurityGroups and CanonicalHostedZoneID are unimplemented")
+    patch(FakeTargetGroup, "get_cfn_attribute", _elb_attributes(_no_attribute),
+          corrects="Fn::GetAtt TargetGroupFullName is unimplemented")

@@ -1,0 +1,136 @@
+"""How each command's typed result looks to a person; everything goes through ui."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+from shipyard import ui
+from shipyard.app.infrastructure import DeployReport, DestroyReport, PlanReport, PublishReport
+from shipyard.app.policy import CheckReport
+from shipyard.app.up import UpReport
+from shipyard.cost.estimate import EnvironmentCost
+from shipyard.cost.prices import PRICES_DATE
+from shipyard.deploy.verify import LiveResult
+from shipyard.diagnose.explain import Link
+from shipyard.diagnose.status import StatusReport
+from shipyard.release.release import Outcome
+from shipyard.synth import EnvironmentAssembly
+
+
+def synth(assemblies: list[EnvironmentAssembly], seconds: float) -> None:
+    rows = [(a.environment.name, s.name, s.region, s.resource_count, os.path.relpath(s.template_path))
+            for a in assemblies for s in a.stacks]
+    ui.table("stacks (deploy order)", ["environment", "stack", "region", "resources", "template"], rows)
+    ui.info(f"synthesized {len(rows)} stacks for {len(assemblies)} environments in {seconds:.1f}s")
+
+
+def check(report: CheckReport, seconds: float) -> None:
+    ui.info(f"{len(report.findings)} findings: {len(report.blocking)} failing at --fail-on {report.fail_on}, "
+            f"{report.suppressed} suppressed with reasons ({seconds:.1f}s)")
+
+
+def plan(report: PlanReport) -> None:
+    rows = [(p.stack.name, c.action, c.logical_id, c.resource_type, c.replacement or "-", c.why or "-")
+            for p in report.previews for c in p.changes]
+    if rows:
+        ui.table(f"changes to {report.environment}", ["stack", "action", "resource", "type", "replacement", "why"], rows)
+    ui.result("deploy order: " + " -> ".join(
+        f"{p.stack.name} ({p.change_set_type.lower() if p.changes else 'no change'})" for p in report.previews))
+    if not report.pending:
+        ui.result(f"{report.environment} is up to date: no changes")
+        return
+    ui.result(f"{report.pending} resource changes pending")
+    ui.result(f"monthly cost: {report.cost_before:.2f} -> {report.cost_after:.2f} USD ({report.cost_after - report.cost_before:+.2f}; "
+              f"`shipyard cost {report.environment}` for the lines)")
+
+
+def deployed(report: DeployReport) -> None:
+    ui.table(f"deployed {report.environment}", ["stack", "outcome", "changes", "seconds"],
+             [(r.stack, r.outcome, r.changes, f"{r.seconds:.1f}") for r in report.stacks])
+    changed = [r for r in report.stacks if r.outcome != "unchanged"]
+    ui.info(f"{report.environment}: {'no changes; nothing to do' if not changed else f'{len(changed)} stacks changed'} "
+            f"({report.seconds:.1f}s)")
+
+
+def verified(name: str, results: list[LiveResult]) -> None:
+    ui.table(f"verify {name}", ["id", "check", "result", "resource", "detail"],
+             [(r.id, r.name, "pass" if r.passed else "FAIL", r.resource, r.detail) for r in results])
+
+
+def published(report: PublishReport) -> None:
+    sync = report.sync
+    ui.info(f"{report.environment}: {len(sync.uploads)} uploaded, {len(sync.deletes)} deleted, {sync.unchanged} unchanged"
+            + (f"; invalidation {report.invalidation} for {', '.join(sync.invalidation_paths)}" if report.invalidation
+               else "; nothing to invalidate"))
+
+
+def destroyed(report: DestroyReport) -> None:
+    ui.info(f"{report.environment}: deleted {', '.join(report.deleted) or 'nothing (no stacks existed)'}")
+    if report.retained:
+        ui.table("retained (delete by hand when no longer needed)", ["stack", "resource", "type", "why"],
+                 [(k.stack, k.logical_id, k.resource_type, k.why) for k in report.retained])
+
+
+def up(report: UpReport) -> None:
+    for env in report.environments:
+        for check in env.failed_checks:
+            ui.error(f"{env.environment}: verify failed: {check.id} {check.name}: {check.detail} ({check.resource})")
+    ui.table(f"shipyard up on {report.target}", ["environment", "account", "region", "stacks", "endpoint", "site", "verify"],
+             [(e.environment, e.account, e.region, e.stacks, e.endpoint, e.site, f"{e.checks - len(e.failed_checks)}/{e.checks} pass")
+              for e in report.environments])
+    ui.info("time: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()) + f"; total {report.total:.1f}s")
+
+
+def costs(results: list[EnvironmentCost], output_format: str) -> None:
+    if output_format == "json":
+        ui.result(json.dumps({"prices_date": PRICES_DATE, "environments": [dataclasses.asdict(r) for r in results]}, indent=2))
+        return
+    for result in results:
+        ui.table(f"{result.environment} ({result.region}): monthly estimate, USD, prices of {PRICES_DATE}",
+                 ["item", "detail", "USD/month"], [(line.item, line.detail, f"{line.monthly:.2f}") for line in result.lines])
+        summary = f"{result.environment}: {result.total:.2f} USD/month"
+        if result.reference_total is not None:
+            summary += (f"; reference design {result.reference_total:.2f} USD/month on the same table "
+                        f"({100 * result.total / result.reference_total:.0f}% of it)")
+        ui.result(summary)
+        ui.table(f"{result.environment}: options that cut cost without cutting protection", ["option", "USD/month", "in this blueprint"],
+                 [(o.option, f"{o.monthly:.2f}", "yes" if o.applied else "no") for o in result.savings])
+
+
+def outcome(environment: str, result: Outcome) -> None:
+    for label, attempt in (("release", result.attempt), ("rollback", result.rollback)):
+        if attempt is not None:
+            timings = ", ".join(f"{k} {v:.1f}s" for k, v in attempt.timings.items())
+            ui.info(f"{environment}: {label} of {attempt.digest[:19]}: {attempt.verdict} ({timings})")
+
+
+def status(report: StatusReport, output_format: str) -> None:
+    if output_format == "json":
+        ui.result(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    ui.result(f"{report.environment} ({report.account}, {report.region})  endpoint {report.endpoint}")
+    ui.result(f"  image            {report.current or 'none released'}")
+    ui.result(f"  last known good  {report.last_known_good or 'none'}")
+    ui.result(f"  tasks            {report.running} running / {report.desired} desired / {report.pending} pending")
+    ui.result(f"  alarms in ALARM  {', '.join(report.alarms_in_alarm) or 'none'}")
+    ui.table("deployments", ["id", "status", "rollout", "running", "desired", "failed", "task definition"],
+             [(d.id, d.status, d.rollout, d.running, d.desired, d.failed, d.task_definition.rsplit("/", 1)[-1]) for d in report.deployments])
+    ui.table("targets", ["target", "state", "reason"], [(t.id, t.state, t.reason) for t in report.targets])
+    ui.table("last releases", ["time", "kind", "verdict", "digest", "note"],
+             [(r.time, r.kind, r.verdict, r.digest[:19], r.note) for r in report.releases])
+
+
+def explained(environment: str, links: list[Link]) -> None:
+    for link in links:
+        ui.result(f"[{'BROKEN' if link.broken else 'ok':6}] {link.link}: {link.detail}")
+        if link.cause:
+            ui.result(f"         likely cause: {link.cause}")
+        if link.hint:
+            ui.result(f"         hint: {link.hint}")
+    broken = [link for link in links if link.broken]
+    if broken:
+        ui.result(f"first broken link: {broken[0].link}: {broken[0].detail.splitlines()[0]}")
+    else:
+        ui.result(f"{environment}: every link from the edge to the tasks is healthy")
