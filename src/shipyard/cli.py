@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Optional
 
 import typer
 
 from shipyard import __version__, render, ui
+from shipyard.app import costing, diagnosis, infrastructure, policy, releases, scaffolding
+from shipyard.app import target as targets
+from shipyard.app.context import open_environment
+from shipyard.app.up import up as run_up
 from shipyard.config import DEFAULT_CONFIG, Config, load_config
 from shipyard.errors import ExitCode, ShipyardError, UsageError
+from shipyard.release.release import ReleaseFailed
 
 app = typer.Typer(name="shipyard", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Secure two-environment AWS platform for one containerized web service and its static site.")
 
 
-class _State:
-    config_path: Path = Path(DEFAULT_CONFIG)
-    debug: bool = False
-
-    def config(self) -> Config:
-        return load_config(self.config_path)
-
-
-state = _State()
+state = SimpleNamespace(config_path=Path(DEFAULT_CONFIG), debug=False)  # set by the global options
 
 EnvironmentsArg = Annotated[Optional[list[str]], typer.Argument(help="environments (default: all in shipyard.toml)")]
 EnvironmentArg = Annotated[str, typer.Argument(help="environment name from shipyard.toml")]
@@ -57,11 +54,12 @@ def main(
     state.debug = debug
 
 
-def _context(environment: str, use_aws: bool, profile: str | None, endpoint: str | None):
-    from shipyard.app import target
-    from shipyard.app.context import open_environment
+def _config() -> Config:
+    return load_config(state.config_path)
 
-    return open_environment(state.config(), environment, target.resolve(use_aws=use_aws, profile=profile, endpoint=endpoint))
+
+def _context(environment: str, use_aws: bool, profile: str | None, endpoint: str | None):
+    return open_environment(_config(), environment, targets.resolve(use_aws=use_aws, profile=profile, endpoint=endpoint))
 
 
 def _fail_unless(ok: bool) -> None:
@@ -78,7 +76,7 @@ def _choice(flag: str, value: str | None, allowed: tuple[str | None, ...]) -> No
 @app.command()
 def validate() -> None:
     """Check shipyard.toml only; nothing else runs."""
-    config = state.config()
+    config = _config()
     ui.result(f"{config.path}: valid; environments: " + ", ".join(f"{e.name} ({e.account}, {e.region})" for e in config.environments.values()))
 
 
@@ -94,23 +92,16 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
 ) -> None:
     """Scaffold shipyard.toml and the CI/deploy workflows (asks for what flags do not give, on a terminal)."""
-    from shipyard.app.scaffolding import init as run_init
-
     given = {"--app": app_name, "--repository": repository, "--region": region, "--staging-account": staging_account,
              "--production-account": production_account}
-    for path in run_init(directory, given, tuple(alert_email or ()), force=force):
-        ui.result(f"wrote {path}")
-    ui.result("next: add service/ and site/, then `shipyard check` and `shipyard up`; see docs/pipeline.md")
+    render.scaffolded(scaffolding.init(directory, given, tuple(alert_email or ()), force=force))
 
 
 @app.command()
 def synth(environments: EnvironmentsArg = None,
           out: Annotated[Optional[Path], typer.Option("--out", "-o", help="output directory (default: cdk.out beside shipyard.toml)")] = None) -> None:
     """Write one CloudFormation cloud assembly per environment."""
-    from shipyard.app.infrastructure import synth as run_synth
-
-    started = time.perf_counter()
-    render.synth(run_synth(state.config(), environments, out), time.perf_counter() - started)
+    render.synth(infrastructure.synth(_config(), environments, out))
 
 
 @app.command()
@@ -121,37 +112,24 @@ def check(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write json/sarif here instead of stdout")] = None,
 ) -> None:
     """Policy checks on every stack: cdk-nag AwsSolutions, cfn-lint, shipyard's own rules."""
-    from shipyard.app.policy import check as run_check
-    from shipyard.checks import report as formats
-
     _choice("--format", output_format, ("table", "json", "sarif"))
     _choice("--fail-on", fail_on, (None, "error", "warning"))
-    started = time.perf_counter()
-    result = run_check(state.config(), environments, fail_on)
-    if output_format == "table":
-        formats.table(result.findings)
-    else:
-        text = formats.as_json(result.findings) if output_format == "json" else formats.as_sarif(result.findings)
-        output.write_text(text) if output else ui.write(text)
-    render.check(result, time.perf_counter() - started)
+    result = policy.check(_config(), environments, fail_on)
+    render.check(result, output_format, output)
     _fail_unless(not result.blocking)
 
 
 @app.command()
 def local(port: Annotated[Optional[int], typer.Option("--port", help="port on 127.0.0.1 (default 4566, or the next free one)")] = None) -> None:
     """Run the embedded AWS on 127.0.0.1 until Ctrl-C."""
-    from shipyard.app import target
-
-    with target.embedded_aws(port, search=True) as server:
-        target.serve_until_interrupted(server)
+    with targets.embedded_aws(port, search=True) as server:
+        targets.serve_until_interrupted(server)
 
 
 @app.command()
 def plan(environment: EnvironmentArg, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Show what `deploy` would change (exit 0: nothing, 3: changes pending)."""
-    from shipyard.app.infrastructure import plan as run_plan
-
-    report = run_plan(_context(environment, use_aws, profile, endpoint))
+    report = infrastructure.plan(_context(environment, use_aws, profile, endpoint))
     render.plan(report)
     if report.pending:
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
@@ -168,11 +146,9 @@ def cost(
     log_gb: Annotated[Optional[float], typer.Option("--log-gb", help="GB of logs a month (default: production 5, others 1)")] = None,
 ) -> None:
     """Monthly cost of each environment, priced from its synthesized templates."""
-    from shipyard.app.costing import estimate
-
     _choice("--format", output_format, ("table", "json"))
     overrides = {"requests_millions": requests, "transfer_gb": transfer_gb, "lcu": lcu, "log_gb": log_gb}
-    render.costs(estimate(state.config(), environments, compare=compare, overrides=overrides), output_format)
+    render.costs(costing.estimate(_config(), environments, compare=compare, overrides=overrides), output_format)
 
 
 @app.command()
@@ -180,17 +156,13 @@ def deploy(environment: EnvironmentArg, yes: YesFlag = False,
            recover: Annotated[bool, typer.Option("--recover", help="continue a failed update rollback before deploying")] = False,
            use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Deploy an environment's stacks in dependency order through change sets."""
-    from shipyard.app.infrastructure import deploy_environment
-
-    render.deployed(deploy_environment(_context(environment, use_aws, profile, endpoint), yes=yes, recover=recover))
+    render.deployed(infrastructure.deploy_environment(_context(environment, use_aws, profile, endpoint), yes=yes, recover=recover))
 
 
 @app.command()
 def verify(environment: EnvironmentArg, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Check the live environment through AWS's APIs (exit 1 on any failure)."""
-    from shipyard.app.infrastructure import verify_environment
-
-    results = verify_environment(_context(environment, use_aws, profile, endpoint))
+    results = infrastructure.verify_environment(_context(environment, use_aws, profile, endpoint))
     render.verified(environment, results)
     _fail_unless(all(r.passed for r in results))
 
@@ -200,9 +172,7 @@ def publish_site(environment: EnvironmentArg,
                  directory: Annotated[Optional[Path], typer.Argument(help="static files (default: site.directory)")] = None,
                  use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Upload the static site (changed files only) and invalidate what changed."""
-    from shipyard.app.infrastructure import publish_site as run_publish
-
-    render.published(run_publish(_context(environment, use_aws, profile, endpoint), directory))
+    render.published(infrastructure.publish_site(_context(environment, use_aws, profile, endpoint), directory))
 
 
 @app.command()
@@ -210,9 +180,7 @@ def destroy(environment: EnvironmentArg,
             yes: Annotated[bool, typer.Option("--yes", "-y", help="confirm (not enough for production: type its name)")] = False,
             use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Delete an environment's stacks in reverse order; lists what is retained."""
-    from shipyard.app.infrastructure import destroy_environment
-
-    render.destroyed(destroy_environment(_context(environment, use_aws, profile, endpoint), yes=yes))
+    render.destroyed(infrastructure.destroy_environment(_context(environment, use_aws, profile, endpoint), yes=yes))
 
 
 @app.command()
@@ -220,22 +188,8 @@ def up(use_aws: AwsFlag = False, profile: ProfileOption = None, yes: YesFlag = F
        keep: Annotated[bool, typer.Option("--keep", help="keep the embedded AWS running for exploration until Ctrl-C")] = False,
        port: Annotated[Optional[int], typer.Option("--port", help="embedded AWS port (default: a free one)")] = None) -> None:
     """Deploy every environment, publish the site and verify it; on the embedded AWS unless --aws."""
-    from shipyard.app.up import up as run_up
-
-    report = run_up(state.config(), use_aws=use_aws or bool(profile), profile=profile, port=port, yes=yes, keep=keep, on_ready=render.up)
+    report = run_up(_config(), use_aws=use_aws or bool(profile), profile=profile, port=port, yes=yes, keep=keep, on_ready=render.up)
     _fail_unless(report.passed)
-
-
-def _released(environment: str, run) -> None:
-    from shipyard.release.release import ReleaseFailed
-
-    try:
-        outcome = run()
-    except ReleaseFailed as exc:
-        render.outcome(environment, exc.outcome)
-        raise
-    render.outcome(environment, outcome)
-    ui.result(f"{environment}: released {outcome.attempt.digest}")
 
 
 @app.command()
@@ -248,11 +202,9 @@ def release(
     override_budget: OverrideBudget = None, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Release an image: digest -> image parameter -> service stack -> rollout -> health gate -> LKG or rollback."""
-    from shipyard.app import releases
-
     ctx, gate = _context(environment, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout)
-    _released(environment, lambda: releases.release(ctx, image, gate, yes=yes, auto_rollback=not no_rollback,
-                                                    allow_vulnerable=allow_vulnerable, override_budget=override_budget))
+    render.released(environment, releases.release(ctx, image, gate, yes=yes, auto_rollback=not no_rollback,
+                                                  allow_vulnerable=allow_vulnerable, override_budget=override_budget))
 
 
 @app.command()
@@ -264,10 +216,8 @@ def promote(
     override_budget: OverrideBudget = None, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Release to TARGET the exact digest that is last known good in SOURCE, copied between registries."""
-    from shipyard.app import releases
-
     ctx, gate = _context(target, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout)
-    _released(target, lambda: releases.promote(ctx, source, gate, yes=yes, digest=digest, override_budget=override_budget))
+    render.released(target, releases.promote(ctx, source, gate, yes=yes, digest=digest, override_budget=override_budget))
 
 
 @app.command()
@@ -279,10 +229,8 @@ def rollback(
     use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Release a previous good digest from the history, with the same verdict rules."""
-    from shipyard.app import releases
-
     ctx, gate = _context(environment, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout)
-    _released(environment, lambda: releases.rollback(ctx, gate, yes=yes, to=to, steps=steps))
+    render.released(environment, releases.rollback(ctx, gate, yes=yes, to=to, steps=steps))
 
 
 @app.command()
@@ -291,24 +239,16 @@ def status(environment: EnvironmentArg,
            output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
            use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Current and last known good digest, deployments, tasks, targets, alarms, releases, endpoint."""
-    from shipyard.app.diagnosis import read_status
-
     _choice("--format", output_format, ("table", "json"))
-    ctx = _context(environment, use_aws, profile, endpoint)
-    while True:
-        render.status(read_status(ctx), output_format)
-        if not watch:
-            return
-        time.sleep(3)
+    diagnosis.watch_status(_context(environment, use_aws, profile, endpoint), lambda report: render.status(report, output_format),
+                           every=3 if watch else None)
 
 
 @app.command()
 def explain(environment: EnvironmentArg, health_url: HealthUrlOption = None,
             use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Why the environment is unhealthy: walks edge -> load balancer -> targets -> tasks and names the first broken link."""
-    from shipyard.app.diagnosis import explain_environment
-
-    links = explain_environment(_context(environment, use_aws, profile, endpoint), health_url)
+    links = diagnosis.explain_environment(_context(environment, use_aws, profile, endpoint), health_url)
     render.explained(environment, links)
     _fail_unless(not any(link.broken for link in links))
 
@@ -322,10 +262,8 @@ def local_image(
     endpoint: EndpointOption = None,
 ) -> None:
     """Push a synthetic image to the embedded AWS's ECR (it runs no containers); prints its digest."""
-    from shipyard.app import target
-
     ctx = _context(environment, False, None, endpoint)
-    image = target.push_local_image(ctx.aws, ctx.env, tag=tag, architecture=ctx.config.service.architecture, fault=fault,
+    image = targets.push_local_image(ctx.aws, ctx.env, tag=tag, architecture=ctx.config.service.architecture, fault=fault,
                                     vulnerable=vulnerable)
     ui.result(image.reference)
 
@@ -340,6 +278,8 @@ def run() -> None:
     except ShipyardError as exc:
         if state.debug:
             traceback.print_exc()
+        if isinstance(exc, ReleaseFailed):  # what was tried and timed, before the verdict
+            render.attempts(exc.outcome)
         ui.error(exc.one_line(), exc.hint)
         sys.exit(int(exc.exit_code))
     except (KeyboardInterrupt, typer.Abort):

@@ -5,30 +5,46 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from pathlib import Path
 
 from shipyard import ui
-from shipyard.app.infrastructure import DeployReport, DestroyReport, PlanReport, PublishReport
+from shipyard.app.infrastructure import DeployReport, DestroyReport, PlanReport, PublishReport, SynthReport
 from shipyard.app.policy import CheckReport
 from shipyard.app.up import UpReport
+from shipyard.checks import report as formats
 from shipyard.cost.estimate import EnvironmentCost
 from shipyard.cost.prices import PRICES_DATE
 from shipyard.deploy.verify import LiveResult
 from shipyard.diagnose.explain import Link
 from shipyard.diagnose.status import StatusReport
 from shipyard.release.release import Outcome
-from shipyard.synth import EnvironmentAssembly
 
 
-def synth(assemblies: list[EnvironmentAssembly], seconds: float) -> None:
+def scaffolded(paths: list[Path]) -> None:
+    for path in paths:
+        ui.result(f"wrote {path}")
+    ui.result("next: add service/ and site/, then `shipyard check` and `shipyard up`; see docs/pipeline.md")
+
+
+def synth(result: SynthReport) -> None:
+    assemblies = result.assemblies
     rows = [(a.environment.name, s.name, s.region, s.resource_count, os.path.relpath(s.template_path))
             for a in assemblies for s in a.stacks]
     ui.table("stacks (deploy order)", ["environment", "stack", "region", "resources", "template"], rows)
-    ui.info(f"synthesized {len(rows)} stacks for {len(assemblies)} environments in {seconds:.1f}s")
+    ui.info(f"synthesized {len(rows)} stacks for {len(assemblies)} environments in {result.seconds:.1f}s")
 
 
-def check(report: CheckReport, seconds: float) -> None:
+def check(report: CheckReport, output_format: str, output: Path | None) -> None:
+    if output_format == "table":
+        formats.table(report.findings)
+    else:
+        text = formats.as_json(report.findings) if output_format == "json" else formats.as_sarif(report.findings)
+        if output:
+            output.write_text(text)
+        else:
+            ui.write(text)
     ui.info(f"{len(report.findings)} findings: {len(report.blocking)} failing at --fail-on {report.fail_on}, "
-            f"{report.suppressed} suppressed with reasons ({seconds:.1f}s)")
+            f"{report.suppressed} suppressed with reasons ({report.seconds:.1f}s)")
 
 
 def plan(report: PlanReport) -> None:
@@ -99,11 +115,16 @@ def costs(results: list[EnvironmentCost], output_format: str) -> None:
                  [(o.option, f"{o.monthly:.2f}", "yes" if o.applied else "no") for o in result.savings])
 
 
-def outcome(environment: str, result: Outcome) -> None:
+def attempts(result: Outcome) -> None:
     for label, attempt in (("release", result.attempt), ("rollback", result.rollback)):
         if attempt is not None:
             timings = ", ".join(f"{k} {v:.1f}s" for k, v in attempt.timings.items())
-            ui.info(f"{environment}: {label} of {attempt.digest[:19]}: {attempt.verdict} ({timings})")
+            ui.info(f"{result.environment}: {label} of {attempt.digest[:19]}: {attempt.verdict} ({timings})")
+
+
+def released(environment: str, result: Outcome) -> None:
+    attempts(result)
+    ui.result(f"{environment}: released {result.attempt.digest}")
 
 
 def status(report: StatusReport, output_format: str) -> None:

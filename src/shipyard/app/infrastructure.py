@@ -18,8 +18,16 @@ from shipyard.errors import UsageError
 from shipyard.synth import EnvironmentAssembly, synthesize
 
 
-def synth(config: Config, names: list[str] | None, out: Path | None) -> list[EnvironmentAssembly]:
-    return synthesize(config, config.select(names), out or config.directory / "cdk.out")
+@dataclass(frozen=True)
+class SynthReport:
+    assemblies: list[EnvironmentAssembly]
+    seconds: float
+
+
+def synth(config: Config, names: list[str] | None, out: Path | None) -> SynthReport:
+    started = time.perf_counter()
+    assemblies = synthesize(config, config.select(names), out or config.directory / "cdk.out")
+    return SynthReport(assemblies, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from shipyard.checks.engine import Finding, failing, run_checks
@@ -13,6 +14,7 @@ class CheckReport:
     findings: list[Finding]
     blocking: list[Finding]
     fail_on: str
+    seconds: float
 
     @property
     def suppressed(self) -> int:
@@ -20,6 +22,7 @@ class CheckReport:
 
 
 def check(config: Config, names: list[str] | None, fail_on: str | None) -> CheckReport:
+    started = time.perf_counter()
     findings = run_checks(config, config.select(names), config.directory / "cdk.out")
     threshold = fail_on or config.checks.fail_on
-    return CheckReport(findings, failing(findings, threshold), threshold)
+    return CheckReport(findings, failing(findings, threshold), threshold, time.perf_counter() - started)

@@ -93,8 +93,8 @@ def _stopped_tasks(aws: Aws, env: Environment) -> list[Link]:
         arns = aws.call("ecs", "ListTasks", env.region, cluster=env.names.cluster, serviceName=env.names.service,
                         desiredStatus="STOPPED")["taskArns"][:5]
         tasks = aws.call("ecs", "DescribeTasks", env.region, cluster=env.names.cluster, tasks=arns)["tasks"] if arns else []
-    except AwsError:
-        return []
+    except AwsError as exc:
+        return [] if exc.not_found else [Link("tasks", False, f"stopped tasks unreadable: {exc.what}")]
     findings = []
     for task in tasks:
         codes = ", ".join(f"{c.get('name')} exit {c.get('exitCode')}" for c in task.get("containers", []) if "exitCode" in c)
@@ -106,8 +106,8 @@ def _stopped_tasks(aws: Aws, env: Environment) -> list[Link]:
 def _log_tail(aws: Aws, env: Environment, lines: int = 8) -> list[Link]:
     try:
         events = aws.call("logs", "FilterLogEvents", env.region, logGroupName=env.names.log_group, limit=200)["events"]
-    except AwsError:
-        return []
+    except AwsError as exc:
+        return [] if exc.not_found else [Link("logs", False, f"log group unreadable: {exc.what}")]
     tail = [e["message"] for e in sorted(events, key=lambda e: e["timestamp"])[-lines:]]
     if not tail:
         return []

@@ -46,6 +46,7 @@ class Attempt:
 
 @dataclass
 class Outcome:
+    environment: str
     attempt: Attempt
     rollback: Attempt | None = None
     rolled_back_to: str | None = None
@@ -104,7 +105,7 @@ def release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseO
     ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
     attempt = deploy_digest(aws, assembly, image, url, options)
     history.append(aws, env, _record(image.digest, attempt.verdict, kind, "; ".join(notes + attempt.reasons)))
-    outcome = Outcome(attempt)
+    outcome = Outcome(env.name, attempt)
     if attempt.verdict == "released":
         return outcome
     if options.auto_rollback and lkg and lkg.digest != image.digest:
@@ -254,8 +255,10 @@ def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *
 def current_digest(aws: Aws, env: Environment) -> str | None:
     try:
         value = aws.call("ssm", "GetParameter", env.region, Name=env.names.image_parameter)["Parameter"]["Value"]
-    except AwsError:
-        return None
+    except AwsError as exc:
+        if exc.not_found:
+            return None
+        raise
     return value.split("@", 1)[1] if "@" in value else None
 
 

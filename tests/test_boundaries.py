@@ -1,0 +1,106 @@
+"""The code's boundaries, checked: the sealed embedded AWS, unique module names, obligations that must not be forgotten."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "shipyard"
+COMPOSITION_ROOT = SRC / "app" / "target.py"
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_only_the_composition_root_imports_the_embedded_aws():
+    importers = [p.relative_to(SRC).as_posix() for p in _modules()
+                 if "localaws" not in p.relative_to(SRC).parts and any("shipyard.localaws" in n for n in _imports(p))]
+    assert importers == [COMPOSITION_ROOT.relative_to(SRC).as_posix()]
+
+
+def test_moto_is_known_only_inside_the_embedded_aws():
+    leaks = [p.relative_to(SRC).as_posix() for p in _modules() if "localaws" not in p.relative_to(SRC).parts
+             and (any(n == "moto" or n.startswith("moto.") for n in _imports(p)) or "x-moto" in p.read_text())]
+    assert leaks == []
+
+
+def test_no_two_modules_share_a_name():
+    names = Counter(p.stem for p in _modules() if p.stem != "__init__")
+    assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_no_error_is_recognised_by_its_message_text():
+    offenders = [f"{p.relative_to(SRC)}:{n}" for p in _modules() for n, line in enumerate(p.read_text().splitlines(), 1)
+                 if '" in exc.' in line or "in exc.what" in line]
+    assert offenders == []
+
+
+def test_every_live_check_shares_its_id_with_a_static_rule():
+    from shipyard.checks.rules import RULES
+    from shipyard.deploy.verify import LIVE_CHECKS
+
+    static = {rule.id for rule in RULES}
+    assert LIVE_CHECKS and {rule_id for rule_id, _, _ in LIVE_CHECKS} <= static
+
+
+def test_every_emulator_patch_names_the_moto_behaviour_it_corrects():
+    from shipyard.localaws import server
+    from shipyard.localaws.services import _base
+
+    server.register_handlers()
+    assert len(_base.PATCHES) >= 15
+    for patch in _base.PATCHES:
+        assert len(patch.corrects) > 20 and "\n" not in patch.corrects, patch
+
+
+def test_every_resource_type_of_the_blueprint_is_priced_or_free(templates):
+    from shipyard.cost.estimate import unpriced_types
+
+    assert unpriced_types(list(templates.values())) == []
+
+
+def test_a_resource_type_without_a_price_fails_the_estimate(templates):
+    from shipyard.cost.estimate import UnpricedResource, footprint
+
+    template = copy.deepcopy(next(iter(templates.values())))
+    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    with pytest.raises(UnpricedResource, match="no price for AWS::SQS::Queue"):
+        footprint([template])
+
+
+def test_every_resource_type_of_the_blueprint_can_be_built_by_the_embedded_aws(templates):
+    from shipyard.localaws.server import unsupported_types
+
+    assert {name: unsupported_types(t) for name, t in templates.items() if unsupported_types(t)} == {}
+
+
+def test_a_resource_type_without_handler_or_moto_support_is_named():
+    from shipyard.localaws.server import unsupported_types
+
+    template = {"Resources": {"Runner": {"Type": "AWS::AppRunner::Service"}, "Topic": {"Type": "AWS::SNS::Topic"}}}
+    assert unsupported_types(template) == ["AWS::AppRunner::Service"]
+
+
+def test_the_blueprint_declares_its_cross_stack_parameters(assemblies):
+    wiring = {s.name: s.parameters_from for a in assemblies.values() for s in a.stacks if s.parameters_from}
+    assert wiring == {
+        "webapp-production-edge": {"WebAclArn": ("webapp-production-global", "WebAclArn")},
+        "webapp-staging-edge-alarms": {"DistributionId": ("webapp-staging-edge", "DistributionId")},
+        "webapp-production-edge-alarms": {"DistributionId": ("webapp-production-edge", "DistributionId")},
+    }
