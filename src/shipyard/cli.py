@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Annotated, Optional
 
+import click
 import typer
 
 from shipyard import __version__, render, ui
@@ -35,13 +37,14 @@ HealthUrlOption = Annotated[Optional[str], typer.Option(
     "--health-url", help="health URL to gate on (default: https://<distribution><health path>; required on the embedded AWS)")]
 RolloutTimeout = Annotated[Optional[float], typer.Option("--rollout-timeout", help="seconds to wait for the ECS rollout")]
 HealthTimeout = Annotated[Optional[float], typer.Option("--health-timeout", help="seconds for the health gate")]
+BreakLock = Annotated[bool, typer.Option("--break-lock", help="break another release's lock whose lease has expired")]
 OverrideBudget = Annotated[Optional[str], typer.Option("--override-budget", help="reason to release to production while the budget alarm is in ALARM")]
 
 
 def _version(value: bool) -> None:
     if value:
         ui.result(f"shipyard {__version__}")
-        raise typer.Exit()
+        raise typer.Exit
 
 
 @app.callback()
@@ -69,8 +72,7 @@ def _fail_unless(ok: bool) -> None:
 
 def _choice(flag: str, value: str | None, allowed: tuple[str | None, ...]) -> None:
     if value not in allowed:
-        named = [a for a in allowed if a]
-        raise UsageError(flag, f"{value!r} is not valid; use {', '.join(named[:-1])} or {named[-1]}")
+        raise UsageError(flag, f"{value!r} is not valid; use {', '.join(a for a in allowed[:-1] if a)} or {allowed[-1]}")
 
 
 @app.command()
@@ -196,13 +198,13 @@ def up(use_aws: AwsFlag = False, profile: ProfileOption = None, yes: YesFlag = F
 def release(
     environment: EnvironmentArg,
     image: Annotated[str, typer.Option("--image", help="repo@sha256:..., sha256:... or a tag in this environment's repository")],
-    yes: YesFlag = False, health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None,
+    yes: YesFlag = False, health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None, break_lock: BreakLock = False,
     no_rollback: Annotated[bool, typer.Option("--no-rollback", help="leave a failed release in place")] = False,
     allow_vulnerable: Annotated[Optional[str], typer.Option("--allow-vulnerable", help="reason to release despite HIGH/CRITICAL findings")] = None,
     override_budget: OverrideBudget = None, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Release an image: digest -> image parameter -> service stack -> rollout -> health gate -> LKG or rollback."""
-    ctx, gate = _context(environment, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout)
+    ctx, gate = _context(environment, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout, break_lock)
     render.released(environment, releases.release(ctx, image, gate, yes=yes, auto_rollback=not no_rollback,
                                                   allow_vulnerable=allow_vulnerable, override_budget=override_budget))
 
@@ -212,11 +214,11 @@ def promote(
     source: Annotated[str, typer.Argument(help="environment whose last known good digest is promoted")],
     target: Annotated[str, typer.Argument(help="environment that receives it")],
     digest: Annotated[Optional[str], typer.Option("--digest", help="promote this digest instead of SOURCE's last known good")] = None,
-    yes: YesFlag = False, health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None,
+    yes: YesFlag = False, health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None, break_lock: BreakLock = False,
     override_budget: OverrideBudget = None, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Release to TARGET the exact digest that is last known good in SOURCE, copied between registries."""
-    ctx, gate = _context(target, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout)
+    ctx, gate = _context(target, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout, break_lock)
     render.released(target, releases.promote(ctx, source, gate, yes=yes, digest=digest, override_budget=override_budget))
 
 
@@ -225,11 +227,11 @@ def rollback(
     environment: EnvironmentArg,
     to: Annotated[Optional[str], typer.Option("--to", help="a digest released successfully before")] = None,
     steps: Annotated[int, typer.Option("--steps", min=1, help="how many good releases back")] = 1,
-    yes: YesFlag = False, health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None,
+    yes: YesFlag = False, health_url: HealthUrlOption = None, rollout_timeout: RolloutTimeout = None, health_timeout: HealthTimeout = None, break_lock: BreakLock = False,
     use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Release a previous good digest from the history, with the same verdict rules."""
-    ctx, gate = _context(environment, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout)
+    ctx, gate = _context(environment, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout, break_lock)
     render.released(environment, releases.rollback(ctx, gate, yes=yes, to=to, steps=steps))
 
 
@@ -270,6 +272,8 @@ def local_image(
 
 def run() -> None:
     """Console-script entry point: the single error boundary."""
+    # SIGTERM (a cancelled CI job) ends like Ctrl-C: what was running is recorded, exit 130.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         code = app(standalone_mode=False)
         # Without standalone mode click returns typer.Exit's code instead of exiting.
@@ -285,11 +289,7 @@ def run() -> None:
     except (KeyboardInterrupt, typer.Abort):
         ui.error("interrupted")
         sys.exit(int(ExitCode.INTERRUPTED))
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(int(ExitCode.BAD_INPUT))

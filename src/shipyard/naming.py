@@ -105,6 +105,10 @@ class Names:
         return f"/shipyard/{self.app}/{self.environment}/releases"
 
     @property
+    def release_lock_parameter(self) -> str:
+        return f"/shipyard/{self.app}/{self.environment}/release-lock"
+
+    @property
     def log_group(self) -> str:
         return f"/shipyard/{self.app}/{self.environment}/service"
 

@@ -132,7 +132,8 @@ def status(report: StatusReport, output_format: str) -> None:
         ui.result(json.dumps(dataclasses.asdict(report), indent=2))
         return
     ui.result(f"{report.environment} ({report.account}, {report.region})  endpoint {report.endpoint}")
-    ui.result(f"  image            {report.current or 'none released'}")
+    ui.result(f"  image            {report.current or 'none released'}"
+              + ("" if report.verified else "  UNVERIFIED: it never passed the health gate (an interrupted or failed release)"))
     ui.result(f"  last known good  {report.last_known_good or 'none'}")
     ui.result(f"  tasks            {report.running} running / {report.desired} desired / {report.pending} pending")
     ui.result(f"  alarms in ALARM  {', '.join(report.alarms_in_alarm) or 'none'}")

@@ -104,3 +104,28 @@ def progress(title: str) -> Iterator[Callable[[str], None]]:
             status.update(f"{title}: {count} done, last {item}")
 
         yield advance
+
+
+PLAIN_PROGRESS_EVERY = 10.0  # seconds between progress lines off a terminal
+
+
+@contextmanager
+def waiting(what: str) -> Iterator[Callable[[str], None]]:
+    """Progress of a long wait: a live line on a terminal; off a terminal a timed line at least every 10 s. Yields show(state)."""
+    import time
+
+    started = time.monotonic()
+    if err.is_terminal:
+        with err.status(what) as status:
+            yield lambda state: status.update(f"{what}: {state} ({time.monotonic() - started:.0f}s)")
+        return
+    last_line = -PLAIN_PROGRESS_EVERY
+
+    def show(state: str) -> None:
+        nonlocal last_line
+        elapsed = time.monotonic() - started
+        if elapsed - last_line >= PLAIN_PROGRESS_EVERY:
+            last_line = elapsed
+            info(f"[{time.strftime('%H:%M:%S')} +{elapsed:.0f}s] {what}: {state}")
+
+    yield show

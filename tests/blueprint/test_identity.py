@@ -11,6 +11,7 @@ def _template(existing: str | None = None) -> Template:
              repository_arn="arn:aws:ecr:eu-west-1:123456789012:repository/webapp/production",
              image_parameter="/shipyard/webapp/production/image",
              release_history_parameter="/shipyard/webapp/production/releases",
+             release_lock_parameter="/shipyard/webapp/production/release-lock",
              site_bucket="webapp-production-site-123456789012", log_group="/shipyard/webapp/production/service",
              role_name="webapp-production-github-deploy", existing_provider_arn=existing)
     return Template.from_stack(stack)

@@ -13,17 +13,18 @@ from shipyard.release.release import Outcome, ReleaseOptions
 
 @dataclass(frozen=True)
 class Gate:
-    """Command-line settings of the verdict; None takes shipyard.toml's [release]."""
+    """Command-line settings every release takes; None takes shipyard.toml's [release]."""
 
     health_url: str | None = None
     rollout_timeout: float | None = None
     health_timeout: float | None = None
+    break_lock: bool = False
 
 
 def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
     return ReleaseOptions(health_url=gate.health_url, rollout_timeout=gate.rollout_timeout or config.release.rollout_timeout,
                           health_timeout=gate.health_timeout or config.release.health_timeout,
-                          health_successes=config.release.health_successes, **more)
+                          health_successes=config.release.health_successes, break_lock=gate.break_lock, **more)
 
 
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,

@@ -30,6 +30,7 @@ class Identity(Construct):
         repository_arn: str,
         image_parameter: str,
         release_history_parameter: str,
+        release_lock_parameter: str,
         site_bucket: str,
         log_group: str,
         role_name: str,
@@ -121,6 +122,12 @@ class Identity(Construct):
                 actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:GetParameterHistory"],
                 resources=[arn("ssm", f"parameter{image_parameter}"),
                            arn("ssm", f"parameter{release_history_parameter}")],
+            ),
+            iam.PolicyStatement(
+                # One release at a time: created without overwrite, deleted by its holder.
+                sid="ReleaseLock",
+                actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+                resources=[arn("ssm", f"parameter{release_lock_parameter}")],
             ),
             iam.PolicyStatement(
                 sid="OwnStacks",

@@ -111,7 +111,8 @@ class FoundationStack(_EnvironmentStack):
             self, "Identity",
             github_repository=settings.app.repository, environment=env.name, stack_prefix=names.prefix,
             repository_arn=self.registry.repository.repository_arn, image_parameter=names.image_parameter,
-            release_history_parameter=names.release_history_parameter, site_bucket=names.site_bucket,
+            release_history_parameter=names.release_history_parameter, release_lock_parameter=names.release_lock_parameter,
+            site_bucket=names.site_bucket,
             log_group=names.log_group, role_name=names.deploy_role, existing_provider_arn=env.oidc_provider_arn,
             source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
                                    if before else None),

@@ -48,6 +48,7 @@ class StatusReport:
     account: str
     region: str
     current: str | None
+    verified: bool  # the current digest passed the health gate in its newest release record
     last_known_good: str | None
     running: int | None
     desired: int | None
@@ -74,13 +75,14 @@ def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
     env = assembly.environment
     records = history.read(aws, env)
     lkg = history.last_known_good(records)
+    current = current_digest(aws, env)
     service = read_service(aws, env) or {}
     targets = target_health(aws, env, service) if service else []
     alarms = aws.call("cloudwatch", "DescribeAlarms", env.region, StateValue="ALARM")["MetricAlarms"]
     edge = deployed_edge(aws, env)
     return StatusReport(
         environment=env.name, account=env.account, region=env.region,
-        current=current_digest(aws, env), last_known_good=lkg.digest if lkg else None,
+        current=current, verified=_verified(current, records), last_known_good=lkg.digest if lkg else None,
         running=service.get("runningCount"), desired=service.get("desiredCount"), pending=service.get("pendingCount"),
         deployments=[Deployment(d.get("id", ""), d.get("status", ""), d.get("rolloutState", ""), d.get("taskDefinition", ""),
                                 d.get("runningCount", 0), d.get("desiredCount", 0), d.get("pendingCount", 0), d.get("failedTasks", 0))
@@ -91,3 +93,11 @@ def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
                   for r in records[:5]],
         endpoint=f"https://{edge.domain}" if edge else None,
     )
+
+
+def _verified(current: str | None, records: list[history.ReleaseRecord]) -> bool:
+    """An interrupted or failed release can leave a digest in place that no health gate ever passed."""
+    if current is None:
+        return True
+    newest = next((r for r in records if r.digest == current), None)
+    return newest is not None and newest.verdict == "released"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -16,7 +17,9 @@ class GateResult:
     last: str  # the last answer: "200", "503", or the connection error
 
 
-def gate(url: str, *, successes: int, timeout: float, interval: float = 2.0) -> GateResult:
+def gate(url: str, *, successes: int, timeout: float, interval: float = 2.0,
+         on_answer: Callable[[int, str], None] = lambda streak, last: None) -> GateResult:
+    """Ask until `successes` 200s in a row or the timeout; on_answer(streak, last) after each answer."""
     deadline = time.monotonic() + timeout
     streak = attempts = 0
     last = "no answer"
@@ -31,6 +34,7 @@ def gate(url: str, *, successes: int, timeout: float, interval: float = 2.0) -> 
         except (urllib.error.URLError, OSError) as exc:
             last = f"unreachable: {getattr(exc, 'reason', exc)}"
         streak = streak + 1 if last == "200" else 0
+        on_answer(streak, last)
         if streak >= successes:
             return GateResult(True, streak, attempts, last)
         if time.monotonic() + interval > deadline:

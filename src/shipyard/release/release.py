@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from shipyard import ui
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
-from shipyard.deploy.apply import apply_stack, check_account
+from shipyard.deploy.apply import Interrupted, apply_stack, check_account
 from shipyard.deploy.state import edge_outputs, read_stack
 from shipyard.errors import Refused, ShipyardError, UsageError
-from shipyard.release import health, history
+from shipyard.release import health, history, lock
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
 from shipyard.synth import EnvironmentAssembly
 
@@ -34,14 +35,21 @@ class ReleaseOptions:
     auto_rollback: bool = True
     allow_vulnerable: str | None = None
     override_budget: str | None = None
+    break_lock: bool = False  # break another release's lock once its lease has expired
+
+    @property
+    def lease(self) -> float:
+        """The longest a release can hold the lock: itself and its automatic rollback, with margin."""
+        return 2 * (self.rollout_timeout + self.health_timeout) + 300
 
 
 @dataclass
 class Attempt:
     digest: str
-    verdict: str  # released | failed
+    verdict: str  # released | failed | interrupted
     reasons: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    step: str = "checks"  # checks | digest write | stack update | ECS rollout | health gate
 
 
 @dataclass
@@ -94,29 +102,58 @@ def vulnerability_guard(aws: Aws, env: Environment, image: Image, allow: str | N
 
 def release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str,
             kind: str = "release") -> Outcome:
+    """Release `ref` holding the environment's release lock; a failure rolls back, an interruption leaves a record."""
     env = assembly.environment
     check_account(aws, env.account, env.name)
+    with lock.holding(aws, env, action=kind, lease=options.lease, break_expired=options.break_lock):
+        return _release(aws, assembly, ref, options, health_path=health_path, kind=kind)
+
+
+def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str,
+             kind: str) -> Outcome:
+    env = assembly.environment
     image = resolve(aws, env, ref)
-    notes = [n for n in (vulnerability_guard(aws, env, image, options.allow_vulnerable),
-                         budget_guard(aws, env, options.override_budget)) if n]
-    url = health_url(aws, env, options.health_url, health_path)
-    records = history.read(aws, env)
-    lkg = history.last_known_good(records)
-    ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
-    attempt = deploy_digest(aws, assembly, image, url, options)
+    attempt = Attempt(image.digest, "failed")
+    try:
+        notes = [n for n in (vulnerability_guard(aws, env, image, options.allow_vulnerable),
+                             budget_guard(aws, env, options.override_budget)) if n]
+        url = health_url(aws, env, options.health_url, health_path)
+        lkg = history.last_known_good(history.read(aws, env))
+        ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
+        deploy_digest(aws, assembly, image, url, options, attempt)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        _interrupted(aws, env, kind, attempt, exc)
     history.append(aws, env, _record(image.digest, attempt.verdict, kind, "; ".join(notes + attempt.reasons)))
     outcome = Outcome(env.name, attempt)
     if attempt.verdict == "released":
         return outcome
     if options.auto_rollback and lkg and lkg.digest != image.digest:
         ui.info(f"{env.name}: release failed ({'; '.join(attempt.reasons)}); rolling back to {lkg.digest}")
-        back = Image(image.repository_uri, lkg.digest, ())
-        outcome.rollback = deploy_digest(aws, assembly, back, url, options)
+        outcome.rollback = Attempt(lkg.digest, "failed")
         outcome.rolled_back_to = lkg.digest
+        try:
+            deploy_digest(aws, assembly, Image(image.repository_uri, lkg.digest, ()), url, options, outcome.rollback)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            _interrupted(aws, env, "rollback", outcome.rollback, exc)
         history.append(aws, env, _record(lkg.digest, outcome.rollback.verdict, "rollback",
                                          f"automatic rollback after {image.digest[:19]} failed"))
     raise ReleaseFailed(f"release {env.name}", _failure_summary(outcome), "run `shipyard explain "
                         f"{env.name}` for the chain edge -> load balancer -> targets -> tasks", outcome)
+
+
+def _interrupted(aws: Aws, env: Environment, kind: str, attempt: Attempt, cause: BaseException) -> NoReturn:
+    """Ctrl-C or SIGTERM: record what was interrupted and say what state it left; exit 130."""
+    attempt.verdict = "interrupted"
+    history.append(aws, env, _record(attempt.digest, "interrupted", kind, f"interrupted during {attempt.step}"))
+    if attempt.step == "checks":
+        left = "nothing was changed"
+    else:
+        left = (f"the image parameter names {attempt.digest[:19]}, which never passed the health gate "
+                "(`shipyard status` marks it UNVERIFIED)")
+        if isinstance(cause, Interrupted):
+            left += "; CloudFormation goes on updating the service stack"
+    raise Interrupted(f"{kind} {env.name}", f"interrupted during {attempt.step} of {attempt.digest[:19]}; {left}",
+                      f"release again, or `shipyard rollback {env.name}` to return to the last known good image") from None
 
 
 def _failure_summary(outcome: Outcome) -> str:
@@ -132,15 +169,17 @@ def _record(digest: str, verdict: str, kind: str, note: str) -> history.ReleaseR
                                  commit=os.environ.get("GITHUB_SHA", ""), actor=os.environ.get("GITHUB_ACTOR", ""), note=note[:300])
 
 
-def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: str, options: ReleaseOptions) -> Attempt:
-    """Write the digest, update the service stack, then judge the rollout and the health gate."""
+def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: str, options: ReleaseOptions,
+                  attempt: Attempt) -> Attempt:
+    """Write the digest, update the service stack, then judge the rollout and the health gate; fills `attempt`."""
     env = assembly.environment
     stack = assembly.stack(env.names.service_stack)
-    attempt = Attempt(image.digest, "failed")
     started = time.monotonic()
+    attempt.step = "digest write"
     aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=image.reference, Type="String",
              Overwrite=True)
     # Same template, re-resolved: only the SSM-resolved image (and what depends on it) changes.
+    attempt.step = "stack update"
     applied = apply_stack(aws, stack, change_set_type="UPDATE", parameters=[], timeout=options.rollout_timeout,
                           use_previous_template=True)
     if not applied.succeeded:
@@ -150,6 +189,7 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         return attempt
 
     mark = time.monotonic()
+    attempt.step = "ECS rollout"
     task_definition = _task_definition(aws, env)
     rollout = wait_for_rollout(aws, env, task_definition, timeout=options.rollout_timeout)
     attempt.timings["ECS rollout"] = time.monotonic() - mark
@@ -159,7 +199,11 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         return attempt
 
     mark = time.monotonic()
-    gate = health.gate(url, successes=options.health_successes, timeout=options.health_timeout, interval=options.health_interval)
+    attempt.step = "health gate"
+    with ui.waiting(f"{env.name}: health gate on {url}") as show:
+        gate = health.gate(url, successes=options.health_successes, timeout=options.health_timeout,
+                           interval=options.health_interval, on_answer=lambda streak, last: show(
+                               f"{streak}/{options.health_successes} answers 200 in a row, last {last}"))
     attempt.timings["health gate"] = time.monotonic() - mark
     if not gate.passed:
         attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
@@ -200,17 +244,21 @@ def wait_for_rollout(aws: Aws, env: Environment, task_definition: str, *, timeou
     """Problems that remained when the rollout ended or the wait ran out; empty when it completed healthy."""
     deadline = time.monotonic() + timeout
     delay = 0.5
-    while True:
-        service = aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
-                           services=[env.names.service])["services"][0]
-        targets = target_health(aws, env, service)
-        finished, problems = judge_rollout(service, task_definition, targets)
-        if finished:
-            return problems
-        if time.monotonic() > deadline:
-            return [f"rollout did not complete within {timeout:.0f}s: " + "; ".join(problems)]
-        time.sleep(delay)
-        delay = min(delay * 1.5, 10)
+    with ui.waiting(f"{env.name}: ECS rollout of {task_definition.rsplit('/', 1)[-1]}") as show:
+        while True:
+            service = aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+                               services=[env.names.service])["services"][0]
+            targets = target_health(aws, env, service)
+            finished, problems = judge_rollout(service, task_definition, targets)
+            if finished:
+                return problems
+            if time.monotonic() > deadline:
+                return [f"rollout did not complete within {timeout:.0f}s: " + "; ".join(problems)]
+            healthy = sum(1 for t in targets if t["TargetHealth"]["State"] == "healthy")
+            ours = next((d for d in service.get("deployments", []) if d.get("taskDefinition") == task_definition), {})
+            show(f"{healthy}/{service.get('desiredCount')} targets healthy, deployment {ours.get('rolloutState', 'not started')}")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 10)
 
 
 def target_health(aws: Aws, env: Environment, service: dict) -> list[dict]:

@@ -1,0 +1,90 @@
+"""One release at a time per environment: a lock in SSM Parameter Store with an owner, a start time and a lease.
+
+The lock is a conditional write (PutParameter without overwrite fails with
+ParameterAlreadyExists when the parameter exists, SSM API reference), so two
+releases, promotions or rollbacks of one environment cannot both proceed. A
+holder that died leaves a lock whose lease runs out; only then may a caller
+break it, and only when asked to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+from shipyard import ui
+from shipyard.aws import Aws, AwsError
+from shipyard.config import Environment
+from shipyard.errors import Refused
+
+
+@dataclass(frozen=True)
+class Lock:
+    owner: str
+    action: str
+    started: float
+    lease: float  # seconds after `started` the lock may be broken
+
+    @property
+    def expires(self) -> float:
+        return self.started + self.lease
+
+    def describe(self) -> str:
+        started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.started))
+        return f"{self.action} by {self.owner} since {started}"
+
+
+def owner() -> str:
+    """Who holds the lock: the CI run where there is one, else user@host:pid."""
+    if os.environ.get("GITHUB_RUN_ID"):
+        return f"{os.environ.get('GITHUB_REPOSITORY', 'github')} run {os.environ['GITHUB_RUN_ID']} ({os.environ.get('GITHUB_ACTOR', '?')})"
+    return f"{os.environ.get('USER', 'someone')}@{socket.gethostname()}:{os.getpid()}"
+
+
+def _read(aws: Aws, env: Environment) -> Lock | None:
+    try:
+        value = aws.call("ssm", "GetParameter", env.region, Name=env.names.release_lock_parameter)["Parameter"]["Value"]
+    except AwsError as exc:
+        if exc.not_found:
+            return None
+        raise
+    return Lock(**json.loads(value))
+
+
+def _put(aws: Aws, env: Environment, lock: Lock) -> bool:
+    try:
+        aws.call("ssm", "PutParameter", env.region, Name=env.names.release_lock_parameter, Value=json.dumps(asdict(lock)),
+                 Type="String", Overwrite=False, Description=f"shipyard release lock of {env.name}")
+    except AwsError as exc:
+        if exc.code == "ParameterAlreadyExists":
+            return False
+        raise
+    return True
+
+
+@contextmanager
+def holding(aws: Aws, env: Environment, *, action: str, lease: float, break_expired: bool = False) -> Iterator[Lock]:
+    """Hold the environment's release lock for the block; refuses (exit 4) naming the holder when it is taken."""
+    mine = Lock(owner(), action, time.time(), lease)
+    if not _put(aws, env, mine):
+        held = _read(aws, env)
+        if held is not None and held.expires < time.time() and break_expired:
+            ui.info(f"{env.name}: breaking the expired release lock ({held.describe()})")
+            aws.call("ssm", "DeleteParameter", env.region, Name=env.names.release_lock_parameter)
+            held = None if _put(aws, env, mine) else _read(aws, env)
+        if held is not None:
+            expired = held.expires < time.time()
+            raise Refused(f"environment {env.name}", f"another release holds the lock: {held.describe()}; nothing was changed",
+                          "its lease has expired: pass --break-lock if that release is gone" if expired else
+                          f"wait for it to finish (lease ends {time.strftime('%H:%M:%S UTC', time.gmtime(held.expires))})")
+    try:
+        yield mine
+    finally:
+        current = _read(aws, env)
+        if current == mine:
+            aws.call("ssm", "DeleteParameter", env.region, Name=env.names.release_lock_parameter)
