@@ -146,7 +146,7 @@ def status(report: StatusReport, output_format: str) -> None:
 
 def explained(environment: str, links: list[Link]) -> None:
     for link in links:
-        ui.result(f"[{'BROKEN' if link.broken else 'ok':6}] {link.link}: {link.detail}")
+        ui.result(f"[{'BROKEN' if link.broken else 'past' if link.past else 'ok':6}] {link.link}: {link.detail}")
         if link.cause:
             ui.result(f"         likely cause: {link.cause}")
         if link.hint:
@@ -155,4 +155,6 @@ def explained(environment: str, links: list[Link]) -> None:
     if broken:
         ui.result(f"first broken link: {broken[0].link}: {broken[0].detail.splitlines()[0]}")
     else:
-        ui.result(f"{environment}: every link from the edge to the tasks is healthy")
+        history = sum(1 for link in links if link.past)
+        ui.result(f"{environment}: every link from the edge to the tasks is healthy now"
+                  + (f"; {history} past failures above are history (marked past)" if history else ""))

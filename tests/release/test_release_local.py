@@ -87,6 +87,13 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     text = "\n".join(f.detail + " " + f.cause for f in findings)
     assert "KeyError: 'DATABASE_URL'" in text, text
     assert "deployment failed: tasks failed to start" in text, text
+    # The rollback healed it: explain is about now, the crash is history.
+    assert not [f for f in findings if f.broken], [f for f in findings if f.broken]
+    assert any(f.past and "KeyError" in f.detail for f in findings)
+    _Health.code = 500
+    broken = [f for f in explain(p_aws, production, health_server) if f.broken]
+    assert [f.link for f in broken] == ["edge"]
+    _Health.code = 200
 
     report = status(p_aws, production)
     assert report.current == report.last_known_good == good.digest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
@@ -19,10 +19,11 @@ class Link:
     """One link of the chain and what was found there."""
 
     link: str  # account | stacks | edge | load balancer | targets | tasks | logs
-    broken: bool
+    broken: bool  # broken now
     detail: str
     cause: str = ""
     hint: str = ""
+    past: bool = False  # a failure that is history: an earlier deployment's, not the running one's
 
 
 def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> list[Link]:
@@ -36,8 +37,10 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
                                     f"shipyard deploy {env.name}"))
         elif "ROLLBACK" in state.status or state.status.endswith("FAILED"):
             cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region))
-            findings.append(Link("stacks", True, f"{stack.name} is {state.status}",
-                                    cause.one_line() if cause else state.reason, cause.hint if cause else ""))
+            # UPDATE_ROLLBACK_COMPLETE: the last update failed and was undone; the stack itself works.
+            usable = state.status == "UPDATE_ROLLBACK_COMPLETE"
+            findings.append(Link("stacks", not usable, f"{stack.name} is {state.status}", cause.one_line() if cause else state.reason,
+                                 "" if usable else cause.hint if cause else "", past=usable))
     if health_url:
         gate = health.gate(health_url, successes=1, timeout=5, interval=1)
         findings.append(Link("edge", not gate.passed, f"{health_url} answered {gate.last}",
@@ -63,20 +66,35 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
                                 th.get("Description", ""), _target_hint(th.get("Reason", ""))))
     if targets and not bad:
         findings.append(Link("targets", False, f"{len(targets)} targets healthy"))
-    for deployment in service.get("deployments", []):
+    deployments = service.get("deployments", [])
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    # Broken now: the running deployment failed, or its tasks are not all serving.
+    now_broken = (not primary or primary.get("rolloutState") == "FAILED" or bool(bad)
+                  or (not targets and bool(service.get("desiredCount"))))
+    revision = {d.get("taskDefinition", ""): d.get("id", "") for d in deployments}
+    for deployment in deployments:
         failed = deployment.get("rolloutState") == "FAILED"
-        findings.append(Link("tasks", failed, f"deployment {deployment['id']} {deployment['status']} {deployment.get('rolloutState')}: "
-                                f"{deployment.get('runningCount')}/{deployment.get('desiredCount')} running, "
-                                f"{deployment.get('failedTasks', 0)} failed ({deployment.get('taskDefinition', '').rsplit('/', 1)[-1]})",
-                                deployment.get("rolloutStateReason", "") if failed else "",
-                                "the circuit breaker stopped it: read the stopped tasks and logs below" if failed else ""))
-    findings += _stopped_tasks(aws, env)
+        current = deployment is primary
+        findings.append(Link("tasks", failed and current,
+                             f"deployment {deployment['id']} {deployment['status']} {deployment.get('rolloutState')}: "
+                             f"{deployment.get('runningCount')}/{deployment.get('desiredCount')} running, "
+                             f"{deployment.get('failedTasks', 0)} failed ({deployment.get('taskDefinition', '').rsplit('/', 1)[-1]})",
+                             deployment.get("rolloutStateReason", "") if failed else "",
+                             "the circuit breaker stopped it: read the stopped tasks and logs below" if failed and current else "",
+                             past=failed and not current))
+    for link in _stopped_tasks(aws, env, revision):
+        ours = primary.get("id") and primary.get("id") in link.detail
+        findings.append(_as_history(link) if not (now_broken and ours) else link)
     breaker_events = [e["message"] for e in service.get("events", [])[:10] if "fail" in e.get("message", "").lower()
                       or "rolling back" in e.get("message", "").lower()]
     for message in reversed(breaker_events[:3]):  # oldest first: the failure, then what ECS did about it
-        findings.append(Link("tasks", True, message, "ECS service event"))
-    findings += _log_tail(aws, env)
+        findings.append(Link("tasks", now_broken, message, "ECS service event", past=not now_broken))
+    findings += [link if now_broken else _as_history(link) for link in _log_tail(aws, env)]
     return findings
+
+
+def _as_history(link: Link) -> Link:
+    return replace(link, broken=False, past=link.broken or link.past, hint="")
 
 
 def _target_hint(reason: str) -> str:
@@ -88,7 +106,8 @@ def _target_hint(reason: str) -> str:
     }.get(reason, "see the target group's health check settings")
 
 
-def _stopped_tasks(aws: Aws, env: Environment) -> list[Link]:
+def _stopped_tasks(aws: Aws, env: Environment, revision: dict[str, str]) -> list[Link]:
+    """Stopped tasks, each named with the deployment (task definition) it belonged to."""
     try:
         arns = aws.call("ecs", "ListTasks", env.region, cluster=env.names.cluster, serviceName=env.names.service,
                         desiredStatus="STOPPED")["taskArns"][:5]
@@ -98,8 +117,10 @@ def _stopped_tasks(aws: Aws, env: Environment) -> list[Link]:
     findings = []
     for task in tasks:
         codes = ", ".join(f"{c.get('name')} exit {c.get('exitCode')}" for c in task.get("containers", []) if "exitCode" in c)
-        findings.append(Link("tasks", True, f"task {task['taskArn'].rsplit('/', 1)[-1]} stopped: {task.get('stoppedReason', '')}"
-                                + (f" ({codes})" if codes else ""), "a task that exits is a crash at start"))
+        definition = task.get("taskDefinitionArn", "")
+        owner = f"deployment {revision[definition]}" if definition in revision else f"task definition {definition.rsplit('/', 1)[-1]}"
+        findings.append(Link("tasks", True, f"task {task['taskArn'].rsplit('/', 1)[-1]} of {owner} stopped: {task.get('stoppedReason', '')}"
+                             + (f" ({codes})" if codes else ""), "a task that exits is a crash at start"))
     return findings
 
 
