@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import threading
 import time
@@ -13,7 +14,7 @@ from shipyard.aws import AwsError
 from shipyard.diagnose.status import status
 from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
-from shipyard.release.release import ReleaseOptions, release
+from shipyard.release.release import ReleaseFailed, ReleaseOptions, release
 from tests.conftest import EXAMPLE_CONFIG
 
 
@@ -127,7 +128,6 @@ def test_two_releases_at_once_one_proceeds_the_other_is_refused_naming_the_holde
 
 
 def test_a_lock_whose_lease_expired_is_broken_only_when_asked(deployed, assemblies, health_url):
-    import dataclasses
     import json
 
     staging, aws = assemblies["staging"], deployed["staging"]
@@ -141,3 +141,23 @@ def test_a_lock_whose_lease_expired_is_broken_only_when_asked(deployed, assembli
     options = dataclasses.replace(_options(health_url), break_lock=True)
     assert release(aws, staging, image.reference, options, health_path="/healthz").attempt.verdict == "released"
     assert not _lock_held(aws, env)
+
+
+def test_a_rollback_is_judged_without_a_health_url_that_cannot_be_reached(deployed, assemblies, health_url):
+    staging, aws = assemblies["staging"], deployed["staging"]
+    env = staging.environment
+    good = push_local_image(aws, env, tag="reach01", architecture="arm64", fault=None, vulnerable=False)
+    release(aws, staging, good.reference, _options(health_url), health_path="/healthz")
+    fresh = push_local_image(aws, env, tag="reach02", architecture="arm64", fault=None, vulnerable=False)
+    nowhere = "http://127.0.0.1:9/healthz"  # discard port: connection refused
+    options = dataclasses.replace(_options(nowhere), health_timeout=0.5)
+    with pytest.raises(ReleaseFailed) as failed:
+        release(aws, staging, fresh.reference, options, health_path="/healthz")
+    outcome = failed.value.outcome
+    assert outcome.attempt.verdict == "failed" and outcome.attempt.unreachable
+    assert outcome.rollback.verdict == "released"
+    newest = history.read(aws, env)[0]
+    assert (newest.kind, newest.verdict, newest.digest) == ("rollback", "released", good.digest)
+    assert "health URL unreachable before and after" in newest.note
+    image = aws.call("ssm", "GetParameter", env.region, Name=env.names.image_parameter)["Parameter"]["Value"]
+    assert image.endswith(good.digest)

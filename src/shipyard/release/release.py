@@ -50,6 +50,7 @@ class Attempt:
     reasons: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     step: str = "checks"  # checks | digest write | stack update | ECS rollout | health gate
+    unreachable: bool = False  # the health URL itself could not be reached (DNS, connection, TLS)
 
 
 @dataclass
@@ -132,11 +133,12 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
         outcome.rollback = Attempt(lkg.digest, "failed")
         outcome.rolled_back_to = lkg.digest
         try:
-            deploy_digest(aws, assembly, Image(image.repository_uri, lkg.digest, ()), url, options, outcome.rollback)
+            deploy_digest(aws, assembly, Image(image.repository_uri, lkg.digest, ()), url, options, outcome.rollback,
+                          judge_without_url=attempt.unreachable)
         except (KeyboardInterrupt, Interrupted) as exc:
             _interrupted(aws, env, "rollback", outcome.rollback, exc)
         history.append(aws, env, _record(lkg.digest, outcome.rollback.verdict, "rollback",
-                                         f"automatic rollback after {image.digest[:19]} failed"))
+                                         "; ".join([f"automatic rollback after {image.digest[:19]} failed", *outcome.rollback.reasons])))
     raise ReleaseFailed(f"release {env.name}", _failure_summary(outcome), "run `shipyard explain "
                         f"{env.name}` for the chain edge -> load balancer -> targets -> tasks", outcome)
 
@@ -170,8 +172,12 @@ def _record(digest: str, verdict: str, kind: str, note: str) -> history.ReleaseR
 
 
 def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: str, options: ReleaseOptions,
-                  attempt: Attempt) -> Attempt:
-    """Write the digest, update the service stack, then judge the rollout and the health gate; fills `attempt`."""
+                  attempt: Attempt, *, judge_without_url: bool = False) -> Attempt:
+    """Write the digest, update the service stack, then judge the rollout and the health gate; fills `attempt`.
+
+    judge_without_url: the health URL was unreachable before (a rollback after such a failure); if it still is,
+    the URL says nothing about the image, and ECS and the load balancer's target health alone decide.
+    """
     env = assembly.environment
     stack = assembly.stack(env.names.service_stack)
     started = time.monotonic()
@@ -206,6 +212,11 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
                                f"{streak}/{options.health_successes} answers 200 in a row, last {last}"))
     attempt.timings["health gate"] = time.monotonic() - mark
     if not gate.passed:
+        attempt.unreachable = gate.last.startswith("unreachable")
+        if attempt.unreachable and judge_without_url:
+            attempt.reasons.append(f"health URL unreachable before and after ({gate.last}); judged by ECS and target health alone")
+            attempt.verdict = "released"
+            return attempt
         attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
                                f"within {options.health_timeout:.0f}s (last answer: {gate.last})")
         return attempt
