@@ -338,6 +338,10 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     defaults_raw = raw.get("defaults", {})
     _validate(EnvironmentSettings, defaults_raw, "defaults", where)
 
+    home = path.parent.resolve()
+    if not (home / site.directory).resolve().is_relative_to(home):
+        raise ConfigError(where, f"site.directory: {site.directory!r} is outside the directory that holds {path.name}; "
+                                 "the site must live in the project (e.g. 'site')")
     both = set(service.environment) & set(service.secrets)
     if both:
         raise ConfigError(where, f"service.secrets.{sorted(both)[0]}: also set in service.environment; a variable is either plain or secret")

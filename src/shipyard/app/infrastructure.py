@@ -76,6 +76,9 @@ class PublishReport:
 
 
 def publish_site(ctx: EnvironmentContext, directory: Path | None) -> PublishReport:
+    if directory is not None and not directory.resolve().is_relative_to(ctx.config.directory):
+        raise UsageError(str(directory), f"is outside {ctx.config.directory}, the project; nothing was uploaded",
+                         "publish a directory of the project")
     with ui.progress(f"publishing {ctx.env.name}") as advance:
         sync, invalidation = publish_environment(ctx.aws, ctx.env, directory or ctx.config.site_directory, advance)
     return PublishReport(ctx.env.name, sync, invalidation)

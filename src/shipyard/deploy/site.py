@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ HTML_CACHE = "public, max-age=60, must-revalidate"
 DEFAULT_CACHE = "public, max-age=3600"
 # Past this many paths one wildcard invalidation is cheaper than listing them.
 MAX_INVALIDATION_PATHS = 30
+MAX_OBJECT_BYTES = 50 * 2**20  # one PutObject each; larger files do not belong in a static site
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,40 @@ def cache_control(key: str) -> str:
     return DEFAULT_CACHE
 
 
+def _walk(directory: Path) -> list[Path]:
+    """Regular files below `directory`, never through a link; every symlink is refused, by name."""
+    if directory.is_symlink() or not directory.is_dir():
+        raise UsageError(str(directory), "is not a directory of static files (a symlink is not followed)",
+                         "set site.directory in shipyard.toml or pass DIR")
+    links, regular = [], []
+    for root, dirs, names in os.walk(directory, followlinks=False):
+        for name in [*dirs, *names]:
+            path = Path(root) / name
+            if path.is_symlink():
+                links.append(path.relative_to(directory).as_posix())
+            elif name in names and path.is_file():
+                regular.append(path)
+    if links:
+        # A link can point anywhere (/proc/self/environ holds the deploy role's credentials in CI): never publish through one.
+        raise UsageError(str(directory), f"holds symlinks, which are never published: {', '.join(sorted(links))}; nothing was uploaded",
+                         "replace each link with the file itself")
+    return sorted(regular)
+
+
+def _hidden(key: str) -> bool:
+    """Dotfiles and dot-folders (.env, .git) stay private; .well-known/ is the one public convention (RFC 8615)."""
+    return any(part.startswith(".") for part in key.split("/")) and not key.startswith(".well-known/")
+
+
 def local_files(directory: Path) -> dict[str, SiteFile]:
-    if not directory.is_dir():
-        raise UsageError(str(directory), "is not a directory of static files", "set site.directory in shipyard.toml or pass DIR")
     files = {}
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+    for path in _walk(directory):
         key = path.relative_to(directory).as_posix()
+        if _hidden(key):
+            continue
+        if path.stat().st_size > MAX_OBJECT_BYTES:
+            raise UsageError(str(path), f"is {path.stat().st_size / 2**20:.0f} MiB; site files are capped at "
+                             f"{MAX_OBJECT_BYTES // 2**20} MiB; nothing was uploaded", "serve large media from elsewhere")
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
             content_type += "; charset=utf-8"
