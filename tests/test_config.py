@@ -172,3 +172,12 @@ def test_debug_shows_traceback(cli, tmp_path):
     result = cli("--debug", "--config", str(path), "validate")
     assert result.code == 2
     assert "Traceback" in result.err
+
+
+def test_a_byte_order_mark_is_named(tmp_path):
+    from shipyard.errors import ConfigError
+
+    path = tmp_path / "shipyard.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE_CONFIG.read_bytes())
+    with pytest.raises(ConfigError, match="byte order mark"):
+        load_config(path)

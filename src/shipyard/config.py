@@ -311,6 +311,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         raise ConfigError(where, "file not found", "run `shipyard init` or pass --config PATH") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(where, f"cannot be read: {exc}") from None
+    if text.startswith("\ufeff"):
+        raise ConfigError(where, "starts with a UTF-8 byte order mark, which TOML does not allow; save it as UTF-8 without BOM")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
