@@ -144,6 +144,15 @@ class Aws:
         except bx.BotoCoreError as exc:
             raise AwsError(where, str(exc)) from None
 
+    def parameter(self, name: str, region: str) -> str | None:
+        """An SSM parameter's value, or None when it does not exist."""
+        try:
+            return self.call("ssm", "GetParameter", region, Name=name)["Parameter"]["Value"]
+        except AwsError as exc:
+            if exc.not_found:
+                return None
+            raise
+
     def caller_account(self) -> str:
         return self.call("sts", "GetCallerIdentity", "us-east-1")["Account"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import http.server
 import threading
 import time
 
@@ -16,33 +15,7 @@ from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, release
 from tests.conftest import EXAMPLE_CONFIG
-
-
-class _SlowHealth(http.server.BaseHTTPRequestHandler):
-    delay = 0.0
-
-    def do_GET(self):
-        time.sleep(type(self).delay)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def health_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHealth)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/healthz"
-    server.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def fast_simulation(monkeypatch):
-    monkeypatch.setenv("SHIPYARD_LOCAL_STEP", "0.1")
-    _SlowHealth.delay = 0.0
+from tests.release.conftest import Health
 
 
 def _options(url):
@@ -69,17 +42,17 @@ def _interrupt(*args, **kwargs):
     ("health gate", "shipyard.release.health.gate"),
 ])
 def test_an_interrupted_release_says_what_it_left_and_records_it(step, patched, cli, monkeypatch, deployed, assemblies,
-                                                                 local_aws, health_url):
+                                                                 local_aws, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
     if history.last_known_good(history.read(aws, env)) is None:
         good = push_local_image(aws, env, tag="good000", architecture="arm64", fault=None, vulnerable=False)
-        release(aws, staging, good.reference, _options(health_url), health_path="/healthz")
+        release(aws, staging, good.reference, _options(health_server), health_path="/healthz")
     tag = "int" + str(abs(hash(step)))[:6]
     image = push_local_image(aws, env, tag=tag, architecture="arm64", fault=None, vulnerable=False)
 
     monkeypatch.setattr(patched, _interrupt)
-    result = cli("--config", str(EXAMPLE_CONFIG), "release", "staging", "--image", tag, "--health-url", health_url,
+    result = cli("--config", str(EXAMPLE_CONFIG), "release", "staging", "--image", tag, "--health-url", health_server,
                  "--endpoint", local_aws.endpoint)
     monkeypatch.undo()
     monkeypatch.setenv("SHIPYARD_LOCAL_STEP", "0.1")
@@ -103,31 +76,31 @@ def test_an_interrupted_release_says_what_it_left_and_records_it(step, patched, 
         for p in aws.call("ssm", "GetParametersByPath", env.region, Path="/shipyard/webapp/staging")["Parameters"])
 
 
-def test_two_releases_at_once_one_proceeds_the_other_is_refused_naming_the_holder(deployed, assemblies, health_url):
+def test_two_releases_at_once_one_proceeds_the_other_is_refused_naming_the_holder(deployed, assemblies, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
     first = push_local_image(aws, env, tag="lock001", architecture="arm64", fault=None, vulnerable=False)
     second = push_local_image(aws, env, tag="lock002", architecture="arm64", fault=None, vulnerable=False)
-    _SlowHealth.delay = 0.5  # the first release holds the lock for a few seconds
+    Health.delay = 0.5  # the first release holds the lock for a few seconds
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault(
-        "first", release(aws, staging, first.reference, _options(health_url), health_path="/healthz")))
+        "first", release(aws, staging, first.reference, _options(health_server), health_path="/healthz")))
     worker.start()
     deadline = time.monotonic() + 20
     while not _lock_held(aws, env) and time.monotonic() < deadline:
         time.sleep(0.05)
     with pytest.raises(Refused) as refused:
-        release(aws, staging, second.reference, _options(health_url), health_path="/healthz")
+        release(aws, staging, second.reference, _options(health_server), health_path="/healthz")
     worker.join(60)
     assert refused.value.exit_code == ExitCode.REFUSED
     assert "another release holds the lock: release by " in refused.value.what and "nothing was changed" in refused.value.what
     assert outcome["first"].attempt.verdict == "released"
     assert history.read(aws, env)[0].digest == first.digest  # the refused release wrote nothing
     # Once the first is done, the second may go.
-    assert release(aws, staging, second.reference, _options(health_url), health_path="/healthz").attempt.verdict == "released"
+    assert release(aws, staging, second.reference, _options(health_server), health_path="/healthz").attempt.verdict == "released"
 
 
-def test_a_lock_whose_lease_expired_is_broken_only_when_asked(deployed, assemblies, health_url):
+def test_a_lock_whose_lease_expired_is_broken_only_when_asked(deployed, assemblies, health_server):
     import json
 
     staging, aws = assemblies["staging"], deployed["staging"]
@@ -136,18 +109,18 @@ def test_a_lock_whose_lease_expired_is_broken_only_when_asked(deployed, assembli
     stale = {"owner": "ci run 41 (gone)", "action": "release", "started": time.time() - 7200, "lease": 60}
     aws.call("ssm", "PutParameter", env.region, Name=env.names.release_lock_parameter, Value=json.dumps(stale), Type="String")
     with pytest.raises(Refused) as refused:
-        release(aws, staging, image.reference, _options(health_url), health_path="/healthz")
+        release(aws, staging, image.reference, _options(health_server), health_path="/healthz")
     assert "ci run 41 (gone)" in refused.value.what and "--break-lock" in refused.value.hint
-    options = dataclasses.replace(_options(health_url), break_lock=True)
+    options = dataclasses.replace(_options(health_server), break_lock=True)
     assert release(aws, staging, image.reference, options, health_path="/healthz").attempt.verdict == "released"
     assert not _lock_held(aws, env)
 
 
-def test_a_rollback_is_judged_without_a_health_url_that_cannot_be_reached(deployed, assemblies, health_url):
+def test_a_rollback_is_judged_without_a_health_server_that_cannot_be_reached(deployed, assemblies, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
     good = push_local_image(aws, env, tag="reach01", architecture="arm64", fault=None, vulnerable=False)
-    release(aws, staging, good.reference, _options(health_url), health_path="/healthz")
+    release(aws, staging, good.reference, _options(health_server), health_path="/healthz")
     fresh = push_local_image(aws, env, tag="reach02", architecture="arm64", fault=None, vulnerable=False)
     nowhere = "http://127.0.0.1:9/healthz"  # discard port: connection refused
     options = dataclasses.replace(_options(nowhere), health_timeout=0.5)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
-
 import pytest
 
 from shipyard.app.target import push_local_image
@@ -13,32 +10,7 @@ from shipyard.diagnose.status import status
 from shipyard.errors import Refused
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
-
-
-class _Health(http.server.BaseHTTPRequestHandler):
-    code = 200
-
-    def do_GET(self):
-        self.send_response(type(self).code)
-        self.end_headers()
-        self.wfile.write(b"ok" if type(self).code == 200 else b"broken")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def health_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/healthz"
-    server.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def fast_simulation(monkeypatch):
-    monkeypatch.setenv("SHIPYARD_LOCAL_STEP", "0.1")
-    _Health.code = 200
+from tests.release.conftest import Health
 
 
 def _options(url, **kwargs):
@@ -90,10 +62,10 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     # The rollback healed it: explain is about now, the crash is history.
     assert not [f for f in findings if f.broken], [f for f in findings if f.broken]
     assert any(f.past and "KeyError" in f.detail for f in findings)
-    _Health.code = 500
+    Health.code = 500
     broken = [f for f in explain(p_aws, production, health_server) if f.broken]
     assert [f.link for f in broken] == ["edge"]
-    _Health.code = 200
+    Health.code = 200
 
     report = status(p_aws, production)
     assert report.current == report.last_known_good == good.digest
@@ -107,7 +79,7 @@ def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed,
     base = push_local_image(aws, staging.environment, tag="base002", architecture="arm64", fault=None, vulnerable=False)
     release(aws, staging, base.reference, _options(health_server), health_path=path)
     nice = push_local_image(aws, staging.environment, tag="nice003", architecture="arm64", fault=None, vulnerable=False)
-    _Health.code = 503
+    Health.code = 503
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, nice.reference, _options(health_server), health_path=path)
     assert "did not answer 200" in caught.value.outcome.attempt.reasons[0]

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 
-from shipyard.aws import Aws, AwsError
+from shipyard.aws import Aws
 from shipyard.config import Environment
 
 # A standard SSM parameter holds 4 KB: keep the newest records that fit.
@@ -26,13 +26,8 @@ class ReleaseRecord:
 
 def read(aws: Aws, env: Environment) -> list[ReleaseRecord]:
     """Newest first."""
-    try:
-        value = aws.call("ssm", "GetParameter", env.region, Name=env.names.release_history_parameter)["Parameter"]["Value"]
-    except AwsError as exc:
-        if exc.code == "ParameterNotFound":
-            return []
-        raise
-    return [ReleaseRecord(**entry) for entry in json.loads(value)]
+    value = aws.parameter(env.names.release_history_parameter, env.region)
+    return [ReleaseRecord(**entry) for entry in json.loads(value)] if value else []
 
 
 def append(aws: Aws, env: Environment, record: ReleaseRecord) -> None:

@@ -47,13 +47,8 @@ def owner() -> str:
 
 
 def _read(aws: Aws, env: Environment) -> Lock | None:
-    try:
-        value = aws.call("ssm", "GetParameter", env.region, Name=env.names.release_lock_parameter)["Parameter"]["Value"]
-    except AwsError as exc:
-        if exc.not_found:
-            return None
-        raise
-    return Lock(**json.loads(value))
+    value = aws.parameter(env.names.release_lock_parameter, env.region)
+    return None if value is None else Lock(**json.loads(value))
 
 
 def _put(aws: Aws, env: Environment, lock: Lock) -> bool:

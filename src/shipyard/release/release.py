@@ -312,13 +312,8 @@ def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *
 
 
 def current_digest(aws: Aws, env: Environment) -> str | None:
-    try:
-        value = aws.call("ssm", "GetParameter", env.region, Name=env.names.image_parameter)["Parameter"]["Value"]
-    except AwsError as exc:
-        if exc.not_found:
-            return None
-        raise
-    return value.split("@", 1)[1] if "@" in value else None
+    value = aws.parameter(env.names.image_parameter, env.region)
+    return value.split("@", 1)[1] if value and "@" in value else None
 
 
 def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, target: EnvironmentAssembly,
