@@ -22,6 +22,17 @@ def _service(aws, env):
     return aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster, services=[env.names.service])["services"][0]
 
 
+def _assert_runs(aws, env, digest):
+    """The environment runs `digest`, as ECS and SSM report it (not shipyard's own status)."""
+    parameter = aws.call("ssm", "GetParameter", env.region, Name=env.names.image_parameter)["Parameter"]["Value"]
+    assert parameter.endswith("@" + digest), parameter
+    service = _service(aws, env)
+    primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+    assert primary["rolloutState"] == "COMPLETED" and service["runningCount"] == service["desiredCount"], service["deployments"]
+    definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=primary["taskDefinition"])["taskDefinition"]
+    assert definition["containerDefinitions"][0]["image"].endswith("@" + digest), definition["containerDefinitions"][0]
+
+
 def test_release_promote_crash_rollback_and_status(deployed, assemblies, example_config, health_server):
     staging, production = assemblies["staging"], assemblies["production"]
     s_aws, p_aws = deployed["staging"], deployed["production"]
@@ -47,11 +58,13 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
         release(p_aws, production, bad.reference, _options(health_server), health_path=path)
     failed = caught.value.outcome
     assert failed.attempt.verdict == "failed"
-    assert "circuit breaker" in " ".join(failed.attempt.reasons)
+    assert "circuit breaker" in " ".join(failed.attempt.reasons).lower()
+    assert failed.attempt.step == "stack update"  # CloudFormation waited for ECS and rolled the stack back
     assert failed.rolled_back_to == good.digest and failed.rollback.verdict == "released"
     assert "rolled back to" in caught.value.what
     image = p_aws.call("ssm", "GetParameter", "eu-west-1", Name=production.environment.names.image_parameter)["Parameter"]["Value"]
     assert image.endswith(good.digest)
+    _assert_runs(p_aws, production.environment, good.digest)
     records = history.read(p_aws, production.environment)
     assert [(r.kind, r.verdict) for r in records[:3]] == [("rollback", "released"), ("release", "failed"), ("promote", "released")]
 
@@ -84,6 +97,7 @@ def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed,
         release(aws, staging, nice.reference, _options(health_server), health_path=path)
     assert "did not answer 200" in caught.value.outcome.attempt.reasons[0]
     assert caught.value.outcome.rolled_back_to == base.digest
+    _assert_runs(aws, staging.environment, base.digest)
     assert caught.value.outcome.rollback.verdict == "failed"  # the health URL still fails: said so, exit non-zero
     assert "ALSO FAILED" in caught.value.what
 
@@ -96,7 +110,11 @@ def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_
     stuck = push_local_image(aws, staging.environment, tag="stuck05", architecture="arm64", fault="stuck", vulnerable=False)
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, stuck.reference, _options(health_server, rollout_timeout=1.5), health_path=path)
-    assert "did not complete within 2s" in caught.value.outcome.attempt.reasons[0]
+    reason = caught.value.outcome.attempt.reasons[0]
+    assert "did not complete within 2s; cancelled" in reason and "UPDATE_ROLLBACK_COMPLETE" in reason, reason
+    assert caught.value.outcome.attempt.step == "stack update"  # the stack-timeout path, not the rollout wait
+    _assert_runs(aws, staging.environment, base.digest)
+    assert [(r.kind, r.verdict) for r in history.read(aws, staging.environment)[:2]] == [("rollback", "released"), ("release", "failed")]
     assert caught.value.outcome.rollback.verdict == "released"
 
 
@@ -109,6 +127,8 @@ def test_unhealthy_targets_fail_the_release(deployed, assemblies, example_config
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, sick.reference, _options(health_server), health_path=path)
     assert caught.value.outcome.rolled_back_to == base.digest
+    _assert_runs(aws, staging.environment, base.digest)
+    assert history.read(aws, staging.environment)[1].verdict == "failed"
 
 
 def test_guards(deployed, assemblies, example_config, health_server):
@@ -147,3 +167,38 @@ def test_rollback_command_semantics(local_aws, deployed, assemblies, example_con
     assert outcome.attempt.digest in history_before
     with pytest.raises(Refused, match="was never released successfully"):
         rollback(aws, staging, _options(health_server), health_path=path, to="sha256:" + "0" * 64)
+
+
+def test_cloudformation_waits_for_ecs_as_aws_does(deployed, assemblies, example_config, health_server):
+    """A service-stack update stays IN_PROGRESS while its deployment is stuck; AWS's rules for it hold here."""
+    from shipyard.aws import AwsError
+    from shipyard.deploy.apply import StackTimeout, apply_stack, wait_for_stack
+
+    staging, aws = assemblies["staging"], deployed["staging"]
+    env = staging.environment
+    base = push_local_image(aws, env, tag="base008", architecture="arm64", fault=None, vulnerable=False)
+    release(aws, staging, base.reference, _options(health_server), health_path=example_config.service.health_check_path)
+    stuck = push_local_image(aws, env, tag="stuck09", architecture="arm64", fault="stuck", vulnerable=False)
+    aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=stuck.reference, Type="String", Overwrite=True)
+    stack = staging.stack(env.names.service_stack)
+    with pytest.raises(StackTimeout):
+        apply_stack(aws, stack, change_set_type="UPDATE", parameters=[], timeout=1, use_previous_template=True)
+    state = aws.call("cloudformation", "DescribeStacks", env.region, StackName=stack.name)["Stacks"][0]
+    assert state["StackStatus"] == "UPDATE_IN_PROGRESS"
+    with pytest.raises(AwsError) as busy:  # no second change while one is in progress
+        aws.call("cloudformation", "CreateChangeSet", env.region, StackName=stack.name, ChangeSetName="again",
+                 UsePreviousTemplate=True, ChangeSetType="UPDATE", Capabilities=["CAPABILITY_IAM"])
+    assert busy.value.code == "ValidationError" and "UPDATE_IN_PROGRESS state" in busy.value.what
+
+    aws.call("cloudformation", "CancelUpdateStack", env.region, StackName=stack.name)
+    assert wait_for_stack(aws, stack, timeout=20) == "UPDATE_ROLLBACK_COMPLETE"
+    events = aws.call("cloudformation", "DescribeStackEvents", env.region, StackName=stack.name)["StackEvents"]
+    assert any(e["ResourceStatusReason"] == "Resource update cancelled" for e in events if e.get("ResourceStatusReason"))
+    with pytest.raises(AwsError) as late:
+        aws.call("cloudformation", "CancelUpdateStack", env.region, StackName=stack.name)
+    assert "cannot be called from current stack status UPDATE_ROLLBACK_COMPLETE" in late.value.what
+    # The rollback restored the image the stack resolved before (as CloudFormation does), not today's SSM value.
+    service = _service(aws, env)
+    definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=service["taskDefinition"])["taskDefinition"]
+    assert definition["containerDefinitions"][0]["image"].endswith("@" + base.digest)
+    aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=base.reference, Type="String", Overwrite=True)

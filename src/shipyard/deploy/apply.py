@@ -39,6 +39,15 @@ class Interrupted(ShipyardError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class StackTimeout(ShipyardError):
+    """CloudFormation still works on the stack after the wait's bound."""
+
+    def __init__(self, stack: str, status: str, timeout: float) -> None:
+        super().__init__(stack, f"still {status} after {timeout:.0f}s",
+                         "CloudFormation is still working; rerun the command to keep waiting")
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Applied:
     """What one stack change came to."""
@@ -50,6 +59,7 @@ class Applied:
     changes: int
     seconds: float
     cause: RootCause | None = None
+    cancelled_after: float | None = None  # the update ran past its bound and was cancelled (then rolled back)
 
     @property
     def succeeded(self) -> bool:
@@ -74,8 +84,12 @@ def check_account(aws: Aws, expected: str, environment: str) -> None:
 
 def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: list[dict[str, str]],
                 timeout: float = STACK_TIMEOUT, use_previous_template: bool = False,
-                inline_limit: int = TEMPLATE_INLINE_LIMIT) -> Applied:
-    """Create and execute a change set, stream its events until a final status, and explain a failure."""
+                inline_limit: int = TEMPLATE_INLINE_LIMIT, cancel_after_timeout: bool = False) -> Applied:
+    """Create and execute a change set, stream its events until a final status, and explain a failure.
+
+    cancel_after_timeout: an update still in progress after `timeout` is cancelled (CancelUpdateStack) and
+    CloudFormation's rollback is awaited, so the caller gets a failed outcome instead of a stack left mid-way.
+    """
     started = time.monotonic()
     changes = create_change_set(aws, stack, change_set_type, parameters, inline_limit=inline_limit,
                                 use_previous_template=use_previous_template)
@@ -85,14 +99,23 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
     ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
     seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)} if change_set_type == "UPDATE" else set()
     aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
-    status = wait_for_stack(aws, stack, timeout=timeout, since=seen)
+    cancelled_after = None
+    try:
+        status = wait_for_stack(aws, stack, timeout=timeout, since=seen)
+    except StackTimeout as late:
+        if not (cancel_after_timeout and late.status == "UPDATE_IN_PROGRESS"):
+            raise
+        cancelled_after = timeout
+        ui.info(f"{stack.name}: update still in progress after {timeout:.0f}s; cancelling it (CancelUpdateStack)")
+        aws.call("cloudformation", "CancelUpdateStack", stack.region, StackName=stack.name)
+        status = wait_for_stack(aws, stack, since=seen)
     seconds = time.monotonic() - started
     if status in SUCCESS:
         return Applied(stack.name, change_set_type, "created" if change_set_type == "CREATE" else "updated", status,
                        len(changes.changes), seconds)
     cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region),
                        lambda stack_id: stack_events(aws, stack_id, stack.region))
-    return Applied(stack.name, change_set_type, "failed", status, len(changes.changes), seconds, cause)
+    return Applied(stack.name, change_set_type, "failed", status, len(changes.changes), seconds, cause, cancelled_after)
 
 
 def delete_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT) -> None:
@@ -125,8 +148,7 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
             if not status.endswith("_IN_PROGRESS") and (status in SUCCESS or status in FAILURE or status == "DELETE_COMPLETE"):
                 return status
             if time.monotonic() > deadline:
-                raise ShipyardError(stack.name, f"still {status} after {timeout:.0f}s",
-                                    "CloudFormation is still working; rerun the command to keep waiting")
+                raise StackTimeout(stack.name, status, timeout)
             time.sleep(delay)
             delay = min(delay * 1.5, 5)
     except KeyboardInterrupt:

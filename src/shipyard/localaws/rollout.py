@@ -233,3 +233,15 @@ def _write_crash_logs(rollout: _Rollout) -> None:
         backend.put_log_events(rollout.log_group, stream, [{"timestamp": now + i, "message": line} for i, line in enumerate(lines)])
     except Exception:  # the log group may be gone; the simulation goes on without logs
         pass
+
+
+def deployment_state(service: Any, task_definition: str) -> tuple[str, str] | None:
+    """(rolloutState, reason) of the service's newest deployment of `task_definition`, brought up to date first."""
+    advance(service)
+    key = (service._account_id, service.region_name, service.cluster_name, service.name)
+    with _lock:
+        rollout = _rollouts.get(key)
+        if rollout is None:
+            return None
+        ours = next((d for d in rollout.deployments if d.task_definition == task_definition), None)
+        return None if ours is None else (ours.rollout, ours.reason)

@@ -109,12 +109,13 @@ class EmbeddedAws:
         # starts empty, so one process runs one embedded AWS at a time.
         from moto.moto_api import _internal
 
-        from shipyard.localaws import rollout
+        from shipyard.localaws import rollout, stabilize
         from shipyard.localaws.extension import extension_backend
 
         _internal.models.moto_api_backend.reset()
         extension_backend.reset()
         rollout.reset()
+        stabilize.reset()
         from moto.server import ThreadedMotoServer
 
         # One access-log line per AWS call would drown shipyard's own output.

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from shipyard import ui
-from shipyard.aws import Aws, AwsError
+from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.deploy.apply import Interrupted, apply_stack, check_account
-from shipyard.deploy.state import edge_outputs, read_stack
+from shipyard.deploy.state import edge_outputs
 from shipyard.errors import Refused, ShipyardError, UsageError
 from shipyard.release import health, history, lock
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
@@ -186,9 +186,13 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
              Overwrite=True)
     # Same template, re-resolved: only the SSM-resolved image (and what depends on it) changes.
     attempt.step = "stack update"
+    # CloudFormation waits for the ECS deployment; one that runs past the bound is cancelled and rolled back.
     applied = apply_stack(aws, stack, change_set_type="UPDATE", parameters=[], timeout=options.rollout_timeout,
-                          use_previous_template=True)
-    if not applied.succeeded:
+                          use_previous_template=True, cancel_after_timeout=True)
+    if applied.cancelled_after is not None:
+        attempt.reasons.append(f"the stack update did not complete within {applied.cancelled_after:.0f}s; cancelled, "
+                               f"CloudFormation rolled it back ({applied.status})")
+    elif not applied.succeeded:
         attempt.reasons.append(f"stack {applied.status}" + (f": {applied.cause.one_line()}" if applied.cause else ""))
     attempt.timings["stack update"] = time.monotonic() - started
     if attempt.reasons:
@@ -201,7 +205,6 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
     attempt.timings["ECS rollout"] = time.monotonic() - mark
     if rollout:
         attempt.reasons.extend(rollout)
-        _cancel_if_running(aws, env)
         return attempt
 
     mark = time.monotonic()
@@ -278,16 +281,6 @@ def target_health(aws: Aws, env: Environment, service: dict) -> list[dict]:
     for group in groups:
         health_ += aws.call("elbv2", "DescribeTargetHealth", env.region, TargetGroupArn=group)["TargetHealthDescriptions"]
     return health_
-
-
-def _cancel_if_running(aws: Aws, env: Environment) -> None:
-    state = read_stack(aws, env.names.service_stack, env.region)
-    if state and state.status == "UPDATE_IN_PROGRESS":
-        try:
-            aws.call("cloudformation", "CancelUpdateStack", env.region, StackName=env.names.service_stack)
-            ui.info(f"{env.names.service_stack}: update cancelled after the rollout timed out")
-        except AwsError as exc:
-            ui.info(f"{env.names.service_stack}: could not cancel the update: {exc.what}")
 
 
 def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *, health_path: str,

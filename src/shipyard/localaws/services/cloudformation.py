@@ -13,7 +13,8 @@ from typing import Any
 
 from moto.cloudformation import models, parsing
 
-from shipyard.localaws.services._base import wrap
+from shipyard.localaws import stabilize
+from shipyard.localaws.services._base import patch, wrap
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,52 @@ def _with_events(original: Any, verb: str) -> Any:
 
     return wrapper
 
+def _roll_back(stack: Any, change_set_type: str, previous_template: Any, previous_parameters: dict[str, Any],
+               previous_resolved: dict[str, Any], reason: str) -> None:
+    """Undo a failed change as CloudFormation does: delete what a create made, restore what an update changed."""
+    if change_set_type == "CREATE":
+        stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+        try:
+            stack.resource_map.delete()
+        except Exception as cleanup:  # the emulator could not undo everything; say so
+            stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=_reason(cleanup))
+            stack.status = "ROLLBACK_FAILED"
+            return
+        stack._add_stack_event("ROLLBACK_COMPLETE")
+        stack.status = "ROLLBACK_COMPLETE"
+        return
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+    stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+    # A rollback restores the values the previous template resolved (SSM parameters included), not today's.
+    stack.resource_map.pinned_parameters = previous_resolved
+    try:
+        stack.resource_map.update(stack.parse_template(previous_template), previous_parameters)
+    except Exception as cleanup:
+        stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=_reason(cleanup))
+        stack.status = "UPDATE_ROLLBACK_FAILED"
+        return
+    finally:
+        stack.resource_map.pinned_parameters = {}
+    stack.template = previous_template
+    stack._parse_template()
+    stack.output_map = stack._create_output_map()
+    if not stabilize.hold(stack, "UPDATE_ROLLBACK", None):
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+
+
 def _execute_change_set(original: Any) -> Any:
     @functools.wraps(original)
     def wrapper(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
         change_set = self.describe_change_set(change_set_name)
         stack = self.stacks[change_set.stack_id]
-        previous_template, previous_parameters = stack.template, dict(stack.resource_map.input_parameters)
+        kind = change_set.change_set_type
+        previous = (stack.template, dict(stack.resource_map.input_parameters), dict(stack.resource_map.resolved_parameters))
+
+        def roll_back(reason: str) -> None:
+            _roll_back(stack, kind, *previous, reason)
+
         # moto wires exports into stacks made by CreateStack only; stacks made
         # through change sets must see and publish them too.
         stack.cross_stack_resources = self.exports
@@ -80,32 +121,13 @@ def _execute_change_set(original: Any) -> Any:
             log.info("change set %s failed: %s", change_set_name, exc)
             change_set.execution_status = "EXECUTE_FAILED"
             failed = [e.logical_resource_id for e in stack.events if e.resource_status.endswith("_FAILED")]
-            if change_set.change_set_type == "CREATE":
-                stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=(
-                    f"The following resource(s) failed to create: [{', '.join(failed[-1:])}]. " if failed else _reason(exc)))
-                try:
-                    stack.resource_map.delete()
-                except Exception as cleanup:  # the emulator could not undo everything; say so
-                    stack._add_stack_event("ROLLBACK_FAILED", resource_status_reason=_reason(cleanup))
-                    stack.status = "ROLLBACK_FAILED"
-                    return
-                stack._add_stack_event("ROLLBACK_COMPLETE")
-                stack.status = "ROLLBACK_COMPLETE"
-            else:
-                stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=(
-                    f"The following resource(s) failed to update: [{', '.join(failed[-1:])}]. " if failed else _reason(exc)))
-                try:
-                    stack.resource_map.update(stack.parse_template(previous_template), previous_parameters)
-                except Exception as cleanup:
-                    stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=_reason(cleanup))
-                    stack.status = "UPDATE_ROLLBACK_FAILED"
-                    return
-                stack.template = previous_template
-                stack._parse_template()
-                stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
-                stack.status = "UPDATE_ROLLBACK_COMPLETE"
+            verb = "create" if kind == "CREATE" else "update"
+            roll_back(f"The following resource(s) failed to {verb}: [{', '.join(failed[-1:])}]. " if failed else _reason(exc))
+            return
+        stabilize.hold(stack, kind, roll_back)
 
     return wrapper
+
 
 def _create_only(resource_type: str, region: str) -> set[str]:
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
@@ -188,9 +210,13 @@ def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> set[
     for key, slot in (template.get("Parameters") or {}).items():
         if not str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
             continue
-        name = resource_map.input_parameters.get(key) or slot.get("Default")
-        current = backend.get_parameter(name)
-        if current is not None and key in resource_map.resolved_parameters and resource_map.resolved_parameters[key] != current.value:
+        pinned = getattr(resource_map, "pinned_parameters", {})
+        if key in pinned:
+            current = pinned[key]
+        else:
+            stored = backend.get_parameter(resource_map.input_parameters.get(key) or slot.get("Default"))
+            current = None if stored is None else stored.value
+        if current is not None and key in resource_map.resolved_parameters and resource_map.resolved_parameters[key] != current:
             changed.add(key)
     return changed
 
@@ -228,6 +254,52 @@ def _build_resource_diff(original: Any) -> Any:
 
     return wrapper
 
+def _load_parameters(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any) -> None:
+        original(self)
+        for key, value in getattr(self, "pinned_parameters", {}).items():
+            self.resolved_parameters[key] = value
+            self._parsed_resources[key] = value
+
+    return wrapper
+
+
+def _settled(original: Any) -> Any:
+    """Describing a stack first brings a stack that waits for ECS up to date."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, name_or_stack_id: str, *args: Any, **kwargs: Any) -> Any:
+        for stack in list(self.stacks.values()):
+            if not name_or_stack_id or name_or_stack_id in (stack.name, stack.stack_id):
+                stabilize.settle(stack)
+        return original(self, name_or_stack_id, *args, **kwargs)
+
+    return wrapper
+
+
+def _busy_stack(backend: Any, name: str) -> None:
+    """AWS refuses a change set for a stack that is still in progress."""
+    from moto.cloudformation.exceptions import ValidationError
+
+    stack = next((s for s in backend.stacks.values() if name in (s.name, s.stack_id)), None)
+    if stack is not None:
+        stabilize.settle(stack)
+        if stack.status.endswith("_IN_PROGRESS"):
+            raise ValidationError(message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
+
+
+def _cancel_update_stack(self: Any) -> str:
+    from moto.cloudformation.exceptions import ValidationError
+
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stabilize.settle(stack)
+    if not stabilize.cancel(stack):
+        raise ValidationError(message=f"CancelUpdateStack cannot be called from current stack status {stack.status}")
+    return ('<CancelUpdateStackResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><ResponseMetadata>'
+            '<RequestId>5ccc7dcd-744c-11e5-be70-example</RequestId></ResponseMetadata></CancelUpdateStackResponse>')
+
+
 def _has_parameters(original: Any) -> Any:
     @functools.wraps(original)
     def wrapper(self: Any, other_parameters: dict[str, Any]) -> bool:
@@ -242,6 +314,7 @@ def _change_set_without_changes(original: Any) -> Any:
     @functools.wraps(original)
     def wrapper(self: Any) -> Any:
         self._creating_change_set = True
+        _busy_stack(self.cloudformation_backend, self._get_param("StackName"))
         return original(self)
 
     return wrapper
@@ -261,6 +334,14 @@ def install() -> None:
 
     wrap(CloudFormationResponse, "create_change_set", _change_set_without_changes,
          corrects="CreateChangeSet raises 'No updates are to be performed' for a stack with parameters; AWS creates a FAILED change set")
+    patch(CloudFormationResponse, "cancel_update_stack", _cancel_update_stack,
+          corrects="CancelUpdateStack is not implemented; a stack waiting for ECS must be cancellable and roll back")
+    wrap(models.CloudFormationBackend, "describe_stacks", _settled,
+         corrects="stacks complete at once; a stack that changed an ECS service waits for its deployment (stabilize.py)")
+    wrap(models.CloudFormationBackend, "describe_stack_events", _settled,
+         corrects="(with the above) events of a stack waiting for ECS appear as its deployment ends")
+    wrap(parsing.ResourceMap, "load_parameters", _load_parameters,
+         corrects="a rollback re-resolves SSM parameters to today's values; CloudFormation restores the previous ones")
     wrap(CloudFormationResponse, "_validate_different_update", _validate_different_update,
          corrects="(with the above) the UpdateStack-only check is skipped for change sets")
     wrap(models.ChangeSet, "__init__", _change_set_init,

@@ -90,6 +90,53 @@ class EcsService(Handler, CloudFormationModel):
         return Service.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
 
 
+class EcsTaskDefinition(Handler, CloudFormationModel):
+    """AWS::ECS::TaskDefinition: moto's model keeps only family, containers, volumes and memory, and an update
+    stores the containers with template-cased keys (`Image`); DescribeTaskDefinition then reports bridge
+    networking on EC2 without an image. This one registers every property the template sets."""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Family"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::TaskDefinition"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "TaskDefinitionArn"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        return ecs_backends[account_id][region_name].register_task_definition(
+            family=props.get("Family") or resource_name,
+            container_definitions=_lower_keys(props.get("ContainerDefinitions", [])),
+            volumes=_lower_keys(props.get("Volumes", [])),
+            network_mode=props.get("NetworkMode"),
+            tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or None,
+            requires_compatibilities=props.get("RequiresCompatibilities"),
+            cpu=props.get("Cpu"),
+            memory=props.get("Memory"),
+            task_role_arn=props.get("TaskRoleArn"),
+            execution_role_arn=props.get("ExecutionRoleArn"),
+            runtime_platform=_lower_keys(props.get("RuntimePlatform")),
+            ephemeral_storage=_lower_keys(props.get("EphemeralStorage")),
+        )
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        # Every property is create-only: CloudFormation registers a new revision and keeps the old one
+        # until cleanup, so a rollback can return to it.
+        return cls.create_from_cloudformation_json(original_resource.family, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        if resource_name and ":task-definition/" in resource_name:
+            ecs_backends[account_id][region_name].deregister_task_definition(resource_name)
+
+
 class ClusterCapacityProviderAssociations(Handler, CloudFormationModel):
     """AWS::ECS::ClusterCapacityProviderAssociations (skipped by moto): the cluster's capacity providers."""
 
