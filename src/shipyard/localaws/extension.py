@@ -19,6 +19,7 @@ class ExtensionResource:
     id: str
     arn: str
     config: dict[str, Any]
+    tags: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

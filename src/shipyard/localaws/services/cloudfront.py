@@ -152,6 +152,7 @@ class _ExtensionHandler(Handler):
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         config = properties(cloudformation_json)[cls.CONFIG_KEY]
         resource = extension_backend.create(account_id, cls.KIND, dict(config))
+        resource.tags = tags_list(properties(cloudformation_json))
         return cls(resource.id, resource.arn)
 
     def delete(self, account_id: str, region_name: str) -> None:

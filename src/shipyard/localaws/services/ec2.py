@@ -1,4 +1,5 @@
-"""EC2 types: SecurityGroupEgress, which moto skips; SubnetRouteTableAssociation,
+"""EC2 types: SecurityGroup, whose moto model drops rule descriptions and the template's egress (keeping
+an allow-all egress a template replaced); SecurityGroupEgress, which moto skips; SubnetRouteTableAssociation,
 whose moto model records the association where DescribeRouteTables never
 shows it; RouteTable, whose moto model is never deleted (so its VPC cannot be);
 FlowLog, whose moto model takes an S3 destination's key prefix for part of the
@@ -14,8 +15,49 @@ from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.flow_logs import FlowLogs as MotoFlowLogs
 from moto.ec2.models.route_tables import RouteTable as MotoRouteTable
+from moto.ec2.models.security_groups import SecurityGroup as MotoSecurityGroup
 
-from shipyard.localaws.services._base import Delegate, Handler, properties
+from shipyard.localaws.services._base import Delegate, Handler, patch, properties
+
+
+def _rule(group_id: str, props: dict[str, Any], peer: str) -> dict[str, Any]:
+    """moto's authorize arguments for one CloudFormation rule; peer: Source (ingress) or Destination (egress)."""
+    group, prefix_list = props.get(f"{peer}SecurityGroupId"), props.get(f"{peer}PrefixListId")
+    description = props.get("Description", "")
+    return dict(
+        group_name_or_id=group_id,
+        ip_protocol=str(props["IpProtocol"]),
+        from_port=props.get("FromPort", -1),
+        to_port=props.get("ToPort", -1),
+        ip_ranges=[{"CidrIp": props["CidrIp"], "Description": description}] if "CidrIp" in props else [],
+        source_groups=[{"GroupId": group, "Description": description}] if group else None,
+        prefix_list_ids=[{"PrefixListId": prefix_list, "Description": description}] if prefix_list else None,
+    )
+
+
+class SecurityGroup(Delegate, CloudFormationModel):
+    MODEL = MotoSecurityGroup
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EC2::SecurityGroup"
+
+    @classmethod
+    def adapt(cls, cloudformation_json: dict[str, Any]) -> dict[str, Any]:
+        fixed = copy.deepcopy(cloudformation_json)
+        fixed.get("Properties", {}).pop("SecurityGroupIngress", None)  # after() applies them with their descriptions
+        return fixed
+
+    @classmethod
+    def after(cls, resource: Any, props: dict[str, Any], account_id: str, region_name: str) -> Any:
+        backend = ec2_backends[account_id][region_name]
+        for rule in props.get("SecurityGroupIngress", []):
+            backend.authorize_security_group_ingress(**_rule(resource.id, rule, "Source"), vpc_id=resource.vpc_id)
+        if "SecurityGroupEgress" in props:  # EC2 adds its allow-all egress only to a group created without rules
+            resource.egress_rules = []
+            for rule in props["SecurityGroupEgress"]:
+                backend.authorize_security_group_egress(**_rule(resource.id, rule, "Destination"), vpc_id=resource.vpc_id)
+        return resource
 
 
 class SecurityGroupEgress(Handler, CloudFormationModel):
@@ -30,15 +72,7 @@ class SecurityGroupEgress(Handler, CloudFormationModel):
 
     @staticmethod
     def _arguments(props: dict[str, Any]) -> dict[str, Any]:
-        destination = props.get("DestinationSecurityGroupId")
-        return dict(
-            group_name_or_id=props["GroupId"],
-            ip_protocol=str(props["IpProtocol"]),
-            from_port=props.get("FromPort", -1),
-            to_port=props.get("ToPort", -1),
-            ip_ranges=[{"CidrIp": props["CidrIp"], "Description": props.get("Description", "")}] if "CidrIp" in props else [],
-            source_groups=[{"GroupId": destination, "Description": props.get("Description", "")}] if destination else None,
-        )
+        return _rule(props["GroupId"], props, "Destination")
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
@@ -110,3 +144,36 @@ class FlowLog(Delegate, CloudFormationModel):
         if props.get("LogDestination"):
             resource.log_destination = props["LogDestination"]
         return resource
+
+
+# Corrections of moto's own EC2 models, applied after moto creates the resource.
+
+def _apply_settings(resource: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    backend = ec2_backends[account_id][region_name]
+    if "MapPublicIpOnLaunch" in props:
+        resource.map_public_ip_on_launch = bool(props["MapPublicIpOnLaunch"])
+    for key, attribute in (("EnableDnsHostnames", "enable_dns_hostnames"), ("EnableDnsSupport", "enable_dns_support")):
+        if key in props:
+            setattr(resource, attribute, bool(props[key]))
+    if props.get("Tags"):
+        backend.create_tags([resource.id], {t["Key"]: t["Value"] for t in props["Tags"]})
+
+
+def _with_settings(original: Any) -> Any:
+    def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        resource = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _apply_settings(resource, properties(cloudformation_json), account_id, region_name)
+        return resource
+
+    return classmethod(create)
+
+
+def install() -> None:
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.subnets import Subnet
+    from moto.ec2.models.vpcs import VPC
+
+    for model in (VPC, Subnet, MotoRouteTable, InternetGateway):
+        patch(model, "create_from_cloudformation_json", _with_settings(model.create_from_cloudformation_json),
+              corrects=f"{model.__name__}: the template's Tags and settings (public IPs on launch, DNS) are dropped")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
@@ -29,6 +30,20 @@ class EcrRepository(Delegate, CloudFormationModel):
             if key in props:
                 props[key] = {k[0].lower() + k[1:]: v for k, v in props[key].items()}
         return fixed
+
+    @classmethod
+    def after(cls, repository: Any, props: dict[str, Any], account_id: str, region_name: str) -> Any:
+        """The lifecycle and repository policies moto's model ignores."""
+        from moto.ecr.models import ecr_backends
+
+        backend = ecr_backends[account_id][region_name]
+        lifecycle = props.get("LifecyclePolicy", {}).get("LifecyclePolicyText")
+        if lifecycle:
+            backend.put_lifecycle_policy(account_id, repository.name, lifecycle)
+        policy = props.get("RepositoryPolicyText")
+        if policy:
+            backend.set_repository_policy(account_id, repository.name, policy if isinstance(policy, str) else json.dumps(policy))
+        return repository
 
 
 # Corrections of moto's own ECR behaviour.

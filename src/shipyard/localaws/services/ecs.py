@@ -12,7 +12,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.ecs.models import Service, ecs_backends
 
-from shipyard.localaws.services._base import Handler, properties, tags_list, wrap
+from shipyard.localaws.services._base import Handler, patch, properties, tags_list, wrap
 
 
 def _lower_keys(value: Any) -> Any:
@@ -27,6 +27,9 @@ def _configure(service: Any, props: dict[str, Any]) -> Any:
     service.deployment_configuration = _lower_keys(props.get("DeploymentConfiguration", {}))
     service.health_check_grace_period_seconds = props.get("HealthCheckGracePeriodSeconds")
     service.enable_ecs_managed_tags = bool(props.get("EnableECSManagedTags", False))
+    if props.get("CapacityProviderStrategy"):  # a strategy replaces the launch type, which AWS then leaves out
+        service.capacity_provider_strategy = _lower_keys(props["CapacityProviderStrategy"])
+        service.launch_type = None
     return service
 
 
@@ -175,8 +178,20 @@ def _describe_services(original: Any) -> Any:
     return wrapper
 
 
-def install() -> None:
-    from moto.ecs.models import EC2ContainerServiceBackend
+def _cluster_with_tags(original: Any) -> Any:
+    def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        cluster = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        cluster.tags = [{"key": t["Key"], "value": t["Value"]} for t in tags_list(properties(cloudformation_json))] or cluster.tags
+        return cluster
 
+    return classmethod(create)
+
+
+def install() -> None:
+    from moto.ecs.models import Cluster, EC2ContainerServiceBackend
+
+    patch(Cluster, "create_from_cloudformation_json", _cluster_with_tags(Cluster.create_from_cloudformation_json),
+          corrects="a cluster made by CloudFormation drops the template's Tags")
     wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,
          corrects="deployments never progress (moto runs no tasks); the rollout simulator advances them as ECS would")

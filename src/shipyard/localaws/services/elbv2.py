@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer, FakeTargetGroup
+from moto.elbv2.models import ELBv2Backend, FakeListener, FakeLoadBalancer, FakeTargetGroup, elbv2_backends
 
 from shipyard.localaws.services._base import patch, wrap
 
@@ -51,7 +51,34 @@ def _elb_attributes(original: Any) -> Any:
     return wrapper
 
 
+def _with_settings(original: Any, attributes_key: str | None) -> Any:
+    """Create (or update) through moto's model, then apply the attributes and tags moto's model ignores."""
+
+    def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        resource = original(*args, **kwargs)
+        cloudformation_json = next(a for a in args if isinstance(a, dict))
+        account_id, region_name = args[-2], args[-1]
+        props = cloudformation_json.get("Properties", {})
+        backend = elbv2_backends[account_id][region_name]
+        arn = resource.arn
+        settings = {a["Key"]: str(a["Value"]) for a in props.get(attributes_key, [])} if attributes_key else {}
+        if settings and isinstance(resource, FakeLoadBalancer):
+            backend.modify_load_balancer_attributes(arn, settings)
+        elif settings:
+            backend.modify_target_group_attributes(arn, settings)
+        if props.get("Tags"):
+            backend.add_tags([arn], [{"Key": t["Key"], "Value": t["Value"]} for t in props["Tags"]])
+        return resource
+
+    return classmethod(apply)
+
+
 def install() -> None:
+    for model, key in ((FakeLoadBalancer, "LoadBalancerAttributes"), (FakeTargetGroup, "TargetGroupAttributes"), (FakeListener, None)):
+        for verb in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
+            if verb in vars(model):
+                patch(model, verb, _with_settings(getattr(model, verb), key),
+                      corrects=f"{model.__name__}: a template's {key or 'settings'} and Tags are not applied")
     wrap(ELBv2Backend, "describe_target_health", _describe_target_health,
          corrects="targets of simulated ECS tasks are unknown to moto; their health comes from the rollout simulator")
     wrap(FakeLoadBalancer, "get_cfn_attribute", _elb_attributes,

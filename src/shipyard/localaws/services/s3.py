@@ -59,6 +59,10 @@ class Bucket(Delegate, CloudFormationModel):
         lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
         if lifecycle:
             backend.put_bucket_lifecycle(name, [_lifecycle_rule(rule) for rule in lifecycle])
+        logging = props.get("LoggingConfiguration")
+        if logging:  # S3 checks, as on AWS, that the target bucket lets the logging service write
+            backend.put_bucket_logging(name, {"TargetBucket": logging["DestinationBucketName"],
+                                              "TargetPrefix": logging.get("LogFilePrefix", "")})
         return bucket
 
 

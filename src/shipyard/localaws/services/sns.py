@@ -8,7 +8,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
 
-from shipyard.localaws.services._base import Handler, properties
+from shipyard.localaws.services._base import Handler, patch, properties, tags_list
 
 
 class SnsSubscription(Handler, CloudFormationModel):
@@ -50,3 +50,24 @@ class SnsTopicPolicy(Handler, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         return None  # the policy goes with its topic
+
+
+def _topic_with_tags(original: Any) -> Any:
+    def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        from moto.sns.models import sns_backends
+
+        topic = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        tags = {t["Key"]: t["Value"] for t in tags_list(properties(cloudformation_json))}
+        if tags:
+            sns_backends[account_id][region_name].tag_resource(topic.arn, tags)
+        return topic
+
+    return classmethod(create)
+
+
+def install() -> None:
+    from moto.sns.models import Topic
+
+    patch(Topic, "create_from_cloudformation_json", _topic_with_tags(Topic.create_from_cloudformation_json),
+          corrects="a topic made by CloudFormation drops the template's Tags")
