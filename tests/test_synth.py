@@ -162,12 +162,18 @@ def test_synth_command(cli, tmp_path):
     assert (tmp_path / "staging" / "shipyard.json").exists()
 
 
-def test_5xx_alarm_is_the_deployment_alarm_and_staging_runs_on_spot(templates):
+def test_one_minute_5xx_alarm_is_the_deployment_alarm_and_staging_runs_on_spot(templates):
     for env in ("staging", "production"):
+        resources = templates[f"webapp-{env}-service"]["Resources"]
         service = _resources(templates[f"webapp-{env}-service"], "AWS::ECS::Service")[0]
         alarms = service["DeploymentConfiguration"]["Alarms"]
         assert alarms["Enable"] is True and alarms["Rollback"] is True
-        assert alarms["AlarmNames"] == [{"Ref": next(k for k in templates[f"webapp-{env}-service"]["Resources"] if k.startswith("Observability5XxRate"))}]
+        name = next(k for k in resources if k.startswith("ObservabilityDeployment5XxRate"))
+        assert alarms["AlarmNames"] == [{"Ref": name}]
+        # The bake time follows the alarm's window: one minute, one evaluation (decisions.md §18).
+        deployment_alarm = resources[name]["Properties"]
+        assert deployment_alarm["EvaluationPeriods"] == 1
+        assert {m["MetricStat"]["Period"] for m in deployment_alarm["Metrics"] if "MetricStat" in m} == {60}
     staging = _resources(templates["webapp-staging-service"], "AWS::ECS::Service")[0]
     assert staging["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
     assert "CapacityProviderStrategy" not in _resources(templates["webapp-production-service"], "AWS::ECS::Service")[0]

@@ -77,15 +77,20 @@ class Observability(Construct):
             self.alarms.append(created)
             return created
 
-        self.five_xx = alarm(
-            "5xx-rate",
-            cw.MathExpression(expression="100 * IF(requests > 0, (target5xx + elb5xx) / requests, 0)", using_metrics={
-                "target5xx": _lb("HTTPCode_Target_5XX_Count", load_balancer, Duration.minutes(5)),
-                "elb5xx": _lb("HTTPCode_ELB_5XX_Count", load_balancer, Duration.minutes(5)),
-                "requests": _lb("RequestCount", load_balancer, Duration.minutes(5))}, period=Duration.minutes(5),
-                label="5xx %"),
-            FIVE_XX_RATE_PERCENT, f"More than {FIVE_XX_RATE_PERCENT}% of requests failed with 5xx over 5 minutes; "
-            "also the ECS deployment alarm that rolls a deployment back")
+        def five_xx_rate(window: Duration) -> cw.MathExpression:
+            return cw.MathExpression(
+                expression="100 * IF(requests > 0, (target5xx + elb5xx) / requests, 0)", using_metrics={
+                    "target5xx": _lb("HTTPCode_Target_5XX_Count", load_balancer, window),
+                    "elb5xx": _lb("HTTPCode_ELB_5XX_Count", load_balancer, window),
+                    "requests": _lb("RequestCount", load_balancer, window)}, period=window, label="5xx %")
+
+        self.five_xx = alarm("5xx-rate", five_xx_rate(Duration.minutes(5)), FIVE_XX_RATE_PERCENT,
+                             f"More than {FIVE_XX_RATE_PERCENT}% of requests failed with 5xx over 5 minutes")
+        # ECS bakes a deployment for as long as its alarms need to judge it (docs/decisions.md §18): a one-minute
+        # window keeps that to about a minute instead of five, and still catches an image that answers 5xx.
+        self.deployment_five_xx = alarm("deployment-5xx-rate", five_xx_rate(Duration.minutes(1)), FIVE_XX_RATE_PERCENT,
+                                        f"More than {FIVE_XX_RATE_PERCENT}% of requests failed with 5xx in one minute; "
+                                        "the ECS deployment alarm that rolls a deployment back", notify=False)
         for speed, factor, long_window, short_window in (("fast", FAST_BURN, Duration.hours(1), Duration.minutes(5)),
                                                          ("slow", SLOW_BURN, Duration.hours(6), Duration.minutes(30))):
             windows = [alarm(f"slo-{speed}-burn-{w.to_minutes()}m", error_ratio(load_balancer, w, f"error ratio {w.to_minutes()}m"),

@@ -148,7 +148,7 @@ class ServiceStack(_EnvironmentStack):
             emails=env.alert_emails, web_acl_name=names.web_acl if env.waf else None,
         )
         self.service.service.enable_deployment_alarms(
-            [self.observability.five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
+            [self.observability.deployment_five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.CLUSTER_NAME, value=self.service.cluster.cluster_name)
         CfnOutput(self, Output.SERVICE_NAME, value=self.service.service.service_name)

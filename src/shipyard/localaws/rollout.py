@@ -24,6 +24,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipyard.localaws import pace
+
 FAULT_TAG_PREFIX = "fault-"
 FAULTS = ("crash", "unhealthy", "stuck")
 CIRCUIT_BREAKER_THRESHOLD = 3  # ECS: max(3, min(200, 0.5 x desired)) failed tasks, for our sizes
@@ -31,6 +33,47 @@ CIRCUIT_BREAKER_THRESHOLD = 3  # ECS: max(3, min(200, 0.5 x desired)) failed tas
 
 def step() -> float:
     return float(os.environ.get("SHIPYARD_LOCAL_STEP", "1.0"))
+
+
+def _steps(rollout: _Rollout, seconds: float) -> float:
+    """Simulation steps since the deployment started: 1 = tasks running, 2 = targets healthy, 3 = completed.
+
+    Uniform (SHIPYARD_LOCAL_STEP seconds each) by default; at AWS's pace (pace.py) each step lasts as long as the
+    phase it stands for, from the target group's and alarms' own settings, compressed by the pace factor.
+    """
+    if not pace.aws_pace():
+        return seconds / step()
+    if rollout.phases is None:
+        rollout.phases = _phases(rollout)
+    bounds = [0.0, rollout.phases.task_start, rollout.phases.steady, rollout.phases.completed]
+    at = seconds * pace.factor()
+    for index in range(3):
+        if at < bounds[index + 1]:
+            return index + (at - bounds[index]) / max(bounds[index + 1] - bounds[index], 1e-9)
+    return 3 + (at - bounds[3]) / max(bounds[3] - bounds[2], 1e-9)
+
+
+def _window(alarm: Any) -> float:
+    """Period x evaluation periods; a metric-math alarm keeps its period on its queries."""
+    periods = [alarm.period] if alarm.period else [
+        q.period or getattr(q.metric_stat, "period", None) for q in alarm.metric_data_queries or []]
+    return max((float(p) for p in periods if p), default=60.0) * float(alarm.evaluation_periods or 1)
+
+
+def _phases(rollout: _Rollout) -> pace.RolloutPhases:
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.ecs.models import ecs_backends
+    from moto.elbv2.models import elbv2_backends
+
+    group = elbv2_backends[rollout.account][rollout.region].target_groups.get(rollout.target_group or "")
+    service = ecs_backends[rollout.account][rollout.region].services.get(f"{rollout.cluster}:{rollout.service}")
+    names = ((getattr(service, "deployment_configuration", None) or {}).get("alarms") or {}).get("alarmNames", [])
+    alarms = cloudwatch_backends[rollout.account][rollout.region].alarms
+    windows = [_window(alarms[n]) for n in names if n in alarms]
+    return pace.rollout_phases(interval=float(getattr(group, "healthcheck_interval_seconds", 30) or 30),
+                               healthy_threshold=float(getattr(group, "healthy_threshold_count", 5) or 5),
+                               drain=float((getattr(group, "attributes", {}) or {}).get("deregistration_delay.timeout_seconds", 300)),
+                               alarm_windows=windows)
 
 
 @dataclass
@@ -59,6 +102,7 @@ class _Rollout:
     target_group: str | None
     log_group: str | None
     logged: bool = False
+    phases: pace.RolloutPhases | None = None
 
 
 _lock = threading.Lock()
@@ -128,9 +172,8 @@ def advance(service: Any) -> None:
         rollout = _rollouts.get(key)
         if rollout is None:
             return
-        now, unit = time.monotonic(), step()
         primary = rollout.deployments[0]
-        elapsed = (now - primary.started) / unit
+        elapsed = _steps(rollout, time.monotonic() - primary.started)
         desired = rollout.desired
         if primary.rollout == "IN_PROGRESS":
             _progress(service, rollout, primary, elapsed, desired)
@@ -198,7 +241,7 @@ def target_health(account: str, region: str, target_group_arn: str) -> list[dict
         rollout = next((r for r in _rollouts.values() if (r.account, r.region, r.target_group) == (account, region, target_group_arn)), None)
         if rollout is None:
             return None
-        elapsed = (time.monotonic() - rollout.deployments[0].started) / step()
+        elapsed = _steps(rollout, time.monotonic() - rollout.deployments[0].started)
         health = []
         for index, deployment in enumerate(rollout.deployments):
             for task in range(deployment.running):
