@@ -51,10 +51,10 @@ def _version(value: bool) -> None:
 def main(
     config: Annotated[Path, typer.Option("--config", "-c", envvar="SHIPYARD_CONFIG", help="path to shipyard.toml")] = Path(DEFAULT_CONFIG),
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="print every CloudFormation event on a terminal too")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")] = False,
 ) -> None:
-    state.config_path = config
-    state.debug = debug
+    state.config_path, state.debug, ui.verbose = config, debug, verbose
 
 
 def _config() -> Config:

@@ -75,10 +75,11 @@ def error(message: str, hint: str = "") -> None:
 
 
 _STATUS_STYLE = {"FAILED": "red", "ROLLBACK": "yellow", "COMPLETE": "green", "IN_PROGRESS": "dim"}
+verbose = False  # every CloudFormation event on a terminal too (--verbose)
 
 
 def stack_event(stack: str, event: dict) -> None:
-    """One CloudFormation event: colored on a terminal, a plain line otherwise."""
+    """One CloudFormation event: colored on a terminal, a plain timestamped line otherwise."""
     status = event.get("ResourceStatus", "")
     reason = event.get("ResourceStatusReason") or ""
     line = f"  {stack}  {event.get('LogicalResourceId', '')}  {status}" + (f"  {reason}" if reason else "")
@@ -86,7 +87,44 @@ def stack_event(stack: str, event: dict) -> None:
         style = next((s for key, s in _STATUS_STYLE.items() if key in status), "")
         err.print(line, style=style, markup=False, highlight=False)
     else:
-        err.print(line, markup=False, highlight=False)
+        stamp = event.get("Timestamp")
+        err.print((f"[{stamp:%H:%M:%S}]" if hasattr(stamp, "strftime") else "") + line, markup=False, highlight=False)
+
+
+@contextmanager
+def stack_progress(stack: str, total: int | None) -> Iterator[Callable[[dict], None]]:
+    """The events of one stack operation. Yields record(event).
+
+    Off a terminal, or with --verbose, every event is a line. On a terminal, one live line (resources done of
+    total, the resource in progress, elapsed), as CDK's and Copilot's displays do; the full event stream is
+    printed only if the stack fails or rolls back.
+    """
+    import time
+
+    if verbose or not err.is_terminal:
+        yield lambda event: stack_event(stack, event)
+        return
+    kept: list[dict] = []
+    done: set[str] = set()
+    started = time.monotonic()
+    with err.status(f"{stack}: starting") as status:
+
+        def record(event: dict) -> None:
+            kept.append(event)
+            logical, state = event.get("LogicalResourceId", ""), event.get("ResourceStatus", "")
+            if logical != stack and state.endswith("_COMPLETE"):
+                done.add(logical)
+            of = f"/{total}" if total else ""
+            now = f", {logical} {state}" if logical != stack and state.endswith("_IN_PROGRESS") else ""
+            status.update(f"{stack}: {len(done)}{of} resources done{now} ({time.monotonic() - started:.0f}s)")
+
+        yield record
+    final = next((e.get("ResourceStatus", "") for e in reversed(kept) if e.get("LogicalResourceId") == stack), "")
+    if "FAILED" in final or "ROLLBACK" in final:
+        for event in kept:
+            stack_event(stack, event)
+    else:
+        info(f"{stack}: {final or 'done'}, {len(done)} resources ({time.monotonic() - started:.0f}s)")
 
 
 @contextmanager

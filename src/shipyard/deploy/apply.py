@@ -101,7 +101,7 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
     aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
     cancelled_after = None
     try:
-        status = wait_for_stack(aws, stack, timeout=timeout, since=seen)
+        status = wait_for_stack(aws, stack, timeout=timeout, since=seen, total=len(changes.changes))
     except StackTimeout as late:
         if not (cancel_after_timeout and late.status == "UPDATE_IN_PROGRESS"):
             raise
@@ -129,28 +129,33 @@ def delete_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEO
                            cause.hint if cause else "", cause)
 
 
-def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT, since: set[str] | None = None) -> str:
-    """Stream new events until the stack reaches a final status; return it. since=None: only events from now on."""
+def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT, since: set[str] | None = None,
+                   total: int | None = None) -> str:
+    """Stream new events until the stack reaches a final status; return it. since=None: only events from now on.
+
+    total: how many resources the operation touches, for the live line on a terminal.
+    """
     seen: set[str] = set(since or ())
     if since is None:
         seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
     deadline = time.monotonic() + timeout
     delay = 0.5
     try:
-        while True:
-            state = read_stack(aws, stack.name, stack.region)
-            status = "DELETE_COMPLETE" if state is None else state.status
-            if state is not None:
-                fresh = [e for e in stack_events(aws, stack.name, stack.region) if e["EventId"] not in seen]
-                for event in reversed(fresh):
-                    seen.add(event["EventId"])
-                    ui.stack_event(stack.name, event)
-            if not status.endswith("_IN_PROGRESS") and (status in SUCCESS or status in FAILURE or status == "DELETE_COMPLETE"):
-                return status
-            if time.monotonic() > deadline:
-                raise StackTimeout(stack.name, status, timeout)
-            time.sleep(delay)
-            delay = min(delay * 1.5, 5)
+        with ui.stack_progress(stack.name, total) as record:
+            while True:
+                state = read_stack(aws, stack.name, stack.region)
+                status = "DELETE_COMPLETE" if state is None else state.status
+                if state is not None:
+                    fresh = [e for e in stack_events(aws, stack.name, stack.region) if e["EventId"] not in seen]
+                    for event in reversed(fresh):
+                        seen.add(event["EventId"])
+                        record(event)
+                if not status.endswith("_IN_PROGRESS") and (status in SUCCESS or status in FAILURE or status == "DELETE_COMPLETE"):
+                    return status
+                if time.monotonic() > deadline:
+                    raise StackTimeout(stack.name, status, timeout)
+                time.sleep(delay)
+                delay = min(delay * 1.5, 5)
     except KeyboardInterrupt:
         raise Interrupted(stack.name, "interrupted while CloudFormation works on it; the operation continues in AWS",
                           "run the same command again: it waits for the stack and then carries on") from None
