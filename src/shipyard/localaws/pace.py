@@ -114,7 +114,7 @@ def _alarm_window(alarm: dict[str, Any]) -> float:
 
 
 def references(node: Any) -> set[str]:
-    """Logical ids a template fragment refers to through Ref and Fn::GetAtt."""
+    """Logical ids, parameters and conditions a template fragment refers to."""
     found: set[str] = set()
     if isinstance(node, dict):
         for key, value in node.items():
@@ -122,6 +122,11 @@ def references(node: Any) -> set[str]:
                 found.add(value)
             elif key == "Fn::GetAtt":
                 found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+            elif key == "Fn::If" and isinstance(value, list) and value:
+                found.add(value[0])
+                found |= references(value[1:])
+            elif key == "Condition" and isinstance(value, str):
+                found.add(value)
             else:
                 found |= references(value)
     elif isinstance(node, list):

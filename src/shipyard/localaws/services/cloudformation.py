@@ -14,6 +14,7 @@ from typing import Any
 from moto.cloudformation import models, parsing
 
 from shipyard.localaws import stabilize
+from shipyard.localaws.pace import references
 from shipyard.localaws.services._base import patch, wrap
 
 log = logging.getLogger(__name__)
@@ -180,27 +181,6 @@ def _delete_stack(original: Any) -> Any:
 
     return wrapper
 
-def _references(node: Any) -> set[str]:
-    """Logical ids, parameters and conditions a template fragment refers to."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str):
-                found.add(value)
-            elif key == "Fn::GetAtt":
-                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
-            elif key == "Fn::If" and isinstance(value, list) and value:
-                found.add(value[0])
-                found |= _references(value[1:])
-            elif key == "Condition" and isinstance(value, str):
-                found.add(value)
-            else:
-                found |= _references(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _references(item)
-    return found
-
 def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> set[str]:
     """Template parameters of an SSM type whose stored value changed since the stack last resolved them."""
     from moto.ssm.models import ssm_backends
@@ -224,7 +204,7 @@ def _dependency_order(names: list[str], resources: dict[str, Any]) -> list[str]:
     """Update what others refer to first (a task definition before the service that runs it)."""
     pending, ordered = list(names), []
     while pending:
-        ready = [n for n in pending if not (_references(resources.get(n, {})) & set(pending)) - {n}]
+        ready = [n for n in pending if not (references(resources.get(n, {})) & set(pending)) - {n}]
         ready = ready or pending[:1]  # a cycle: keep going in template order
         ordered += ready
         pending = [n for n in pending if n not in ready]
@@ -240,13 +220,13 @@ def _build_resource_diff(original: Any) -> Any:
         if not changed:
             return diff
         conditions = other_template.get("Conditions") or {}
-        changed |= {name for name, body in conditions.items() if _references(body) & changed}
+        changed |= {name for name, body in conditions.items() if references(body) & changed}
         resources = other_template.get("Resources", {})
         modify = list(diff["Modify"])
         frontier = changed
         while frontier:  # resources depending on what changed change too, in dependency order
             wave = [name for name, body in resources.items()
-                    if name in self._resource_json_map and name not in modify and _references(body) & frontier]
+                    if name in self._resource_json_map and name not in modify and references(body) & frontier]
             modify += wave
             frontier = set(wave)
         diff["Modify"] = _dependency_order(modify, resources)
