@@ -7,11 +7,14 @@ progress animation when stderr is a terminal.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -91,6 +94,29 @@ def stack_event(stack: str, event: dict) -> None:
         err.print((f"[{stamp:%H:%M:%S}]" if hasattr(stamp, "strftime") else "") + line, markup=False, highlight=False)
 
 
+_live_lock = threading.Lock()
+_live_lines: dict[str, str] = {}
+_live: Live | None = None
+
+
+def _live_line(key: str, line: str | None) -> None:
+    """One live display for every stack in progress (stacks deploy side by side); None removes the line."""
+    global _live
+    with _live_lock:
+        if line is None:
+            _live_lines.pop(key, None)
+        else:
+            _live_lines[key] = line
+        if _live is None and _live_lines:
+            _live = Live(console=err, transient=True, refresh_per_second=4)
+            _live.start()
+        if _live is not None and _live_lines:
+            _live.update(Group(*(Text(text) for text in _live_lines.values())))
+        elif _live is not None:
+            _live.stop()
+            _live = None
+
+
 @contextmanager
 def stack_progress(stack: str, total: int | None) -> Iterator[Callable[[dict], None]]:
     """The events of one stack operation. Yields record(event).
@@ -107,24 +133,29 @@ def stack_progress(stack: str, total: int | None) -> Iterator[Callable[[dict], N
     kept: list[dict] = []
     done: set[str] = set()
     started = time.monotonic()
-    with err.status(f"{stack}: starting") as status:
 
-        def record(event: dict) -> None:
-            kept.append(event)
-            logical, state = event.get("LogicalResourceId", ""), event.get("ResourceStatus", "")
-            if logical != stack and state.endswith("_COMPLETE"):
-                done.add(logical)
-            of = f"/{total}" if total else ""
-            now = f", {logical} {state}" if logical != stack and state.endswith("_IN_PROGRESS") else ""
-            status.update(f"{stack}: {len(done)}{of} resources done{now} ({time.monotonic() - started:.0f}s)")
+    def record(event: dict) -> None:
+        kept.append(event)
+        logical, state = event.get("LogicalResourceId", ""), event.get("ResourceStatus", "")
+        if logical != stack and state.endswith("_COMPLETE"):
+            done.add(logical)
+        of = f"/{total}" if total else ""
+        now = f", {logical} {state}" if logical != stack and state.endswith("_IN_PROGRESS") else ""
+        _live_line(stack, f"{stack}: {len(done)}{of} resources done{now} ({time.monotonic() - started:.0f}s)")
 
+    _live_line(stack, f"{stack}: starting")
+    interrupted = True
+    try:
         yield record
-    final = next((e.get("ResourceStatus", "") for e in reversed(kept) if e.get("LogicalResourceId") == stack), "")
-    if "FAILED" in final or "ROLLBACK" in final:
-        for event in kept:
-            stack_event(stack, event)
-    else:
-        info(f"{stack}: {final or 'done'}, {len(done)} resources ({time.monotonic() - started:.0f}s)")
+        interrupted = False
+    finally:
+        _live_line(stack, None)
+        final = next((e.get("ResourceStatus", "") for e in reversed(kept) if e.get("LogicalResourceId") == stack), "")
+        if interrupted or "FAILED" in final or "ROLLBACK" in final:
+            for event in kept:
+                stack_event(stack, event)
+        else:
+            info(f"{stack}: {final or 'done'}, {len(done)} resources ({time.monotonic() - started:.0f}s)")
 
 
 @contextmanager
@@ -133,15 +164,18 @@ def progress(title: str) -> Iterator[Callable[[str], None]]:
     if not err.is_terminal:
         yield lambda item: None
         return
-    with err.status(title) as status:
-        count = 0
+    count = 0
 
-        def advance(item: str) -> None:
-            nonlocal count
-            count += 1
-            status.update(f"{title}: {count} done, last {item}")
+    def advance(item: str) -> None:
+        nonlocal count
+        count += 1
+        _live_line(title, f"{title}: {count} done, last {item}")
 
+    _live_line(title, title)
+    try:
         yield advance
+    finally:
+        _live_line(title, None)
 
 
 PLAIN_PROGRESS_EVERY = 10.0  # seconds between progress lines off a terminal
@@ -154,8 +188,11 @@ def waiting(what: str) -> Iterator[Callable[[str], None]]:
 
     started = time.monotonic()
     if err.is_terminal:
-        with err.status(what) as status:
-            yield lambda state: status.update(f"{what}: {state} ({time.monotonic() - started:.0f}s)")
+        _live_line(what, what)
+        try:
+            yield lambda state: _live_line(what, f"{what}: {state} ({time.monotonic() - started:.0f}s)")
+        finally:
+            _live_line(what, None)
         return
     last_line = -PLAIN_PROGRESS_EVERY
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import zlib
@@ -134,16 +136,12 @@ def test_waits_for_a_stack_in_progress_and_survives_an_interrupt(local_aws, exam
     deploy(aws, assembly, DeployOptions())
     # Ctrl-C while CloudFormation works: a clear message, nothing half-done on our side.
     local_aws.set_stack_status(account, "eu-west-1", "waiter-staging-service", "UPDATE_IN_PROGRESS")
-    real_sleep = time.sleep
-
-    def interrupt(seconds):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(apply.time, "sleep", interrupt)
+    # A real Ctrl-C: SIGINT reaches the main thread while the stack is waited for on another one.
+    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
     with pytest.raises(Interrupted) as caught:
         deploy(aws, assembly, DeployOptions())
     assert "run the same command again" in caught.value.hint
-    monkeypatch.setattr(apply.time, "sleep", real_sleep)
+    assert not apply.stop_requested.is_set()
 
     # Run again: it waits for the operation instead of racing it, then carries on.
     threading.Timer(1.0, lambda: local_aws.set_stack_status(account, "eu-west-1", "waiter-staging-service", "UPDATE_COMPLETE")).start()

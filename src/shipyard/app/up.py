@@ -1,8 +1,9 @@
 """`shipyard up`: every environment deployed, its site published and verified, in one command.
 
 On the embedded AWS by default (nothing leaves this machine); with --aws on
-real accounts. All environments are synthesized in one process first, and
-production is confirmed before anything changes.
+real accounts. All environments are synthesized in one process first,
+production is confirmed before anything changes, and the environments are
+brought up side by side (side_by_side.py).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from shipyard.app import target as targets
 from shipyard.app.context import guard_production
 from shipyard.aws import Aws
 from shipyard.config import Config
+from shipyard.deploy.apply import stop_requested
 from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import LiveResult, verify
-from shipyard.synth import synthesize
+from shipyard.side_by_side import run_graph
+from shipyard.synth import EnvironmentAssembly, synthesize
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
         if server is not None:
             ui.info(f"embedded AWS on {server.endpoint}")
         report.target = target.describe()
-        for assembly in assemblies:
+
+        def bring_up(assembly: EnvironmentAssembly) -> EnvironmentUp:
             env = assembly.environment
             aws = Aws(target, env.account)
             mark = time.perf_counter()
@@ -76,9 +80,13 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
             report.timings[f"verify {env.name}"] = time.perf_counter() - mark
             edge = deployed_edge(aws, env)
             outcomes = ", ".join(sorted({r.outcome for r in results}))
-            report.environments.append(EnvironmentUp(
+            return EnvironmentUp(
                 env.name, env.account, env.region, f"{len(results)} ({outcomes})", f"https://{edge.domain if edge else '?'}",
-                f"{len(sync.uploads)} uploaded, {sync.unchanged} unchanged", [c for c in checks if not c.passed], len(checks)))
+                f"{len(sync.uploads)} uploaded, {sync.unchanged} unchanged", [c for c in checks if not c.passed], len(checks))
+
+        # Environments live in separate accounts and share nothing: side by side.
+        report.environments = run_graph(assemblies, key=lambda a: a.environment.name, after=lambda a: (), run=bring_up,
+                                        stop=stop_requested)
         report.total = time.perf_counter() - started
         on_ready(report)
         if keep and server is not None:

@@ -8,6 +8,7 @@ bound, and return the outcome with the root cause of a failure.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 FAILURE = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
                      "CREATE_FAILED", "DELETE_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED"})
 STACK_TIMEOUT = 3600.0
+# Set when Ctrl-C reaches the main thread while stacks are waited for on other threads (side_by_side.py).
+stop_requested = threading.Event()
 
 
 class AccountMismatch(ShipyardError):
@@ -154,7 +157,8 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
                     return status
                 if time.monotonic() > deadline:
                     raise StackTimeout(stack.name, status, timeout)
-                time.sleep(delay)
+                if stop_requested.wait(delay):
+                    raise KeyboardInterrupt
                 delay = min(delay * 1.5, 5)
     except KeyboardInterrupt:
         raise Interrupted(stack.name, "interrupted while CloudFormation works on it; the operation continues in AWS",

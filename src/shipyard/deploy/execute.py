@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shipyard import ui
 from shipyard.aws import Aws
-from shipyard.deploy.apply import STACK_TIMEOUT, DeployFailed, apply_stack, check_account, delete_stack, wait_for_stack
+from shipyard.deploy.apply import STACK_TIMEOUT, DeployFailed, apply_stack, check_account, delete_stack, stop_requested, wait_for_stack
 from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, StackChanges, changes_of_new_stack, create_change_set, delete_change_set, resolve_parameters
 from shipyard.deploy.plan import Action, Plan, StackState, StackStep, plan_environment
 from shipyard.deploy.state import read_stack, read_states
 from shipyard.errors import ShipyardError
-from shipyard.synth import EnvironmentAssembly
+from shipyard.side_by_side import run_graph
+from shipyard.synth import EnvironmentAssembly, StackArtifact
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,27 @@ def preview(aws: Aws, assembly: EnvironmentAssembly) -> list[StackChanges]:
 
 
 def deploy(aws: Aws, assembly: EnvironmentAssembly, options: DeployOptions) -> list[StackResult]:
+    """Every stack of the plan; stacks that do not depend on each other side by side (service beside edge)."""
     plan, _ = prepare(aws, assembly)
     if plan.blocked:
         step = plan.blocked[0]
         raise ShipyardError(step.stack.name, step.why, _guidance(step))
+    # Questions are asked here, before any stack is waited for on another thread.
+    answers = {q: options.confirm(q) for q in (_recreate_question(s.stack) for s in plan.steps if s.action is Action.RECREATE)}
+    confirmed = replace(options, confirm=lambda question: answers[question] if question in answers else options.confirm(question))
     outputs_of: dict[str, dict[str, str]] = {}
-    results = []
-    for step in plan.steps:
-        results.append(_deploy_step(aws, step, outputs_of, options))
+
+    def run(step: StackStep) -> StackResult:
+        result = _deploy_step(aws, step, outputs_of, confirmed)
         state = read_stack(aws, step.stack.name, step.stack.region)
         outputs_of[step.stack.name] = state.outputs if state else {}
-    return results
+        return result
+
+    return run_graph(plan.steps, key=lambda s: s.stack.name, after=lambda s: s.stack.depends_on, run=run, stop=stop_requested)
+
+
+def _recreate_question(stack: StackArtifact) -> str:
+    return f"{stack.name} is in ROLLBACK_COMPLETE after a failed first create. Delete it and create it again?"
 
 
 def _guidance(step: StackStep) -> str:
@@ -116,7 +127,7 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
         wait_for_stack(aws, stack, timeout=options.stack_timeout)
         action = Action.UPDATE
     if action is Action.RECREATE:
-        if not options.confirm(f"{stack.name} is in ROLLBACK_COMPLETE after a failed first create. Delete it and create it again?"):
+        if not options.confirm(_recreate_question(stack)):
             raise ShipyardError(stack.name, "is in ROLLBACK_COMPLETE and was not replaced",
                                 "rerun and confirm, or pass --yes; it holds no resources")
         delete_stack(aws, stack, timeout=options.stack_timeout)
