@@ -19,3 +19,16 @@ def test_up_on_aws_refuses_production_without_yes(cli, example_copy):
     assert result.code == 2
     assert "environment production: is production; changes need confirmation; nothing was changed" in result.err
     assert "pass --yes" in result.err
+
+
+def test_up_side_by_side_as_on_aws(cli, example_copy, monkeypatch):
+    """On AWS, environments and independent stacks deploy at once; the embedded AWS takes the same threads."""
+    from shipyard.app import up
+    from shipyard.deploy import execute
+
+    monkeypatch.setattr(execute, "SERIAL", None)
+    monkeypatch.setattr(up, "SERIAL", None)
+    result = cli("--config", str(example_copy), "up")
+    assert result.code == 0, result.err
+    assert [line.split("\t")[-1] for line in result.out.splitlines() if line.startswith(("staging\t", "production\t"))] == \
+        ["9/9 pass", "9/9 pass"]

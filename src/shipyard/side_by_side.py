@@ -22,14 +22,17 @@ R = TypeVar("R")
 
 
 def run_graph(items: Sequence[T], *, key: Callable[[T], Hashable], after: Callable[[T], Sequence[Hashable]],
-              run: Callable[[T], R], stop: threading.Event) -> list[R]:
-    """run(item) for every item, each after the items it names in after(item); results in the items' order."""
+              run: Callable[[T], R], stop: threading.Event, at_once: int | None = None) -> list[R]:
+    """run(item) for every item, each after the items it names in after(item); results in the items' order.
+
+    at_once: at most this many items run at the same time (default: all that are ready).
+    """
     known = {key(item) for item in items}
     pending = list(items)
     done: dict[Hashable, R] = {}
     running: dict[Future[R], T] = {}
     failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=max(len(items), 1), thread_name_prefix="side-by-side") as pool:
+    with ThreadPoolExecutor(max_workers=at_once or max(len(items), 1), thread_name_prefix="side-by-side") as pool:
         try:
             while pending or running:
                 ready = [i for i in pending if all(d in done for d in after(i) if d in known)] if failure is None else []

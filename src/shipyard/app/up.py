@@ -19,7 +19,7 @@ from shipyard.app.context import guard_production
 from shipyard.aws import Aws
 from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
-from shipyard.deploy.execute import DeployOptions, deploy
+from shipyard.deploy.execute import SERIAL, DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import LiveResult, verify
@@ -84,9 +84,9 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
                 env.name, env.account, env.region, f"{len(results)} ({outcomes})", f"https://{edge.domain if edge else '?'}",
                 f"{len(sync.uploads)} uploaded, {sync.unchanged} unchanged", [c for c in checks if not c.passed], len(checks))
 
-        # Environments live in separate accounts and share nothing: side by side.
+        # Environments live in separate accounts and share nothing: side by side on AWS.
         report.environments = run_graph(assemblies, key=lambda a: a.environment.name, after=lambda a: (), run=bring_up,
-                                        stop=stop_requested)
+                                        stop=stop_requested, at_once=SERIAL if target.is_local else None)
         report.total = time.perf_counter() - started
         on_ready(report)
         if keep and server is not None:

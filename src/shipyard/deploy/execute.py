@@ -22,6 +22,10 @@ from shipyard.errors import ShipyardError
 from shipyard.side_by_side import run_graph
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
+# The embedded AWS does its work in this process, where threads only contend for the interpreter;
+# side by side pays off where the waiting happens on AWS's side.
+SERIAL = 1
+
 
 @dataclass(frozen=True)
 class StackResult:
@@ -95,7 +99,8 @@ def deploy(aws: Aws, assembly: EnvironmentAssembly, options: DeployOptions) -> l
         outputs_of[step.stack.name] = state.outputs if state else {}
         return result
 
-    return run_graph(plan.steps, key=lambda s: s.stack.name, after=lambda s: s.stack.depends_on, run=run, stop=stop_requested)
+    return run_graph(plan.steps, key=lambda s: s.stack.name, after=lambda s: s.stack.depends_on, run=run, stop=stop_requested,
+                     at_once=SERIAL if aws.target.is_local else None)
 
 
 def _recreate_question(stack: StackArtifact) -> str:
