@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/aws_pace.py [--measure]
 Prints: one release to production, a failed release and its rollback, and the first `up --aws` of both
-environments (stack by stack as shipyard deploys today, and the critical path when independent stacks and the
-two environments go side by side). The latency table and its sources: src/shipyard/localaws/pace.py and
+environments (stack after stack, and the critical path with independent stacks and the two environments side by
+side, which is how `up --aws` deploys). The latency table and its sources: src/shipyard/localaws/pace.py and
 docs/aws-pace.md. Goals (issue 11): release verdict <= 120 s; failed verdict -> traffic on the last known good
 image <= 60 s.
 
@@ -80,8 +80,8 @@ def main() -> None:
         for name, assembly in assemblies.items():
             sequential[name], critical[name] = first_up(assembly, phases)
             print(f"first up --aws of {name}: {sequential[name]:.0f} s stack after stack, {critical[name]:.0f} s critical path")
-        print(f"first up --aws of both environments: {sum(sequential.values()):.0f} s one after another today, "
-              f"{max(critical.values()):.0f} s with environments and independent stacks side by side")
+        print(f"first up --aws of both environments: {max(critical.values()):.0f} s side by side (as up --aws runs), "
+              f"{sum(sequential.values()):.0f} s if every stack went one after another")
         if args.measure:
             _measure(config, assemblies["staging"])
 
