@@ -27,13 +27,23 @@ def test_internal_drops_invalid_headers_and_protected():
     assert attributes["deletion_protection.enabled"] == "true"
 
 
-def test_target_group_tuned_for_fast_rollouts():
-    props = only(_template(), "AWS::ElasticLoadBalancingV2::TargetGroup")
-    assert props["TargetType"] == "ip"
-    assert props["HealthCheckPath"] == "/healthz"
-    assert props["HealthCheckIntervalSeconds"] <= 10
-    assert props["HealthyThresholdCount"] == 2
-    assert int(_attributes(props, "TargetGroupAttributes")["deregistration_delay.timeout_seconds"]) <= 30
+def test_blue_and_green_target_groups_tuned_for_fast_rollouts():
+    template = _template()
+    groups = template.find_resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert len(groups) == 2
+    for group in groups.values():
+        props = group["Properties"]
+        assert props["TargetType"] == "ip"
+        assert props["HealthCheckPath"] == "/healthz"
+        assert props["HealthCheckIntervalSeconds"] <= 10
+        assert props["HealthyThresholdCount"] == 2
+        assert int(_attributes(props, "TargetGroupAttributes")["deregistration_delay.timeout_seconds"]) <= 30
+    # Production traffic goes through one rule whose weights ECS moves between the two groups.
+    rule = only(template, "AWS::ElasticLoadBalancingV2::ListenerRule")
+    weights = [t["Weight"] for t in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]]
+    assert weights == [100, 0]
+    listener = only(template, "AWS::ElasticLoadBalancingV2::Listener")
+    assert listener["DefaultActions"][0]["Type"] == "fixed-response"
 
 
 def test_load_balancer_admits_only_isolated_subnets():

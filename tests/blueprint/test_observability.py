@@ -7,7 +7,7 @@ from .helpers import bare_stack
 
 def _template(**overrides) -> dict:
     stack = bare_stack()
-    props = dict(prefix="webapp-production", load_balancer="app/webapp-production/abc", target_group="targetgroup/tg/def",
+    props = dict(prefix="webapp-production", load_balancer="app/webapp-production/abc", target_groups=("targetgroup/blue/def", "targetgroup/green/abc"),
                  cluster_name="webapp-production", service_name="web", running_target=4, slo_target=99.9,
                  latency_p95_ms=800, emails=("oncall@example.com",), web_acl_name="webapp-production")
     props.update(overrides)
@@ -60,11 +60,17 @@ def test_latency_unhealthy_and_running_alarms():
     alarms = _alarms(_template())
     latency = alarms["webapp-production-latency-p95"]
     assert latency["ExtendedStatistic"] == "p95" and latency["Threshold"] == 0.8 and latency["EvaluationPeriods"] == 2
-    unhealthy = alarms["webapp-production-unhealthy-targets"]
-    assert unhealthy["MetricName"] == "UnHealthyHostCount" and unhealthy["Threshold"] == 0
+    # Blue/green tasks alternate between two target groups: both alarms judge the pair.
+    for name, metric, combine in (("unhealthy-targets", "UnHealthyHostCount", "MAX"), ("running-below-desired", "HealthyHostCount", "SUM")):
+        props = alarms[f"webapp-production-{name}"]
+        expression = next(m["Expression"] for m in props["Metrics"] if "Expression" in m)
+        assert expression.startswith(f"{combine}([FILL(")
+        groups = {m["MetricStat"]["Metric"]["Dimensions"][1]["Value"] for m in props["Metrics"] if "MetricStat" in m}
+        assert groups == {"targetgroup/blue/def", "targetgroup/green/abc"}
+        assert {m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m} == {metric}
+    assert alarms["webapp-production-unhealthy-targets"]["Threshold"] == 0
     running = alarms["webapp-production-running-below-desired"]
-    assert running["MetricName"] == "HealthyHostCount" and running["ComparisonOperator"] == "LessThanThreshold"
-    assert running["Threshold"] == 4
+    assert running["ComparisonOperator"] == "LessThanThreshold" and running["Threshold"] == 4
 
 
 def test_alerts_topic_and_dashboard():

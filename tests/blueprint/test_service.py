@@ -17,7 +17,8 @@ def _template(**overrides) -> Template:
                       target_port=8000, health_check_path="/healthz", deletion_protection=False)
     props = dict(
         vpc=network.vpc, subnets=network.task_subnets, security_group=lb.target_security_group,
-        target_group=lb.target_group, repository=ecr.Repository(stack, "Repo"),
+        target_group=lb.target_group, alternate_target_group=lb.alternate_target_group,
+        production_rule=lb.production_rule, repository=ecr.Repository(stack, "Repo"),
         cluster_name="webapp-staging", service_name="web", image_parameter="/shipyard/webapp/staging/image",
         log_group_name="/shipyard/webapp/staging/service", log_retention_days=30, architecture="arm64",
         cpu=256, memory=512, port=8000, desired_count=2, max_count=4, cpu_target=70, stop_timeout=30,

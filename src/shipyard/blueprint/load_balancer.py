@@ -79,10 +79,28 @@ class LoadBalancer(Construct):
         )
         if access_logs is not None:
             self.load_balancer.log_access_logs(access_logs, prefix="alb")
-        self.target_group = elbv2.ApplicationTargetGroup(
-            self, "TargetGroup",
+        # Two target groups for ECS's blue/green deployments (docs/decisions.md §18): the running revision is
+        # behind one, the next starts behind the other, and the production rule's weights move traffic between them.
+        self.target_group = self._target_group("TargetGroup", vpc, target_port, health_check_path)
+        self.alternate_target_group = self._target_group("AlternateTargetGroup", vpc, target_port, health_check_path)
+        self.listener = self.load_balancer.add_listener(
+            "Http", port=LISTENER_PORT, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
+            default_action=elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="not found"),
+        )
+        self.production_rule = elbv2.ApplicationListenerRule(
+            self, "ProductionRule", listener=self.listener, priority=1,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+            action=elbv2.ListenerAction.weighted_forward([
+                elbv2.WeightedTargetGroup(target_group=self.target_group, weight=100),
+                elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=0),
+            ]),
+        )
+
+    def _target_group(self, id: str, vpc: ec2.IVpc, port: int, health_check_path: str) -> elbv2.ApplicationTargetGroup:
+        return elbv2.ApplicationTargetGroup(
+            self, id,
             vpc=vpc,
-            port=target_port,
+            port=port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
             deregistration_delay=DEREGISTRATION_DELAY,
@@ -94,8 +112,4 @@ class LoadBalancer(Construct):
                 unhealthy_threshold_count=UNHEALTHY_THRESHOLD,
                 healthy_http_codes="200",
             ),
-        )
-        self.listener = self.load_balancer.add_listener(
-            "Http", port=LISTENER_PORT, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
-            default_target_groups=[self.target_group],
         )

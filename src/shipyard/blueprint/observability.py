@@ -47,7 +47,7 @@ class Observability(Construct):
         *,
         prefix: str,
         load_balancer: str,
-        target_group: str,
+        target_groups: tuple[str, str],
         cluster_name: str,
         service_name: str,
         running_target: object,
@@ -106,12 +106,22 @@ class Observability(Construct):
             self.alarms.append(composite)
         alarm("latency-p95", _lb("TargetResponseTime", load_balancer, Duration.minutes(5), "p95"), latency_p95_ms / 1000,
               f"p95 latency above {latency_p95_ms} ms for 10 minutes", periods=2)
-        target = {"LoadBalancer": load_balancer, "TargetGroup": target_group}
-        alarm("unhealthy-targets", cw.Metric(namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount",
-                                             dimensions_map=target, statistic="Maximum", period=Duration.minutes(1)),
+
+        def both_groups(metric: str, statistic: str, combine: str, label: str) -> cw.MathExpression:
+            """A blue/green service alternates between two target groups: judge the pair (combine: SUM or MAX)."""
+            ids = [f"{metric[:2].lower()}{index}" for index in range(len(target_groups))]
+            filled = ", ".join(f"FILL({i}, 0)" for i in ids)
+            return cw.MathExpression(expression=f"{combine}([{filled}])", label=label, period=Duration.minutes(1), using_metrics={
+                ids[index]: cw.Metric(namespace="AWS/ApplicationELB", metric_name=metric, statistic=statistic,
+                                       dimensions_map={"LoadBalancer": load_balancer, "TargetGroup": group},
+                                       period=Duration.minutes(1))
+                for index, group in enumerate(target_groups)})
+
+        alarm("unhealthy-targets", both_groups("UnHealthyHostCount", "Maximum", "MAX",
+                                               "unhealthy targets"),
               0, "A target failed its health checks for 2 minutes", periods=2)
-        below = alarm("running-below-desired", cw.Metric(namespace="AWS/ApplicationELB", metric_name="HealthyHostCount",
-                                                         dimensions_map=target, statistic="Minimum", period=Duration.minutes(1)),
+        below = alarm("running-below-desired", both_groups("HealthyHostCount", "Minimum", "SUM",
+                                                           "healthy targets"),
                       0, "Fewer healthy tasks than desired for 3 minutes", periods=3,
                       comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)
         # The desired count is 0 until the first release (see service.py), so is the threshold.
@@ -125,9 +135,9 @@ class Observability(Construct):
                                   _lb("HTTPCode_ELB_5XX_Count", load_balancer, Duration.minutes(1))]),
             cw.GraphWidget(title="Latency p50 / p95 / p99 (s)", left=[
                 _lb("TargetResponseTime", load_balancer, Duration.minutes(1), p) for p in ("p50", "p95", "p99")]),
-            cw.GraphWidget(title="Targets", left=[cw.Metric(namespace="AWS/ApplicationELB", metric_name=m, dimensions_map=target,
-                                                            statistic="Minimum", period=Duration.minutes(1))
-                                                  for m in ("HealthyHostCount", "UnHealthyHostCount")]),
+            cw.GraphWidget(title="Targets (blue and green groups)", left=[
+                both_groups("HealthyHostCount", "Minimum", "SUM", "healthy"),
+                both_groups("UnHealthyHostCount", "Maximum", "MAX", "unhealthy")]),
             cw.GraphWidget(title="CPU and memory (%)", left=[cw.Metric(namespace="AWS/ECS", metric_name=m, dimensions_map=ecs_dims,
                                                                        statistic="Average", period=Duration.minutes(1))
                                                              for m in ("CPUUtilization", "MemoryUtilization")]),

@@ -16,6 +16,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
@@ -25,11 +26,15 @@ from shipyard.blueprint.suppressions import (
     CONTAINER_INSIGHTS_OPTIONAL,
     EXECUTION_ROLE_STANDARD_GRANTS,
     PLAIN_SETTINGS_ONLY,
+    TRAFFIC_SHIFT_READS,
     suppress,
 )
 from shipyard.naming import NO_IMAGE
 
 ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
+# How long the previous revision keeps running after traffic moved: shipyard's health gate runs in this window
+# (ECS takes whole minutes); the deployment alarm watches it too.
+BAKE_TIME = Duration.minutes(1)
 
 
 class Service(Construct):
@@ -42,6 +47,8 @@ class Service(Construct):
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
         target_group: elbv2.IApplicationTargetGroup,
+        alternate_target_group: elbv2.IApplicationTargetGroup,
+        production_rule: elbv2.ApplicationListenerRule,
         repository: ecr.IRepository,
         cluster_name: str,
         service_name: str,
@@ -124,6 +131,11 @@ class Service(Construct):
             assign_public_ip=True,
             security_groups=[security_group],
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            # Blue/green (docs/decisions.md §18): the new revision starts beside the running one, traffic moves
+            # by the production rule's weights, and during the bake the old revision keeps running, so a
+            # failed health gate moves traffic back instead of starting tasks again.
+            deployment_strategy=ecs.DeploymentStrategy.BLUE_GREEN,
+            bake_time=BAKE_TIME,
             min_healthy_percent=100,
             max_healthy_percent=200,
             health_check_grace_period=Duration.seconds(health_check_grace_seconds),
@@ -133,7 +145,23 @@ class Service(Construct):
             capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)]
             if spot else None,
         )
-        self.service.attach_to_application_target_group(target_group)
+        # The role ECS uses to move traffic: writes on the production rule and the two target groups only
+        # (instead of the broader AWS-managed AmazonECSInfrastructureRolePolicyForLoadBalancers).
+        traffic_role = iam.Role(self, "TrafficShiftRole", assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+                                description=f"ECS moves {service_name} traffic between its blue and green target groups")
+        traffic_role.add_to_policy(iam.PolicyStatement(actions=["elasticloadbalancing:ModifyRule"],
+                                                       resources=[production_rule.listener_rule_arn]))
+        traffic_role.add_to_policy(iam.PolicyStatement(
+            actions=["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            resources=[target_group.target_group_arn, alternate_target_group.target_group_arn]))
+        traffic_role.add_to_policy(iam.PolicyStatement(actions=["elasticloadbalancing:Describe*"], resources=["*"]))
+        suppress(traffic_role.node.find_child("DefaultPolicy"), TRAFFIC_SHIFT_READS)
+        self.service.load_balancer_target(
+            container_name="web", container_port=port,
+            alternate_target=ecs.AlternateTarget("AlternateTarget", alternate_target_group=alternate_target_group,
+                                                 production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                                                     production_rule), role=traffic_role),
+        ).attach_to_application_target_group(target_group)
         running = Fn.condition_if(self.has_image.logical_id, desired_count, 0)
         self.running_target = running
         self.service.node.default_child.add_property_override("DesiredCount", running)

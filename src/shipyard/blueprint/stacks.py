@@ -131,6 +131,8 @@ class ServiceStack(_EnvironmentStack):
             vpc=foundation.network.vpc, subnets=foundation.network.task_subnets,
             security_group=foundation.load_balancer.target_security_group,
             target_group=foundation.load_balancer.target_group,
+            alternate_target_group=foundation.load_balancer.alternate_target_group,
+            production_rule=foundation.load_balancer.production_rule,
             repository=foundation.registry.repository,
             cluster_name=names.cluster, service_name=names.service, image_parameter=names.image_parameter,
             log_group_name=names.log_group, log_retention_days=env.log_retention_days,
@@ -143,7 +145,8 @@ class ServiceStack(_EnvironmentStack):
         lb = foundation.load_balancer
         self.observability = Observability(
             self, "Observability", prefix=names.prefix, load_balancer=lb.load_balancer.load_balancer_full_name,
-            target_group=lb.target_group.target_group_full_name, cluster_name=names.cluster, service_name=names.service,
+            target_groups=(lb.target_group.target_group_full_name, lb.alternate_target_group.target_group_full_name),
+            cluster_name=names.cluster, service_name=names.service,
             running_target=self.service.running_target, slo_target=env.slo_target, latency_p95_ms=env.latency_p95_ms,
             emails=env.alert_emails, web_acl_name=names.web_acl if env.waf else None,
         )

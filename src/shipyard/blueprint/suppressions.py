@@ -44,10 +44,13 @@ CONTAINER_INSIGHTS_OPTIONAL = Suppression(
 PLAIN_SETTINGS_ONLY = Suppression(
     "AwsSolutions-ECS2", "Only plain settings from service.environment; shipyard.toml keeps secrets in service.secrets, "
     "injected from Secrets Manager or SSM, and check SY-E501 rejects secret-looking plain variables.")
+TRAFFIC_SHIFT_READS = Suppression(
+    "AwsSolutions-IAM5", "ECS's load-balancer role for blue/green deployments: the Elastic Load Balancing Describe* "
+    "reads support no resource scope; the writes are scoped to the production rule and the two target groups.")
 
 ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
        CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, EXECUTION_ROLE_STANDARD_GRANTS,
-       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY)
+       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, TRAFFIC_SHIFT_READS)
 
 
 def suppress(construct: Construct, *suppressions: Suppression) -> None:

@@ -91,6 +91,8 @@ FREE_TYPES = {
     "AWS::ECS::Cluster": "ECS has no charge for clusters; Fargate tasks are priced",
     "AWS::ECS::ClusterCapacityProviderAssociations": "configuration of the cluster, no charge",
     "AWS::ElasticLoadBalancingV2::Listener": "part of the load balancer, which is priced",
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "part of the load balancer, which is priced (rules beyond LCU-free ones are "
+                                                 "in the LCU assumption)",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "part of the load balancer, which is priced",
     "AWS::IAM::OIDCProvider": "IAM has no charge",
     "AWS::IAM::Policy": "IAM has no charge",
