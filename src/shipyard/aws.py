@@ -121,7 +121,7 @@ class Aws:
                 self._clients[key] = client
             return self._clients[key]
 
-    def call(self, service: str, operation: str, region: str, **kwargs: Any) -> dict[str, Any]:
+    def call(self, service: str, operation: str, region: str, /, **kwargs: Any) -> dict[str, Any]:
         """client(service, region).<operation>(**kwargs), with AWS failures as AwsError."""
         from botocore import exceptions as bx
 
@@ -156,7 +156,7 @@ class Aws:
     def caller_account(self) -> str:
         return self.call("sts", "GetCallerIdentity", "us-east-1")["Account"]
 
-    def paginate(self, service: str, operation: str, region: str, key: str, **kwargs: Any) -> list[Any]:
+    def paginate(self, service: str, operation: str, region: str, key: str, /, **kwargs: Any) -> list[Any]:
         """Every item under `key` across pages."""
         items: list[Any] = []
         token_key = "NextToken"

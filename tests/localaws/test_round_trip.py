@@ -179,6 +179,8 @@ READERS = {
     "AWS::ElasticLoadBalancingV2::TargetGroup": lambda a, r, p, s: {**_target_group(a, r, p), "Tags": _elb_tags(a, r, p)},
     "AWS::ElasticLoadBalancingV2::Listener": lambda a, r, p, s: {
         **a.call("elbv2", "DescribeListeners", r, ListenerArns=[p])["Listeners"][0], "Tags": _elb_tags(a, r, p)},
+    "AWS::ElasticLoadBalancingV2::ListenerRule": lambda a, r, p, s: {
+        **a.call("elbv2", "DescribeRules", r, RuleArns=[p])["Rules"][0], "ListenerArn": s.get("ListenerArn"), "Tags": _elb_tags(a, r, p)},
     "AWS::S3::Bucket": lambda a, r, p, s: _bucket(a, r, p),
     "AWS::S3::BucketPolicy": lambda a, r, p, s: {"Bucket": p, "PolicyDocument": a.call("s3", "GetBucketPolicy", r, Bucket=p)["Policy"]},
     "AWS::ECR::Repository": lambda a, r, p, s: _repository(a, r, p),

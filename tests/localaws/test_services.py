@@ -50,6 +50,7 @@ CHECKS = {
     "AWS::ElasticLoadBalancingV2::TargetGroup": lambda a, r, p, s: _found(
         a.call("elbv2", "DescribeTargetGroups", r, TargetGroupArns=[p])["TargetGroups"]),
     "AWS::ElasticLoadBalancingV2::Listener": lambda a, r, p, s: _found(a.call("elbv2", "DescribeListeners", r, ListenerArns=[p])["Listeners"]),
+    "AWS::ElasticLoadBalancingV2::ListenerRule": lambda a, r, p, s: _found(a.call("elbv2", "DescribeRules", r, RuleArns=[p])["Rules"]),
     "AWS::IAM::Role": lambda a, r, p, s: _found(a.call("iam", "GetRole", r, RoleName=p)["Role"]),
     "AWS::IAM::Policy": lambda a, r, p, s: any(
         s["PolicyName"] in a.call("iam", "ListRolePolicies", r, RoleName=role["RoleName"])["PolicyNames"]

@@ -22,6 +22,27 @@ def _service(aws, env):
     return aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster, services=[env.names.service])["services"][0]
 
 
+def _weights(aws, env):
+    """Target group -> weight of the load balancer's production rule (what ECS moves in a blue/green deployment)."""
+    listeners = aws.paginate("elbv2", "DescribeListeners", env.region, "Listeners", LoadBalancerArn=_load_balancer(aws, env))
+    rules = aws.call("elbv2", "DescribeRules", env.region, ListenerArn=listeners[0]["ListenerArn"])["Rules"]
+    forward = next(r for r in rules if not r["IsDefault"])["Actions"][0]["ForwardConfig"]["TargetGroups"]
+    return {t["TargetGroupArn"]: t["Weight"] for t in forward}
+
+
+def _load_balancer(aws, env):
+    return aws.call("elbv2", "DescribeLoadBalancers", env.region, Names=[env.names.load_balancer])["LoadBalancers"][0]["LoadBalancerArn"]
+
+
+def _group_of(aws, env, deployment):
+    """The target group whose healthy targets belong to this deployment's tasks."""
+    counts = {}
+    for group in _weights(aws, env):
+        health = aws.call("elbv2", "DescribeTargetHealth", env.region, TargetGroupArn=group)["TargetHealthDescriptions"]
+        counts[group] = sum(1 for h in health if h["TargetHealth"]["State"] == "healthy")
+    return next(group for group, count in counts.items() if count == deployment["runningCount"])
+
+
 def _assert_runs(aws, env, digest):
     """The environment runs `digest`, as ECS and SSM report it (not shipyard's own status)."""
     parameter = aws.call("ssm", "GetParameter", env.region, Name=env.names.image_parameter)["Parameter"]["Value"]
@@ -31,6 +52,8 @@ def _assert_runs(aws, env, digest):
     assert primary["rolloutState"] == "COMPLETED" and service["runningCount"] == service["desiredCount"], service["deployments"]
     definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=primary["taskDefinition"])["taskDefinition"]
     assert definition["containerDefinitions"][0]["image"].endswith("@" + digest), definition["containerDefinitions"][0]
+    # And production traffic goes to those tasks: the rule's full weight is on the group they are healthy in.
+    assert _weights(aws, env)[_group_of(aws, env, primary)] == 100
 
 
 def test_release_promote_crash_rollback_and_status(deployed, assemblies, example_config, health_server):
@@ -41,7 +64,8 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     good = push_local_image(s_aws, staging.environment, tag="c0ffee1", architecture="arm64", fault=None, vulnerable=False)
     outcome = release(s_aws, staging, "c0ffee1", _options(health_server), health_path=path)
     assert outcome.attempt.verdict == "released"
-    assert set(outcome.attempt.timings) == {"stack update", "ECS rollout", "health gate"}
+    # Blue/green: the gate ran during the bake, inside the stack update, and gave the verdict there.
+    assert set(outcome.attempt.timings) == {"stack update", "verdict", "ECS rollout"}
     assert history.last_known_good(history.read(s_aws, staging.environment)).digest == good.digest
     service = _service(s_aws, staging.environment)
     assert service["runningCount"] == service["desiredCount"] == 2
@@ -96,6 +120,16 @@ def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed,
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, nice.reference, _options(health_server), health_path=path)
     assert "did not answer 200" in caught.value.outcome.attempt.reasons[0]
+    assert caught.value.outcome.attempt.step == "stack update"  # judged during the bake, inside the stack update
+    # Blue/green: the failed gate moved traffic back to the base revision, which never stopped; no new tasks.
+    env = staging.environment
+    deployments = _service(aws, env)["deployments"]
+    primary = next(d for d in deployments if d["status"] == "PRIMARY")
+    assert primary["rolloutState"] == "COMPLETED" and primary["runningCount"] == 2
+    assert [d["rolloutState"] for d in deployments if d is not primary] == ["FAILED"]
+    assert _weights(aws, env) == {_group_of(aws, env, primary): 100, **{g: 0 for g in _weights(aws, env) if g != _group_of(aws, env, primary)}}
+    stopped = aws.call("ecs", "ListServiceDeployments", env.region, cluster=env.names.cluster, service=env.names.service)
+    assert "ROLLBACK_SUCCESSFUL" in {d["status"] for d in stopped["serviceDeployments"]}
     assert caught.value.outcome.rolled_back_to == base.digest
     _assert_runs(aws, staging.environment, base.digest)
     assert caught.value.outcome.rollback.verdict == "failed"  # the health URL still fails: said so, exit non-zero

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shipyard import ui
@@ -87,11 +88,13 @@ def check_account(aws: Aws, expected: str, environment: str) -> None:
 
 def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: list[dict[str, str]],
                 timeout: float = STACK_TIMEOUT, use_previous_template: bool = False,
-                inline_limit: int = TEMPLATE_INLINE_LIMIT, cancel_after_timeout: bool = False) -> Applied:
+                inline_limit: int = TEMPLATE_INLINE_LIMIT, cancel_after_timeout: bool = False,
+                on_wait: Callable[[str], None] | None = None) -> Applied:
     """Create and execute a change set, stream its events until a final status, and explain a failure.
 
     cancel_after_timeout: an update still in progress after `timeout` is cancelled (CancelUpdateStack) and
     CloudFormation's rollback is awaited, so the caller gets a failed outcome instead of a stack left mid-way.
+    on_wait(status): called on every poll while the stack is in progress (a release's health gate runs there).
     """
     started = time.monotonic()
     changes = create_change_set(aws, stack, change_set_type, parameters, inline_limit=inline_limit,
@@ -104,7 +107,7 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
     aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
     cancelled_after = None
     try:
-        status = wait_for_stack(aws, stack, timeout=timeout, since=seen, total=len(changes.changes))
+        status = wait_for_stack(aws, stack, timeout=timeout, since=seen, total=len(changes.changes), on_wait=on_wait)
     except StackTimeout as late:
         if not (cancel_after_timeout and late.status == "UPDATE_IN_PROGRESS"):
             raise
@@ -133,7 +136,7 @@ def delete_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEO
 
 
 def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT, since: set[str] | None = None,
-                   total: int | None = None) -> str:
+                   total: int | None = None, on_wait: Callable[[str], None] | None = None) -> str:
     """Stream new events until the stack reaches a final status; return it. since=None: only events from now on.
 
     total: how many resources the operation touches, for the live line on a terminal.
@@ -157,9 +160,11 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
                     return status
                 if time.monotonic() > deadline:
                     raise StackTimeout(stack.name, status, timeout)
+                if on_wait is not None:
+                    on_wait(status)
                 if stop_requested.wait(delay):
                     raise KeyboardInterrupt
-                delay = min(delay * 1.5, 5)
+                delay = min(delay * 1.5, 2 if on_wait else 5)
     except KeyboardInterrupt:
         raise Interrupted(stack.name, "interrupted while CloudFormation works on it; the operation continues in AWS",
                           "run the same command again: it waits for the stack and then carries on") from None

@@ -59,17 +59,23 @@ def aws_pace() -> bool:
 
 @dataclass(frozen=True)
 class RolloutPhases:
-    """Seconds on AWS, from the service update, for one rolling deployment (min 100 %, max 200 %)."""
+    """Seconds on AWS, from the service update, for one deployment.
+
+    Rolling (min 100 %, max 200 %): new tasks start and turn healthy, old ones drain, then ECS bakes while the
+    deployment alarms watch, with the old tasks already gone. Blue/green: green starts and turns healthy beside
+    blue, the production rule moves traffic (shift), blue keeps running through the bake, then drains.
+    """
 
     task_start: float
     healthy: float  # registration plus healthy threshold x interval
     drain: float  # deregistration delay of the old targets
-    bake: float  # ECS watches the deployment alarms this long after the old tasks are gone
+    bake: float
+    shift: float = 0.0  # blue/green only: the listener rule's weights change
 
     @property
     def steady(self) -> float:
-        """New tasks take traffic: the point after which a failure needs a rollback."""
-        return self.task_start + self.healthy
+        """New tasks are healthy (and, blue/green, take production traffic): the health gate can judge them."""
+        return self.task_start + self.healthy + self.shift
 
     @property
     def completed(self) -> float:
@@ -81,13 +87,17 @@ def _target_group(template: dict[str, Any]) -> dict[str, Any]:
                  if r["Type"] == "AWS::ElasticLoadBalancingV2::TargetGroup"), {})
 
 
-def rollout_phases(*, interval: float, healthy_threshold: float, drain: float, alarm_windows: list[float]) -> RolloutPhases:
+def rollout_phases(*, interval: float, healthy_threshold: float, drain: float, alarm_windows: list[float],
+                   blue_green_bake: float | None = None) -> RolloutPhases:
     """The phases of a rolling deployment from the target group's settings and the deployment alarms' windows.
 
     ECS derives the bake time from the alarm configuration without stating the formula (ECS developer guide,
     "How CloudWatch alarms detect Amazon ECS deployment failures"); modelled as the longest period x evaluation periods.
     """
     healthy = LATENCIES["target registration"].seconds + interval * healthy_threshold
+    if blue_green_bake is not None:  # the service's own bake time, which ECS applies instead of the alarms' window
+        return RolloutPhases(LATENCIES["fargate task start"].seconds, healthy, drain, blue_green_bake,
+                             LATENCIES["traffic shift"].seconds)
     return RolloutPhases(LATENCIES["fargate task start"].seconds, healthy, drain, max(alarm_windows, default=0.0))
 
 
@@ -97,12 +107,15 @@ def template_phases(foundation: dict[str, Any], service: dict[str, Any]) -> Roll
     attributes = {a["Key"]: a["Value"] for a in group.get("TargetGroupAttributes", [])}
     alarms = {logical_id: r["Properties"] for logical_id, r in service["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
     deployment = next((r["Properties"] for r in service["Resources"].values() if r["Type"] == "AWS::ECS::Service"), {})
-    watched = deployment.get("DeploymentConfiguration", {}).get("Alarms", {}).get("AlarmNames", [])
+    configuration = deployment.get("DeploymentConfiguration", {})
+    watched = configuration.get("Alarms", {}).get("AlarmNames", [])
+    blue_green = configuration.get("Strategy") == "BLUE_GREEN"
     return rollout_phases(interval=float(group.get("HealthCheckIntervalSeconds", 30)),
                           healthy_threshold=float(group.get("HealthyThresholdCount", 5)),
                           drain=float(attributes.get("deregistration_delay.timeout_seconds", 300)),
                           alarm_windows=[_alarm_window(alarms.get(name.get("Ref") if isinstance(name, dict) else name, {}))
-                                         for name in watched])
+                                         for name in watched],
+                          blue_green_bake=60.0 * float(configuration.get("BakeTimeInMinutes", 0)) if blue_green else None)
 
 
 def _alarm_window(alarm: dict[str, Any]) -> float:

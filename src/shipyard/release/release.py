@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from shipyard import ui
-from shipyard.aws import Aws
+from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
-from shipyard.deploy.apply import Interrupted, apply_stack, check_account
-from shipyard.deploy.state import edge_outputs
+from shipyard.deploy.apply import Interrupted, apply_stack, check_account, wait_for_stack
+from shipyard.deploy.state import edge_outputs, read_stack
 from shipyard.errors import Refused, ShipyardError, UsageError
 from shipyard.release import health, history, lock
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
@@ -171,6 +171,57 @@ def _record(digest: str, verdict: str, kind: str, note: str) -> history.ReleaseR
                                  commit=os.environ.get("GITHUB_SHA", ""), actor=os.environ.get("GITHUB_ACTOR", ""), note=note[:300])
 
 
+class BakeGate:
+    """The health gate during a blue/green deployment's bake time, while the previous revision still runs.
+
+    Called on every poll of the stack update (CloudFormation waits for the whole deployment). Once ECS reports
+    the deployment in BAKE_TIME, production traffic is on the new revision: the gate judges it through the edge.
+    If it fails, StopServiceDeployment with ROLLBACK moves traffic back to the previous revision at once, ECS
+    fails the deployment and CloudFormation rolls the stack back. A service without blue/green never reaches
+    BAKE_TIME, and the gate runs after the stack update instead.
+    """
+
+    def __init__(self, aws: Aws, env: Environment, url: str, options: ReleaseOptions, attempt: Attempt,
+                 judge_without_url: bool) -> None:
+        self.aws, self.env, self.url, self.options, self.attempt = aws, env, url, options, attempt
+        self.judge_without_url = judge_without_url
+        self.result: health.GateResult | None = None
+        self.started = time.monotonic()
+
+    def __call__(self, stack_status: str) -> None:
+        if self.result is not None:
+            return
+        env = self.env
+        listed = self.aws.call("ecs", "ListServiceDeployments", env.region, cluster=env.names.cluster,
+                               service=env.names.service, status=["IN_PROGRESS"])["serviceDeployments"]
+        if not listed:
+            return
+        newest = max(listed, key=lambda d: d.get("createdAt") or 0)["serviceDeploymentArn"]
+        deployment = self.aws.call("ecs", "DescribeServiceDeployments", env.region,
+                                   serviceDeploymentArns=[newest])["serviceDeployments"][0]
+        if deployment.get("lifecycleStage") != "BAKE_TIME":
+            return
+        self.attempt.step = "health gate"
+        self.result = run_gate(self.url, self.options, f"{env.name}: health gate during the bake on {self.url}")
+        self.attempt.timings["verdict"] = time.monotonic() - self.started
+        unreachable_again = self.judge_without_url and self.result.last.startswith("unreachable")
+        if not self.result.passed and not unreachable_again:
+            ui.info(f"{env.name}: health gate failed ({self.result.last}); moving traffic back to the previous revision "
+                    "(StopServiceDeployment, ROLLBACK)")
+            try:
+                self.aws.call("ecs", "StopServiceDeployment", env.region, serviceDeploymentArn=newest, stopType="ROLLBACK")
+            except AwsError as exc:  # the bake ended first: the normal failure path rolls back with a new deployment
+                ui.info(f"{env.name}: could not stop the deployment ({exc.what}); rolling back with a new one")
+        self.attempt.step = "stack update"
+
+
+def run_gate(url: str, options: ReleaseOptions, what: str) -> health.GateResult:
+    with ui.waiting(what) as show:
+        return health.gate(url, successes=options.health_successes, timeout=options.health_timeout,
+                           interval=options.health_interval, on_answer=lambda streak, last: show(
+                               f"{streak}/{options.health_successes} answers 200 in a row, last {last}"))
+
+
 def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: str, options: ReleaseOptions,
                   attempt: Attempt, *, judge_without_url: bool = False) -> Attempt:
     """Write the digest, update the service stack, then judge the rollout and the health gate; fills `attempt`.
@@ -181,14 +232,23 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
     env = assembly.environment
     stack = assembly.stack(env.names.service_stack)
     started = time.monotonic()
+    busy = read_stack(aws, stack.name, stack.region)
+    if busy is not None and busy.status.endswith("_IN_PROGRESS"):  # e.g. an interrupted release: CloudFormation went on
+        ui.info(f"{stack.name}: {busy.status}; waiting for it to finish before releasing")
+        wait_for_stack(aws, stack, timeout=options.rollout_timeout)
     attempt.step = "digest write"
     aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=image.reference, Type="String",
              Overwrite=True)
     # Same template, re-resolved: only the SSM-resolved image (and what depends on it) changes.
     attempt.step = "stack update"
     # CloudFormation waits for the ECS deployment; one that runs past the bound is cancelled and rolled back.
+    bake_gate = BakeGate(aws, env, url, options, attempt, judge_without_url)
     applied = apply_stack(aws, stack, change_set_type="UPDATE", parameters=[], timeout=options.rollout_timeout,
-                          use_previous_template=True, cancel_after_timeout=True)
+                          use_previous_template=True, cancel_after_timeout=True, on_wait=bake_gate)
+    gate = bake_gate.result
+    if gate is not None and not gate.passed:
+        attempt.timings["stack update"] = time.monotonic() - started
+        return _gate_failed(attempt, gate, url, options, judge_without_url)
     if applied.cancelled_after is not None:
         attempt.reasons.append(f"the stack update did not complete within {applied.cancelled_after:.0f}s; cancelled, "
                                f"CloudFormation rolled it back ({applied.status})")
@@ -207,23 +267,27 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         attempt.reasons.extend(rollout)
         return attempt
 
-    mark = time.monotonic()
-    attempt.step = "health gate"
-    with ui.waiting(f"{env.name}: health gate on {url}") as show:
-        gate = health.gate(url, successes=options.health_successes, timeout=options.health_timeout,
-                           interval=options.health_interval, on_answer=lambda streak, last: show(
-                               f"{streak}/{options.health_successes} answers 200 in a row, last {last}"))
-    attempt.timings["health gate"] = time.monotonic() - mark
-    if not gate.passed:
-        attempt.unreachable = gate.last.startswith("unreachable")
-        if attempt.unreachable and judge_without_url:
-            attempt.reasons.append(f"health URL unreachable before and after ({gate.last}); judged by ECS and target health alone")
-            attempt.verdict = "released"
-            return attempt
-        attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
-                               f"within {options.health_timeout:.0f}s (last answer: {gate.last})")
-        return attempt
+    if gate is None:  # no bake to run it in (a rolling service): the gate follows the rollout
+        mark = time.monotonic()
+        attempt.step = "health gate"
+        gate = run_gate(url, options, f"{env.name}: health gate on {url}")
+        attempt.timings["health gate"] = time.monotonic() - mark
+        attempt.timings["verdict"] = time.monotonic() - started
+        if not gate.passed:
+            return _gate_failed(attempt, gate, url, options, judge_without_url)
     attempt.verdict = "released"
+    return attempt
+
+
+def _gate_failed(attempt: Attempt, gate: health.GateResult, url: str, options: ReleaseOptions,
+                 judge_without_url: bool) -> Attempt:
+    attempt.unreachable = gate.last.startswith("unreachable")
+    if attempt.unreachable and judge_without_url:
+        attempt.reasons.append(f"health URL unreachable before and after ({gate.last}); judged by ECS and target health alone")
+        attempt.verdict = "released"
+        return attempt
+    attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
+                           f"within {options.health_timeout:.0f}s (last answer: {gate.last})")
     return attempt
 
 
@@ -276,7 +340,9 @@ def wait_for_rollout(aws: Aws, env: Environment, task_definition: str, *, timeou
 
 
 def target_health(aws: Aws, env: Environment, service: dict) -> list[dict]:
-    groups = [lb["targetGroupArn"] for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")]
+    """Targets of the service in its target group and, blue/green, its alternate group (revisions alternate)."""
+    groups = [arn for lb in service.get("loadBalancers", [])
+              for arn in (lb.get("targetGroupArn"), (lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")) if arn]
     health_ = []
     for group in groups:
         health_ += aws.call("elbv2", "DescribeTargetHealth", env.region, TargetGroupArn=group)["TargetHealthDescriptions"]

@@ -7,6 +7,7 @@ whenever the task definition or the desired count changes."""
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
@@ -33,12 +34,12 @@ def _configure(service: Any, props: dict[str, Any]) -> Any:
     return service
 
 
-def _start_rollout(service: Any, previous_task_definition: str | None) -> None:
+def _start_rollout(service: Any, previous_task_definition: str | None, previous_count: int = 0) -> None:
     from shipyard.localaws import rollout
 
     if service.desired_count > 0:
         target_group = next((lb.get("targetGroupArn") for lb in service.load_balancers or []), None)
-        rollout.begin(service, previous_task_definition, target_group)
+        rollout.begin(service, previous_task_definition, target_group, previous_count)
 
 
 class EcsService(Handler, CloudFormationModel):
@@ -85,7 +86,7 @@ class EcsService(Handler, CloudFormationModel):
             "desired_count": int(props.get("DesiredCount", original_resource.desired_count)),
         })
         if (service.task_definition, service.desired_count) != previous:
-            _start_rollout(service, previous[0])
+            _start_rollout(service, previous[0], previous[1])
         return _configure(service, props)
 
     @classmethod
@@ -113,6 +114,12 @@ class EcsTaskDefinition(Handler, CloudFormationModel):
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = properties(cloudformation_json)
+        definition = cls._register(resource_name, props, account_id, region_name)
+        definition.template_properties = json.dumps(props, sort_keys=True, default=str)
+        return definition
+
+    @staticmethod
+    def _register(resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Any:
         return ecs_backends[account_id][region_name].register_task_definition(
             family=props.get("Family") or resource_name,
             container_definitions=_lower_keys(props.get("ContainerDefinitions", [])),
@@ -130,8 +137,13 @@ class EcsTaskDefinition(Handler, CloudFormationModel):
 
     @classmethod
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        # Every property is create-only: CloudFormation registers a new revision and keeps the old one
-        # until cleanup, so a rollback can return to it.
+        # Every property is create-only: CloudFormation registers a new revision and keeps the old one until
+        # cleanup, so a rollback returns to the very revision it replaced instead of registering another.
+        wanted = json.dumps(properties(cloudformation_json), sort_keys=True, default=str)
+        revisions = ecs_backends[account_id][region_name].task_definitions.get(original_resource.family, {})
+        for revision in sorted(revisions.values(), key=lambda r: r.revision, reverse=True):
+            if getattr(revision, "template_properties", None) == wanted and revision.status == "ACTIVE":
+                return revision
         return cls.create_from_cloudformation_json(original_resource.family, cloudformation_json, account_id, region_name)
 
     @classmethod
@@ -178,6 +190,46 @@ def _describe_services(original: Any) -> Any:
     return wrapper
 
 
+def _list_service_deployments(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    from shipyard.localaws import rollout
+
+    cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+    service = str(self._get_param("service")).rsplit("/", 1)[-1]
+    found = rollout.service_deployments(self.current_account, self.region, cluster, service)
+    return ActionResult({"serviceDeployments": [
+        {k: d[k] for k in ("serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt", "status")}
+        | {"targetServiceRevisionArn": d["targetServiceRevision"]["arn"]} for d in found]})
+
+
+def _describe_service_deployments(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    from shipyard.localaws import rollout
+
+    arns = self._get_param("serviceDeploymentArns", [])
+    found = []
+    for arn in arns:
+        cluster, service = arn.split(":service-deployment/", 1)[1].split("/")[:2]
+        found += [d for d in rollout.service_deployments(self.current_account, self.region, cluster, service)
+                  if d["serviceDeploymentArn"] == arn]
+    missing = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in {d["serviceDeploymentArn"] for d in found}]
+    return ActionResult({"serviceDeployments": found, "failures": missing})
+
+
+def _stop_service_deployment(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import InvalidParameterException
+
+    from shipyard.localaws import rollout
+
+    arn = self._get_param("serviceDeploymentArn")
+    if not rollout.stop(self.current_account, self.region, arn, "Service deployment rolled back because of a stop request"):
+        raise InvalidParameterException(f"The service deployment {arn} is not in progress and cannot be stopped.")
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
 def _cluster_with_tags(original: Any) -> Any:
     def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
                **kwargs: Any) -> Any:
@@ -190,7 +242,13 @@ def _cluster_with_tags(original: Any) -> Any:
 
 def install() -> None:
     from moto.ecs.models import Cluster, EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
 
+    for action, handler in (("list_service_deployments", _list_service_deployments),
+                            ("describe_service_deployments", _describe_service_deployments),
+                            ("stop_service_deployment", _stop_service_deployment)):
+        patch(EC2ContainerServiceResponse, action, handler,
+              corrects=f"{action} is not implemented; the rollout simulator answers it (blue/green deployments)")
     patch(Cluster, "create_from_cloudformation_json", _cluster_with_tags(Cluster.create_from_cloudformation_json),
           corrects="a cluster made by CloudFormation drops the template's Tags")
     wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,

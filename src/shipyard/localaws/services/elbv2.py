@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from moto.elbv2.models import ELBv2Backend, FakeListener, FakeLoadBalancer, FakeTargetGroup, elbv2_backends
+from moto.elbv2.models import ELBv2Backend, FakeListener, FakeListenerRule, FakeLoadBalancer, FakeTargetGroup, elbv2_backends
 
 from shipyard.localaws.services._base import patch, wrap
 
@@ -74,7 +74,8 @@ def _with_settings(original: Any, attributes_key: str | None) -> Any:
 
 
 def install() -> None:
-    for model, key in ((FakeLoadBalancer, "LoadBalancerAttributes"), (FakeTargetGroup, "TargetGroupAttributes"), (FakeListener, None)):
+    for model, key in ((FakeLoadBalancer, "LoadBalancerAttributes"), (FakeTargetGroup, "TargetGroupAttributes"), (FakeListener, None),
+                       (FakeListenerRule, None)):
         for verb in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
             if verb in vars(model):
                 patch(model, verb, _with_settings(getattr(model, verb), key),
