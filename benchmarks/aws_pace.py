@@ -7,7 +7,7 @@ side, which is how `up --aws` deploys). The latency table and its sources: src/s
 docs/aws-pace.md. Goals (issue 11): release verdict <= 120 s; failed verdict -> traffic on the last known good
 image <= 60 s.
 
---measure also runs one release on the embedded AWS at AWS's pace (SHIPYARD_LOCAL_PACE=aws, compressed 30x)
+--measure also runs one release on the embedded AWS at AWS's pace (SHIPYARD_LOCAL_PACE=aws, compressed 5x)
 and prints the measured ECS rollout scaled back to AWS time, as a check that the simulator follows the model.
 """
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from shipyard.config import load_config  # noqa: E402
 from shipyard.localaws.pace import LATENCIES, RolloutPhases, stack_create_seconds, template_phases  # noqa: E402
-from shipyard.release.release import ReleaseOptions  # noqa: E402
+from shipyard.release.release import BAKE_MARGIN, ReleaseOptions  # noqa: E402
 from shipyard.synth import synthesize  # noqa: E402
 
 GATE = ReleaseOptions()  # shipyard's own defaults: 3 answers 200 in a row, 2 s apart, 120 s to get them
@@ -34,15 +34,40 @@ def _seconds(name: str) -> float:
     return LATENCIES[name].seconds
 
 
+def _to_steady(phases: RolloutPhases) -> float:
+    """Change set and task definition, then the new revision's tasks start, turn healthy and (blue/green) take traffic."""
+    return _seconds("change set") + _seconds("resource") + phases.steady
+
+
 def release_verdict(phases: RolloutPhases) -> float:
-    """Change set, task definition, rolling deployment to COMPLETED (CloudFormation waits for it), health gate."""
-    return (_seconds("change set") + _seconds("resource") + phases.completed + _seconds("cloudformation stabilization poll")
-            + GATE.health_successes * GATE.health_interval)
+    """Blue/green: the gate runs as soon as traffic moved (during the bake). Rolling: after CloudFormation completes."""
+    gate = GATE.health_successes * GATE.health_interval
+    if phases.shift:
+        return _to_steady(phases) + gate
+    return _to_steady(phases) + phases.drain + phases.bake + _seconds("cloudformation stabilization poll") + gate
+
+
+def release_done(phases: RolloutPhases) -> float:
+    """The command ends when CloudFormation does: after the bake and the old revision's drain."""
+    return _to_steady(phases) + phases.drain + phases.bake + _seconds("cloudformation stabilization poll")
+
+
+def failed_verdict(phases: RolloutPhases) -> float:
+    """A health URL that never answers 200: the gate gives up at its timeout (capped to fit the bake, blue/green)."""
+    if phases.shift:
+        return _to_steady(phases) + min(GATE.health_timeout, phases.bake - BAKE_MARGIN)
+    return release_verdict(phases) - GATE.health_successes * GATE.health_interval + GATE.health_timeout
 
 
 def back_on_last_known_good(phases: RolloutPhases) -> float:
-    """From a failed verdict to traffic on the last known good image: a new rollout of it until its targets are healthy."""
-    return _seconds("change set") + _seconds("resource") + phases.steady
+    """From a failed verdict to traffic on the last known good image.
+
+    Blue/green: StopServiceDeployment moves the weights back to the revision that never stopped. Rolling: the old
+    tasks are gone, so a new rollout of the last known good image must start and turn healthy.
+    """
+    if phases.shift:
+        return _seconds("traffic shift")
+    return _to_steady(phases)
 
 
 def first_up(assembly, phases: RolloutPhases) -> tuple[float, float]:
@@ -67,15 +92,14 @@ def main() -> None:
         production = assemblies["production"]
         names = production.environment.names
         phases = template_phases(production.stack(names.foundation_stack).template(), production.stack(names.service_stack).template())
-        print(f"rolling deployment phases (s): task start {phases.task_start:.0f}, healthy {phases.healthy:.0f}, "
-              f"drain {phases.drain:.0f}, bake {phases.bake:.0f} -> completed at {phases.completed:.0f}")
-        verdict = release_verdict(phases)
-        print(f"release to production, verdict: {verdict:.0f} s (goal <= 120 s)")
-        failed = verdict - GATE.health_successes * GATE.health_interval + GATE.health_timeout
-        back = back_on_last_known_good(phases)
-        print(f"failed release (health gate never passes): verdict after {failed:.0f} s; traffic back on the last known good "
-              f"image {back:.0f} s after the verdict (goal <= 60 s); rollback judged after "
-              f"{back + phases.drain + phases.bake + _seconds('cloudformation stabilization poll'):.0f} s")
+        print(f"deployment phases (s): task start {phases.task_start:.0f}, healthy {phases.healthy:.0f}, "
+              f"traffic shift {phases.shift:.0f}, bake {phases.bake:.0f}, drain {phases.drain:.0f} "
+              f"-> completed at {phases.completed:.0f}")
+        strategy = "blue/green" if phases.shift else "rolling"
+        print(f"release to production ({strategy}), verdict: {release_verdict(phases):.0f} s (goal <= 120 s); "
+              f"command done when CloudFormation is: {release_done(phases):.0f} s")
+        print(f"failed release (health gate never passes): verdict after {failed_verdict(phases):.0f} s; traffic back on the "
+              f"last known good image {back_on_last_known_good(phases):.0f} s after the verdict (goal <= 60 s)")
         sequential, critical = {}, {}
         for name, assembly in assemblies.items():
             sequential[name], critical[name] = first_up(assembly, phases)
@@ -91,6 +115,8 @@ def _measure(config, staging) -> None:
     import os
 
     os.environ["SHIPYARD_LOCAL_PACE"] = "aws"
+    # Compressed only 5x: shipyard's own polling (every 2 s at most) is scaled up by the same factor.
+    os.environ.setdefault("SHIPYARD_LOCAL_PACE_FACTOR", "5")
     from shipyard.app.target import embedded, embedded_aws, push_local_image
     from shipyard.aws import Aws
     from shipyard.deploy.execute import DeployOptions, deploy
@@ -103,8 +129,9 @@ def _measure(config, staging) -> None:
         image = push_local_image(aws, staging.environment, tag="pace001", architecture="amd64", fault=None, vulnerable=False)
         options = ReleaseOptions(health_url=_local_health_url(), health_interval=0.05)
         outcome = release(aws, staging, image.reference, options, health_path="/healthz")
-    stack = outcome.attempt.timings["stack update"] * factor()
-    print(f"measured at AWS pace (x{factor():.0f}): stack update incl. ECS rollout {stack:.0f} s of AWS time")
+    timings = {k: v * factor() for k, v in outcome.attempt.timings.items()}
+    print(f"measured at AWS pace (x{factor():.0f}, polling intervals scaled too): verdict {timings['verdict']:.0f} s, "
+          f"stack update incl. the ECS deployment {timings['stack update']:.0f} s of AWS time")
 
 
 def _local_health_url() -> str:

@@ -103,6 +103,12 @@ class Identity(Construct):
             resources=[f"arn:{partition}:iam::{account}:role/{stack_prefix}-*"],
             conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ))
+        self.cloudformation_role.add_to_policy(iam.PolicyStatement(
+            # The service's blue/green load-balancer role, which ECS assumes to move traffic.
+            actions=["iam:PassRole"],
+            resources=[f"arn:{partition}:iam::{account}:role/{stack_prefix}-*"],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+        ))
 
         statements = [
             iam.PolicyStatement(
@@ -150,6 +156,12 @@ class Identity(Construct):
                 actions=["ecs:DescribeServices", "ecs:DescribeTasks", "ecs:ListTasks"],
                 resources=[arn("ecs", f"service/{stack_prefix}/*"), arn("ecs", f"task/{stack_prefix}/*"),
                            arn("ecs", f"container-instance/{stack_prefix}/*")],
+            ),
+            iam.PolicyStatement(
+                # The health gate runs during a blue/green deployment's bake; a failure stops it with rollback.
+                sid="BlueGreenGate",
+                actions=["ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"],
+                resources=[arn("ecs", f"service/{stack_prefix}/*"), arn("ecs", f"service-deployment/{stack_prefix}/*")],
             ),
             iam.PolicyStatement(
                 sid="PublishSite",

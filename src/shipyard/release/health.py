@@ -15,6 +15,7 @@ class GateResult:
     streak: int
     attempts: int
     last: str  # the last answer: "200", "503", or the connection error
+    timeout: float = 0.0  # how long it was allowed to take
 
 
 def gate(url: str, *, successes: int, timeout: float, interval: float = 2.0,
@@ -36,7 +37,7 @@ def gate(url: str, *, successes: int, timeout: float, interval: float = 2.0,
         streak = streak + 1 if last == "200" else 0
         on_answer(streak, last)
         if streak >= successes:
-            return GateResult(True, streak, attempts, last)
+            return GateResult(True, streak, attempts, last, timeout)
         if time.monotonic() + interval > deadline:
-            return GateResult(False, streak, attempts, last)
+            return GateResult(False, streak, attempts, last, timeout)
         time.sleep(interval)

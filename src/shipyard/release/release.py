@@ -171,6 +171,9 @@ def _record(digest: str, verdict: str, kind: str, note: str) -> history.ReleaseR
                                  commit=os.environ.get("GITHUB_SHA", ""), actor=os.environ.get("GITHUB_ACTOR", ""), note=note[:300])
 
 
+BAKE_MARGIN = 15.0  # seconds of the bake left for StopServiceDeployment after a failed gate
+
+
 class BakeGate:
     """The health gate during a blue/green deployment's bake time, while the previous revision still runs.
 
@@ -202,7 +205,12 @@ class BakeGate:
         if deployment.get("lifecycleStage") != "BAKE_TIME":
             return
         self.attempt.step = "health gate"
-        self.result = run_gate(self.url, self.options, f"{env.name}: health gate during the bake on {self.url}")
+        service = self.aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+                                services=[env.names.service])["services"][0]
+        bake = 60.0 * float(service.get("deploymentConfiguration", {}).get("bakeTimeInMinutes", 0))
+        # The verdict must land while the previous revision still runs, or going back means new tasks.
+        timeout = min(self.options.health_timeout, max(bake - BAKE_MARGIN, self.options.health_successes * self.options.health_interval))
+        self.result = run_gate(self.url, self.options, f"{env.name}: health gate during the bake on {self.url}", timeout=timeout)
         self.attempt.timings["verdict"] = time.monotonic() - self.started
         unreachable_again = self.judge_without_url and self.result.last.startswith("unreachable")
         if not self.result.passed and not unreachable_again:
@@ -215,9 +223,9 @@ class BakeGate:
         self.attempt.step = "stack update"
 
 
-def run_gate(url: str, options: ReleaseOptions, what: str) -> health.GateResult:
+def run_gate(url: str, options: ReleaseOptions, what: str, *, timeout: float | None = None) -> health.GateResult:
     with ui.waiting(what) as show:
-        return health.gate(url, successes=options.health_successes, timeout=options.health_timeout,
+        return health.gate(url, successes=options.health_successes, timeout=options.health_timeout if timeout is None else timeout,
                            interval=options.health_interval, on_answer=lambda streak, last: show(
                                f"{streak}/{options.health_successes} answers 200 in a row, last {last}"))
 
@@ -287,7 +295,7 @@ def _gate_failed(attempt: Attempt, gate: health.GateResult, url: str, options: R
         attempt.verdict = "released"
         return attempt
     attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
-                           f"within {options.health_timeout:.0f}s (last answer: {gate.last})")
+                           f"within {gate.timeout:.0f}s (last answer: {gate.last})")
     return attempt
 
 
