@@ -134,6 +134,8 @@ def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed,
     _assert_runs(aws, staging.environment, base.digest)
     assert caught.value.outcome.rollback.verdict == "failed"  # the health URL still fails: said so, exit non-zero
     assert "ALSO FAILED" in caught.value.what
+    _assert_runs(aws, env, base.digest)  # but what runs and takes traffic is the last known good image
+    assert [r.verdict for r in history.read(aws, env)[:2]] == ["failed", "failed"]
 
 
 def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_config, health_server):
