@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -16,22 +17,45 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "webapp"
 
 
+def add_environments(config: Path, total: int) -> None:
+    """Grow the example to `total` environments: copies of staging in accounts of their own."""
+    extra = "".join(
+        f'\n[environments.extra{n}]\naccount = "{333333333300 + n}"\ncpu = 256\nmemory = 512\nwaf = false\n'
+        f'architecture = "x86_64"\nspot = true\n' for n in range(1, total - 1))
+    text = config.read_text()
+    if total > 2:
+        # Like staging, the extra environments run without WAF, for the same reason.
+        text = text.replace('id = "AwsSolutions-CFR2"\nenvironment = "staging"', 'id = "AwsSolutions-CFR2"\nenvironment = "[!p]*"')
+    config.write_text(text + extra)
+
+
 def run(title: str, command: Callable[[Path, Path], list[str]], *, detail: Callable[[str], str] = lambda stderr: "") -> None:
-    """command(config, scratch) gives the shipyard arguments; prints each run's wall time and the median."""
+    """command(config, scratch) gives the shipyard arguments; prints each run's wall time and the median.
+
+    --environments N grows the example to N environments; --warm keeps shipyard's result cache between runs
+    (by default every run starts with an empty one).
+    """
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--environments", type=int, default=2)
+    parser.add_argument("--warm", action="store_true", help="keep the check cache between runs (the first run fills it)")
     args = parser.parse_args()
     times = []
-    for number in range(1, args.runs + 1):
-        with tempfile.TemporaryDirectory() as scratch:
-            app = Path(scratch) / "app"
-            shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
-            started = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "shipyard", "--config", str(app / "shipyard.toml"),
-                                     *command(app / "shipyard.toml", Path(scratch))], capture_output=True, text=True)
-            times.append(time.perf_counter() - started)
-            if result.returncode != 0:
-                sys.exit(f"run {number} failed ({result.returncode}):\n{result.stderr[-2000:]}")
-        extra = detail(result.stderr)
-        print(f"run {number}: {times[-1]:.2f} s" + (f"  ({extra})" if extra else ""))
-    print(f"{title} (wall): median {statistics.median(times):.2f} s over {len(times)} runs")
+    with tempfile.TemporaryDirectory() as shared_cache:
+        for number in range(1, args.runs + 1):
+            with tempfile.TemporaryDirectory() as scratch:
+                app = Path(scratch) / "app"
+                shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+                add_environments(app / "shipyard.toml", args.environments)
+                cache = shared_cache if args.warm else str(Path(scratch) / "cache")
+                started = time.perf_counter()
+                result = subprocess.run([sys.executable, "-m", "shipyard", "--config", str(app / "shipyard.toml"),
+                                         *command(app / "shipyard.toml", Path(scratch))], capture_output=True, text=True,
+                                        env={**os.environ, "SHIPYARD_CACHE_DIR": cache})
+                times.append(time.perf_counter() - started)
+                if result.returncode != 0:
+                    sys.exit(f"run {number} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+            extra = detail(result.stderr)
+            print(f"run {number}: {times[-1]:.2f} s" + (f"  ({extra})" if extra else ""))
+    state = "warm cache" if args.warm else "empty cache"
+    print(f"{title}, {args.environments} environments, {state} (wall): median {statistics.median(times):.2f} s over {len(times)} runs")

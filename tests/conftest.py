@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,9 @@ use_bundled_node()
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "webapp"
 EXAMPLE_CONFIG = EXAMPLE / "shipyard.toml"
+
+# Check results are content-addressed, so every test may share them; kept out of the user's own cache.
+os.environ.setdefault("SHIPYARD_CACHE_DIR", str(ROOT / ".pytest_cache" / "shipyard"))
 
 
 @pytest.fixture(scope="session")

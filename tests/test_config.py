@@ -87,6 +87,15 @@ BAD_INPUTS = [
     ("missing-app-section", BASE.replace("[app]", "[application]"), r"application: unknown section"),
     ("no-environments", BASE.split("[environments.staging]")[0], r"\[environments\]: required section is missing"),
     ("stop-timeout-too-long", mutate("stop_timeout = 30", "stop_timeout = 600"), r"service\.stop_timeout: 600 is out of range; use 2 to 120"),
+    ("production-not-said", mutate("production = true\n", ""),
+     r"environments\.production\.production: say whether production takes real traffic: production = true"),
+    ("production-suppresses-waf-rule", BASE + '\n[[checks.suppress]]\nid = "SY-E105"\nreason = "we accept the risk for now"\n',
+     r"checks\.suppress\[1\]: SY-E105 \(production without a WAF web ACL\) cannot be suppressed in production environment production"),
+    ("production-suppresses-public-bucket", BASE + '\n[[checks.suppress]]\nid = "SY-E101"\nenvironment = "prod*"\nreason = "a public bucket is fine"\n',
+     r"checks\.suppress\[1\]: SY-E101 \(a public site bucket\) cannot be suppressed in production environment production"),
+    ("site-outside-project", mutate('directory = "site"', 'directory = "../../../outside"'), r"site\.directory: '\.\./\.\./\.\./outside' is outside"),
+    ("site-absolute-elsewhere", mutate('directory = "site"', 'directory = "/etc"'), r"site\.directory: '/etc' is outside"),
+    ("spot-in-production", mutate("waf = true", "waf = true\nspot = true\narchitecture = \"x86_64\""), r"environments\.production\.spot: production is production"),
 ]
 
 
@@ -181,3 +190,34 @@ def test_a_byte_order_mark_is_named(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE_CONFIG.read_bytes())
     with pytest.raises(ConfigError, match="byte order mark"):
         load_config(path)
+
+
+def test_every_problem_is_reported_in_one_run(cli, tmp_path):
+    path = tmp_path / "shipyard.toml"
+    text = mutate("cpu = 256", "cpu = 300").replace('account = "222222222222"', 'account = "42"').replace("port = 8000", "port = 80")
+    path.write_text(text.replace('directory = "site"', 'directory = "/etc"'))
+    result = cli("--config", str(path), "validate")
+    assert result.code == 2
+    lines = result.err.splitlines()
+    assert all(line.startswith(f"error: {path}: ") for line in lines), lines
+    for expected in ("environments.staging.cpu: 300", "environments.production.account: '42'", "service.port: 80", "site.directory: '/etc'"):
+        assert sum(expected in line for line in lines) == 1, (expected, lines)
+    assert len(lines) == 4, lines
+
+
+def test_production_without_waf_is_refused_by_validate(cli, tmp_path):
+    path = tmp_path / "shipyard.toml"
+    path.write_text(mutate("waf = true", "waf = false"))
+    result = cli("--config", str(path), "validate")
+    assert result.code == 4, result.err
+    assert "environments.production.waf: production is production (production = true) and needs waf = true" in result.err
+
+
+def test_production_is_what_the_config_says_not_the_name(tmp_path):
+    path = tmp_path / "shipyard.toml"
+    path.write_text('[app]\nname = "shop"\nregion = "eu-west-1"\nrepository = "acme/shop"\n'
+                    '[environments.qa]\naccount = "111111111111"\n'
+                    '[environments.live]\naccount = "222222222222"\nproduction = true\nwaf = true\n'
+                    '[environments.prod]\naccount = "333333333333"\nproduction = false\n')
+    config = load_config(path)
+    assert [e.name for e in config.environments.values() if e.is_production] == ["live"]

@@ -1,12 +1,14 @@
 """shipyard.toml -> frozen, validated models. First stage of the data flow.
 
-All input validation lives here. Every problem becomes one ConfigError that
-names the file, the key and what would be valid, before anything else runs.
-Global values under [defaults] are overridden by each [environments.<name>].
+All input validation lives here. Every problem becomes one line that names
+the file, the key and what would be valid, and every problem of a file is
+reported in one run (ConfigErrors), before anything else runs. Global values
+under [defaults] are overridden by each [environments.<name>].
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shipyard import naming
-from shipyard.errors import ConfigError, UsageError
+from shipyard.errors import ConfigError, ConfigErrors, UsageError
 
 DEFAULT_CONFIG = "shipyard.toml"
 
@@ -27,6 +29,12 @@ _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_REF_RE = re.compile(r"^(secretsmanager:[A-Za-z0-9/_+=.@:-]+|ssm:/[A-Za-z0-9/_.-]+)$")
 _TOML_POSITION_RE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+
+# What an environment marked production may never run without, whatever [[checks.suppress]] says: a web ACL,
+# a private bucket, a load balancer only CloudFront reaches, a deploy role only its own GitHub environment assumes.
+UNSUPPRESSABLE_IN_PRODUCTION = {"SY-E105": "production without a WAF web ACL", "SY-E101": "a public site bucket",
+                                "SY-E201": "a load balancer reachable from outside CloudFront",
+                                "SY-E301": "a deploy role trusted beyond this repository's environment"}
 
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
@@ -211,6 +219,9 @@ class EnvironmentSettings(_Model):
 
 class _EnvironmentInput(EnvironmentSettings):
     account: str = Field(description="12-digit AWS account id")
+    production: bool | None = Field(None, description="takes real traffic: changes need --yes, WAF is required, and SY-E101, "
+                                                      "SY-E105, SY-E201 and SY-E301 cannot be suppressed; must be set for an "
+                                                      "environment named production or prod")
 
     @field_validator("account")
     @classmethod
@@ -232,15 +243,12 @@ class Environment(_EnvironmentInput):
     region: str
     architecture: Literal["x86_64", "arm64"]
     names: naming.Names
+    production: bool
 
     @property
     def is_production(self) -> bool:
-        """Changes need --yes or a typed confirmation."""
-        return production_like(self.name, self.deletion_protection)
-
-
-def production_like(name: str, deletion_protection: bool) -> bool:
-    return name in ("production", "prod") or deletion_protection
+        """Marked production in shipyard.toml: changes need --yes, and some rules cannot be suppressed."""
+        return self.production
 
 
 @dataclass(frozen=True)
@@ -323,65 +331,101 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     return parse_config(raw, path)
 
 
+class _Problems:
+    """Every problem of one file, collected so validate reports them all in one run."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.errors: list[ConfigError] = []
+
+    def add(self, what: str) -> None:
+        self.errors.append(ConfigError(self.where, what))
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ConfigErrors(self.errors)
+
+
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
-    where = str(path)
+    problems = _Problems(str(path))
     for key in raw:
         if key not in _SECTIONS:
-            raise ConfigError(where, f"{key}: unknown section; valid sections: {', '.join(_SECTIONS)}")
+            problems.add(f"{key}: unknown section; valid sections: {', '.join(_SECTIONS)}")
     for key in ("app", "environments"):
         if key not in raw:
-            raise ConfigError(where, f"[{key}]: required section is missing")
+            problems.add(f"[{key}]: required section is missing")
 
-    app = _validate(AppConfig, raw["app"], "app", where)
-    service = _validate(ServiceConfig, raw.get("service", {}), "service", where)
-    site = _validate(SiteConfig, raw.get("site", {}), "site", where)
-    checks = _validate(ChecksConfig, raw.get("checks", {}), "checks", where)
-    release = _validate(ReleaseConfig, raw.get("release", {}), "release", where)
+    app = _validate(AppConfig, raw.get("app"), "app", problems) if "app" in raw else None
+    service = _validate(ServiceConfig, raw.get("service", {}), "service", problems)
+    site = _validate(SiteConfig, raw.get("site", {}), "site", problems)
+    checks = _validate(ChecksConfig, raw.get("checks", {}), "checks", problems)
+    release = _validate(ReleaseConfig, raw.get("release", {}), "release", problems)
     defaults_raw = raw.get("defaults", {})
-    _validate(EnvironmentSettings, defaults_raw, "defaults", where)
+    defaults_ok = _validate(EnvironmentSettings, defaults_raw, "defaults", problems) is not None
 
     home = path.parent.resolve()
-    if not (home / site.directory).resolve().is_relative_to(home):
-        raise ConfigError(where, f"site.directory: {site.directory!r} is outside the directory that holds {path.name}; "
-                                 "the site must live in the project (e.g. 'site')")
-    both = set(service.environment) & set(service.secrets)
-    if both:
-        raise ConfigError(where, f"service.secrets.{sorted(both)[0]}: also set in service.environment; a variable is either plain or secret")
+    if site and not (home / site.directory).resolve().is_relative_to(home):
+        problems.add(f"site.directory: {site.directory!r} is outside the directory that holds {path.name}; "
+                     "the site must live in the project (e.g. 'site')")
+    if service:
+        both = set(service.environment) & set(service.secrets)
+        if both:
+            problems.add(f"service.secrets.{sorted(both)[0]}: also set in service.environment; a variable is either plain or secret")
 
-    envs_raw = raw["environments"]
-    if not isinstance(envs_raw, dict) or not envs_raw:
-        raise ConfigError(where, "environments: define at least one [environments.<name>] section")
     environments: dict[str, Environment] = {}
-    for env_name, env_raw in envs_raw.items():
+    envs_raw = raw.get("environments")
+    if "environments" in raw and (not isinstance(envs_raw, dict) or not envs_raw):
+        problems.add("environments: define at least one [environments.<name>] section")
+        envs_raw = {}
+    for env_name, env_raw in (envs_raw or {}).items():
         key = f"environments.{env_name}"
         if not _NAME_RE.match(env_name) or env_name.endswith("-"):
-            raise ConfigError(where, f"{key}: environment name {env_name!r} is not valid; use [a-z][a-z0-9-]* (e.g. staging)")
+            problems.add(f"{key}: environment name {env_name!r} is not valid; use [a-z][a-z0-9-]* (e.g. staging)")
+            continue
         if not isinstance(env_raw, dict):
-            raise ConfigError(where, f"{key}: must be a table ([{key}])")
-        merged = {**defaults_raw, **env_raw}
+            problems.add(f"{key}: must be a table ([{key}])")
+            continue
+        merged = {**(defaults_raw if defaults_ok else {}), **env_raw}
         origin = {k: (key if k in env_raw else "defaults") for k in merged}
-        settings = _validate(_EnvironmentInput, merged, key, where, origin)
-        environments[env_name] = _resolve(env_name, settings, app, service, where, origin)
+        settings = _validate(_EnvironmentInput, merged, key, problems, origin)
+        if settings is not None and app is not None and service is not None:
+            environment = _resolve(env_name, settings, app, service, problems, origin)
+            if environment is not None:
+                environments[env_name] = environment
 
-    _check_shared_accounts(environments, where)
+    _check_shared_accounts(environments, problems)
+    if checks:
+        _check_suppressions(checks, environments, problems)
+    problems.raise_any()
+    assert app and service and site and checks and release  # every None above added a problem
     return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks, release=release)
 
 
-def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceConfig, where: str,
-             origin: dict[str, str]) -> Environment:
-    def fail(key: str, what: str) -> ConfigError:
-        return ConfigError(where, f"{origin.get(key, f'environments.{name}')}.{key}: {what}")
+def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceConfig, problems: _Problems,
+             origin: dict[str, str]) -> Environment | None:
+    count = len(problems.errors)
+
+    def fail(key: str, what: str) -> None:
+        problems.add(f"{origin.get(key, f'environments.{name}')}.{key}: {what}")
 
     options = fargate_memory_options(s.cpu)
     if s.memory not in options:
-        raise fail("memory", f"Fargate does not accept {s.memory} MiB with cpu {s.cpu}; valid: {_ranges(options)}")
+        fail("memory", f"Fargate does not accept {s.memory} MiB with cpu {s.cpu}; valid: {_ranges(options)}")
     if s.desired_count > s.max_count:
-        raise fail("desired_count", f"{s.desired_count} is above max_count {s.max_count}; desired_count must be between 1 and max_count")
+        fail("desired_count", f"{s.desired_count} is above max_count {s.max_count}; desired_count must be between 1 and max_count")
+    production = s.production
+    if production is None:
+        if name in ("production", "prod"):
+            fail("production", f"say whether {name} takes real traffic: production = true (changes need --yes, WAF required) "
+                               "or production = false")
+        production = False
     architecture = s.architecture or service.architecture
     if s.spot and architecture != "x86_64":
-        raise fail("spot", f"Fargate Spot does not run {architecture} tasks; set architecture = \"x86_64\" for {name} or spot = false")
-    if s.spot and production_like(name, s.deletion_protection):
-        raise fail("spot", f"{name} is production; Spot reclaims tasks at two minutes' notice, so use it for other environments only")
+        fail("spot", f"Fargate Spot does not run {architecture} tasks; set architecture = \"x86_64\" for {name} or spot = false")
+    if s.spot and production:
+        fail("spot", f"{name} is production; Spot reclaims tasks at two minutes' notice, so use it for other environments only")
     names = naming.Names(app=app.name, environment=name, account=s.account)
     for label, value, problem in (
         ("ECR repository name", names.repository, naming.repository_name_problem(names.repository)),
@@ -390,20 +434,32 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
         ("load balancer name", names.load_balancer, naming.elb_name_problem(names.load_balancer)),
     ):
         if problem:
-            raise ConfigError(where, f"app.name: derived {label} {value!r} for environment {name} {problem}; shorten or simplify app.name or the environment name")
+            problems.add(f"app.name: derived {label} {value!r} for environment {name} {problem}; shorten or simplify app.name or the environment name")
+    if len(problems.errors) > count:
+        return None
     return Environment(**{**s.model_dump(), "name": name, "region": s.region or app.region, "architecture": architecture,
-                          "names": names})
+                          "names": names, "production": production})
 
 
-def _check_shared_accounts(environments: dict[str, Environment], where: str) -> None:
+def _check_suppressions(checks: ChecksConfig, environments: dict[str, Environment], problems: _Problems) -> None:
+    for number, entry in enumerate(checks.suppress):
+        if entry.id not in UNSUPPRESSABLE_IN_PRODUCTION:
+            continue
+        hit = [e.name for e in environments.values() if e.production and fnmatch.fnmatchcase(e.name, entry.environment)]
+        if hit:
+            problems.add(f"checks.suppress[{number}]: {entry.id} ({UNSUPPRESSABLE_IN_PRODUCTION[entry.id]}) cannot be "
+                         f"suppressed in production environment {', '.join(hit)}; fix the cause, or set environment = "
+                         "to the environments that are not production")
+
+
+def _check_shared_accounts(environments: dict[str, Environment], problems: _Problems) -> None:
     # IAM allows one OIDC provider per URL in an account: two environments in
     # one account must not both create it.
     creators: dict[str, str] = {}
     for env in environments.values():
         if env.oidc_provider_arn is None:
             if env.account in creators:
-                raise ConfigError(
-                    where,
+                problems.add(
                     f"environments.{env.name}.oidc_provider_arn: {creators[env.account]} and {env.name} share account "
                     f"{env.account} and both would create the GitHub OIDC provider; set oidc_provider_arn = "
                     f"'arn:aws:iam::{env.account}:oidc-provider/token.actions.githubusercontent.com' on {env.name}",
@@ -417,18 +473,21 @@ def _ranges(values: tuple[int, ...]) -> str:
     return f"{values[0]} to {values[-1]} in steps of {values[1] - values[0]}"
 
 
-def _validate(model: type[_Model], data: Any, section: str, where: str, origin: dict[str, str] | None = None):
+def _validate(model: type[_Model], data: Any, section: str, problems: _Problems, origin: dict[str, str] | None = None):
+    """The validated model, or None after adding one problem per invalid key."""
     if not isinstance(data, dict):
-        raise ConfigError(where, f"{section}: must be a table ([{section}])")
+        problems.add(f"{section}: must be a table ([{section}])")
+        return None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = [str(part) for part in error["loc"]]
-        top = loc[0] if loc else ""
-        prefix = (origin or {}).get(top, section)
-        key = ".".join([prefix, *loc]) if loc else prefix
-        raise ConfigError(where, f"{key}: {_describe(error, model)}") from None
+        for error in exc.errors():
+            loc = [str(part) for part in error["loc"]]
+            top = loc[0] if loc else ""
+            prefix = (origin or {}).get(top, section)
+            key = ".".join([prefix, *loc]) if loc else prefix
+            problems.add(f"{key}: {_describe(error, model)}")
+        return None
 
 
 _TYPE_NAMES = {"int_type": "an integer", "bool_type": "true or false", "string_type": "a string",

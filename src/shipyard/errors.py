@@ -32,11 +32,26 @@ class ShipyardError(Exception):
     def one_line(self) -> str:
         return f"{self.where}: {self.what}"
 
+    def lines(self) -> list[str]:
+        """What the error boundary prints, one line each."""
+        return [self.one_line()]
+
 
 class ConfigError(ShipyardError):
     """shipyard.toml (or a command-line argument) is invalid; nothing has run."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+class ConfigErrors(ConfigError):
+    """Several problems in one shipyard.toml, reported together so one run shows them all."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        super().__init__(errors[0].where, f"{len(errors)} problems; the first: {errors[0].what}")
+        self.errors = errors
+
+    def lines(self) -> list[str]:
+        return [e.one_line() for e in self.errors]
 
 
 class UsageError(ShipyardError):
@@ -53,3 +68,14 @@ class Refused(ShipyardError):
     """A safety guard refused the operation before anything changed."""
 
     exit_code = ExitCode.REFUSED
+
+
+class PolicyRefused(Refused):
+    """The policy checks found errors in what would be deployed; nothing changed."""
+
+    def __init__(self, where: str, findings: list[str], hint: str) -> None:
+        super().__init__(where, f"{len(findings)} policy error(s); nothing was changed", hint)
+        self.findings = findings
+
+    def lines(self) -> list[str]:
+        return [self.one_line(), *self.findings]

@@ -8,6 +8,8 @@ from pathlib import Path
 from shipyard import ui
 from shipyard.aws import Aws, Target
 from shipyard.config import Config, Environment
+from shipyard.deploy.apply import check_account
+from shipyard.deploy.site import local_files
 from shipyard.errors import UsageError
 from shipyard.synth import EnvironmentAssembly, synthesize
 
@@ -40,3 +42,16 @@ def guard_production(envs: list[Environment], *, yes: bool, action: str) -> None
         if env.is_production and not confirm(f"{action} {env.name} (account {env.account})?", yes=yes):
             raise UsageError(f"environment {env.name}", "is production; changes need confirmation; nothing was changed",
                              "pass --yes to confirm")
+
+
+def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Target, *, site: bool) -> None:
+    """Every input of every environment, checked before the first change: the site's files, the caller's account
+    in each environment, and the policy gate (exit 4). A bad second environment must not find the first one changed."""
+    from shipyard.app.policy import require_policy
+
+    if site:
+        local_files(config.site_directory)
+    for assembly in assemblies:
+        env = assembly.environment
+        check_account(Aws(target, env.account), env.account, env.name)
+    require_policy(config, assemblies)

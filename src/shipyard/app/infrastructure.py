@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard import ui
-from shipyard.app.context import EnvironmentContext, confirm, guard_production
+from shipyard.app.context import EnvironmentContext, confirm, guard_production, preflight
 from shipyard.config import Config
 from shipyard.deploy.changeset import StackChanges
 from shipyard.deploy.destroy import Retained, retained_resources
@@ -60,6 +60,7 @@ class DeployReport:
 def deploy_environment(ctx: EnvironmentContext, *, yes: bool, recover: bool) -> DeployReport:
     guard_production([ctx.env], yes=yes, action="deploy to")
     started = time.perf_counter()
+    preflight(ctx.config, [ctx.assembly], ctx.aws.target, site=False)
     results = deploy(ctx.aws, ctx.assembly, DeployOptions(recover=recover, confirm=lambda q: confirm(q, yes=yes)))
     return DeployReport(ctx.env.name, results, time.perf_counter() - started)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shipyard.app.context import EnvironmentContext, assembly_for, guard_production
+from shipyard.app.policy import require_policy
 from shipyard.aws import Aws
 from shipyard.config import Config
 from shipyard.release import release as flow
@@ -30,6 +31,7 @@ def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,
             allow_vulnerable: str | None, override_budget: str | None) -> Outcome:
     guard_production([ctx.env], yes=yes, action="release to")
+    require_policy(ctx.config, [ctx.assembly])
     options = _options(ctx.config, gate, auto_rollback=auto_rollback, allow_vulnerable=allow_vulnerable,
                        override_budget=override_budget)
     return flow.release(ctx.aws, ctx.assembly, image, options, health_path=ctx.config.service.health_check_path)
@@ -38,6 +40,7 @@ def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_
 def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, digest: str | None,
             override_budget: str | None) -> Outcome:
     guard_production([ctx.env], yes=yes, action="release to")
+    require_policy(ctx.config, [ctx.assembly])
     src = ctx.config.environment(source)
     options = _options(ctx.config, gate, override_budget=override_budget)
     return flow.promote(Aws(ctx.aws.target, src.account), assembly_for(ctx.config, src), ctx.aws, ctx.assembly, options,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from shipyard import ui
 from shipyard.app import target as targets
-from shipyard.app.context import guard_production
+from shipyard.app.context import guard_production, preflight
 from shipyard.aws import Aws
 from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
@@ -65,6 +65,9 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
         if server is not None:
             ui.info(f"embedded AWS on {server.endpoint}")
         report.target = target.describe()
+        mark = time.perf_counter()
+        preflight(config, assemblies, target, site=True)
+        report.timings["checks"] = time.perf_counter() - mark
 
         def bring_up(assembly: EnvironmentAssembly) -> EnvironmentUp:
             env = assembly.environment

@@ -3,22 +3,27 @@
 cdk-nag runs as an Aspect during a synth made for checking and reports through
 its CSV files; cfn-lint runs as a library against the real CloudFormation
 schemas; own rules read the template JSON. Suppressions come from resource
-metadata (the blueprint's, with reasons) and from shipyard.toml [checks].
+metadata (the blueprint's, with reasons) and from shipyard.toml [checks],
+except for the rules an environment marked production may not suppress.
+
+`gate` is what deploy, up and release run first: the same findings, read
+from the cache when the templates were checked before (checks/cache.py).
 """
 
 from __future__ import annotations
 
 import csv
 import fnmatch
-import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from shipyard.checks.base import Limits, Severity, StackView
+from shipyard.checks.cache import ResultCache, code_version, digest
+from shipyard.checks.lint import Linter, LintMatch
 from shipyard.checks.rules import RULES
-from shipyard.config import Config, Environment
+from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, Environment
 from shipyard.synth import EnvironmentAssembly, StackArtifact, synthesize
 
 LAYERS = ("cdk-nag", "cfn-lint", "shipyard")
@@ -39,19 +44,57 @@ class Finding:
 
 def run_checks(config: Config, environments: list[Environment], out_dir: Path,
                customize: Callable[[list[Any]], None] | None = None) -> list[Finding]:
-    assemblies = synthesize(config, environments, out_dir, nag=True, customize=customize)
-    findings: list[Finding] = []
-    for assembly in assemblies:
-        for stack in assembly.stacks:
-            findings += check_stack(config, assembly, stack)
+    """Every layer over every stack; cfn-lint of one environment runs while the next one synthesizes."""
+    checked: list[tuple[EnvironmentAssembly, list]] = []
+    with Linter() as linter:
+        linter.start()
+        for env in environments:
+            assembly = synthesize(config, [env], out_dir, nag=True, customize=customize)[0]
+            checked.append((assembly, [linter.submit(s.template_path.read_text(), s.region) for s in assembly.stacks]))
+        findings: list[Finding] = []
+        for assembly, lints in checked:
+            found = [f for stack, lint in zip(assembly.stacks, lints, strict=True)
+                     for f in check_stack(config, assembly, stack, lint.result())]
+            if customize is None:
+                _environment_cache().put(_environment_key(config, assembly), [asdict(f) for f in found])
+            findings += found
     return findings
 
 
-def check_stack(config: Config, assembly: EnvironmentAssembly, stack: StackArtifact) -> list[Finding]:
+def gate(config: Config, assemblies: list[EnvironmentAssembly], out_dir: Path) -> list[Finding]:
+    """The findings that stop a deploy or release: unsuppressed errors. Templates checked before are not checked again."""
+    findings: list[Finding] = []
+    unchecked = []
+    for assembly in assemblies:
+        cached = _environment_cache().get(_environment_key(config, assembly))
+        if cached is None:
+            unchecked.append(assembly.environment)
+        else:
+            findings += [_finding(entry) for entry in cached]
+    if unchecked:
+        findings += run_checks(config, unchecked, out_dir)
+    return failing(findings, "error")
+
+
+def _environment_cache() -> ResultCache:
+    return ResultCache("environments")
+
+
+def _environment_key(config: Config, assembly: EnvironmentAssembly) -> str:
+    env = assembly.environment
+    templates = [f"{s.name}\n{s.region}\n{s.template_path.read_text()}" for s in assembly.stacks]
+    return digest(code_version(), config.checks.model_dump_json(), env.name, str(env.is_production), *templates)
+
+
+def _finding(entry: dict[str, Any]) -> Finding:
+    return Finding(**{**entry, "severity": Severity(entry["severity"])})
+
+
+def check_stack(config: Config, assembly: EnvironmentAssembly, stack: StackArtifact, lint: list[LintMatch]) -> list[Finding]:
     template = stack.template()
-    found = [*_nag_findings(assembly, stack), *lint_findings(assembly.environment, stack, template),
-             *own_findings(config, assembly.environment, stack, template)]
-    return [_suppress(config, assembly.environment, template, f) for f in found]
+    env = assembly.environment
+    found = [*_nag_findings(assembly, stack), *lint_findings(env, stack, lint), *own_findings(config, env, stack, template)]
+    return [_suppress(config, env, template, f) for f in found]
 
 
 def own_findings(config: Config, env: Environment, stack: StackArtifact, template: dict) -> Iterable[Finding]:
@@ -63,17 +106,10 @@ def own_findings(config: Config, env: Environment, stack: StackArtifact, templat
                           f"{rule.short}: {violation.message}", str(stack.template_path))
 
 
-def lint_findings(env: Environment, stack: StackArtifact, template: dict) -> Iterable[Finding]:
-    from cfnlint.api import lint
-
-    for match in lint(json.dumps(template), regions=[stack.region]):
-        rule_id = match.rule.id
-        if rule_id.startswith("I"):
-            continue
-        path = list(getattr(match, "path", None) or getattr(match, "path_string", "").split("/"))
-        resource = str(path[1]) if len(path) > 1 and path[0] == "Resources" else "template"
+def lint_findings(env: Environment, stack: StackArtifact, matches: list[LintMatch]) -> Iterable[Finding]:
+    for rule_id, resource, message in matches:
         severity = Severity.ERROR if rule_id.startswith("E") else Severity.WARNING
-        yield Finding("cfn-lint", rule_id, severity, env.name, stack.name, resource, match.message, str(stack.template_path))
+        yield Finding("cfn-lint", rule_id, severity, env.name, stack.name, resource, message, str(stack.template_path))
 
 
 def _nag_findings(assembly: EnvironmentAssembly, stack: StackArtifact) -> Iterable[Finding]:
@@ -93,6 +129,9 @@ def _nag_findings(assembly: EnvironmentAssembly, stack: StackArtifact) -> Iterab
 
 
 def _suppress(config: Config, env: Environment, template: dict, finding: Finding) -> Finding:
+    if env.is_production and finding.rule in UNSUPPRESSABLE_IN_PRODUCTION:
+        # No suppression, not even one in the blueprint's metadata, turns these off in production.
+        return replace(finding, suppressed=None)
     if finding.suppressed:
         return finding
     resource = template.get("Resources", {}).get(finding.resource, {})
