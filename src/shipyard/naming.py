@@ -121,6 +121,22 @@ class Names:
         return f"{self.prefix}-github-deploy"
 
     @property
+    def task_role(self) -> str:
+        return f"{self.prefix}-task"
+
+    @property
+    def execution_role(self) -> str:
+        return f"{self.prefix}-task-execution"
+
+    @property
+    def traffic_role(self) -> str:
+        return f"{self.prefix}-traffic-shift"
+
+    @property
+    def task_family(self) -> str:
+        return f"{self.prefix}-web"
+
+    @property
     def web_acl(self) -> str:
         return self.prefix
 

@@ -1,19 +1,15 @@
 from aws_cdk.assertions import Template
 
-from shipyard.blueprint.identity import Identity
+from shipyard.blueprint.identity import NO_RESOURCE_SCOPE, Identity
+from shipyard.naming import Names
 
 from .helpers import as_list, bare_stack, only
 
 
 def _template(existing: str | None = None) -> Template:
     stack = bare_stack()
-    Identity(stack, "I", github_repository="acme/webapp", environment="production", stack_prefix="webapp-production",
-             repository_arn="arn:aws:ecr:eu-west-1:123456789012:repository/webapp/production",
-             image_parameter="/shipyard/webapp/production/image",
-             release_history_parameter="/shipyard/webapp/production/releases",
-             release_lock_parameter="/shipyard/webapp/production/release-lock",
-             site_bucket="webapp-production-site-123456789012", log_group="/shipyard/webapp/production/service",
-             role_name="webapp-production-github-deploy", existing_provider_arn=existing)
+    Identity(stack, "I", github_repository="acme/webapp", names=Names("webapp", "production", "123456789012"),
+             repository_arn="arn:aws:ecr:eu-west-1:123456789012:repository/webapp/production", existing_provider_arn=existing)
     return Template.from_stack(stack)
 
 
@@ -49,9 +45,7 @@ def test_native_oidc_provider_or_import():
 
 def test_no_wildcard_action_on_wildcard_resource():
     template = _template()
-    allowed_star = {"ecr:GetAuthorizationToken", "ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
-                    "ecs:DescribeTaskDefinition", "elasticloadbalancing:DescribeTargetHealth",
-                    "elasticloadbalancing:DescribeTargetGroups", "cloudwatch:DescribeAlarms"}
+    allowed_star = set(NO_RESOURCE_SCOPE)
     for policy in template.find_resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = as_list(statement["Action"])
@@ -66,5 +60,19 @@ def test_deploy_role_scoped_to_own_environment():
     template = _template()
     text = str(template.find_resources("AWS::IAM::Policy"))
     assert "webapp/production" in text
-    assert "stack/webapp-production-*/*" in text
+    assert "stack/webapp-production-*/*" in text and "stack/webapp-production-service/*" in text
     assert "iam:PassedToService" in text
+    writes = [s for p in template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+              if "cloudformation:ExecuteChangeSet" in as_list(s["Action"])]
+    assert len(writes) == 1 and "webapp-production-service/*" in str(writes[0]["Resource"])  # no other stack
+    assert "webapp-production-*" not in str([s["Resource"] for s in writes])
+
+
+def test_pass_role_names_the_exact_roles():
+    template = _template()
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "iam:PassRole" in as_list(statement["Action"]):
+                resources = str(statement["Resource"])
+                assert "*" not in resources and "github-deploy" not in resources, statement
+                assert statement["Condition"]["StringEquals"]["iam:PassedToService"] in ("ecs-tasks.amazonaws.com", "ecs.amazonaws.com")

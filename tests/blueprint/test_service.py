@@ -5,7 +5,7 @@ from aws_cdk.assertions import Template
 from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
 from shipyard.blueprint.service import Service
-from shipyard.naming import NO_IMAGE
+from shipyard.naming import NO_IMAGE, Names
 
 from .helpers import bare_stack, only
 
@@ -19,8 +19,7 @@ def _template(**overrides) -> Template:
         vpc=network.vpc, subnets=network.task_subnets, security_group=lb.target_security_group,
         target_group=lb.target_group, alternate_target_group=lb.alternate_target_group,
         production_rule=lb.production_rule, repository=ecr.Repository(stack, "Repo"),
-        cluster_name="webapp-staging", service_name="web", image_parameter="/shipyard/webapp/staging/image",
-        log_group_name="/shipyard/webapp/staging/service", log_retention_days=30, architecture="arm64",
+        names=Names("webapp", "staging", "123456789012"), log_retention_days=30, architecture="arm64",
         cpu=256, memory=512, port=8000, desired_count=2, max_count=4, cpu_target=70, stop_timeout=30,
         health_check_grace_seconds=30, environment={"LOG_LEVEL": "info"},
         secrets={"DB_URL": "secretsmanager:webapp/db", "API_KEY": "ssm:/webapp/api-key"},
@@ -96,3 +95,15 @@ def test_cpu_target_tracking():
 def test_x86_architecture():
     task = only(_template(architecture="x86_64"), "AWS::ECS::TaskDefinition")
     assert task["RuntimePlatform"]["CpuArchitecture"] == "X86_64"
+
+
+def test_task_roles_are_named_and_trust_only_this_accounts_ecs():
+    roles = _template().find_resources("AWS::IAM::Role")
+    by_name = {r["Properties"].get("RoleName"): r["Properties"] for r in roles.values()}
+    for name in ("webapp-staging-task", "webapp-staging-task-execution"):
+        statement = by_name[name]["AssumeRolePolicyDocument"]["Statement"][0]
+        assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}
+        assert "aws:SourceAccount" in statement["Condition"]["StringEquals"]
+        assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
+    assert "webapp-staging-traffic-shift" in by_name

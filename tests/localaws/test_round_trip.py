@@ -190,6 +190,7 @@ READERS = {
     "AWS::IAM::Policy": lambda a, r, p, s: _policy(a, r, p, s),
     "AWS::CloudWatch::Alarm": lambda a, r, p, s: _alarm(a, r, p),
     "AWS::WAFv2::WebACL": lambda a, r, p, s: _web_acl(a, p),
+    "AWS::WAFv2::LoggingConfiguration": lambda a, r, p, s: a.call("wafv2", "GetLoggingConfiguration", r, ResourceArn=p)["LoggingConfiguration"],
     "AWS::EC2::VPC": lambda a, r, p, s: _vpc(a, r, p),
     "AWS::EC2::Subnet": lambda a, r, p, s: a.call("ec2", "DescribeSubnets", r, SubnetIds=[p])["Subnets"][0],
     "AWS::EC2::RouteTable": lambda a, r, p, s: a.call("ec2", "DescribeRouteTables", r, RouteTableIds=[p])["RouteTables"][0],

@@ -1,9 +1,19 @@
 """GitHub Actions OIDC trust and the least-privilege deploy role of one environment.
 
 The role can push to this environment's repository, write its image parameter
-and release history, update its own stacks through a CloudFormation service
-role, publish the site and read what a release verdict needs. It cannot
-create or change infrastructure outside this environment's stacks.
+and release history, update its service stack (and only that stack), publish
+the site and read what a release verdict needs. It cannot create or change
+infrastructure: the other stacks are deployed with administrator credentials.
+
+CloudFormation performs a release's stack update with the caller's session,
+so the deploy role itself holds what the update of a release touches (a new
+task definition revision, the service, on the first release the scalable
+target and the running-below-desired alarm), each scoped to this environment.
+A CloudFormation service role would have to be passed on every release, and
+CloudFormation keeps using a stack's last role for every later update, also an
+administrator's infrastructure deploy (CloudFormation API reference,
+UpdateStack, RoleARN), which the narrow role could not perform
+(docs/decisions.md §20).
 """
 
 from __future__ import annotations
@@ -13,9 +23,25 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from shipyard.blueprint.suppressions import DEPLOY_ROLE_SCOPED_WILDCARDS, suppress
+from shipyard.naming import Names
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+
+# Actions that support no resource-level permissions (Service Authorization Reference for each service:
+# the Resource types column is empty), so "*" is the narrowest resource they take. checks and tests read this.
+NO_RESOURCE_SCOPE = {
+    "ecr:GetAuthorizationToken": "ECR: the registry login token is account-wide",
+    "ecs:RegisterTaskDefinition": "ECS: a task definition revision has no ARN before it exists",
+    "ecs:DeregisterTaskDefinition": "ECS: supports no resource-level permissions",
+    "ecs:DescribeTaskDefinition": "ECS: supports no resource-level permissions",
+    "elasticloadbalancing:DescribeTargetHealth": "ELB: Describe* support no resource-level permissions",
+    "elasticloadbalancing:DescribeTargetGroups": "ELB: Describe* support no resource-level permissions",
+    "application-autoscaling:DescribeScalableTargets": "Application Auto Scaling: Describe* support no resource-level permissions",
+    "application-autoscaling:DescribeScheduledActions": "Application Auto Scaling: Describe* support no resource-level permissions",
+    "application-autoscaling:RegisterScalableTarget": "Application Auto Scaling: a scalable target's ARN carries an id "
+                                                      "that exists only after registration",
+}
 
 
 class Identity(Construct):
@@ -25,15 +51,8 @@ class Identity(Construct):
         id: str,
         *,
         github_repository: str,
-        environment: str,
-        stack_prefix: str,
+        names: Names,
         repository_arn: str,
-        image_parameter: str,
-        release_history_parameter: str,
-        release_lock_parameter: str,
-        site_bucket: str,
-        log_group: str,
-        role_name: str,
         existing_provider_arn: str | None,
         source_repository_arn: str | None = None,
     ) -> None:
@@ -48,12 +67,12 @@ class Identity(Construct):
             )
             provider_arn = provider.attr_arn
         self.provider_arn = provider_arn
-        self.subject = f"repo:{github_repository}:environment:{environment}"
+        self.subject = f"repo:{github_repository}:environment:{names.environment}"
 
         self.deploy_role = iam.Role(
             self, "DeployRole",
-            role_name=role_name,
-            description=f"GitHub Actions deploys of {github_repository} to the {environment} environment",
+            role_name=names.deploy_role,
+            description=f"GitHub Actions deploys of {github_repository} to the {names.environment} environment",
             max_session_duration=Duration.hours(1),
             assumed_by=iam.FederatedPrincipal(
                 provider_arn,
@@ -68,134 +87,149 @@ class Identity(Construct):
                 assume_role_action="sts:AssumeRoleWithWebIdentity",
             ),
         )
-
-        stack = Stack.of(self)
-        partition, region, account = Aws.PARTITION, stack.region, stack.account
-
-        def arn(service: str, resource: str, *, region_: str = region) -> str:
-            return f"arn:{partition}:{service}:{region_}:{account}:{resource}"
-
-        stack_arns = [arn("cloudformation", f"stack/{stack_prefix}-*/*"),
-                      arn("cloudformation", f"stack/{stack_prefix}-*/*", region_="us-east-1")]
-
-        # CloudFormation acts with its own service role, so the deploy role
-        # needs no rights on ECS, IAM or EC2 itself.
-        self.cloudformation_role = iam.Role(
-            self, "CloudFormationRole",
-            assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com"),
-            description=f"CloudFormation service role for releases to {stack_prefix}-service",
-        )
-        self.cloudformation_role.add_to_policy(iam.PolicyStatement(
-            actions=["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"],
-            # Task definition registration does not support resource-level permissions.
-            resources=["*"],
-        ))
-        self.cloudformation_role.add_to_policy(iam.PolicyStatement(
-            actions=["ecs:UpdateService", "ecs:DescribeServices"],
-            resources=[arn("ecs", f"service/{stack_prefix}/*")],
-        ))
-        self.cloudformation_role.add_to_policy(iam.PolicyStatement(
-            actions=["ssm:GetParameters"],
-            resources=[arn("ssm", f"parameter{image_parameter}")],
-        ))
-        self.cloudformation_role.add_to_policy(iam.PolicyStatement(
-            actions=["iam:PassRole"],
-            resources=[f"arn:{partition}:iam::{account}:role/{stack_prefix}-*"],
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-        ))
-        self.cloudformation_role.add_to_policy(iam.PolicyStatement(
-            # The service's blue/green load-balancer role, which ECS assumes to move traffic.
-            actions=["iam:PassRole"],
-            resources=[f"arn:{partition}:iam::{account}:role/{stack_prefix}-*"],
-            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
-        ))
-
-        statements = [
-            iam.PolicyStatement(
-                sid="EcrLogin",
-                actions=["ecr:GetAuthorizationToken"],
-                resources=["*"],  # AWS requires "*" for this action.
-            ),
-            iam.PolicyStatement(
-                sid="EcrPushPull",
-                actions=["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-                         "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages",
-                         "ecr:DescribeImageScanFindings", "ecr:GetDownloadUrlForLayer"],
-                resources=[repository_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ReleaseParameters",
-                actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:GetParameterHistory"],
-                resources=[arn("ssm", f"parameter{image_parameter}"),
-                           arn("ssm", f"parameter{release_history_parameter}")],
-            ),
-            iam.PolicyStatement(
-                # One release at a time: created without overwrite, deleted by its holder.
-                sid="ReleaseLock",
-                actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
-                resources=[arn("ssm", f"parameter{release_lock_parameter}")],
-            ),
-            iam.PolicyStatement(
-                sid="OwnStacks",
-                actions=["cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
-                         "cloudformation:DescribeStackResources", "cloudformation:GetTemplate",
-                         "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
-                         "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
-                         "cloudformation:UpdateStack", "cloudformation:CancelUpdateStack",
-                         "cloudformation:ContinueUpdateRollback"],
-                resources=stack_arns,
-            ),
-            iam.PolicyStatement(
-                sid="PassCloudFormationRole",
-                actions=["iam:PassRole"],
-                resources=[self.cloudformation_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
-            ),
-            iam.PolicyStatement(
-                sid="ReleaseVerdict",
-                actions=["ecs:DescribeServices", "ecs:DescribeTasks", "ecs:ListTasks"],
-                resources=[arn("ecs", f"service/{stack_prefix}/*"), arn("ecs", f"task/{stack_prefix}/*"),
-                           arn("ecs", f"container-instance/{stack_prefix}/*")],
-            ),
-            iam.PolicyStatement(
-                # The health gate runs during a blue/green deployment's bake; a failure stops it with rollback.
-                sid="BlueGreenGate",
-                actions=["ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"],
-                resources=[arn("ecs", f"service/{stack_prefix}/*"), arn("ecs", f"service-deployment/{stack_prefix}/*")],
-            ),
-            iam.PolicyStatement(
-                sid="PublishSite",
-                actions=["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                resources=[f"arn:{partition}:s3:::{site_bucket}", f"arn:{partition}:s3:::{site_bucket}/*"],
-            ),
-            iam.PolicyStatement(
-                sid="InvalidateSite",
-                # The distribution is created after this role, in the edge stack;
-                # the account scope is the narrowest known here.
-                actions=["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
-                resources=[f"arn:{partition}:cloudfront::{account}:distribution/*"],
-            ),
-            iam.PolicyStatement(
-                sid="ReadServiceLogs",
-                actions=["logs:FilterLogEvents", "logs:GetLogEvents"],
-                resources=[arn("logs", f"log-group:{log_group}:*")],
-            ),
-            iam.PolicyStatement(
-                sid="ReadOnlyWithoutResourceScope",
-                # These describe calls support no resource-level permissions.
-                actions=["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroups",
-                         "cloudwatch:DescribeAlarms"],
-                resources=["*"],
-            ),
-        ]
-        if source_repository_arn:
-            statements.append(iam.PolicyStatement(
-                sid="PromoteFromPreviousEnvironment",
-                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
-                         "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
-                resources=[source_repository_arn],
-            ))
-        for statement in statements:
+        for statement in _statements(Stack.of(self), names, repository_arn, source_repository_arn):
             self.deploy_role.add_to_policy(statement)
-        for role in (self.deploy_role, self.cloudformation_role):
-            suppress(role.node.find_child("DefaultPolicy"), DEPLOY_ROLE_SCOPED_WILDCARDS)
+        suppress(self.deploy_role.node.find_child("DefaultPolicy"), DEPLOY_ROLE_SCOPED_WILDCARDS)
+
+
+def _statements(stack: Stack, names: Names, repository_arn: str, source_repository_arn: str | None) -> list[iam.PolicyStatement]:
+    partition, region, account = Aws.PARTITION, stack.region, stack.account
+
+    def arn(service: str, resource: str, *, region_: str = region) -> str:
+        return f"arn:{partition}:{service}:{region_}:{account}:{resource}"
+
+    def role(name: str) -> str:
+        return f"arn:{partition}:iam::{account}:role/{name}"
+
+    own_stacks = [arn("cloudformation", f"stack/{names.prefix}-*/*"),
+                  arn("cloudformation", f"stack/{names.prefix}-*/*", region_="us-east-1")]
+    service_stack = arn("cloudformation", f"stack/{names.service_stack}/*")
+    service = arn("ecs", f"service/{names.cluster}/{names.service}")
+    alarms = arn("cloudwatch", f"alarm:{names.prefix}-*")
+    statements = [
+        iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        iam.PolicyStatement(
+            sid="EcrPushPull",
+            actions=["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                     "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages",
+                     "ecr:DescribeImageScanFindings", "ecr:StartImageScan", "ecr:GetDownloadUrlForLayer"],
+            resources=[repository_arn],
+        ),
+        iam.PolicyStatement(
+            # GetParameters: CloudFormation resolves the service stack's SSM parameter with the caller's session.
+            sid="ReleaseParameters",
+            actions=["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter", "ssm:GetParameterHistory"],
+            resources=[arn("ssm", f"parameter{names.image_parameter}"), arn("ssm", f"parameter{names.release_history_parameter}")],
+        ),
+        iam.PolicyStatement(
+            # One release at a time: created without overwrite, deleted by its holder.
+            sid="ReleaseLock",
+            actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+            resources=[arn("ssm", f"parameter{names.release_lock_parameter}")],
+        ),
+        iam.PolicyStatement(
+            sid="ReadOwnStacks",
+            actions=["cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
+                     "cloudformation:DescribeStackResources", "cloudformation:GetTemplate"],
+            resources=own_stacks,
+        ),
+        iam.PolicyStatement(
+            # A release changes the service stack alone; foundation, edge and global are an administrator's.
+            sid="ReleaseServiceStack",
+            actions=["cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
+                     "cloudformation:DeleteChangeSet", "cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback"],
+            resources=[service_stack],
+        ),
+        # What CloudFormation calls with this session for the resources a release changes: the handler
+        # permissions of AWS::ECS::TaskDefinition, AWS::ECS::Service, AWS::ApplicationAutoScaling::ScalableTarget
+        # and AWS::CloudWatch::Alarm in the CloudFormation resource schemas.
+        iam.PolicyStatement(
+            sid="TaskDefinitionRevisions",
+            actions=["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="ServiceUpdate",
+            actions=["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"],
+            resources=[service, arn("ecs", f"task-definition/{names.task_family}:*")],
+        ),
+        iam.PolicyStatement(
+            # The task's two roles, passed only to ECS tasks; GetRole is what the task-definition handler reads.
+            sid="PassTaskRoles",
+            actions=["iam:PassRole"],
+            resources=[role(names.task_role), role(names.execution_role)],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ),
+        iam.PolicyStatement(
+            sid="PassTrafficShiftRole",
+            actions=["iam:PassRole"],
+            resources=[role(names.traffic_role)],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+        ),
+        iam.PolicyStatement(
+            sid="ReadServiceRoles",
+            actions=["iam:GetRole"],
+            resources=[role(names.task_role), role(names.execution_role), role(names.traffic_role)],
+        ),
+        iam.PolicyStatement(
+            # On the first release the running count goes from 0 to desired: scalable target and alarm follow.
+            sid="FirstReleaseScaling",
+            actions=["application-autoscaling:RegisterScalableTarget", "application-autoscaling:DescribeScalableTargets",
+                     "application-autoscaling:DescribeScheduledActions"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="ServiceAlarms",
+            actions=["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:TagResource",
+                     "cloudwatch:ListTagsForResource"],
+            resources=[alarms],
+        ),
+        iam.PolicyStatement(
+            # The production release guard reads the budget alarm, which lives in us-east-1 with billing metrics.
+            sid="BudgetGuard",
+            actions=["cloudwatch:DescribeAlarms"],
+            resources=[arn("cloudwatch", f"alarm:{names.budget_alarm}", region_="us-east-1")],
+        ),
+        iam.PolicyStatement(
+            sid="ReleaseVerdict",
+            actions=["ecs:DescribeServices", "ecs:DescribeTasks", "ecs:ListTasks"],
+            resources=[service, arn("ecs", f"task/{names.cluster}/*"), arn("ecs", f"container-instance/{names.cluster}/*")],
+        ),
+        iam.PolicyStatement(
+            # The health gate runs during a blue/green deployment's bake; a failure stops it with rollback.
+            sid="BlueGreenGate",
+            actions=["ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"],
+            resources=[service, arn("ecs", f"service-deployment/{names.cluster}/{names.service}/*")],
+        ),
+        iam.PolicyStatement(
+            sid="PublishSite",
+            actions=["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            resources=[f"arn:{partition}:s3:::{names.site_bucket}", f"arn:{partition}:s3:::{names.site_bucket}/*"],
+        ),
+        iam.PolicyStatement(
+            sid="ReadServiceLogs",
+            actions=["logs:FilterLogEvents", "logs:GetLogEvents"],
+            resources=[arn("logs", f"log-group:{names.log_group}:*")],
+        ),
+        iam.PolicyStatement(
+            sid="ReadTargetHealth",
+            actions=["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroups"],
+            resources=["*"],
+        ),
+    ]
+    if source_repository_arn:
+        statements.append(iam.PolicyStatement(
+            sid="PromoteFromPreviousEnvironment",
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
+                     "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
+            resources=[source_repository_arn],
+        ))
+    return statements
+
+
+def grant_invalidation(scope: Construct, id: str, *, deploy_role_name: str, distribution_arn: str) -> iam.Policy:
+    """publish-site's invalidation of exactly this distribution: attached to the deploy role from the edge stack,
+    where the distribution's ARN exists (the role is made first, in the foundation stack)."""
+    return iam.Policy(scope, id, roles=[iam.Role.from_role_name(scope, f"{id}Role", deploy_role_name)], statements=[
+        iam.PolicyStatement(actions=["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources=[distribution_arn]),
+    ])

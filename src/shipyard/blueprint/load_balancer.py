@@ -58,9 +58,13 @@ class LoadBalancer(Construct):
         # The tasks' group lives here, beside the load balancer's, so the rules
         # between them are one stack's business and the service stack only uses it.
         self.target_security_group = ec2.SecurityGroup(
-            self, "TargetSecurityGroup", vpc=vpc, allow_all_outbound=True,
-            description=f"{name} tasks: HTTP from the load balancer only; outbound for image pulls and logs",
+            self, "TargetSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description=f"{name} tasks: HTTP from the load balancer only; outbound HTTPS for image pulls, logs and secrets",
         )
+        # Everything a task reaches is an AWS API or registry on 443 (ECR, its S3 layers, CloudWatch Logs, Secrets
+        # Manager, SSM). DNS needs no rule: security groups do not filter traffic to the Amazon DNS server (VPC user
+        # guide, "Security group rules"). A service that calls other APIs on other ports adds them here.
+        self.target_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and ECR")
         self.target_security_group.add_ingress_rule(
             self.security_group, ec2.Port.tcp(target_port), "HTTP from the load balancer",
         )

@@ -10,7 +10,7 @@ from constructs import Construct
 
 class Registry(Construct):
     def __init__(self, scope: Construct, id: str, *, repository_name: str, keep_images: int, retain: bool,
-                 pull_accounts: tuple[str, ...] = ()) -> None:
+                 pull_roles: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(scope, id)
         self.repository = ecr.Repository(
             self,
@@ -38,11 +38,14 @@ class Registry(Construct):
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
             empty_on_delete=not retain,
         )
-        if pull_accounts:
-            # The next environment promotes this one's images by copying them: it may read, never write.
+        if pull_roles:
+            # The next environment's deploy role promotes this one's images by copying them: it may read, never
+            # write. The principal is its account, narrowed to that role by aws:PrincipalArn: a role ARN as the
+            # principal would have to exist when this stack deploys, and the next environment deploys later.
             self.repository.add_to_resource_policy(iam.PolicyStatement(
                 sid="PromotionTargetsPull",
-                principals=[iam.AccountPrincipal(account) for account in pull_accounts],
+                principals=[iam.AccountPrincipal(account) for account, _ in pull_roles],
                 actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
                          "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
+                conditions={"ArnEquals": {"aws:PrincipalArn": [f"arn:aws:iam::{account}:role/{role}" for account, role in pull_roles]}},
             ))

@@ -11,7 +11,7 @@ exists.
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy
+from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -29,7 +29,7 @@ from shipyard.blueprint.suppressions import (
     TRAFFIC_SHIFT_READS,
     suppress,
 )
-from shipyard.naming import NO_IMAGE
+from shipyard.naming import NO_IMAGE, Names
 
 ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
 # How long the previous revision keeps running after traffic moved: shipyard's health gate runs in this window
@@ -50,10 +50,7 @@ class Service(Construct):
         alternate_target_group: elbv2.IApplicationTargetGroup,
         production_rule: elbv2.ApplicationListenerRule,
         repository: ecr.IRepository,
-        cluster_name: str,
-        service_name: str,
-        image_parameter: str,
-        log_group_name: str,
+        names: Names,
         log_retention_days: int,
         architecture: str,
         cpu: int,
@@ -71,10 +68,11 @@ class Service(Construct):
         spot: bool = False,
     ) -> None:
         super().__init__(scope, id)
+        cluster_name, service_name = names.cluster, names.service
         self.image = CfnParameter(
             self, "Image",
             type="AWS::SSM::Parameter::Value<String>",
-            default=image_parameter,
+            default=names.image_parameter,
             description="SSM parameter holding the released image (repository@sha256:digest)",
         )
         self.has_image = CfnCondition(
@@ -87,14 +85,18 @@ class Service(Construct):
             enable_fargate_capacity_providers=spot,
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", log_group_name=log_group_name,
+            self, "Logs", log_group_name=names.log_group,
             removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
         )
         # RetentionDays is an enum of names; config.py has already checked the
         # number against the values CloudWatch Logs accepts.
         self.log_group.node.default_child.retention_in_days = log_retention_days
+        stack = Stack.of(self)
         self.task_definition = ecs.FargateTaskDefinition(
-            self, "Task", cpu=cpu, memory_limit_mib=memory,
+            self, "Task", cpu=cpu, memory_limit_mib=memory, family=names.task_family,
+            # Named, so the deploy role passes exactly these two; ECS assumes them only for this account's tasks.
+            task_role=_task_service_role(self, "TaskRole", names.task_role, stack),
+            execution_role=_task_service_role(self, "ExecutionRole", names.execution_role, stack),
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ARCHITECTURES[architecture],
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
@@ -147,7 +149,8 @@ class Service(Construct):
         )
         # The role ECS uses to move traffic: writes on the production rule and the two target groups only
         # (instead of the broader AWS-managed AmazonECSInfrastructureRolePolicyForLoadBalancers).
-        traffic_role = iam.Role(self, "TrafficShiftRole", assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+        traffic_role = iam.Role(self, "TrafficShiftRole", role_name=names.traffic_role,
+                                assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
                                 description=f"ECS moves {service_name} traffic between its blue and green target groups")
         traffic_role.add_to_policy(iam.PolicyStatement(actions=["elasticloadbalancing:ModifyRule"],
                                                        resources=[production_rule.listener_rule_arn]))
@@ -173,6 +176,15 @@ class Service(Construct):
         )
         scalable_target = self.scaling.node.find_child("Target").node.default_child
         scalable_target.add_property_override("MinCapacity", running)
+
+
+def _task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:
+    """A role ECS assumes for this account's tasks only: aws:SourceAccount and aws:SourceArn stop another account's
+    ECS from being made to act as it (the cross-service confused deputy; ECS developer guide, "Task IAM role")."""
+    return iam.Role(scope, id, role_name=name, assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com", conditions={
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"},
+    }))
 
 
 def _secret(scope: Construct, name: str, ref: str) -> ecs.Secret:

@@ -30,7 +30,7 @@ from shipyard.blueprint.budget import Budget
 from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.edge_alarms import EdgeAlarms
 from shipyard.blueprint.firewall import Firewall
-from shipyard.blueprint.identity import Identity
+from shipyard.blueprint.identity import Identity, grant_invalidation
 from shipyard.blueprint.image_slot import ImageSlot
 from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
@@ -98,7 +98,7 @@ class FoundationStack(_EnvironmentStack):
         before, after = settings.promotes_from, settings.promotes_to
         self.registry = Registry(self, "Registry", repository_name=names.repository,
                                  keep_images=env.image_retention_count, retain=env.deletion_protection,
-                                 pull_accounts=(after.account,) if after and after.account != env.account else ())
+                                 pull_roles=((after.account, after.names.deploy_role),) if after and after.account != env.account else ())
         self.load_balancer = LoadBalancer(
             self, "LoadBalancer", vpc=self.network.vpc, subnets=self.network.load_balancer_subnets,
             name=names.load_balancer, target_port=service.port,
@@ -109,11 +109,8 @@ class FoundationStack(_EnvironmentStack):
                                     description=f"Released image of {settings.app.name} {env.name} (written by shipyard release)")
         self.identity = Identity(
             self, "Identity",
-            github_repository=settings.app.repository, environment=env.name, stack_prefix=names.prefix,
-            repository_arn=self.registry.repository.repository_arn, image_parameter=names.image_parameter,
-            release_history_parameter=names.release_history_parameter, release_lock_parameter=names.release_lock_parameter,
-            site_bucket=names.site_bucket,
-            log_group=names.log_group, role_name=names.deploy_role, existing_provider_arn=env.oidc_provider_arn,
+            github_repository=settings.app.repository, names=names,
+            repository_arn=self.registry.repository.repository_arn, existing_provider_arn=env.oidc_provider_arn,
             source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
                                    if before else None),
         )
@@ -134,8 +131,7 @@ class ServiceStack(_EnvironmentStack):
             alternate_target_group=foundation.load_balancer.alternate_target_group,
             production_rule=foundation.load_balancer.production_rule,
             repository=foundation.registry.repository,
-            cluster_name=names.cluster, service_name=names.service, image_parameter=names.image_parameter,
-            log_group_name=names.log_group, log_retention_days=env.log_retention_days,
+            names=names, log_retention_days=env.log_retention_days,
             architecture=env.architecture, spot=env.spot, cpu=env.cpu, memory=env.memory, port=service.port,
             desired_count=env.desired_count, max_count=env.max_count, cpu_target=env.cpu_target,
             stop_timeout=service.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
@@ -165,7 +161,8 @@ class GlobalStack(_EnvironmentStack):
         self.budget = Budget(self, "Budget", name=names.prefix, alarm_name=names.budget_alarm, monthly_usd=env.budget,
                              emails=env.alert_emails)
         if env.waf:
-            self.firewall = Firewall(self, "Firewall", name=names.web_acl, rate_limit=env.waf_rate_limit)
+            self.firewall = Firewall(self, "Firewall", name=names.web_acl, rate_limit=env.waf_rate_limit,
+                                     log_retention_days=env.log_retention_days, retain_logs=env.deletion_protection)
             CfnOutput(self, Output.WEB_ACL_ARN, value=self.firewall.web_acl.attr_arn)
 
 
@@ -186,6 +183,8 @@ class EdgeStack(_EnvironmentStack):
             access_logs_bucket=names.logs_bucket,
         )
         self.add_stack_dependency(foundation)
+        grant_invalidation(self, "DeployRoleInvalidation", deploy_role_name=names.deploy_role,
+                           distribution_arn=f"arn:aws:cloudfront::{env.account}:distribution/{self.edge.distribution.distribution_id}")
         CfnOutput(self, Output.DISTRIBUTION_ID, value=self.edge.distribution.distribution_id)
         CfnOutput(self, Output.DISTRIBUTION_DOMAIN, value=self.edge.distribution.distribution_domain_name)
         CfnOutput(self, Output.SITE_BUCKET, value=self.edge.bucket.bucket_name)

@@ -32,9 +32,9 @@ CLOUDFRONT_DEFAULT_CERTIFICATE = Suppression(
     "AwsSolutions-CFR4", "The distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront "
     "sets; a custom domain with an ACM certificate would pin TLSv1.2_2021.")
 DEPLOY_ROLE_SCOPED_WILDCARDS = Suppression(
-    "AwsSolutions-IAM5", "Wildcards are limited to this environment's own stacks, site objects, log streams and "
-    "CloudFront distributions, or to actions that support no resource scope (ecr:GetAuthorizationToken, "
-    "ecs:RegisterTaskDefinition, target-health and alarm reads).")
+    "AwsSolutions-IAM5", "Wildcards are limited to this environment's own stacks, task-definition revisions, alarms, "
+    "site objects and log streams, or to actions that support no resource scope (identity.NO_RESOURCE_SCOPE: "
+    "ecr:GetAuthorizationToken, task-definition registration, target-health and scalable-target reads).")
 EXECUTION_ROLE_STANDARD_GRANTS = Suppression(
     "AwsSolutions-IAM5", "The CDK's standard ECS execution-role grants: ecr:GetAuthorizationToken supports no "
     "resource scope, and log-stream names are created by the awslogs driver.")

@@ -25,6 +25,8 @@ class Traffic:
     image_gb: float = 0.25  # one image in ECR
     site_gb: float = 0.05
     flow_log_gb: float = 0.5  # rejected-traffic flow logs
+    waf_logged_share: float = 0.02  # requests WAF blocks, counts or challenges: the ones its log keeps
+    waf_log_record_kb: float = 1.5
 
     @staticmethod
     def default(production: bool) -> Traffic:
@@ -52,6 +54,7 @@ class Footprint:
     load_balancer_azs: int = 2
     nat_gateways: int = 0
     web_acl_rules: list[int] = field(default_factory=list)  # rules per web ACL
+    waf_logging: int = 0
     alarm_metrics: int = 0
     composite_alarms: int = 0
     dashboards: int = 0
@@ -66,7 +69,7 @@ class Footprint:
 # Resource types the estimator prices (footprint() reads them).
 PRICED_TYPES = frozenset({
     "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::EC2::NatGateway",
-    "AWS::WAFv2::WebACL", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
+    "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
 })
 
@@ -145,6 +148,8 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.nat_gateways += 1
             elif kind == "AWS::WAFv2::WebACL":
                 f.web_acl_rules.append(len(props.get("Rules", []) or []))
+            elif kind == "AWS::WAFv2::LoggingConfiguration":
+                f.waf_logging += 1
             elif kind == "AWS::CloudWatch::Alarm":
                 metrics = [m for m in props.get("Metrics", []) or [] if "MetricStat" in m]
                 f.alarm_metrics += len(metrics) or 1
@@ -195,6 +200,10 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
     for rules in f.web_acl_rules:
         lines.append(Line("WAF web ACL", f"1 ACL + {rules} rules + {traffic.requests_millions:g} M requests",
                           prices.waf_web_acl_month + rules * prices.waf_rule_month + traffic.requests_millions * prices.waf_million_requests))
+    if f.waf_logging:
+        gb = traffic.requests_millions * 1e6 * traffic.waf_logged_share * traffic.waf_log_record_kb / 1e6
+        lines.append(Line("WAF logs (blocked, counted, challenged)", f"{traffic.waf_logged_share:.0%} of requests, {gb:.2g} GB",
+                          gb * (prices.log_ingest_gb + prices.log_store_gb_month)))
     if f.alarm_metrics or f.composite_alarms:
         billed = max(0, f.alarm_metrics - prices.alarm_free_metrics)
         lines.append(Line("CloudWatch alarms", f"{f.alarm_metrics} alarm metrics ({prices.alarm_free_metrics} free) + "

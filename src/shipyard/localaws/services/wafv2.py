@@ -36,3 +36,28 @@ class WebACL(Handler, CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         backend = wafv2_backends[account_id][self.region]
         backend.delete_web_acl(self.name, self.scope, self.acl_id, lock_token="")
+
+
+class LoggingConfiguration(Handler, CloudFormationModel):
+    """AWS::WAFv2::LoggingConfiguration into moto's WAFv2 backend; GetLoggingConfiguration reads it back."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::WAFv2::LoggingConfiguration"
+
+    def __init__(self, arn: str, region: str) -> None:
+        self.arn, self.region = arn, region
+        self.physical_id = arn
+        self.attributes = {}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        arn = props["ResourceArn"]
+        # The logging API of a CLOUDFRONT web ACL is called in us-east-1, the stack's region, not moto's "global".
+        wafv2_backends[account_id][region_name].put_logging_configuration(
+            arn, props["LogDestinationConfigs"], props.get("RedactedFields"), False, props.get("LoggingFilter"))
+        return cls(arn, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        wafv2_backends[account_id][self.region].delete_logging_configuration(self.arn)
