@@ -39,8 +39,10 @@ NO_RESOURCE_SCOPE = {
     "elasticloadbalancing:DescribeTargetGroups": "ELB: Describe* support no resource-level permissions",
     "application-autoscaling:DescribeScalableTargets": "Application Auto Scaling: Describe* support no resource-level permissions",
     "application-autoscaling:DescribeScheduledActions": "Application Auto Scaling: Describe* support no resource-level permissions",
-    "application-autoscaling:RegisterScalableTarget": "Application Auto Scaling: a scalable target's ARN carries an id "
-                                                      "that exists only after registration",
+    **{f"application-autoscaling:{action}": "Application Auto Scaling: a scalable target's ARN carries an id that "
+                                            "exists only after registration"
+       for action in ("RegisterScalableTarget", "PutScheduledAction", "DeleteScheduledAction", "TagResource",
+                      "UntagResource", "ListTagsForResource")},
 }
 
 
@@ -137,7 +139,7 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
             # A release changes the service stack alone; foundation, edge and global are an administrator's.
             sid="ReleaseServiceStack",
             actions=["cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
-                     "cloudformation:DeleteChangeSet", "cloudformation:CancelUpdateStack", "cloudformation:ContinueUpdateRollback"],
+                     "cloudformation:DeleteChangeSet", "cloudformation:CancelUpdateStack"],
             resources=[service_stack],
         ),
         # What CloudFormation calls with this session for the resources a release changes: the handler
@@ -175,13 +177,15 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
             # On the first release the running count goes from 0 to desired: scalable target and alarm follow.
             sid="FirstReleaseScaling",
             actions=["application-autoscaling:RegisterScalableTarget", "application-autoscaling:DescribeScalableTargets",
-                     "application-autoscaling:DescribeScheduledActions"],
+                     "application-autoscaling:DescribeScheduledActions", "application-autoscaling:PutScheduledAction",
+                     "application-autoscaling:DeleteScheduledAction", "application-autoscaling:TagResource",
+                     "application-autoscaling:UntagResource", "application-autoscaling:ListTagsForResource"],
             resources=["*"],
         ),
         iam.PolicyStatement(
             sid="ServiceAlarms",
-            actions=["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:TagResource",
-                     "cloudwatch:ListTagsForResource"],
+            actions=["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
+                     "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"],
             resources=[alarms],
         ),
         iam.PolicyStatement(
@@ -203,7 +207,7 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         ),
         iam.PolicyStatement(
             sid="PublishSite",
-            actions=["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            actions=["s3:ListBucket", "s3:PutObject", "s3:DeleteObject"],
             resources=[f"arn:{partition}:s3:::{names.site_bucket}", f"arn:{partition}:s3:::{names.site_bucket}/*"],
         ),
         iam.PolicyStatement(
@@ -231,5 +235,5 @@ def grant_invalidation(scope: Construct, id: str, *, deploy_role_name: str, dist
     """publish-site's invalidation of exactly this distribution: attached to the deploy role from the edge stack,
     where the distribution's ARN exists (the role is made first, in the foundation stack)."""
     return iam.Policy(scope, id, roles=[iam.Role.from_role_name(scope, f"{id}Role", deploy_role_name)], statements=[
-        iam.PolicyStatement(actions=["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], resources=[distribution_arn]),
+        iam.PolicyStatement(actions=["cloudfront:CreateInvalidation"], resources=[distribution_arn]),
     ])

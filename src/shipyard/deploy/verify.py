@@ -14,7 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shipyard.aws import Aws, AwsError
+from shipyard.blueprint.identity import GITHUB_OIDC_HOST
+from shipyard.checks.base import StackView
+from shipyard.checks.rules import ecr_repository_policy, s3_deny_insecure_transport, web_acl_rules_block
 from shipyard.config import Environment
+from shipyard.deploy.drift import role_drift
 from shipyard.deploy.state import deployed_edge
 from shipyard.synth import EnvironmentAssembly
 
@@ -39,6 +43,15 @@ class _Facts:
         edge = deployed_edge(aws, env)
         self.distribution_id = edge.distribution_id if edge else ""
         self.bucket = env.names.site_bucket
+        self.assembly = assembly
+        self._service: dict | None = None
+
+    def service(self, aws: Aws) -> dict | None:
+        if self._service is None:
+            names = self.env.names
+            found = aws.call("ecs", "DescribeServices", self.region, cluster=names.cluster, services=[names.service])["services"]
+            self._service = found[0] if found else {}
+        return self._service or None
 
 
 _Check = Callable[[Aws, "_Facts"], tuple[bool, str, str]]  # -> (passed, resource, detail)
@@ -57,6 +70,12 @@ def live_check(rule_id: str, title: str) -> Callable[[_Check], _Check]:
 
 def _result(resource: str, passed: bool, detail: str) -> tuple[bool, str, str]:
     return passed, resource, detail
+
+
+def _static(rule, resource_type: str, properties: dict) -> list[str]:
+    """The static rule's findings on one live resource, read through its API in the template's shape."""
+    view = StackView("live", False, "live", {"Resources": {"Live": {"Type": resource_type, "Properties": properties}}})
+    return [v.message for v in rule.RULE.check(view)]
 
 
 @live_check("SY-E101", "site bucket is private")
@@ -79,13 +98,14 @@ def bucket_private(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     return _result(f"s3://{f.bucket}", not off and not foreign, detail)
 
 
+def _bucket_policy(aws: Aws, f: _Facts) -> dict:
+    return json.loads(aws.call("s3", "GetBucketPolicy", f.region, Bucket=f.bucket)["Policy"])
+
+
 @live_check("SY-E103", "bucket policy allows only this distribution")
 def bucket_policy_cloudfront_only(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     resource = f"s3://{f.bucket} policy"
-    try:
-        policy = json.loads(aws.call("s3", "GetBucketPolicy", f.region, Bucket=f.bucket)["Policy"])
-    except AwsError as exc:
-        return _result(resource, False, exc.what)
+    policy = _bucket_policy(aws, f)
     expected_arn = f"arn:aws:cloudfront::{f.env.account}:distribution/{f.distribution_id}"
     problems = []
     allows = [s for s in policy.get("Statement", []) if s.get("Effect") == "Allow"]
@@ -100,6 +120,13 @@ def bucket_policy_cloudfront_only(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
         problems.append("no statement allows CloudFront to read")
     return _result(resource, not problems,
                   "; ".join(problems) or f"cloudfront.amazonaws.com with AWS:SourceArn {expected_arn}")
+
+
+@live_check("SY-E107", "bucket denies requests without TLS")
+def bucket_requires_tls(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    resource = f"s3://{f.bucket} policy"
+    ok = s3_deny_insecure_transport.denies_insecure_transport(_bucket_policy(aws, f))
+    return _result(resource, ok, "denies s3:* when aws:SecureTransport is false" if ok else "no Deny of requests without TLS")
 
 
 def _distribution_config(aws: Aws, f: _Facts) -> dict:
@@ -149,7 +176,27 @@ def web_acl_where_enabled(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     except AwsError as exc:
         return _result(acl, False, f"attached web ACL not found: {exc.what}")
     managed = [r["Name"] for r in rules if "ManagedRuleGroupStatement" in r.get("Statement", {})]
-    return _result(acl, bool(managed), f"{len(rules)} rules, managed: {', '.join(managed)}")
+    return _result(acl, bool(managed), f"{len(rules)} rules, managed: {', '.join(managed)}" if managed else "no managed rule groups")
+
+
+@live_check("SY-E106", "web ACL: managed rules block, rate limit as configured")
+def web_acl_rules_act(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    if not f.env.waf:
+        return _result(f"distribution {f.distribution_id}", True, "no web ACL (waf = false)")
+    acl = _distribution_config(aws, f).get("WebACLId") or ""
+    if not acl:
+        return _result(f"distribution {f.distribution_id}", False, "no web ACL attached")
+    name, acl_id = acl.split("/")[-2:]
+    rules = aws.call("wafv2", "GetWebACL", "us-east-1", Name=name, Scope="CLOUDFRONT", Id=acl_id)["WebACL"]["Rules"]
+    from shipyard.blueprint.firewall import MANAGED_RULE_GROUPS
+
+    problems = _static(web_acl_rules_block, "AWS::WAFv2::WebACL", {"Rules": rules})
+    present = {(r.get("Statement") or {}).get("ManagedRuleGroupStatement", {}).get("Name") for r in rules}
+    problems += [f"managed rule group {group} is missing" for group in MANAGED_RULE_GROUPS if group not in present]
+    limits = [r["Statement"]["RateBasedStatement"].get("Limit") for r in rules if "RateBasedStatement" in (r.get("Statement") or {})]
+    if limits and f.env.waf_rate_limit not in limits:
+        problems.append(f"rate limit is {limits[0]}, not waf_rate_limit {f.env.waf_rate_limit}")
+    return _result(acl, not problems, "; ".join(problems) or f"managed rules block, rate limit {f.env.waf_rate_limit} per 5 min")
 
 
 @live_check("SY-E401", "repository: immutable tags, scan on push")
@@ -163,15 +210,28 @@ def repository_immutable_and_scanned(aws: Aws, f: _Facts) -> tuple[bool, str, st
                   detail or "immutable tags, scan on push")
 
 
+@live_check("SY-E402", "repository policy grants no one at large")
+def repository_policy_not_public(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    name = f.env.names.repository
+    try:
+        text = aws.call("ecr", "GetRepositoryPolicy", f.region, repositoryName=name)["policyText"]
+    except AwsError as exc:
+        if exc.code == "RepositoryPolicyNotFoundException":
+            return _result(name, True, "no repository policy")
+        raise
+    public = ecr_repository_policy.grants_anyone(json.loads(text))
+    return _result(name, not public, "allows Principal '*'" if public else "grants named principals only")
+
+
 @live_check("SY-E502", "service: circuit breaker with rollback")
 def service_rolls_back(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     names = f.env.names
-    services = aws.call("ecs", "DescribeServices", f.region, cluster=names.cluster, services=[names.service])["services"]
-    if not services:
+    service = f.service(aws)
+    if service is None:
         return _result(f"{names.cluster}/{names.service}", False, "service not found")
-    breaker = services[0].get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
+    breaker = service.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
     ok = bool(breaker.get("enable")) and bool(breaker.get("rollback"))
-    return _result(services[0]["serviceArn"], ok,
+    return _result(service["serviceArn"], ok,
                   "enabled with rollback" if ok else f"deploymentCircuitBreaker is {breaker or 'off'}")
 
 
@@ -196,8 +256,36 @@ def load_balancer_only_from_cloudfront(aws: Aws, f: _Facts) -> tuple[bool, str, 
                 problems.append(f"{group['GroupId']} admits {ip_range['CidrIpv6']}")
             for pair in permission.get("UserIdGroupPairs", []):
                 problems.append(f"{group['GroupId']} admits security group {pair.get('GroupId')}")
+            for listed in permission.get("PrefixListIds", []):
+                problems.append(f"{group['GroupId']} admits prefix list {listed['PrefixListId']}{_anywhere_in(aws, f, listed['PrefixListId'])}")
     return _result(lb["LoadBalancerArn"], not problems,
                   "; ".join(problems) or "internal; admits only its own subnets (the VPC origin's interfaces)")
+
+
+def _anywhere_in(aws: Aws, f: _Facts, prefix_list: str) -> str:
+    entries = aws.call("ec2", "GetManagedPrefixListEntries", f.region, PrefixListId=prefix_list)["Entries"]
+    anywhere = [e["Cidr"] for e in entries if e["Cidr"] in ("0.0.0.0/0", "::/0")]
+    return f" (holding {', '.join(anywhere)})" if anywhere else ""
+
+
+@live_check("SY-E202", "tasks reachable only from the load balancer")
+def tasks_only_from_load_balancer(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    service = f.service(aws)
+    if service is None:
+        return _result(f.env.names.service, False, "service not found")
+    lb = aws.call("elbv2", "DescribeLoadBalancers", f.region, Names=[f.env.names.load_balancer])["LoadBalancers"][0]
+    allowed = set(lb.get("SecurityGroups", []))
+    group_ids = service.get("networkConfiguration", {}).get("awsvpcConfiguration", {}).get("securityGroups", [])
+    groups = aws.call("ec2", "DescribeSecurityGroups", f.region, GroupIds=group_ids)["SecurityGroups"] if group_ids else []
+    problems = []
+    for group in groups:
+        for permission in group.get("IpPermissions", []):
+            sources = [r["CidrIp"] for r in permission.get("IpRanges", [])] + [r["CidrIpv6"] for r in permission.get("Ipv6Ranges", [])]
+            sources += [f"prefix list {p['PrefixListId']}" for p in permission.get("PrefixListIds", [])]
+            sources += [f"security group {p['GroupId']}" for p in permission.get("UserIdGroupPairs", []) if p.get("GroupId") not in allowed]
+            problems += [f"{group['GroupId']} admits {source}" for source in sources]
+    return _result(", ".join(group_ids) or "no security group", bool(groups) and not problems,
+                   "; ".join(problems) or "admit only the load balancer's security group")
 
 
 @live_check("SY-E301", "deploy role trusts exactly this repository and environment")
@@ -210,8 +298,15 @@ def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
 
         document = json.loads(unquote(document))
     expected = f"repo:{f.repository}:environment:{f.env.name}"
+    provider = f.env.oidc_provider_arn or f"arn:aws:iam::{f.env.account}:oidc-provider/{GITHUB_OIDC_HOST}"
     problems = []
-    for statement in document.get("Statement", []):
+    statements = document.get("Statement", [])
+    if len(statements) != 1:
+        problems.append(f"{len(statements)} trust statements, not 1")
+    for statement in statements:
+        principal = (statement.get("Principal") or {}).get("Federated")
+        if principal != provider:
+            problems.append(f"trusts {json.dumps(statement.get('Principal'))}, not {provider}")
         conditions = statement.get("Condition", {})
         equals = conditions.get("StringEquals", {})
         if set(conditions) - {"StringEquals"}:
@@ -222,6 +317,20 @@ def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
             problems.append("aud is not sts.amazonaws.com")
     return _result(role["Arn"], not problems,
                   "; ".join(problems) or f"StringEquals sub {expected}")
+
+
+@live_check("SY-E302", "IAM roles hold exactly what the blueprint grants")
+def roles_match_blueprint(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    names = f.env.names
+    problems = []
+    for role in (names.deploy_role, names.task_role, names.execution_role, names.traffic_role):
+        drift = role_drift(aws, f.assembly, role)
+        problems += [f"{role}: extra {statement}" for statement in drift.extra]
+        problems += [f"{role}: missing {statement}" for statement in drift.missing]
+        if drift.trust_changed:
+            problems.append(f"{role}: trust policy differs from the blueprint's")
+    return _result("deploy, task, execution and traffic-shift roles", not problems,
+                   "; ".join(problems) or "live policies equal the synthesized ones")
 
 
 def verify(aws: Aws, assembly: EnvironmentAssembly, repository: str) -> list[LiveResult]:

@@ -389,8 +389,10 @@ def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, targe
     from shipyard.release.copy import copy_image
 
     src, dst = source.environment, target.environment
-    check_account(source_aws, src.account, src.name)
     if digest is None:
+        # SOURCE's release history is an SSM parameter of its own account, which no other account can read: CI's
+        # production job (production's deploy role) passes --digest, and reads staging only through its registry.
+        check_account(source_aws, src.account, src.name)
         lkg = history.last_known_good(history.read(source_aws, src))
         if lkg is None:
             raise Refused(f"environment {src.name}", "has no successful release to promote",

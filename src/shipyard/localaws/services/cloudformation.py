@@ -149,6 +149,8 @@ def _describe_changes(change_set: Any) -> None:
         old = old_resources.get(change.logical_resource_id, {}).get("Properties", {})
         new = new_resources.get(change.logical_resource_id, {}).get("Properties", {})
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        # Properties that resolve differently because a parameter or condition changed (_build_resource_diff).
+        changed = sorted(set(changed) | set(getattr(change_set.stack.resource_map, "parameter_driven", {}).get(change.logical_resource_id, ())))
         create_only = _create_only(change.resource_type, change_set.stack.region_name)
         change.details = [{"Target": {"Attribute": "Properties", "Name": name,
                                       "RequiresRecreation": "Always" if name in create_only else "Never"},
@@ -181,12 +183,12 @@ def _delete_stack(original: Any) -> Any:
 
     return wrapper
 
-def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> set[str]:
-    """Template parameters of an SSM type whose stored value changed since the stack last resolved them."""
+def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> dict[str, Any]:
+    """Template parameters of an SSM type whose stored value changed since the stack last resolved them -> new value."""
     from moto.ssm.models import ssm_backends
 
     backend = ssm_backends[resource_map._account_id][resource_map._region_name]
-    changed = set()
+    changed = {}
     for key, slot in (template.get("Parameters") or {}).items():
         if not str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::Value"):
             continue
@@ -197,8 +199,33 @@ def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> set[
             stored = backend.get_parameter(resource_map.input_parameters.get(key) or slot.get("Default"))
             current = None if stored is None else stored.value
         if current is not None and key in resource_map.resolved_parameters and resource_map.resolved_parameters[key] != current:
-            changed.add(key)
+            changed[key] = current
     return changed
+
+
+_UNKNOWN = object()
+
+
+def _condition(conditions: dict[str, Any], node: Any, parameters: dict[str, Any]) -> Any:
+    """A condition's value for these parameter values; _UNKNOWN where the emulator cannot tell."""
+    if isinstance(node, str):
+        return _condition(conditions, conditions.get(node), parameters)
+    if isinstance(node, dict) and len(node) == 1:
+        (function, argument), = node.items()
+        if function == "Condition":
+            return _condition(conditions, argument, parameters)
+        if function == "Fn::Equals":
+            left, right = ((parameters.get(v["Ref"], _UNKNOWN) if isinstance(v, dict) and "Ref" in v else v) for v in argument)
+            return _UNKNOWN if _UNKNOWN in (left, right) else left == right
+        values = [_condition(conditions, item, parameters) for item in argument]
+        if _UNKNOWN in values:
+            return _UNKNOWN
+        if function == "Fn::Not":
+            return not values[0]
+        if function in ("Fn::And", "Fn::Or"):
+            return all(values) if function == "Fn::And" else any(values)
+    return _UNKNOWN
+
 
 def _dependency_order(names: list[str], resources: dict[str, Any]) -> list[str]:
     """Update what others refer to first (a task definition before the service that runs it)."""
@@ -211,28 +238,43 @@ def _dependency_order(names: list[str], resources: dict[str, Any]) -> list[str]:
     return ordered
 
 def _build_resource_diff(original: Any) -> Any:
-    """CloudFormation re-resolves SSM parameter types on every update; moto compares only the raw input."""
+    """CloudFormation re-resolves SSM parameter types on every update; moto compares only the raw input.
+
+    As CloudFormation does, a resource changes when a property it resolves changes: one that refers to a changed
+    parameter, to a condition whose value flips, or to a resource that is replaced (its physical id changes). A
+    resource that refers to one merely modified in place keeps the same Ref and is left alone.
+    """
 
     @functools.wraps(original)
     def wrapper(self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         diff = original(self, other_template, parameters)
         changed = _changed_ssm_parameters(self, other_template)
+        self.parameter_driven = {}
         if not changed:
             return diff
+        before = dict(self.resolved_parameters)
+        after = {**before, **changed}
         conditions = other_template.get("Conditions") or {}
-        changed |= {name for name, body in conditions.items() if references(body) & changed}
+        moved = set(changed) | {name for name in conditions
+                                if (old := _condition(conditions, name, before)) is _UNKNOWN or old != _condition(conditions, name, after)}
         resources = other_template.get("Resources", {})
-        modify = list(diff["Modify"])
-        frontier = changed
-        while frontier:  # resources depending on what changed change too, in dependency order
-            wave = [name for name, body in resources.items()
-                    if name in self._resource_json_map and name not in modify and references(body) & frontier]
-            modify += wave
-            frontier = set(wave)
+        modify, replaced = list(diff["Modify"]), set()
+        for name in _dependency_order(list(resources), resources):
+            if name not in self._resource_json_map or name in modify:
+                continue
+            touched = sorted(key for key, value in (resources[name].get("Properties") or {}).items()
+                             if references(value) & (moved | replaced))
+            if not touched:
+                continue
+            modify.append(name)
+            self.parameter_driven[name] = touched
+            if set(touched) & _create_only(resources[name]["Type"], self._region_name):
+                replaced.add(name)
         diff["Modify"] = _dependency_order(modify, resources)
         return diff
 
     return wrapper
+
 
 def _load_parameters(original: Any) -> Any:
     @functools.wraps(original)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, statements
+
+
+def grants_anyone(document) -> bool:
+    """An Allow to every principal ('*' or AWS '*')."""
+    return any(s.get("Effect") == "Allow" and (s.get("Principal") == "*" or "*" in as_list((s.get("Principal") or {}).get("AWS")))
+               for s in statements(document))
+
+
+class EcrRepositoryPolicy(Rule):
+    id = "SY-E402"
+    severity = Severity.ERROR
+    category = Category.REGISTRY
+    short = "ECR repository policy that allows any principal"
+    long = "A repository policy may grant named accounts or roles only, never Principal '*'."
+    rationale = "A public repository policy lets anyone pull the image, and with write actions replace what a tag points to."
+
+    def check(self, view: StackView):
+        for logical_id, props in view.resources("AWS::ECR::Repository"):
+            if grants_anyone(props.get("RepositoryPolicyText")):
+                yield Violation(logical_id, "the repository policy allows Principal '*'")
+
+
+RULE = EcrRepositoryPolicy()

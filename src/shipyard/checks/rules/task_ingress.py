@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+
+
+def _logical(ref) -> str | None:
+    if isinstance(ref, dict):
+        return ref.get("Fn::GetAtt", [None])[0] if "Fn::GetAtt" in ref else ref.get("Ref")
+    return None
+
+
+class TaskIngress(Rule):
+    id = "SY-E202"
+    severity = Severity.ERROR
+    category = Category.NETWORK
+    short = "Service tasks reachable other than from their load balancer"
+    long = ("A security group of the ECS service's tasks may admit traffic only from another security group (the "
+            "load balancer's), never from an address range or a prefix list. Tasks have public IP addresses, so an "
+            "open task security group bypasses CloudFront, WAF and the load balancer.")
+    rationale = "The internal load balancer and WAF protect nothing if the tasks answer the internet directly."
+
+    def check(self, view: StackView):
+        task_groups = {_logical(g) for _, props in view.resources("AWS::ECS::Service")
+                       for g in ((props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}).get("SecurityGroups", [])}
+        task_groups.discard(None)
+        rules = [(logical_id, rule) for logical_id, props in view.resources("AWS::EC2::SecurityGroup") if logical_id in task_groups
+                 for rule in props.get("SecurityGroupIngress") or []]
+        rules += [(_logical(rule.get("GroupId")), rule) for _, rule in view.resources("AWS::EC2::SecurityGroupIngress")
+                  if _logical(rule.get("GroupId")) in task_groups]
+        for logical_id, rule in rules:
+            source = rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId")
+            if source:
+                yield Violation(str(logical_id), f"admits {source}; only the load balancer's security group may reach the tasks")
+
+
+RULE = TaskIngress()
