@@ -25,7 +25,7 @@ ACTION_OF = {("s3", "ListObjectsV2"): "s3:ListBucket", ("s3", "DeleteObjects"): 
 class Request:
     action: str
     resources: tuple[str, ...]
-    context: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)  # shipyard's own calls carry no aws:CalledVia
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -54,7 +54,10 @@ def _condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool
             if value is None:
                 return False
             allowed = _as_list(expected)
-            if operator in ("StringEquals", "ArnEquals"):
+            if operator == "ForAnyValue:StringEquals":  # a multivalued key: any of its values matches
+                if not set(_as_list(value)) & set(allowed):
+                    return False
+            elif operator in ("StringEquals", "ArnEquals"):
                 if value not in allowed:
                     return False
             elif operator in ("StringLike", "ArnLike"):

@@ -103,6 +103,10 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
     def role(name: str) -> str:
         return f"arn:{partition}:iam::{account}:role/{name}"
 
+    # The writes a release's stack update makes are allowed only through CloudFormation (aws:CalledVia, IAM user
+    # guide, "AWS global condition context keys"): the role cannot register a task definition or pass a task role
+    # by calling ECS itself, only by updating its one stack.
+    through_cloudformation = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
     own_stacks = [arn("cloudformation", f"stack/{names.prefix}-*/*"),
                   arn("cloudformation", f"stack/{names.prefix}-*/*", region_="us-east-1")]
     service_stack = arn("cloudformation", f"stack/{names.service_stack}/*")
@@ -149,29 +153,32 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
             sid="TaskDefinitionRevisions",
             actions=["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"],
             resources=["*"],
+            conditions=through_cloudformation,
         ),
         iam.PolicyStatement(
             sid="ServiceUpdate",
             actions=["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"],
             resources=[service, arn("ecs", f"task-definition/{names.task_family}:*")],
+            conditions=through_cloudformation,
         ),
         iam.PolicyStatement(
             # The task's two roles, passed only to ECS tasks; GetRole is what the task-definition handler reads.
             sid="PassTaskRoles",
             actions=["iam:PassRole"],
             resources=[role(names.task_role), role(names.execution_role)],
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}, **through_cloudformation},
         ),
         iam.PolicyStatement(
             sid="PassTrafficShiftRole",
             actions=["iam:PassRole"],
             resources=[role(names.traffic_role)],
-            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}, **through_cloudformation},
         ),
         iam.PolicyStatement(
             sid="ReadServiceRoles",
             actions=["iam:GetRole"],
             resources=[role(names.task_role), role(names.execution_role), role(names.traffic_role)],
+            conditions=through_cloudformation,
         ),
         iam.PolicyStatement(
             # On the first release the running count goes from 0 to desired: scalable target and alarm follow.
@@ -181,18 +188,21 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
                      "application-autoscaling:DeleteScheduledAction", "application-autoscaling:TagResource",
                      "application-autoscaling:UntagResource", "application-autoscaling:ListTagsForResource"],
             resources=["*"],
+            conditions=through_cloudformation,
         ),
         iam.PolicyStatement(
             sid="ServiceAlarms",
-            actions=["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
-                     "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"],
+            actions=["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+                     "cloudwatch:ListTagsForResource"],
             resources=[alarms],
+            conditions=through_cloudformation,
         ),
         iam.PolicyStatement(
-            # The production release guard reads the budget alarm, which lives in us-east-1 with billing metrics.
-            sid="BudgetGuard",
+            # status lists this environment's alarms; the production release guard reads the budget alarm, which lives
+            # in us-east-1 with billing metrics.
+            sid="ReadAlarms",
             actions=["cloudwatch:DescribeAlarms"],
-            resources=[arn("cloudwatch", f"alarm:{names.budget_alarm}", region_="us-east-1")],
+            resources=[alarms, arn("cloudwatch", f"alarm:{names.budget_alarm}", region_="us-east-1")],
         ),
         iam.PolicyStatement(
             sid="ReleaseVerdict",
