@@ -95,6 +95,8 @@ BAD_INPUTS = [
      r"checks\.suppress\[1\]: SY-E101 \(a public site bucket\) cannot be suppressed in production environment production"),
     ("site-outside-project", mutate('directory = "site"', 'directory = "../../../outside"'), r"site\.directory: '\.\./\.\./\.\./outside' is outside"),
     ("site-absolute-elsewhere", mutate('directory = "site"', 'directory = "/etc"'), r"site\.directory: '/etc' is outside"),
+    ("public-dotfile-nested", mutate("spa_fallback = false", 'spa_fallback = false\npublic_dotfiles = ["assets/.env"]'),
+     r"site\.public_dotfiles: 'assets/\.env' is not a dotfile name at the site's top"),
     ("spot-in-production", mutate("waf = true", "waf = true\nspot = true\narchitecture = \"x86_64\""), r"environments\.production\.spot: production is production"),
 ]
 

@@ -135,6 +135,16 @@ class ServiceConfig(_Model):
 class SiteConfig(_Model):
     directory: str = Field("site", description="static files to publish, relative to shipyard.toml")
     spa_fallback: bool = Field(False, description="serve index.html for paths without a file (single-page apps)")
+    public_dotfiles: list[str] = Field([".well-known"], description="files or folders at the site's top whose names start "
+                                                                     "with '.' that are published; every other dotfile stays private")
+
+    @field_validator("public_dotfiles")
+    @classmethod
+    def _dotfiles(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.startswith(".") or "/" in name or name in (".", ".."):
+                raise ValueError(f"{name!r} is not a dotfile name at the site's top (e.g. '.well-known')")
+        return value
 
 
 class SuppressionConfig(_Model):

@@ -46,3 +46,19 @@ def test_a_directory_argument_outside_the_project_uploads_nothing(cli, deployed,
     result = cli("--config", str(EXAMPLE / "shipyard.toml"), "publish-site", "staging", "/etc", "--endpoint", local_aws.endpoint)
     assert result.code == 2 and "is outside" in result.err and "nothing was uploaded" in result.err
     assert _objects(aws, env) == before
+
+
+def test_dotfiles_stay_private_unless_named_public(tmp_path):
+    from shipyard.deploy.site import local_files
+
+    (tmp_path / ".well-known").mkdir()
+    (tmp_path / ".well-known" / "security.txt").write_text("Contact: mailto:security@example.com\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("[core]\n")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / ".env").write_text("SECRET=1\n")
+    (tmp_path / ".nojekyll").write_text("")
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    assert sorted(local_files(tmp_path)) == [".well-known/security.txt", "index.html"]
+    assert sorted(local_files(tmp_path, (".well-known", ".nojekyll"))) == [".nojekyll", ".well-known/security.txt", "index.html"]
+    assert ".git/config" not in local_files(tmp_path, (".nojekyll",))

@@ -50,7 +50,7 @@ def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Tar
     from shipyard.app.policy import require_policy
 
     if site:
-        local_files(config.site_directory)
+        local_files(config.site_directory, tuple(config.site.public_dotfiles))
     for assembly in assemblies:
         env = assembly.environment
         check_account(Aws(target, env.account), env.account, env.name)

@@ -81,7 +81,8 @@ def publish_site(ctx: EnvironmentContext, directory: Path | None) -> PublishRepo
         raise UsageError(str(directory), f"is outside {ctx.config.directory}, the project; nothing was uploaded",
                          "publish a directory of the project")
     with ui.progress(f"publishing {ctx.env.name}") as advance:
-        sync, invalidation = publish_environment(ctx.aws, ctx.env, directory or ctx.config.site_directory, advance)
+        sync, invalidation = publish_environment(ctx.aws, ctx.env, directory or ctx.config.site_directory, advance,
+                                                  public_dotfiles=tuple(ctx.config.site.public_dotfiles))
     return PublishReport(ctx.env.name, sync, invalidation)
 
 

@@ -76,7 +76,7 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
             results = deploy(aws, assembly, DeployOptions(confirm=lambda question: yes or server is not None))
             report.timings[f"deploy {env.name}"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            sync, _ = publish_environment(aws, env, config.site_directory)
+            sync, _ = publish_environment(aws, env, config.site_directory, public_dotfiles=tuple(config.site.public_dotfiles))
             report.timings[f"publish {env.name}"] = time.perf_counter() - mark
             mark = time.perf_counter()
             checks = verify(aws, assembly, config.app.repository)

@@ -84,16 +84,22 @@ def _walk(directory: Path) -> list[Path]:
     return sorted(regular)
 
 
-def _hidden(key: str) -> bool:
-    """Dotfiles and dot-folders (.env, .git) stay private; .well-known/ is the one public convention (RFC 8615)."""
-    return any(part.startswith(".") for part in key.split("/")) and not key.startswith(".well-known/")
+# .well-known/ is the one public dotfile convention (RFC 8615); site.public_dotfiles names the others a site publishes.
+PUBLIC_DOTFILES = (".well-known",)
 
 
-def local_files(directory: Path) -> dict[str, SiteFile]:
+def _hidden(key: str, public: tuple[str, ...]) -> bool:
+    """Dotfiles and dot-folders (.env, .git) stay private unless they are named public at the site's top."""
+    parts = key.split("/")
+    dotted = [i for i, part in enumerate(parts) if part.startswith(".")]
+    return bool(dotted) and not (dotted == [0] and parts[0] in public)
+
+
+def local_files(directory: Path, public_dotfiles: tuple[str, ...] = PUBLIC_DOTFILES) -> dict[str, SiteFile]:
     files = {}
     for path in _walk(directory):
         key = path.relative_to(directory).as_posix()
-        if _hidden(key):
+        if _hidden(key, tuple(public_dotfiles)):
             continue
         if path.stat().st_size > MAX_OBJECT_BYTES:
             raise UsageError(str(path), f"is {path.stat().st_size / 2**20:.0f} MiB; site files are capped at "
@@ -121,8 +127,9 @@ def remote_files(aws: Aws, bucket: str, region: str) -> dict[str, str]:
 
 
 def publish(aws: Aws, *, bucket: str, region: str, distribution_id: str, directory: Path,
-            progress: Callable[[str], None] = lambda key: None) -> tuple[SyncPlan, str | None]:
-    plan = plan_sync(local_files(directory), remote_files(aws, bucket, region))
+            progress: Callable[[str], None] = lambda key: None,
+            public_dotfiles: tuple[str, ...] = PUBLIC_DOTFILES) -> tuple[SyncPlan, str | None]:
+    plan = plan_sync(local_files(directory, public_dotfiles), remote_files(aws, bucket, region))
     for site_file in plan.uploads:
         aws.call("s3", "PutObject", region, Bucket=bucket, Key=site_file.key, Body=site_file.path.read_bytes(),
                  ContentType=site_file.content_type, CacheControl=site_file.cache_control)
@@ -141,10 +148,10 @@ def publish(aws: Aws, *, bucket: str, region: str, distribution_id: str, directo
     return plan, invalidation
 
 
-def publish_environment(aws: Aws, env: Environment, directory: Path,
-                        progress: Callable[[str], None] = lambda key: None) -> tuple[SyncPlan, str | None]:
+def publish_environment(aws: Aws, env: Environment, directory: Path, progress: Callable[[str], None] = lambda key: None,
+                        public_dotfiles: tuple[str, ...] = PUBLIC_DOTFILES) -> tuple[SyncPlan, str | None]:
     """publish() to this environment's bucket and distribution, read from its edge stack."""
     from shipyard.deploy.state import edge_outputs
 
     return publish(aws, bucket=env.names.site_bucket, region=env.region, distribution_id=edge_outputs(aws, env).distribution_id,
-                   directory=directory, progress=progress)
+                   directory=directory, progress=progress, public_dotfiles=public_dotfiles)
