@@ -1,110 +1,233 @@
-"""The generated workflows: pinned actions, least privilege, and the reference design's Part 3 failures made impossible."""
+"""The generated pipeline: GitHub's OIDC rules, pinned actions, hash-locked installs before credentials, no
+dangerous triggers, native builds per architecture, and the linters that run here (zizmor, check-jsonschema)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from shipyard.scaffold import FILES, Answers, render
+from shipyard.config import load_config
+from shipyard.scaffold import hash_lock, pipeline
+from shipyard.synth import synthesize
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, EXAMPLE_CONFIG
+from .oidc_model import assumptions, trust_problems
 
-EXAMPLE_ANSWERS = Answers("webapp", "acme/webapp", "eu-west-1", "111111111111", "222222222222", ("oncall@example.com",))
-WORKFLOWS = {name: (EXAMPLE / ".github" / "workflows" / name).read_text() for name in ("ci.yml", "deploy.yml")}
-
-
-def _steps(workflow: str, job: str) -> list[dict]:
-    return yaml.safe_load(WORKFLOWS[workflow])["jobs"][job]["steps"]
-
-
-def _index(steps: list[dict], predicate) -> int:
-    return next(i for i, step in enumerate(steps) if predicate(step))
+PIPELINE = (EXAMPLE / pipeline.WORKFLOW).read_text()
+ROOT = Path(__file__).resolve().parent.parent
+BEFORE = (Path(__file__).parent / "fixtures" / "ci-before-issue-12.yml").read_text()
+INIT = ["--app", "webapp", "--repository", "acme/webapp", "--repository-owner-id", "4242001", "--repository-id", "917305218",
+        "--region", "eu-west-1", "--staging-account", "111111111111", "--production-account", "222222222222",
+        "--alert-email", "oncall@example.com"]
 
 
-def _uses(prefix: str):
-    return lambda step: str(step.get("uses", "")).startswith(prefix)
+def _three_environments(tmp_path: Path) -> Path:
+    """The example with a dev environment before staging: dev -> staging -> production."""
+    app = tmp_path / "three"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+    text = (app / "shipyard.toml").read_text().replace(
+        "[environments.staging]", '[environments.dev]\naccount = "333333333333"\nwaf = false\narchitecture = "x86_64"\nspot = true\n\n'
+                                  "[environments.staging]")
+    text = text.replace('environment = "staging"', 'environment = "[!p]*"')
+    (app / "shipyard.toml").write_text(text)
+    return app / "shipyard.toml"
+
+
+@pytest.fixture(scope="module")
+def example_templates(tmp_path_factory) -> dict[str, dict]:
+    config = load_config(EXAMPLE_CONFIG)
+    return {s.name: s.template() for a in synthesize(config, config.select(None), tmp_path_factory.mktemp("oidc")) for s in a.stacks}
+
+
+def _jobs(text: str) -> dict:
+    return yaml.safe_load(text)["jobs"]
 
 
 def test_example_is_exactly_what_init_generates(cli, tmp_path):
-    result = cli("init", str(tmp_path), "--app", "webapp", "--repository", "acme/webapp", "--region", "eu-west-1",
-                 "--staging-account", "111111111111", "--production-account", "222222222222",
-                 "--alert-email", "oncall@example.com")
+    (tmp_path / ".github").mkdir()
+    shutil.copy(EXAMPLE / pipeline.SHIPYARD_LOCK, tmp_path / pipeline.SHIPYARD_LOCK)  # the locks' Python sets the pipeline's
+    result = cli("init", str(tmp_path), *INIT, "--no-lock")
     assert result.code == 0, result.err
-    for name in FILES:
-        assert (tmp_path / name).read_text() == (EXAMPLE / name).read_text(), name
-    assert render(EXAMPLE_ANSWERS)["shipyard.toml"] == (EXAMPLE / "shipyard.toml").read_text()
+    assert (tmp_path / "shipyard.toml").read_text() == EXAMPLE_CONFIG.read_text()
+    assert (tmp_path / pipeline.WORKFLOW).read_text() == PIPELINE
 
 
-def test_init_refuses_bad_answers_and_overwrites(cli, tmp_path):
-    bad = cli("init", str(tmp_path), "--app", "webapp", "--repository", "acme", "--region", "eu-west-1",
-              "--staging-account", "111111111111", "--production-account", "222222222222")
-    assert bad.code == 2 and "app.repository: 'acme' is not a GitHub repository" in bad.err
+def test_init_check_passes_on_the_example_and_fails_when_an_environment_is_added(cli, tmp_path):
+    assert cli("init", "--check", "--from", str(EXAMPLE_CONFIG)).code == 0
+    config = _three_environments(tmp_path)
+    stale = cli("init", "--check", "--from", str(config))
+    assert stale.code == 1 and "pipeline.yml differs from what shipyard.toml generates" in stale.err
+    assert cli("init", "--from", str(config), "--no-lock").code == 0
+    assert cli("init", "--check", "--from", str(config)).code == 0
+    jobs = _jobs((config.parent / pipeline.WORKFLOW).read_text())
+    assert jobs["dev"]["needs"] == "image" and jobs["staging"]["needs"] == ["image", "dev"]
+    assert jobs["production"]["needs"] == ["image", "staging"]
+
+
+def test_a_retired_workflow_or_a_changed_wheel_is_stale(cli, tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+    (app / ".github" / "workflows" / "deploy.yml").write_text("on: workflow_run\n")
+    wheel = next((app / ".github" / "shipyard").glob("*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"tampered")
+    result = cli("init", "--check", "--from", str(app / "shipyard.toml"))
+    assert result.code == 1
+    assert ".github/workflows/deploy.yml still exists and would still run" in result.err
+    assert "does not match its hash" in result.err
+
+
+def test_init_refuses_bad_answers_and_an_existing_config(cli, tmp_path):
+    bad = cli("init", str(tmp_path), *[a if a != "acme/webapp" else "acme" for a in INIT], "--no-lock")
+    assert bad.code == 2 and "--repository: 'acme': 'acme' is not a GitHub repository; use owner/repo" in bad.err
     assert not (tmp_path / "shipyard.toml").exists()
-    args = ["init", str(tmp_path), "--app", "webapp", "--repository", "acme/webapp", "--region", "eu-west-1",
-            "--staging-account", "111111111111", "--production-account", "222222222222"]
-    assert cli(*args).code == 0
-    again = cli(*args)
+    assert cli("init", str(tmp_path), *INIT, "--no-lock").code == 0
+    again = cli("init", str(tmp_path), *INIT, "--no-lock")
     assert again.code == 2 and "already exists; nothing was written" in again.err
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
-def test_every_action_is_pinned_to_a_commit_with_its_version(name):
-    uses = [line.strip() for line in WORKFLOWS[name].splitlines() if re.match(r"^\s*(- )?uses:", line)]
+def test_every_action_is_pinned_to_a_commit_with_its_version():
+    uses = [line.strip() for line in PIPELINE.splitlines() if re.match(r"^\s*(- )?uses:", line)]
     assert uses
     for line in uses:
         assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
-def test_no_long_lived_aws_keys_and_least_privilege(name):
-    text = WORKFLOWS[name]
-    for forbidden in ("aws-access-key-id", "aws-secret-access-key", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"):
-        assert forbidden not in text
-    workflow = yaml.safe_load(text)
-    assert workflow["permissions"] == {"contents": "read"}
-    allowed = {("contents", "read"), ("id-token", "write"), ("security-events", "write"), ("actions", "read")}
-    for job in workflow["jobs"].values():
-        assert set(job.get("permissions", {}).items()) <= allowed, job.get("permissions")
+def test_installs_are_hash_locked_and_come_before_any_credential(tmp_path):
+    for text in (PIPELINE, (_generated(tmp_path)).read_text()):
+        for name, job in _jobs(text).items():
+            steps = job.get("steps", [])
+            runs = [str(s.get("run", "")) for s in steps]
+            for run in runs:
+                if "pip install" in run:
+                    assert "--require-hashes" in run and "-r .github/" in run, (name, run)
+            credential = next((i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")), None)
+            if credential is None:
+                continue
+            for step in steps[credential:]:
+                assert not re.search(r"\b(pip|pip3|uv|npm|apt-get|apt|gem) (install|add)\b", str(step.get("run", ""))), (name, step)
+                assert "setup-python" not in str(step.get("uses", "")), (name, step)
 
 
-def test_ci_checks_out_builds_scans_then_pushes():
-    steps = _steps("ci.yml", "image")
-    checkout = _index(steps, _uses("actions/checkout@"))
-    build = _index(steps, lambda s: _uses("docker/build-push-action@")(s) and s["with"].get("load") is True)
-    scan = _index(steps, _uses("aquasecurity/trivy-action@"))
-    credentials = _index(steps, _uses("aws-actions/configure-aws-credentials@"))
-    login = _index(steps, _uses("aws-actions/amazon-ecr-login@"))
-    push = _index(steps, lambda s: _uses("docker/build-push-action@")(s) and s["with"].get("push") is True)
-    assert checkout < build < scan < push  # Part 3: no build without the Dockerfile, no scan of a missing image
-    assert credentials < login < push  # Part 3: fresh OIDC credentials before the ECR login
-    assert steps[scan]["with"]["image-ref"] == steps[build]["with"]["tags"]  # the image just built
-    assert steps[scan]["with"]["severity"] == "HIGH,CRITICAL" and steps[scan]["with"]["exit-code"] == "1"
-    assert steps[build]["with"]["push"] is False
-    assert "role-to-assume" in steps[credentials]["with"]
-    for step in steps[credentials:]:
-        assert "refs/heads/main" in step.get("if", "")  # only main pushes
-    test_steps = _steps("ci.yml", "test")
-    assert _index(test_steps, _uses("actions/checkout@")) == 0
-    assert any("shipyard check --format sarif" in s.get("run", "") for s in test_steps)
+def test_the_example_locks_hold():
+    from shipyard.scaffold import lock_problems
+
+    for name in (pipeline.SHIPYARD_LOCK, pipeline.TEST_LOCK):
+        assert lock_problems(EXAMPLE, name) == [], name
+        pins = {p.spec.split("==")[0].lower(): p for p in hash_lock.parse((EXAMPLE / name).read_text())}
+        assert all(p.hashes for p in pins.values())
+        # shipyard's own pins, as pyproject.toml declares them.
+        assert pins["aws-cdk-lib"].spec == "aws-cdk-lib==2.275.0" and pins["boto3"].spec == "boto3==1.44.8"
+    test_pins = {p.spec for p in hash_lock.parse((EXAMPLE / pipeline.TEST_LOCK).read_text())}
+    assert {"starlette==1.10.0", "uvicorn==0.54.0", "pytest==9.2.0", "httpx==0.28.1"} <= test_pins
 
 
-def test_deploy_releases_staging_then_promotes_the_same_digest():
-    workflow = yaml.safe_load(WORKFLOWS["deploy.yml"])
+def test_no_dangerous_triggers_and_jobs_chained_in_promotion_order():
+    workflow = yaml.safe_load(PIPELINE)
+    events = workflow.get("on", workflow.get(True))
+    assert "workflow_run" not in events and "pull_request_target" not in events
+    assert workflow["permissions"] == {}
     jobs = workflow["jobs"]
-    assert jobs["staging"]["environment"] == "staging" and jobs["production"]["environment"] == "production"
-    assert jobs["production"]["needs"] == "staging"
-    runs = {job: " ".join(s.get("run", "") for s in spec["steps"]) for job, spec in jobs.items()}
+    assert jobs["build"]["needs"] == "test" and jobs["image"]["needs"] == "build"
+    assert jobs["staging"]["needs"] == "image" and jobs["production"]["needs"] == ["image", "staging"]
+    assert jobs["staging"]["environment"] == "staging"
+    assert jobs["production"]["environment"] == "production"
+    runs = {job: " ".join(str(s.get("run", "")) for s in spec.get("steps", [])) for job, spec in jobs.items()}
     assert 'shipyard release staging --aws --image "$DIGEST"' in runs["staging"]
-    assert "shipyard publish-site staging" in runs["staging"]
     assert 'shipyard promote staging production --aws --yes --digest "$DIGEST"' in runs["production"]
-    assert "needs.staging.outputs.digest" in str(jobs["production"]["steps"])
-    assert 'shipyard rollback "$ENVIRONMENT" --aws' in runs["rollback"]
-    assert jobs["staging"]["concurrency"]["group"] == "deploy-staging"
-    assert jobs["production"]["concurrency"]["group"] == "deploy-production"
-    assert jobs["rollback"]["concurrency"]["group"] == "deploy-${{ inputs.environment }}"
-    for spec in jobs.values():
-        assert spec["permissions"]["id-token"] == "write"
-        credentials = next(s for s in spec["steps"] if _uses("aws-actions/configure-aws-credentials@")(s))
-        assert "role-to-assume" in credentials["with"]
+    assert 'shipyard rollback "$ENVIRONMENT" --aws --yes' in runs["rollback"]
+    for job in ("staging", "production"):
+        assert jobs[job]["concurrency"] == {"group": f"deploy-{job}", "cancel-in-progress": False}
+    for forbidden in ("aws-access-key-id", "aws-secret-access-key", "AWS_SECRET_ACCESS_KEY"):
+        assert forbidden not in PIPELINE
+
+
+def test_each_architecture_builds_natively_is_scanned_before_its_push_and_the_index_is_attested():
+    jobs = _jobs(PIPELINE)
+    matrix = jobs["build"]["strategy"]["matrix"]["include"]
+    assert {(m["arch"], m["runner"]) for m in matrix} == {("amd64", "ubuntu-24.04"), ("arm64", "ubuntu-24.04-arm")}
+    assert jobs["build"]["runs-on"] == "${{ matrix.runner }}"
+    steps = jobs["build"]["steps"]
+    names = [s["name"] for s in steps]
+    build = names.index("Build the image for this architecture")
+    scan = names.index("Scan the image just built (fails on HIGH and CRITICAL)")
+    push = next(i for i, n in enumerate(names) if n.startswith("Push by digest"))
+    assert build < scan < push
+    assert steps[scan]["with"]["image-ref"] == steps[build]["with"]["tags"] and steps[scan]["with"]["exit-code"] == "1"
+    assert "push-by-digest=true" in steps[push]["with"]["outputs"]
+    assert any(s.get("with", {}).get("sbom-path") for s in steps[push:])
+    image = jobs["image"]["steps"]
+    assert any("imagetools create" in str(s.get("run", "")) for s in image)
+    provenance = next(s for s in image if str(s.get("uses", "")).startswith("actions/attest@"))
+    assert provenance["with"]["subject-digest"] == "${{ steps.index.outputs.digest }}"
+    assert "needs.image.outputs.digest" in str(jobs["staging"]["steps"])  # the release digest is the index digest
+
+
+def _generated(tmp_path: Path) -> Path:
+    config = _three_environments(tmp_path)
+    shutil.copy(EXAMPLE / pipeline.SHIPYARD_LOCK, config.parent / pipeline.SHIPYARD_LOCK)
+    from shipyard.scaffold import write_workflow
+
+    return write_workflow(load_config(config))[0]
+
+
+def _linters_available() -> list[str]:
+    return [tool for tool in ("zizmor", "check-jsonschema") if shutil.which(tool, path=str(Path(sys.executable).parent)) is None]
+
+
+@pytest.mark.parametrize("which", ["example", "three environments"])
+def test_zizmor_pedantic_and_the_workflow_schema_pass(which, tmp_path):
+    assert _linters_available() == [], "the test dependencies include zizmor and check-jsonschema"
+    path = EXAMPLE / pipeline.WORKFLOW if which == "example" else _generated(tmp_path)
+    bin_dir = Path(sys.executable).parent
+    zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
+                             "--format", "json", str(path)], capture_output=True, text=True)
+    assert zizmor.returncode == 0, zizmor.stdout[-3000:] + zizmor.stderr[-2000:]
+    assert json.loads(zizmor.stdout) == []
+    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+                            capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+def test_every_job_assumes_a_role_that_trusts_exactly_its_token(example_templates):
+    app = load_config(EXAMPLE_CONFIG).app
+    found = assumptions(PIPELINE, app, branch=app.branch)
+    assert {a.job for a in found} == {"build", "image", "staging", "production", "rollback"}
+    for assumption in found:
+        assert trust_problems(example_templates, assumption.role_arn, assumption.subject) == [], assumption
+    build = next(a for a in found if a.job == "build")
+    assert build.subject == "repo:acme@4242001/webapp@917305218:ref:refs/heads/main"
+    assert build.role_arn.endswith(":role/webapp-staging-github-push")
+
+
+def test_the_model_finds_the_image_job_that_could_not_assume_its_role(example_templates):
+    """Before this change the image job ran outside any environment but assumed the staging deploy role."""
+    app = load_config(EXAMPLE_CONFIG).app.model_copy(update={"repository_owner_id": None, "repository_id": None, "oidc_subject": None})
+    image = next(a for a in assumptions(BEFORE, app, branch="main") if a.job == "image")
+    assert image.subject == "repo:acme/webapp:ref:refs/heads/main"
+    problems = trust_problems(example_templates, "arn:aws:iam::111111111111:role/webapp-staging-github-deploy", image.subject)
+    assert problems and "the job's token carries 'repo:acme/webapp:ref:refs/heads/main'" in problems[0]
+
+
+def test_wider_trust_and_name_only_trust_of_an_immutable_repository_fail(example_templates):
+    app = load_config(EXAMPLE_CONFIG).app
+    role = "arn:aws:iam::111111111111:role/webapp-staging-github-deploy"
+    subject = app.subject("environment:staging")
+    assert trust_problems(example_templates, role, subject) == []
+    # The same repository's name-only subject is not trusted: a recycled name cannot assume the role.
+    assert trust_problems(example_templates, role, "repo:acme/webapp:environment:staging")
+    widened = json.loads(json.dumps(example_templates))
+    for template in widened.values():
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::IAM::Role" and resource["Properties"].get("RoleName") == "webapp-staging-github-deploy":
+                statement = resource["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+                statement["Condition"]["StringLike"] = {"token.actions.githubusercontent.com:sub": "repo:acme@4242001/*"}
+                del statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    problems = trust_problems(widened, role, subject)
+    assert any("only StringEquals is exact" in p for p in problems)

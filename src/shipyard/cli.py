@@ -90,16 +90,29 @@ def init(
     directory: Annotated[Path, typer.Argument(help="repository to scaffold (default: the current directory)")] = Path("."),
     app_name: Annotated[Optional[str], typer.Option("--app", help="application name")] = None,
     repository: Annotated[Optional[str], typer.Option("--repository", help="GitHub repository owner/repo")] = None,
+    owner_id: Annotated[Optional[int], typer.Option("--repository-owner-id", help="the owner's numeric id (immutable OIDC subject)")] = None,
+    repository_id: Annotated[Optional[int], typer.Option("--repository-id", help="the repository's numeric id (immutable OIDC subject)")] = None,
     region: Annotated[Optional[str], typer.Option("--region", help="AWS region")] = None,
     staging_account: Annotated[Optional[str], typer.Option("--staging-account", help="12-digit account id of staging")] = None,
     production_account: Annotated[Optional[str], typer.Option("--production-account", help="12-digit account id of production")] = None,
     alert_email: Annotated[Optional[list[str]], typer.Option("--alert-email", help="production alert address (repeatable)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing shipyard.toml")] = False,
+    from_config: Annotated[Optional[Path], typer.Option("--from", help="regenerate the pipeline of this shipyard.toml")] = None,
+    check: Annotated[bool, typer.Option("--check", help="exit 1 when the committed pipeline is stale for shipyard.toml")] = False,
+    lock: Annotated[Optional[bool], typer.Option("--lock/--no-lock", help="write the hash-locked files (needs PyPI; "
+                                                 "default: on for a new repository, off for --from)")] = None,
 ) -> None:
-    """Scaffold shipyard.toml and the CI/deploy workflows (asks for what flags do not give, on a terminal)."""
-    given = {"--app": app_name, "--repository": repository, "--region": region, "--staging-account": staging_account,
-             "--production-account": production_account}
-    render.scaffolded(scaffolding.init(directory, given, tuple(alert_email or ()), force=force))
+    """Scaffold shipyard.toml and the pipeline, regenerate the pipeline (--from), or check it is current (--check)."""
+    if check:
+        scaffolding.check(from_config or state.config_path)
+        ui.result(f"{from_config or state.config_path}: the pipeline matches")
+        return
+    if from_config is not None:
+        render.scaffolded(scaffolding.regenerate(from_config, lock=bool(lock)))
+        return
+    given = {"--app": app_name, "--repository": repository, "--repository-owner-id": owner_id, "--repository-id": repository_id,
+             "--region": region, "--staging-account": staging_account, "--production-account": production_account}
+    render.scaffolded(scaffolding.init(directory, given, tuple(alert_email or ()), force=force, lock=lock is not False))
 
 
 @app.command()

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shipyard import naming
 from shipyard.errors import ConfigError, ConfigErrors, UsageError
@@ -78,6 +78,31 @@ class AppConfig(_Model):
     name: str = Field(description="application name: lowercase letters, digits and hyphens")
     region: str = Field(description="default AWS region of every environment")
     repository: str = Field(description="GitHub repository as owner/repo; it may deploy through OIDC")
+    repository_owner_id: int | None = Field(None, ge=1, description="the owner's immutable numeric id (gh api repos/OWNER/REPO --jq .owner.id)")
+    repository_id: int | None = Field(None, ge=1, description="the repository's immutable numeric id (gh api repos/OWNER/REPO --jq .id)")
+    oidc_subject: Literal["name", "immutable"] | None = Field(
+        None, description="the OIDC subject format the repository's tokens carry: 'immutable' (repo:owner@id/repo@id:..., "
+                          "the default for repositories created or renamed since 2026-07-15) or 'name'; default: immutable when "
+                          "both ids are set, else name")
+    branch: str = Field("main", description="the branch whose pushes build, push and release images")
+
+    @property
+    def subject_format(self) -> str:
+        return self.oidc_subject or ("immutable" if self.repository_owner_id and self.repository_id else "name")
+
+    def subject(self, claim: str) -> str:
+        """The OIDC `sub` GitHub puts in this repository's tokens for `claim` (environment:E, ref:refs/heads/B, ...)."""
+        owner, repo = self.repository.split("/")
+        if self.subject_format == "immutable":
+            return f"repo:{owner}@{self.repository_owner_id}/{repo}@{self.repository_id}:{claim}"
+        return f"repo:{owner}/{repo}:{claim}"
+
+    @model_validator(mode="after")
+    def _immutable_needs_ids(self) -> AppConfig:
+        if self.oidc_subject == "immutable" and not (self.repository_owner_id and self.repository_id):
+            raise ValueError("oidc_subject = 'immutable' needs repository_owner_id and repository_id "
+                             "(gh api repos/OWNER/REPO --jq '.owner.id, .id')")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -90,6 +115,13 @@ class AppConfig(_Model):
     @classmethod
     def _region(cls, value: str) -> str:
         return _check_region(value)
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9._/-]+$", value) or value.startswith(("/", "-")) or ".." in value:
+            raise ValueError(f"{value!r} is not a branch name (e.g. main)")
+        return value
 
     @field_validator("repository")
     @classmethod
@@ -531,6 +563,22 @@ def _describe(error: dict[str, Any], model: type[_Model]) -> str:
     if kind == "value_error":
         return str(error["ctx"]["error"])
     return error["msg"]
+
+
+_PLACEHOLDERS: dict[str, dict[str, Any]] = {"app": {"name": "app", "region": "us-east-1", "repository": "owner/repo"},
+                                            "environment": {"account": "111111111111"}}
+
+
+def answer_problem(section: str, key: str, value: Any) -> str | None:
+    """Why one value of shipyard.toml would be refused (the rules of load_config), or None: init asks with it."""
+    model: type[_Model] = AppConfig if section == "app" else _EnvironmentInput
+    try:
+        model.model_validate({**_PLACEHOLDERS[section], key: value})
+    except ValidationError as exc:
+        for error in exc.errors():
+            if tuple(error["loc"][:1]) in ((key,), ()):
+                return _describe(error, model)
+    return None
 
 
 def reference() -> list[tuple[str, str, str]]:

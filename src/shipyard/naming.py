@@ -21,6 +21,7 @@ class Output:
 
     REPOSITORY_URI = "RepositoryUri"  # foundation
     DEPLOY_ROLE_ARN = "DeployRoleArn"  # foundation
+    PUSH_ROLE_ARN = "ImagePushRoleArn"  # foundation of the first environment in promotion order
     LOAD_BALANCER_DNS = "LoadBalancerDns"  # foundation
     WEB_ACL_ARN = "WebAclArn"  # global, where WAF is on
     CLUSTER_NAME = "ClusterName"  # service
@@ -119,6 +120,10 @@ class Names:
     @property
     def deploy_role(self) -> str:
         return f"{self.prefix}-github-deploy"
+
+    @property
+    def push_role(self) -> str:
+        return f"{self.prefix}-github-push"
 
     @property
     def task_role(self) -> str:

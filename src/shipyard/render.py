@@ -23,6 +23,8 @@ from shipyard.release.release import Outcome
 def scaffolded(paths: list[Path]) -> None:
     for path in paths:
         ui.result(f"wrote {path}")
+    if not any(path.name.endswith(".lock") for path in paths):
+        ui.result("the pipeline installs from .github/*.lock: write them with `shipyard init --from shipyard.toml --lock` (needs PyPI)")
     ui.result("next: add service/ and site/, then `shipyard check` and `shipyard up`; see docs/pipeline.md")
 
 

@@ -8,7 +8,7 @@ from .helpers import as_list, bare_stack, only
 
 def _template(existing: str | None = None) -> Template:
     stack = bare_stack()
-    Identity(stack, "I", github_repository="acme/webapp", names=Names("webapp", "production", "123456789012"),
+    Identity(stack, "I", subject="repo:acme/webapp:environment:production", names=Names("webapp", "production", "123456789012"),
              repository_arn="arn:aws:ecr:eu-west-1:123456789012:repository/webapp/production", existing_provider_arn=existing)
     return Template.from_stack(stack)
 

@@ -80,3 +80,14 @@ def test_weakened_platform_fails_with_the_expected_ids(tmp_path, example_copy, c
 def test_bad_format_is_refused(cli, example_copy):
     result = cli("--config", str(example_copy), "check", "--format", "xml")
     assert result.code == 2 and "use table, json or sarif" in result.err
+
+
+def test_a_suppression_that_matches_nothing_is_flagged(cli, example_copy):
+    # Staging turns WAF on: the CFR2 suppression written for it has nothing left to suppress.
+    text = example_copy.read_text()
+    example_copy.write_text(text.replace("waf = false", "waf = true", 1))
+    result = cli("--config", str(example_copy), "check", "staging", "--format", "json")
+    unused = [f for f in json.loads(result.out)["findings"] if f["rule"] == "SY-W701"]
+    assert len(unused) == 1 and "AwsSolutions-CFR2 matched no finding in staging" in unused[0]["message"], unused
+    assert result.code == 0  # a warning; --fail-on warning makes it fail
+    assert cli("--config", str(example_copy), "check", "staging", "--fail-on", "warning").code == 1

@@ -254,7 +254,7 @@ TAMPERS = [
 
 def _failures(deployed, assemblies, example_config) -> dict[str, list[str]]:
     failed: dict[str, list[str]] = {}
-    for result in verify(deployed["production"], assemblies["production"], example_config.app.repository):
+    for result in verify(deployed["production"], assemblies["production"], example_config.app):
         if not result.passed:
             failed.setdefault(result.id, []).append(result.detail)
     return failed

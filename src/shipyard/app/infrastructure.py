@@ -66,7 +66,7 @@ def deploy_environment(ctx: EnvironmentContext, *, yes: bool, recover: bool) -> 
 
 
 def verify_environment(ctx: EnvironmentContext) -> list[LiveResult]:
-    return verify(ctx.aws, ctx.assembly, ctx.config.app.repository)
+    return verify(ctx.aws, ctx.assembly, ctx.config.app)
 
 
 @dataclass(frozen=True)

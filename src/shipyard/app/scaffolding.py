@@ -1,26 +1,129 @@
-"""`shipyard init`: the answers (from flags, or asked on a terminal), validated, then the files written."""
+"""`shipyard init`: answers (flags, or asked on a terminal and checked as they are typed), then the files.
+
+Three ways in: scaffold a new repository (shipyard.toml from the answers, then the pipeline and its locks),
+regenerate the pipeline of an existing shipyard.toml for every environment it lists (`--from`), or only check
+that the committed pipeline still matches it (`--check`).
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard import ui
-from shipyard.config import parse_config
-from shipyard.errors import UsageError
-from shipyard.scaffold import Answers, render, write
+from shipyard.config import answer_problem, load_config, parse_config
+from shipyard.errors import ShipyardError, UsageError
+from shipyard.scaffold import CONFIG, Answers, render_config, stale, write_locks, write_workflow
 
 
-def init(directory: Path, given: dict[str, str | None], alert_emails: tuple[str, ...], *, force: bool) -> list[Path]:
-    """given maps each flag (--app, --repository, --region, --staging-account, --production-account) to its value or None."""
-    answers = dict(given)
-    for flag, value in answers.items():
-        if value is None:
-            if not ui.interactive():
-                raise UsageError(flag, "is required when not running on a terminal")
-            answers[flag] = ui.prompt(flag.lstrip("-").replace("-", " "))
-    chosen = Answers(answers["--app"], answers["--repository"], answers["--region"], answers["--staging-account"],
-                     answers["--production-account"], alert_emails)
-    # Validate the answers exactly as shipyard will read them, before writing anything.
-    parse_config(tomllib.loads(render(chosen)["shipyard.toml"]), directory / "shipyard.toml")
-    return write(directory, chosen, force=force)
+@dataclass(frozen=True)
+class Question:
+    flag: str
+    prompt: str
+    section: str
+    key: str
+    form: str
+    optional: bool = False
+
+
+QUESTIONS = (
+    Question("--app", "application name", "app", "name", "lowercase letters, digits and hyphens, e.g. webapp"),
+    Question("--repository", "GitHub repository", "app", "repository", "owner/repo, e.g. acme/webapp"),
+    Question("--repository-owner-id", "owner's numeric id", "app", "repository_owner_id",
+             "from gh api repos/OWNER/REPO --jq .owner.id; repositories created since 2026-07-15 need it, empty for a name-only subject",
+             optional=True),
+    Question("--repository-id", "repository's numeric id", "app", "repository_id", "from gh api repos/OWNER/REPO --jq .id", optional=True),
+    Question("--region", "AWS region", "app", "region", "e.g. eu-west-1"),
+    Question("--staging-account", "staging AWS account id", "environment", "account", "12 digits"),
+    Question("--production-account", "production AWS account id", "environment", "account", "12 digits"),
+)
+
+
+def _default_region() -> str | None:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        return region
+    import botocore.session
+
+    return botocore.session.get_session().get_config_variable("region")
+
+
+def _value(question: Question, raw: str) -> object:
+    if question.key.endswith("_id") and raw.strip().isdigit():
+        return int(raw)
+    return raw.strip()
+
+
+def _ask(question: Question, default: str | None) -> object:
+    while True:
+        raw = ui.prompt(f"{question.prompt} ({question.form})", default=default if default is not None else ("" if question.optional else None))
+        if question.optional and not str(raw).strip():
+            return None
+        value = _value(question, raw)
+        problem = answer_problem(question.section, question.key, value)
+        if problem is None:
+            return value
+        ui.info(f"  {question.key}: {problem}; try again")
+
+
+def answers(given: dict[str, object | None], alert_emails: tuple[str, ...]) -> Answers:
+    """Flags first; on a terminal the rest is asked, one answer at a time, each checked before the next."""
+    asking = any(given.get(q.flag) is None for q in QUESTIONS if not q.optional)
+    if asking and not ui.interactive():
+        missing = next(q for q in QUESTIONS if not q.optional and given.get(q.flag) is None)
+        raise UsageError(missing.flag, f"is required when not running on a terminal ({missing.form})")
+    chosen: dict[str, object | None] = {}
+    for question in QUESTIONS:
+        value = given.get(question.flag)
+        if value is not None:
+            value = _value(question, str(value))
+            problem = answer_problem(question.section, question.key, value)
+            if problem is not None:
+                raise UsageError(question.flag, f"{value!r}: {problem}")
+        elif asking and not (question.flag == "--repository-id" and chosen.get("--repository-owner-id") is None):
+            value = _ask(question, _default_region() if question.key == "region" else None)
+        chosen[question.flag] = value
+    return Answers(str(chosen["--app"]), str(chosen["--repository"]), str(chosen["--region"]), str(chosen["--staging-account"]),
+                   str(chosen["--production-account"]), alert_emails, chosen["--repository-owner-id"], chosen["--repository-id"])
+
+
+def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[str, ...], *, force: bool, lock: bool) -> list[Path]:
+    chosen = answers(given, alert_emails)
+    target = directory / CONFIG
+    if target.exists() and not force:
+        raise UsageError(str(target), "already exists; nothing was written", "pass --force to overwrite, or `shipyard init --from` to regenerate the pipeline")
+    text = render_config(chosen)
+    # Checked exactly as shipyard will read it, before anything is written.
+    parse_config(tomllib.loads(text), target)
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return [target, *regenerate(target, lock=lock)]
+
+
+def regenerate(config_path: Path, *, lock: bool) -> list[Path]:
+    """The pipeline for every environment of this shipyard.toml, in promotion order (and its locks, with lock=True)."""
+    config = load_config(config_path)
+    written = []
+    if lock:
+        with ui.progress("locking the pipeline's tools") as advance:
+            written += write_locks(config, advance)
+    return written + write_workflow(config)
+
+
+def check(config_path: Path) -> list[str]:
+    problems = stale(load_config(config_path))
+    if problems:
+        raise StalePipeline(str(config_path), problems)
+    return problems
+
+
+class StalePipeline(ShipyardError):
+    def __init__(self, where: str, problems: list[str]) -> None:
+        super().__init__(where, f"the committed pipeline is stale: {len(problems)} problem(s)",
+                         "run `shipyard init --from shipyard.toml` (and `--lock` for the locks) and commit the result")
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        return [self.one_line(), *(f"  {p}" for p in self.problems)]

@@ -79,7 +79,7 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
             sync, _ = publish_environment(aws, env, config.site_directory, public_dotfiles=tuple(config.site.public_dotfiles))
             report.timings[f"publish {env.name}"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            checks = verify(aws, assembly, config.app.repository)
+            checks = verify(aws, assembly, config.app)
             report.timings[f"verify {env.name}"] = time.perf_counter() - mark
             edge = deployed_edge(aws, env)
             outcomes = ", ".join(sorted({r.outcome for r in results}))

@@ -22,7 +22,7 @@ from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from shipyard.blueprint.suppressions import DEPLOY_ROLE_SCOPED_WILDCARDS, suppress
+from shipyard.blueprint.suppressions import DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, suppress
 from shipyard.naming import Names
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -52,11 +52,12 @@ class Identity(Construct):
         scope: Construct,
         id: str,
         *,
-        github_repository: str,
+        subject: str,
         names: Names,
         repository_arn: str,
         existing_provider_arn: str | None,
         source_repository_arn: str | None = None,
+        push_subject: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         if existing_provider_arn:
@@ -69,29 +70,50 @@ class Identity(Construct):
             )
             provider_arn = provider.attr_arn
         self.provider_arn = provider_arn
-        self.subject = f"repo:{github_repository}:environment:{names.environment}"
+        self.subject = subject
 
         self.deploy_role = iam.Role(
             self, "DeployRole",
             role_name=names.deploy_role,
-            description=f"GitHub Actions deploys of {github_repository} to the {names.environment} environment",
+            description=f"GitHub Actions deploys to the {names.environment} environment ({subject})",
             max_session_duration=Duration.hours(1),
-            assumed_by=iam.FederatedPrincipal(
-                provider_arn,
-                conditions={
-                    # Exact matches only: a wildcard or ForAllValues here would let
-                    # other repositories, branches or environments assume the role.
-                    "StringEquals": {
-                        f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-                        f"{GITHUB_OIDC_HOST}:sub": self.subject,
-                    }
-                },
-                assume_role_action="sts:AssumeRoleWithWebIdentity",
-            ),
+            assumed_by=github_principal(provider_arn, subject),
         )
         for statement in _statements(Stack.of(self), names, repository_arn, source_repository_arn):
             self.deploy_role.add_to_policy(statement)
         suppress(self.deploy_role.node.find_child("DefaultPolicy"), DEPLOY_ROLE_SCOPED_WILDCARDS)
+
+        # CI's image jobs push the image they built and scanned, and nothing else: they run outside any GitHub
+        # environment (their token's subject names the branch), so they get a role of their own instead of the
+        # deploy role, which only the environment's jobs can assume (docs/decisions.md §23).
+        self.push_role = None
+        if push_subject:
+            self.push_role = iam.Role(
+                self, "ImagePushRole", role_name=names.push_role, max_session_duration=Duration.hours(1),
+                description=f"GitHub Actions image pushes to {names.repository} ({push_subject})",
+                assumed_by=github_principal(provider_arn, push_subject),
+            )
+            self.push_role.add_to_policy(iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+            self.push_role.add_to_policy(iam.PolicyStatement(
+                sid="PushImages",
+                actions=["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                         "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources=[repository_arn],
+            ))
+            suppress(self.push_role.node.find_child("DefaultPolicy"), ECR_LOGIN_TOKEN)
+
+
+def github_principal(provider_arn: str, subject: str) -> iam.FederatedPrincipal:
+    """GitHub's OIDC tokens whose audience is STS and whose subject is exactly `subject`."""
+    return iam.FederatedPrincipal(
+        provider_arn,
+        conditions={
+            # Exact matches only: a wildcard or ForAllValues here would let
+            # other repositories, branches or environments assume the role.
+            "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com", f"{GITHUB_OIDC_HOST}:sub": subject},
+        },
+        assume_role_action="sts:AssumeRoleWithWebIdentity",
+    )
 
 
 def _statements(stack: Stack, names: Names, repository_arn: str, source_repository_arn: str | None) -> list[iam.PolicyStatement]:

@@ -109,13 +109,16 @@ class FoundationStack(_EnvironmentStack):
                                     description=f"Released image of {settings.app.name} {env.name} (written by shipyard release)")
         self.identity = Identity(
             self, "Identity",
-            github_repository=settings.app.repository, names=names,
+            subject=settings.app.subject(f"environment:{env.name}"), names=names,
+            push_subject=None if before else settings.app.subject(f"ref:refs/heads/{settings.app.branch}"),
             repository_arn=self.registry.repository.repository_arn, existing_provider_arn=env.oidc_provider_arn,
             source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
                                    if before else None),
         )
         CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
         CfnOutput(self, Output.DEPLOY_ROLE_ARN, value=self.identity.deploy_role.role_arn)
+        if self.identity.push_role is not None:
+            CfnOutput(self, Output.PUSH_ROLE_ARN, value=self.identity.push_role.role_arn)
         CfnOutput(self, Output.LOAD_BALANCER_DNS, value=self.load_balancer.load_balancer.load_balancer_dns_name)
 
 

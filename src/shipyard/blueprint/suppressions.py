@@ -35,6 +35,9 @@ DEPLOY_ROLE_SCOPED_WILDCARDS = Suppression(
     "AwsSolutions-IAM5", "Wildcards are limited to this environment's own stacks, task-definition revisions, alarms, "
     "site objects and log streams, or to actions that support no resource scope (identity.NO_RESOURCE_SCOPE: "
     "ecr:GetAuthorizationToken, task-definition registration, target-health and scalable-target reads).")
+ECR_LOGIN_TOKEN = Suppression(
+    "AwsSolutions-IAM5", "ecr:GetAuthorizationToken supports no resource scope; the pushes themselves are scoped to "
+    "this environment's repository.")
 EXECUTION_ROLE_STANDARD_GRANTS = Suppression(
     "AwsSolutions-IAM5", "The CDK's standard ECS execution-role grants: ecr:GetAuthorizationToken supports no "
     "resource scope, and log-stream names are created by the awslogs driver.")
@@ -49,7 +52,7 @@ TRAFFIC_SHIFT_READS = Suppression(
     "reads support no resource scope; the writes are scoped to the production rule and the two target groups.")
 
 ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
-       CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, EXECUTION_ROLE_STANDARD_GRANTS,
+       CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, EXECUTION_ROLE_STANDARD_GRANTS,
        CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, TRAFFIC_SHIFT_READS)
 
 

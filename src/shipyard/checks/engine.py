@@ -51,14 +51,35 @@ def run_checks(config: Config, environments: list[Environment], out_dir: Path,
         for env in environments:
             assembly = synthesize(config, [env], out_dir, nag=True, customize=customize)[0]
             checked.append((assembly, [linter.submit(s.template_path.read_text(), s.region) for s in assembly.stacks]))
-        findings: list[Finding] = []
+        findings = []
         for assembly, lints in checked:
             found = [f for stack, lint in zip(assembly.stacks, lints, strict=True)
                      for f in check_stack(config, assembly, stack, lint.result())]
             if customize is None:
                 _environment_cache().put(_environment_key(config, assembly), [asdict(f) for f in found])
             findings += found
-    return findings
+    return findings + unused_suppressions(config, environments, findings)
+
+
+# A finding of the engine itself, beside the rules of rules/ (docs/checks.md lists it with them).
+UNUSED_SUPPRESSION = ("SY-W701", "A [[checks.suppress]] entry that suppresses nothing",
+                      "An entry whose rule no longer fires for the environments it names hides the next real finding "
+                      "of that rule; remove it (for example AwsSolutions-CFR2 once the environment turns WAF on).")
+
+
+def unused_suppressions(config: Config, environments: list[Environment], findings: list[Finding]) -> list[Finding]:
+    """shipyard.toml suppressions that matched no finding of the environments checked."""
+    unused = []
+    for number, entry in enumerate(config.checks.suppress):
+        targets = [e.name for e in environments if fnmatch.fnmatchcase(e.name, entry.environment)]
+        if not targets:
+            continue
+        used = any(f.rule == entry.id and f.suppressed == entry.reason and f.environment in targets for f in findings)
+        if not used:
+            unused.append(Finding("shipyard", UNUSED_SUPPRESSION[0], Severity.WARNING, ", ".join(targets), "shipyard.toml",
+                                  f"checks.suppress[{number}]", f"{UNUSED_SUPPRESSION[1]}: {entry.id} matched no finding in "
+                                  f"{', '.join(targets)}; remove the entry", str(config.path)))
+    return unused
 
 
 def gate(config: Config, assemblies: list[EnvironmentAssembly], out_dir: Path) -> list[Finding]:

@@ -17,7 +17,7 @@ from shipyard.aws import Aws, AwsError
 from shipyard.blueprint.identity import GITHUB_OIDC_HOST
 from shipyard.checks.base import StackView
 from shipyard.checks.rules import ecr_repository_policy, s3_deny_insecure_transport, web_acl_rules_block
-from shipyard.config import Environment
+from shipyard.config import AppConfig, Environment
 from shipyard.deploy.drift import role_drift
 from shipyard.deploy.state import deployed_edge
 from shipyard.synth import EnvironmentAssembly
@@ -35,9 +35,9 @@ class LiveResult:
 class _Facts:
     """Identifiers the checks need, read from stack outputs and naming."""
 
-    def __init__(self, aws: Aws, assembly: EnvironmentAssembly, repository: str) -> None:
+    def __init__(self, aws: Aws, assembly: EnvironmentAssembly, app: AppConfig) -> None:
         env = assembly.environment
-        self.repository = repository
+        self.app = app
         self.env: Environment = env
         self.region = env.region
         edge = deployed_edge(aws, env)
@@ -297,7 +297,7 @@ def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
         from urllib.parse import unquote
 
         document = json.loads(unquote(document))
-    expected = f"repo:{f.repository}:environment:{f.env.name}"
+    expected = f.app.subject(f"environment:{f.env.name}")
     provider = f.env.oidc_provider_arn or f"arn:aws:iam::{f.env.account}:oidc-provider/{GITHUB_OIDC_HOST}"
     problems = []
     statements = document.get("Statement", [])
@@ -316,25 +316,28 @@ def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
         if equals.get("token.actions.githubusercontent.com:aud") != "sts.amazonaws.com":
             problems.append("aud is not sts.amazonaws.com")
     return _result(role["Arn"], not problems,
-                  "; ".join(problems) or f"StringEquals sub {expected}")
+                  "; ".join(problems) or f"StringEquals sub {expected} ({f.app.subject_format} subject format)")
 
 
 @live_check("SY-E302", "IAM roles hold exactly what the blueprint grants")
 def roles_match_blueprint(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     names = f.env.names
     problems = []
-    for role in (names.deploy_role, names.task_role, names.execution_role, names.traffic_role):
-        drift = role_drift(aws, f.assembly, role)
+    for role in (names.deploy_role, names.push_role, names.task_role, names.execution_role, names.traffic_role):
+        try:
+            drift = role_drift(aws, f.assembly, role)
+        except LookupError:  # the push role exists only where CI pushes images (the first environment)
+            continue
         problems += [f"{role}: extra {statement}" for statement in drift.extra]
         problems += [f"{role}: missing {statement}" for statement in drift.missing]
         if drift.trust_changed:
             problems.append(f"{role}: trust policy differs from the blueprint's")
-    return _result("deploy, task, execution and traffic-shift roles", not problems,
+    return _result("deploy, image-push, task, execution and traffic-shift roles", not problems,
                    "; ".join(problems) or "live policies equal the synthesized ones")
 
 
-def verify(aws: Aws, assembly: EnvironmentAssembly, repository: str) -> list[LiveResult]:
-    facts = _Facts(aws, assembly, repository)
+def verify(aws: Aws, assembly: EnvironmentAssembly, app: AppConfig) -> list[LiveResult]:
+    facts = _Facts(aws, assembly, app)
     results = []
     for rule_id, title, function in LIVE_CHECKS:
         try:

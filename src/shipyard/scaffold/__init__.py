@@ -1,20 +1,24 @@
-"""`shipyard init`: scaffold shipyard.toml and the GitHub Actions workflows into a repository.
+"""`shipyard init`: shipyard.toml, the pipeline generated from it, and the hash-locked files the pipeline installs.
 
-The example app under examples/webapp is exactly what `shipyard init` writes
-for it (a test regenerates and compares).
+The example app under examples/webapp is exactly what `shipyard init` writes for it (a test regenerates and
+compares); `init --check` tells when a repository's committed pipeline no longer matches its shipyard.toml.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-FILES = {
-    "shipyard.toml": "shipyard.toml.tmpl",
-    ".github/workflows/ci.yml": "ci.yml.tmpl",
-    ".github/workflows/deploy.yml": "deploy.yml.tmpl",
-}
+from shipyard.config import Config
+from shipyard.scaffold import hash_lock, pipeline
+
+CONFIG = "shipyard.toml"
+# Workflows earlier shipyard versions wrote; left in place they would still run (deploy.yml on workflow_run).
+RETIRED = (".github/workflows/ci.yml", ".github/workflows/deploy.yml")
+# What the example service's tests need beside its own requirements.
+SERVICE_TEST_TOOLS = ("pytest==9.2.0", "httpx==0.28.1")
 
 
 @dataclass(frozen=True)
@@ -25,34 +29,101 @@ class Answers:
     staging_account: str
     production_account: str
     alert_emails: tuple[str, ...] = ()
+    repository_owner_id: int | None = None
+    repository_id: int | None = None
 
 
-def render(answers: Answers) -> dict[str, str]:
-    values = {
-        "app": answers.app, "repository": answers.repository, "region": answers.region,
-        "staging_account": answers.staging_account, "production_account": answers.production_account,
-        "alert_emails": ", ".join(f'"{e}"' for e in answers.alert_emails),
+def render_config(answers: Answers) -> str:
+    ids = ""
+    if answers.repository_owner_id and answers.repository_id:
+        ids = (f"\n# The repository's immutable ids: its OIDC tokens name them (repo:owner@id/repo@id:...).\n"
+               f"repository_owner_id = {answers.repository_owner_id}\nrepository_id = {answers.repository_id}\n"
+               'oidc_subject = "immutable"')
+    values = {"app": answers.app, "repository": answers.repository, "region": answers.region,
+              "staging_account": answers.staging_account, "production_account": answers.production_account,
+              "alert_emails": ", ".join(f'"{e}"' for e in answers.alert_emails), "repository_ids": ids}
+    text = resources.files("shipyard.scaffold").joinpath("templates", "shipyard.toml.tmpl").read_text()
+    for key, value in values.items():
+        text = text.replace(f"<<{key}>>", value)
+    return text
+
+
+def _python(repository: Path) -> str:
+    """The Python the locks were resolved for; the running one before there is a lock."""
+    import sys
+
+    path = repository / pipeline.SHIPYARD_LOCK
+    return hash_lock.python_version(path.read_text()) if path.exists() else f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def workflow(config: Config) -> str:
+    return pipeline.render(config, python=_python(config.directory))
+
+
+def write_locks(config: Config, progress: Callable[[str], None], wheel: Path | None = None) -> list[Path]:
+    repository = config.directory
+    kept = hash_lock.vendor_wheel(repository, progress, wheel)
+    service = repository / "service" / "requirements.txt"
+    requirements = [line.strip() for line in service.read_text().splitlines()
+                    if line.strip() and not line.lstrip().startswith("#")] if service.exists() else []
+    files = {
+        pipeline.SHIPYARD_LOCK: hash_lock.lock_shipyard(repository, kept, progress, extra=[], purpose="shipyard for the release jobs"),
+        pipeline.TEST_LOCK: hash_lock.lock_shipyard(repository, kept, progress, extra=[*requirements, *SERVICE_TEST_TOOLS],
+                                               purpose="shipyard, the service's requirements and its test tools, for the test job"),
     }
-    rendered = {}
-    for target, template in FILES.items():
-        text = resources.files("shipyard.scaffold").joinpath("templates", template).read_text()
-        for key, value in values.items():
-            text = text.replace(f"<<{key}>>", value)
-        rendered[target] = text
-    return rendered
-
-
-def write(directory: Path, answers: Answers, *, force: bool = False) -> list[Path]:
-    files = render(answers)
-    existing = [directory / name for name in files if (directory / name).exists()]
-    if existing and not force:
-        from shipyard.errors import UsageError
-
-        raise UsageError(str(existing[0]), "already exists; nothing was written", "pass --force to overwrite")
-    written = []
+    written = [kept]
     for name, text in files.items():
-        path = directory / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = repository / name
         path.write_text(text)
         written.append(path)
     return written
+
+
+def write_workflow(config: Config) -> list[Path]:
+    path = config.directory / pipeline.WORKFLOW
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(workflow(config))
+    retired = [config.directory / name for name in RETIRED if (config.directory / name).exists()]
+    for old in retired:
+        old.unlink()
+    return [path]
+
+
+def stale(config: Config) -> list[str]:
+    """Why the committed pipeline does not match shipyard.toml (empty when it does)."""
+    repository = config.directory
+    problems = []
+    path = repository / pipeline.WORKFLOW
+    if not path.exists():
+        problems.append(f"{pipeline.WORKFLOW} is missing")
+    elif path.read_text() != workflow(config):
+        problems.append(f"{pipeline.WORKFLOW} differs from what shipyard.toml generates")
+    problems += [f"{name} still exists and would still run" for name in RETIRED if (repository / name).exists()]
+    for name in (pipeline.SHIPYARD_LOCK, pipeline.TEST_LOCK):
+        problems += [f"{name}: {p}" for p in lock_problems(repository, name)]
+    return problems
+
+
+def lock_problems(repository: Path, name: str) -> list[str]:
+    """What is wrong with one lock: missing, malformed, or naming a wheel whose bytes changed."""
+    import hashlib
+
+    path = repository / name
+    if not path.exists():
+        return ["missing; run `shipyard init --lock`"]
+    try:
+        pins = hash_lock.parse(path.read_text())
+        hash_lock.python_version(path.read_text())
+    except hash_lock.LockError as exc:
+        return [exc.what]
+    problems = []
+    for pin in pins:
+        if pin.spec.startswith("./"):
+            wheel = repository / pin.spec
+            if not wheel.exists():
+                problems.append(f"{pin.spec} is missing")
+            elif hashlib.sha256(wheel.read_bytes()).hexdigest() not in pin.hashes:
+                problems.append(f"{pin.spec} does not match its hash")
+        elif "==" not in pin.spec:
+            problems.append(f"{pin.spec} is not pinned with ==")
+    return problems

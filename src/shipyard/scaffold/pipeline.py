@@ -1,0 +1,301 @@
+"""The GitHub Actions pipeline of an app, generated from its shipyard.toml: one workflow, jobs chained by `needs`.
+
+  test            service tests and `shipyard check` (no credentials)
+  build (matrix)  each architecture on its own runner: build, Trivy scan, SBOM; on the release branch push by
+                  digest with the image-push role and attest the SBOM
+  image           the manifest list of the architectures' digests, its provenance attested; its digest is released
+  <env> ...       one job per environment in promotion order, each in its GitHub environment with its deploy role:
+                  the first releases the digest, each next one promotes it from the one before
+  rollback        by hand: the previous good release of one environment
+
+Every action is pinned to a commit with its version beside it; tools are installed from hash-locked files
+(.github/*.lock) before any credential exists; no `workflow_run` (zizmor: dangerous-triggers). Text is written
+line by line, so the pins keep their version comments and `init --check` can compare byte for byte.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.config import Config, Environment
+
+ACTIONS = {
+    "checkout": "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
+    "setup-python": "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # v7.0.0",
+    "upload-sarif": "github/codeql-action/upload-sarif@8aad20d150bbac5944a9f9d289da16a4b0d87c1e # v4.36.2",
+    "setup-buildx": "docker/setup-buildx-action@37fe631027851001ddb9b187196cc803df7f5f0e # v4.3.0",
+    "build-push": "docker/build-push-action@53b7df96c91f9c12dcc8a07bcb9ccacbed38856a # v7.3.0",
+    # v0.36.0, after the March 2026 incident in which the action's tags were force-pushed to a malicious release.
+    "trivy": "aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25 # v0.36.0",
+    "aws-credentials": "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c # v6.2.3",
+    "ecr-login": "aws-actions/amazon-ecr-login@03f1aad4c6c7ffd436567f42f9384779290529bd # v2.1.7",
+    "upload-artifact": "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0",
+    "download-artifact": "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1",
+    "attest": "actions/attest@1e69f48acb82d1966a394da916b4c1698aa569d6 # v4.2.2",
+}
+
+# GitHub-hosted runners per architecture: arm64 builds natively, no emulation.
+RUNNERS = (("amd64", "linux/amd64", "ubuntu-24.04"), ("arm64", "linux/arm64", "ubuntu-24.04-arm"))
+SHIPYARD_LOCK = ".github/shipyard.lock"
+TEST_LOCK = ".github/test.lock"
+WORKFLOW = ".github/workflows/pipeline.yml"
+
+
+@dataclass(frozen=True)
+class Roles:
+    push: str
+    deploy: dict[str, str]
+
+
+def roles(config: Config) -> Roles:
+    first = next(iter(config.environments.values()))
+    return Roles(push=f"arn:aws:iam::{first.account}:role/{first.names.push_role}",
+                 deploy={e.name: f"arn:aws:iam::{e.account}:role/{e.names.deploy_role}" for e in config.environments.values()})
+
+
+def _scalar(value: str) -> str:
+    """A YAML plain scalar where it stays one, otherwise single-quoted."""
+    if value.startswith(("${{", "'", '"')) or value in ("true", "false") or not any(
+            marker in value for marker in (": ", " #", "{", "}", "[", "]", "&", "*", "!", "|", ">", "%", "@", "`")):
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+class _Text:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, indent: int = 0, text: str = "") -> None:
+        self.lines.append(("  " * indent + text) if text else "")
+
+    def step(self, indent: int, name: str, *, uses: str | None = None, run: str | None = None, condition: str | None = None,
+             with_: dict[str, str] | None = None, env: dict[str, str] | None = None, id: str | None = None) -> None:
+        self(indent, f"- name: {_scalar(name)}")
+        for key, value in (("id", id), ("if", condition)):
+            if value:
+                self(indent + 1, f"{key}: {value}")
+        if uses:
+            self(indent + 1, f"uses: {ACTIONS[uses]}")
+        for block, items in (("with", with_), ("env", env)):
+            if items:
+                self(indent + 1, f"{block}:")
+                for key, value in items.items():
+                    self(indent + 2, f"{key}: {_scalar(value)}")
+        if run:
+            if "\n" in run:
+                self(indent + 1, "run: |")
+                for line in run.splitlines():
+                    self(indent + 2, line)
+            else:
+                self(indent + 1, f"run: {_scalar(run)}")
+
+
+def _checkout(t: _Text) -> None:
+    t.step(3, "Check out", uses="checkout", with_={"persist-credentials": "false"})
+
+
+def _install(t: _Text, python: str, *locks: str) -> None:
+    t.step(3, "Set up Python", uses="setup-python", with_={"python-version": f'"{python}"'})
+    files = " ".join(f"-r {lock}" for lock in locks)
+    t.step(3, "Install from the hash-locked files (before any credential)", run=f"python -m pip install --require-hashes --no-deps {files}")
+
+
+def _credentials(t: _Text, role: str, *, condition: str | None = None) -> None:
+    t.step(3, "AWS credentials by OIDC", uses="aws-credentials", condition=condition,
+           with_={"role-to-assume": role, "aws-region": "${{ env.AWS_REGION }}"})
+
+
+def render(config: Config, *, python: str) -> str:
+    """pipeline.yml for every environment of `config`, in promotion order."""
+    envs = list(config.environments.values())
+    first = envs[0]
+    role = roles(config)
+    branch = config.app.branch
+    publish = (f"github.ref == 'refs/heads/{branch}' && (github.event_name == 'push' || "
+               "(github.event_name == 'workflow_dispatch' && inputs.action == 'release'))")
+    t = _Text()
+    t(0, "# Generated by `shipyard init` from shipyard.toml; `shipyard init --check` fails when it is stale.")
+    t(0, "# Regenerate with `shipyard init --from shipyard.toml` instead of editing by hand.")
+    t(0, "name: pipeline")
+    t()
+    t(0, "on:")
+    t(1, "pull_request:")
+    t(1, "push:")
+    t(2, f"branches: [{branch}]")
+    t(1, "workflow_dispatch:")
+    t(2, "inputs:")
+    t(3, "action:")
+    t(4, f"description: release (build on {branch}, then every environment in order) or rollback (one environment)")
+    t(4, "type: choice")
+    t(4, "options: [release, rollback]")
+    t(4, "default: release")
+    t(3, "environment:")
+    t(4, "description: environment to roll back")
+    t(4, "type: choice")
+    t(4, f"options: [{', '.join(e.name for e in envs)}]")
+    t(4, f"default: {first.name}")
+    t()
+    t(0, "permissions: {}")
+    t()
+    t(0, "concurrency:")
+    t(1, "group: pipeline-${{ github.ref }}")
+    t(1, "cancel-in-progress: ${{ github.event_name == 'pull_request' }}")
+    t()
+    t(0, "env:")
+    t(1, f"AWS_REGION: {first.region}")
+    t(1, f"ECR_REPOSITORY: {first.names.repository}")
+    t()
+    t(0, "jobs:")
+    _test_job(t, python)
+    _build_job(t, role, publish)
+    _image_job(t, role, publish)
+    for before, env in zip([None, *envs[:-1]], envs, strict=True):
+        _environment_job(t, env, before, role, python)
+    _rollback_job(t, envs, role, python)
+    return "\n".join(t.lines).rstrip() + "\n"
+
+
+def _test_job(t: _Text, python: str) -> None:
+    t(1, "test:")
+    t(2, "name: Service tests and policy checks")
+    t(2, "if: github.event_name != 'workflow_dispatch' || inputs.action == 'release'")
+    t(2, "runs-on: ubuntu-24.04")
+    t(2, "permissions:")
+    t(3, "contents: read  # check out the code")
+    t(3, "security-events: write  # upload the policy findings as SARIF")
+    t(2, "steps:")
+    _checkout(t)
+    _install(t, python, TEST_LOCK)
+    t.step(3, "Service tests", run="python -m pytest service/tests")
+    t.step(3, "Policy checks (cdk-nag, cfn-lint, shipyard rules)", run="shipyard check --format sarif --output shipyard.sarif")
+    t.step(3, "Upload policy findings", uses="upload-sarif", condition="always()",
+           with_={"sarif_file": "shipyard.sarif", "category": "shipyard-check"})
+
+
+def _build_job(t: _Text, role: Roles, publish: str) -> None:
+    t()
+    t(1, "build:")
+    t(2, "name: Build and scan (${{ matrix.arch }})")
+    t(2, "needs: test")
+    t(2, "strategy:")
+    t(3, "matrix:")
+    t(4, "include:")
+    for arch, platform, runner in RUNNERS:
+        t(5, f"- arch: {arch}")
+        t(6, f"platform: {platform}")
+        t(6, f"runner: {runner}")
+    t(2, "runs-on: ${{ matrix.runner }}")
+    t(2, "permissions:")
+    t(3, "contents: read  # check out the code")
+    t(3, "security-events: write  # upload the image scan as SARIF")
+    t(3, "id-token: write  # OIDC: the image-push role, and Sigstore for the SBOM attestation")
+    t(3, "attestations: write  # store the SBOM attestation")
+    t(3, "artifact-metadata: write  # record the attested image")
+    t(2, "steps:")
+    _checkout(t)
+    t.step(3, "Set up Buildx", uses="setup-buildx")
+    t.step(3, "Build the image for this architecture", uses="build-push",
+           with_={"context": "service", "platforms": "${{ matrix.platform }}", "load": "true", "push": "false",
+                  "provenance": "false", "tags": "scan/app:${{ matrix.arch }}"})
+    t.step(3, "Scan the image just built (fails on HIGH and CRITICAL)", uses="trivy",
+           with_={"image-ref": "scan/app:${{ matrix.arch }}", "severity": "HIGH,CRITICAL", "ignore-unfixed": "true",
+                  "exit-code": '"1"', "format": "sarif", "output": "trivy-${{ matrix.arch }}.sarif"})
+    t.step(3, "Upload image findings", uses="upload-sarif", condition="always()",
+           with_={"sarif_file": "trivy-${{ matrix.arch }}.sarif", "category": "trivy-${{ matrix.arch }}"})
+    t.step(3, "Software bill of materials", uses="trivy",
+           with_={"image-ref": "scan/app:${{ matrix.arch }}", "format": "cyclonedx", "output": "sbom-${{ matrix.arch }}.cdx.json"})
+    _credentials(t, role.push, condition=publish)
+    t.step(3, "Log in to ECR", uses="ecr-login", id="ecr", condition=publish)
+    t.step(3, "Push by digest (from the builder's cache: the bytes just scanned)", uses="build-push", id="push", condition=publish,
+           with_={"context": "service", "platforms": "${{ matrix.platform }}", "provenance": "false",
+                  "outputs": "type=image,name=${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }},"
+                             "push-by-digest=true,name-canonical=true,push=true"})
+    t.step(3, "Attest the SBOM", uses="attest", condition=publish,
+           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }}",
+                  "subject-digest": "${{ steps.push.outputs.digest }}", "sbom-path": "sbom-${{ matrix.arch }}.cdx.json",
+                  "push-to-registry": "true"})
+    t.step(3, "Keep the digest", condition=publish, env={"DIGEST": "${{ steps.push.outputs.digest }}", "ARCH": "${{ matrix.arch }}"},
+           run='mkdir -p digests && echo "$DIGEST" > "digests/$ARCH"')
+    t.step(3, "Hand the digest to the image job", uses="upload-artifact", condition=publish,
+           with_={"name": "digest-${{ matrix.arch }}", "path": "digests/${{ matrix.arch }}", "retention-days": "1"})
+
+
+def _image_job(t: _Text, role: Roles, publish: str) -> None:
+    t()
+    t(1, "image:")
+    t(2, "name: Multi-architecture image")
+    t(2, "needs: build")
+    t(2, f"if: {publish}")
+    t(2, "runs-on: ubuntu-24.04")
+    t(2, "permissions:")
+    t(3, "id-token: write  # OIDC: the image-push role, and Sigstore for the provenance attestation")
+    t(3, "attestations: write  # store the provenance attestation")
+    t(3, "artifact-metadata: write  # record the attested image")
+    t(2, "outputs:")
+    t(3, "digest: ${{ steps.index.outputs.digest }}")
+    t(2, "steps:")
+    t.step(3, "Digests of the architectures", uses="download-artifact",
+           with_={"pattern": "digest-*", "path": "digests", "merge-multiple": "true"})
+    _credentials(t, role.push)
+    t.step(3, "Log in to ECR", uses="ecr-login", id="ecr")
+    t.step(3, "Set up Buildx", uses="setup-buildx")
+    t.step(3, "Merge them into one manifest list", id="index",
+           env={"IMAGE": "${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }}"},
+           run='tag="$IMAGE:git-$GITHUB_SHA-$GITHUB_RUN_ATTEMPT"\n'
+               'docker buildx imagetools create -t "$tag" $(sed "s|^|$IMAGE@|" digests/*)\n'
+               "digest=\"$(docker buildx imagetools inspect \"$tag\" --format '{{json .Manifest}}' | jq -r .digest)\"\n"
+               'echo "digest=$digest" >> "$GITHUB_OUTPUT"\n'
+               'echo "Image: \\`$IMAGE@$digest\\`" >> "$GITHUB_STEP_SUMMARY"')
+    t.step(3, "Attest its build provenance", uses="attest",
+           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }}",
+                  "subject-digest": "${{ steps.index.outputs.digest }}", "push-to-registry": "true"})
+
+
+def _environment_job(t: _Text, env: Environment, before: Environment | None, role: Roles, python: str) -> None:
+    t()
+    t(1, f"{env.name}:")
+    t(2, f"name: {'Release to' if before is None else 'Promote to'} {env.name}")
+    t(2, f"needs: {'image' if before is None else f'[image, {before.name}]'}")
+    t(2, "runs-on: ubuntu-24.04")
+    note = "  # required reviewers approve here" if env.is_production else ""
+    t(2, f"environment: {env.name}{note}")
+    t(2, "concurrency:")
+    t(3, f"group: deploy-{env.name}")
+    t(3, "cancel-in-progress: false")
+    t(2, "permissions:")
+    t(3, "contents: read  # check out shipyard.toml and the site")
+    t(3, f"id-token: write  # OIDC: {env.name}'s deploy role, trusted only for this GitHub environment")
+    t(2, "steps:")
+    _checkout(t)
+    _install(t, python, SHIPYARD_LOCK)
+    _credentials(t, role.deploy[env.name])
+    yes = " --yes" if env.is_production else ""
+    if before is None:
+        command = f'shipyard release {env.name} --aws{yes} --image "$DIGEST"'
+    else:
+        command = f'shipyard promote {before.name} {env.name} --aws{yes} --digest "$DIGEST"'
+    t.step(3, "Release (health gate and automatic rollback included)" if before is None else
+           f"Promote the digest {before.name} released", env={"DIGEST": "${{ needs.image.outputs.digest }}"}, run=command)
+    t.step(3, "Publish the site", run=f"shipyard publish-site {env.name} --aws")
+
+
+def _rollback_job(t: _Text, envs: list[Environment], role: Roles, python: str) -> None:
+    chosen = " || ".join(f"inputs.environment == '{e.name}' && '{role.deploy[e.name]}'" for e in envs)
+    t()
+    t(1, "rollback:")
+    t(2, "name: Roll back ${{ inputs.environment }}")
+    t(2, "if: github.event_name == 'workflow_dispatch' && inputs.action == 'rollback'")
+    t(2, "runs-on: ubuntu-24.04")
+    t(2, "environment: ${{ inputs.environment }}")
+    t(2, "concurrency:")
+    t(3, "group: deploy-${{ inputs.environment }}")
+    t(3, "cancel-in-progress: false")
+    t(2, "permissions:")
+    t(3, "contents: read  # check out shipyard.toml")
+    t(3, "id-token: write  # OIDC: the chosen environment's deploy role")
+    t(2, "steps:")
+    _checkout(t)
+    _install(t, python, SHIPYARD_LOCK)
+    _credentials(t, f"${{{{ {chosen} }}}}")
+    t.step(3, "Roll back to the previous good release", env={"ENVIRONMENT": "${{ inputs.environment }}"},
+           run='shipyard rollback "$ENVIRONMENT" --aws --yes')
