@@ -72,6 +72,8 @@ class Target:
     credentials: tuple[str, str] | None = None
     bind_account: Callable[[Any, str], None] | None = field(default=None, compare=False)
     unsupported_types: Callable[[dict[str, Any]], list[str]] | None = field(default=None, compare=False)
+    # The embedded AWS's local endpoint of a CloudFront distribution: (account, distribution id) -> URL.
+    local_edge: Callable[[str, str], str] | None = field(default=None, compare=False)
 
     @property
     def is_local(self) -> bool:

@@ -275,14 +275,14 @@ def explain(environment: EnvironmentArg, health_url: HealthUrlOption = None,
 def local_image(
     environment: EnvironmentArg,
     tag: Annotated[str, typer.Argument(help="image tag (e.g. a commit SHA)")],
-    fault: Annotated[Optional[str], typer.Option("--fault", help="crash, unhealthy or stuck: how the rollout simulator treats it")] = None,
+    service_dir: Annotated[Optional[Path], typer.Option("--service-dir", help="build context (default: service.directory)")] = None,
     vulnerable: Annotated[bool, typer.Option("--vulnerable", help="register HIGH and CRITICAL scan findings")] = False,
     endpoint: EndpointOption = None,
 ) -> None:
-    """Push a synthetic image to the embedded AWS's ECR (it runs no containers); prints its digest."""
+    """Build the service directory into an image and push it to the embedded AWS's ECR; prints its reference."""
     ctx = _context(environment, False, None, endpoint)
-    image = targets.push_local_image(ctx.aws, ctx.env, tag=tag, architecture=ctx.config.service.architecture, fault=fault,
-                                    vulnerable=vulnerable)
+    image = targets.build_local_image(ctx.aws, ctx.env, directory=service_dir or ctx.config.service_directory, tag=tag,
+                                      architecture=ctx.env.architecture, command=ctx.config.service.command, vulnerable=vulnerable)
     ui.result(image.reference)
 
 

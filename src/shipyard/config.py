@@ -132,6 +132,8 @@ class AppConfig(_Model):
 
 
 class ServiceConfig(_Model):
+    directory: str = Field("service", description="the service's build context (its Dockerfile), relative to shipyard.toml")
+    command: list[str] | None = Field(None, description="the command the image runs, if not its Dockerfile's CMD")
     port: int = Field(8000, ge=1024, le=65535, description="port the container listens on (unprivileged, so the image can run as non-root)")
     health_check_path: str = Field("/healthz", description="path the load balancer and the release health gate request")
     architecture: Literal["x86_64", "arm64"] = Field("arm64", description="CPU architecture of the image and the tasks")
@@ -308,6 +310,10 @@ class Config:
         return self.path.parent
 
     @property
+    def service_directory(self) -> Path:
+        return (self.directory / self.service.directory).resolve()
+
+    @property
     def site_directory(self) -> Path:
         return (self.directory / self.site.directory).resolve()
 
@@ -408,6 +414,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     defaults_ok = _validate(EnvironmentSettings, defaults_raw, "defaults", problems) is not None
 
     home = path.parent.resolve()
+    if service and not (home / service.directory).resolve().is_relative_to(home):
+        problems.add(f"service.directory: {service.directory!r} is outside the directory that holds {path.name}")
     if site and not (home / site.directory).resolve().is_relative_to(home):
         problems.add(f"site.directory: {site.directory!r} is outside the directory that holds {path.name}; "
                      "the site must live in the project (e.g. 'site')")

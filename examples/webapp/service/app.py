@@ -3,8 +3,8 @@
 Configuration comes from environment variables only:
   PORT                 listen port (default 8000)
   APP_VERSION          version string shown by /api/info
-  APP_ENVIRONMENT      environment name (staging, production)
-  IMAGE_DIGEST         digest of the running image (set by the release)
+  APP_ENVIRONMENT      environment name (default: SHIPYARD_ENVIRONMENT, which shipyard's task definition sets)
+  IMAGE_DIGEST         digest of the running image (default: the digest of SHIPYARD_IMAGE, the released image)
   SHUTDOWN_GRACE       seconds in-flight requests get after SIGTERM (default 20, below the task's stop timeout)
 """
 
@@ -45,10 +45,11 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 async def info(request: Request) -> JSONResponse:
+    released = os.environ.get("SHIPYARD_IMAGE", "")
     return JSONResponse({
         "version": os.environ.get("APP_VERSION", "dev"),
-        "environment": os.environ.get("APP_ENVIRONMENT", "local"),
-        "image_digest": os.environ.get("IMAGE_DIGEST", "unknown"),
+        "environment": os.environ.get("APP_ENVIRONMENT") or os.environ.get("SHIPYARD_ENVIRONMENT", "local"),
+        "image_digest": os.environ.get("IMAGE_DIGEST") or (released.split("@", 1)[1] if "@" in released else "unknown"),
     })
 
 

@@ -25,8 +25,4 @@ def watch_status(ctx: EnvironmentContext, show: Callable[[StatusReport], None], 
 
 
 def explain_environment(ctx: EnvironmentContext, given_health_url: str | None) -> list[Link]:
-    # The embedded AWS has no CloudFront edge to probe; there only a given URL is checked.
-    url = given_health_url
-    if url is None and not ctx.aws.target.is_local:
-        url = health_url(ctx.aws, ctx.env, None, ctx.config.service.health_check_path)
-    return explain(ctx.aws, ctx.assembly, url)
+    return explain(ctx.aws, ctx.assembly, health_url(ctx.aws, ctx.env, given_health_url, ctx.config.service.health_check_path))

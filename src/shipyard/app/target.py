@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from shipyard import localaws, ui
 from shipyard.aws import Aws, Target
 from shipyard.config import Environment
 from shipyard.errors import UsageError
 from shipyard.release.images import Image, repository_uri
-
-FAULTS = localaws.FAULTS
 
 
 def embedded(endpoint: str) -> Target:
@@ -69,13 +68,33 @@ def serve_until_interrupted(server: localaws.EmbeddedAws) -> None:
         ui.info("stopping the embedded AWS")
 
 
-def push_local_image(aws: Aws, env: Environment, *, tag: str, architecture: str, fault: str | None,
-                     vulnerable: bool) -> Image:
-    """A synthetic image pushed through the embedded AWS's ECR API (embedded AWS only)."""
+_engine_noted = False
+
+
+def _note_engine() -> None:
+    """Say once per process how images are built here."""
+    global _engine_noted
+    if _engine_noted:
+        return
+    _engine_noted = True
+    import shutil
+    import subprocess
+
+    docker = shutil.which("docker") or shutil.which("podman")
+    working = docker is not None and subprocess.run([docker, "info"], capture_output=True).returncode == 0
+    ui.info(("a container engine answers, but " if working else "no working Docker or Podman engine here; ")
+            + "images are built by shipyard's own builder: the Dockerfile's COPY, ENV, WORKDIR and CMD over the service's files")
+
+
+def build_local_image(aws: Aws, env: Environment, *, directory: Path, tag: str, architecture: str,
+                      command: list[str] | None, vulnerable: bool) -> Image:
+    """The service directory built into an image and pushed through the embedded AWS's ECR API (embedded AWS only)."""
     if not aws.target.is_local:
-        raise UsageError("local-image", "works on the embedded AWS only", "pass --endpoint (see `shipyard local`)")
-    if fault is not None and fault not in FAULTS:
-        raise UsageError("--fault", f"{fault!r} is not a fault; use {', '.join(FAULTS)}")
-    digest = localaws.push_synthetic_image(aws, env, tag=tag, architecture=architecture, fault=fault,
-                                           findings={"HIGH": 2, "CRITICAL": 1} if vulnerable else {})
+        raise UsageError("local-image", "works on the embedded AWS only; CI builds and pushes images for AWS", "pass --endpoint")
+    from shipyard.release import oci
+
+    _note_engine()
+    image = oci.build(directory, architecture=architecture, command=command, labels={"org.opencontainers.image.version": tag})
+    digest = oci.push(aws, env, image, tag=tag)
+    localaws.register_scan(aws, env, digest, {"HIGH": 2, "CRITICAL": 1} if vulnerable else {})
     return Image(repository_uri(env), digest, (tag,))

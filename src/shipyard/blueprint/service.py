@@ -108,7 +108,8 @@ class Service(Construct):
             port_mappings=[ecs.PortMapping(container_port=port, name="http")],
             logging=ecs.LogDriver.aws_logs(stream_prefix="web", log_group=self.log_group,
                                             mode=ecs.AwsLogDriverMode.NON_BLOCKING),
-            environment=dict(environment),
+            # The service can say what it runs: the released image and the environment, as ECS hands them over.
+            environment={**environment, "SHIPYARD_ENVIRONMENT": names.environment, "SHIPYARD_IMAGE": self.image.value_as_string},
             secrets={name: _secret(self, name, ref) for name, ref in secrets.items()},
             stop_timeout=Duration.seconds(stop_timeout),
             # The image runs as its own non-root user and writes only to stdout.

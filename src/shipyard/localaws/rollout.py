@@ -1,104 +1,80 @@
-"""ECS rollout simulator for the embedded AWS, which runs no containers.
+"""ECS service deployments of the embedded AWS, on real task processes (task_runtime.py) and real health checks.
 
-It follows ECS's documented behaviour with the circuit breaker on. Rolling:
-after a service update, tasks of the new task definition start, reach
-RUNNING, register as targets, turn healthy, and the deployment COMPLETES while
-the old one drains. Blue/green (ECS developer guide, "Amazon ECS blue/green
-deployments"): the green revision starts behind the alternate target group
-while blue keeps serving, the production listener rule's weights move traffic
-to green, blue keeps running through the bake time, and the deployment
-COMPLETES when the bake ends; a failure, or StopServiceDeployment with
-ROLLBACK, during the bake moves traffic back to blue at once. The state advances with wall time (one
-step every SHIPYARD_LOCAL_STEP seconds, default 1) whenever the ECS or ELB
-APIs are asked about the service.
+It follows ECS's documented behaviour with the circuit breaker on. Rolling: the new task definition's tasks
+start, register with the target group and pass its health checks; then the old tasks are deregistered, drained
+for the deregistration delay and stopped, and the deployment COMPLETES. Blue/green (ECS developer guide,
+"Amazon ECS blue/green deployments"): the green tasks start behind the target group blue is not in; once they are
+healthy the production listener rule's weights move traffic to them; blue keeps running through the bake time
+and is stopped when the deployment COMPLETES; a failure, or StopServiceDeployment with ROLLBACK, during the bake
+moves traffic back to blue at once.
 
-Faults come from the image: an image that also carries a tag `fault-crash[-x]`,
-`fault-unhealthy[-x]` or `fault-stuck[-x]` in ECR behaves so. `crash`: tasks exit with
-code 1 and write a traceback to the log group; `unhealthy`: tasks run but fail
-the target group's health checks. Both trip the circuit breaker after 3 failed
-tasks, and ECS rolls back to the previous task definition. `stuck`: tasks
-never leave PENDING and the deployment never completes.
+What fails a task is what fails it on AWS: its process exits (the essential container exited), or, after the
+service's health-check grace period, its target fails the target group's health checks (ECS stops it). ECS
+replaces failed tasks; the circuit breaker fails the deployment after 3 of them (max(3, min(200, desired / 2)))
+and rolls back. A task that never answers is replaced again and again until the breaker trips.
+
+AWS's timers (health-check interval and timeout, grace period, deregistration delay, bake time) run compressed by
+SHIPYARD_LOCAL_PACE_FACTOR (pace.py); the processes themselves start and answer at their own speed. With
+SHIPYARD_LOCAL_PACE=aws a task also waits, before its process starts, as long as Fargate takes to start one.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from shipyard.localaws import pace
+from shipyard.localaws import pace, task_runtime
+from shipyard.localaws.task_runtime import Task
 
-FAULT_TAG_PREFIX = "fault-"
-FAULTS = ("crash", "unhealthy", "stuck")
-CIRCUIT_BREAKER_THRESHOLD = 3  # ECS: max(3, min(200, 0.5 x desired)) failed tasks, for our sizes
-
-
-def step() -> float:
-    return float(os.environ.get("SHIPYARD_LOCAL_STEP", "1.0"))
+TICK = 0.1  # seconds between two looks of the scheduler at every service
 
 
-def _steps(rollout: _Rollout, seconds: float) -> float:
-    """Simulation steps since the deployment started: 1 = tasks running, 2 = targets healthy, 3 = completed.
-
-    Uniform (SHIPYARD_LOCAL_STEP seconds each) by default; at AWS's pace (pace.py) each step lasts as long as the
-    phase it stands for, from the target group's and alarms' own settings, compressed by the pace factor.
-    """
-    if not pace.aws_pace():
-        if rollout.strategy != "BLUE_GREEN":
-            return seconds / step()
-        # The bake is where shipyard's health gate runs: it keeps its AWS length, compressed by the pace factor.
-        bounds, at = [0.0, step(), 2 * step(), 2 * step() + rollout.bake / pace.factor()], seconds
-    else:
-        if rollout.phases is None:
-            rollout.phases = _phases(rollout)
-        bounds = [0.0, rollout.phases.task_start, rollout.phases.steady, rollout.phases.completed]
-        at = seconds * pace.factor()
-    for index in range(3):
-        if at < bounds[index + 1]:
-            return index + (at - bounds[index]) / max(bounds[index + 1] - bounds[index], 1e-9)
-    return 3 + (at - bounds[3]) / max(bounds[3] - bounds[2], 1e-9)
+def local_seconds(aws_seconds: float) -> float:
+    """An AWS timer, as long as it lasts on the embedded AWS."""
+    return aws_seconds / pace.factor()
 
 
-def _window(alarm: Any) -> float:
-    """Period x evaluation periods; a metric-math alarm keeps its period on its queries."""
-    periods = [alarm.period] if alarm.period else [
-        q.period or getattr(q.metric_stat, "period", None) for q in alarm.metric_data_queries or []]
-    return max((float(p) for p in periods if p), default=60.0) * float(alarm.evaluation_periods or 1)
+def breaker_threshold(desired: int) -> int:
+    return max(3, min(200, desired // 2))
 
 
-def _phases(rollout: _Rollout) -> pace.RolloutPhases:
-    from moto.cloudwatch.models import cloudwatch_backends
-    from moto.ecs.models import ecs_backends
-    from moto.elbv2.models import elbv2_backends
+@dataclass
+class _Target:
+    """One task's registration in a target group and what its health checks found."""
 
-    group = elbv2_backends[rollout.account][rollout.region].target_groups.get(rollout.target_group or "")
-    service = ecs_backends[rollout.account][rollout.region].services.get(f"{rollout.cluster}:{rollout.service}")
-    names = ((getattr(service, "deployment_configuration", None) or {}).get("alarms") or {}).get("alarmNames", [])
-    alarms = cloudwatch_backends[rollout.account][rollout.region].alarms
-    windows = [_window(alarms[n]) for n in names if n in alarms]
-    return pace.rollout_phases(interval=float(getattr(group, "healthcheck_interval_seconds", 30) or 30),
-                               healthy_threshold=float(getattr(group, "healthy_threshold_count", 5) or 5),
-                               drain=float((getattr(group, "attributes", {}) or {}).get("deregistration_delay.timeout_seconds", 300)),
-                               alarm_windows=windows, blue_green_bake=rollout.bake if rollout.strategy == "BLUE_GREEN" else None)
+    task: Task
+    group: str
+    registered: float = field(default_factory=time.monotonic)
+    state: str = "initial"  # initial | healthy | unhealthy | draining
+    reason: str = "Elb.RegistrationInProgress"
+    description: str = "Target registration is in progress"
+    passes: int = 0
+    misses: int = 0
+    drained_at: float | None = None
 
 
 @dataclass
 class _Deployment:
     id: str
     task_definition: str
-    started: float
-    fault: str | None
+    group: str | None  # the target group its tasks register with
     status: str = "PRIMARY"
     rollout: str = "IN_PROGRESS"
     reason: str = ""
-    running: int = 0
-    pending: int = 0
     failed: int = 0
+    tasks: list[Task] = field(default_factory=list)
     created: float = field(default_factory=time.time)
-    group: str | None = None  # the target group its tasks register with
+    started: float = field(default_factory=time.monotonic)
+    stage: str = "SCALE_UP"
+    bake_started: float | None = None
+
+    def live(self) -> list[Task]:
+        return [t for t in self.tasks if t.desired_status == "RUNNING" and t.last_status != "STOPPED"]
 
 
 @dataclass
@@ -108,110 +84,190 @@ class _Rollout:
     cluster: str
     service: str
     desired: int
+    grace: float
     deployments: list[_Deployment]
     target_group: str | None
-    log_group: str | None
-    logged: bool = False
-    phases: pace.RolloutPhases | None = None
     strategy: str = "ROLLING"  # or BLUE_GREEN
     rule: str | None = None  # blue/green: the production listener rule whose weights move traffic
+    alternate_group: str | None = None
     bake: float = 0.0  # blue/green: seconds (on AWS) blue keeps running after the traffic shift
-    shifted: bool = False
+    events: list[str] = field(default_factory=list)
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _rollouts: dict[tuple[str, str, str, str], _Rollout] = {}
+_targets: dict[str, _Target] = {}  # task ARN -> its registration
+_scheduler: threading.Thread | None = None
+_stopping = threading.Event()
 
 
 def reset() -> None:
+    global _scheduler
+    _stopping.set()
+    if _scheduler is not None:
+        _scheduler.join(timeout=5)
+    _scheduler = None
+    task_runtime.reset()
     with _lock:
         _rollouts.clear()
+        _targets.clear()
+    _stopping.clear()
 
 
-def _image_fault(account: str, region: str, task_definition_arn: str) -> tuple[str | None, str | None]:
-    """The fault tag of the task definition's image, and its log group."""
-    from moto.ecr.models import ecr_backends
+def remove(account: str, region: str, service: str) -> None:
+    """A deleted service: its tasks stop and it leaves the scheduler."""
+    with _lock:
+        for key in [k for k in _rollouts if (k[0], k[1], k[3]) == (account, region, service)]:
+            for deployment in _rollouts.pop(key).deployments:
+                for task in deployment.live():
+                    task_runtime.stop(task, "Service deleted")
+
+
+def _ensure_scheduler() -> None:
+    global _scheduler
+    if _scheduler is None or not _scheduler.is_alive():
+        _scheduler = threading.Thread(target=_schedule, daemon=True, name="ecs-scheduler")
+        _scheduler.start()
+
+
+def _schedule() -> None:
+    while not _stopping.wait(TICK):
+        with _lock:
+            rollouts = list(_rollouts.values())
+        for rollout in rollouts:
+            try:
+                with _lock:
+                    _tick(rollout)
+            except Exception as exc:  # one broken service must not stop the others
+                _note(rollout, f"scheduler error: {exc!r}")
+
+
+def _backend(account: str, region: str) -> Any:
     from moto.ecs.models import ecs_backends
 
-    try:
-        definition = ecs_backends[account][region].describe_task_definition(task_definition_arn)
-    except Exception:
-        return None, None
-    container = (definition.container_definitions or [{}])[0]
-    image = container.get("image") or container.get("Image") or ""
-    log_options = (container.get("logConfiguration") or container.get("LogConfiguration") or {})
-    log_group = (log_options.get("options") or log_options.get("Options") or {}).get("awslogs-group")
-    if "@sha256:" not in image:
-        return None, log_group
-    repository_uri, digest = image.split("@", 1)
-    name = repository_uri.split("/", 1)[1] if "/" in repository_uri else repository_uri
-    try:
-        repo = ecr_backends[account][region]._get_repository(name, None)
-    except Exception:
-        return None, log_group
-    tags = {tag for image_ in repo.images if image_.image_digest == digest for tag in [image_.image_tag] if tag}
-    for fault in FAULTS:
-        if any(t == f"{FAULT_TAG_PREFIX}{fault}" or t.startswith(f"{FAULT_TAG_PREFIX}{fault}-") for t in tags):
-            return fault, log_group
-    return None, log_group
+    return ecs_backends[account][region]
+
+
+def _group(rollout: _Rollout, arn: str | None) -> Any:
+    from moto.elbv2.models import elbv2_backends
+
+    return elbv2_backends[rollout.account][rollout.region].target_groups.get(arn or "")
+
+
+def _note(rollout: _Rollout, message: str) -> None:
+    rollout.events.insert(0, message)
+    service = _backend(rollout.account, rollout.region).services.get(f"{rollout.cluster}:{rollout.service}")
+    if service is not None:
+        service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": time.time(), "message": f"(service {rollout.service}) {message}"})
 
 
 def begin(service: Any, previous_task_definition: str | None, target_group: str | None, previous_count: int = 0) -> None:
-    """A service update to a new task definition (or from zero tasks) starts a deployment.
-
-    previous_count: the tasks the previous task definition ran (moto's own running count follows the desired count).
-    """
+    """A service update to a new task definition (or from zero tasks) starts a deployment."""
     account, region = service._account_id, service.region_name
-    fault, log_group = _image_fault(account, region, service.task_definition)
     key = (account, region, service.cluster_name, service.name)
-    new = _Deployment(f"ecs-svc/{uuid.uuid4().int % 10**19}", service.task_definition, time.monotonic(), fault,
-                      pending=service.desired_count)
     configuration = getattr(service, "deployment_configuration", None) or {}
     advanced = next((lb.get("advancedConfiguration") for lb in service.load_balancers or [] if lb.get("advancedConfiguration")), {})
     with _lock:
-        old = [d for d in (_rollouts[key].deployments if key in _rollouts else []) if d.rollout == "COMPLETED"]
+        existing = _rollouts.get(key)
+        old = [d for d in (existing.deployments if existing else []) if d.rollout == "COMPLETED" and d.live()]
         for deployment in old:
             deployment.status = "ACTIVE"
-        if not old and previous_task_definition and previous_count:
-            old = [_Deployment("ecs-svc/initial", previous_task_definition, 0, None, status="ACTIVE", rollout="COMPLETED",
-                               running=previous_count, group=target_group)]
+        for abandoned in [d for d in (existing.deployments if existing else []) if d.rollout == "IN_PROGRESS"]:
+            abandoned.rollout, abandoned.reason, abandoned.status = "STOPPED", "superseded by a new deployment", "INACTIVE"
+            for task in abandoned.live():
+                _retire(existing, task, "Task stopped by a newer deployment")
         rollout = _Rollout(account, region, service.cluster_name, service.name, service.desired_count,
-                           [new, *old], target_group, log_group)
-        new.group = target_group
+                           local_seconds(float(service.health_check_grace_period_seconds or 0)), old, target_group)
+        if existing is not None:
+            rollout.events = existing.events
+        new_group = target_group
         if configuration.get("strategy") == "BLUE_GREEN" and advanced:
             rollout.strategy, rollout.rule = "BLUE_GREEN", advanced.get("productionListenerRule")
+            rollout.alternate_group = advanced.get("alternateTargetGroupArn")
             rollout.bake = 60.0 * float(configuration.get("bakeTimeInMinutes", 0))
-            live = next((d.group for d in old if d.running), None)
+            live = next((d.group for d in old if d.live()), None)
             if live is not None:  # green starts behind whichever group blue is not in
-                new.group = advanced.get("alternateTargetGroupArn") if live == target_group else target_group
-            rollout.shifted = live is None  # a first deployment has no blue to move traffic from
-            if live is None:
-                _shift(rollout, new.group)
+                new_group = rollout.alternate_group if live == target_group else target_group
+        deployment = _Deployment(f"ecs-svc/{uuid.uuid4().int % 10**19}", service.task_definition, new_group)
+        rollout.deployments.insert(0, deployment)
         _rollouts[key] = rollout
+        _note(rollout, f"started deployment {deployment.id} of {service.task_definition.rsplit('/', 1)[-1]}")
+    _ensure_scheduler()
     advance(service)
 
 
-def _event(service: Any, message: str) -> None:
-    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": time.time(), "message": f"(service {service.name}) {message}"})
+def _start_tasks(rollout: _Rollout, deployment: _Deployment, count: int) -> None:
+    definition = _backend(rollout.account, rollout.region).describe_task_definition(deployment.task_definition)
+    started = []
+    for _ in range(count):
+        task = task_runtime.start(account=rollout.account, region=rollout.region, cluster=rollout.cluster,
+                                  service=rollout.service, task_definition=definition, started_by=deployment.id)
+        deployment.tasks.append(task)
+        started.append(task.id)
+        if task.last_status != "STOPPED" and deployment.group:
+            target = _Target(task, deployment.group)
+            if pace.aws_pace():  # Fargate's start (ENI, image pull) before the first health check
+                target.registered += local_seconds(pace.LATENCIES["fargate task start"].seconds)
+            _targets[task.arn] = target
+            threading.Thread(target=_health_checks, args=(rollout, target), daemon=True, name=f"health-{task.id}").start()
+    _note(rollout, f"has started {len(started)} tasks: {', '.join(f'(task {t})' for t in started)}.")
 
 
-def advance(service: Any) -> None:
-    """Bring the moto service's deployments, counts and events up to date with the clock."""
-    key = (service._account_id, service.region_name, service.cluster_name, service.name)
-    with _lock:
-        rollout = _rollouts.get(key)
-        if rollout is None:
-            return
-        primary = rollout.deployments[0]
-        elapsed = _steps(rollout, time.monotonic() - primary.started)
-        desired = rollout.desired
-        if primary.rollout == "IN_PROGRESS":
-            _progress(service, rollout, primary, elapsed, desired)
-        service.deployments = [_describe(d, service) for d in rollout.deployments]
-        live = [d for d in rollout.deployments if d.rollout != "FAILED" or d.running]
-        service.running_count = sum(d.running for d in live)
-        service.pending_count = sum(d.pending for d in live)
-        service.task_definition = primary.task_definition
+def _health_checks(rollout: _Rollout, target: _Target) -> None:
+    """The target group's health checks against one target: real HTTP requests on its path, interval and timeout."""
+    group = _group(rollout, target.group)
+    path = getattr(group, "health_check_path", None) or "/"
+    interval = max(0.2, local_seconds(float(getattr(group, "health_check_interval_seconds", 30) or 30)))
+    timeout = max(1.0, local_seconds(float(getattr(group, "health_check_timeout_seconds", 5) or 5)))
+    healthy_after = int(getattr(group, "healthy_threshold_count", 5) or 5)
+    unhealthy_after = int(getattr(group, "unhealthy_threshold_count", 2) or 2)
+    matcher = str((getattr(group, "matcher", None) or {}).get("HttpCode", "200"))
+    codes = {int(c) for part in matcher.split(",") for c in (range(int(part.split("-")[0]), int(part.split("-")[1]) + 1)
+                                                          if "-" in part else [part])}
+    while not _stopping.is_set() and target.state != "draining" and target.task.last_status != "STOPPED":
+        time.sleep(interval)
+        if time.monotonic() < target.registered or target.task.last_status != "RUNNING":
+            continue
+        url = f"http://127.0.0.1:{target.task.host_port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                code = response.status
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+        except (OSError, ValueError) as exc:
+            code, failure = None, exc
+        with _lock:
+            if target.state == "draining":
+                return
+            if code in codes:
+                target.passes, target.misses = target.passes + 1, 0
+                if target.passes >= healthy_after and target.state != "healthy":
+                    target.state, target.reason, target.description = "healthy", "", ""
+            else:
+                target.misses, target.passes = target.misses + 1, 0
+                if target.misses >= unhealthy_after and target.state != "unhealthy":
+                    timed_out = code is None and "timed out" in str(failure)
+                    target.state = "unhealthy"
+                    target.reason = "Target.ResponseCodeMismatch" if code is not None else (
+                        "Target.Timeout" if timed_out else "Target.FailedHealthChecks")
+                    target.description = (f"Health checks failed with these codes: [{code}]" if code is not None else
+                                          "Request timed out" if timed_out else "Health checks failed")
+
+
+def _retire(rollout: _Rollout, task: Task, reason: str) -> None:
+    """Deregister (draining for the deregistration delay) and stop one task."""
+    target = _targets.get(task.arn)
+    if target is None or target.state == "draining":
+        task_runtime.stop(task, reason)
+        return
+    target.state, target.reason, target.description = "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"
+    target.drained_at = time.monotonic() + local_seconds(_deregistration_delay(rollout, target.group))
+    task.stopped_reason = reason
+
+
+def _deregistration_delay(rollout: _Rollout, group_arn: str) -> float:
+    group = _group(rollout, group_arn)
+    return float((getattr(group, "attributes", {}) or {}).get("deregistration_delay.timeout_seconds", 300))
 
 
 def _shift(rollout: _Rollout, group: str | None) -> None:
@@ -226,69 +282,106 @@ def _shift(rollout: _Rollout, group: str | None) -> None:
                 target["Weight"] = 100 if target["TargetGroupArn"] == group else 0
 
 
-def _count_failures(rollout: _Rollout, primary: _Deployment, elapsed: float, desired: int) -> None:
-    """crash: tasks exit (and log a traceback); unhealthy: tasks run but fail health checks. Both count toward the breaker."""
-    if primary.fault == "crash":
-        primary.failed = min(CIRCUIT_BREAKER_THRESHOLD, int(elapsed) * desired)
-        primary.running, primary.pending = 0, desired
-        if not rollout.logged:
-            _write_crash_logs(rollout)
-            rollout.logged = True
-    else:
-        primary.running, primary.pending = desired, 0
-        primary.failed = min(CIRCUIT_BREAKER_THRESHOLD, max(0, int(elapsed) - 1) * desired)
-
-
-def _progress_blue_green(service: Any, rollout: _Rollout, green: _Deployment, elapsed: float, desired: int) -> None:
-    if green.fault == "stuck" or elapsed < 1:
-        green.pending, green.running = desired, 0
+def _tick(rollout: _Rollout) -> None:
+    now = time.monotonic()
+    for target in [t for t in _targets.values() if t.state == "draining" and t.drained_at is not None and now >= t.drained_at]:
+        target.drained_at = None
+        task_runtime.stop(target.task, target.task.stopped_reason or "Task stopped by ECS")
+    primary = rollout.deployments[0]
+    if primary.rollout != "IN_PROGRESS":
         return
-    if green.fault in ("crash", "unhealthy"):
-        _count_failures(rollout, green, elapsed, desired)
-        if green.failed >= CIRCUIT_BREAKER_THRESHOLD:
-            roll_back(service, rollout, green, "ECS deployment circuit breaker: tasks failed to start.")
+    threshold = breaker_threshold(rollout.desired)
+    for task in list(primary.live()):
+        target = _targets.get(task.arn)
+        started = task.started or time.time()
+        if task.last_status == "STOPPED":
+            continue
+        if target is not None and target.state == "unhealthy" and time.time() - started >= rollout.grace:
+            primary.failed += 1
+            _note(rollout, f"(task {task.id}) failed ELB health checks in (target-group {target.group}).")
+            target.state = "draining"
+            task_runtime.stop(task, f"Task failed ELB health checks in (target-group {target.group})")
+    exited = [t for t in primary.tasks if t.last_status == "STOPPED" and t.desired_status == "STOPPED"
+              and t.stop_code in ("EssentialContainerExited", "TaskFailedToStart") and not getattr(t, "counted", False)]
+    for task in exited:
+        task.counted = True  # type: ignore[attr-defined]
+        primary.failed += 1
+        _note(rollout, f"(task {task.id}) stopped: {task.stopped_reason}"
+                       + (f" (exit code {task.exit_code})" if task.exit_code is not None else ""))
+    if primary.failed >= threshold:
+        _fail(rollout, primary, "ECS deployment circuit breaker: tasks failed to start.")
         return
-    green.running, green.pending = desired, 0
-    if elapsed >= 2 and not rollout.shifted:
-        _shift(rollout, green.group)
-        rollout.shifted = True
-        _event(service, f"deployment {green.id} shifted production traffic to {green.group}; baking for {rollout.bake:.0f}s.")
-    if elapsed >= 3:
-        green.rollout, green.reason = "COMPLETED", f"ECS deployment {green.id} completed."
-        for blue in rollout.deployments[1:]:
-            blue.running = 0
-        rollout.deployments = [green]
-        _event(service, "has reached a steady state.")
+    missing = rollout.desired - len(primary.live())
+    if missing > 0:
+        _start_tasks(rollout, primary, missing)
+    healthy = [t for t in primary.live() if (_targets.get(t.arn) is not None and _targets[t.arn].state == "healthy")
+               or (primary.group is None and t.alive)]
+    if len(healthy) < rollout.desired:
+        primary.stage = "SCALE_UP" if len(primary.live()) < rollout.desired else "POST_SCALE_UP"
+        return
+    if rollout.strategy == "BLUE_GREEN":
+        if primary.bake_started is None:
+            _shift(rollout, primary.group)
+            primary.bake_started, primary.stage = now, "BAKE_TIME"
+            _note(rollout, f"deployment {primary.id} shifted production traffic to {primary.group}; baking for {rollout.bake:.0f}s.")
+            return
+        if now - primary.bake_started < local_seconds(rollout.bake):
+            return
+    _complete(rollout, primary)
 
 
-def roll_back(service: Any, rollout: _Rollout, green: _Deployment, reason: str) -> None:
-    """Blue/green failure or stop: traffic back to blue at once, green's tasks stop; blue was never stopped."""
-    green.rollout, green.reason = "FAILED", reason
-    green.running, green.pending, green.status = 0, 0, "ACTIVE"
-    blue = next((d for d in rollout.deployments[1:] if d.rollout == "COMPLETED"), None)
-    # ECS's own wording for a breaker trip; a stop request is named as such.
-    _event(service, f"deployment {green.id} deployment failed: "
-                    + ("tasks failed to start." if "circuit breaker" in reason else reason))
-    if blue is None:
+def _complete(rollout: _Rollout, primary: _Deployment) -> None:
+    primary.rollout, primary.reason, primary.stage = "COMPLETED", f"ECS deployment {primary.id} completed.", "CLEAN_UP"
+    for old in rollout.deployments[1:]:
+        for task in old.live():
+            _retire(rollout, task, f"Task stopped: deployment {primary.id} replaced it")
+    rollout.deployments = [primary]
+    _note(rollout, "has reached a steady state.")
+
+
+def _fail(rollout: _Rollout, green: _Deployment, reason: str) -> None:
+    """Circuit breaker or stop: the new tasks stop; blue/green moves traffic back at once, rolling starts the old revision."""
+    green.rollout, green.reason, green.status, green.stage = "FAILED", reason, "ACTIVE", "CLEAN_UP"
+    _note(rollout, f"deployment {green.id} deployment failed: " + ("tasks failed to start." if "circuit breaker" in reason else reason))
+    for task in green.live():
+        _retire(rollout, task, "Task stopped: its deployment failed")
+    previous = next((d for d in rollout.deployments[1:] if d.rollout == "COMPLETED"), None)
+    if rollout.strategy == "BLUE_GREEN" and previous is not None:
+        _shift(rollout, previous.group)
+        previous.status = "PRIMARY"
+        rollout.deployments = [previous, green, *[d for d in rollout.deployments[1:] if d is not previous]]
+        _note(rollout, f"rolled back to deployment {previous.id}: production traffic on {previous.group}.")
         return
-    if rollout.shifted:
-        _shift(rollout, blue.group)
-    blue.status = "PRIMARY"
-    rollout.deployments = [blue, green, *[d for d in rollout.deployments[1:] if d is not blue]]
-    service.task_definition = blue.task_definition
-    _event(service, f"rolled back to deployment {blue.id}: production traffic on {blue.group}.")
+    if previous is None:
+        previous = next((d for d in rollout.deployments[1:] if d.task_definition != green.task_definition), None)
+    if previous is not None:
+        back = _Deployment(f"ecs-svc/{uuid.uuid4().int % 10**19}", previous.task_definition, previous.group)
+        _note(rollout, f"rolling back to deployment {previous.id} (task definition {previous.task_definition}).")
+        rollout.deployments = [back, green, *[d for d in rollout.deployments[1:]]]
+
+
+def advance(service: Any) -> None:
+    """Bring the moto service's deployments and counts up to date with the scheduler's state."""
+    key = (service._account_id, service.region_name, service.cluster_name, service.name)
+    with _lock:
+        rollout = _rollouts.get(key)
+        if rollout is None:
+            return
+        primary = rollout.deployments[0]
+        service.deployments = [_describe(d, service) for d in rollout.deployments]
+        service.running_count = sum(len([t for t in d.live() if t.last_status == "RUNNING"]) for d in rollout.deployments)
+        service.pending_count = sum(len([t for t in d.live() if t.last_status != "RUNNING"]) for d in rollout.deployments)
+        service.task_definition = primary.task_definition
 
 
 def stop(account: str, region: str, deployment_arn: str, reason: str) -> bool:
-    """StopServiceDeployment (ROLLBACK) of an in-progress blue/green deployment; False if there is none to stop."""
-    from moto.ecs.models import ecs_backends
-
+    """StopServiceDeployment (ROLLBACK) of an in-progress deployment; False if there is none to stop."""
     with _lock:
-        for (acc, reg, cluster, name), rollout in _rollouts.items():
+        for rollout in _rollouts.values():
             green = rollout.deployments[0]
-            if (acc, reg) == (account, region) and _deployment_arn(rollout, green) == deployment_arn and green.rollout == "IN_PROGRESS":
-                service = ecs_backends[account][region].services.get(f"{cluster}:{name}")
-                roll_back(service, rollout, green, reason)
+            if (rollout.account, rollout.region) == (account, region) and _deployment_arn(rollout, green) == deployment_arn \
+                    and green.rollout == "IN_PROGRESS":
+                _fail(rollout, green, reason)
                 return True
     return False
 
@@ -305,120 +398,58 @@ def service_deployments(account: str, region: str, cluster: str, service: str) -
                         if (acc, reg, n) == (account, region, service) and cluster in (c, "")), None)
         if rollout is None:
             return []
-        green = max(rollout.deployments, key=lambda d: d.started)
-        elapsed = _steps(rollout, time.monotonic() - green.started)
         found = []
         for deployment in sorted(rollout.deployments, key=lambda d: d.started, reverse=True):
-            status = {"IN_PROGRESS": "IN_PROGRESS", "COMPLETED": "SUCCESSFUL", "FAILED": "ROLLBACK_SUCCESSFUL"}[deployment.rollout]
-            stage = ("CLEAN_UP" if deployment.rollout != "IN_PROGRESS" else "SCALE_UP" if elapsed < 1 else
-                     "POST_SCALE_UP" if elapsed < 2 else "BAKE_TIME" if rollout.strategy == "BLUE_GREEN" else "CLEAN_UP")
+            status = {"IN_PROGRESS": "IN_PROGRESS", "COMPLETED": "SUCCESSFUL", "FAILED": "ROLLBACK_SUCCESSFUL",
+                      "STOPPED": "STOPPED"}[deployment.rollout]
+            running = len([t for t in deployment.live() if t.last_status == "RUNNING"])
             found.append({
                 "serviceDeploymentArn": _deployment_arn(rollout, deployment),
                 "serviceArn": f"arn:aws:ecs:{region}:{account}:service/{rollout.cluster}/{rollout.service}",
                 "clusterArn": f"arn:aws:ecs:{region}:{account}:cluster/{rollout.cluster}",
                 "targetServiceRevision": {"arn": deployment.task_definition, "requestedTaskCount": rollout.desired,
-                                          "runningTaskCount": deployment.running, "pendingTaskCount": deployment.pending},
-                "status": status, "statusReason": deployment.reason, "lifecycleStage": stage,
+                                          "runningTaskCount": running, "pendingTaskCount": len(deployment.live()) - running},
+                "status": status, "statusReason": deployment.reason, "lifecycleStage": deployment.stage,
                 "createdAt": deployment.created, "startedAt": deployment.created,
             })
         return found
 
 
-def _progress(service: Any, rollout: _Rollout, primary: _Deployment, elapsed: float, desired: int) -> None:
-    if rollout.strategy == "BLUE_GREEN":
-        _progress_blue_green(service, rollout, primary, elapsed, desired)
-        return
-    fault = primary.fault
-    if fault == "stuck":
-        primary.pending, primary.running = desired, 0
-        return
-    if elapsed < 1:
-        primary.pending, primary.running = desired, 0
-        return
-    if fault in ("crash", "unhealthy"):
-        _count_failures(rollout, primary, elapsed, desired)
-    else:
-        primary.running, primary.pending = desired, 0
-        if elapsed >= 3:
-            primary.rollout, primary.reason = "COMPLETED", f"ECS deployment {primary.id} completed."
-            for old in rollout.deployments[1:]:
-                old.running = 0
-            rollout.deployments = [primary]
-            _event(service, "has reached a steady state.")
-            return
-    if primary.failed >= CIRCUIT_BREAKER_THRESHOLD:
-        primary.rollout = "FAILED"
-        primary.reason = "ECS deployment circuit breaker: tasks failed to start."
-        primary.running, primary.pending, primary.status = 0, 0, "ACTIVE"
-        _event(service, f"deployment {primary.id} deployment failed: tasks failed to start.")
-        previous = next((d for d in rollout.deployments[1:] if d.task_definition != primary.task_definition), None)
-        if previous is not None:
-            back = _Deployment(f"ecs-svc/{uuid.uuid4().int % 10**19}", previous.task_definition, time.monotonic(), None,
-                               pending=desired)
-            _event(service, f"rolling back to deployment {previous.id} (task definition {previous.task_definition}).")
-            rollout.deployments = [back, primary, *[d for d in rollout.deployments[1:] if d is not previous]]
-            # The previous tasks keep serving until the rollback's tasks replace them.
-            back.running = 0
-
-
 def _describe(deployment: _Deployment, service: Any) -> dict[str, Any]:
+    live = deployment.live()
+    running = len([t for t in live if t.last_status == "RUNNING"])
     return {
         "id": deployment.id, "status": deployment.status, "taskDefinition": deployment.task_definition,
         "desiredCount": service.desired_count if deployment.status == "PRIMARY" else 0,
-        "pendingCount": deployment.pending, "runningCount": deployment.running, "failedTasks": deployment.failed,
+        "pendingCount": len(live) - running, "runningCount": running, "failedTasks": deployment.failed,
         "createdAt": deployment.created, "updatedAt": time.time(), "launchType": "FARGATE",
-        "rolloutState": deployment.rollout, "rolloutStateReason": deployment.reason or f"ECS deployment {deployment.id} in progress.",
+        "rolloutState": deployment.rollout if deployment.rollout != "STOPPED" else "FAILED",
+        "rolloutStateReason": deployment.reason or f"ECS deployment {deployment.id} in progress.",
     }
 
 
 def target_health(account: str, region: str, target_group_arn: str) -> list[dict[str, Any]] | None:
-    """Simulated health of the service's targets in this target group, or None when no rollout owns it."""
+    """Health of the service tasks registered in this target group, or None when no service owns it."""
     with _lock:
-        rollout = next((r for r in _rollouts.values() if (r.account, r.region) == (account, region)
-                        and target_group_arn in {d.group for d in r.deployments} | {r.target_group}), None)
-        if rollout is None:
+        owned = any((r.account, r.region) == (account, region) and target_group_arn in (r.target_group, r.alternate_group)
+                    for r in _rollouts.values())
+        if not owned:
             return None
-        elapsed = _steps(rollout, time.monotonic() - max(d.started for d in rollout.deployments))
-        health = []
-        for index, deployment in enumerate(rollout.deployments):
-            if (deployment.group or rollout.target_group) != target_group_arn:
-                continue
-            for task in range(deployment.running):
-                target = {"Id": f"10.0.{index}.{10 + task}", "Port": 8000}
-                if deployment.fault == "unhealthy" or (deployment.rollout == "IN_PROGRESS" and elapsed < 2):
-                    state = {"State": "unhealthy" if deployment.fault == "unhealthy" else "initial",
-                             "Reason": "Target.FailedHealthChecks" if deployment.fault == "unhealthy" else "Elb.RegistrationInProgress",
-                             "Description": "Health checks failed with these codes: [503]" if deployment.fault == "unhealthy"
-                             else "Target registration is in progress"}
-                else:
-                    state = {"State": "healthy"}
-                health.append({"Target": target, "HealthCheckPort": "8000", "TargetHealth": state})
-        return health
+        return [{"Target": {"Id": "127.0.0.1", "Port": t.task.host_port}, "HealthCheckPort": str(t.task.host_port),
+                 "TargetHealth": {"State": t.state, **({"Reason": t.reason, "Description": t.description} if t.reason else {})}}
+                for t in _targets.values() if t.group == target_group_arn and t.task.last_status != "STOPPED"
+                and (t.task.account, t.task.region) == (account, region)]
 
 
-def _write_crash_logs(rollout: _Rollout) -> None:
-    if not rollout.log_group:
-        return
-    from moto.logs.models import logs_backends
-
-    backend = logs_backends[rollout.account][rollout.region]
-    stream = f"web/web/{uuid.uuid4().hex}"
-    try:
-        backend.create_log_stream(rollout.log_group, stream)
-        now = int(time.time() * 1000)
-        lines = ['{"level": "info", "message": "starting webapp"}',
-                 "Traceback (most recent call last):",
-                 '  File "/app/app.py", line 12, in <module>',
-                 "    settings = load_settings()",
-                 "KeyError: 'DATABASE_URL'",
-                 "container web exited with code 1"]
-        backend.put_log_events(rollout.log_group, stream, [{"timestamp": now + i, "message": line} for i, line in enumerate(lines)])
-    except Exception:  # the log group may be gone; the simulation goes on without logs
-        pass
+def healthy_targets(account: str, region: str, target_group_arn: str) -> list[int]:
+    """Loopback ports of this target group's healthy targets (the local edge routes to them)."""
+    with _lock:
+        return [t.task.host_port for t in _targets.values()
+                if t.group == target_group_arn and t.state == "healthy" and (t.task.account, t.task.region) == (account, region)]
 
 
 def deployment_state(service: Any, task_definition: str) -> tuple[str, str] | None:
-    """(rolloutState, reason) of the service's newest deployment of `task_definition`, brought up to date first."""
+    """(rolloutState, reason) of the service's newest deployment of `task_definition`."""
     advance(service)
     key = (service._account_id, service.region_name, service.cluster_name, service.name)
     with _lock:
@@ -426,4 +457,4 @@ def deployment_state(service: Any, task_definition: str) -> tuple[str, str] | No
         if rollout is None:
             return None
         ours = next((d for d in rollout.deployments if d.task_definition == task_definition), None)
-        return None if ours is None else (ours.rollout, ours.reason)
+        return None if ours is None else (ours.rollout if ours.rollout != "STOPPED" else "FAILED", ours.reason)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import threading
 import warnings
 from typing import Any
 
@@ -52,10 +53,46 @@ def bind_account(client: Any, account: str) -> None:
     client.meta.events.register("before-sign.*.*", select)
 
 
+def _clients(endpoint: str) -> Any:
+    """boto3 clients of the embedded AWS at `endpoint`, one per (account, service, region)."""
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id=LOCAL_ACCESS_KEY, aws_secret_access_key=LOCAL_SECRET_KEY)
+    made: dict[tuple[str, str, str], Any] = {}
+    lock = threading.Lock()
+
+    def client(account: str, service: str, region: str) -> Any:
+        with lock:
+            if (account, service, region) not in made:
+                made[(account, service, region)] = session.client(service, region_name=region, endpoint_url=endpoint)
+                bind_account(made[(account, service, region)], account)
+            return made[(account, service, region)]
+
+    return client
+
+
+EDGE_PATH = "/_shipyard/edge"
+
+
+def _local_edge(endpoint: str) -> Any:
+    """Asks the server at `endpoint` for a distribution's local edge, which lives (and stays) in the server's process."""
+
+    def url(account: str, distribution_id: str) -> str:
+        import json
+        import urllib.parse
+        import urllib.request
+
+        query = urllib.parse.urlencode({"account": account, "distribution": distribution_id})
+        with urllib.request.urlopen(f"{endpoint}{EDGE_PATH}?{query}", timeout=30) as response:
+            return json.load(response)["url"]
+
+    return url
+
+
 def client_options(endpoint: str) -> dict[str, Any]:
     """What the core's Target needs to talk to an embedded AWS at `endpoint`."""
     return {"endpoint": endpoint, "credentials": (LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY), "bind_account": bind_account,
-            "unsupported_types": unsupported_types}
+            "unsupported_types": unsupported_types, "local_edge": _local_edge(endpoint)}
 
 
 DEFAULT_PORT = 4566
@@ -87,6 +124,38 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _server_class() -> type:
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    class Server(ThreadedMotoServer):
+        """moto's threaded server, plus one route of shipyard's: the local edge of a distribution."""
+
+        def _server_entry(self) -> None:
+            import json
+            import urllib.parse
+
+            from shipyard.localaws import edge
+
+            moto_app = DomainDispatcherApplication(create_backend_app)
+            clients = _clients(f"http://127.0.0.1:{self._port}")
+
+            def app(environ: dict[str, Any], start_response: Any) -> Any:
+                if environ.get("PATH_INFO") != EDGE_PATH:
+                    return moto_app(environ, start_response)
+                query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+                url = edge.url(query["account"][0], query["distribution"][0], clients)
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [json.dumps({"url": url}).encode()]
+
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server
+
+
 class EmbeddedAws:
     """moto's threaded server on 127.0.0.1, starting empty; `with EmbeddedAws() as aws: aws.endpoint`."""
 
@@ -109,19 +178,18 @@ class EmbeddedAws:
         # starts empty, so one process runs one embedded AWS at a time.
         from moto.moto_api import _internal
 
-        from shipyard.localaws import rollout, stabilize
+        from shipyard.localaws import edge, rollout, stabilize
         from shipyard.localaws.extension import extension_backend
 
         _internal.models.moto_api_backend.reset()
         extension_backend.reset()
+        edge.reset()
         rollout.reset()
         stabilize.reset()
-        from moto.server import ThreadedMotoServer
-
         # One access-log line per AWS call would drown shipyard's own output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = _server_class()(ip_address="127.0.0.1", port=self.port, verbose=False)
         try:
             self._server.start()
         except OSError as exc:
@@ -129,6 +197,11 @@ class EmbeddedAws:
         return self
 
     def stop(self) -> None:
+        """Every task process and local edge stops with the server: nothing outlives it."""
+        from shipyard.localaws import edge, rollout
+
+        rollout.reset()
+        edge.reset()
         if self._server is not None:
             self._server.stop()
             self._server = None

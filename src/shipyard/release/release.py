@@ -67,13 +67,17 @@ class ReleaseFailed(ShipyardError):
         self.outcome = outcome
 
 
+def edge_url(aws: Aws, env: Environment) -> str:
+    """Where viewers reach the environment: its CloudFront domain, or on the embedded AWS its local edge."""
+    edge = edge_outputs(aws, env)
+    if aws.target.local_edge is not None:
+        return aws.target.local_edge(env.account, edge.distribution_id)
+    return f"https://{edge.domain}"
+
+
 def health_url(aws: Aws, env: Environment, given: str | None, path: str) -> str:
-    if given:
-        return given
-    if aws.target.is_local:
-        raise UsageError("--health-url", "the embedded AWS has no CloudFront edge to reach",
-                         "pass --health-url (e.g. the sample service run locally: http://127.0.0.1:8000/healthz)")
-    return f"https://{edge_outputs(aws, env).domain}{path}"
+    """The release gate's URL: the health path through the edge, as a viewer reaches it."""
+    return given or edge_url(aws, env) + path
 
 
 def budget_guard(aws: Aws, env: Environment, override: str | None) -> str | None:

@@ -50,6 +50,12 @@ class EcrRepository(Delegate, CloudFormationModel):
 
 _layer_blobs: dict[tuple[str, str], bytes] = {}
 
+
+def layer_bytes(registry: str, digest: str) -> bytes | None:
+    """A blob pushed to this registry (account), as the task runtime pulls it."""
+    return _layer_blobs.get((registry, digest))
+
+
 def _complete_layer_upload(original: Any) -> Any:
     """Keep uploaded layer bytes, which moto discards, so GetDownloadUrlForLayer can serve them."""
 

@@ -1,8 +1,8 @@
 """AWS::ECS::Service: moto's model ignores the load balancers, network and
 deployment configuration of a template; this handler creates the service in
 moto's ECS backend with all of them, so DescribeServices reports what
-CloudFormation was asked for, and starts a simulated rollout (rollout.py)
-whenever the task definition or the desired count changes."""
+CloudFormation was asked for, and starts a deployment of real task processes
+(rollout.py) whenever the task definition or the desired count changes."""
 
 from __future__ import annotations
 
@@ -91,6 +91,9 @@ class EcsService(Handler, CloudFormationModel):
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        from shipyard.localaws import rollout
+
+        rollout.remove(account_id, region_name, str(resource_name).rsplit("/", 1)[-1])
         return Service.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
 
 
@@ -218,6 +221,44 @@ def _describe_service_deployments(self: Any) -> Any:
     return ActionResult({"serviceDeployments": found, "failures": missing})
 
 
+def _list_tasks(original: Any) -> Any:
+    """The service's tasks run as processes (task_runtime.py); ListTasks lists them as ECS does."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        from shipyard.localaws import task_runtime
+
+        cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+        service = self._get_param("serviceName")
+        status = self._get_param("desiredStatus", "RUNNING")
+        arns = [t.arn for t in task_runtime.tasks(self.current_account, self.region, cluster)
+                if (service is None or t.group == f"service:{service}") and t.desired_status == status]
+        if not arns:
+            return original(self)
+        return ActionResult({"taskArns": arns})
+
+    return wrapper
+
+
+def _describe_tasks(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        from shipyard.localaws import task_runtime
+
+        wanted = self._get_param("tasks", [])
+        ours = [task_runtime.find(arn) for arn in wanted]
+        if not any(ours):
+            return original(self)
+        return ActionResult({"tasks": [t.describe() for t in ours if t],
+                             "failures": [{"arn": arn, "reason": "MISSING"} for arn, t in zip(wanted, ours, strict=True) if t is None]})
+
+    return wrapper
+
+
 def _stop_service_deployment(self: Any) -> Any:
     from moto.core.responses import ActionResult
     from moto.ecs.exceptions import InvalidParameterException
@@ -249,6 +290,10 @@ def install() -> None:
                             ("stop_service_deployment", _stop_service_deployment)):
         patch(EC2ContainerServiceResponse, action, handler,
               corrects=f"{action} is not implemented; the rollout simulator answers it (blue/green deployments)")
+    wrap(EC2ContainerServiceResponse, "list_tasks", _list_tasks,
+         corrects="a service's tasks do not exist (moto runs none); the task runtime's processes are its tasks")
+    wrap(EC2ContainerServiceResponse, "describe_tasks", _describe_tasks,
+         corrects="(with the above) DescribeTasks reports the processes' state, exit code and stop reason")
     patch(Cluster, "create_from_cloudformation_json", _cluster_with_tags(Cluster.create_from_cloudformation_json),
           corrects="a cluster made by CloudFormation drops the template's Tags")
     wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,
