@@ -141,7 +141,11 @@ def check(
 def local(port: Annotated[Optional[int], typer.Option("--port", help="port on 127.0.0.1 (default 4566, or the next free one)")] = None) -> None:
     """Run the embedded AWS on 127.0.0.1 until Ctrl-C."""
     with targets.embedded_aws(port, search=True) as server:
-        targets.serve_until_interrupted(server)
+        try:
+            config = _config()
+        except ShipyardError:  # no shipyard.toml here: no environment profiles, the rest works
+            config = None
+        targets.serve_until_interrupted(server, config)
 
 
 @app.command()

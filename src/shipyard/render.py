@@ -95,9 +95,13 @@ def up(report: UpReport) -> None:
     for env in report.environments:
         for check in env.failed_checks:
             ui.error(f"{env.environment}: verify failed: {check.id} {check.name}: {check.detail} ({check.resource})")
-    ui.table(f"shipyard up on {report.target}", ["environment", "account", "region", "stacks", "endpoint", "site", "verify"],
-             [(e.environment, e.account, e.region, e.stacks, e.endpoint, e.site, f"{e.checks - len(e.failed_checks)}/{e.checks} pass")
-              for e in report.environments])
+    local = any(e.url for e in report.environments)
+    columns = ["environment", "account", "region", "stacks", "endpoint", "site", "verify", *(["release", "local URL"] if local else [])]
+    ui.table(f"shipyard up on {report.target}", columns,
+             [(e.environment, e.account, e.region, e.stacks, e.endpoint, e.site, f"{e.checks - len(e.failed_checks)}/{e.checks} pass",
+               *([e.release, e.url] if local else [])) for e in report.environments])
+    if report.browser:
+        ui.result(f"browser check: {report.browser}")
     ui.info("time: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()) + f"; total {report.total:.1f}s")
 
 

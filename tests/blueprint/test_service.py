@@ -68,7 +68,7 @@ def test_task_size_architecture_and_logs():
 def test_secrets_are_injected_never_plain():
     container = only(_template(), "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]
     plain = {e["Name"] for e in container["Environment"]}
-    assert plain == {"LOG_LEVEL"}
+    assert plain == {"LOG_LEVEL", "SHIPYARD_ENVIRONMENT", "SHIPYARD_IMAGE"}  # the released image and environment, never a secret
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
     assert set(secrets) == {"DB_URL", "API_KEY"}
     assert "secretsmanager" in str(secrets["DB_URL"]) and "webapp/db" in str(secrets["DB_URL"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +38,33 @@ def fast_simulation(monkeypatch):
     # A one-minute bake lasts 6 s here: long enough for the tests' health gates (2 s at most) to run inside it.
     monkeypatch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", "10")
     Health.code, Health.delay = 200, 0.0
+
+
+SERVICE = Path(__file__).resolve().parents[2] / "examples" / "webapp" / "service"
+
+# The sample service's code, changed the way real code goes wrong (its tests are untouched).
+VARIANTS = {
+    "crash": ('log = logging.getLogger("webapp")', 'log = logging.getLogger("webapp")\nDATABASE_URL = os.environ["DATABASE_URL"]'),
+    "unhealthy": ('return JSONResponse({"status": "ok"})', 'return JSONResponse({"status": "broken"}, status_code=500)'),
+    "stuck": ('if __name__ == "__main__":\n    run()', 'if __name__ == "__main__":\n    time.sleep(3600)  # never listens'),
+    "changed": ('"version": os.environ.get("APP_VERSION", "dev")', '"version": os.environ.get("APP_VERSION", "2.0")'),
+}
+
+
+def build_image(aws, env, tag: str, variant: str | None = None):
+    """The sample service (or a variant of its code) built and pushed to `env`'s repository."""
+    import shutil
+    import tempfile
+
+    from shipyard.app.target import build_local_image
+
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch) / "service"
+        shutil.copytree(SERVICE, directory, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+        if variant is not None:
+            old, new = VARIANTS[variant]
+            text = (directory / "app.py").read_text()
+            assert old in text, f"the sample service changed: {old!r} is gone"
+            (directory / "app.py").write_text(text.replace(old, new, 1))
+        return build_local_image(aws, env, directory=directory, tag=tag, architecture=env.architecture, command=None,
+                                 vulnerable=False)

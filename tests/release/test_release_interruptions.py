@@ -8,14 +8,13 @@ import time
 
 import pytest
 
-from shipyard.app.target import push_local_image
 from shipyard.aws import AwsError
 from shipyard.diagnose.status import status
 from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, release
 from tests.conftest import EXAMPLE_CONFIG
-from tests.release.conftest import Health
+from tests.release.conftest import Health, build_image
 
 
 def _options(url):
@@ -46,10 +45,10 @@ def test_an_interrupted_release_says_what_it_left_and_records_it(step, patched, 
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
     if history.last_known_good(history.read(aws, env)) is None:
-        good = push_local_image(aws, env, tag="good000", architecture="arm64", fault=None, vulnerable=False)
+        good = build_image(aws, env, "good000")
         release(aws, staging, good.reference, _options(health_server), health_path="/healthz")
     tag = "int" + str(abs(hash(step)))[:6]
-    image = push_local_image(aws, env, tag=tag, architecture="arm64", fault=None, vulnerable=False)
+    image = build_image(aws, env, tag)
 
     monkeypatch.setattr(patched, _interrupt)
     result = cli("--config", str(EXAMPLE_CONFIG), "release", "staging", "--image", tag, "--health-url", health_server,
@@ -79,8 +78,8 @@ def test_an_interrupted_release_says_what_it_left_and_records_it(step, patched, 
 def test_two_releases_at_once_one_proceeds_the_other_is_refused_naming_the_holder(deployed, assemblies, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
-    first = push_local_image(aws, env, tag="lock001", architecture="arm64", fault=None, vulnerable=False)
-    second = push_local_image(aws, env, tag="lock002", architecture="arm64", fault=None, vulnerable=False)
+    first = build_image(aws, env, "lock001")
+    second = build_image(aws, env, "lock002")
     Health.delay = 0.5  # the first release holds the lock for a few seconds
     outcome = {}
     worker = threading.Thread(target=lambda: outcome.setdefault(
@@ -105,7 +104,7 @@ def test_a_lock_whose_lease_expired_is_broken_only_when_asked(deployed, assembli
 
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
-    image = push_local_image(aws, env, tag="lock003", architecture="arm64", fault=None, vulnerable=False)
+    image = build_image(aws, env, "lock003")
     stale = {"owner": "ci run 41 (gone)", "action": "release", "started": time.time() - 7200, "lease": 60}
     aws.call("ssm", "PutParameter", env.region, Name=env.names.release_lock_parameter, Value=json.dumps(stale), Type="String")
     with pytest.raises(Refused) as refused:
@@ -119,9 +118,9 @@ def test_a_lock_whose_lease_expired_is_broken_only_when_asked(deployed, assembli
 def test_a_rollback_is_judged_without_a_health_server_that_cannot_be_reached(deployed, assemblies, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
-    good = push_local_image(aws, env, tag="reach01", architecture="arm64", fault=None, vulnerable=False)
+    good = build_image(aws, env, "reach01")
     release(aws, staging, good.reference, _options(health_server), health_path="/healthz")
-    fresh = push_local_image(aws, env, tag="reach02", architecture="arm64", fault=None, vulnerable=False)
+    fresh = build_image(aws, env, "reach02")
     nowhere = "http://127.0.0.1:9/healthz"  # discard port: connection refused
     options = dataclasses.replace(_options(nowhere), health_timeout=0.5)
     with pytest.raises(ReleaseFailed) as failed:

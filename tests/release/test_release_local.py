@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.app.target import push_local_image
+from shipyard.app.target import build_local_image
 from shipyard.diagnose.explain import explain
 from shipyard.diagnose.status import status
 from shipyard.errors import Refused
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
-from tests.release.conftest import Health
+from tests.release.conftest import SERVICE, Health, build_image
 
 
 def _options(url, **kwargs):
@@ -61,7 +61,7 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     s_aws, p_aws = deployed["staging"], deployed["production"]
     path = example_config.service.health_check_path
 
-    good = push_local_image(s_aws, staging.environment, tag="c0ffee1", architecture="arm64", fault=None, vulnerable=False)
+    good = build_image(s_aws, staging.environment, "c0ffee1")
     outcome = release(s_aws, staging, "c0ffee1", _options(health_server), health_path=path)
     assert outcome.attempt.verdict == "released"
     # Blue/green: the gate ran during the bake, inside the stack update, and gave the verdict there.
@@ -77,7 +77,7 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     assert copied[0]["imageDigest"] == good.digest  # same bytes, other account
     assert _service(p_aws, production.environment)["runningCount"] == 4
 
-    bad = push_local_image(p_aws, production.environment, tag="bad0001", architecture="arm64", fault="crash", vulnerable=False)
+    bad = build_image(p_aws, production.environment, "bad0001", "crash")
     with pytest.raises(ReleaseFailed) as caught:
         release(p_aws, production, bad.reference, _options(health_server), health_path=path)
     failed = caught.value.outcome
@@ -113,9 +113,9 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
 def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed, assemblies, example_config, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     path = example_config.service.health_check_path
-    base = push_local_image(aws, staging.environment, tag="base002", architecture="arm64", fault=None, vulnerable=False)
+    base = build_image(aws, staging.environment, "base002")
     release(aws, staging, base.reference, _options(health_server), health_path=path)
-    nice = push_local_image(aws, staging.environment, tag="nice003", architecture="arm64", fault=None, vulnerable=False)
+    nice = build_image(aws, staging.environment, "nice003")
     Health.code = 503
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, nice.reference, _options(health_server), health_path=path)
@@ -141,9 +141,9 @@ def test_health_failing_while_ecs_looks_fine_is_failed_and_rolled_back(deployed,
 def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_config, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     path = example_config.service.health_check_path
-    base = push_local_image(aws, staging.environment, tag="base004", architecture="arm64", fault=None, vulnerable=False)
+    base = build_image(aws, staging.environment, "base004")
     release(aws, staging, base.reference, _options(health_server), health_path=path)
-    stuck = push_local_image(aws, staging.environment, tag="stuck05", architecture="arm64", fault="stuck", vulnerable=False)
+    stuck = build_image(aws, staging.environment, "stuck05", "stuck")
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, stuck.reference, _options(health_server, rollout_timeout=1.5), health_path=path)
     reason = caught.value.outcome.attempt.reasons[0]
@@ -157,9 +157,9 @@ def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_
 def test_unhealthy_targets_fail_the_release(deployed, assemblies, example_config, health_server):
     staging, aws = assemblies["staging"], deployed["staging"]
     path = example_config.service.health_check_path
-    base = push_local_image(aws, staging.environment, tag="base006", architecture="arm64", fault=None, vulnerable=False)
+    base = build_image(aws, staging.environment, "base006")
     release(aws, staging, base.reference, _options(health_server), health_path=path)
-    sick = push_local_image(aws, staging.environment, tag="sick007", architecture="arm64", fault="unhealthy", vulnerable=False)
+    sick = build_image(aws, staging.environment, "sick007", "unhealthy")
     with pytest.raises(ReleaseFailed) as caught:
         release(aws, staging, sick.reference, _options(health_server), health_path=path)
     assert caught.value.outcome.rolled_back_to == base.digest
@@ -170,7 +170,7 @@ def test_unhealthy_targets_fail_the_release(deployed, assemblies, example_config
 def test_guards(deployed, assemblies, example_config, health_server):
     staging, production = assemblies["staging"], assemblies["production"]
     path = example_config.service.health_check_path
-    vulnerable = push_local_image(deployed["staging"], staging.environment, tag="vuln008", architecture="arm64", fault=None, vulnerable=True)
+    vulnerable = build_local_image(deployed["staging"], staging.environment, directory=SERVICE, tag="vuln008", architecture="arm64", command=None, vulnerable=True)
     with pytest.raises(Refused, match="the ECR scan found 1 CRITICAL, 2 HIGH; nothing was released"):
         release(deployed["staging"], staging, vulnerable.reference, _options(health_server), health_path=path)
     allowed = release(deployed["staging"], staging, vulnerable.reference,
@@ -188,7 +188,7 @@ def test_guards(deployed, assemblies, example_config, health_server):
     aws.call("cloudwatch", "SetAlarmState", "us-east-1", AlarmName=production.environment.names.budget_alarm,
              StateValue="ALARM", StateReason="test")
     # The guard refuses before anything changes, so any image in the registry will do.
-    image = push_local_image(aws, production.environment, tag="budget01", architecture="arm64", fault=None, vulnerable=False)
+    image = build_image(aws, production.environment, "budget01")
     with pytest.raises(Refused, match="budget alarm webapp-production-budget is in ALARM"):
         release(aws, production, image.reference, _options(health_server), health_path=path)
     aws.call("cloudwatch", "SetAlarmState", "us-east-1", AlarmName=production.environment.names.budget_alarm,
@@ -213,9 +213,9 @@ def test_cloudformation_waits_for_ecs_as_aws_does(deployed, assemblies, example_
 
     staging, aws = assemblies["staging"], deployed["staging"]
     env = staging.environment
-    base = push_local_image(aws, env, tag="base008", architecture="arm64", fault=None, vulnerable=False)
+    base = build_image(aws, env, "base008")
     release(aws, staging, base.reference, _options(health_server), health_path=example_config.service.health_check_path)
-    stuck = push_local_image(aws, env, tag="stuck09", architecture="arm64", fault="stuck", vulnerable=False)
+    stuck = build_image(aws, env, "stuck09", "stuck")
     aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=stuck.reference, Type="String", Overwrite=True)
     stack = staging.stack(env.names.service_stack)
     with pytest.raises(StackTimeout):

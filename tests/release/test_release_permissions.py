@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from shipyard.app.target import push_local_image
 from shipyard.aws import Aws
 from shipyard.blueprint.identity import NO_RESOURCE_SCOPE
 from shipyard.deploy.site import publish_environment
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
 from tests.release import iam_model
+from tests.release.conftest import build_image
 from tests.release.iam_model import ACTION_OF, IAM_PREFIX, Request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +168,7 @@ def recorded(deployed, assemblies, example_config, health_server, tmp_path_facto
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SHIPYARD_LOCAL_STEP", "0.1")
         patch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", "10")
-        good = push_local_image(s_aws, staging.environment, tag="perm001", architecture="arm64", fault=None, vulnerable=False)
+        good = build_image(s_aws, staging.environment, "perm001")
         recorder.install(patch)
         recorder.role_of = "staging"
         release(s_aws, staging, "perm001", _options(health_server), health_path=path)  # the first: 0 -> 2 tasks
@@ -183,17 +183,17 @@ def recorded(deployed, assemblies, example_config, health_server, tmp_path_facto
         # As CI's production job does: with the digest, so staging is read only through its registry.
         promote(s_aws, staging, p_aws, production, _options(health_server), health_path=path, digest=good.digest)
         recorder.role_of = ""
-        bad = push_local_image(p_aws, production.environment, tag="perm002", architecture="arm64", fault="crash", vulnerable=False)
+        bad = build_image(p_aws, production.environment, "perm002", "crash")
         recorder.role_of = "production"
         with pytest.raises(ReleaseFailed):
             release(p_aws, production, bad.reference, _options(health_server), health_path=path)
         recorder.role_of = ""
-        second = push_local_image(s_aws, staging.environment, tag="perm003", architecture="arm64", fault=None, vulnerable=False)
+        second = build_image(s_aws, staging.environment, "perm003")
         recorder.role_of = "staging"
         release(s_aws, staging, second.reference, _options(health_server), health_path=path)
         rollback(s_aws, staging, _options(health_server), health_path=path)
         recorder.role_of = ""
-        stuck = push_local_image(s_aws, staging.environment, tag="perm004", architecture="arm64", fault="stuck", vulnerable=False)
+        stuck = build_image(s_aws, staging.environment, "perm004", "stuck")
         recorder.role_of = "staging"
         with pytest.raises(ReleaseFailed):  # past its rollout timeout: CancelUpdateStack, then the automatic rollback
             release(s_aws, staging, stuck.reference, dataclasses.replace(_options(health_server), rollout_timeout=1.5),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shipyard import localaws, ui
 from shipyard.aws import Aws, Target
-from shipyard.config import Environment
+from shipyard.config import Config, Environment
 from shipyard.errors import UsageError
 from shipyard.release.images import Image, repository_uri
 
@@ -54,18 +54,39 @@ def embedded_aws(port: int | None = None, *, search: bool = False) -> Iterator[l
         yield server
 
 
-def serve_until_interrupted(server: localaws.EmbeddedAws) -> None:
-    """Keep the embedded AWS answering, printing how to reach it, until Ctrl-C."""
+def aws_profiles(server: localaws.EmbeddedAws, config: Config | None) -> Path:
+    """An AWS config file with a profile per environment, so the AWS CLI and boto3 reach each environment's account.
+
+    The base profile holds the emulator's keys; each environment's profile assumes a role in its account, which
+    the embedded AWS answers with credentials of that account (as STS would)."""
+    lines = ["[profile shipyard-local]", "region = us-east-1", f"endpoint_url = {server.endpoint}",
+             f"aws_access_key_id = {server.environment()['AWS_ACCESS_KEY_ID']}",
+             f"aws_secret_access_key = {server.environment()['AWS_SECRET_ACCESS_KEY']}", ""]
+    for env in (config.environments.values() if config else ()):
+        lines += [f"[profile {env.names.prefix}]", "source_profile = shipyard-local",
+                  f"role_arn = arn:aws:iam::{env.account}:role/shipyard-local", f"region = {env.region}",
+                  f"endpoint_url = {server.endpoint}", ""]
+    path = localaws.profiles_directory() / f"aws-config-{server.port}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    return path
+
+
+def serve_until_interrupted(server: localaws.EmbeddedAws, config: Config | None = None) -> None:
+    """Keep the embedded AWS answering, printing how to reach it, until Ctrl-C (every task process stops with it)."""
     ui.result(f"embedded AWS listening on {server.endpoint}")
     ui.result("point shipyard, the AWS CLI or boto3 at it with:")
     for key, value in {"SHIPYARD_ENDPOINT": server.endpoint, **server.environment()}.items():
         ui.result(f"  export {key}={value}")
+    profiles = aws_profiles(server, config)
+    ui.result(f"or per environment: export AWS_CONFIG_FILE={profiles}, then `aws --profile <profile> ...` with profiles "
+              + ", ".join(["shipyard-local", *(e.names.prefix for e in (config.environments.values() if config else ()))]))
     ui.result("accounts are chosen per request; shipyard picks each environment's own. Ctrl-C stops it.")
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        ui.info("stopping the embedded AWS")
+        ui.info("stopping the embedded AWS and its task processes")
 
 
 _engine_noted = False

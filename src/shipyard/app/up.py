@@ -1,30 +1,38 @@
-"""`shipyard up`: every environment deployed, its site published and verified, in one command.
+"""`shipyard up`: every environment deployed, its site published and verified, in one command; on the embedded
+AWS also the service built from its directory, released to the first environment and promoted along the chain,
+so the command ends with URLs that answer (the site from S3, the API from the running service).
 
-On the embedded AWS by default (nothing leaves this machine); with --aws on
-real accounts. All environments are synthesized in one process first,
-production is confirmed before anything changes, and the environments are
-brought up side by side (side_by_side.py).
+On the embedded AWS by default (nothing leaves this machine); with --aws on real accounts, where CI releases
+images. All environments are synthesized in one process first, every input of every environment is checked
+before the first change, production is confirmed, and the environments are brought up side by side.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shipyard import ui
 from shipyard.app import target as targets
 from shipyard.app.context import guard_production, preflight
-from shipyard.aws import Aws
+from shipyard.aws import Aws, Target
 from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
 from shipyard.deploy.execute import SERIAL, DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import LiveResult, verify
+from shipyard.release.release import ReleaseOptions, edge_url, promote, release
 from shipyard.side_by_side import run_graph
 from shipyard.synth import EnvironmentAssembly, synthesize
+
+# What the example page says once its own script has read /api/info from the service.
+SERVED_MARK = "served by the container service"
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class EnvironmentUp:
     site: str
     failed_checks: list[LiveResult]
     checks: int
+    url: str = ""  # the local edge, on the embedded AWS
+    release: str = ""  # what runs there: the verdict and digest of the release up made
 
 
 @dataclass
@@ -45,15 +55,18 @@ class UpReport:
     environments: list[EnvironmentUp] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     total: float = 0.0
+    browser: str = ""
+    released: bool = True
 
     @property
     def passed(self) -> bool:
-        return all(not e.failed_checks for e in self.environments)
+        return self.released and all(not e.failed_checks for e in self.environments) and not self.browser.startswith("failed")
 
 
 def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, yes: bool,
        keep: bool, on_ready: Callable[[UpReport], None] = lambda report: None) -> UpReport:
-    """Deploy, publish and verify every environment; on_ready(report) runs before --keep serves."""
+    """Deploy, publish and verify every environment (and on the embedded AWS release the service); on_ready(report)
+    runs before --keep serves."""
     started = time.perf_counter()
     assemblies = synthesize(config, config.select(None), config.directory / "cdk.out")
     if use_aws:
@@ -90,8 +103,55 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
         # Environments live in separate accounts and share nothing: side by side on AWS.
         report.environments = run_graph(assemblies, key=lambda a: a.environment.name, after=lambda a: (), run=bring_up,
                                         stop=stop_requested, at_once=SERIAL if target.is_local else None)
+        if server is not None:
+            _ship(config, assemblies, target, report)
+            report.browser = _browser_check(report.environments[0].url, report)
         report.total = time.perf_counter() - started
         on_ready(report)
         if keep and server is not None:
-            targets.serve_until_interrupted(server)
+            targets.serve_until_interrupted(server, config)
     return report
+
+
+def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport) -> None:
+    """Build the service, release it to the first environment and promote the same digest along the chain."""
+    first = assemblies[0].environment
+    first_aws = Aws(target, first.account)
+    mark = time.perf_counter()
+    image = targets.build_local_image(first_aws, first, directory=config.service_directory, tag=f"up-{int(time.time())}",
+                                      architecture=first.architecture, command=config.service.command, vulnerable=False)
+    report.timings["image"] = time.perf_counter() - mark
+    options = ReleaseOptions(rollout_timeout=config.release.rollout_timeout, health_timeout=config.release.health_timeout,
+                             health_successes=config.release.health_successes)
+    path = config.service.health_check_path
+    before: EnvironmentAssembly | None = None
+    for index, assembly in enumerate(assemblies):
+        env, aws = assembly.environment, Aws(target, assembly.environment.account)
+        mark = time.perf_counter()
+        try:
+            outcome = (release(aws, assembly, image.reference, options, health_path=path) if before is None else
+                       promote(Aws(target, before.environment.account), before, aws, assembly, options, health_path=path,
+                               digest=image.digest))
+            verdict = f"{outcome.attempt.verdict} {image.digest[:19]}"
+        except Exception as exc:  # the table says what happened; up fails
+            verdict = f"failed: {getattr(exc, 'what', exc)}"
+            report.released = False
+        report.timings[f"{'release' if before is None else 'promote'} {env.name}"] = time.perf_counter() - mark
+        report.environments[index] = replace(report.environments[index], url=edge_url(aws, env), release=verdict)
+        before = assembly
+
+
+def _browser_check(url: str, report: UpReport) -> str:
+    """The page in headless Chromium, whose own script must fill /api/info from the service."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        return "not run: chromium is not installed (apt-get install chromium)"
+    mark = time.perf_counter()
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                 "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                                 "--virtual-time-budget=10000", "--dump-dom", url + "/"], capture_output=True, text=True, timeout=60)
+    report.timings["browser"] = time.perf_counter() - mark
+    if SERVED_MARK in result.stdout:
+        return f"passed: the page at {url}/ shows /api/info from the service (chromium)"
+    return f"failed: the page at {url}/ did not say '{SERVED_MARK}' in chromium"

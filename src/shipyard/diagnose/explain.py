@@ -107,7 +107,8 @@ def _target_hint(reason: str) -> str:
 
 
 def _stopped_tasks(aws: Aws, env: Environment, revision: dict[str, str]) -> list[Link]:
-    """Stopped tasks, each named with the deployment (task definition) it belonged to."""
+    """Stopped tasks, each named with the deployment (task definition) it belonged to, its exit code and the line of
+    its own log stream that says why (the awslogs driver writes one stream per task)."""
     try:
         arns = aws.call("ecs", "ListTasks", env.region, cluster=env.names.cluster, serviceName=env.names.service,
                         desiredStatus="STOPPED")["taskArns"][:5]
@@ -119,9 +120,30 @@ def _stopped_tasks(aws: Aws, env: Environment, revision: dict[str, str]) -> list
         codes = ", ".join(f"{c.get('name')} exit {c.get('exitCode')}" for c in task.get("containers", []) if "exitCode" in c)
         definition = task.get("taskDefinitionArn", "")
         owner = f"deployment {revision[definition]}" if definition in revision else f"task definition {definition.rsplit('/', 1)[-1]}"
+        cause = _cause_in_log(aws, env, task)
+        exited = any(c.get("exitCode") not in (None, 0) for c in task.get("containers", []))
         findings.append(Link("tasks", True, f"task {task['taskArn'].rsplit('/', 1)[-1]} of {owner} stopped: {task.get('stoppedReason', '')}"
-                             + (f" ({codes})" if codes else ""), "a task that exits is a crash at start"))
+                             + (f" ({codes})" if codes else "") + (f"; its log says: {cause}" if cause else ""),
+                             "a task that exits is a crash at start" if exited else "ECS stopped it (see the reason)"))
     return findings
+
+
+def _cause_in_log(aws: Aws, env: Environment, task: dict) -> str:
+    """The line of the task's own log stream that explains its end: the last error, else its last line."""
+    import re
+
+    try:
+        definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
+        container = definition["containerDefinitions"][0]
+        options = (container.get("logConfiguration") or {}).get("options") or {}
+        stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{container['name']}/{task['taskArn'].rsplit('/', 1)[-1]}"
+        events = aws.call("logs", "GetLogEvents", env.region, logGroupName=options.get("awslogs-group", env.names.log_group),
+                          logStreamName=stream, limit=50, startFromHead=False)["events"]
+    except (AwsError, KeyError, IndexError):
+        return ""
+    lines = [e["message"] for e in events if e.get("message", "").strip()]
+    errors = [line for line in lines if re.search(r"\b\w*(Error|Exception)\b", line) and "Traceback" not in line]
+    return (errors or lines or [""])[-1].strip()
 
 
 def _log_tail(aws: Aws, env: Environment, lines: int = 8) -> list[Link]:

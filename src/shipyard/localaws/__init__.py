@@ -9,5 +9,6 @@ options client_options() hands the core's Target.
 
 from shipyard.localaws.scans import register_scan
 from shipyard.localaws.server import DEFAULT_PORT, EmbeddedAws, client_options, first_free_port
+from shipyard.localaws.task_runtime import cache_root as profiles_directory
 
-__all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port", "register_scan"]
+__all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port", "profiles_directory", "register_scan"]

@@ -136,7 +136,7 @@ def _server_class() -> type:
             import json
             import urllib.parse
 
-            from shipyard.localaws import edge
+            from shipyard.localaws import local_edge
 
             moto_app = DomainDispatcherApplication(create_backend_app)
             clients = _clients(f"http://127.0.0.1:{self._port}")
@@ -145,7 +145,7 @@ def _server_class() -> type:
                 if environ.get("PATH_INFO") != EDGE_PATH:
                     return moto_app(environ, start_response)
                 query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-                url = edge.url(query["account"][0], query["distribution"][0], clients)
+                url = local_edge.url(query["account"][0], query["distribution"][0], clients)
                 start_response("200 OK", [("Content-Type", "application/json")])
                 return [json.dumps({"url": url}).encode()]
 
@@ -178,12 +178,12 @@ class EmbeddedAws:
         # starts empty, so one process runs one embedded AWS at a time.
         from moto.moto_api import _internal
 
-        from shipyard.localaws import edge, rollout, stabilize
+        from shipyard.localaws import local_edge, rollout, stabilize
         from shipyard.localaws.extension import extension_backend
 
         _internal.models.moto_api_backend.reset()
         extension_backend.reset()
-        edge.reset()
+        local_edge.reset()
         rollout.reset()
         stabilize.reset()
         # One access-log line per AWS call would drown shipyard's own output.
@@ -198,10 +198,10 @@ class EmbeddedAws:
 
     def stop(self) -> None:
         """Every task process and local edge stops with the server: nothing outlives it."""
-        from shipyard.localaws import edge, rollout
+        from shipyard.localaws import local_edge, rollout
 
         rollout.reset()
-        edge.reset()
+        local_edge.reset()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -19,7 +19,7 @@ from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.apply import Interrupted, apply_stack, check_account, wait_for_stack
 from shipyard.deploy.state import edge_outputs, read_stack
-from shipyard.errors import Refused, ShipyardError, UsageError
+from shipyard.errors import Refused, ShipyardError
 from shipyard.release import health, history, lock
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
 from shipyard.synth import EnvironmentAssembly
