@@ -111,44 +111,32 @@ def main() -> None:
 
 
 def _measure(config, staging) -> None:
-    """One release on the embedded AWS at AWS's pace, compressed; its ECS rollout scaled back to AWS seconds."""
+    """One release of the sample service on the embedded AWS at AWS's pace, compressed; scaled back to AWS seconds.
+
+    The task processes start and answer at their own speed; the health checks, grace period, bake and drain run
+    AWS's timers divided by the factor, and a task waits as long as Fargate takes to start one."""
     import os
 
     os.environ["SHIPYARD_LOCAL_PACE"] = "aws"
     # Compressed only 5x: shipyard's own polling (every 2 s at most) is scaled up by the same factor.
     os.environ.setdefault("SHIPYARD_LOCAL_PACE_FACTOR", "5")
-    from shipyard.app.target import embedded, embedded_aws, push_local_image
+    from shipyard.app.target import build_local_image, embedded, embedded_aws
     from shipyard.aws import Aws
     from shipyard.deploy.execute import DeployOptions, deploy
+    from shipyard.deploy.site import publish_environment
     from shipyard.localaws.pace import factor
     from shipyard.release.release import release
 
     with embedded_aws() as server:
         aws = Aws(embedded(server.endpoint), staging.environment.account)
         deploy(aws, staging, DeployOptions())
-        image = push_local_image(aws, staging.environment, tag="pace001", architecture="amd64", fault=None, vulnerable=False)
-        options = ReleaseOptions(health_url=_local_health_url(), health_interval=0.05)
-        outcome = release(aws, staging, image.reference, options, health_path="/healthz")
+        publish_environment(aws, staging.environment, config.site_directory)
+        image = build_local_image(aws, staging.environment, directory=config.service_directory, tag="pace001",
+                                  architecture=staging.environment.architecture, command=None, vulnerable=False)
+        outcome = release(aws, staging, image.reference, ReleaseOptions(health_interval=0.05), health_path="/healthz")
     timings = {k: v * factor() for k, v in outcome.attempt.timings.items()}
     print(f"measured at AWS pace (x{factor():.0f}, polling intervals scaled too): verdict {timings['verdict']:.0f} s, "
           f"stack update incl. the ECS deployment {timings['stack update']:.0f} s of AWS time")
-
-
-def _local_health_url() -> str:
-    import http.server
-    import threading
-
-    class Ok(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/healthz"
 
 
 if __name__ == "__main__":

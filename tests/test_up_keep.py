@@ -1,0 +1,121 @@
+"""The README's main command with --keep, as a newcomer runs it: the printed URLs answer from the running service,
+the page works in a real browser, the AWS CLI reaches each environment's account, and Ctrl-C leaves no process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLE
+
+
+def _task_processes(cache: Path) -> list[int]:
+    """Processes whose working directory is an unpacked image: the embedded AWS's task processes."""
+    rootfs = str((cache / "local" / "rootfs").resolve())
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if os.readlink(proc / "cwd").startswith(rootfs):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory):
+    app = tmp_path_factory.mktemp("keep") / "webapp"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+    process = subprocess.Popen([sys.executable, "-m", "shipyard", "--config", str(app / "shipyard.toml"), "up", "--keep"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines: list[str] = []
+    deadline = time.monotonic() + 240
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C stops it" in line:
+            break
+    output = "".join(lines)
+    assert "Ctrl-C stops it" in output, output + (process.stderr.read() if process.poll() is not None else "")
+    yield process, output
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def _row(output: str, environment: str) -> list[str]:
+    return next(line.split("\t") for line in output.splitlines() if line.startswith(f"{environment}\t"))
+
+
+def test_the_printed_urls_answer_from_the_running_service(kept):
+    _, output = kept
+    for environment in ("staging", "production"):
+        row = _row(output, environment)
+        url, released = row[-1], row[-2]
+        assert url.startswith("http://127.0.0.1:"), row
+        assert released.startswith("released sha256:"), row
+        with urllib.request.urlopen(url + "/") as page:
+            assert page.headers["X-Shipyard-Served-By"] == "s3" and b"<title>webapp</title>" in page.read()
+        with urllib.request.urlopen(url + "/api/info") as api:
+            info = json.load(api)
+            assert api.headers["X-Shipyard-Served-By"] == "load balancer"
+        assert info["environment"] == environment
+        assert info["image_digest"].startswith(released.split()[1])  # what the service runs, as it computed it
+
+
+def test_the_page_works_in_a_real_browser(kept, tmp_path):
+    _, output = kept
+    browser = shutil.which("chromium")
+    assert browser, "Debian's chromium is a test dependency (.ci/run installs it)"
+    assert "browser check: passed" in output
+    url = _row(output, "staging")[-1]
+    shot = tmp_path / "staging.png"
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
+    dom = subprocess.run([*common, "--dump-dom", url + "/"], capture_output=True, text=True, timeout=60).stdout
+    assert "served by the container service" in dom
+    assert re.search(r'data-field="environment">staging<', dom) and re.search(r'data-field="image_digest">sha256:[0-9a-f]{64}<', dom)
+    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1000,700", url + "/"], capture_output=True, timeout=60)
+    assert shot.exists() and shot.stat().st_size > 5000
+    print(f"screenshot: {shot}")
+
+
+def test_the_aws_cli_reaches_every_environment(kept):
+    _, output = kept
+    aws = shutil.which("aws")
+    assert aws, "the AWS CLI is a test dependency (.ci/run installs it)"
+    config = re.search(r"export AWS_CONFIG_FILE=(\S+),", output).group(1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=config, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    for environment, account in (("staging", "111111111111"), ("production", "222222222222")):
+        result = subprocess.run([aws, "--profile", f"webapp-{environment}", "ecr", "describe-images", "--repository-name",
+                                 f"webapp/{environment}", "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        images = json.loads(result.stdout)["imageDetails"]
+        assert images and all(i["registryId"] == account for i in images)
+
+
+def test_ctrl_c_stops_every_task_process(kept):
+    process, _ = kept
+    cache = Path(os.environ["SHIPYARD_CACHE_DIR"])
+    assert _task_processes(cache), "the kept environments run their tasks as processes"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 10
+    while _task_processes(cache) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _task_processes(cache) == [], "task processes outlived the embedded AWS"
