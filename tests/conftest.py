@@ -102,4 +102,5 @@ def example_copy(tmp_path):
     target.mkdir()
     shutil.copy(EXAMPLE_CONFIG, target / "shipyard.toml")
     shutil.copytree(EXAMPLE / "site", target / "site")
+    shutil.copytree(EXAMPLE / "service", target / "service", ignore=shutil.ignore_patterns("tests", "__pycache__"))
     return target / "shipyard.toml"

@@ -100,3 +100,11 @@ def test_lint_finds_schema_errors_in_process_and_in_workers(workers, tmp_path, m
     with Linter(workers=workers) as linter:
         assert [m[0] for m in linter.submit(broken, "eu-west-1").result()] == ["E3002"]
     assert len(list((tmp_path / "checks" / "cfn-lint").glob("*.json"))) == 1
+
+
+def test_up_refuses_a_missing_dockerfile_before_any_change(cli, example_copy):
+    (example_copy.parent / "service" / "Dockerfile").unlink()
+    result = cli("--config", str(example_copy), "up")
+    assert result.code == 2, result.err
+    assert "Dockerfile: not found; up builds the service from it and nothing was changed" in result.err
+    assert "CREATE_IN_PROGRESS" not in result.err

@@ -33,8 +33,7 @@ def health_server():
 
 
 @pytest.fixture(autouse=True)
-def fast_simulation(monkeypatch):
-    monkeypatch.setenv("SHIPYARD_LOCAL_STEP", "0.1")
+def fast_timers(monkeypatch):
     # A one-minute bake lasts 6 s here: long enough for the tests' health gates (2 s at most) to run inside it.
     monkeypatch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", "10")
     Health.code, Health.delay = 200, 0.0

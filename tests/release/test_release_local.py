@@ -1,4 +1,4 @@
-"""Releases on the embedded AWS with its rollout simulator: judged by what ECS and the health URL report."""
+"""Releases on the embedded AWS, on task processes running the sample service: judged by what ECS and the health URL report."""
 
 from __future__ import annotations
 

@@ -166,7 +166,6 @@ def recorded(deployed, assemblies, example_config, health_server, tmp_path_facto
     path = example_config.service.health_check_path
     recorder = Recorder()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SHIPYARD_LOCAL_STEP", "0.1")
         patch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", "10")
         good = build_image(s_aws, staging.environment, "perm001")
         recorder.install(patch)

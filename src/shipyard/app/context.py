@@ -44,13 +44,22 @@ def guard_production(envs: list[Environment], *, yes: bool, action: str) -> None
                              "pass --yes to confirm")
 
 
-def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Target, *, site: bool) -> None:
-    """Every input of every environment, checked before the first change: the site's files, the caller's account
-    in each environment, and the policy gate (exit 4). A bad second environment must not find the first one changed."""
+def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Target, *, site: bool, build: bool = False) -> None:
+    """Every input of every environment, checked before the first change: the site's files, the service's Dockerfile
+    (where up builds it), the caller's account in each environment, and the policy gate (exit 4). A bad second
+    environment must not find the first one changed."""
     from shipyard.app.policy import require_policy
 
     if site:
         local_files(config.site_directory, tuple(config.site.public_dotfiles))
+    if build:
+        from shipyard.release.oci import parse_dockerfile
+
+        dockerfile = config.service_directory / "Dockerfile"
+        if not dockerfile.exists():
+            raise UsageError(str(dockerfile), "not found; up builds the service from it and nothing was changed",
+                             "set service.directory to the service's build context")
+        parse_dockerfile(dockerfile)
     for assembly in assemblies:
         env = assembly.environment
         check_account(Aws(target, env.account), env.account, env.name)

@@ -8,6 +8,7 @@ types the target cannot build) and never learns what answers at the endpoint.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,10 +63,13 @@ def aws_profiles(server: localaws.EmbeddedAws, config: Config | None) -> Path:
     lines = ["[profile shipyard-local]", "region = us-east-1", f"endpoint_url = {server.endpoint}",
              f"aws_access_key_id = {server.environment()['AWS_ACCESS_KEY_ID']}",
              f"aws_secret_access_key = {server.environment()['AWS_SECRET_ACCESS_KEY']}", ""]
+    # The AWS CLI caches assumed-role credentials by profile; a session name of this server's own keeps a cached
+    # one from an earlier embedded AWS (which would not know it) from being used.
+    session = f"shipyard-local-{server.port}-{uuid.uuid4().hex[:8]}"
     for env in (config.environments.values() if config else ()):
         lines += [f"[profile {env.names.prefix}]", "source_profile = shipyard-local",
-                  f"role_arn = arn:aws:iam::{env.account}:role/shipyard-local", f"region = {env.region}",
-                  f"endpoint_url = {server.endpoint}", ""]
+                  f"role_arn = arn:aws:iam::{env.account}:role/shipyard-local", f"role_session_name = {session}",
+                  f"region = {env.region}", f"endpoint_url = {server.endpoint}", ""]
     path = localaws.profiles_directory() / f"aws-config-{server.port}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))

@@ -79,7 +79,7 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
             ui.info(f"embedded AWS on {server.endpoint}")
         report.target = target.describe()
         mark = time.perf_counter()
-        preflight(config, assemblies, target, site=True)
+        preflight(config, assemblies, target, site=True, build=server is not None)
         report.timings["checks"] = time.perf_counter() - mark
 
         def bring_up(assembly: EnvironmentAssembly) -> EnvironmentUp:

@@ -5,7 +5,7 @@ latencies (each with its source, and marked `documented` only where AWS states
 the figure) and derives from a synthesized template what it implies: the
 critical path of a stack create, and the phases of an ECS rolling deployment
 read from the target group's own health-check and deregistration settings and
-the deployment alarms' periods. The rollout simulator runs these phases,
+the deployment alarms' periods. The embedded AWS's deployments run these timers,
 compressed by a factor, when SHIPYARD_LOCAL_PACE=aws (SHIPYARD_LOCAL_PACE_FACTOR,
 default 30); benchmarks/aws_pace.py prints the modelled wall times.
 docs/aws-pace.md lists the table with its sources.

@@ -7,7 +7,7 @@ circuit breaker fails makes the resource fail and the stack roll back
 CloudFormation stack ... rolls back"). A deployment that never stabilizes keeps
 the stack IN_PROGRESS (for hours, on AWS) until someone cancels the update.
 moto applies a change set at once; this module holds the stack instead and
-settles it whenever the stack is described, from the rollout simulator's state.
+settles it whenever the stack is described, from the state of the service's deployment (rollout.py).
 """
 
 from __future__ import annotations

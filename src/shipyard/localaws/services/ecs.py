@@ -289,7 +289,7 @@ def install() -> None:
                             ("describe_service_deployments", _describe_service_deployments),
                             ("stop_service_deployment", _stop_service_deployment)):
         patch(EC2ContainerServiceResponse, action, handler,
-              corrects=f"{action} is not implemented; the rollout simulator answers it (blue/green deployments)")
+              corrects=f"{action} is not implemented; the embedded AWS's deployments (rollout.py) answer it")
     wrap(EC2ContainerServiceResponse, "list_tasks", _list_tasks,
          corrects="a service's tasks do not exist (moto runs none); the task runtime's processes are its tasks")
     wrap(EC2ContainerServiceResponse, "describe_tasks", _describe_tasks,
@@ -297,4 +297,4 @@ def install() -> None:
     patch(Cluster, "create_from_cloudformation_json", _cluster_with_tags(Cluster.create_from_cloudformation_json),
           corrects="a cluster made by CloudFormation drops the template's Tags")
     wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,
-         corrects="deployments never progress (moto runs no tasks); the rollout simulator advances them as ECS would")
+         corrects="deployments never progress (moto runs no tasks); rollout.py runs them on task processes as ECS would")

@@ -1,6 +1,6 @@
 """Elastic Load Balancing v2 in the embedded AWS (patches only; moto's own CloudFormation models serve the types).
 
-Target health comes from the rollout simulator for services it runs, and the
+Target health comes from the real health checks of the service's task processes (rollout.py), and the
 load balancer and target group report the full names CloudWatch uses as metric dimensions.
 """
 
@@ -21,11 +21,11 @@ def _describe_target_health(original: Any) -> Any:
 
         from shipyard.localaws import rollout
 
-        simulated = rollout.target_health(self.account_id, self.region_name, target_group_arn)
-        if simulated is None:
+        checked = rollout.target_health(self.account_id, self.region_name, target_group_arn)
+        if checked is None:
             return original(self, target_group_arn, targets)
         return [FakeHealthStatus(h["Target"]["Id"], h["Target"]["Port"], h["HealthCheckPort"], h["TargetHealth"]["State"],
-                                 h["TargetHealth"].get("Reason"), h["TargetHealth"].get("Description")) for h in simulated]
+                                 h["TargetHealth"].get("Reason"), h["TargetHealth"].get("Description")) for h in checked]
 
     return wrapper
 
@@ -81,7 +81,7 @@ def install() -> None:
                 patch(model, verb, _with_settings(getattr(model, verb), key),
                       corrects=f"{model.__name__}: a template's {key or 'settings'} and Tags are not applied")
     wrap(ELBv2Backend, "describe_target_health", _describe_target_health,
-         corrects="targets of simulated ECS tasks are unknown to moto; their health comes from the rollout simulator")
+         corrects="targets of ECS tasks are unknown to moto; their health comes from the health checks rollout.py runs")
     wrap(FakeLoadBalancer, "get_cfn_attribute", _elb_attributes,
          corrects="Fn::GetAtt LoadBalancerFullName, SecurityGroups and CanonicalHostedZoneID are unimplemented")
     patch(FakeTargetGroup, "get_cfn_attribute", _elb_attributes(_no_attribute),
