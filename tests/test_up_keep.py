@@ -19,18 +19,23 @@ import pytest
 from .conftest import EXAMPLE
 
 
-def _task_processes(cache: Path) -> list[int]:
-    """Processes whose working directory is an unpacked image: the embedded AWS's task processes."""
+def _task_processes(cache: Path, parent: int) -> list[int]:
+    """Children of `parent` whose working directory is an unpacked image: that embedded AWS's task processes."""
     rootfs = str((cache / "local" / "rootfs").resolve())
     found = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if os.readlink(proc / "cwd").startswith(rootfs):
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if ppid == parent and os.readlink(proc / "cwd").startswith(rootfs):
                     found.append(int(proc.name))
-            except OSError:
+            except (OSError, ValueError, IndexError):
                 continue
     return found
+
+
+def _alive(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists() and "Z" not in (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])]
 
 
 @pytest.fixture(scope="module")
@@ -111,11 +116,11 @@ def test_the_aws_cli_reaches_every_environment(kept):
 
 def test_ctrl_c_stops_every_task_process(kept):
     process, _ = kept
-    cache = Path(os.environ["SHIPYARD_CACHE_DIR"])
-    assert _task_processes(cache), "the kept environments run their tasks as processes"
+    tasks = _task_processes(Path(os.environ["SHIPYARD_CACHE_DIR"]), process.pid)
+    assert len(tasks) >= 6, "the kept environments run their tasks as processes (2 in staging, 4 in production)"
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0
     deadline = time.monotonic() + 10
-    while _task_processes(cache) and time.monotonic() < deadline:
+    while _alive(tasks) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _task_processes(cache) == [], "task processes outlived the embedded AWS"
+    assert _alive(tasks) == [], "task processes outlived the embedded AWS"

@@ -94,3 +94,28 @@ def test_explain_names_the_exit_code_and_the_line_that_caused_it(deployed, assem
     time.sleep(0.5)
     stopped = [link.detail for link in explain(aws, production, None) if link.detail.startswith("task ")]
     assert any("(web exit 1)" in detail and "its log says: KeyError: 'DATABASE_URL'" in detail for detail in stopped), stopped
+
+
+def test_the_web_acls_rate_rule_blocks_a_client_above_its_limit(deployed, assemblies):
+    """Production's web ACL, its limit lowered through the WAF API: request 101 from one address is blocked by WAF."""
+    production, aws = assemblies["production"], deployed["production"]
+    env = production.environment
+    summary = next(a for a in aws.call("wafv2", "ListWebACLs", "us-east-1", Scope="CLOUDFRONT")["WebACLs"] if a["Name"] == env.names.web_acl)
+    found = aws.call("wafv2", "GetWebACL", "us-east-1", Name=summary["Name"], Scope="CLOUDFRONT", Id=summary["Id"])
+    acl = found["WebACL"]
+    rules = [{**r, "Statement": {"RateBasedStatement": {**r["Statement"]["RateBasedStatement"], "Limit": 100}}}
+             if "RateBasedStatement" in r["Statement"] else r for r in acl["Rules"]]
+    aws.call("wafv2", "UpdateWebACL", "us-east-1", Name=acl["Name"], Scope="CLOUDFRONT", Id=acl["Id"], DefaultAction=acl["DefaultAction"],
+             Rules=rules, VisibilityConfig=acl["VisibilityConfig"], LockToken=found["LockToken"])
+    url = edge_url(aws, env)
+    time.sleep(1.1)  # the edge reads its distribution's configuration at most once a second
+    answers = []
+    for _ in range(101):
+        try:
+            with urllib.request.urlopen(url + "/index.html", timeout=5) as response:
+                answers.append((response.status, response.headers["X-Shipyard-Served-By"]))
+        except urllib.error.HTTPError as exc:
+            answers.append((exc.code, exc.headers["X-Shipyard-Served-By"]))
+    # The release gates' earlier requests from this address count too: the block comes at request 101 at the latest.
+    first_block = answers.index((403, "waf"))
+    assert set(answers[:first_block]) == {(200, "s3")} and set(answers[first_block:]) == {(403, "waf")}
