@@ -168,6 +168,9 @@ class ServiceConfig(_Model):
 
 class SiteConfig(_Model):
     directory: str = Field("site", description="static files to publish, relative to shipyard.toml")
+    content_security_policy: str = Field("default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+                                         description="Content-Security-Policy header on every response")
+    hsts_preload: bool = Field(False, description="add preload to Strict-Transport-Security (only once the domain is ready for the preload list)")
     spa_fallback: bool = Field(False, description="serve index.html for paths without a file (single-page apps)")
     public_dotfiles: list[str] = Field([".well-known"], description="files or folders at the site's top whose names start "
                                                                      "with '.' that are published; every other dotfile stays private")
@@ -261,8 +264,29 @@ class EnvironmentSettings(_Model):
         return value
 
 
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
 class _EnvironmentInput(EnvironmentSettings):
     account: str = Field(description="12-digit AWS account id")
+    domain: str | None = Field(None, description="the environment's own domain, e.g. shop.example.com (a certificate, aliases and DNS records follow)")
+    hosted_zone: str | None = Field(None, description="the Route 53 zone the domain's records go in (a suffix of domain); default: the domain itself")
+    hosted_zone_id: str | None = Field(None, description="an existing hosted zone in the environment's account; without it shipyard creates hosted_zone")
+    www: bool = Field(False, description="also serve www.<domain>, redirected to the domain")
+
+    @field_validator("domain", "hosted_zone")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not _DOMAIN_RE.match(value):
+            raise ValueError(f"{value!r} is not a domain name; use lowercase labels separated by dots, e.g. shop.example.com")
+        return value
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^Z[A-Z0-9]{1,31}$", value):
+            raise ValueError(f"{value!r} is not a Route 53 hosted zone id (Z followed by letters and digits)")
+        return value
     production: bool | None = Field(None, description="takes real traffic: changes need --yes, WAF is required, and SY-E101, "
                                                       "SY-E105, SY-E201 and SY-E301 cannot be suppressed; must be set for an "
                                                       "environment named production or prod")
@@ -293,6 +317,17 @@ class Environment(_EnvironmentInput):
     def is_production(self) -> bool:
         """Marked production in shipyard.toml: changes need --yes, and some rules cannot be suppressed."""
         return self.production
+
+    @property
+    def domain_names(self) -> tuple[str, ...]:
+        """The names viewers use: the domain, and www.<domain> where asked."""
+        if not self.domain:
+            return ()
+        return (self.domain, f"www.{self.domain}") if self.www else (self.domain,)
+
+    @property
+    def zone_name(self) -> str | None:
+        return (self.hosted_zone or self.domain) if self.domain else None
 
 
 @dataclass(frozen=True)
@@ -446,6 +481,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                 environments[env_name] = environment
 
     _check_shared_accounts(environments, problems)
+    _check_domains(environments, problems)
     if checks:
         _check_suppressions(checks, environments, problems)
     problems.raise_any()
@@ -471,6 +507,13 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
             fail("production", f"say whether {name} takes real traffic: production = true (changes need --yes, WAF required) "
                                "or production = false")
         production = False
+    if s.domain:
+        zone = s.hosted_zone or s.domain
+        if not (s.domain == zone or s.domain.endswith("." + zone)):
+            fail("hosted_zone", f"{zone!r} is not a suffix of domain {s.domain!r}; the zone must contain the domain (e.g. "
+                                f"{'.'.join(s.domain.split('.')[-2:])})")
+    elif s.hosted_zone or s.hosted_zone_id or s.www:
+        fail("domain", "hosted_zone, hosted_zone_id and www need a domain; set domain = \"shop.example.com\"")
     architecture = s.architecture or service.architecture
     if s.spot and architecture != "x86_64":
         fail("spot", f"Fargate Spot does not run {architecture} tasks; set architecture = \"x86_64\" for {name} or spot = false")
@@ -489,6 +532,15 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
         return None
     return Environment(**{**s.model_dump(), "name": name, "region": s.region or app.region, "architecture": architecture,
                           "names": names, "production": production})
+
+
+def _check_domains(environments: dict[str, Environment], problems: _Problems) -> None:
+    owners: dict[str, str] = {}
+    for env in environments.values():
+        for name in env.domain_names:
+            if name in owners:
+                problems.add(f"environments.{env.name}.domain: {name} is also {owners[name]}'s; each environment needs its own domain")
+            owners.setdefault(name, env.name)
 
 
 def _check_suppressions(checks: ChecksConfig, environments: dict[str, Environment], problems: _Problems) -> None:

@@ -4,15 +4,20 @@ The bucket is reachable only through CloudFront's Origin Access Control: all
 public access blocked, no ACLs, and a bucket policy that lets
 cloudfront.amazonaws.com read objects only on behalf of this distribution
 (AWS:SourceArn). /api/* and the health path go to the internal load balancer
-through a CloudFront VPC origin.
+through a CloudFront VPC origin. With a domain, the distribution answers to it
+(and www.<domain>, redirected) with the us-east-1 certificate, SNI, TLSv1.2_2021
+at least, and alias A/AAAA records in the zone point to it.
 """
 
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -32,13 +37,17 @@ PRICE_CLASSES = {
     "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
 }
 
-# Paths without a file extension are app routes of a single-page app.
-_SPA_REWRITE = """function handler(event) {
-  var request = event.request;
-  var last = request.uri.split('/').pop();
-  if (last.indexOf('.') === -1) { request.uri = '/index.html'; }
-  return request;
-}"""
+def _viewer_request(*, spa: bool, apex: str | None) -> str:
+    """One viewer-request function (CloudFront allows one per event): www -> apex redirect, single-page-app routes."""
+    lines = ["function handler(event) {", "  var request = event.request;"]
+    if apex:
+        lines += ["  var host = request.headers.host && request.headers.host.value;",
+                  f"  if (host === 'www.{apex}') {{",
+                  f"    return {{ statusCode: 301, statusDescription: 'Moved Permanently', headers: {{ location: {{ value: 'https://{apex}' + request.uri }} }} }};",
+                  "  }"]
+    if spa:  # paths without a file extension are app routes
+        lines += ["  var last = request.uri.split('/').pop();", "  if (last.indexOf('.') === -1) { request.uri = '/index.html'; }"]
+    return "\n".join([*lines, "  return request;", "}"])
 
 
 class Edge(Construct):
@@ -54,7 +63,12 @@ class Edge(Construct):
         spa_fallback: bool,
         web_acl_arn: str | None,
         retain: bool,
+        security_headers: cloudfront.IResponseHeadersPolicy,
         access_logs_bucket: str | None = None,
+        domain_names: tuple[str, ...] = (),
+        certificate_arn: str | None = None,
+        zone_id: str | None = None,
+        zone_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.bucket = private_bucket(
@@ -85,15 +99,17 @@ class Edge(Construct):
             allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
             cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-            response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            response_headers_policy=security_headers,
             compress=True,
         )
         function_associations = None
-        if spa_fallback:
+        www = len(domain_names) > 1
+        if spa_fallback or www:
             rewrite = cloudfront.Function(
-                self, "SpaRewrite", code=cloudfront.FunctionCode.from_inline(_SPA_REWRITE),
+                self, "SpaRewrite" if not www else "ViewerRequest",
+                code=cloudfront.FunctionCode.from_inline(_viewer_request(spa=spa_fallback, apex=domain_names[0] if www else None)),
                 runtime=cloudfront.FunctionRuntime.JS_2_0,
-                comment="Serve index.html for single-page-app routes",
+                comment="Redirect www to the domain; serve index.html for single-page-app routes",
             )
             function_associations = [cloudfront.FunctionAssociation(
                 function=rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)]
@@ -110,16 +126,28 @@ class Edge(Construct):
             price_class=PRICE_CLASSES[price_class],
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             web_acl_id=web_acl_arn,
+            enable_ipv6=True,
+            domain_names=list(domain_names) or None,
+            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn) if certificate_arn else None,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate_arn else None,
+            ssl_support_method=cloudfront.SSLMethod.SNI if certificate_arn else None,
             default_behavior=cloudfront.BehaviorOptions(
                 origin=origins.S3BucketOrigin.with_origin_access_control(
                     self.bucket, origin_access_levels=[cloudfront.AccessLevel.READ],
                 ),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=site_cache,
-                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                response_headers_policy=security_headers,
                 compress=True,
                 function_associations=function_associations,
             ),
             additional_behaviors={"/api/*": api_behavior, health_check_path: api_behavior},
         )
-        suppress(self.distribution, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING, CLOUDFRONT_DEFAULT_CERTIFICATE)
+        suppress(self.distribution, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
+                 *(() if certificate_arn else (CLOUDFRONT_DEFAULT_CERTIFICATE,)))
+        if zone_id and zone_name:
+            zone = route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=zone_id, zone_name=zone_name)
+            target = route53.RecordTarget.from_alias(route53_targets.CloudFrontTarget(self.distribution))
+            for index, name in enumerate(domain_names):
+                route53.ARecord(self, f"Alias{index}", zone=zone, record_name=f"{name}.", target=target)
+                route53.AaaaRecord(self, f"AliasIpv6{index}", zone=zone, record_name=f"{name}.", target=target)

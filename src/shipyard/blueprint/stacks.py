@@ -27,6 +27,7 @@ from constructs import Construct
 from shipyard import naming
 from shipyard.blueprint.access_logs import AccessLogs
 from shipyard.blueprint.budget import Budget
+from shipyard.blueprint.domain import Domain
 from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.edge_alarms import EdgeAlarms
 from shipyard.blueprint.firewall import Firewall
@@ -36,6 +37,7 @@ from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
 from shipyard.blueprint.observability import Observability
 from shipyard.blueprint.registry import Registry
+from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Service
 from shipyard.config import AppConfig, Environment, ServiceConfig, SiteConfig
 from shipyard.naming import Output
@@ -163,6 +165,11 @@ class GlobalStack(_EnvironmentStack):
                          description="budget and budget alarm, WAF web ACL for CloudFront where enabled (us-east-1)")
         self.budget = Budget(self, "Budget", name=names.prefix, alarm_name=names.budget_alarm, monthly_usd=env.budget,
                              emails=env.alert_emails)
+        self.domain = None
+        if env.domain:
+            self.domain = Domain(self, "Domain", names=env.domain_names, zone_name=str(env.zone_name), zone_id=env.hosted_zone_id)
+            CfnOutput(self, Output.CERTIFICATE_ARN, value=self.domain.certificate.ref)
+            CfnOutput(self, Output.HOSTED_ZONE_ID, value=self.domain.zone_id)
         if env.waf:
             self.firewall = Firewall(self, "Firewall", name=names.web_acl, rate_limit=env.waf_rate_limit,
                                      log_retention_days=env.log_retention_days, retain_logs=env.deletion_protection)
@@ -178,8 +185,17 @@ class EdgeStack(_EnvironmentStack):
         if env.waf:
             web_acl_arn = self.output_of(global_stack, Output.WEB_ACL_ARN, naming.WEB_ACL_PARAMETER,
                                          allowed_pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$")
+        certificate_arn = zone_id = None
+        if env.domain:
+            certificate_arn = self.output_of(global_stack, Output.CERTIFICATE_ARN, naming.CERTIFICATE_PARAMETER,
+                                             allowed_pattern=r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/.+$")
+            zone_id = self.output_of(global_stack, Output.HOSTED_ZONE_ID, naming.HOSTED_ZONE_PARAMETER, allowed_pattern=r"^Z[A-Z0-9]+$")
+        headers = SecurityHeaders(self, "SecurityHeaders", name=names.prefix, content_security_policy=settings.site.content_security_policy,
+                                  hsts_preload=settings.site.hsts_preload)
         self.edge = Edge(
             self, "Edge",
+            security_headers=headers.policy, domain_names=env.domain_names, certificate_arn=certificate_arn, zone_id=zone_id,
+            zone_name=env.zone_name,
             bucket_name=names.site_bucket, load_balancer=foundation.load_balancer.load_balancer,
             health_check_path=settings.service.health_check_path, price_class=env.price_class,
             spa_fallback=settings.site.spa_fallback, web_acl_arn=web_acl_arn, retain=env.deletion_protection,
