@@ -10,6 +10,8 @@ distribution's own configuration, read through the emulated CloudFront, S3, ELB 
   above the limit. AWS's managed rule groups are AWS's own rules and are not evaluated here.
 - CloudFront speaks HTTPS to viewers; the local edge speaks HTTP and says so instead of pretending:
   `X-Shipyard-Viewer-Protocol` carries the behaviour's viewer protocol policy.
+- It answers for the distribution's own domain and its aliases (the Host header), and like CloudFront refuses
+  other names (403); the behaviour's response-headers policy (HSTS, CSP, ...) is applied to every answer.
 """
 
 from __future__ import annotations
@@ -173,6 +175,15 @@ class _Edge:
         finally:
             connection.close()
 
+    def _answers_for(self, host: str) -> bool:
+        """CloudFront answers for its own domain and the distribution's aliases; here also for the loopback address."""
+        name = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
+        if name in ("127.0.0.1", "localhost", ""):
+            return True
+        aliases = (self.config().get("Aliases") or {}).get("Items") or []
+        domain = self.client("cloudfront", "us-east-1").get_distribution(Id=self.distribution_id)["Distribution"]["DomainName"]
+        return name in {*(a.lower() for a in aliases), domain.lower()}
+
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         edge = self
 
@@ -181,12 +192,17 @@ class _Edge:
 
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                policy = None
                 try:
-                    if edge._rate_limited(self.client_address[0]):
+                    if not edge._answers_for(self.headers.get("Host", "")):
+                        status, headers, payload = 403, {"Content-Type": "text/plain"}, b"403: the distribution has no alias for this host"
+                        served = "edge"
+                    elif edge._rate_limited(self.client_address[0]):
                         status, headers, payload = 403, {"Content-Type": "text/plain"}, b"403 Forbidden: blocked by the web ACL's rate limit"
                         served = "waf"
                     else:
                         behavior = edge._behavior(self.path.split("?", 1)[0])
+                        policy = behavior.get("ResponseHeadersPolicyId")
                         origin = edge._origin(behavior["TargetOriginId"])
                         if origin.get("VpcOriginConfig"):
                             status, headers, payload = edge._load_balancer(origin, self, body)
@@ -198,6 +214,7 @@ class _Edge:
                                                                  "serves HTTP; CloudFront serves viewers HTTPS)")
                 except Exception as exc:  # the edge says what broke instead of hanging up
                     status, headers, payload, served = 502, {"Content-Type": "text/plain"}, f"502: {exc!r}".encode(), "edge"
+                headers.update(_policy_headers(edge.account, policy))
                 self.send_response(status)
                 for key, value in headers.items():
                     if key.lower() != "content-length":
@@ -219,6 +236,32 @@ class _Edge:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _policy_headers(account: str, policy_id: str | None) -> dict[str, str]:
+    """The response-headers policy's security headers, as CloudFront adds them to every response."""
+    from shipyard.localaws.extension import extension_backend
+
+    policy = extension_backend.get(account, policy_id) if policy_id else None
+    if policy is None:
+        return {}
+    security = policy.config.get("SecurityHeadersConfig") or {}
+    headers = {}
+    if "StrictTransportSecurity" in security:
+        hsts = security["StrictTransportSecurity"]
+        value = f"max-age={hsts['AccessControlMaxAgeSec']}"
+        value += "; includeSubDomains" if hsts.get("IncludeSubdomains") else ""
+        value += "; preload" if hsts.get("Preload") else ""
+        headers["Strict-Transport-Security"] = value
+    if "ContentTypeOptions" in security:
+        headers["X-Content-Type-Options"] = "nosniff"
+    if "FrameOptions" in security:
+        headers["X-Frame-Options"] = security["FrameOptions"]["FrameOption"]
+    if "ReferrerPolicy" in security:
+        headers["Referrer-Policy"] = security["ReferrerPolicy"]["ReferrerPolicy"]
+    if "ContentSecurityPolicy" in security:
+        headers["Content-Security-Policy"] = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    return headers
 
 
 def _matches(pattern: str, path: str) -> bool:

@@ -45,12 +45,19 @@ LATENCIES: dict[str, Latency] = {
                                       "'Health checks for your target groups'); assumed one interval"),
     "cloudformation stabilization poll": Latency(15, "CloudFormation polls the service until stable; assumed"),
     "traffic shift": Latency(5, "a listener-rule weight change takes effect within seconds; assumed"),
+    "certificate validation": Latency(120, "ACM issues a DNS-validated certificate once its CNAME records resolve, "
+                                           "'usually within minutes' (ACM user guide, 'DNS validation'); assumed 2 min"),
 }
 
 
 def factor() -> float:
     """How many times faster than AWS the embedded AWS runs under SHIPYARD_LOCAL_PACE=aws."""
     return float(os.environ.get("SHIPYARD_LOCAL_PACE_FACTOR", "30"))
+
+
+def local(aws_seconds: float) -> float:
+    """An AWS timer, as long as it lasts on the embedded AWS."""
+    return aws_seconds / factor()
 
 
 def aws_pace() -> bool:

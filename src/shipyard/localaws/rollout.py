@@ -34,9 +34,7 @@ from shipyard.localaws.task_runtime import Task
 TICK = 0.1  # seconds between two looks of the scheduler at every service
 
 
-def local_seconds(aws_seconds: float) -> float:
-    """An AWS timer, as long as it lasts on the embedded AWS."""
-    return aws_seconds / pace.factor()
+local_seconds = pace.local
 
 
 def breaker_threshold(desired: int) -> int:

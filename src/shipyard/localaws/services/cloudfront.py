@@ -59,6 +59,14 @@ def api_distribution_config(cfn: dict[str, Any], caller_reference: str) -> dict[
         api["CustomErrorResponses"] = _items(cfn["CustomErrorResponses"])
     if cfn.get("Aliases"):
         api["Aliases"] = _items(cfn["Aliases"])
+    certificate = cfn.get("ViewerCertificate")
+    if certificate:  # CloudFormation's casing (AcmCertificateArn, SslSupportMethod) in the API's
+        api["ViewerCertificate"] = {
+            "CloudFrontDefaultCertificate": bool(certificate.get("CloudFrontDefaultCertificate", False)),
+            **({"ACMCertificateArn": certificate["AcmCertificateArn"], "CertificateSource": "acm"} if certificate.get("AcmCertificateArn") else {}),
+            "SSLSupportMethod": certificate.get("SslSupportMethod", "sni-only"),
+            "MinimumProtocolVersion": certificate.get("MinimumProtocolVersion", "TLSv1"),
+        }
     return api
 
 
@@ -167,6 +175,16 @@ class VpcOrigin(_ExtensionHandler, CloudFormationModel):
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::CloudFront::VpcOrigin"
+
+
+class ResponseHeadersPolicy(_ExtensionHandler, CloudFormationModel):
+    ATTRIBUTES = ("Id",)
+    KIND = "response-headers-policy"
+    CONFIG_KEY = "ResponseHeadersPolicyConfig"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::ResponseHeadersPolicy"
 
 
 class CachePolicy(_ExtensionHandler, CloudFormationModel):
