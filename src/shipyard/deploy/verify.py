@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from shipyard.aws import Aws, AwsError
 from shipyard.blueprint.identity import GITHUB_OIDC_HOST
 from shipyard.checks.base import StackView
-from shipyard.checks.rules import ecr_repository_policy, s3_deny_insecure_transport, web_acl_rules_block
+from shipyard.checks.rules import cloudfront_hsts, ecr_repository_policy, s3_deny_insecure_transport, web_acl_rules_block
+from shipyard.checks.rules.cloudfront_viewer_tls import viewer_tls_problems
 from shipyard.config import AppConfig, Environment
 from shipyard.deploy.drift import role_drift
-from shipyard.deploy.state import deployed_edge
+from shipyard.deploy.state import deployed_edge, read_stack
+from shipyard.naming import Output
 from shipyard.synth import EnvironmentAssembly
 
 
@@ -42,6 +44,7 @@ class _Facts:
         self.region = env.region
         edge = deployed_edge(aws, env)
         self.distribution_id = edge.distribution_id if edge else ""
+        self.distribution_domain = edge.domain if edge else ""
         self.bucket = env.names.site_bucket
         self.assembly = assembly
         self._service: dict | None = None
@@ -160,6 +163,80 @@ def viewers_use_https(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
              if b.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only")]
     return _result(f"distribution {f.distribution_id}", not plain,
                   f"plain HTTP allowed on {', '.join(plain)}" if plain else f"{len(behaviors)} behaviours redirect to HTTPS")
+
+
+@live_check("SY-E108", "custom domain: certificate, TLS policy and DNS")
+def domain_served_right(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    import datetime
+
+    config = _distribution_config(aws, f)
+    env = f.env
+    if not env.domain:
+        problems = viewer_tls_problems(config, certificate_region=None)
+        return _result(f"distribution {f.distribution_id}", not problems, "; ".join(problems) or "no custom domain (the cloudfront.net name)")
+    certificate = config.get("ViewerCertificate") or {}
+    arn = certificate.get("ACMCertificateArn", "")
+    problems = viewer_tls_problems(config, certificate_region=arn.split(":")[3] if arn.startswith("arn:") else None)
+    aliases = set((config.get("Aliases") or {}).get("Items") or [])
+    if aliases != set(env.domain_names):
+        problems.append(f"aliases are {sorted(aliases)}, not {list(env.domain_names)}")
+    if arn:
+        described = aws.call("acm", "DescribeCertificate", "us-east-1", CertificateArn=arn)["Certificate"]
+        covered = {described.get("DomainName"), *described.get("SubjectAlternativeNames", [])}
+        if described["Status"] != "ISSUED":
+            problems.append(f"certificate {arn} is {described['Status']}")
+        if not set(env.domain_names) <= covered:
+            problems.append(f"certificate {arn} does not cover {sorted(set(env.domain_names) - covered)}")
+        not_after = described.get("NotAfter")
+        if isinstance(not_after, (int, float)):
+            not_after = datetime.datetime.fromtimestamp(not_after, datetime.UTC)
+        if not_after is not None and not_after - datetime.datetime.now(datetime.UTC) < datetime.timedelta(days=30):
+            problems.append(f"certificate {arn} expires {not_after:%Y-%m-%d}, in under 30 days")
+        zone = (read_stack(aws, env.names.global_stack, "us-east-1") or None)
+        zone_id = zone.outputs.get(Output.HOSTED_ZONE_ID) if zone else None
+        if zone_id:
+            records = aws.call("route53", "ListResourceRecordSets", "us-east-1", HostedZoneId=zone_id, MaxItems="300")["ResourceRecordSets"]
+            problems += _dns_problems(records, described, f.distribution_domain, env.domain_names, arn)
+    return _result(arn or f"distribution {f.distribution_id}", not problems,
+                   "; ".join(problems) or f"{', '.join(env.domain_names)}: certificate ISSUED, TLSv1.2_2021, A/AAAA to the distribution")
+
+
+def _dns_problems(records: list[dict], certificate: dict, distribution: str, names: tuple[str, ...], arn: str) -> list[str]:
+    """The validation records ACM renews with, and alias A and AAAA records to this distribution for every name."""
+    found = {(r["Name"].rstrip(".").lower(), r["Type"]): r for r in records}
+    problems = []
+    for option in certificate.get("DomainValidationOptions", []):
+        record = option.get("ResourceRecord") or {}
+        present = found.get((record.get("Name", "").rstrip(".").lower(), "CNAME"))
+        values = [str(v.get("Value", "")).rstrip(".") for v in (present or {}).get("ResourceRecords", [])]
+        if not present or record.get("Value", "").rstrip(".") not in values:
+            problems.append(f"certificate {arn}: validation record {record.get('Name')} is missing, so ACM cannot renew it")
+    for name in names:
+        for kind in ("A", "AAAA"):
+            alias = (found.get((name.lower(), kind)) or {}).get("AliasTarget", {}).get("DNSName", "").rstrip(".")
+            if alias != distribution:
+                problems.append(f"{name} {kind} points to {alias or 'nothing'}, not {distribution}")
+    return problems
+
+
+@live_check("SY-E109", "viewers get HSTS of a year with subdomains")
+def viewers_get_hsts(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    import urllib.error
+    import urllib.request
+
+    from shipyard.release.release import edge_url
+
+    url = edge_url(aws, f.env) + "/"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            header = response.headers.get("Strict-Transport-Security", "")
+    except urllib.error.HTTPError as exc:
+        header = exc.headers.get("Strict-Transport-Security", "")
+    except OSError as exc:
+        return _result(url, False, f"could not ask the edge: {exc}")
+    age = next((int(part.split("=", 1)[1]) for part in header.split(";") if part.strip().startswith("max-age=")), 0)
+    ok = age >= cloudfront_hsts.ONE_YEAR and "includesubdomains" in header.lower()
+    return _result(url, ok, f"Strict-Transport-Security: {header}" if header else "no Strict-Transport-Security header")
 
 
 @live_check("SY-E105", "web ACL only where WAF is on")

@@ -219,6 +219,14 @@ class EmbeddedAws:
         stack = next(s for s in cloudformation_backends[account][region].stacks.values() if s.name == name)
         stack.status = status
 
+    def set_certificate_expiry(self, arn: str, days: float) -> None:
+        """Drill control: make an ACM certificate expire `days` from now, as an old certificate near its renewal would."""
+        import datetime
+
+        from shipyard.localaws.services.acm import set_expiry
+
+        set_expiry("", arn, datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days))
+
     def environment(self) -> dict[str, str]:
         """Variables that point the AWS CLI and boto3 at this server."""
         return {
