@@ -5,6 +5,7 @@ from aws_cdk.assertions import Template
 from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
+from shipyard.blueprint.security_headers import SecurityHeaders
 
 from .helpers import bare_stack, only
 
@@ -16,9 +17,10 @@ def _template(**overrides) -> Template:
     network = Network(stack, "N")
     lb = LoadBalancer(stack, "L", vpc=network.vpc, subnets=network.load_balancer_subnets, name="webapp-staging",
                       target_port=8000, health_check_path="/healthz", deletion_protection=False)
+    headers = SecurityHeaders(stack, "H", name="webapp-staging", content_security_policy="default-src 'self'", hsts_preload=False)
     props = dict(bucket_name="webapp-staging-site-123456789012", load_balancer=lb.load_balancer,
                  health_check_path="/healthz", price_class="PriceClass_100", spa_fallback=False,
-                 web_acl_arn=None, retain=False)
+                 web_acl_arn=None, retain=False, security_headers=headers.policy)
     props.update(overrides)
     Edge(stack, "E", **props)
     return Template.from_stack(stack)
@@ -81,7 +83,12 @@ def test_site_defaults_and_security_headers():
     config = only(template, "AWS::CloudFront::Distribution")["DistributionConfig"]
     assert config["DefaultRootObject"] == "index.html"
     assert config["PriceClass"] == "PriceClass_100"
-    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == "67f7725c-6f97-4210-82d7-5512b31e9d03"  # SecurityHeadersPolicy
+    # The stack's own policy (AWS's managed SecurityHeadersPolicy leaves out includeSubDomains and a CSP).
+    assert "Ref" in config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]
+    policy = only(template, "AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert policy["StrictTransportSecurity"] == {"AccessControlMaxAgeSec": 31536000, "IncludeSubdomains": True, "Override": True,
+                                                 "Preload": False}
+    assert policy["FrameOptions"]["FrameOption"] == "DENY" and policy["ContentSecurityPolicy"]["ContentSecurityPolicy"] == "default-src 'self'"
     cache = only(template, "AWS::CloudFront::CachePolicy")["CachePolicyConfig"]
     assert cache["DefaultTTL"] == 86400
     assert "WebACLId" not in config

@@ -208,6 +208,7 @@ READERS = {
     "AWS::CloudFront::OriginAccessControl": lambda a, r, p, s: a.call("cloudfront", "GetOriginAccessControl", r,
                                                                       Id=p)["OriginAccessControl"],
     "AWS::CloudFront::CachePolicy": lambda a, r, p, s: {"CachePolicyConfig": extension_backend.get(a.account, p).config},
+    "AWS::CloudFront::ResponseHeadersPolicy": lambda a, r, p, s: {"ResponseHeadersPolicyConfig": extension_backend.get(a.account, p).config},
     # No CloudFront VPC-origin API in the emulator: shipyard's extension backend keeps the configuration it was given.
     "AWS::CloudFront::VpcOrigin": lambda a, r, p, s: {"VpcOriginEndpointConfig": extension_backend.get(a.account, p).config,
                                                       "Tags": extension_backend.get(a.account, p).tags},

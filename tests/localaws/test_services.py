@@ -84,6 +84,7 @@ CHECKS = {
     # No service API for these in the emulator: shipyard's extension backend keeps them (see localaws/extension.py).
     "AWS::CloudFront::VpcOrigin": lambda a, r, p, s: extension_backend.get(a.account, p) is not None,
     "AWS::CloudFront::CachePolicy": lambda a, r, p, s: extension_backend.get(a.account, p) is not None,
+    "AWS::CloudFront::ResponseHeadersPolicy": lambda a, r, p, s: extension_backend.get(a.account, p) is not None,
     "AWS::WAFv2::WebACL": lambda a, r, p, s: _found(a.call("wafv2", "GetWebACL", "us-east-1", Name=p.split("|")[0],
                                                           Id=p.split("|")[1], Scope="CLOUDFRONT")["WebACL"]),
     "AWS::WAFv2::LoggingConfiguration": lambda a, r, p, s: _found(a.call("wafv2", "GetLoggingConfiguration", "us-east-1",

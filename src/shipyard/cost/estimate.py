@@ -64,6 +64,9 @@ class Footprint:
     images_kept: int = 0
     buckets: int = 0
     distributions: int = 0
+    hosted_zones: int = 0
+    functions: int = 0
+    alias_records: int = 0
 
 
 # Resource types the estimator prices (footprint() reads them).
@@ -71,11 +74,14 @@ PRICED_TYPES = frozenset({
     "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::EC2::NatGateway",
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
+    "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function",
 })
 
 # Resource types that cost nothing of their own, and why; what they carry is priced elsewhere.
 FREE_TYPES = {
     "AWS::ApplicationAutoScaling::ScalableTarget": "Application Auto Scaling has no charge; the tasks it adds are priced",
+    "AWS::CertificateManager::Certificate": "public ACM certificates are free",
+    "AWS::CloudFront::ResponseHeadersPolicy": "configuration of the distribution, which is priced",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "Application Auto Scaling has no charge",
     "AWS::Budgets::Budget": "the first two action-free budgets of an account are free",
     "AWS::CloudFront::CachePolicy": "configuration of the distribution, which is priced",
@@ -171,6 +177,12 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.buckets += 1
             elif kind == "AWS::CloudFront::Distribution":
                 f.distributions += 1
+            elif kind == "AWS::CloudFront::Function":
+                f.functions += 1
+            elif kind == "AWS::Route53::HostedZone":
+                f.hosted_zones += 1
+            elif kind == "AWS::Route53::RecordSet":
+                f.alias_records += 1 if "AliasTarget" in props else 0
     return f
 
 
@@ -228,6 +240,15 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         lines.append(Line("CloudFront", f"{traffic.transfer_gb:g} GB, {traffic.requests_millions:g} M requests "
                           "(1 TB and 10 M requests a month are free)",
                           extra_gb * prices.cloudfront_gb + extra_requests / 1e4 * prices.cloudfront_10k_requests))
+    if f.functions:
+        # A viewer-request function runs on the default behaviour's requests; all requests, to stay on the safe side.
+        billed = max(0.0, traffic.requests_millions - prices.function_free_millions)
+        lines.append(Line("CloudFront Functions", f"{traffic.requests_millions:g} M invocations ({prices.function_free_millions:g} M a month free)",
+                          billed * prices.function_million))
+    if f.hosted_zones or f.alias_records:
+        # Queries of alias records to a CloudFront distribution are free (Route 53 pricing, "Queries").
+        lines.append(Line("Route 53", f"{f.hosted_zones} hosted zone(s) created; {f.alias_records} alias records to CloudFront "
+                          "(their queries are free)", f.hosted_zones * prices.hosted_zone_month))
     return [Line(line.item, line.detail, round(line.monthly, 2)) for line in lines]
 
 

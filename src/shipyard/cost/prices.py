@@ -29,6 +29,7 @@ SOURCES = {
     "ecr": "https://aws.amazon.com/ecr/pricing/",
     "s3": "https://aws.amazon.com/s3/pricing/",
     "cloudfront": "https://aws.amazon.com/cloudfront/pricing/",
+    "route53": "https://aws.amazon.com/route53/pricing/ (hosted zones; alias queries to CloudFront are free)",
 }
 
 
@@ -55,6 +56,9 @@ class Prices:
     s3_gb_month: float
     cloudfront_gb: float  # beyond the always-free 1 TB
     cloudfront_10k_requests: float  # beyond the always-free 10 M
+    hosted_zone_month: float = 0.50  # the first 25 zones of an account
+    function_million: float = 0.10  # CloudFront Functions invocations
+    function_free_millions: float = 2.0
     cloudfront_free_gb: float = 1024
     cloudfront_free_requests: float = 10_000_000
     # CloudWatch's always-free tier, per account: 10 alarm metrics, 3 dashboards.
