@@ -30,7 +30,7 @@ DOMAINS = {"staging": 'domain = "staging.shop.example.com"\nhosted_zone = "stagi
 def with_domains(directory: Path) -> Path:
     app = directory / "shop"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out", "tests", "__pycache__"))
-    text = (app / "shipyard.toml").read_text()
+    text = (app / "shipyard.toml").read_text().replace("spa_fallback = false", "spa_fallback = true")
     for name, lines in DOMAINS.items():
         account = "111111111111" if name == "staging" else "222222222222"
         text = text.replace(f'[environments.{name}]\naccount = "{account}"\n', f'[environments.{name}]\naccount = "{account}"\n{lines}')
@@ -79,6 +79,26 @@ def test_the_local_edge_answers_for_the_custom_host(domains):
     with pytest.raises(urllib.error.HTTPError) as other:
         urllib.request.urlopen(urllib.request.Request(url + "/", headers={"Host": "shop.example.com"}))  # production's name
     assert other.value.code == 403
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_www_is_redirected_to_the_domain_by_the_distributions_own_function(domains):
+    _, assemblies, sessions = domains
+    url = edge_url(sessions["production"], assemblies["production"].environment)
+    opener = urllib.request.build_opener(_NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as moved:
+        opener.open(urllib.request.Request(url + "/shop/cart?x=1", headers={"Host": "www.shop.example.com"}))
+    assert moved.value.code == 301
+    assert moved.value.headers["Location"] == "https://shop.example.com/shop/cart"
+    assert moved.value.headers["X-Shipyard-Served-By"] == "function"
+    # The apex goes on to the site, an app route rewritten to index.html by the same function.
+    with opener.open(urllib.request.Request(url + "/shop/cart", headers={"Host": "shop.example.com"})) as response:
+        assert b"<title>webapp</title>" in response.read()
+        assert response.headers["X-Shipyard-Served-By"] == "s3"
 
 
 def test_a_broken_validation_record_fails_verify_naming_the_certificate(domains):

@@ -12,6 +12,9 @@ distribution's own configuration, read through the emulated CloudFront, S3, ELB 
   `X-Shipyard-Viewer-Protocol` carries the behaviour's viewer protocol policy.
 - It answers for the distribution's own domain and its aliases (the Host header), and like CloudFront refuses
   other names (403); the behaviour's response-headers policy (HSTS, CSP, ...) is applied to every answer.
+- A behaviour's viewer-request CloudFront Function runs on the function's own code (edge_functions.py): it may
+  rewrite the URI (single-page-app routes) or answer itself (the www redirect); the behaviour stays the one the
+  viewer's path chose, as on CloudFront.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
+from shipyard.localaws import edge_functions
+
 _FORWARDED_OUT = {"connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"}
 
 
@@ -34,6 +39,7 @@ class _Edge:
     def __init__(self, account: str, distribution_id: str, clients: Callable[[str, str, str], Any]) -> None:
         self.account, self.distribution_id, self._client = account, distribution_id, clients
         self._config: tuple[float, dict[str, Any]] | None = None
+        self._function_code: dict[str, str] = {}
         self._round_robin = itertools.count()
         self._requests: dict[str, deque[float]] = defaultdict(deque)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -53,6 +59,7 @@ class _Edge:
         if self._config is None or now - self._config[0] > 1.0:
             found = self.client("cloudfront", "us-east-1").get_distribution_config(Id=self.distribution_id)
             self._config = (now, found["DistributionConfig"])
+            self._function_code.clear()  # an updated function keeps its ARN
         return self._config[1]
 
     def _behavior(self, path: str) -> dict[str, Any]:
@@ -63,6 +70,19 @@ class _Edge:
             if _matches(behavior["PathPattern"], path):
                 return behavior
         return config["DefaultCacheBehavior"]
+
+    def _viewer_request_code(self, behavior: dict[str, Any]) -> str | None:
+        for association in (behavior.get("FunctionAssociations") or {}).get("Items") or []:
+            if association.get("EventType") == "viewer-request":
+                arn = association["FunctionARN"]
+                if arn not in self._function_code:
+                    found = self.client("cloudfront", "us-east-1").get_function(Name=arn.rsplit("/", 1)[-1], Stage="LIVE")
+                    self._function_code[arn] = found["FunctionCode"].read().decode()
+                return self._function_code[arn]
+        return None
+
+    def _domain(self) -> str:
+        return self.client("cloudfront", "us-east-1").get_distribution(Id=self.distribution_id)["Distribution"]["DomainName"]
 
     def _origin(self, origin_id: str) -> dict[str, Any]:
         return next(o for o in self.config()["Origins"]["Items"] if o["Id"] == origin_id)
@@ -86,7 +106,7 @@ class _Edge:
                     return True
         return False
 
-    def _s3(self, origin: dict[str, Any], path: str, handler: http.server.BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+    def _s3(self, origin: dict[str, Any], path: str) -> tuple[int, dict[str, str], bytes]:
         bucket = origin["DomainName"].split(".s3.", 1)[0]
         region = origin["DomainName"].split(".s3.", 1)[1].split(".amazonaws.com")[0] if ".s3." in origin["DomainName"] else "us-east-1"
         s3 = self.client("s3", region)
@@ -128,7 +148,7 @@ class _Edge:
                 return True
         return False
 
-    def _load_balancer(self, origin: dict[str, Any], handler: http.server.BaseHTTPRequestHandler,
+    def _load_balancer(self, origin: dict[str, Any], handler: http.server.BaseHTTPRequestHandler, path: str,
                        body: bytes) -> tuple[int, dict[str, str], bytes]:
         from shipyard.localaws.extension import extension_backend
 
@@ -139,15 +159,14 @@ class _Edge:
         listener = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"][0]
         rules = sorted(elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"],
                        key=lambda r: (r["IsDefault"], int(r["Priority"]) if r["Priority"].isdigit() else 0))
-        path = handler.path.split("?", 1)[0]
         for rule in rules:
             patterns = [v for c in rule.get("Conditions", []) if c.get("Field") == "path-pattern"
                         for v in (c.get("PathPatternConfig", {}).get("Values") or c.get("Values") or [])]
-            if rule["IsDefault"] or any(_matches(p, path) for p in patterns):
-                return self._act(elbv2, rule["Actions"][0], handler, body)
+            if rule["IsDefault"] or any(_matches(p, path.split("?", 1)[0]) for p in patterns):
+                return self._act(elbv2, rule["Actions"][0], handler, path, body)
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
-    def _act(self, elbv2: Any, action: dict[str, Any], handler: http.server.BaseHTTPRequestHandler,
+    def _act(self, elbv2: Any, action: dict[str, Any], handler: http.server.BaseHTTPRequestHandler, path: str,
              body: bytes) -> tuple[int, dict[str, str], bytes]:
         if action["Type"] == "fixed-response":
             fixed = action["FixedResponseConfig"]
@@ -167,7 +186,7 @@ class _Edge:
         headers["X-Forwarded-Proto"] = "https"
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
-            connection.request(handler.command, handler.path, body=body or None, headers=headers)
+            connection.request(handler.command, path, body=body or None, headers=headers)
             response = connection.getresponse()
             return response.status, {k: v for k, v in response.getheaders() if k.lower() not in _FORWARDED_OUT}, response.read()
         except OSError:
@@ -181,8 +200,7 @@ class _Edge:
         if name in ("127.0.0.1", "localhost", ""):
             return True
         aliases = (self.config().get("Aliases") or {}).get("Items") or []
-        domain = self.client("cloudfront", "us-east-1").get_distribution(Id=self.distribution_id)["Distribution"]["DomainName"]
-        return name in {*(a.lower() for a in aliases), domain.lower()}
+        return name in {*(a.lower() for a in aliases), self._domain().lower()}
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         edge = self
@@ -203,12 +221,25 @@ class _Edge:
                     else:
                         behavior = edge._behavior(self.path.split("?", 1)[0])
                         policy = behavior.get("ResponseHeadersPolicyId")
+                        path, generated = self.path, None
+                        code = edge._viewer_request_code(behavior)
+                        if code is not None:
+                            try:
+                                path, generated = edge_functions.viewer_request(
+                                    code, method=self.command, path=self.path, headers=dict(self.headers.items()),
+                                    client_ip=self.client_address[0], distribution_id=edge.distribution_id, domain=edge._domain())
+                            except edge_functions.FunctionFailed as failed:
+                                generated = {"statusCode": 503, "headers": {"content-type": {"value": "text/plain"}},
+                                             "body": f"503: the CloudFront Function failed (FunctionExecutionError): {failed}"}
                         origin = edge._origin(behavior["TargetOriginId"])
-                        if origin.get("VpcOriginConfig"):
-                            status, headers, payload = edge._load_balancer(origin, self, body)
+                        if generated is not None:
+                            status, headers, payload = edge_functions.response_parts(generated)
+                            served = "function"
+                        elif origin.get("VpcOriginConfig"):
+                            status, headers, payload = edge._load_balancer(origin, self, path, body)
                             served = "load balancer"
                         else:
-                            status, headers, payload = edge._s3(origin, self.path, self)
+                            status, headers, payload = edge._s3(origin, path)
                             served = "s3"
                         headers["X-Shipyard-Viewer-Protocol"] = (f"{behavior.get('ViewerProtocolPolicy')} (the local edge "
                                                                  "serves HTTP; CloudFront serves viewers HTTPS)")
@@ -290,3 +321,4 @@ def reset() -> None:
         for edge in _edges.values():
             edge.close()
         _edges.clear()
+    edge_functions.reset()

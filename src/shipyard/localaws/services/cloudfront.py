@@ -214,8 +214,23 @@ def _origin_init(original: Any) -> Any:
     return wrapper
 
 
+def _behaviour_init(original: Any) -> Any:
+    """moto's cache behaviours always report no function associations; keep the template's."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, config: dict[str, Any]) -> None:
+        original(self, config)
+        if config.get("FunctionAssociations"):
+            self.function_associations = config["FunctionAssociations"]
+
+    return wrapper
+
+
 def install() -> None:
     from moto.cloudfront import models as cloudfront_models
+
+    wrap(cloudfront_models.DefaultCacheBehaviour, "__init__", _behaviour_init,
+         corrects="cache behaviours drop their CloudFront Function associations, so viewer-request functions never run")
 
     wrap(cloudfront_models.Origin, "__init__", _origin_init,
          corrects="origins drop their origin access control, S3 and VPC-origin settings, so GetDistribution loses them")
