@@ -176,9 +176,12 @@ def cost(
 @app.command()
 def deploy(environment: EnvironmentArg, yes: YesFlag = False,
            recover: Annotated[bool, typer.Option("--recover", help="continue a failed update rollback before deploying")] = False,
+           dns_wait: Annotated[Optional[float], typer.Option(
+               "--dns-wait", min=1, max=720, help="minutes to wait for DNS validation records made by hand (dns = \"external\"; default 30)")] = None,
            use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Deploy an environment's stacks in dependency order through change sets."""
-    render.deployed(infrastructure.deploy_environment(_context(environment, use_aws, profile, endpoint), yes=yes, recover=recover))
+    render.deployed(infrastructure.deploy_environment(_context(environment, use_aws, profile, endpoint), yes=yes, recover=recover,
+                                                      dns_wait_minutes=dns_wait))
 
 
 @app.command()

@@ -273,6 +273,10 @@ class _EnvironmentInput(EnvironmentSettings):
     hosted_zone: str | None = Field(None, description="the Route 53 zone the domain's records go in (a suffix of domain); default: the domain itself")
     hosted_zone_id: str | None = Field(None, description="an existing hosted zone in the environment's account; without it shipyard creates hosted_zone")
     www: bool = Field(False, description="also serve www.<domain>, redirected to the domain")
+    dns: Literal["route53", "external"] = Field(
+        "route53", description="where the domain's DNS lives: route53 (a zone in the environment's account, created or "
+                               "hosted_zone_id) or external (another account or provider: deploy prints the records to "
+                               "create and waits for them)")
 
     @field_validator("domain", "hosted_zone")
     @classmethod
@@ -327,7 +331,8 @@ class Environment(_EnvironmentInput):
 
     @property
     def zone_name(self) -> str | None:
-        return (self.hosted_zone or self.domain) if self.domain else None
+        """The Route 53 zone shipyard writes the domain's records to; None without a domain or with external DNS."""
+        return (self.hosted_zone or self.domain) if self.domain and self.dns == "route53" else None
 
 
 @dataclass(frozen=True)
@@ -512,8 +517,10 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
         if not (s.domain == zone or s.domain.endswith("." + zone)):
             fail("hosted_zone", f"{zone!r} is not a suffix of domain {s.domain!r}; the zone must contain the domain (e.g. "
                                 f"{'.'.join(s.domain.split('.')[-2:])})")
-    elif s.hosted_zone or s.hosted_zone_id or s.www:
-        fail("domain", "hosted_zone, hosted_zone_id and www need a domain; set domain = \"shop.example.com\"")
+        if s.dns == "external" and (s.hosted_zone or s.hosted_zone_id):
+            fail("dns", "is external, so shipyard manages no zone; remove hosted_zone and hosted_zone_id, or set dns = \"route53\"")
+    elif s.hosted_zone or s.hosted_zone_id or s.www or s.dns != "route53":
+        fail("domain", "hosted_zone, hosted_zone_id, www and dns need a domain; set domain = \"shop.example.com\"")
     architecture = s.architecture or service.architecture
     if s.spot and architecture != "x86_64":
         fail("spot", f"Fargate Spot does not run {architecture} tasks; set architecture = \"x86_64\" for {name} or spot = false")

@@ -70,6 +70,9 @@ def deployed(report: DeployReport) -> None:
     changed = [r for r in report.stacks if r.outcome != "unchanged"]
     ui.info(f"{report.environment}: {'no changes; nothing to do' if not changed else f'{len(changed)} stacks changed'} "
             f"({report.seconds:.1f}s)")
+    if report.dns_records:
+        ui.table(f"{report.environment}: DNS records to keep at your DNS provider", ["name", "type", "value", "why"],
+                 [(r.name.rstrip("."), r.type, r.value.rstrip("."), r.why) for r in report.dns_records])
 
 
 def verified(name: str, results: list[LiveResult]) -> None:

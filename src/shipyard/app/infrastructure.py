@@ -11,6 +11,7 @@ from shipyard.app.context import EnvironmentContext, confirm, guard_production, 
 from shipyard.config import Config
 from shipyard.deploy.changeset import StackChanges
 from shipyard.deploy.destroy import Retained, retained_resources
+from shipyard.deploy.dns_records import DNS_WAIT, DnsRecord, records_to_create
 from shipyard.deploy.execute import DeployOptions, StackResult, deploy, preview
 from shipyard.deploy.site import SyncPlan, publish_environment
 from shipyard.deploy.verify import LiveResult, verify
@@ -55,14 +56,16 @@ class DeployReport:
     environment: str
     stacks: list[StackResult]
     seconds: float
+    dns_records: list[DnsRecord]  # dns = "external": what must exist at the domain's DNS provider
 
 
-def deploy_environment(ctx: EnvironmentContext, *, yes: bool, recover: bool) -> DeployReport:
+def deploy_environment(ctx: EnvironmentContext, *, yes: bool, recover: bool, dns_wait_minutes: float | None = None) -> DeployReport:
     guard_production([ctx.env], yes=yes, action="deploy to")
     started = time.perf_counter()
     preflight(ctx.config, [ctx.assembly], ctx.aws.target, site=False)
-    results = deploy(ctx.aws, ctx.assembly, DeployOptions(recover=recover, confirm=lambda q: confirm(q, yes=yes)))
-    return DeployReport(ctx.env.name, results, time.perf_counter() - started)
+    results = deploy(ctx.aws, ctx.assembly, DeployOptions(recover=recover, confirm=lambda q: confirm(q, yes=yes),
+                                                     dns_wait=dns_wait_minutes * 60 if dns_wait_minutes else DNS_WAIT))
+    return DeployReport(ctx.env.name, results, time.perf_counter() - started, records_to_create(ctx.aws, ctx.env))
 
 
 def verify_environment(ctx: EnvironmentContext) -> list[LiveResult]:

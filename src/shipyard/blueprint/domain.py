@@ -3,6 +3,8 @@
 CloudFront takes certificates only from us-east-1, so this construct lives in the environment's global stack.
 The certificate is validated by DNS: CloudFormation writes each name's validation record into the zone and
 completes the certificate once ACM has issued it; the record stays, so ACM renews the certificate on its own.
+With DNS elsewhere (zone_name None) there is no zone here: CloudFormation reports each validation record in the
+certificate's CREATE_IN_PROGRESS event and waits until someone creates it where the domain's DNS lives.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from constructs import Construct
 
 
 class Domain(Construct):
-    def __init__(self, scope: Construct, id: str, *, names: tuple[str, ...], zone_name: str, zone_id: str | None) -> None:
+    def __init__(self, scope: Construct, id: str, *, names: tuple[str, ...], zone_name: str | None, zone_id: str | None) -> None:
         super().__init__(scope, id)
-        if zone_id:
+        self.zone_id: str | None = None
+        if zone_name is None:
+            pass
+        elif zone_id:
             self.zone_id = zone_id
         else:
             zone = route53.CfnHostedZone(self, "Zone", name=zone_name,
@@ -29,5 +34,5 @@ class Domain(Construct):
             self, "Certificate", domain_name=names[0], subject_alternative_names=list(names[1:]) or None,
             validation_method="DNS",
             domain_validation_options=[acm.CfnCertificate.DomainValidationOptionProperty(domain_name=name, hosted_zone_id=self.zone_id)
-                                       for name in names],
+                                       for name in names] if self.zone_id else None,
         )

@@ -167,9 +167,10 @@ class GlobalStack(_EnvironmentStack):
                              emails=env.alert_emails)
         self.domain = None
         if env.domain:
-            self.domain = Domain(self, "Domain", names=env.domain_names, zone_name=str(env.zone_name), zone_id=env.hosted_zone_id)
+            self.domain = Domain(self, "Domain", names=env.domain_names, zone_name=env.zone_name, zone_id=env.hosted_zone_id)
             CfnOutput(self, Output.CERTIFICATE_ARN, value=self.domain.certificate.ref)
-            CfnOutput(self, Output.HOSTED_ZONE_ID, value=self.domain.zone_id)
+            if self.domain.zone_id:
+                CfnOutput(self, Output.HOSTED_ZONE_ID, value=self.domain.zone_id)
         if env.waf:
             self.firewall = Firewall(self, "Firewall", name=names.web_acl, rate_limit=env.waf_rate_limit,
                                      log_retention_days=env.log_retention_days, retain_logs=env.deletion_protection)
@@ -189,7 +190,8 @@ class EdgeStack(_EnvironmentStack):
         if env.domain:
             certificate_arn = self.output_of(global_stack, Output.CERTIFICATE_ARN, naming.CERTIFICATE_PARAMETER,
                                              allowed_pattern=r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/.+$")
-            zone_id = self.output_of(global_stack, Output.HOSTED_ZONE_ID, naming.HOSTED_ZONE_PARAMETER, allowed_pattern=r"^Z[A-Z0-9]+$")
+            if env.zone_name:
+                zone_id = self.output_of(global_stack, Output.HOSTED_ZONE_ID, naming.HOSTED_ZONE_PARAMETER, allowed_pattern=r"^Z[A-Z0-9]+$")
         headers = SecurityHeaders(self, "SecurityHeaders", name=names.prefix, content_security_policy=settings.site.content_security_policy,
                                   hsts_preload=settings.site.hsts_preload)
         self.edge = Edge(

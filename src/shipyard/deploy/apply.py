@@ -49,7 +49,7 @@ class StackTimeout(ShipyardError):
     def __init__(self, stack: str, status: str, timeout: float) -> None:
         super().__init__(stack, f"still {status} after {timeout:.0f}s",
                          "CloudFormation is still working; rerun the command to keep waiting")
-        self.status = status
+        self.status, self.timeout = status, timeout
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 
 from shipyard import ui
 from shipyard.aws import Aws
-from shipyard.deploy.apply import STACK_TIMEOUT, DeployFailed, apply_stack, check_account, delete_stack, stop_requested, wait_for_stack
+from shipyard.deploy.apply import STACK_TIMEOUT, DeployFailed, StackTimeout, apply_stack, check_account, delete_stack, stop_requested, wait_for_stack
 from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, StackChanges, changes_of_new_stack, create_change_set, delete_change_set, resolve_parameters
+from shipyard.deploy.dns_records import DNS_WAIT, ValidationWatch
 from shipyard.deploy.plan import Action, Plan, StackState, StackStep, plan_environment
 from shipyard.deploy.state import read_stack, read_states
 from shipyard.errors import ShipyardError
@@ -41,6 +42,7 @@ class DeployOptions:
     confirm: Callable[[str], bool] = field(default=lambda question: False)
     stack_timeout: float = STACK_TIMEOUT
     inline_limit: int = TEMPLATE_INLINE_LIMIT
+    dns_wait: float = DNS_WAIT  # external DNS: how long to wait for hand-made validation records
 
 
 def guard_resource_types(aws: Aws, assembly: EnvironmentAssembly) -> None:
@@ -92,9 +94,13 @@ def deploy(aws: Aws, assembly: EnvironmentAssembly, options: DeployOptions) -> l
     answers = {q: options.confirm(q) for q in (_recreate_question(s.stack) for s in plan.steps if s.action is Action.RECREATE)}
     confirmed = replace(options, confirm=lambda question: answers[question] if question in answers else options.confirm(question))
     outputs_of: dict[str, dict[str, str]] = {}
+    env = assembly.environment
 
     def run(step: StackStep) -> StackResult:
-        result = _deploy_step(aws, step, outputs_of, confirmed)
+        watch = None
+        if env.domain and env.dns == "external" and step.stack.name == env.names.global_stack:
+            watch = ValidationWatch(aws, env, step.stack.name)
+        result = _deploy_step(aws, step, outputs_of, confirmed, watch)
         state = read_stack(aws, step.stack.name, step.stack.region)
         outputs_of[step.stack.name] = state.outputs if state else {}
         return result
@@ -114,13 +120,27 @@ def _guidance(step: StackStep) -> str:
     return f"inspect it with aws cloudformation describe-stack-events --stack-name {step.stack.name} --region {step.stack.region}"
 
 
-def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]], options: DeployOptions) -> StackResult:
+def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]], options: DeployOptions,
+                 watch: ValidationWatch | None) -> StackResult:
+    """One stack's change. watch: the stack holds a certificate validated by records made by hand; its wait is
+    bounded by dns_wait and prints the records as CloudFormation reports them."""
+    try:
+        return _change_stack(aws, step, outputs_of, options, watch)
+    except StackTimeout as late:
+        if watch is None:
+            raise
+        raise watch.timed_out(late.timeout) from None
+
+
+def _change_stack(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]], options: DeployOptions,
+                  watch: ValidationWatch | None) -> StackResult:
     stack = step.stack
     started = time.monotonic()
     action = step.action
+    timeout = min(options.stack_timeout, options.dns_wait) if watch else options.stack_timeout
     if action is Action.WAIT:
         ui.info(f"{stack.name}: {step.status}; waiting for it to finish before changing it")
-        status = wait_for_stack(aws, stack, timeout=options.stack_timeout)
+        status = wait_for_stack(aws, stack, timeout=timeout, on_wait=watch)
         action = Action.CREATE if status in ("DELETE_COMPLETE", "ROLLBACK_COMPLETE") else Action.UPDATE
         if status == "ROLLBACK_COMPLETE":
             action = Action.RECREATE
@@ -139,8 +159,8 @@ def _deploy_step(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str]
         action = Action.CREATE
 
     applied = apply_stack(aws, stack, change_set_type="CREATE" if action is Action.CREATE else "UPDATE",
-                          parameters=resolve_parameters(stack, outputs_of), timeout=options.stack_timeout,
-                          inline_limit=options.inline_limit)
+                          parameters=resolve_parameters(stack, outputs_of), timeout=timeout,
+                          inline_limit=options.inline_limit, on_wait=watch)
     if not applied.succeeded:
         raise DeployFailed(stack.name, applied.failure(), applied.cause.hint if applied.cause else "", applied.cause)
     return StackResult(stack.name, applied.outcome, applied.changes, time.monotonic() - started)

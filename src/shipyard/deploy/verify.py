@@ -192,13 +192,29 @@ def domain_served_right(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
             not_after = datetime.datetime.fromtimestamp(not_after, datetime.UTC)
         if not_after is not None and not_after - datetime.datetime.now(datetime.UTC) < datetime.timedelta(days=30):
             problems.append(f"certificate {arn} expires {not_after:%Y-%m-%d}, in under 30 days")
-        zone = (read_stack(aws, env.names.global_stack, "us-east-1") or None)
-        zone_id = zone.outputs.get(Output.HOSTED_ZONE_ID) if zone else None
-        if zone_id:
-            records = aws.call("route53", "ListResourceRecordSets", "us-east-1", HostedZoneId=zone_id, MaxItems="300")["ResourceRecordSets"]
-            problems += _dns_problems(records, described, f.distribution_domain, env.domain_names, arn)
+        if env.dns == "external":  # the records live outside this account: ACM's view of them is what can be read
+            problems += _external_validation_problems(described, arn)
+        else:
+            zone = read_stack(aws, env.names.global_stack, "us-east-1")
+            zone_id = zone.outputs.get(Output.HOSTED_ZONE_ID) if zone else None
+            if zone_id:
+                records = aws.call("route53", "ListResourceRecordSets", "us-east-1", HostedZoneId=zone_id, MaxItems="300")["ResourceRecordSets"]
+                problems += _dns_problems(records, described, f.distribution_domain, env.domain_names, arn)
+    routed = ("validation records seen by ACM; viewer records are at your DNS provider, not checked here"
+              if env.dns == "external" else "A/AAAA to the distribution")
     return _result(arn or f"distribution {f.distribution_id}", not problems,
-                   "; ".join(problems) or f"{', '.join(env.domain_names)}: certificate ISSUED, TLSv1.2_2021, A/AAAA to the distribution")
+                   "; ".join(problems) or f"{', '.join(env.domain_names)}: certificate ISSUED, TLSv1.2_2021, {routed}")
+
+
+def _external_validation_problems(certificate: dict, arn: str) -> list[str]:
+    """DNS elsewhere: every name validated, and no renewal failing for want of its record."""
+    problems = [f"certificate {arn}: {o['DomainName']} validation is {o.get('ValidationStatus')}"
+                for o in certificate.get("DomainValidationOptions", []) if o.get("ValidationStatus") != "SUCCESS"]
+    renewal = certificate.get("RenewalSummary") or {}
+    if renewal.get("RenewalStatus") == "FAILED":
+        problems.append(f"certificate {arn}: renewal failed ({renewal.get('RenewalStatusReason', 'no reason given')}); "
+                        "the validation records must stay at your DNS provider")
+    return problems
 
 
 def _dns_problems(records: list[dict], certificate: dict, distribution: str, names: tuple[str, ...], arn: str) -> list[str]:

@@ -47,6 +47,10 @@ LATENCIES: dict[str, Latency] = {
     "traffic shift": Latency(5, "a listener-rule weight change takes effect within seconds; assumed"),
     "certificate validation": Latency(120, "ACM issues a DNS-validated certificate once its CNAME records resolve, "
                                            "'usually within minutes' (ACM user guide, 'DNS validation'); assumed 2 min"),
+    "certificate validation timeout": Latency(12 * 3600, "CloudFormation fails a certificate still pending validation after "
+                                                         "about 12 h, before ACM's own 72 h limit (ACM user guide, "
+                                                         "'Troubleshoot certificate requests'; cloudformation-coverage-roadmap "
+                                                         "issue 130); observed, not documented"),
 }
 
 

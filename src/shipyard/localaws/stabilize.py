@@ -1,4 +1,4 @@
-"""CloudFormation waits for ECS: a stack that changes an ECS service stays IN_PROGRESS until the deployment ends.
+"""CloudFormation waits for ECS (and for ACM): a stack stays IN_PROGRESS until the resources it changed settle.
 
 AWS documents that CloudFormation reports an AWS::ECS::Service create or
 update complete only once the service is stable, and that a deployment the
@@ -8,6 +8,10 @@ CloudFormation stack ... rolls back"). A deployment that never stabilizes keeps
 the stack IN_PROGRESS (for hours, on AWS) until someone cancels the update.
 moto applies a change set at once; this module holds the stack instead and
 settles it whenever the stack is described, from the state of the service's deployment (rollout.py).
+
+A DNS-validated certificate whose records CloudFormation does not write (no HostedZoneId) is held the same way:
+the resource stays CREATE_IN_PROGRESS, its event says which record to create ("Content of DNS Record is: ..."),
+and it completes once ACM issued the certificate (acm.py), or fails when ACM's validation times out.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ CANCELLED_REASON = "Resource update cancelled"
 
 @dataclass
 class _Waiting:
+    """One resource CloudFormation waits for; state() is IN_PROGRESS, COMPLETED or FAILED."""
+
     logical_id: str
-    service: Any
-    task_definition: str
+    resource_type: str
+    physical_id: str
+    state: Callable[[], str]
+    failure_reason: str
+    progress: tuple[str, ...] = ()  # what CloudFormation says while it waits (IN_PROGRESS events)
 
 
 @dataclass
@@ -48,15 +57,28 @@ def reset() -> None:
         _holds.clear()
 
 
-def _services_in_progress(stack: Any) -> list[_Waiting]:
+def _deployment(service: Any, task_definition: str) -> Callable[[], str]:
+    def state() -> str:
+        found = rollout.deployment_state(service, task_definition)
+        return "FAILED" if found is None else found[0]
+
+    return state
+
+
+def _in_progress(stack: Any) -> list[_Waiting]:
     from moto.ecs.models import Service
+
+    from shipyard.localaws.services import acm
 
     waiting = []
     for logical_id, resource in list(stack.resource_map._parsed_resources.items()):
         if isinstance(resource, Service):
-            state = rollout.deployment_state(resource, resource.task_definition)
-            if state is not None and state[0] == "IN_PROGRESS":
-                waiting.append(_Waiting(logical_id, resource, resource.task_definition))
+            state = _deployment(resource, resource.task_definition)
+            if state() == "IN_PROGRESS":
+                waiting.append(_Waiting(logical_id, "AWS::ECS::Service", resource.physical_resource_id, state, CIRCUIT_BREAKER_REASON))
+        elif isinstance(resource, acm.Certificate) and resource.awaiting_dns:
+            waiting.append(_Waiting(logical_id, acm.Certificate.cloudformation_type(), resource.physical_id,
+                                    resource.validation_state, acm.VALIDATION_TIMED_OUT_REASON, resource.record_reasons()))
     return waiting
 
 
@@ -64,7 +86,7 @@ def _resource_event(stack: Any, waiting: _Waiting, status: str, reason: str | No
     from moto.cloudformation.models import Event
 
     stack.events.append(Event(stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=waiting.logical_id,
-                              physical_resource_id=waiting.service.physical_resource_id, resource_type="AWS::ECS::Service",
+                              physical_resource_id=waiting.physical_id, resource_type=waiting.resource_type,
                               resource_status=status, resource_status_reason=reason, resource_properties=None))
 
 
@@ -78,14 +100,16 @@ def _withdraw_last(stack: Any, logical_id: str, status: str) -> None:
 
 
 def hold(stack: Any, phase: str, roll_back: Callable[[str], None] | None) -> bool:
-    """After moto applied a change: keep the stack IN_PROGRESS while an ECS deployment it started runs. True if held."""
-    waiting = _services_in_progress(stack)
+    """After moto applied a change: keep the stack IN_PROGRESS while a resource it changed settles. True if held."""
+    waiting = _in_progress(stack)
     if not waiting:
         return False
-    # moto already reported the services and the stack complete; on AWS those events come later.
+    # moto already reported the resources and the stack complete; on AWS those events come later.
     verb = "UPDATE" if phase == "UPDATE_ROLLBACK" else phase
     for item in waiting:
         _withdraw_last(stack, item.logical_id, f"{verb}_COMPLETE")
+        for reason in item.progress:
+            _resource_event(stack, item, f"{verb}_IN_PROGRESS", reason)
     _withdraw_last(stack, stack.name, f"{phase}_COMPLETE")
     stack.status = f"{phase}_IN_PROGRESS"
     with _lock:
@@ -94,17 +118,17 @@ def hold(stack: Any, phase: str, roll_back: Callable[[str], None] | None) -> boo
 
 
 def settle(stack: Any) -> None:
-    """Bring a held stack up to date with its ECS deployments: complete it, fail and roll it back, or leave it waiting."""
+    """Bring a held stack up to date with what it waits for: complete it, fail and roll it back, or leave it waiting."""
     with _lock:
         held = _holds.get(stack.stack_id)
         if held is None:
             return
-        states = [(w, rollout.deployment_state(w.service, w.task_definition)) for w in held.waiting]
-        failed = [(w, s) for w, s in states if s is None or s[0] == "FAILED"]
+        states = [(w, w.state()) for w in held.waiting]
+        failed = [w for w, state in states if state == "FAILED"]
         if failed:
             del _holds[stack.stack_id]
-            _fail(stack, held, failed[0][0], CIRCUIT_BREAKER_REASON)
-        elif all(s[0] == "COMPLETED" for _, s in states):
+            _fail(stack, held, failed[0], failed[0].failure_reason)
+        elif all(state == "COMPLETED" for _, state in states):
             del _holds[stack.stack_id]
             verb = "UPDATE" if held.phase == "UPDATE_ROLLBACK" else held.phase
             for waiting in held.waiting:

@@ -4,7 +4,10 @@ moto issues every requested certificate after a fixed wait, whatever DNS says. H
 once each name's validation CNAME exists in a hosted zone that holds the name (any account's: DNS is global), and
 ACM's validation time (pace.py, compressed) has passed. As on CloudFormation, a certificate validated through a
 hosted zone of the template gets its validation records written there, and the resource completes when ACM has
-issued it; it fails when validation does not finish in time. A drill control sets a certificate's expiry.
+issued it; it fails when validation does not finish in time. A certificate without a zone (DNS elsewhere) holds
+its stack instead (stabilize.py): each record is reported in the resource's event, "Content of DNS Record is:
+{Name: ...,Type: CNAME,Value: ...}", the wording CloudFormation uses, until someone creates it in a zone that
+holds the name. A drill control sets a certificate's expiry.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from shipyard.localaws import pace
 from shipyard.localaws.services._base import Handler, properties, wrap
 
 _expiry: dict[str, datetime.datetime] = {}  # drill: certificate ARN -> NotAfter
+# Not AWS's wording (which this project has not seen): the emulator's, marked as such.
+VALIDATION_TIMED_OUT_REASON = ("Certificate validation timed out: no DNS validation record was found in time "
+                               "(embedded AWS wording)")
 
 
 def _zones_holding(name: str) -> list[Any]:
@@ -87,9 +93,26 @@ class Certificate(Handler, CloudFormationModel):
     def cloudformation_type() -> str:
         return "AWS::CertificateManager::Certificate"
 
-    def __init__(self, arn: str, region: str) -> None:
-        self.physical_id, self.region = arn, region
+    def __init__(self, arn: str, region: str, *, awaiting_dns: bool = False, account: str = "") -> None:
+        self.physical_id, self.region, self.account = arn, region, account
         self.attributes = {}
+        self.awaiting_dns = awaiting_dns  # no zone in the template: CloudFormation waits for records made elsewhere
+        self._deadline = time.monotonic() + pace.local(pace.LATENCIES["certificate validation timeout"].seconds)
+
+    def _certificate(self) -> CertBundle:
+        return acm_backends[self.account][self.region].get_certificate(self.physical_id)
+
+    def validation_state(self) -> str:
+        certificate = self._certificate()
+        certificate.check()
+        if certificate.status == "ISSUED":
+            self.awaiting_dns = False
+            return "COMPLETED"
+        return "IN_PROGRESS" if time.monotonic() < self._deadline else "FAILED"
+
+    def record_reasons(self) -> tuple[str, ...]:
+        return tuple(f"Content of DNS Record is: {{Name: {r['Name']},Type: {r['Type']},Value: {r['Value']}}}"
+                     for r in validation_records(self._certificate()))
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
@@ -98,6 +121,8 @@ class Certificate(Handler, CloudFormationModel):
         arn = backend.request_certificate(props["DomainName"], None, props.get("SubjectAlternativeNames") or [], [])
         certificate = backend.get_certificate(arn)
         zones = {o["DomainName"]: o["HostedZoneId"] for o in props.get("DomainValidationOptions", []) if o.get("HostedZoneId")}
+        if not zones:  # DNS lives elsewhere: the stack waits (stabilize.py) while people create the records
+            return cls(arn, region_name, awaiting_dns=True, account=account_id)
         for record in validation_records(certificate):
             name = record["Name"].rstrip(".").split(".", 1)[1]  # _token.<name>
             zone_id = zones.get(name)
@@ -109,7 +134,7 @@ class Certificate(Handler, CloudFormationModel):
         while time.monotonic() < deadline:
             certificate.check()
             if certificate.status == "ISSUED":
-                return cls(arn, region_name)
+                return cls(arn, region_name, account=account_id)
             time.sleep(0.1)
         names = ", ".join(r["Name"] for r in validation_records(certificate))
         raise RuntimeError(f"Certificate {arn} was not validated in time: create the DNS validation records ({names}) "

@@ -1,0 +1,93 @@
+"""DNS records people create by hand when an environment's domain lives outside its Route 53 account (dns = "external").
+
+Two kinds: the certificate's validation CNAMEs (ACM issues the certificate once they resolve, and renews it with
+them, so they stay), and the names viewers use, pointed at the distribution. While the global stack waits for
+the certificate, CloudFormation reports each validation record in the certificate's CREATE_IN_PROGRESS event as
+"Content of DNS Record is: {Name: ...,Type: CNAME,Value: ...}"; ValidationWatch prints each one once, as soon as
+it appears, so the wait can end.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shipyard import ui
+from shipyard.aws import Aws
+from shipyard.config import Environment
+from shipyard.deploy.state import read_stack, stack_events
+from shipyard.errors import ShipyardError
+from shipyard.naming import Output
+
+DNS_WAIT = 1800.0  # how long deploy waits for hand-made validation records before it stops (the stack waits on)
+_CONTENT = re.compile(r"Content of DNS Record is: \{Name: ([^,]+),Type: ([A-Z]+),Value: ([^}]+)\}")
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    name: str
+    type: str
+    value: str
+    why: str
+
+    def line(self) -> str:
+        return f"{self.name.rstrip('.')}  {self.type}  {self.value.rstrip('.')}  ({self.why})"
+
+
+def validation_record(reason: str | None) -> DnsRecord | None:
+    """The record a certificate event asks for, from CloudFormation's status reason."""
+    found = _CONTENT.search(reason or "")
+    if not found:
+        return None
+    return DnsRecord(found[1].strip(), found[2], found[3].strip(), "certificate validation; keep it for renewals")
+
+
+class ValidationWatch:
+    """on_wait for the global stack: print each validation record CloudFormation reports, once."""
+
+    def __init__(self, aws: Aws, env: Environment, stack: str) -> None:
+        self.aws, self.env, self.stack = aws, env, stack
+        self.printed: list[DnsRecord] = []
+
+    def __call__(self, status: str) -> None:
+        fresh = []
+        for event in stack_events(self.aws, self.stack, "us-east-1"):
+            record = validation_record(event.get("ResourceStatusReason"))
+            if record is not None and record not in self.printed and record not in fresh:
+                fresh.append(record)
+        if fresh:
+            self.printed += fresh
+            ui.info(f"{self.env.name}: create {'this record' if len(fresh) == 1 else 'these records'} where "
+                    f"{self.env.domain}'s DNS lives; the certificate is issued once they resolve:")
+            for record in fresh:
+                ui.info(f"  {record.line()}")
+
+    def timed_out(self, waited: float) -> ShipyardError:
+        records = "; ".join(r.line() for r in self.printed) or "none reported yet"
+        return ShipyardError(
+            self.stack, f"the certificate for {', '.join(self.env.domain_names)} is still waiting for its DNS validation "
+                        f"records after {waited / 60:.0f} min (records: {records})",
+            f"create the records at your DNS provider, then run `shipyard deploy {self.env.name}` again: it waits for the "
+            "stack and carries on (CloudFormation gives up after about 12 hours and rolls the stack back)")
+
+
+def records_to_create(aws: Aws, env: Environment) -> list[DnsRecord]:
+    """For external DNS: the validation records to keep and each name pointed at the distribution."""
+    if not env.domain or env.dns != "external":
+        return []
+    from shipyard.deploy.state import edge_outputs
+
+    records = []
+    global_stack = read_stack(aws, env.names.global_stack, "us-east-1")
+    arn = global_stack.outputs.get(Output.CERTIFICATE_ARN) if global_stack else None
+    if arn:
+        described = aws.call("acm", "DescribeCertificate", "us-east-1", CertificateArn=arn)["Certificate"]
+        for option in described.get("DomainValidationOptions", []):
+            record = option.get("ResourceRecord")
+            if record:
+                records.append(DnsRecord(record["Name"], record["Type"], record["Value"], "certificate validation; keep it for renewals"))
+    distribution = edge_outputs(aws, env).domain
+    for name in env.domain_names:
+        records.append(DnsRecord(name, "CNAME", distribution,
+                                 "viewers; at a zone apex use your provider's ALIAS/ANAME, as a CNAME cannot sit there"))
+    return records

@@ -1,0 +1,86 @@
+"""A domain whose DNS lives outside the environment's account (dns = "external"): deploy prints the certificate's
+validation records as CloudFormation reports them and waits, bounded; once someone creates them (here in a zone of
+another account, as another team's DNS would be) a second deploy carries on, lists the records to keep, and
+verify passes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import urllib.request
+
+import pytest
+
+from shipyard.app.target import embedded
+from shipyard.aws import Aws
+from shipyard.config import load_config
+from shipyard.deploy.dns_records import records_to_create, validation_record
+from shipyard.deploy.execute import DeployOptions, deploy
+from shipyard.deploy.site import publish_environment
+from shipyard.deploy.verify import verify
+from shipyard.errors import ShipyardError
+from shipyard.release.release import edge_url
+from shipyard.synth import synthesize
+
+from ..conftest import EXAMPLE
+
+DNS_ACCOUNT = "333333333333"  # where the organisation's DNS lives
+
+
+def test_cloudformations_event_wording_is_parsed():
+    record = validation_record("Content of DNS Record is: {Name: _x1.shop.example.org.,Type: CNAME,Value: _x2.acm-validations.aws.}")
+    assert (record.name, record.type, record.value) == ("_x1.shop.example.org.", "CNAME", "_x2.acm-validations.aws.")
+    assert validation_record("Resource creation Initiated") is None
+
+
+@pytest.fixture(scope="module")
+def external(local_aws, tmp_path_factory):
+    app = tmp_path_factory.mktemp("external") / "shop"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out", "tests", "__pycache__"))
+    text = (app / "shipyard.toml").read_text()
+    text = text.replace('[environments.staging]\naccount = "111111111111"\n',
+                        '[environments.staging]\naccount = "111111111111"\ndomain = "staging.shop.example.org"\ndns = "external"\n')
+    (app / "shipyard.toml").write_text(text)
+    config = load_config(app / "shipyard.toml")
+    assembly = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
+    return config, assembly, Aws(embedded(local_aws.endpoint), "111111111111"), Aws(embedded(local_aws.endpoint), DNS_ACCOUNT)
+
+
+def test_the_template_has_no_zone_and_no_records(external):
+    _, assembly, _, _ = external
+    resources = [r for stack in assembly.stacks for r in stack.template()["Resources"].values()]
+    assert not [r for r in resources if r["Type"].startswith("AWS::Route53::")]
+    certificate = next(r for r in resources if r["Type"] == "AWS::CertificateManager::Certificate")
+    assert "DomainValidationOptions" not in certificate["Properties"]
+
+
+def test_deploy_prints_the_records_waits_bounded_then_carries_on(external, capsys):
+    config, assembly, aws, dns = external
+    with pytest.raises(ShipyardError) as waited:
+        deploy(aws, assembly, DeployOptions(dns_wait=3))
+    assert "still waiting for its DNS validation records" in waited.value.what
+    assert "shipyard deploy staging" in waited.value.hint
+    printed = capsys.readouterr()
+    record, value = re.search(r"^\s+(_\S+)\s+CNAME\s+(\S+)\s+\(certificate validation", printed.out + printed.err, re.M).groups()
+    assert record.endswith(".staging.shop.example.org"), record
+    assert record in waited.value.what
+
+    # The record is made where the DNS lives: another account's zone for the parent domain.
+    zone = dns.call("route53", "CreateHostedZone", "us-east-1", Name="shop.example.org", CallerReference="dns-team")["HostedZone"]
+    dns.call("route53", "ChangeResourceRecordSets", "us-east-1", HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {"Name": record + ".", "Type": "CNAME", "TTL": 300,
+                                                   "ResourceRecords": [{"Value": value}]}}]})
+    deploy(aws, assembly, DeployOptions())  # waits for the held stack, then deploys the rest
+
+    env = assembly.environment
+    publish_environment(aws, env, config.site_directory)
+    records = records_to_create(aws, env)
+    assert [(r.name.rstrip("."), r.type) for r in records] == [(record, "CNAME"), ("staging.shop.example.org", "CNAME")]
+    assert records[1].value.endswith(".cloudfront.net")
+    failed = {r.id: r.detail for r in verify(aws, assembly, config.app) if not r.passed}
+    assert failed == {}, failed
+    detail = next(r.detail for r in verify(aws, assembly, config.app) if r.id == "SY-E108")
+    assert "viewer records are at your DNS provider" in detail
+    request = urllib.request.Request(edge_url(aws, env) + "/", headers={"Host": "staging.shop.example.org"})
+    with urllib.request.urlopen(request) as response:
+        assert b"<title>webapp</title>" in response.read()
