@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -202,6 +203,75 @@ class ReleaseConfig(_Model):
     rollout_timeout: int = Field(900, ge=30, le=7200, description="seconds a release waits for the ECS rollout")
     health_timeout: int = Field(120, ge=5, le=3600, description="seconds the health gate may take")
     health_successes: int = Field(3, ge=1, le=50, description="200 answers in a row the health URL must give")
+    migrate: str | None = Field(None, description="command a one-off task of the new image runs: expand migrations before the "
+                                                  "rollout, contract migrations after the health gate (docs/database.md)")
+    migrate_timeout: int = Field(600, ge=10, le=7200, description="seconds each migration task may run")
+
+    @field_validator("migrate")
+    @classmethod
+    def _migrate(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                words = shlex.split(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a command line: {exc}") from None
+            if not words:
+                raise ValueError("is empty; give the command, e.g. \"python migrate.py\"")
+        return value
+
+    @property
+    def migrate_command(self) -> list[str] | None:
+        return shlex.split(self.migrate) if self.migrate else None
+
+
+# Memory (GiB) of the RDS instance classes shipyard sizes alarms and prices for (RDS user guide, "DB instance classes").
+DB_INSTANCE_MEMORY_GIB = {
+    "db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8, "db.t4g.xlarge": 16,
+    "db.m7g.large": 8, "db.m7g.xlarge": 16, "db.m7g.2xlarge": 32, "db.m7g.4xlarge": 64,
+    "db.r7g.large": 16, "db.r7g.xlarge": 32, "db.r7g.2xlarge": 64,
+}
+
+
+def max_connections(instance_class: str) -> int:
+    """RDS for PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000) (parameter group default)."""
+    return min(int(DB_INSTANCE_MEMORY_GIB[instance_class] * 1024 ** 3 / 9531392), 5000)
+
+
+# RDS for PostgreSQL major versions in standard support (RDS user guide, "Supported PostgreSQL major versions"),
+# each pinned to its newest minor that RDS still creates instances with (cfn-lint's data from DescribeDBEngineVersions
+# marks the older ones, and a bare major version, deprecated). Minor upgrades then arrive through AutoMinorVersionUpgrade.
+POSTGRES_VERSIONS = {"14": "14.24", "15": "15.19", "16": "16.15", "17": "17.11"}
+POSTGRES_MAJOR_VERSIONS = tuple(POSTGRES_VERSIONS)
+# Reserved by RDS or PostgreSQL as master user names.
+_RESERVED_DB_USERS = {"postgres", "rdsadmin", "rdsrepladmin", "rds_superuser", "admin", "public", "user"}
+
+
+class DatabaseConfig(_Model):
+    engine: Literal["postgres"] = Field("postgres", description="Amazon RDS for PostgreSQL (the only engine)")
+    version: str = Field("16", description=f"PostgreSQL major version, pinned: {', '.join(POSTGRES_MAJOR_VERSIONS)}")
+    name: str = Field("app", description="the database the service uses")
+    username: str = Field("app_owner", description="master user; its password is made and rotated by RDS in Secrets Manager")
+    migrations: str | None = Field(None, description="folder of NNNN_name.expand.sql / NNNN_name.contract.sql files, "
+                                                     "relative to shipyard.toml (checked by SY-E801)")
+    performance_insights: bool = Field(False, description="Performance Insights (7 days free retention)")
+    monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] = Field(0, description="Enhanced Monitoring every N seconds (0: off; "
+                                                                                 "CloudWatch Logs charges apply)")
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value not in POSTGRES_MAJOR_VERSIONS:
+            raise ValueError(f"{value!r} is not a supported major version; pin one of {', '.join(POSTGRES_MAJOR_VERSIONS)}")
+        return value
+
+    @field_validator("name", "username")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9_]{0,62}$", value):
+            raise ValueError(f"{value!r} is not valid; use lowercase letters, digits and '_', starting with a letter (at most 63)")
+        if value in _RESERVED_DB_USERS:
+            raise ValueError(f"{value!r} is reserved by RDS or PostgreSQL; pick another name")
+        return value
 
 
 class EnvironmentSettings(_Model):
@@ -228,6 +298,17 @@ class EnvironmentSettings(_Model):
     alert_emails: list[str] = Field(default_factory=list, description="addresses subscribed to the alerts topic")
     slo_target: float = Field(99.9, ge=90, le=99.999, description="availability objective (%) the burn-rate alarms protect")
     latency_p95_ms: int = Field(1000, ge=10, le=60000, description="p95 latency (ms) above which the latency alarm fires")
+    database_instance_class: str = Field("db.t4g.micro", description="RDS instance class (with [database])")
+    database_storage_gb: int = Field(20, ge=20, le=65536, description="gp3 storage in GiB (with [database])")
+    database_backup_days: int = Field(7, ge=1, le=35, description="automated backup retention in days (with [database])")
+    database_multi_az: bool = Field(False, description="a standby in a second availability zone (with [database]; doubles its cost)")
+
+    @field_validator("database_instance_class")
+    @classmethod
+    def _instance_class(cls, value: str) -> str:
+        if value not in DB_INSTANCE_MEMORY_GIB:
+            raise ValueError(f"{value!r} is not an instance class shipyard knows; use one of {', '.join(DB_INSTANCE_MEMORY_GIB)}")
+        return value
 
     @field_validator("region")
     @classmethod
@@ -344,6 +425,13 @@ class Config:
     environments: dict[str, Environment]
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     release: ReleaseConfig = field(default_factory=ReleaseConfig)
+    database: DatabaseConfig | None = None
+
+    @property
+    def migrations_directory(self) -> Path | None:
+        if self.database is None or self.database.migrations is None:
+            return None
+        return (self.directory / self.database.migrations).resolve()
 
     @property
     def directory(self) -> Path:
@@ -393,6 +481,7 @@ _SECTIONS: dict[str, type[_Model] | None] = {
     "defaults": EnvironmentSettings,
     "checks": ChecksConfig,
     "release": ReleaseConfig,
+    "database": DatabaseConfig,
     "environments": None,
 }
 
@@ -450,12 +539,21 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     site = _validate(SiteConfig, raw.get("site", {}), "site", problems)
     checks = _validate(ChecksConfig, raw.get("checks", {}), "checks", problems)
     release = _validate(ReleaseConfig, raw.get("release", {}), "release", problems)
+    database = _validate(DatabaseConfig, raw["database"], "database", problems) if "database" in raw else None
     defaults_raw = raw.get("defaults", {})
     defaults_ok = _validate(EnvironmentSettings, defaults_raw, "defaults", problems) is not None
 
     home = path.parent.resolve()
     if service and not (home / service.directory).resolve().is_relative_to(home):
         problems.add(f"service.directory: {service.directory!r} is outside the directory that holds {path.name}")
+    if database and database.migrations:
+        migrations = (home / database.migrations).resolve()
+        if not migrations.is_relative_to(home):
+            problems.add(f"database.migrations: {database.migrations!r} is outside the directory that holds {path.name}")
+        elif not migrations.is_dir():
+            problems.add(f"database.migrations: {database.migrations!r} is not a folder; create it or fix the path")
+    if release and release.migrate and "database" not in raw:
+        problems.add("release.migrate: migrations need a [database]; add one or remove migrate")
     if site and not (home / site.directory).resolve().is_relative_to(home):
         problems.add(f"site.directory: {site.directory!r} is outside the directory that holds {path.name}; "
                      "the site must live in the project (e.g. 'site')")
@@ -487,11 +585,18 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
 
     _check_shared_accounts(environments, problems)
     _check_domains(environments, problems)
+    if database:
+        for env in environments.values():
+            problem = naming.rds_identifier_problem(env.names.database)
+            if problem:
+                problems.add(f"app.name: derived RDS instance identifier {env.names.database!r} for environment {env.name} "
+                             f"{problem}; shorten or simplify app.name or the environment name")
     if checks:
         _check_suppressions(checks, environments, problems)
     problems.raise_any()
     assert app and service and site and checks and release  # every None above added a problem
-    return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks, release=release)
+    return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks, release=release,
+                  database=database)
 
 
 def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceConfig, problems: _Problems,

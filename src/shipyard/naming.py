@@ -26,6 +26,8 @@ class Output:
     WEB_ACL_ARN = "WebAclArn"  # global, where WAF is on
     CERTIFICATE_ARN = "CertificateArn"  # global, where the environment has a domain
     HOSTED_ZONE_ID = "HostedZoneId"  # global, where the environment has a domain
+    DATABASE_SECRET_ARN = "DatabaseSecretArn"  # data, where there is a [database]
+    DATABASE_IDENTIFIER = "DatabaseIdentifier"  # data
     CLUSTER_NAME = "ClusterName"  # service
     SERVICE_NAME = "ServiceName"  # service
     DISTRIBUTION_ID = "DistributionId"  # edge
@@ -146,8 +148,29 @@ class Names:
         return f"{self.prefix}-web"
 
     @property
+    def one_off_family(self) -> str:
+        return f"{self.prefix}-one-off"
+
+    @property
+    def one_off_image_parameter(self) -> str:
+        return f"/shipyard/{self.app}/{self.environment}/one-off-image"
+
+    @property
     def web_acl(self) -> str:
         return self.prefix
+
+    @property
+    def data_stack(self) -> str:
+        return f"{self.prefix}-data"
+
+    @property
+    def database(self) -> str:
+        """The RDS instance identifier (letters, digits, hyphens; config.py checks the length)."""
+        return f"{self.prefix}-db"
+
+    def database_parameter(self, key: str) -> str:
+        """SSM parameters with the database's connection settings (host, port, name), read by the tasks as secrets."""
+        return f"/shipyard/{self.app}/{self.environment}/database/{key}"
 
 
 def bucket_name_problem(name: str) -> str | None:
@@ -186,4 +209,13 @@ def repository_name_problem(name: str) -> str | None:
         return f"is {len(name)} characters; ECR allows 2 to 256"
     if not ECR_REPOSITORY_RE.match(name):
         return "breaks ECR's rule: lowercase letters and digits, separated by single '.', '_', '-' or '/'"
+    return None
+
+
+def rds_identifier_problem(name: str) -> str | None:
+    """Why RDS would refuse this DB instance identifier, or None."""
+    if len(name) > 63:
+        return f"is {len(name)} characters; RDS allows 63"
+    if not re.match(r"^[a-z][a-z0-9-]*[a-z0-9]$", name) or "--" in name:
+        return "may hold only lowercase letters, digits and single hyphens, starting with a letter"
     return None

@@ -77,7 +77,7 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
         try:
             before, after = config.neighbours(env.name)
             stacks = build_environment(app, settings=Settings(app=config.app, service=config.service, site=config.site, env=env,
-                                                              promotes_from=before, promotes_to=after))
+                                                              promotes_from=before, promotes_to=after, database=config.database))
             if customize is not None:
                 customize(stacks)
             if nag:

@@ -1,4 +1,4 @@
-"""The sample web service: health, readiness and /api/info, JSON request logs, graceful shutdown.
+"""The sample web service: health, readiness, /api/info and /api/items, JSON request logs, graceful shutdown.
 
 Configuration comes from environment variables only:
   PORT                 listen port (default 8000)
@@ -6,6 +6,9 @@ Configuration comes from environment variables only:
   APP_ENVIRONMENT      environment name (default: SHIPYARD_ENVIRONMENT, which shipyard's task definition sets)
   IMAGE_DIGEST         digest of the running image (default: the digest of SHIPYARD_IMAGE, the released image)
   SHUTDOWN_GRACE       seconds in-flight requests get after SIGTERM (default 20, below the task's stop timeout)
+  PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE
+                       the database, as libpq reads them (shipyard's task definition sets them from the
+                       database's secret and settings); /api/items answers 503 without them
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 import uuid
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -53,6 +57,39 @@ async def info(request: Request) -> JSONResponse:
     })
 
 
+def _database():
+    import psycopg
+
+    return psycopg.connect("", connect_timeout=5)
+
+
+async def items(request: Request) -> JSONResponse:
+    """GET: the newest items; POST {"name": ...}: store one and return it (the schema: migrations/)."""
+    if not os.environ.get("PGHOST"):
+        return JSONResponse({"error": "no database configured"}, status_code=503)
+    if request.method == "POST":
+        try:
+            name = (await request.json())["name"]
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'send {"name": "..."}'}, status_code=400)
+        if not isinstance(name, str) or not 1 <= len(name) <= 200:
+            return JSONResponse({"error": "name must be a string of 1 to 200 characters"}, status_code=400)
+        row = await run_in_threadpool(_insert, name)
+        return JSONResponse({"id": row[0], "name": row[1], "created_at": row[2].isoformat()}, status_code=201)
+    rows = await run_in_threadpool(_newest)
+    return JSONResponse({"items": [{"id": r[0], "name": r[1], "created_at": r[2].isoformat()} for r in rows]})
+
+
+def _insert(name: str) -> tuple:
+    with _database() as connection:
+        return connection.execute("INSERT INTO items (name) VALUES (%s) RETURNING id, name, created_at", (name,)).fetchone()
+
+
+def _newest() -> list[tuple]:
+    with _database() as connection:
+        return connection.execute("SELECT id, name, created_at FROM items ORDER BY id DESC LIMIT 50").fetchall()
+
+
 class RequestLog:
     """ASGI middleware: one JSON line per request with id, method, path, status and latency."""
 
@@ -83,7 +120,8 @@ class RequestLog:
 
 
 def create_app(extra_routes: list[Route] | None = None) -> Starlette:
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/api/info", info), *(extra_routes or [])]
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/api/info", info),
+              Route("/api/items", items, methods=["GET", "POST"]), *(extra_routes or [])]
     application = Starlette(routes=routes)
     application.add_middleware(RequestLog)
     return application

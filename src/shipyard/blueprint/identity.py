@@ -147,7 +147,8 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
             # GetParameters: CloudFormation resolves the service stack's SSM parameter with the caller's session.
             sid="ReleaseParameters",
             actions=["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter", "ssm:GetParameterHistory"],
-            resources=[arn("ssm", f"parameter{names.image_parameter}"), arn("ssm", f"parameter{names.release_history_parameter}")],
+            resources=[arn("ssm", f"parameter{names.image_parameter}"), arn("ssm", f"parameter{names.release_history_parameter}"),
+                       arn("ssm", f"parameter{names.one_off_image_parameter}")],
         ),
         iam.PolicyStatement(
             # One release at a time: created without overwrite, deleted by its holder.
@@ -180,15 +181,29 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         iam.PolicyStatement(
             sid="ServiceUpdate",
             actions=["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"],
-            resources=[service, arn("ecs", f"task-definition/{names.task_family}:*")],
+            resources=[service, arn("ecs", f"task-definition/{names.task_family}:*"),
+                       arn("ecs", f"task-definition/{names.one_off_family}:*")],
             conditions=through_cloudformation,
         ),
         iam.PolicyStatement(
-            # The task's two roles, passed only to ECS tasks; GetRole is what the task-definition handler reads.
+            # shipyard run and a release's migrations: a task of this environment's two families, in its cluster only.
+            sid="OneOffTasks",
+            actions=["ecs:RunTask"],
+            resources=[arn("ecs", f"task-definition/{names.task_family}:*"), arn("ecs", f"task-definition/{names.one_off_family}:*")],
+            conditions={"ArnEquals": {"ecs:cluster": arn("ecs", f"cluster/{names.cluster}")}},
+        ),
+        iam.PolicyStatement(
+            sid="StopOneOffTasks",
+            actions=["ecs:StopTask"],
+            resources=[arn("ecs", f"task/{names.cluster}/*")],
+        ),
+        iam.PolicyStatement(
+            # The task's two roles, passed only to ECS tasks: by CloudFormation for a new task definition revision and
+            # by RunTask for a one-off task (which takes no other roles: RegisterTaskDefinition is CloudFormation's only).
             sid="PassTaskRoles",
             actions=["iam:PassRole"],
             resources=[role(names.task_role), role(names.execution_role)],
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}, **through_cloudformation},
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ),
         iam.PolicyStatement(
             sid="PassTrafficShiftRole",

@@ -3,7 +3,9 @@
 Tasks sit in public subnets with public IPs (they pull images and write logs
 over the internet gateway, which costs nothing per hour, unlike a NAT
 gateway); the load balancer sits in isolated subnets that have no route to
-the internet at all, and only CloudFront's VPC origin reaches it.
+the internet at all, and only CloudFront's VPC origin reaches it. With a
+database, a third pair of isolated subnets holds it: no route out, no route in
+from the internet, and its security group admits only the tasks.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from constructs import Construct
 
 PUBLIC = "tasks"
 ISOLATED = "loadbalancer"
+DATABASE = "database"
 
 
 class Network(Construct):
-    def __init__(self, scope: Construct, id: str, *, cidr: str = "10.0.0.0/16") -> None:
+    def __init__(self, scope: Construct, id: str, *, cidr: str = "10.0.0.0/16", database: bool = False) -> None:
         super().__init__(scope, id)
         self.vpc = ec2.Vpc(
             self,
@@ -28,6 +31,8 @@ class Network(Construct):
                 ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24,
                                         map_public_ip_on_launch=False),
                 ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+                *([ec2.SubnetConfiguration(name=DATABASE, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)]
+                  if database else []),
             ],
             # The CDK implements this with a Lambda-backed custom resource; the
             # default security group is unused, so it stays as AWS made it.
@@ -35,3 +40,4 @@ class Network(Construct):
         )
         self.task_subnets = ec2.SubnetSelection(subnet_group_name=PUBLIC)
         self.load_balancer_subnets = ec2.SubnetSelection(subnet_group_name=ISOLATED)
+        self.database_subnets = ec2.SubnetSelection(subnet_group_name=DATABASE) if database else None

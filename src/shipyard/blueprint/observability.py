@@ -10,6 +10,8 @@ deployment alarm that rolls a bad deployment back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -19,6 +21,18 @@ from constructs import Construct
 
 FIVE_XX_RATE_PERCENT = 2
 FAST_BURN, SLOW_BURN = 14.4, 6.0
+DATABASE_CPU_PERCENT = 80
+DATABASE_FREE_STORAGE_SHARE = 0.10
+DATABASE_CONNECTIONS_SHARE = 0.80
+
+
+@dataclass(frozen=True)
+class DatabaseWatch:
+    """The environment's RDS instance, as its alarms need it."""
+
+    identifier: str
+    storage_gb: int
+    max_connections: int
 
 
 def _lb(metric: str, load_balancer: str, period: Duration, statistic: str = "Sum") -> cw.Metric:
@@ -55,6 +69,7 @@ class Observability(Construct):
         latency_p95_ms: int,
         emails: tuple[str, ...],
         web_acl_name: str | None,
+        database: DatabaseWatch | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(self, "Alerts", display_name=f"{prefix} alerts", enforce_ssl=True)
@@ -127,6 +142,22 @@ class Observability(Construct):
         # The desired count is 0 until the first release (see service.py), so is the threshold.
         below.node.default_child.add_property_override("Threshold", running_target)
 
+        if database:
+            def rds(metric: str, statistic: str = "Average") -> cw.Metric:
+                return cw.Metric(namespace="AWS/RDS", metric_name=metric, statistic=statistic, period=Duration.minutes(5),
+                                 dimensions_map={"DBInstanceIdentifier": database.identifier})
+
+            alarm("database-cpu", rds("CPUUtilization"), DATABASE_CPU_PERCENT,
+                  f"Database CPU above {DATABASE_CPU_PERCENT}% for 15 minutes", periods=3)
+            free_bytes = database.storage_gb * 1024 ** 3 * DATABASE_FREE_STORAGE_SHARE
+            alarm("database-free-storage", rds("FreeStorageSpace", "Minimum"), free_bytes,
+                  f"Database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of {database.storage_gb} GiB",
+                  comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)
+            busy = int(database.max_connections * DATABASE_CONNECTIONS_SHARE)
+            alarm("database-connections", rds("DatabaseConnections", "Maximum"), busy,
+                  f"More than {busy} database connections ({DATABASE_CONNECTIONS_SHARE:.0%} of max_connections "
+                  f"{database.max_connections}) for 10 minutes", periods=2)
+
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=prefix, default_interval=Duration.hours(3))
         ecs_dims = {"ClusterName": cluster_name, "ServiceName": service_name}
         widgets: list[cw.IWidget] = [
@@ -148,6 +179,9 @@ class Observability(Construct):
                 namespace="AWS/Billing", metric_name="EstimatedCharges", dimensions_map={"Currency": "USD"},
                 statistic="Maximum", period=Duration.hours(6), region="us-east-1")]),
         ]
+        if database:
+            widgets.append(cw.GraphWidget(title="Database CPU (%) and connections", left=[rds("CPUUtilization")],
+                                          right=[rds("DatabaseConnections", "Maximum")]))
         if web_acl_name:
             widgets.append(cw.GraphWidget(title="WAF allowed / blocked (us-east-1)", region="us-east-1", left=[cw.Metric(
                 namespace="AWS/WAFV2", metric_name=m, dimensions_map={"WebACL": web_acl_name, "Rule": "ALL"},

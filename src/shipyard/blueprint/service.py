@@ -7,6 +7,11 @@ therefore never reverts a release, and a release is a parameter write plus a
 stack update. Until the first release the parameter holds naming.NO_IMAGE and
 the service runs zero tasks, so a fresh environment deploys before any image
 exists.
+
+A second task definition, the one-off family, is the same container with the
+image from its own SSM parameter and no port: `shipyard run --digest` and a
+release's migrations run a new image there before any service task runs it,
+without the deploy role registering task definitions itself.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ class Service(Construct):
         environment: dict[str, str],
         secrets: dict[str, str],
         container_insights: bool,
+        granted_secrets: dict[str, ecs.Secret] | None = None,
         retain_logs: bool,
         spot: bool = False,
     ) -> None:
@@ -102,26 +108,43 @@ class Service(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
-        self.container = self.task_definition.add_container(
-            "web",
-            image=ecs.ContainerImage.from_registry(self.image.value_as_string),
-            port_mappings=[ecs.PortMapping(container_port=port, name="http")],
-            logging=ecs.LogDriver.aws_logs(stream_prefix="web", log_group=self.log_group,
-                                            mode=ecs.AwsLogDriverMode.NON_BLOCKING),
-            # The service can say what it runs: the released image and the environment, as ECS hands them over.
-            environment={**environment, "SHIPYARD_ENVIRONMENT": names.environment, "SHIPYARD_IMAGE": self.image.value_as_string},
-            secrets={name: _secret(self, name, ref) for name, ref in secrets.items()},
-            stop_timeout=Duration.seconds(stop_timeout),
-            # The image runs as its own non-root user and writes only to stdout.
-            readonly_root_filesystem=True,
-            essential=True,
-        )
-        repository.grant_pull(self.task_definition.obtain_execution_role())
+        container_secrets = {**{name: _secret(self, name, ref) for name, ref in secrets.items()}, **(granted_secrets or {})}
+
+        def container(definition: ecs.FargateTaskDefinition, image: str, stream_prefix: str, **options: object) -> ecs.ContainerDefinition:
+            return definition.add_container(
+                "web",
+                image=ecs.ContainerImage.from_registry(image),
+                logging=ecs.LogDriver.aws_logs(stream_prefix=stream_prefix, log_group=self.log_group,
+                                                mode=ecs.AwsLogDriverMode.NON_BLOCKING),
+                # The service can say what it runs: the released image and the environment, as ECS hands them over.
+                environment={**environment, "SHIPYARD_ENVIRONMENT": names.environment, "SHIPYARD_IMAGE": image},
+                secrets=container_secrets,
+                stop_timeout=Duration.seconds(stop_timeout),
+                # The image runs as its own non-root user and writes only to stdout.
+                readonly_root_filesystem=True,
+                essential=True,
+                **options,
+            )
+
+        self.container = container(self.task_definition, self.image.value_as_string, "web",
+                                   port_mappings=[ecs.PortMapping(container_port=port, name="http")])
+        self.one_off_image = CfnParameter(
+            self, "OneOffImage", type="AWS::SSM::Parameter::Value<String>", default=names.one_off_image_parameter,
+            description="SSM parameter holding the image one-off tasks run (repository@sha256:digest)")
+        self.one_off_task_definition = ecs.FargateTaskDefinition(
+            self, "OneOffTask", cpu=cpu, memory_limit_mib=memory, family=names.one_off_family,
+            task_role=self.task_definition.task_role, execution_role=self.task_definition.execution_role,
+            runtime_platform=ecs.RuntimePlatform(cpu_architecture=ARCHITECTURES[architecture],
+                                                 operating_system_family=ecs.OperatingSystemFamily.LINUX))
+        container(self.one_off_task_definition, self.one_off_image.value_as_string, "one-off")
+        execution_role = self.task_definition.obtain_execution_role()
+        repository.grant_pull(execution_role)
         suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)
         if not container_insights:
             suppress(self.cluster, CONTAINER_INSIGHTS_OPTIONAL)
         if environment:
             suppress(self.task_definition, PLAIN_SETTINGS_ONLY)
+            suppress(self.one_off_task_definition, PLAIN_SETTINGS_ONLY)
 
         self.service = ecs.FargateService(
             self, "Service",

@@ -1,7 +1,8 @@
 """The stacks of one environment; they only compose constructs.
 
-  foundation  network, registry, load balancer, identity, image parameter
-  service     cluster, task definition, service, autoscaling   (after foundation)
+  foundation  network, registry, load balancer, identity, image parameters
+  data        RDS for PostgreSQL, its secret and settings      (after foundation; only with [database])
+  service     cluster, task definitions, service, autoscaling  (after foundation, and data)
   edge        site bucket, CloudFront                          (after foundation)
   global      budget, budget alarm, WAF web ACL (us-east-1)    (web ACL only where WAF is on)
   edge-alarms CloudFront alarms (us-east-1)                    (after edge)
@@ -22,11 +23,13 @@ from typing import Any
 from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, Tags
 from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from shipyard import naming
 from shipyard.blueprint.access_logs import AccessLogs
 from shipyard.blueprint.budget import Budget
+from shipyard.blueprint.database import Database
 from shipyard.blueprint.domain import Domain
 from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.edge_alarms import EdgeAlarms
@@ -35,11 +38,11 @@ from shipyard.blueprint.identity import Identity, grant_invalidation
 from shipyard.blueprint.image_slot import ImageSlot
 from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
-from shipyard.blueprint.observability import Observability
+from shipyard.blueprint.observability import DatabaseWatch, Observability
 from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Service
-from shipyard.config import AppConfig, Environment, ServiceConfig, SiteConfig
+from shipyard.config import POSTGRES_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, max_connections
 from shipyard.naming import Output
 
 
@@ -53,6 +56,7 @@ class Settings:
     env: Environment
     promotes_from: Environment | None = None  # the environment whose images this one receives
     promotes_to: Environment | None = None  # the environment that copies this one's images
+    database: DatabaseConfig | None = None
 
 
 class _EnvironmentStack(Stack):
@@ -93,7 +97,7 @@ class FoundationStack(_EnvironmentStack):
         env, names, service = settings.env, settings.env.names, settings.service
         super().__init__(scope, names.foundation_stack, settings=settings, region=env.region,
                          description="network, registry, load balancer, deploy identity")
-        self.network = Network(self, "Network")
+        self.network = Network(self, "Network", database=settings.database is not None)
         self.access_logs = AccessLogs(self, "AccessLogs", bucket_name=names.logs_bucket, site_bucket_name=names.site_bucket,
                                       retention_days=env.log_retention_days, retain=env.deletion_protection)
         self.access_logs.log_rejected_traffic(self.network.vpc)
@@ -109,6 +113,9 @@ class FoundationStack(_EnvironmentStack):
         )
         self.image_slot = ImageSlot(self, "ImageSlot", parameter_name=names.image_parameter, logical_id="ImageParameterEAD1F3E3",
                                     description=f"Released image of {settings.app.name} {env.name} (written by shipyard release)")
+        self.one_off_slot = ImageSlot(self, "OneOffImageSlot", parameter_name=names.one_off_image_parameter,
+                                      logical_id="OneOffImageParameter",
+                                      description=f"Image one-off tasks of {settings.app.name} {env.name} run (written by shipyard)")
         self.identity = Identity(
             self, "Identity",
             subject=settings.app.subject(f"environment:{env.name}"), names=names,
@@ -124,10 +131,45 @@ class FoundationStack(_EnvironmentStack):
         CfnOutput(self, Output.LOAD_BALANCER_DNS, value=self.load_balancer.load_balancer.load_balancer_dns_name)
 
 
-class ServiceStack(_EnvironmentStack):
+class DataStack(_EnvironmentStack):
     def __init__(self, scope: Construct, *, settings: Settings, foundation: FoundationStack) -> None:
+        env, names, database = settings.env, settings.env.names, settings.database
+        assert database is not None and foundation.network.database_subnets is not None
+        super().__init__(scope, names.data_stack, settings=settings, region=env.region,
+                         description="RDS for PostgreSQL, reachable only by the service's tasks")
+        self.database = Database(
+            self, "Database", vpc=foundation.network.vpc, subnets=foundation.network.database_subnets,
+            task_security_group=foundation.load_balancer.target_security_group, names=names, version=POSTGRES_VERSIONS[database.version],
+            database_name=database.name, username=database.username, instance_class=env.database_instance_class,
+            storage_gb=env.database_storage_gb, backup_days=env.database_backup_days, multi_az=env.database_multi_az,
+            keep_final_snapshot=env.deletion_protection or env.is_production, log_retention_days=env.log_retention_days,
+            performance_insights=database.performance_insights, monitoring_interval=database.monitoring_interval,
+            production=env.is_production,
+        )
+        self.add_stack_dependency(foundation)
+        CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret_arn)
+        CfnOutput(self, Output.DATABASE_IDENTIFIER, value=self.database.instance.ref)
+
+
+def _database_secrets(scope: Construct, data: DataStack) -> dict[str, ecs.Secret]:
+    """libpq's own variables, so a client connects with no settings of its own: all of them ECS secrets."""
+    database = data.database
+    secret = secretsmanager.Secret.from_secret_complete_arn(scope, "DatabaseSecret", database.secret_arn)
+    return {
+        "PGHOST": ecs.Secret.from_ssm_parameter(database.parameters["host"]),
+        "PGPORT": ecs.Secret.from_ssm_parameter(database.parameters["port"]),
+        "PGDATABASE": ecs.Secret.from_ssm_parameter(database.parameters["name"]),
+        "PGUSER": ecs.Secret.from_secrets_manager(secret, "username"),
+        "PGPASSWORD": ecs.Secret.from_secrets_manager(secret, "password"),
+    }
+
+
+class ServiceStack(_EnvironmentStack):
+    def __init__(self, scope: Construct, *, settings: Settings, foundation: FoundationStack, data: DataStack | None) -> None:
         env, names, service = settings.env, settings.env.names, settings.service
         super().__init__(scope, names.service_stack, settings=settings, region=env.region, description="ECS Fargate service")
+        # TLS to the database: the server refuses anything else (rds.force_ssl), and libpq asks for it.
+        environment = {**service.environment, **({"PGSSLMODE": "require"} if data else {})}
         self.service = Service(
             self, "Web",
             vpc=foundation.network.vpc, subnets=foundation.network.task_subnets,
@@ -140,7 +182,8 @@ class ServiceStack(_EnvironmentStack):
             architecture=env.architecture, spot=env.spot, cpu=env.cpu, memory=env.memory, port=service.port,
             desired_count=env.desired_count, max_count=env.max_count, cpu_target=env.cpu_target,
             stop_timeout=service.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
-            environment=service.environment, secrets=service.secrets,
+            environment=environment, secrets=service.secrets,
+            granted_secrets=_database_secrets(self, data) if data else None,
             container_insights=env.container_insights, retain_logs=env.deletion_protection,
         )
         lb = foundation.load_balancer
@@ -150,6 +193,8 @@ class ServiceStack(_EnvironmentStack):
             cluster_name=names.cluster, service_name=names.service,
             running_target=self.service.running_target, slo_target=env.slo_target, latency_p95_ms=env.latency_p95_ms,
             emails=env.alert_emails, web_acl_name=names.web_acl if env.waf else None,
+            database=DatabaseWatch(names.database, env.database_storage_gb, max_connections(env.database_instance_class))
+            if data else None,
         )
         self.service.service.enable_deployment_alarms(
             [self.observability.deployment_five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
@@ -228,7 +273,8 @@ def build_environment(scope: Construct, *, settings: Settings) -> list[_Environm
     """All stacks of one environment, in deploy order."""
     foundation = FoundationStack(scope, settings=settings)
     global_stack = GlobalStack(scope, settings=settings)
-    service = ServiceStack(scope, settings=settings, foundation=foundation)
+    data = DataStack(scope, settings=settings, foundation=foundation) if settings.database else None
+    service = ServiceStack(scope, settings=settings, foundation=foundation, data=data)
     edge = EdgeStack(scope, settings=settings, foundation=foundation, global_stack=global_stack)
     edge_alarms = EdgeAlarmsStack(scope, settings=settings, edge=edge, global_stack=global_stack)
-    return [foundation, global_stack, service, edge, edge_alarms]
+    return [foundation, global_stack, *([data] if data else []), service, edge, edge_alarms]

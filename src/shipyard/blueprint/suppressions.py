@@ -47,13 +47,23 @@ CONTAINER_INSIGHTS_OPTIONAL = Suppression(
 PLAIN_SETTINGS_ONLY = Suppression(
     "AwsSolutions-ECS2", "Only plain settings from service.environment; shipyard.toml keeps secrets in service.secrets, "
     "injected from Secrets Manager or SSM, and check SY-E501 rejects secret-looking plain variables.")
+DATABASE_DEFAULT_PORT = Suppression(
+    "AwsSolutions-RDS11", "The database is in subnets without a route to the internet and its security group admits only the "
+    "service's tasks; another port would hide nothing from a client that can reach it.")
+DATABASE_SIZED_FOR_COST = Suppression(
+    "AwsSolutions-RDS3", "Not a production environment: one availability zone is its cost choice (database_multi_az); "
+    "production environments get this finding and no such suppression.")
+DATABASE_DISPOSABLE = Suppression(
+    "AwsSolutions-RDS10", "Not a production environment: it can be destroyed and rebuilt from migrations; production "
+    "environments have deletion protection and a final snapshot.")
 TRAFFIC_SHIFT_READS = Suppression(
     "AwsSolutions-IAM5", "ECS's load-balancer role for blue/green deployments: the Elastic Load Balancing Describe* "
     "reads support no resource scope; the writes are scoped to the production rule and the two target groups.")
 
 ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
        CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, EXECUTION_ROLE_STANDARD_GRANTS,
-       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, TRAFFIC_SHIFT_READS)
+       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, TRAFFIC_SHIFT_READS, DATABASE_DEFAULT_PORT, DATABASE_SIZED_FOR_COST,
+       DATABASE_DISPOSABLE)
 
 
 def suppress(construct: Construct, *suppressions: Suppression) -> None:

@@ -178,7 +178,7 @@ class EmbeddedAws:
         # starts empty, so one process runs one embedded AWS at a time.
         from moto.moto_api import _internal
 
-        from shipyard.localaws import local_edge, rollout, stabilize
+        from shipyard.localaws import local_edge, postgres, rollout, stabilize
         from shipyard.localaws.extension import extension_backend
 
         _internal.models.moto_api_backend.reset()
@@ -186,6 +186,7 @@ class EmbeddedAws:
         local_edge.reset()
         rollout.reset()
         stabilize.reset()
+        postgres.stop_all()
         # One access-log line per AWS call would drown shipyard's own output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -197,11 +198,12 @@ class EmbeddedAws:
         return self
 
     def stop(self) -> None:
-        """Every task process and local edge stops with the server: nothing outlives it."""
-        from shipyard.localaws import local_edge, rollout
+        """Every task process, local edge and database server stops with the server: nothing outlives it."""
+        from shipyard.localaws import local_edge, postgres, rollout
 
         rollout.reset()
         local_edge.reset()
+        postgres.stop_all()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -175,11 +175,22 @@ def _virtualenv(requirements: bytes, log: Any) -> Path:
 
 
 def _secret_value(account: str, region: str, value_from: str) -> str:
+    """valueFrom as ECS reads it: an SSM parameter, or a secret with an optional `:json-key:version-stage:version-id`."""
     if ":secretsmanager:" in value_from or not value_from.startswith(("arn:aws:ssm", "/")):
         from moto.secretsmanager.models import secretsmanager_backends
 
-        secret = secretsmanager_backends[account][region].get_secret_value(value_from, None, None)
-        return secret.get("SecretString", "")
+        parts = value_from.split(":") if value_from.startswith("arn:") else [value_from]
+        secret_id = ":".join(parts[:7])
+        json_key, stage, version = [*parts[7:], "", "", ""][:3]
+        secret = secretsmanager_backends[account][region].get_secret_value(secret_id, version or None, stage or None)
+        text = secret.get("SecretString", "")
+        if not json_key:
+            return text
+        try:
+            return str(json.loads(text)[json_key])
+        except (ValueError, KeyError, TypeError):
+            raise TaskStartFailed(f"ResourceInitializationError: unable to retrieve secret from asm: the secret {secret_id} "
+                                  f"has no JSON key {json_key}") from None
     from moto.ssm.models import ssm_backends
 
     name = value_from.split(":parameter", 1)[1] if value_from.startswith("arn:") else value_from
@@ -205,12 +216,19 @@ def _rooted(value: str, root: Path, venvs: dict[str, Path]) -> str:
     return ":".join(parts)
 
 
-def start(*, account: str, region: str, cluster: str, service: str, task_definition: Any, started_by: str) -> Task:
-    """Start one task of `service` from the moto task definition; a failure to start is a stopped task."""
-    container = (task_definition.container_definitions or [{}])[0]
+def start(*, account: str, region: str, cluster: str, service: str | None, task_definition: Any, started_by: str,
+          override: dict[str, Any] | None = None) -> Task:
+    """Start one task from the moto task definition: a service's (service set) or a standalone RunTask's, whose
+    container override may replace the command and add environment. A failure to start is a stopped task."""
+    container = dict((task_definition.container_definitions or [{}])[0])
+    if override:
+        if override.get("command"):
+            container["command"] = list(override["command"])  # replaces CMD; the image's ENTRYPOINT stays, as on ECS
+        container["environment"] = [*(container.get("environment") or []), *(override.get("environment") or [])]
     mapping = (container.get("portMappings") or [{}])[0]
+    group = f"service:{service}" if service else f"family:{task_definition.family}"
     task = Task(f"arn:aws:ecs:{region}:{account}:task/{cluster}/{uuid.uuid4().hex}", account, region, cluster,
-                f"service:{service}", task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
+                group, task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
                 _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30))
     with _lock:
         _tasks[task.arn] = task

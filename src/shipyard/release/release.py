@@ -303,9 +303,15 @@ def _gate_failed(attempt: Attempt, gate: health.GateResult, url: str, options: R
     return attempt
 
 
-def _task_definition(aws: Aws, env: Environment) -> str:
+def task_definition_of(aws: Aws, env: Environment, family: str) -> str:
+    """The service stack's current revision of a task definition family (the service's, or the one-off tasks')."""
     resources = aws.call("cloudformation", "DescribeStackResources", env.region, StackName=env.names.service_stack)
-    return next(r["PhysicalResourceId"] for r in resources["StackResources"] if r["ResourceType"] == "AWS::ECS::TaskDefinition")
+    return next(r["PhysicalResourceId"] for r in resources["StackResources"]
+                if r["ResourceType"] == "AWS::ECS::TaskDefinition" and f":task-definition/{family}:" in r.get("PhysicalResourceId", ""))
+
+
+def _task_definition(aws: Aws, env: Environment) -> str:
+    return task_definition_of(aws, env, env.names.task_family)
 
 
 def judge_rollout(service: dict, task_definition: str, targets: list[dict]) -> tuple[bool, list[str]]:

@@ -259,6 +259,51 @@ def _describe_tasks(original: Any) -> Any:
     return wrapper
 
 
+def _run_task(self: Any) -> Any:
+    """RunTask: a standalone task of the task definition as a process, with the container override's command and
+    environment, and ECS's own refusals for a Fargate task (a cluster and an awsvpc network configuration)."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
+
+    from shipyard.localaws import task_runtime
+
+    backend = ecs_backends[self.current_account][self.region]
+    cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+    if cluster not in backend.clusters:
+        raise ClusterNotFoundException
+    definition = backend.describe_task_definition(self._get_param("taskDefinition"))
+    network = self._get_param("networkConfiguration") or {}
+    if definition.network_mode == "awsvpc" and not (network.get("awsvpcConfiguration") or {}).get("subnets"):
+        raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    overrides = [o for o in (self._get_param("overrides") or {}).get("containerOverrides", [])]
+    container = definition.container_definitions[0].get("name")
+    override = next((o for o in overrides if o.get("name") == container), None)
+    if overrides and override is None:
+        raise InvalidParameterException(f"Override for container named {overrides[0].get('name')} is not a container in the "
+                                        "TaskDefinition.")
+    count = int(self._get_param("count", 1))
+    started = [task_runtime.start(account=self.current_account, region=self.region, cluster=cluster, service=None,
+                                  task_definition=definition, started_by=self._get_param("startedBy", ""), override=override)
+               for _ in range(count)]
+    return ActionResult({"tasks": [t.describe() for t in started], "failures": []})
+
+
+def _stop_task(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        from shipyard.localaws import task_runtime
+
+        task = task_runtime.find(str(self._get_param("task")))
+        if task is None:
+            return original(self)
+        task_runtime.stop(task, self._get_param("reason") or "Task stopped by user")
+        return ActionResult({"task": task.describe()})
+
+    return wrapper
+
+
 def _stop_service_deployment(self: Any) -> Any:
     from moto.core.responses import ActionResult
     from moto.ecs.exceptions import InvalidParameterException
@@ -290,6 +335,10 @@ def install() -> None:
                             ("stop_service_deployment", _stop_service_deployment)):
         patch(EC2ContainerServiceResponse, action, handler,
               corrects=f"{action} is not implemented; the embedded AWS's deployments (rollout.py) answer it")
+    patch(EC2ContainerServiceResponse, "run_task", _run_task,
+          corrects="RunTask records a task that never runs (and takes no network configuration); the task runtime runs it")
+    wrap(EC2ContainerServiceResponse, "stop_task", _stop_task,
+         corrects="(with the above) StopTask stops the task's process with its stop signal and timeout")
     wrap(EC2ContainerServiceResponse, "list_tasks", _list_tasks,
          corrects="a service's tasks do not exist (moto runs none); the task runtime's processes are its tasks")
     wrap(EC2ContainerServiceResponse, "describe_tasks", _describe_tasks,

@@ -1,0 +1,108 @@
+"""Amazon RDS for PostgreSQL for one environment, reachable only by the service's tasks.
+
+- In the VPC's database subnets, which have no route to or from the internet; not publicly accessible.
+- Its security group admits the tasks' security group on 5432 and nothing else; the tasks may open 5432 to it
+  (their other egress is 443 only).
+- Storage encrypted (gp3); TLS required by the parameter group (rds.force_ssl = 1); IAM authentication on.
+- The master password is made, kept and rotated by RDS in Secrets Manager (ManageMasterUserPassword: RDS rotates
+  it every 7 days, RDS user guide, "Password management with Amazon RDS and AWS Secrets Manager"): no password
+  in any template, parameter or environment variable. The connection settings reach the tasks as ECS secrets:
+  host, port and name from SSM parameters written here, user and password from the managed secret.
+- Automated backups for `backup_days`; with `keep_final_snapshot` (production) the instance is snapshotted when
+  CloudFormation deletes or replaces it, and deletion protection is on.
+- The PostgreSQL log goes to a log group made here with the environment's retention (RDS would otherwise create
+  one that never expires). Performance Insights and Enhanced Monitoring only when asked: they cost.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnDeletionPolicy, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from shipyard.blueprint.suppressions import DATABASE_DEFAULT_PORT, DATABASE_DISPOSABLE, DATABASE_SIZED_FOR_COST, suppress
+from shipyard.naming import Names
+
+PORT = 5432
+
+
+class Database(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        task_security_group: ec2.ISecurityGroup,
+        names: Names,
+        version: str,
+        database_name: str,
+        username: str,
+        instance_class: str,
+        storage_gb: int,
+        backup_days: int,
+        multi_az: bool,
+        keep_final_snapshot: bool,
+        log_retention_days: int,
+        performance_insights: bool,
+        monitoring_interval: int,
+        production: bool,
+    ) -> None:
+        super().__init__(scope, id)
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description=f"{names.database}: PostgreSQL from the service tasks only")
+        self.security_group.add_ingress_rule(task_security_group, ec2.Port.tcp(PORT), "PostgreSQL from the service's tasks")
+        # The tasks' egress is 443 only (load_balancer.py); this opens 5432 to the database and nowhere else.
+        ec2.CfnSecurityGroupEgress(
+            self, "TaskEgress", group_id=task_security_group.security_group_id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
+            destination_security_group_id=self.security_group.security_group_id, description="PostgreSQL to the database")
+        subnet_group = rds.CfnDBSubnetGroup(
+            self, "Subnets", db_subnet_group_description=f"{names.database}: isolated database subnets",
+            subnet_ids=vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids)
+        parameters = rds.CfnDBParameterGroup(
+            self, "Parameters", family=f"postgres{version.split('.')[0]}", description=f"{names.database}: TLS required",
+            parameters={"rds.force_ssl": "1"})
+        self.log_group = logs.LogGroup(
+            self, "Logs", log_group_name=f"/aws/rds/instance/{names.database}/postgresql",
+            removal_policy=RemovalPolicy.RETAIN if keep_final_snapshot else RemovalPolicy.DESTROY)
+        self.log_group.node.default_child.retention_in_days = log_retention_days
+        monitoring_role = None
+        if monitoring_interval:
+            monitoring_role = iam.Role(self, "MonitoringRole", assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
+                                       managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                                           "service-role/AmazonRDSEnhancedMonitoringRole")])
+        self.instance = rds.CfnDBInstance(
+            self, "Instance",
+            db_instance_identifier=names.database,
+            engine="postgres", engine_version=version, auto_minor_version_upgrade=True,
+            db_instance_class=instance_class, storage_type="gp3", allocated_storage=str(storage_gb), storage_encrypted=True,
+            db_name=database_name, master_username=username, manage_master_user_password=True,
+            db_subnet_group_name=subnet_group.ref, vpc_security_groups=[self.security_group.security_group_id],
+            db_parameter_group_name=parameters.ref, port=str(PORT), publicly_accessible=False, multi_az=multi_az,
+            backup_retention_period=backup_days, copy_tags_to_snapshot=True, deletion_protection=keep_final_snapshot,
+            enable_iam_database_authentication=True, enable_cloudwatch_logs_exports=["postgresql"],
+            enable_performance_insights=performance_insights,
+            performance_insights_retention_period=7 if performance_insights else None,
+            monitoring_interval=monitoring_interval,
+            monitoring_role_arn=monitoring_role.role_arn if monitoring_role else None,
+        )
+        self.instance.node.add_dependency(self.log_group)
+        suppress(self.instance, DATABASE_DEFAULT_PORT)
+        if not production:
+            suppress(self.instance, DATABASE_SIZED_FOR_COST, DATABASE_DISPOSABLE)
+        policy = CfnDeletionPolicy.SNAPSHOT if keep_final_snapshot else CfnDeletionPolicy.DELETE
+        self.instance.cfn_options.deletion_policy = policy
+        self.instance.cfn_options.update_replace_policy = policy
+        self.secret_arn = self.instance.attr_master_user_secret_secret_arn
+        self.parameters = {
+            key: ssm.StringParameter(self, f"{key.title()}Parameter", parameter_name=names.database_parameter(key), string_value=value,
+                                     description=f"{names.database}: {key} for the service's tasks")
+            for key, value in (("host", self.instance.attr_endpoint_address), ("port", self.instance.attr_endpoint_port),
+                               ("name", database_name))
+        }
