@@ -13,7 +13,7 @@ import click
 import typer
 
 from shipyard import __version__, render, ui
-from shipyard.app import costing, diagnosis, infrastructure, policy, releases, scaffolding
+from shipyard.app import costing, diagnosis, infrastructure, policy, releases, run_command, scaffolding
 from shipyard.app import target as targets
 from shipyard.app.context import open_environment
 from shipyard.app.up import up as run_up
@@ -256,6 +256,23 @@ def rollback(
     """Release a previous good digest from the history, with the same verdict rules."""
     ctx, gate = _context(environment, use_aws, profile, endpoint), releases.Gate(health_url, rollout_timeout, health_timeout, break_lock)
     render.released(environment, releases.rollback(ctx, gate, yes=yes, to=to, steps=steps))
+
+
+@app.command("run", context_settings={"allow_interspersed_args": False})
+def run_one_off(
+    environment: EnvironmentArg,
+    command: Annotated[list[str], typer.Argument(help="the command, after --: shipyard run staging -- python migrate.py")],
+    digest: Annotated[Optional[str], typer.Option("--digest", help="run this image (repo@sha256:..., sha256:... or a tag) "
+                                                                  "instead of the service's current one")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=10, max=86400, help="seconds the task may run before it is stopped")] = 900,
+    yes: YesFlag = False, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Run a one-off task of the service's task definition with COMMAND; stream its log; exit with its exit code."""
+    command = command[1:] if command[:1] == ["--"] else command  # options end at ENVIRONMENT, so click keeps the --
+    run = run_command.run_command(_context(environment, use_aws, profile, endpoint), command, digest=digest, timeout=timeout, yes=yes)
+    render.one_off(environment, run)
+    if run.exit_code != 0:
+        raise typer.Exit(run.exit_code if run.exit_code is not None else int(ExitCode.FAILURE))
 
 
 @app.command()

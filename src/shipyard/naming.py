@@ -13,6 +13,11 @@ from dataclasses import dataclass
 # The same placeholder is written by the blueprint and read by the release
 # code: the image parameter holds it until the first release.
 NO_IMAGE = "none"
+# The service's container, in both task definition families, and the awslogs stream prefixes of each family:
+# a task's log stream is <prefix>/<container>/<task id>.
+CONTAINER = "web"
+SERVICE_LOG_PREFIX = "web"
+ONE_OFF_LOG_PREFIX = "one-off"
 
 
 

@@ -17,6 +17,7 @@ from shipyard.cost.prices import PRICES_DATE
 from shipyard.deploy.verify import LiveResult
 from shipyard.diagnose.explain import Link
 from shipyard.diagnose.status import StatusReport
+from shipyard.release.one_off import OneOffRun
 from shipyard.release.release import Outcome
 
 
@@ -73,6 +74,13 @@ def deployed(report: DeployReport) -> None:
     if report.dns_records:
         ui.table(f"{report.environment}: DNS records to keep at your DNS provider", ["name", "type", "value", "why"],
                  [(r.name.rstrip("."), r.type, r.value.rstrip("."), r.why) for r in report.dns_records])
+
+
+def one_off(environment: str, run: OneOffRun) -> None:
+    if run.exit_code is None:
+        ui.error(f"{environment}: task {run.task_id} did not run its command: {run.stopped_reason or 'no exit code reported'}")
+    else:
+        ui.info(f"{environment}: task {run.task_id} exited with code {run.exit_code}")
 
 
 def verified(name: str, results: list[LiveResult]) -> None:

@@ -34,7 +34,7 @@ from shipyard.blueprint.suppressions import (
     TRAFFIC_SHIFT_READS,
     suppress,
 )
-from shipyard.naming import NO_IMAGE, Names
+from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX, Names
 
 ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
 # How long the previous revision keeps running after traffic moved: shipyard's health gate runs in this window
@@ -112,7 +112,7 @@ class Service(Construct):
 
         def container(definition: ecs.FargateTaskDefinition, image: str, stream_prefix: str, **options: object) -> ecs.ContainerDefinition:
             return definition.add_container(
-                "web",
+                CONTAINER,
                 image=ecs.ContainerImage.from_registry(image),
                 logging=ecs.LogDriver.aws_logs(stream_prefix=stream_prefix, log_group=self.log_group,
                                                 mode=ecs.AwsLogDriverMode.NON_BLOCKING),
@@ -126,7 +126,7 @@ class Service(Construct):
                 **options,
             )
 
-        self.container = container(self.task_definition, self.image.value_as_string, "web",
+        self.container = container(self.task_definition, self.image.value_as_string, SERVICE_LOG_PREFIX,
                                    port_mappings=[ecs.PortMapping(container_port=port, name="http")])
         self.one_off_image = CfnParameter(
             self, "OneOffImage", type="AWS::SSM::Parameter::Value<String>", default=names.one_off_image_parameter,
@@ -136,7 +136,7 @@ class Service(Construct):
             task_role=self.task_definition.task_role, execution_role=self.task_definition.execution_role,
             runtime_platform=ecs.RuntimePlatform(cpu_architecture=ARCHITECTURES[architecture],
                                                  operating_system_family=ecs.OperatingSystemFamily.LINUX))
-        container(self.one_off_task_definition, self.one_off_image.value_as_string, "one-off")
+        container(self.one_off_task_definition, self.one_off_image.value_as_string, ONE_OFF_LOG_PREFIX)
         execution_role = self.task_definition.obtain_execution_role()
         repository.grant_pull(execution_role)
         suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)
@@ -184,7 +184,7 @@ class Service(Construct):
         traffic_role.add_to_policy(iam.PolicyStatement(actions=["elasticloadbalancing:Describe*"], resources=["*"]))
         suppress(traffic_role.node.find_child("DefaultPolicy"), TRAFFIC_SHIFT_READS)
         self.service.load_balancer_target(
-            container_name="web", container_port=port,
+            container_name=CONTAINER, container_port=port,
             alternate_target=ecs.AlternateTarget("AlternateTarget", alternate_target_group=alternate_target_group,
                                                  production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
                                                      production_rule), role=traffic_role),

@@ -243,7 +243,8 @@ def _provision(task: Task, container: dict[str, Any]) -> None:
         task.last_status = "PENDING"
         _launch(task, container, log)
     except (TaskStartFailed, KeyError, subprocess.CalledProcessError, OSError) as exc:
-        reason = str(exc) if isinstance(exc, TaskStartFailed) else f"ResourceInitializationError: {exc!r}"
+        reason = str(exc) if isinstance(exc, TaskStartFailed) else f"ResourceInitializationError: {exc!r}" + (
+            f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else "")
         log(f"shipyard: task {task.id} did not start: {reason}")
         _stopped(task, reason, exit_code=None, code="TaskFailedToStart")
 

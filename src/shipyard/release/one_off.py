@@ -1,0 +1,161 @@
+"""One-off Fargate tasks of an environment: `shipyard run` and a release's migrations.
+
+A one-off task runs a task definition of the environment (the service's current revision, or the one-off family
+with an image of the caller's choosing) in the service's own subnets, security group and capacity, with the
+command replaced. Its output is read from its CloudWatch Logs stream as it runs, and its verdict is what ECS
+reports: the container's exit code, or the stopped reason when it never ran. The wait is bounded; a timeout or
+Ctrl-C stops the task (StopTask) before returning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shipyard import ui
+from shipyard.aws import Aws, AwsError
+from shipyard.config import Environment
+from shipyard.deploy.apply import apply_stack
+from shipyard.errors import ExitCode, ShipyardError
+from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX
+from shipyard.synth import EnvironmentAssembly
+
+LOG_SETTLE = 5.0  # seconds the awslogs driver may take to deliver a stopped task's last lines
+
+
+class TaskInterrupted(ShipyardError):
+    exit_code = ExitCode.INTERRUPTED
+
+
+@dataclass
+class OneOffRun:
+    task_arn: str
+    exit_code: int | None = None  # None: the container never ran or never reported
+    stopped_reason: str = ""
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def task_id(self) -> str:
+        return self.task_arn.rsplit("/", 1)[-1]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0
+
+
+def current_task_definition(aws: Aws, env: Environment) -> str:
+    """The task definition the service runs now; refused when nothing was released yet."""
+    service = _service(aws, env)
+    if aws.parameter(env.names.image_parameter, env.region) in (None, NO_IMAGE):
+        raise ShipyardError(f"environment {env.name}", "has no released image to run a task of",
+                            f"release one first, or pass --digest (an image in {env.names.repository})")
+    return service["taskDefinition"]
+
+
+def prepare_image(aws: Aws, assembly: EnvironmentAssembly, reference: str, *, timeout: float) -> str:
+    """Point the one-off family at `reference` (its SSM parameter, then the service stack): its new revision's ARN."""
+    from shipyard.release.release import task_definition_of
+
+    env = assembly.environment
+    if aws.parameter(env.names.one_off_image_parameter, env.region) != reference:
+        aws.call("ssm", "PutParameter", env.region, Name=env.names.one_off_image_parameter, Value=reference, Type="String",
+                 Overwrite=True)
+        # Same template, re-resolved: only the one-off task definition changes (the service's image parameter did not).
+        applied = apply_stack(aws, assembly.stack(env.names.service_stack), change_set_type="UPDATE", parameters=[],
+                              timeout=timeout, use_previous_template=True)
+        if not applied.succeeded:
+            raise ShipyardError(env.names.service_stack, f"could not register a one-off task definition: {applied.failure()}")
+    return task_definition_of(aws, env, env.names.one_off_family)
+
+
+def run_task(aws: Aws, env: Environment, command: list[str], *, task_definition: str, timeout: float,
+             environment: dict[str, str] | None = None, on_line: Callable[[str], None] = ui.info,
+             started_by: str = "shipyard-run") -> OneOffRun:
+    """Run `command` in a one-off task and wait for it to stop (at most `timeout` seconds)."""
+    service = _service(aws, env)
+    request: dict = {
+        "cluster": env.names.cluster, "taskDefinition": task_definition, "count": 1, "startedBy": started_by,
+        "networkConfiguration": service["networkConfiguration"],
+        "overrides": {"containerOverrides": [{"name": CONTAINER, "command": command,
+                                               "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()]}]},
+    }
+    if service.get("capacityProviderStrategy"):
+        request["capacityProviderStrategy"] = service["capacityProviderStrategy"]
+    else:
+        request["launchType"] = service.get("launchType") or "FARGATE"
+    answer = aws.call("ecs", "RunTask", env.region, **request)
+    if answer.get("failures") or not answer.get("tasks"):
+        failure = (answer.get("failures") or [{}])[0]
+        raise ShipyardError(f"environment {env.name}", f"ECS did not start the task: {failure.get('reason', 'no task returned')}"
+                            + (f" ({failure.get('detail')})" if failure.get("detail") else ""))
+    run = OneOffRun(answer["tasks"][0]["taskArn"])
+    prefix = ONE_OFF_LOG_PREFIX if f":task-definition/{env.names.one_off_family}:" in task_definition else SERVICE_LOG_PREFIX
+    logs = _LogReader(aws, env, f"{prefix}/{CONTAINER}/{run.task_id}", on_line, run.lines)
+    deadline = time.monotonic() + timeout
+    try:
+        with ui.waiting(f"{env.name}: one-off task {run.task_id}") as show:
+            while True:
+                task = aws.call("ecs", "DescribeTasks", env.region, cluster=env.names.cluster, tasks=[run.task_arn])["tasks"][0]
+                logs.read()
+                if task.get("lastStatus") == "STOPPED":
+                    run.stopped_reason = task.get("stoppedReason", "")
+                    run.exit_code = next((c.get("exitCode") for c in task.get("containers", []) if c.get("name") == CONTAINER), None)
+                    logs.drain()
+                    return run
+                if time.monotonic() > deadline:
+                    _stop(aws, env, run, f"shipyard: no verdict within {timeout:.0f}s")
+                    raise ShipyardError(f"task {run.task_id}", f"did not finish within {timeout:.0f}s; it was stopped",
+                                        "raise --timeout, or look at its log above")
+                show(f"{task.get('lastStatus', 'PROVISIONING').lower()}, {len(run.lines)} log lines")
+                time.sleep(1.0)
+    except KeyboardInterrupt:
+        _stop(aws, env, run, "shipyard: interrupted (Ctrl-C)")
+        raise TaskInterrupted(f"task {run.task_id}", "interrupted; the task was stopped (StopTask)") from None
+
+
+def _service(aws: Aws, env: Environment) -> dict:
+    services = aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster, services=[env.names.service])["services"]
+    if not services:
+        raise ShipyardError(f"environment {env.name}", "has no service to take the network settings from",
+                            f"run `shipyard deploy {env.name}` first")
+    return services[0]
+
+
+def _stop(aws: Aws, env: Environment, run: OneOffRun, reason: str) -> None:
+    try:
+        aws.call("ecs", "StopTask", env.region, cluster=env.names.cluster, task=run.task_arn, reason=reason)
+    except AwsError as exc:
+        ui.info(f"{env.name}: could not stop task {run.task_id}: {exc.what}")
+
+
+class _LogReader:
+    """The task's awslogs stream, read forward with GetLogEvents; lines go to on_line as they arrive."""
+
+    def __init__(self, aws: Aws, env: Environment, stream: str, on_line: Callable[[str], None], lines: list[str]) -> None:
+        self.aws, self.env, self.stream, self.on_line, self.lines = aws, env, stream, on_line, lines
+        self.token: str | None = None
+
+    def read(self) -> int:
+        try:
+            request = {"logGroupName": self.env.names.log_group, "logStreamName": self.stream, "startFromHead": True}
+            if self.token:
+                request["nextToken"] = self.token
+            answer = self.aws.call("logs", "GetLogEvents", self.env.region, **request)
+        except AwsError as exc:
+            if exc.not_found:  # the stream appears when the container writes its first line
+                return 0
+            raise
+        self.token = answer.get("nextForwardToken") or self.token
+        for event in answer.get("events", []):
+            self.lines.append(event["message"])
+            self.on_line(event["message"])
+        return len(answer.get("events", []))
+
+    def drain(self) -> None:
+        """After the task stopped: read until the stream is quiet (the driver delivers the last lines late)."""
+        deadline = time.monotonic() + LOG_SETTLE
+        quiet = 0
+        while time.monotonic() < deadline and quiet < 2:
+            quiet = quiet + 1 if self.read() == 0 else 0
+            time.sleep(0.5)
