@@ -50,8 +50,8 @@ VARIANTS = {
 }
 
 
-def build_image(aws, env, tag: str, variant: str | None = None):
-    """The sample service (or a variant of its code) built and pushed to `env`'s repository."""
+def build_image(aws, env, tag: str, variant: str | None = None, migrations: dict[str, str] | None = None):
+    """The sample service (or a variant of its code, with more migration files) built and pushed to `env`'s repository."""
     import shutil
     import tempfile
 
@@ -65,5 +65,7 @@ def build_image(aws, env, tag: str, variant: str | None = None):
             text = (directory / "app.py").read_text()
             assert old in text, f"the sample service changed: {old!r} is gone"
             (directory / "app.py").write_text(text.replace(old, new, 1))
+        for name, sql in (migrations or {}).items():
+            (directory / "migrations" / name).write_text(sql)
         return build_local_image(aws, env, directory=directory, tag=tag, architecture=env.architecture, command=None,
                                  vulnerable=False)

@@ -25,7 +25,8 @@ class Gate:
 def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
     return ReleaseOptions(health_url=gate.health_url, rollout_timeout=gate.rollout_timeout or config.release.rollout_timeout,
                           health_timeout=gate.health_timeout or config.release.health_timeout,
-                          health_successes=config.release.health_successes, break_lock=gate.break_lock, **more)
+                          health_successes=config.release.health_successes, break_lock=gate.break_lock,
+                          migrate=config.release.migrate_command, migrate_timeout=config.release.migrate_timeout, **more)
 
 
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,

@@ -122,7 +122,8 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
                                       architecture=first.architecture, command=config.service.command, vulnerable=False)
     report.timings["image"] = time.perf_counter() - mark
     options = ReleaseOptions(rollout_timeout=config.release.rollout_timeout, health_timeout=config.release.health_timeout,
-                             health_successes=config.release.health_successes)
+                             health_successes=config.release.health_successes, migrate=config.release.migrate_command,
+                             migrate_timeout=config.release.migrate_timeout)
     path = config.service.health_check_path
     before: EnvironmentAssembly | None = None
     for index, assembly in enumerate(assemblies):

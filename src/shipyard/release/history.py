@@ -22,12 +22,14 @@ class ReleaseRecord:
     commit: str = ""
     actor: str = ""
     note: str = ""  # --allow-vulnerable / --override-budget reasons, failure summary
+    schema: str = ""  # the schema version the release's migrations reported
+    contracts: tuple[str, ...] = ()  # contract migrations this release applied (release/migrations.py)
 
 
 def read(aws: Aws, env: Environment) -> list[ReleaseRecord]:
     """Newest first."""
     value = aws.parameter(env.names.release_history_parameter, env.region)
-    return [ReleaseRecord(**entry) for entry in json.loads(value)] if value else []
+    return [ReleaseRecord(**{**entry, "contracts": tuple(entry.get("contracts", ()))}) for entry in json.loads(value)] if value else []
 
 
 def append(aws: Aws, env: Environment, record: ReleaseRecord) -> None:

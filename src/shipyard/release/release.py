@@ -20,8 +20,9 @@ from shipyard.config import Environment
 from shipyard.deploy.apply import Interrupted, apply_stack, check_account, wait_for_stack
 from shipyard.deploy.state import edge_outputs, read_stack
 from shipyard.errors import Refused, ShipyardError
-from shipyard.release import health, history, lock
+from shipyard.release import health, history, lock, migrations
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
+from shipyard.release.one_off import TaskInterrupted
 from shipyard.synth import EnvironmentAssembly
 
 
@@ -36,11 +37,13 @@ class ReleaseOptions:
     allow_vulnerable: str | None = None
     override_budget: str | None = None
     break_lock: bool = False  # break another release's lock once its lease has expired
+    migrate: list[str] | None = None  # [release] migrate: run in one-off tasks of the new image (migrations.py)
+    migrate_timeout: float = 600.0
 
     @property
     def lease(self) -> float:
-        """The longest a release can hold the lock: itself and its automatic rollback, with margin."""
-        return 2 * (self.rollout_timeout + self.health_timeout) + 300
+        """The longest a release can hold the lock: its migrations, itself and its automatic rollback, with margin."""
+        return 2 * (self.rollout_timeout + self.health_timeout) + (2 * self.migrate_timeout if self.migrate else 0) + 300
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Attempt:
     verdict: str  # released | failed | interrupted
     reasons: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    step: str = "checks"  # checks | digest write | stack update | ECS rollout | health gate
+    step: str = "checks"  # checks | expand migrations | digest write | stack update | ECS rollout | health gate | contract migrations
     unreachable: bool = False  # the health URL itself could not be reached (DNS, connection, TLS)
 
 
@@ -119,20 +122,44 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
     env = assembly.environment
     image = resolve(aws, env, ref)
     attempt = Attempt(image.digest, "failed")
+    migrate = options.migrate if kind != "rollback" else None  # old code runs on the schema as it is
+    phases: list[migrations.PhaseResult] = []
     try:
         notes = [n for n in (vulnerability_guard(aws, env, image, options.allow_vulnerable),
                              budget_guard(aws, env, options.override_budget)) if n]
         url = health_url(aws, env, options.health_url, health_path)
         lkg = history.last_known_good(history.read(aws, env))
         ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
-        deploy_digest(aws, assembly, image, url, options, attempt)
-    except (KeyboardInterrupt, Interrupted) as exc:
+        if migrate:
+            attempt.step = "expand migrations"
+            phases.append(migrations.run_phase(aws, assembly, image.reference, migrate, "expand", timeout=options.migrate_timeout))
+            if not phases[-1].succeeded:
+                attempt.reasons.append(f"{phases[-1].failure()}; nothing was rolled out")
+        if not attempt.reasons:
+            deploy_digest(aws, assembly, image, url, options, attempt)
+        if migrate and attempt.verdict == "released":
+            attempt.step = "contract migrations"
+            phases.append(migrations.run_phase(aws, assembly, image.reference, migrate, "contract", timeout=options.migrate_timeout))
+    except (KeyboardInterrupt, Interrupted, TaskInterrupted) as exc:
         _interrupted(aws, env, kind, attempt, exc)
-    history.append(aws, env, _record(image.digest, attempt.verdict, kind, "; ".join(notes + attempt.reasons)))
+    contract_failed = bool(phases) and phases[-1].phase == "contract" and not phases[-1].succeeded
+    if contract_failed:
+        notes.append(phases[-1].failure())
+    history.append(aws, env, _record(image.digest, attempt.verdict, kind, "; ".join(notes + attempt.reasons), phases))
     outcome = Outcome(env.name, attempt)
+    if contract_failed:
+        raise ShipyardError(f"release {env.name}", f"released {image.digest[:19]}, but {phases[-1].failure()}; the schema is "
+                            "still the expanded one, which the new code runs on", "fix the migration and release again: "
+                            "the expand phase finds nothing left to do and the contract phase runs")
     if attempt.verdict == "released":
         return outcome
-    if options.auto_rollback and lkg and lkg.digest != image.digest:
+    rolled_out = attempt.step not in ("checks", "expand migrations")
+    if rolled_out and options.auto_rollback and lkg and lkg.digest != image.digest:
+        try:
+            migrations.guard_rollback(history.read(aws, env), lkg.digest, env.names.database)
+        except Refused as refused:
+            raise ReleaseFailed(f"release {env.name}", f"{_failure_summary(outcome)}; no automatic rollback: {refused.what}",
+                                refused.hint, outcome) from None
         ui.info(f"{env.name}: release failed ({'; '.join(attempt.reasons)}); rolling back to {lkg.digest}")
         outcome.rollback = Attempt(lkg.digest, "failed")
         outcome.rolled_back_to = lkg.digest
@@ -153,6 +180,11 @@ def _interrupted(aws: Aws, env: Environment, kind: str, attempt: Attempt, cause:
     history.append(aws, env, _record(attempt.digest, "interrupted", kind, f"interrupted during {attempt.step}"))
     if attempt.step == "checks":
         left = "nothing was changed"
+    elif attempt.step == "expand migrations":
+        left = "the migration task was stopped; migrations it finished stay applied, and nothing was rolled out"
+    elif attempt.step == "contract migrations":
+        left = (f"{attempt.digest[:19]} is released; the contract migration task was stopped, and migrations it finished "
+                "stay applied")
     else:
         left = (f"the image parameter names {attempt.digest[:19]}, which never passed the health gate "
                 "(`shipyard status` marks it UNVERIFIED)")
@@ -164,15 +196,21 @@ def _interrupted(aws: Aws, env: Environment, kind: str, attempt: Attempt, cause:
 
 def _failure_summary(outcome: Outcome) -> str:
     text = f"failed: {'; '.join(outcome.attempt.reasons)}"
+    if outcome.attempt.step == "expand migrations":
+        return text
     if outcome.rollback is None:
         return text + "; no automatic rollback (no last known good digest, or --no-rollback)"
     state = "healthy again" if outcome.rollback.verdict == "released" else f"ALSO FAILED: {'; '.join(outcome.rollback.reasons)}"
     return text + f"; rolled back to {outcome.rolled_back_to}: {state}"
 
 
-def _record(digest: str, verdict: str, kind: str, note: str) -> history.ReleaseRecord:
+def _record(digest: str, verdict: str, kind: str, note: str, phases: list[migrations.PhaseResult] | None = None) -> history.ReleaseRecord:
+    phases = phases or []
+    schema = next((p.schema_version for p in reversed(phases) if p.schema_version), "")
+    contracts = tuple(name for p in phases for name in p.applied if migrations.is_contract(name))
     return history.ReleaseRecord(digest=digest, time=history.now(), verdict=verdict, kind=kind,
-                                 commit=os.environ.get("GITHUB_SHA", ""), actor=os.environ.get("GITHUB_ACTOR", ""), note=note[:300])
+                                 commit=os.environ.get("GITHUB_SHA", ""), actor=os.environ.get("GITHUB_ACTOR", ""), note=note[:300],
+                                 schema=schema, contracts=contracts)
 
 
 BAKE_MARGIN = 15.0  # seconds of the bake left for StopServiceDeployment after a failed gate
@@ -385,6 +423,7 @@ def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *
     else:
         raise Refused(f"environment {env.name}", "has no earlier good release to roll back to",
                       "release a known good image with `shipyard release`")
+    migrations.guard_rollback(records, target, env.names.database)
     return release(aws, assembly, target, options, health_path=health_path, kind="rollback")
 
 

@@ -1,0 +1,98 @@
+"""Releases with schema migrations on the embedded AWS's real PostgreSQL: the expand phase runs in a one-off task
+of the new image before the rollout, the contract phase after the health gate; a failed migration stops the release
+with nothing rolled out; a code fault after an expand migration rolls back and the app keeps working; a rollback
+past a contract migration is refused (exit 4) naming it; `shipyard run` exits with the task's exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from shipyard.errors import ExitCode, Refused
+from shipyard.release import history
+from shipyard.release.release import ReleaseFailed, ReleaseOptions, current_digest, edge_url, release, rollback
+from tests.release.conftest import build_image
+
+from ..conftest import EXAMPLE_CONFIG
+
+ADD_COLUMN = "ALTER TABLE items ADD COLUMN note text;\n"
+DROP_COLUMN = "ALTER TABLE items DROP COLUMN note;\n"
+
+
+def _options(example_config, **kwargs) -> ReleaseOptions:
+    return ReleaseOptions(rollout_timeout=40, health_timeout=2, health_successes=2, health_interval=0.1,
+                          migrate=example_config.release.migrate_command, migrate_timeout=60, **kwargs)
+
+
+def _items(url: str, name: str | None = None) -> dict:
+    data = json.dumps({"name": name}).encode() if name else None
+    request = urllib.request.Request(url + "/api/items", data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def _columns(local_aws, env) -> list[str]:
+    from shipyard.localaws import postgres
+
+    server = postgres.find(f"{env.account}/{env.region}/{env.names.database}")
+    return server.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY 1").split()
+
+
+def test_expand_then_fault_rolls_back_and_contract_blocks_rollback(deployed, assemblies, example_config, local_aws):
+    staging, aws = assemblies["staging"], deployed["staging"]
+    env, path = staging.environment, example_config.service.health_check_path
+    first = build_image(aws, env, "schema001")
+    outcome = release(aws, staging, first.reference, _options(example_config), health_path=path)
+    assert outcome.attempt.verdict == "released"
+    assert history.read(aws, env)[0].schema == "0001"
+    url = edge_url(aws, env)
+    written = _items(url, "before the expand")
+    assert _items(url)["items"][0]["id"] == written["id"]  # written, then read back through the edge
+
+    # An expand migration and code that crashes: the column stays, the release rolls back, the old code works on.
+    faulty = build_image(aws, env, "schema002", "crash", migrations={"0002_add_note.expand.sql": ADD_COLUMN})
+    with pytest.raises(ReleaseFailed) as failed:
+        release(aws, staging, faulty.reference, _options(example_config), health_path=path)
+    assert failed.value.outcome.rolled_back_to == first.digest and failed.value.outcome.rollback.verdict == "released"
+    assert "note" in _columns(local_aws, env)
+    assert _items(url, "after the rollback")["name"] == "after the rollback"
+
+    # A contract migration with working code: applied after the gate, recorded; rolling back past it is refused.
+    contract = build_image(aws, env, "schema003", migrations={"0002_add_note.expand.sql": ADD_COLUMN,
+                                                              "0003_drop_note.contract.sql": DROP_COLUMN})
+    outcome = release(aws, staging, contract.reference, _options(example_config), health_path=path)
+    assert outcome.attempt.verdict == "released"
+    record = history.read(aws, env)[0]
+    assert record.contracts == ("0003_drop_note.contract.sql",) and record.schema == "0003"
+    assert "note" not in _columns(local_aws, env)
+    with pytest.raises(Refused) as refused:
+        rollback(aws, staging, _options(example_config), health_path=path)
+    assert refused.value.exit_code == ExitCode.REFUSED
+    assert "0003_drop_note.contract.sql" in refused.value.what and "restore-db-instance-to-point-in-time" in refused.value.hint
+    assert current_digest(aws, env) == contract.digest  # nothing was changed
+
+
+def test_a_failed_migration_stops_the_release_with_nothing_rolled_out(deployed, assemblies, example_config):
+    staging, aws = assemblies["staging"], deployed["staging"]
+    env, path = staging.environment, example_config.service.health_check_path
+    running = current_digest(aws, env)
+    broken = build_image(aws, env, "schema004", migrations={"0009_broken.expand.sql": "ALTER TABLE no_such_table ADD COLUMN x int;\n"})
+    with pytest.raises(ReleaseFailed) as failed:
+        release(aws, staging, broken.reference, _options(example_config), health_path=path)
+    assert "expand migrations" in failed.value.what and "nothing was rolled out" in failed.value.what
+    assert failed.value.outcome.rollback is None
+    assert current_digest(aws, env) == running
+    assert history.read(aws, env)[0].verdict == "failed"
+
+
+def test_shipyard_run_exits_with_the_tasks_exit_code(deployed, local_aws):
+    command = [sys.executable, "-m", "shipyard", "run", "staging", "--", "python", "-c", "import sys; print('from the task'); sys.exit(3)"]
+    done = subprocess.run(command, cwd=EXAMPLE_CONFIG.parent, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SHIPYARD_ENDPOINT": local_aws.endpoint})
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "from the task" in done.stdout + done.stderr
