@@ -34,7 +34,7 @@ def render_checks(_: str = "") -> str:
         "3. **shipyard's own rules**, below, one per file in `src/shipyard/checks/rules/`.",
         "",
         "Rule ids read `SY-<severity><category><number>`: `E` error or `W` warning; categories 1 edge, 2 network,",
-        "3 identity, 4 registry, 5 service, 6 logging, 7 configuration. `--fail-on error|warning` (or `[checks] fail_on`) decides",
+        "3 identity, 4 registry, 5 service, 6 logging, 7 configuration, 8 database. `--fail-on error|warning` (or `[checks] fail_on`) decides",
         "the exit code; `--format json|sarif` writes machine-readable results (SARIF 2.1.0 for GitHub code scanning).",
         "",
         "## shipyard's rules",
@@ -43,10 +43,12 @@ def render_checks(_: str = "") -> str:
         "| --- | --- | --- |",
     ]
     from shipyard.checks.engine import UNUSED_SUPPRESSION
+    from shipyard.checks.migrations import FILE_RULES
 
     lines += [f"| {r.id} | {r.severity} | {r.short} |" for r in RULES]
+    lines += [f"| {r.id} | {r.severity} | {r.short} (over the migration files) |" for r in FILE_RULES]
     lines += [f"| {UNUSED_SUPPRESSION[0]} | warning | {UNUSED_SUPPRESSION[1]} |"]
-    for rule in RULES:
+    for rule in [*RULES, *FILE_RULES]:
         lines += ["", f"### {rule.id}: {rule.short}", "", rule.long, "", f"Why: {rule.rationale}"]
     lines += ["", f"### {UNUSED_SUPPRESSION[0]}: {UNUSED_SUPPRESSION[1]}", "", UNUSED_SUPPRESSION[2],
               "", "Why: a suppression should disappear with the finding it was written for."]

@@ -91,3 +91,11 @@ def test_a_suppression_that_matches_nothing_is_flagged(cli, example_copy):
     assert len(unused) == 1 and "AwsSolutions-CFR2 matched no finding in staging" in unused[0]["message"], unused
     assert result.code == 0  # a warning; --fail-on warning makes it fail
     assert cli("--config", str(example_copy), "check", "staging", "--fail-on", "warning").code == 1
+
+
+def test_a_mislabelled_migration_fails_check(cli, example_copy):
+    migrations = example_copy.parent / "service" / "migrations"
+    (migrations / "0002_channel.expand.sql").write_text("ALTER TABLE items ADD COLUMN channel text NOT NULL;\n")
+    result = cli("--config", str(example_copy), "check", "staging")
+    assert result.code == 1, result.err
+    assert "SY-E803" in result.out and "0002_channel.expand.sql" in result.out

@@ -96,3 +96,37 @@ def test_shipyard_run_exits_with_the_tasks_exit_code(deployed, local_aws):
                           env={**os.environ, "SHIPYARD_ENDPOINT": local_aws.endpoint})
     assert done.returncode == 3, done.stdout + done.stderr
     assert "from the task" in done.stdout + done.stderr
+
+
+def test_verify_checks_the_database_and_catches_an_open_security_group(deployed, assemblies, example_config):
+    from shipyard.deploy.verify import verify
+
+    staging, aws = assemblies["staging"], deployed["staging"]
+    results = {r.id: r for r in verify(aws, staging, example_config.app)}
+    assert results["SY-E801"].passed and results["SY-E802"].passed, (results["SY-E801"], results["SY-E802"])
+    assert "rotated" in results["SY-E801"].detail
+    env = staging.environment
+    instance = aws.call("rds", "DescribeDBInstances", env.region, DBInstanceIdentifier=env.names.database)["DBInstances"][0]
+    group = instance["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
+    aws.call("ec2", "AuthorizeSecurityGroupIngress", env.region, GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    try:
+        failed = {r.id: r.detail for r in verify(aws, staging, example_config.app) if not r.passed}
+        assert set(failed) == {"SY-E802"} and "0.0.0.0/0" in failed["SY-E802"], failed
+    finally:
+        aws.call("ec2", "RevokeSecurityGroupIngress", env.region, GroupId=group, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+
+def test_verify_catches_a_public_database(deployed, assemblies, example_config):
+    from shipyard.deploy.verify import verify
+
+    staging, aws = assemblies["staging"], deployed["staging"]
+    env = staging.environment
+    aws.call("rds", "ModifyDBInstance", env.region, DBInstanceIdentifier=env.names.database, PubliclyAccessible=True, ApplyImmediately=True)
+    try:
+        failed = {r.id: r.detail for r in verify(aws, staging, example_config.app) if not r.passed}
+        assert set(failed) == {"SY-E801"} and "publicly accessible" in failed["SY-E801"], failed
+    finally:
+        aws.call("rds", "ModifyDBInstance", env.region, DBInstanceIdentifier=env.names.database, PubliclyAccessible=False,
+                 ApplyImmediately=True)

@@ -24,6 +24,7 @@ class Category(IntEnum):
     REGISTRY = 4
     SERVICE = 5
     LOGGING = 6
+    DATABASE = 8
 
 
 @dataclass(frozen=True)

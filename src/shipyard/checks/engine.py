@@ -22,6 +22,7 @@ from typing import Any
 from shipyard.checks.base import Limits, Severity, StackView
 from shipyard.checks.cache import ResultCache, code_version, digest
 from shipyard.checks.lint import Linter, LintMatch
+from shipyard.checks.migrations import check_migrations
 from shipyard.checks.rules import RULES
 from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, Environment
 from shipyard.synth import EnvironmentAssembly, StackArtifact, synthesize
@@ -58,7 +59,17 @@ def run_checks(config: Config, environments: list[Environment], out_dir: Path,
             if customize is None:
                 _environment_cache().put(_environment_key(config, assembly), [asdict(f) for f in found])
             findings += found
-    return findings + unused_suppressions(config, environments, findings)
+    return findings + unused_suppressions(config, environments, findings) + migration_findings(config, environments)
+
+
+def migration_findings(config: Config, environments: list[Environment]) -> list[Finding]:
+    """The migration files' declared kinds against their statements (checks/migrations.py); read on every run."""
+    directory = config.migrations_directory
+    if directory is None or not environments:
+        return []
+    targets = ", ".join(e.name for e in environments)
+    return [Finding("shipyard", f.rule.id, f.rule.severity, targets, "migrations", f.file.name, f"{f.rule.short}: {f.message}",
+                    str(f.file)) for f in check_migrations(directory)]
 
 
 # A finding of the engine itself, beside the rules of rules/ (docs/checks.md lists it with them).
@@ -94,6 +105,8 @@ def gate(config: Config, assemblies: list[EnvironmentAssembly], out_dir: Path) -
             findings += [_finding(entry) for entry in cached]
     if unchecked:
         findings += run_checks(config, unchecked, out_dir)
+    else:  # the files are not part of the cached templates
+        findings += migration_findings(config, [a.environment for a in assemblies])
     return failing(findings, "error")
 
 

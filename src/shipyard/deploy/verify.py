@@ -381,6 +381,66 @@ def tasks_only_from_load_balancer(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
                    "; ".join(problems) or "admit only the load balancer's security group")
 
 
+def _database(aws: Aws, f: _Facts) -> dict | None:
+    """The environment's RDS instance as DescribeDBInstances reports it; None without a [database]."""
+    if not any(stack.name == f.env.names.data_stack for stack in f.assembly.stacks):
+        return None
+    return aws.call("rds", "DescribeDBInstances", f.region, DBInstanceIdentifier=f.env.names.database)["DBInstances"][0]
+
+
+@live_check("SY-E801", "database private, encrypted, backed up, TLS only, its password rotated")
+def database_private(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    instance = _database(aws, f)
+    if instance is None:
+        return _result("no database", True, "no [database] in shipyard.toml")
+    problems = []
+    if instance.get("PubliclyAccessible"):
+        problems.append("is publicly accessible")
+    if not instance.get("StorageEncrypted"):
+        problems.append("storage is not encrypted")
+    if int(instance.get("BackupRetentionPeriod", 0)) < 1:
+        problems.append("keeps no automated backups")
+    if f.env.is_production and not instance.get("DeletionProtection"):
+        problems.append("has no deletion protection in a production environment")
+    for group in instance.get("DBParameterGroups", []):
+        parameters = aws.call("rds", "DescribeDBParameters", f.region, DBParameterGroupName=group["DBParameterGroupName"],
+                              Source="user")["Parameters"]
+        if not any(p.get("ParameterName") == "rds.force_ssl" and str(p.get("ParameterValue")) == "1" for p in parameters):
+            problems.append(f"parameter group {group['DBParameterGroupName']} does not require TLS (rds.force_ssl)")
+    secret_arn = (instance.get("MasterUserSecret") or {}).get("SecretArn")
+    if not secret_arn:
+        problems.append("its master password is not managed by RDS in Secrets Manager")
+    else:
+        secret = aws.call("secretsmanager", "DescribeSecret", f.region, SecretId=secret_arn)
+        if not secret.get("RotationEnabled"):
+            problems.append(f"secret {secret_arn} does not rotate")
+    return _result(instance["DBInstanceArn"], not problems,
+                   "; ".join(problems) or f"private, encrypted, {instance['BackupRetentionPeriod']} days of backups, TLS required, "
+                                          "password managed and rotated by RDS")
+
+
+@live_check("SY-E802", "database reachable only from the service's tasks")
+def database_only_from_tasks(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
+    instance = _database(aws, f)
+    if instance is None:
+        return _result("no database", True, "no [database] in shipyard.toml")
+    service = f.service(aws)
+    tasks = set(((service or {}).get("networkConfiguration") or {}).get("awsvpcConfiguration", {}).get("securityGroups", []))
+    group_ids = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
+    groups = aws.call("ec2", "DescribeSecurityGroups", f.region, GroupIds=group_ids)["SecurityGroups"] if group_ids else []
+    problems = []
+    for group in groups:
+        for permission in group.get("IpPermissions", []):
+            for source in ([r["CidrIp"] for r in permission.get("IpRanges", [])] + [r["CidrIpv6"] for r in permission.get("Ipv6Ranges", [])]
+                           + [r["PrefixListId"] for r in permission.get("PrefixListIds", [])]):
+                problems.append(f"{group['GroupId']} admits {source}")
+            for pair in permission.get("UserIdGroupPairs", []):
+                if pair.get("GroupId") not in tasks:
+                    problems.append(f"{group['GroupId']} admits security group {pair.get('GroupId')}, not the tasks'")
+    return _result(", ".join(group_ids) or "no security group", bool(groups) and not problems,
+                   "; ".join(problems) or "admit only the service tasks' security group")
+
+
 @live_check("SY-E301", "deploy role trusts exactly this repository and environment")
 def deploy_role_exact_subject(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     name = f.env.names.deploy_role

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+
+
+def _true(value) -> bool:
+    return str(value).lower() == "true"
+
+
+def _logical(ref) -> str | None:
+    return ref.get("Ref") if isinstance(ref, dict) else None
+
+
+class DatabasePrivate(Rule):
+    id = "SY-E801"
+    severity = Severity.ERROR
+    category = Category.DATABASE
+    short = "Database exposed, unencrypted, without backups or TLS, or with a password in the template"
+    long = ("An RDS instance must not be publicly accessible, must encrypt its storage, keep automated backups (at "
+            "least one day), let RDS manage its master password in Secrets Manager (no MasterUserPassword in the "
+            "template), require TLS through its parameter group (rds.force_ssl = 1) and, in a production "
+            "environment, have deletion protection on.")
+    rationale = ("A database is where a breach or a mistake costs the most: a public endpoint invites password guessing, "
+                 "a password in a template is readable by anyone who can read the stack, and production data without "
+                 "backups or deletion protection is one command away from gone.")
+
+    def check(self, view: StackView):
+        groups = {logical_id: props for logical_id, props in view.resources("AWS::RDS::DBParameterGroup")}
+        for logical_id, props in view.resources("AWS::RDS::DBInstance"):
+            problems = []
+            if _true(props.get("PubliclyAccessible")):
+                problems.append("is publicly accessible")
+            if not _true(props.get("StorageEncrypted")):
+                problems.append("storage is not encrypted")
+            if int(props.get("BackupRetentionPeriod", 1)) < 1:
+                problems.append("keeps no automated backups")
+            if "MasterUserPassword" in props or not _true(props.get("ManageMasterUserPassword")):
+                problems.append("its master password is not managed by RDS in Secrets Manager")
+            group = groups.get(_logical(props.get("DBParameterGroupName")) or "")
+            if str(((group or {}).get("Parameters") or {}).get("rds.force_ssl", "0")) != "1":
+                problems.append("its parameter group does not set rds.force_ssl = 1, so clients may connect without TLS")
+            if view.production and not _true(props.get("DeletionProtection")):
+                problems.append("has no deletion protection in a production environment")
+            if problems:
+                yield Violation(logical_id, "; ".join(problems))
+
+
+RULE = DatabasePrivate()
