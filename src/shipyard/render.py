@@ -125,8 +125,10 @@ def costs(results: list[EnvironmentCost], output_format: str) -> None:
                  ["item", "detail", "USD/month"], [(line.item, line.detail, f"{line.monthly:.2f}") for line in result.lines])
         summary = f"{result.environment}: {result.total:.2f} USD/month"
         if result.reference_total is not None:
+            without = result.total - result.comparable_total
             summary += (f"; reference design {result.reference_total:.2f} USD/month on the same table "
-                        f"({100 * result.total / result.reference_total:.0f}% of it)")
+                        f"({100 * result.comparable_total / result.reference_total:.0f}% of it"
+                        + (f", leaving out the database's {without:.2f}, which the reference design does not have)" if without else ")"))
         ui.result(summary)
         ui.table(f"{result.environment}: options that cut cost without cutting protection", ["option", "USD/month", "in this blueprint"],
                  [(o.option, f"{o.monthly:.2f}", "yes" if o.applied else "no") for o in result.savings])

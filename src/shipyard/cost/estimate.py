@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard.cost.prices import HOURS_PER_MONTH, Prices
-from shipyard.errors import ShipyardError
+from shipyard.errors import ShipyardError, UsageError
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ class Line:
     item: str
     detail: str
     monthly: float
+    beyond_reference: bool = False  # the reference design has nothing like it (the database): left out of the comparison
+
+
+def comparable(lines: list[Line]) -> float:
+    """The total of what the reference design also runs."""
+    return total([line for line in lines if not line.beyond_reference])
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Footprint:
     hosted_zones: int = 0
     functions: int = 0
     alias_records: int = 0
+    databases: list[tuple[str, int, bool]] = field(default_factory=list)  # (instance class, storage GiB, multi-AZ)
 
 
 # Resource types the estimator prices (footprint() reads them).
@@ -74,7 +81,7 @@ PRICED_TYPES = frozenset({
     "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::EC2::NatGateway",
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
-    "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function",
+    "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
 })
 
 # Resource types that cost nothing of their own, and why; what they carry is priced elsewhere.
@@ -111,6 +118,8 @@ FREE_TYPES = {
     "AWS::SNS::Topic": "SNS topics have no charge of their own; deliveries are within the free tier",
     "AWS::SNS::TopicPolicy": "configuration of the topic, no charge",
     "AWS::SSM::Parameter": "standard parameters are free",
+    "AWS::RDS::DBSubnetGroup": "configuration of the database, which is priced",
+    "AWS::RDS::DBParameterGroup": "configuration of the database, which is priced",
 }
 
 
@@ -183,6 +192,9 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.hosted_zones += 1
             elif kind == "AWS::Route53::RecordSet":
                 f.alias_records += 1 if "AliasTarget" in props else 0
+            elif kind == "AWS::RDS::DBInstance":
+                f.databases.append((props["DBInstanceClass"], int(props.get("AllocatedStorage", 20)),
+                                    str(props.get("MultiAZ", False)).lower() == "true"))
     return f
 
 
@@ -249,7 +261,18 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         # Queries of alias records to a CloudFront distribution are free (Route 53 pricing, "Queries").
         lines.append(Line("Route 53", f"{f.hosted_zones} hosted zone(s) created; {f.alias_records} alias records to CloudFront "
                           "(their queries are free)", f.hosted_zones * prices.hosted_zone_month))
-    return [Line(line.item, line.detail, round(line.monthly, 2)) for line in lines]
+    for instance_class, storage_gb, multi_az in f.databases:
+        copies = 2 if multi_az else 1  # a Multi-AZ standby is billed like the primary, instance and storage
+        if instance_class not in prices.rds_instance_hour:
+            raise UsageError("shipyard cost", f"no {prices.region} price for RDS instance class {instance_class}",
+                             f"use one of {', '.join(prices.rds_instance_hour)}")
+        lines.append(Line("RDS for PostgreSQL", f"{instance_class}{' Multi-AZ' if multi_az else ''} x {h} h",
+                          copies * h * prices.rds_instance_hour[instance_class], beyond_reference=True))
+        lines.append(Line("RDS storage (gp3)", f"{storage_gb} GiB{' x 2 (Multi-AZ)' if multi_az else ''}; backups up to the "
+                          "same size are free", copies * storage_gb * prices.rds_gp3_gb_month, beyond_reference=True))
+        lines.append(Line("Secrets Manager", "the database's master secret, managed and rotated by RDS", prices.secret_month,
+                          beyond_reference=True))
+    return [Line(line.item, line.detail, round(line.monthly, 2), line.beyond_reference) for line in lines]
 
 
 def total(lines: list[Line]) -> float:
@@ -302,6 +325,7 @@ class EnvironmentCost:
     total: float
     reference_total: float | None
     savings: list[Saving]
+    comparable_total: float = 0.0  # without what the reference design lacks (the database)
 
 
 def estimate_environment(name: str, region: str, production: bool, templates: list[dict[str, Any]], prices: Prices,
@@ -309,4 +333,4 @@ def estimate_environment(name: str, region: str, production: bool, templates: li
     f = footprint(templates)
     lines = price(f, prices, traffic)
     reference = total(price(reference_footprint(production), prices, traffic)) if compare_reference else None
-    return EnvironmentCost(name, region, lines, total(lines), reference, savings(f, prices, traffic, production))
+    return EnvironmentCost(name, region, lines, total(lines), reference, savings(f, prices, traffic, production), comparable(lines))

@@ -30,6 +30,8 @@ SOURCES = {
     "s3": "https://aws.amazon.com/s3/pricing/",
     "cloudfront": "https://aws.amazon.com/cloudfront/pricing/",
     "route53": "https://aws.amazon.com/route53/pricing/ (hosted zones; alias queries to CloudFront are free)",
+    "rds": "https://aws.amazon.com/rds/postgresql/pricing/ (on-demand, Single-AZ; Multi-AZ is twice the instance and storage)",
+    "secretsmanager": "https://aws.amazon.com/secrets-manager/pricing/",
 }
 
 
@@ -56,6 +58,9 @@ class Prices:
     s3_gb_month: float
     cloudfront_gb: float  # beyond the always-free 1 TB
     cloudfront_10k_requests: float  # beyond the always-free 10 M
+    rds_instance_hour: dict[str, float] = None  # type: ignore[assignment]  # PostgreSQL, Single-AZ, by instance class
+    rds_gp3_gb_month: float = 0.115
+    secret_month: float = 0.40
     hosted_zone_month: float = 0.50  # the first 25 zones of an account
     function_million: float = 0.10  # CloudFront Functions invocations
     function_free_millions: float = 2.0
@@ -74,9 +79,22 @@ _COMMON = dict(
     ecr_gb_month=0.10, s3_gb_month=0.023, cloudfront_gb=0.085, cloudfront_10k_requests=0.0100,
 )
 
+_RDS_US_EAST_1 = {
+    "db.t4g.micro": 0.016, "db.t4g.small": 0.032, "db.t4g.medium": 0.065, "db.t4g.large": 0.129, "db.t4g.xlarge": 0.258,
+    "db.m7g.large": 0.168, "db.m7g.xlarge": 0.336, "db.m7g.2xlarge": 0.672, "db.m7g.4xlarge": 1.344,
+    "db.r7g.large": 0.252, "db.r7g.xlarge": 0.504, "db.r7g.2xlarge": 1.008,
+}
+_RDS_EU_WEST_1 = {
+    "db.t4g.micro": 0.018, "db.t4g.small": 0.036, "db.t4g.medium": 0.072, "db.t4g.large": 0.144, "db.t4g.xlarge": 0.288,
+    "db.m7g.large": 0.187, "db.m7g.xlarge": 0.374, "db.m7g.2xlarge": 0.748, "db.m7g.4xlarge": 1.496,
+    "db.r7g.large": 0.281, "db.r7g.xlarge": 0.562, "db.r7g.2xlarge": 1.124,
+}
+
 TABLE: dict[str, Prices] = {
-    "us-east-1": Prices(region="us-east-1", alb_hour=0.0225, nat_hour=0.045, nat_gb=0.045, log_ingest_gb=0.50, **_COMMON),
-    "eu-west-1": Prices(region="eu-west-1", alb_hour=0.0252, nat_hour=0.048, nat_gb=0.048, log_ingest_gb=0.57, **_COMMON),
+    "us-east-1": Prices(region="us-east-1", alb_hour=0.0225, nat_hour=0.045, nat_gb=0.045, log_ingest_gb=0.50,
+                        rds_instance_hour=_RDS_US_EAST_1, rds_gp3_gb_month=0.115, **_COMMON),
+    "eu-west-1": Prices(region="eu-west-1", alb_hour=0.0252, nat_hour=0.048, nat_gb=0.048, log_ingest_gb=0.57,
+                        rds_instance_hour=_RDS_EU_WEST_1, rds_gp3_gb_month=0.127, **_COMMON),
 }
 
 
