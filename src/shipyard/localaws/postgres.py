@@ -1,18 +1,20 @@
 """Real PostgreSQL servers behind the embedded AWS's RDS instances: one server per instance, on loopback.
 
-Each instance gets its own cluster (initdb), its master user with the password of its managed secret, its
-database, and a TLS certificate of its own; with rds.force_ssl = 1 in its parameter group, pg_hba.conf
-rejects every connection without TLS, as RDS does. The servers come from the machine's PostgreSQL packages
-(Debian's `postgresql`; `.ci/run` installs it), the newest major version found, which may differ from the
-template's EngineVersion: the embedded AWS reports the template's version and says which one runs.
+Each instance gets its own cluster (initdb), its master user with the password of its managed secret, and its
+database. The server comes from the machine's PostgreSQL (Debian's `postgresql`, which `.ci/run` installs) or,
+on a machine with only Python, from the `pgserver` wheel (PostgreSQL 16, built without OpenSSL). It listens on
+a Unix socket only; clients reach it through a TLS front (tls_front.py) on the instance's TCP port, which
+answers PostgreSQL's SSLRequest with a certificate of the instance's own and, where the parameter group says
+rds.force_ssl = 1, refuses a connection without TLS with the error PostgreSQL itself sends. The major version
+may differ from the template's EngineVersion; the embedded AWS reports the template's and logs the one it runs.
 
-PostgreSQL refuses to run as root; when the embedded AWS runs as root the servers run as the `postgres` user.
+PostgreSQL refuses to run as root; run as root, the servers run as the `postgres` user (or `nobody`).
 """
 
 from __future__ import annotations
 
-import datetime
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -24,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shipyard.localaws.tls_front import TlsFront
+
 _lock = threading.Lock()
 _servers: dict[str, Server] = {}
 
@@ -33,24 +37,38 @@ class PostgresMissing(Exception):
 
 
 def binaries() -> Path:
-    """The newest PostgreSQL bin directory (SHIPYARD_POSTGRES_BIN wins)."""
+    """The PostgreSQL bin directory: SHIPYARD_POSTGRES_BIN, else the newest installed one, else the pgserver wheel's."""
     given = os.environ.get("SHIPYARD_POSTGRES_BIN")
     if given:
         return Path(given)
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0)
-    if not found and shutil.which("initdb"):
+    if found:
+        return Path(found[-1])
+    if shutil.which("initdb"):
         return Path(shutil.which("initdb")).parent  # type: ignore[arg-type]
-    if not found:
-        raise PostgresMissing("the embedded AWS runs RDS instances on a real PostgreSQL server, and none is installed; "
-                              "install it (Debian: apt-get install postgresql)")
-    return Path(found[-1])
+    spec = importlib.util.find_spec("pgserver")  # located, not imported: only its binaries are used
+    if spec is not None and spec.submodule_search_locations:
+        bundled = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+        if (bundled / "initdb").exists():
+            return bundled
+    raise PostgresMissing("the embedded AWS runs RDS instances on a real PostgreSQL server, and none is installed; "
+                          "install it (Debian: apt-get install postgresql) or reinstall shipyard, which brings pgserver")
+
+
+def _service_user() -> pwd.struct_passwd:
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise PostgresMissing("PostgreSQL refuses to run as root, and this machine has neither a postgres nor a nobody user")
 
 
 def _as_postgres_user() -> dict[str, object]:
     """Popen options that drop root to the postgres user (PostgreSQL will not run as root)."""
     if os.geteuid() != 0:
         return {}
-    user = pwd.getpwnam("postgres")
+    user = _service_user()
 
     def drop() -> None:
         os.setgid(user.pw_gid)
@@ -61,31 +79,9 @@ def _as_postgres_user() -> dict[str, object]:
 
 def _own(path: Path) -> None:
     if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
+        user = _service_user()
         for item in [path, *path.rglob("*")]:
             os.chown(item, user.pw_uid, user.pw_gid)
-
-
-def _certificate(directory: Path, name: str) -> None:
-    """A self-signed server certificate, as each RDS instance has one (signed by the RDS CA on AWS)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-                   .not_valid_after(now + datetime.timedelta(days=365))
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-                   .sign(key, hashes.SHA256()))
-    (directory / "server.crt").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file = directory / "server.key"
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_file.chmod(0o600)
 
 
 @dataclass
@@ -99,6 +95,7 @@ class Server:
     version: str = ""
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="shipyard-rds-")))
     process: subprocess.Popen | None = None
+    front: TlsFront | None = None
     log: list[str] = field(default_factory=list)
 
     @property
@@ -106,8 +103,10 @@ class Server:
         return self.root / "data"
 
     def _run(self, *argv: str, stdin: str | None = None) -> str:
+        options = _as_postgres_user()
+        options["env"] = {**dict(options.get("env") or os.environ), "PGPASSWORD": self.password}  # type: ignore[call-overload]
         done = subprocess.run([str(binaries() / argv[0]), *argv[1:]], input=stdin, capture_output=True, text=True, timeout=120,
-                              **_as_postgres_user())  # type: ignore[arg-type]
+                              **options)  # type: ignore[arg-type]
         if done.returncode != 0:
             raise RuntimeError(f"{argv[0]} failed: {(done.stderr or done.stdout).strip()[-500:]}")
         return done.stdout
@@ -117,17 +116,14 @@ class Server:
         password_file = self.root / "password"
         password_file.write_text(self.password + "\n")
         _own(self.root)
-        self._run("initdb", "-D", str(self.data), "-U", self.user, f"--pwfile={password_file}", "--auth-local=trust",
-                  "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions")
+        self._run("initdb", "-D", str(self.data), "-U", self.user, f"--pwfile={password_file}", "--auth=scram-sha-256",
+                  "-E", "UTF8", "--no-locale", "--no-instructions")
         password_file.unlink()
-        _certificate(self.data, self.key)
         with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.root}'\n"
-                       "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nfsync = off\n"
-                       "max_connections = 100\nshared_buffers = 16MB\n")
-        rules = ["local all all trust", "hostssl all all 127.0.0.1/32 scram-sha-256"]
-        rules.append("hostnossl all all 0.0.0.0/0 reject" if self.force_ssl else "host all all 127.0.0.1/32 scram-sha-256")
-        (self.data / "pg_hba.conf").write_text("\n".join(rules) + "\n")
+            # Unix socket only: every client comes through the TLS front on the instance's port.
+            conf.write(f"\nlisten_addresses = ''\nport = {self.port}\nunix_socket_directories = '{self.root}'\n"
+                       "fsync = off\nmax_connections = 100\nshared_buffers = 16MB\n")
+        (self.data / "pg_hba.conf").write_text("local all all scram-sha-256\n")
         _own(self.root)
         self.version = self._run("postgres", "--version").strip()
         self.process = subprocess.Popen([str(binaries() / "postgres"), "-D", str(self.data)], stdout=subprocess.PIPE,
@@ -144,6 +140,7 @@ class Server:
         else:
             raise RuntimeError("PostgreSQL did not accept connections within 30 s")
         self.sql(f'CREATE DATABASE "{self.database}"', database="postgres")
+        self.front = TlsFront(self.port, self.root / f".s.PGSQL.{self.port}", name=self.key, require_tls=self.force_ssl)
 
     def _pump(self) -> None:
         assert self.process is not None and self.process.stdout is not None
@@ -162,6 +159,8 @@ class Server:
         self.password = password
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.close()
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # fast shutdown
             try:
