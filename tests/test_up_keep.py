@@ -82,6 +82,21 @@ def test_the_printed_urls_answer_from_the_running_service(kept):
         assert info["image_digest"].startswith(released.split()[1])  # what the service runs, as it computed it
 
 
+def test_each_environment_writes_and_reads_its_own_database_through_the_edge(kept):
+    _, output = kept
+    for environment in ("staging", "production"):
+        url = _row(output, environment)[-1]
+        request = urllib.request.Request(url + "/api/items", data=json.dumps({"name": f"made in {environment}"}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as created:
+            assert created.status == 201
+            item = json.load(created)
+        with urllib.request.urlopen(url + "/api/items") as listed:
+            names = [i["name"] for i in json.load(listed)["items"]]
+        assert names[0] == f"made in {environment}" and item["name"] == names[0], names
+        assert not any("made in" in n and environment not in n for n in names)  # each environment has its own database
+
+
 def test_the_page_works_in_a_real_browser(kept, tmp_path):
     _, output = kept
     browser = shutil.which("chromium")

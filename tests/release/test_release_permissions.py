@@ -101,7 +101,11 @@ def request_for(env: Any, service: str, operation: str, region: str, kwargs: dic
                 "DescribeServiceDeployments": kwargs.get("serviceDeploymentArns", []),
                 "StopServiceDeployment": [kwargs.get("serviceDeploymentArn")],
                 "DescribeTasks": kwargs.get("tasks", []),
+                "RunTask": [kwargs.get("taskDefinition")],
+                "StopTask": [kwargs.get("task")],
                 "ListTasks": [_arn("ecs", region, account, f"container-instance/{kwargs.get('cluster')}/*")]}[operation]
+        if operation == "RunTask":
+            return Request(action, tuple(arns), {"ecs:cluster": _arn("ecs", region, account, f"cluster/{kwargs.get('cluster')}")})
         return Request(action, tuple(arns))
     if service == "elbv2":
         return Request(action, ("*",))
@@ -154,9 +158,11 @@ def _sample_arguments(env: Any, service: str, operation: str) -> dict[str, Any]:
     return {"ecr": {"repositoryName": names.repository}, "ssm": {"Name": names.image_parameter},
             "cloudformation": {"StackName": names.service_stack},
             "ecs": {"cluster": names.cluster, "services": [names.service],
+                    "task": f"arn:aws:ecs:{env.region}:{env.account}:task/{names.cluster}/x",
+                    "taskDefinition": f"arn:aws:ecs:{env.region}:{env.account}:task-definition/{names.one_off_family}:1",
                     "serviceDeploymentArn": f"arn:aws:ecs:{env.region}:{env.account}:service-deployment/{names.cluster}/{names.service}/x",
                     "serviceDeploymentArns": []},
-            "cloudwatch": {"AlarmNames": [names.budget_alarm]}, "elbv2": {}}[service]
+            "cloudwatch": {"AlarmNames": [names.budget_alarm]}, "elbv2": {}, "logs": {"logGroupName": names.log_group}}[service]
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +195,9 @@ def recorded(deployed, assemblies, example_config, health_server, tmp_path_facto
         recorder.role_of = ""
         second = build_image(s_aws, staging.environment, "perm003")
         recorder.role_of = "staging"
-        release(s_aws, staging, second.reference, _options(health_server), health_path=path)
+        # With migrations: the one-off image, its task definition through the service stack, two one-off tasks.
+        release(s_aws, staging, second.reference, dataclasses.replace(
+            _options(health_server), migrate=example_config.release.migrate_command, migrate_timeout=60), health_path=path)
         rollback(s_aws, staging, _options(health_server), health_path=path)
         recorder.role_of = ""
         stuck = build_image(s_aws, staging.environment, "perm004", "stuck")
@@ -212,6 +220,9 @@ def _requests(recorded: Recorder, env: Any) -> list[tuple[str, Request]]:
         request = request_for(env, service, operation, region, kwargs, change_sets, account)
         if request is not None:
             requests.append((f"{service}.{operation}", request))
+        if (service, operation) == ("ecs", "RunTask"):  # ECS checks that the caller may pass the task definition's roles
+            roles = tuple(f"arn:aws:iam::{account}:role/{r}" for r in (env.names.task_role, env.names.execution_role))
+            requests.append(("ecs.RunTask (PassRole)", Request("iam:PassRole", roles, {"iam:PassedToService": "ecs-tasks.amazonaws.com"})))
     return requests
 
 
