@@ -159,8 +159,8 @@ def status(report: StatusReport, output_format: str) -> None:
     ui.table("deployments", ["id", "status", "rollout", "running", "desired", "failed", "task definition"],
              [(d.id, d.status, d.rollout, d.running, d.desired, d.failed, d.task_definition.rsplit("/", 1)[-1]) for d in report.deployments])
     ui.table("targets", ["target", "state", "reason"], [(t.id, t.state, t.reason) for t in report.targets])
-    ui.table("last releases", ["time", "kind", "verdict", "digest", "note"],
-             [(r.time, r.kind, r.verdict, r.digest[:19], r.note) for r in report.releases])
+    ui.table("last releases", ["time", "kind", "verdict", "digest", "schema", "note"],
+             [(r.time, r.kind, r.verdict, r.digest[:19], r.schema, r.note) for r in report.releases])
 
 
 def explained(environment: str, links: list[Link]) -> None:

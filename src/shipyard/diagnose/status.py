@@ -40,6 +40,7 @@ class ReleaseLine:
     digest: str
     commit: str
     note: str
+    schema: str = ""  # the schema version its migrations reported, and the contract migrations it applied
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
                      for d in service.get("deployments", [])],
         targets=[TargetState(t["Target"]["Id"], t["TargetHealth"]["State"], t["TargetHealth"].get("Reason", "")) for t in targets],
         alarms_in_alarm=[a["AlarmName"] for a in alarms if a["AlarmName"].startswith(env.names.prefix)],
-        releases=[ReleaseLine(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.time)), r.kind, r.verdict, r.digest, r.commit, r.note)
+        releases=[ReleaseLine(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.time)), r.kind, r.verdict, r.digest, r.commit, r.note,
+                              r.schema + (f" (contract: {', '.join(r.contracts)})" if r.contracts else ""))
                   for r in records[:5]],
         endpoint=f"https://{edge.domain}" if edge else None,
     )
