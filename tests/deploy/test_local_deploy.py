@@ -238,7 +238,7 @@ def test_destroy(cli, local_aws, example_copy):
 
     result = cli(*config, "destroy", "staging", "--yes", *ep)
     assert result.code == 0, result.err
-    assert ("deleted gone-staging-edge-alarms, gone-staging-edge, gone-staging-service, gone-staging-global, "
+    assert ("deleted gone-staging-edge-alarms, gone-staging-edge, gone-staging-service, gone-staging-data, gone-staging-global, "
             "gone-staging-foundation") in result.err
     aws = Aws(embedded(local_aws.endpoint), account)
     with pytest.raises(ShipyardError, match="does not exist"):
@@ -248,6 +248,22 @@ def test_destroy(cli, local_aws, example_copy):
 def test_destroy_lists_what_production_retains(assemblies):
     from shipyard.deploy.destroy import retained_resources
 
-    kept = {r.resource_type for r in retained_resources(assemblies["production"])}
-    assert {"AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::Logs::LogGroup"} <= kept
+    kept = {r.resource_type: r.why for r in retained_resources(assemblies["production"])}
+    assert {"AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::RDS::DBInstance"} <= set(kept)
+    assert "final snapshot" in kept["AWS::RDS::DBInstance"]
     assert not retained_resources(assemblies["staging"])
+
+
+def test_destroying_production_deletes_its_protected_database(local_aws, assemblies):
+    from shipyard.deploy.destroy import destroy
+    from shipyard.deploy.execute import DeployOptions, deploy
+
+    production = assemblies["production"]
+    env = production.environment
+    aws = Aws(embedded(local_aws.endpoint), env.account)
+    deploy(aws, production, DeployOptions())
+    instance = aws.call("rds", "DescribeDBInstances", env.region, DBInstanceIdentifier=env.names.database)["DBInstances"][0]
+    assert instance["DeletionProtection"] is True
+    assert env.names.data_stack in destroy(aws, production)
+    with pytest.raises(ShipyardError, match=r"not found|DBInstanceNotFound"):
+        aws.call("rds", "DescribeDBInstances", env.region, DBInstanceIdentifier=env.names.database)

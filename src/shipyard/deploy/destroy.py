@@ -26,14 +26,26 @@ class Retained:
 
 
 def retained_resources(assembly: EnvironmentAssembly) -> list[Retained]:
-    """Resources CloudFormation keeps when their stack is deleted (DeletionPolicy Retain)."""
+    """Resources CloudFormation keeps when their stack is deleted (DeletionPolicy Retain), and final snapshots (Snapshot)."""
     kept = []
     for stack in assembly.stacks:
         for logical_id, resource in stack.template().get("Resources", {}).items():
             if resource.get("DeletionPolicy") == "Retain":
                 kept.append(Retained(stack.name, logical_id, resource["Type"],
                                      _WHY.get(resource["Type"], "deletion protection is on for this environment")))
+            elif resource.get("DeletionPolicy") == "Snapshot":
+                kept.append(Retained(stack.name, logical_id, resource["Type"],
+                                     "the instance is deleted, a final snapshot of its data is kept (restore from it)"))
     return kept
+
+
+def _unprotect_databases(aws: Aws, template: dict, region: str) -> None:
+    """RDS refuses to delete a protected instance; the typed confirmation of destroy is the decision to delete it."""
+    for resource in template.get("Resources", {}).values():
+        if resource["Type"] == "AWS::RDS::DBInstance" and str(resource["Properties"].get("DeletionProtection")).lower() == "true":
+            identifier = resource["Properties"]["DBInstanceIdentifier"]
+            ui.info(f"{identifier}: turning deletion protection off (its final snapshot is kept)")
+            aws.call("rds", "ModifyDBInstance", region, DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
 
 
 def _deleted_buckets(template: dict) -> list[str]:
@@ -63,6 +75,7 @@ def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
                      EnableTerminationProtection=False)
         for bucket in _deleted_buckets(stack.template()):
             _empty_bucket(aws, bucket, stack.region)
+        _unprotect_databases(aws, stack.template(), stack.region)
         ui.info(f"{stack.name}: deleting")
         delete_stack(aws, stack)
         deleted.append(stack.name)

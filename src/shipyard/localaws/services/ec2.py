@@ -1,5 +1,6 @@
 """EC2 types: SecurityGroup, whose moto model drops rule descriptions and the template's egress (keeping
-an allow-all egress a template replaced); SecurityGroupEgress, which moto skips; SubnetRouteTableAssociation,
+an allow-all egress a template replaced); SecurityGroupEgress, which moto skips; SecurityGroupIngress, whose
+moto model cannot be deleted once its group is gone; SubnetRouteTableAssociation,
 whose moto model records the association where DescribeRouteTables never
 shows it; RouteTable, whose moto model is never deleted (so its VPC cannot be);
 FlowLog, whose moto model takes an S3 destination's key prefix for part of the
@@ -17,7 +18,7 @@ from moto.ec2.models.flow_logs import FlowLogs as MotoFlowLogs
 from moto.ec2.models.route_tables import RouteTable as MotoRouteTable
 from moto.ec2.models.security_groups import SecurityGroup as MotoSecurityGroup
 
-from shipyard.localaws.services._base import Delegate, Handler, patch, properties
+from shipyard.localaws.services._base import Delegate, Handler, patch, properties, wrap
 
 
 def _rule(group_id: str, props: dict[str, Any], peer: str) -> dict[str, Any]:
@@ -85,6 +86,29 @@ class SecurityGroupEgress(Handler, CloudFormationModel):
         # The rule goes with its group when the group is deleted first.
         if backend.get_security_group_by_name_or_id(self.rule["group_name_or_id"]) is not None:
             backend.revoke_security_group_egress(**self.rule)
+
+
+class SecurityGroupIngress(SecurityGroupEgress, CloudFormationModel):
+    """moto's own ingress handler fails the stack's delete when the group went first (its revoke raises NotFound)."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::EC2::SecurityGroupIngress"
+
+    @staticmethod
+    def _arguments(props: dict[str, Any]) -> dict[str, Any]:
+        return _rule(props["GroupId"], props, "Source")
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        arguments = cls._arguments(properties(cloudformation_json))
+        ec2_backends[account_id][region_name].authorize_security_group_ingress(**arguments)
+        return cls(arguments)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        if backend.get_security_group_by_name_or_id(self.rule["group_name_or_id"]) is not None:
+            backend.revoke_security_group_ingress(**self.rule)
 
 
 class SubnetRouteTableAssociation(Handler, CloudFormationModel):
@@ -169,8 +193,29 @@ def _with_settings(original: Any) -> Any:
     return classmethod(create)
 
 
+def _referenced_group(original: Any) -> Any:
+    """EC2 refuses to delete a security group another group's rule refers to (DependencyViolation, "resource sg-... has
+    a dependent object"); CloudFormation then deletes the referring rule first."""
+
+    def wrapper(self: Any, vpc_id: str | None, group_id: str) -> None:
+        from moto.ec2.exceptions import DependencyViolationError
+
+        for groups in self.groups.values():
+            for group in groups.values():
+                if group.id != group_id and any((rule.source_group or {}).get("GroupId") == group_id
+                                                for rule in [*group.ingress_rules, *group.egress_rules]):
+                    raise DependencyViolationError(f"resource {group_id} has a dependent object")
+        return original(self, vpc_id, group_id)
+
+    return wrapper
+
+
 def install() -> None:
     from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    wrap(SecurityGroupBackend, "_delete_security_group", _referenced_group,
+         corrects="a security group another group's rule refers to is deleted, leaving that rule impossible to revoke")
     from moto.ec2.models.subnets import Subnet
     from moto.ec2.models.vpcs import VPC
 

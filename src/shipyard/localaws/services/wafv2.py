@@ -35,7 +35,9 @@ class WebACL(Handler, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = wafv2_backends[account_id][self.region]
-        backend.delete_web_acl(self.name, self.scope, self.acl_id, lock_token="")
+        # CloudFormation reads the ACL's current lock token before it deletes it.
+        current = next(w for w in backend.wacls.values() if w.name == self.name and w.id == self.acl_id)
+        backend.delete_web_acl(self.name, self.scope, self.acl_id, lock_token=current.lock_token)
 
 
 class LoggingConfiguration(Handler, CloudFormationModel):
