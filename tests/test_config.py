@@ -20,11 +20,32 @@ def mutate(old: str, new: str) -> str:
 
 STAGING = '[environments.staging]\naccount = "111111111111"\n'
 
+
+@pytest.fixture(autouse=True)
+def migrations_folder(tmp_path):
+    """Configs written to tmp_path keep the example's [database] migrations folder, so only the mutation is wrong."""
+    (tmp_path / "service" / "migrations").mkdir(parents=True)
+
 # (case id, shipyard.toml text, pattern the one-line error must match)
 BAD_INPUTS = [
     ("unknown-app-key", mutate('repository = "acme/webapp"', 'repository = "acme/webapp"\nowner = "me"'),
      r"app\.owner: unknown key; valid keys: name, region, repository"),
-    ("unknown-section", BASE + "\n[database]\nengine = 'pg'\n", r"database: unknown section; valid sections: app, service"),
+    ("unknown-section", BASE + "\n[databases]\nengine = 'pg'\n", r"databases: unknown section; valid sections: app, service"),
+    ("database-version", mutate('version = "16"', 'version = "9.6"'), r"database\.version: '9\.6' is not a supported major version; pin one of 14, 15, 16, 17"),
+    ("database-engine", mutate('version = "16"', 'version = "16"\nengine = "mysql"'), r"database\.engine: .*'postgres'"),
+    ("database-reserved-user", mutate('name = "app"', 'name = "app"\nusername = "postgres"'), r"database\.username: 'postgres' is reserved"),
+    ("database-class", mutate('database_instance_class = "db.t4g.micro"', 'database_instance_class = "db.t9.huge"'),
+     r"environments\.staging\.database_instance_class: 'db\.t9\.huge' is not an instance class shipyard knows"),
+    ("database-backups-zero", mutate('database_backup_days = 1', 'database_backup_days = 0'),
+     r"environments\.staging\.database_backup_days: 0 is out of range; use 1 to 35"),
+    ("migrations-outside", mutate('migrations = "service/migrations"', 'migrations = "../elsewhere"'),
+     r"database\.migrations: '\.\./elsewhere' is outside the directory"),
+    ("migrations-missing", mutate('migrations = "service/migrations"', 'migrations = "service/nope"'),
+     r"database\.migrations: 'service/nope' is not a folder"),
+    ("migrate-without-database", mutate('version = "16"\nname = "app"\nmigrations = "service/migrations"\n', '').replace("[database]\n", ""),
+     r"release\.migrate: migrations need a \[database\]"),
+    ("migrate-unclosed-quote", mutate('migrate = "python migrate.py"', "migrate = \"python 'migrate.py\""),
+     r"release\.migrate: .*is not a command line"),
     ("unknown-env-key", mutate("waf = false", "waf = false\nwaff = true"), r"environments\.staging\.waff: unknown key; valid keys: .*waf_rate_limit"),
     ("unknown-defaults-key", mutate("cpu_target = 70", "cpu_target = 70\ntasks = 3"), r"defaults\.tasks: unknown key"),
     ("cpu-not-fargate", mutate("cpu = 256", "cpu = 300"), r"environments\.staging\.cpu: 300 is not a Fargate CPU size; use one of 256, 512"),

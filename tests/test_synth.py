@@ -23,14 +23,16 @@ def _all_resources(templates: dict, type_: str) -> list[dict]:
 def test_stacks_in_deploy_order(assemblies):
     staging = [s.name for s in assemblies["staging"].stacks]
     production = [s.name for s in assemblies["production"].stacks]
-    assert staging == ["webapp-staging-foundation", "webapp-staging-global", "webapp-staging-service", "webapp-staging-edge",
-                       "webapp-staging-edge-alarms"]
-    assert production == ["webapp-production-foundation", "webapp-production-global",
+    assert staging == ["webapp-staging-foundation", "webapp-staging-global", "webapp-staging-data", "webapp-staging-service",
+                       "webapp-staging-edge", "webapp-staging-edge-alarms"]
+    assert production == ["webapp-production-foundation", "webapp-production-global", "webapp-production-data",
                           "webapp-production-service", "webapp-production-edge", "webapp-production-edge-alarms"]
     edge = assemblies["production"].stack("webapp-production-edge")
     assert set(edge.depends_on) == {"webapp-production-foundation", "webapp-production-global"}
-    # The service never waits on CloudFront.
-    assert assemblies["production"].stack("webapp-production-service").depends_on == ("webapp-production-foundation",)
+    # The service never waits on CloudFront; it takes the database's secret and settings.
+    assert set(assemblies["production"].stack("webapp-production-service").depends_on) == {
+        "webapp-production-foundation", "webapp-production-data"}
+    assert assemblies["production"].stack("webapp-production-data").depends_on == ("webapp-production-foundation",)
 
 
 def test_every_stack_has_an_explicit_account_and_region(assemblies):

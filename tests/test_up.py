@@ -7,7 +7,7 @@ def test_up_deploys_publishes_and_verifies_both_environments(cli, example_copy):
     rows = [line.split("\t") for line in result.out.splitlines() if line.startswith(("staging\t", "production\t"))]
     assert [r[0] for r in rows] == ["staging", "production"]
     for row in rows:
-        assert row[6] == "16/16 pass"
+        assert row[6] == "18/18 pass"
         assert row[7].startswith("released sha256:") and row[8].startswith("http://127.0.0.1:")
         assert row[4].startswith("https://") and row[4].endswith(".cloudfront.net")
         assert row[5] == "3 uploaded, 0 unchanged"
@@ -32,4 +32,4 @@ def test_up_side_by_side_as_on_aws(cli, example_copy, monkeypatch):
     result = cli("--config", str(example_copy), "up")
     assert result.code == 0, result.err
     assert [line.split("\t")[6] for line in result.out.splitlines() if line.startswith(("staging\t", "production\t"))] == \
-        ["16/16 pass", "16/16 pass"]
+        ["18/18 pass", "18/18 pass"]

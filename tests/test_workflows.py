@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BEFORE = (Path(__file__).parent / "fixtures" / "ci-before-issue-12.yml").read_text()
 INIT = ["--app", "webapp", "--repository", "acme/webapp", "--repository-owner-id", "4242001", "--repository-id", "917305218",
         "--region", "eu-west-1", "--staging-account", "111111111111", "--production-account", "222222222222",
-        "--alert-email", "oncall@example.com"]
+        "--alert-email", "oncall@example.com", "--database"]
 
 
 def _three_environments(tmp_path: Path) -> Path:
@@ -231,3 +231,12 @@ def test_wider_trust_and_name_only_trust_of_an_immutable_repository_fail(example
                 del statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
     problems = trust_problems(widened, role, subject)
     assert any("only StringEquals is exact" in p for p in problems)
+
+
+def test_a_requirement_missing_from_the_test_lock_makes_the_pipeline_stale(cli, tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+    requirements = app / "service" / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "redis==5.2.1\n")
+    stale = cli("init", "--check", "--from", str(app / "shipyard.toml"))
+    assert stale.code == 1 and "does not pin redis==5.2.1" in stale.err

@@ -96,6 +96,8 @@ def init(
     staging_account: Annotated[Optional[str], typer.Option("--staging-account", help="12-digit account id of staging")] = None,
     production_account: Annotated[Optional[str], typer.Option("--production-account", help="12-digit account id of production")] = None,
     alert_email: Annotated[Optional[list[str]], typer.Option("--alert-email", help="production alert address (repeatable)")] = None,
+    database: Annotated[bool, typer.Option("--database", help="add RDS for PostgreSQL, migrations in releases and per-environment "
+                                                              "sizes (docs/database.md); creates service/migrations")] = False,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing shipyard.toml")] = False,
     from_config: Annotated[Optional[Path], typer.Option("--from", help="regenerate the pipeline of this shipyard.toml")] = None,
     check: Annotated[bool, typer.Option("--check", help="exit 1 when the committed pipeline is stale for shipyard.toml")] = False,
@@ -112,7 +114,8 @@ def init(
         return
     given = {"--app": app_name, "--repository": repository, "--repository-owner-id": owner_id, "--repository-id": repository_id,
              "--region": region, "--staging-account": staging_account, "--production-account": production_account}
-    render.scaffolded(scaffolding.init(directory, given, tuple(alert_email or ()), force=force, lock=lock is not False))
+    render.scaffolded(scaffolding.init(directory, given, tuple(alert_email or ()), force=force, lock=lock is not False,
+                                       database=database))
 
 
 @app.command()

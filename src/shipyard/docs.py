@@ -43,7 +43,7 @@ def render_checks(_: str = "") -> str:
         "| --- | --- | --- |",
     ]
     from shipyard.checks.engine import UNUSED_SUPPRESSION
-    from shipyard.checks.migrations import FILE_RULES
+    from shipyard.checks.migration_files import FILE_RULES
 
     lines += [f"| {r.id} | {r.severity} | {r.short} |" for r in RULES]
     lines += [f"| {r.id} | {r.severity} | {r.short} (over the migration files) |" for r in FILE_RULES]

@@ -31,13 +31,31 @@ def _template(**overrides) -> Template:
     return Template.from_stack(stack)
 
 
+def _task(template: Template, family: str = "webapp-staging-web") -> dict:
+    return next(r["Properties"] for r in template.find_resources("AWS::ECS::TaskDefinition").values()
+                if r["Properties"]["Family"] == family)
+
+
 def test_image_comes_from_the_ssm_parameter():
     template = _template()
     parameters = template.to_json()["Parameters"]
-    image = next(k for k, v in parameters.items() if v["Type"] == "AWS::SSM::Parameter::Value<String>")
-    assert parameters[image]["Default"] == "/shipyard/webapp/staging/image"
-    container = only(template, "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]
+    image = next(k for k, v in parameters.items() if v.get("Default") == "/shipyard/webapp/staging/image")
+    assert parameters[image]["Type"] == "AWS::SSM::Parameter::Value<String>"
+    container = _task(template)["ContainerDefinitions"][0]
     assert container["Image"] == {"Ref": image}
+
+
+def test_one_off_tasks_are_the_same_container_with_their_own_image_and_no_port():
+    template = _template()
+    service, one_off = _task(template), _task(template, "webapp-staging-one-off")
+    parameters = template.to_json()["Parameters"]
+    image = next(k for k, v in parameters.items() if v.get("Default") == "/shipyard/webapp/staging/one-off-image")
+    container, web = one_off["ContainerDefinitions"][0], service["ContainerDefinitions"][0]
+    assert container["Image"] == {"Ref": image} and container["Name"] == web["Name"] == "web"
+    assert "PortMappings" not in container and web["PortMappings"][0]["ContainerPort"] == 8000
+    assert (one_off["TaskRoleArn"], one_off["ExecutionRoleArn"]) == (service["TaskRoleArn"], service["ExecutionRoleArn"])
+    assert container["Secrets"] == web["Secrets"]
+    assert container["LogConfiguration"]["Options"]["awslogs-stream-prefix"] == "one-off"
 
 
 def test_zero_tasks_until_first_release():
@@ -54,7 +72,7 @@ def test_zero_tasks_until_first_release():
 
 def test_task_size_architecture_and_logs():
     template = _template()
-    task = only(template, "AWS::ECS::TaskDefinition")
+    task = _task(template)
     assert (task["Cpu"], task["Memory"]) == ("256", "512")
     assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
     container = task["ContainerDefinitions"][0]
@@ -66,7 +84,7 @@ def test_task_size_architecture_and_logs():
 
 
 def test_secrets_are_injected_never_plain():
-    container = only(_template(), "AWS::ECS::TaskDefinition")["ContainerDefinitions"][0]
+    container = _task(_template())["ContainerDefinitions"][0]
     plain = {e["Name"] for e in container["Environment"]}
     assert plain == {"LOG_LEVEL", "SHIPYARD_ENVIRONMENT", "SHIPYARD_IMAGE"}  # the released image and environment, never a secret
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
@@ -93,7 +111,7 @@ def test_cpu_target_tracking():
 
 
 def test_x86_architecture():
-    task = only(_template(architecture="x86_64"), "AWS::ECS::TaskDefinition")
+    task = _task(_template(architecture="x86_64"))
     assert task["RuntimePlatform"]["CpuArchitecture"] == "X86_64"
 
 

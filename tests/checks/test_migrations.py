@@ -1,6 +1,6 @@
 """The migration files' declared kinds against what their SQL does (SY-E803, SY-E804)."""
 
-from shipyard.checks.migrations import check_migrations, contracting
+from shipyard.checks.migration_files import check_migrations, contracting
 
 
 def _findings(tmp_path, files: dict[str, str]) -> list[tuple[str, str]]:

@@ -171,7 +171,34 @@ def _parameter(a, r, p):
     return {**parameter, "Description": described.get("Description"), "Tags": {t["Key"]: t["Value"] for t in tags}}
 
 
+def _db_instance(a, r, p):
+    """DescribeDBInstances in the template's names (the API renames several: IAMDatabaseAuthenticationEnabled, ...)."""
+    i = a.call("rds", "DescribeDBInstances", r, DBInstanceIdentifier=p)["DBInstances"][0]
+    return {**i, "ManageMasterUserPassword": "MasterUserSecret" in i, "DBSubnetGroupName": i["DBSubnetGroup"]["DBSubnetGroupName"],
+            "VPCSecurityGroups": [g["VpcSecurityGroupId"] for g in i["VpcSecurityGroups"]],
+            "DBParameterGroupName": i["DBParameterGroups"][0]["DBParameterGroupName"],
+            "EnableIAMDatabaseAuthentication": i["IAMDatabaseAuthenticationEnabled"],
+            "EnableCloudwatchLogsExports": i.get("EnabledCloudwatchLogsExports", []),
+            "EnablePerformanceInsights": i.get("PerformanceInsightsEnabled", False), "Tags": i.get("TagList", [])}
+
+
+def _db_parameter_group(a, r, p):
+    group = a.call("rds", "DescribeDBParameterGroups", r, DBParameterGroupName=p)["DBParameterGroups"][0]
+    parameters = a.call("rds", "DescribeDBParameters", r, DBParameterGroupName=p, Source="user")["Parameters"]
+    return {**group, "Family": group["DBParameterGroupFamily"], "Parameters": {x["ParameterName"]: x["ParameterValue"] for x in parameters},
+            "Tags": a.call("rds", "ListTagsForResource", r, ResourceName=group["DBParameterGroupArn"])["TagList"]}
+
+
+def _db_subnet_group(a, r, p):
+    group = a.call("rds", "DescribeDBSubnetGroups", r, DBSubnetGroupName=p)["DBSubnetGroups"][0]
+    return {**group, "SubnetIds": [s["SubnetIdentifier"] for s in group["Subnets"]],
+            "Tags": a.call("rds", "ListTagsForResource", r, ResourceName=group["DBSubnetGroupArn"])["TagList"]}
+
+
 READERS = {
+    "AWS::RDS::DBInstance": lambda a, r, p, s: _db_instance(a, r, p),
+    "AWS::RDS::DBParameterGroup": lambda a, r, p, s: _db_parameter_group(a, r, p),
+    "AWS::RDS::DBSubnetGroup": lambda a, r, p, s: _db_subnet_group(a, r, p),
     "AWS::ECS::TaskDefinition": lambda a, r, p, s: _task_definition(a, r, p),
     "AWS::ECS::Service": lambda a, r, p, s: _service(a, r, p),
     "AWS::ECS::Cluster": lambda a, r, p, s: _cluster(a, r, p),
@@ -220,6 +247,8 @@ NOT_RETURNED = {
     ("AWS::EC2::FlowLog", "ResourceType"): "DescribeFlowLogs returns the resource's id, not its type",
     ("AWS::CloudWatch::Dashboard", "Tags"): "GetDashboard returns no tags (they are read with ListTagsForResource by the dashboard ARN)",
     ("AWS::WAFv2::WebACL", "Scope"): "GetWebACL takes the scope as input and does not repeat it in the web ACL",
+    ("AWS::RDS::DBInstance", "Port"): "the embedded AWS's instance listens on a free loopback port (Endpoint.Port), not "
+                                      "the template's 5432: several instances share one machine",
 }
 
 

@@ -60,7 +60,16 @@ CHECKS = {
     "AWS::S3::Bucket": lambda a, r, p, s: a.call("s3", "HeadBucket", r, Bucket=p) is not None,
     "AWS::S3::BucketPolicy": lambda a, r, p, s: len(json.loads(a.call("s3", "GetBucketPolicy", r, Bucket=p)["Policy"])["Statement"])
     == len(s["PolicyDocument"]["Statement"]),
-    "AWS::SSM::Parameter": lambda a, r, p, s: a.call("ssm", "GetParameter", r, Name=p)["Parameter"]["Value"] == "none",
+    # The image slots hold "none" until a release; the database's settings hold what the stack wrote.
+    "AWS::SSM::Parameter": lambda a, r, p, s: (lambda value: bool(value) if "/database/" in p else value == "none")(
+        a.call("ssm", "GetParameter", r, Name=p)["Parameter"]["Value"]),
+    "AWS::RDS::DBInstance": lambda a, r, p, s: a.call("rds", "DescribeDBInstances", r, DBInstanceIdentifier=p)["DBInstances"][0][
+        "DBInstanceStatus"] == "available",
+    "AWS::RDS::DBSubnetGroup": lambda a, r, p, s: len(a.call("rds", "DescribeDBSubnetGroups", r, DBSubnetGroupName=p)[
+        "DBSubnetGroups"][0]["Subnets"]) == 2,
+    "AWS::RDS::DBParameterGroup": lambda a, r, p, s: any(
+        param["ParameterName"] == "rds.force_ssl" and param["ParameterValue"] == "1"
+        for param in a.call("rds", "DescribeDBParameters", r, DBParameterGroupName=p, Source="user")["Parameters"]),
     "AWS::ApplicationAutoScaling::ScalableTarget": lambda a, r, p, s: _found(a.call(
         "application-autoscaling", "DescribeScalableTargets", r, ServiceNamespace="ecs", ResourceIds=[p.split("|")[0]])["ScalableTargets"]),
     "AWS::ApplicationAutoScaling::ScalingPolicy": lambda a, r, p, s: any(

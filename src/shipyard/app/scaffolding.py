@@ -15,7 +15,7 @@ from pathlib import Path
 from shipyard import ui
 from shipyard.config import answer_problem, load_config, parse_config
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.scaffold import CONFIG, Answers, render_config, stale, write_locks, write_workflow
+from shipyard.scaffold import CONFIG, MIGRATIONS, Answers, render_config, stale, write_locks, write_workflow
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _ask(question: Question, default: str | None) -> object:
         ui.info(f"  {question.key}: {problem}; try again")
 
 
-def answers(given: dict[str, object | None], alert_emails: tuple[str, ...]) -> Answers:
+def answers(given: dict[str, object | None], alert_emails: tuple[str, ...], database: bool = False) -> Answers:
     """Flags first; on a terminal the rest is asked, one answer at a time, each checked before the next."""
     asking = any(given.get(q.flag) is None for q in QUESTIONS if not q.optional)
     if asking and not ui.interactive():
@@ -86,17 +86,28 @@ def answers(given: dict[str, object | None], alert_emails: tuple[str, ...]) -> A
             value = _ask(question, _default_region() if question.key == "region" else None)
         chosen[question.flag] = value
     return Answers(str(chosen["--app"]), str(chosen["--repository"]), str(chosen["--region"]), str(chosen["--staging-account"]),
-                   str(chosen["--production-account"]), alert_emails, chosen["--repository-owner-id"], chosen["--repository-id"])
+                   str(chosen["--production-account"]), alert_emails, chosen["--repository-owner-id"], chosen["--repository-id"],
+                   database)
 
 
-def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[str, ...], *, force: bool, lock: bool) -> list[Path]:
-    chosen = answers(given, alert_emails)
+def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[str, ...], *, force: bool, lock: bool,
+         database: bool = False) -> list[Path]:
+    chosen = answers(given, alert_emails, database)
     target = directory / CONFIG
     if target.exists() and not force:
         raise UsageError(str(target), "already exists; nothing was written", "pass --force to overwrite, or `shipyard init --from` to regenerate the pipeline")
     text = render_config(chosen)
-    # Checked exactly as shipyard will read it, before anything is written.
-    parse_config(tomllib.loads(text), target)
+    migrations = directory / MIGRATIONS
+    made = database and not migrations.exists()
+    if made:  # the folder the config names; validation looks for it
+        migrations.mkdir(parents=True)
+    # Checked exactly as shipyard will read it, before anything else is written.
+    try:
+        parse_config(tomllib.loads(text), target)
+    except Exception:
+        if made:
+            migrations.rmdir()
+        raise
     directory.mkdir(parents=True, exist_ok=True)
     target.write_text(text)
     return [target, *regenerate(target, lock=lock)]

@@ -22,7 +22,7 @@ from typing import Any
 from shipyard.checks.base import Limits, Severity, StackView
 from shipyard.checks.cache import ResultCache, code_version, digest
 from shipyard.checks.lint import Linter, LintMatch
-from shipyard.checks.migrations import check_migrations
+from shipyard.checks.migration_files import check_migrations
 from shipyard.checks.rules import RULES
 from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, Environment
 from shipyard.synth import EnvironmentAssembly, StackArtifact, synthesize

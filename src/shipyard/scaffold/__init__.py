@@ -31,6 +31,24 @@ class Answers:
     alert_emails: tuple[str, ...] = ()
     repository_owner_id: int | None = None
     repository_id: int | None = None
+    database: bool = False  # [database], migrations in releases, and each environment's size
+
+
+MIGRATIONS = "service/migrations"
+_DATABASE = f'''# PostgreSQL on RDS per environment: isolated subnets, TLS required, the password managed by RDS in
+# Secrets Manager and handed to the tasks as secrets (docs/database.md).
+[database]
+version = "16"
+name = "app"
+migrations = "{MIGRATIONS}"
+
+[release]
+# Runs as a one-off task of the new image: expand migrations before the rollout, contract ones after the gate.
+migrate = "python migrate.py"
+
+'''
+_STAGING_DATABASE = 'database_instance_class = "db.t4g.micro"\ndatabase_backup_days = 1\n'
+_PRODUCTION_DATABASE = 'database_instance_class = "db.t4g.small"\ndatabase_backup_days = 14\ndatabase_multi_az = true\n'
 
 
 def render_config(answers: Answers) -> str:
@@ -41,7 +59,10 @@ def render_config(answers: Answers) -> str:
                'oidc_subject = "immutable"')
     values = {"app": answers.app, "repository": answers.repository, "region": answers.region,
               "staging_account": answers.staging_account, "production_account": answers.production_account,
-              "alert_emails": ", ".join(f'"{e}"' for e in answers.alert_emails), "repository_ids": ids}
+              "alert_emails": ", ".join(f'"{e}"' for e in answers.alert_emails), "repository_ids": ids,
+              "database": _DATABASE if answers.database else "",
+              "staging_database": _STAGING_DATABASE if answers.database else "",
+              "production_database": _PRODUCTION_DATABASE if answers.database else ""}
     text = resources.files("shipyard.scaffold").joinpath("templates", "shipyard.toml.tmpl").read_text()
     for key, value in values.items():
         text = text.replace(f"<<{key}>>", value)
@@ -63,9 +84,7 @@ def workflow(config: Config) -> str:
 def write_locks(config: Config, progress: Callable[[str], None], wheel: Path | None = None) -> list[Path]:
     repository = config.directory
     kept = hash_lock.vendor_wheel(repository, progress, wheel)
-    service = repository / "service" / "requirements.txt"
-    requirements = [line.strip() for line in service.read_text().splitlines()
-                    if line.strip() and not line.lstrip().startswith("#")] if service.exists() else []
+    requirements = _service_requirements(repository)
     files = {
         pipeline.SHIPYARD_LOCK: hash_lock.lock_shipyard(repository, kept, progress, extra=[], purpose="shipyard for the release jobs"),
         pipeline.TEST_LOCK: hash_lock.lock_shipyard(repository, kept, progress, extra=[*requirements, *SERVICE_TEST_TOOLS],
@@ -126,4 +145,14 @@ def lock_problems(repository: Path, name: str) -> list[str]:
                 problems.append(f"{pin.spec} does not match its hash")
         elif "==" not in pin.spec:
             problems.append(f"{pin.spec} is not pinned with ==")
+    if name == pipeline.TEST_LOCK:  # the test job installs the service's own requirements from this lock
+        pinned = {pin.spec.lower() for pin in pins}
+        problems += [f"does not pin {requirement} (service/requirements.txt); run `shipyard init --from shipyard.toml --lock`"
+                     for requirement in _service_requirements(repository) if requirement.lower() not in pinned]
     return problems
+
+
+def _service_requirements(repository: Path) -> list[str]:
+    path = repository / "service" / "requirements.txt"
+    return [line.strip() for line in path.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")] if path.exists() else []

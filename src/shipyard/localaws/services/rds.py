@@ -23,7 +23,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.rds.models import DBInstance, rds_backends
 
 from shipyard.localaws import postgres
-from shipyard.localaws.services._base import Handler, properties, tags_list, wrap
+from shipyard.localaws.services._base import Handler, patch, properties, tags_list, wrap
 
 ROTATION_DAYS = 7  # RDS rotates the secrets it manages every 7 days by default
 
@@ -141,5 +141,11 @@ def _address(original: Any) -> Any:
 
 
 def install() -> None:
+    from moto.rds.models import DBParameterGroup, DBSubnetGroup
+
     wrap(DBInstance, "address", _address,
          corrects="an instance's endpoint is a made-up DNS name; the embedded AWS's instances answer on 127.0.0.1")
+    for model in (DBSubnetGroup, DBParameterGroup):
+        if "physical_resource_id" not in dir(model):
+            patch(model, "physical_resource_id", property(lambda self: self.name),
+                  corrects=f"{model.__name__} has no physical id, so its stack resource shows none and its Ref is the model")
