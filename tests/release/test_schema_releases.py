@@ -29,6 +29,16 @@ def _options(example_config, **kwargs) -> ReleaseOptions:
                           migrate=example_config.release.migrate_command, migrate_timeout=60, **kwargs)
 
 
+@pytest.fixture
+def released(deployed, assemblies, example_config):
+    """Staging runs an image (the module's earlier tests released some; alone, this releases one)."""
+    staging, aws = assemblies["staging"], deployed["staging"]
+    if current_digest(aws, staging.environment) is None:
+        image = build_image(aws, staging.environment, "schema000")
+        release(aws, staging, image.reference, _options(example_config), health_path=example_config.service.health_check_path)
+    return aws
+
+
 def _items(url: str, name: str | None = None) -> dict:
     data = json.dumps({"name": name}).encode() if name else None
     request = urllib.request.Request(url + "/api/items", data=data, headers={"Content-Type": "application/json"})
@@ -90,7 +100,7 @@ def test_a_failed_migration_stops_the_release_with_nothing_rolled_out(deployed, 
     assert history.read(aws, env)[0].verdict == "failed"
 
 
-def test_shipyard_run_exits_with_the_tasks_exit_code(deployed, local_aws):
+def test_shipyard_run_exits_with_the_tasks_exit_code(released, local_aws):
     command = [sys.executable, "-m", "shipyard", "run", "staging", "--", "python", "-c", "import sys; print('from the task'); sys.exit(3)"]
     done = subprocess.run(command, cwd=EXAMPLE_CONFIG.parent, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "SHIPYARD_ENDPOINT": local_aws.endpoint})
@@ -130,3 +140,26 @@ def test_verify_catches_a_public_database(deployed, assemblies, example_config):
     finally:
         aws.call("rds", "ModifyDBInstance", env.region, DBInstanceIdentifier=env.names.database, PubliclyAccessible=False,
                  ApplyImmediately=True)
+
+
+def test_ctrl_c_stops_the_one_off_task(released, assemblies, local_aws):
+    import signal
+    import time
+
+    env, aws = assemblies["staging"].environment, released
+    command = [sys.executable, "-m", "shipyard", "run", "staging", "--", "python", "-c",
+               "import time; print('working', flush=True); time.sleep(120)"]
+    process = subprocess.Popen(command, cwd=EXAMPLE_CONFIG.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "SHIPYARD_ENDPOINT": local_aws.endpoint})
+    deadline = time.monotonic() + 60
+    output = ""
+    while "working" not in output and time.monotonic() < deadline:
+        output += process.stdout.readline()
+    assert "working" in output, output
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.INTERRUPTED, output + rest
+    assert "the task was stopped" in rest
+    tasks = aws.call("ecs", "ListTasks", env.region, cluster=env.names.cluster, desiredStatus="STOPPED")["taskArns"]
+    described = aws.call("ecs", "DescribeTasks", env.region, cluster=env.names.cluster, tasks=tasks)["tasks"]
+    assert any("interrupted (Ctrl-C)" in t.get("stoppedReason", "") for t in described)
