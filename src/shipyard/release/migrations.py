@@ -4,8 +4,9 @@ The convention (docs/database.md): migration files are NNNN_name.expand.sql or N
 migration leaves the schema usable by the code released before it; a contract migration does not. The configured
 command runs twice per release, with SHIPYARD_MIGRATION_PHASE=expand before the rollout (new code may need what it
 adds) and SHIPYARD_MIGRATION_PHASE=contract after the new code passed its health gate (so no old task still runs
-when the schema stops fitting it). The command prints `migration applied: <file>` for each migration and
-`schema version: <v>` at the end; the release record keeps the version and the contract migrations applied.
+when the schema stops fitting it). The command prints `migration applied: <file>` for each migration, `migration pending: <file>` where the expand
+phase stopped at a contract migration, and `schema version: <v>` at the end; the release record keeps the version
+and the contract migrations applied. A release whose expand phase left nothing pending runs no contract phase.
 
 A failed or interrupted rollout therefore never has a contract migration behind it, and the automatic rollback
 stays safe. Going back further, past a release that applied a contract migration, is refused (exit 4) with the
@@ -26,6 +27,7 @@ from shipyard.release.one_off import prepare_image, run_task
 from shipyard.synth import EnvironmentAssembly
 
 APPLIED = re.compile(r"^migration applied: (\S+)")
+PENDING = re.compile(r"^migration pending: (\S+)")
 VERSION = re.compile(r"^schema version: (\S+)")
 CONTRACT_MARKER = ".contract."
 
@@ -41,6 +43,7 @@ class PhaseResult:
     exit_code: int | None = None
     stopped_reason: str = ""
     applied: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # what the expand phase left for the contract phase
     schema_version: str = ""
 
     @property
@@ -65,6 +68,8 @@ def run_phase(aws: Aws, assembly: EnvironmentAssembly, image_reference: str, com
     for line in run.lines:
         if (applied := APPLIED.match(line.strip())) is not None:
             result.applied.append(applied[1])
+        elif (pending := PENDING.match(line.strip())) is not None:
+            result.pending.append(pending[1])
         elif (version := VERSION.match(line.strip())) is not None:
             result.schema_version = version[1]
     return result

@@ -137,7 +137,7 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
                 attempt.reasons.append(f"{phases[-1].failure()}; nothing was rolled out")
         if not attempt.reasons:
             deploy_digest(aws, assembly, image, url, options, attempt)
-        if migrate and attempt.verdict == "released":
+        if migrate and attempt.verdict == "released" and phases[0].pending:  # nothing left for it otherwise
             attempt.step = "contract migrations"
             phases.append(migrations.run_phase(aws, assembly, image.reference, migrate, "contract", timeout=options.migrate_timeout))
     except (KeyboardInterrupt, Interrupted, TaskInterrupted) as exc:
