@@ -134,6 +134,14 @@ BAD_INPUTS = [
     ("public-dotfile-nested", mutate("spa_fallback = false", 'spa_fallback = false\npublic_dotfiles = ["assets/.env"]'),
      r"site\.public_dotfiles: 'assets/\.env' is not a dotfile name at the site's top"),
     ("spot-in-production", mutate("waf = true", "waf = true\nspot = true\narchitecture = \"x86_64\""), r"environments\.production\.spot: production is production"),
+    ("awake-in-production", mutate("waf = true", 'waf = true\nawake = "Mon-Fri 07:00-20:00 UTC"'),
+     r"environments\.production\.awake: production is production and takes traffic at any hour"),
+    ("awake-zone", mutate('awake = "Mon-Fri 07:00-20:00 UTC"', 'awake = "Mon-Fri 07:00-20:00 Europe/Atlantis"'),
+     r"environments\.staging\.awake: .*'Europe/Atlantis' is not an IANA time zone"),
+    ("awake-order", mutate('awake = "Mon-Fri 07:00-20:00 UTC"', 'awake = "Mon-Fri 20:00-07:00 UTC"'),
+     r"environments\.staging\.awake: .*the end 07:00 must be after the start 20:00"),
+    ("awake-shape", mutate('awake = "Mon-Fri 07:00-20:00 UTC"', 'awake = "weekdays"'),
+     r"environments\.staging\.awake: 'weekdays' is not a schedule; write days, hours and an IANA time zone"),
 ]
 
 

@@ -177,6 +177,33 @@ def test_one_minute_5xx_alarm_is_the_deployment_alarm_and_staging_runs_on_spot(t
         assert deployment_alarm["EvaluationPeriods"] == 1
         assert {m["MetricStat"]["Period"] for m in deployment_alarm["Metrics"] if "MetricStat" in m} == {60}
     staging = _resources(templates["webapp-staging-service"], "AWS::ECS::Service")[0]
+    # ARM64 on Spot: one capacity provider strategy, on the platform version that runs it.
     assert staging["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
-    assert "CapacityProviderStrategy" not in _resources(templates["webapp-production-service"], "AWS::ECS::Service")[0]
+    assert staging["PlatformVersion"] == "1.4.0"
+    task = _resources(templates["webapp-staging-service"], "AWS::ECS::TaskDefinition")[0]
+    assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    production = _resources(templates["webapp-production-service"], "AWS::ECS::Service")[0]
+    assert "CapacityProviderStrategy" not in production and production["PlatformVersion"] == "1.4.0"
     assert len(_resources(templates["webapp-production-global"], "AWS::Budgets::Budget")) == 1
+
+
+def test_awake_hours_are_two_scheduled_actions_in_the_schedules_time_zone(templates):
+    target = _resources(templates["webapp-staging-service"], "AWS::ApplicationAutoScaling::ScalableTarget")[0]
+    wake, sleep = target["ScheduledActions"]
+    assert wake["Schedule"] == "cron(0 7 ? * MON,TUE,WED,THU,FRI *)" and wake["Timezone"] == "UTC"
+    assert wake["ScalableTargetAction"] == {"MinCapacity": {"Fn::If": ["WebHasImageD546D3BB", 2, 0]}, "MaxCapacity": 4}
+    assert sleep["Schedule"] == "cron(0 20 ? * MON,TUE,WED,THU,FRI *)" and sleep["Timezone"] == "UTC"
+    assert sleep["ScalableTargetAction"] == {"MinCapacity": 0, "MaxCapacity": 0}
+    production = _resources(templates["webapp-production-service"], "AWS::ApplicationAutoScaling::ScalableTarget")[0]
+    assert "ScheduledActions" not in production
+
+
+def test_ecs_exec_is_on_in_staging_and_off_in_production(templates):
+    staging = _resources(templates["webapp-staging-service"], "AWS::ECS::Service")[0]
+    assert staging["EnableExecuteCommand"] is True
+    cluster = _resources(templates["webapp-staging-service"], "AWS::ECS::Cluster")[0]
+    assert cluster["Configuration"]["ExecuteCommandConfiguration"]["Logging"] == "OVERRIDE"
+    production = _resources(templates["webapp-production-service"], "AWS::ECS::Service")[0]
+    assert not production.get("EnableExecuteCommand")
+    policies = [json.dumps(p) for p in _resources(templates["webapp-production-service"], "AWS::IAM::Policy")]
+    assert not any("ssmmessages" in p for p in policies)  # the task role gets the channels only where exec is on

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shipyard import naming
+from shipyard.schedule import AwakeSchedule, parse_schedule
 from shipyard.errors import ConfigError, ConfigErrors, UsageError
 
 DEFAULT_CONFIG = "shipyard.toml"
@@ -293,7 +294,11 @@ class EnvironmentSettings(_Model):
         "PriceClass_100", description="CloudFront edge locations used (cheapest by default)")
     oidc_provider_arn: str | None = Field(None, description="existing GitHub OIDC provider to import instead of creating one")
     architecture: Literal["x86_64", "arm64"] | None = Field(None, description="CPU architecture of this environment's tasks (default: service.architecture)")
-    spot: bool = Field(False, description="run tasks on Fargate Spot (non-production, x86_64 only)")
+    spot: bool = Field(False, description="run tasks on Fargate Spot, x86_64 or arm64 on platform 1.4.0 (non-production)")
+    awake: str | None = Field(None, description="hours the service runs, e.g. \"Mon-Fri 07:00-20:00 Europe/Berlin\"; "
+                              "outside them it scales to zero (non-production)")
+    ecs_exec: bool | None = Field(None, description="allow `shipyard exec` into tasks (ECS Exec, sessions logged); "
+                                  "default on, off where production")
     budget: int = Field(100, ge=1, le=1_000_000, description="monthly budget in USD: notifications at 80% actual and 100% forecast")
     alert_emails: list[str] = Field(default_factory=list, description="addresses subscribed to the alerts topic")
     slo_target: float = Field(99.9, ge=90, le=99.999, description="availability objective (%) the burn-rate alarms protect")
@@ -302,6 +307,13 @@ class EnvironmentSettings(_Model):
     database_storage_gb: int = Field(20, ge=20, le=65536, description="gp3 storage in GiB (with [database])")
     database_backup_days: int = Field(7, ge=1, le=35, description="automated backup retention in days (with [database])")
     database_multi_az: bool = Field(False, description="a standby in a second availability zone (with [database]; doubles its cost)")
+
+    @field_validator("awake")
+    @classmethod
+    def _awake(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_schedule(value)
+        return value
 
     @field_validator("database_instance_class")
     @classmethod
@@ -402,6 +414,11 @@ class Environment(_EnvironmentInput):
     def is_production(self) -> bool:
         """Marked production in shipyard.toml: changes need --yes, and some rules cannot be suppressed."""
         return self.production
+
+    @property
+    def schedule(self) -> AwakeSchedule | None:
+        """The awake hours, or None for a service that always runs."""
+        return parse_schedule(self.awake) if self.awake else None
 
     @property
     def domain_names(self) -> tuple[str, ...]:
@@ -627,10 +644,10 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
     elif s.hosted_zone or s.hosted_zone_id or s.www or s.dns != "route53":
         fail("domain", "hosted_zone, hosted_zone_id, www and dns need a domain; set domain = \"shop.example.com\"")
     architecture = s.architecture or service.architecture
-    if s.spot and architecture != "x86_64":
-        fail("spot", f"Fargate Spot does not run {architecture} tasks; set architecture = \"x86_64\" for {name} or spot = false")
     if s.spot and production:
         fail("spot", f"{name} is production; Spot reclaims tasks at two minutes' notice, so use it for other environments only")
+    if s.awake and production:
+        fail("awake", f"{name} is production and takes traffic at any hour; remove awake, or use it for other environments")
     names = naming.Names(app=app.name, environment=name, account=s.account)
     for label, value, problem in (
         ("ECR repository name", names.repository, naming.repository_name_problem(names.repository)),
@@ -643,7 +660,8 @@ def _resolve(name: str, s: _EnvironmentInput, app: AppConfig, service: ServiceCo
     if len(problems.errors) > count:
         return None
     return Environment(**{**s.model_dump(), "name": name, "region": s.region or app.region, "architecture": architecture,
-                          "names": names, "production": production})
+                          "names": names, "production": production,
+                          "ecs_exec": (not production) if s.ecs_exec is None else s.ecs_exec})
 
 
 def _check_domains(environments: dict[str, Environment], problems: _Problems) -> None:

@@ -125,6 +125,11 @@ class Names:
         return f"/shipyard/{self.app}/{self.environment}/service"
 
     @property
+    def exec_log_group(self) -> str:
+        """Where ECS Exec writes each session's commands and output (the audit log of `shipyard exec`)."""
+        return f"/shipyard/{self.app}/{self.environment}/exec"
+
+    @property
     def budget_alarm(self) -> str:
         return f"{self.prefix}-budget"
 

@@ -27,13 +27,15 @@ def _periods(alarm: dict) -> set[int]:
     return {m["MetricStat"]["Period"] for m in alarm["Metrics"] if "MetricStat" in m}
 
 
-def test_five_xx_rate_alarm():
-    alarm = _alarms(_template())["webapp-production-5xx-rate"]
+def test_the_one_minute_5xx_rate_is_the_only_static_5xx_alarm_and_does_not_page():
+    alarms = _alarms(_template())
+    alarm = alarms["webapp-production-deployment-5xx-rate"]
     assert _expression(alarm) == "100 * IF(requests > 0, (target5xx + elb5xx) / requests, 0)"
     assert alarm["Threshold"] == 2 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    assert _periods(alarm) == {300}
+    assert _periods(alarm) == {60} and not alarm.get("AlarmActions")
     names = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
     assert names == {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "RequestCount"}
+    assert "webapp-production-5xx-rate" not in alarms  # the burn-rate alert pages instead
 
 
 def test_burn_rate_windows_and_thresholds():
@@ -47,13 +49,17 @@ def test_burn_rate_windows_and_thresholds():
         assert abs(alarm["Threshold"] - factor * 0.001) < 1e-9
 
 
-def test_composites_need_both_windows():
+def test_one_composite_pages_when_either_pair_burns_in_both_its_windows():
     resources = _template()
     composites = {r["Properties"]["AlarmName"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::CompositeAlarm"}
-    assert set(composites) == {"webapp-production-slo-fast-burn", "webapp-production-slo-slow-burn"}
-    rule = str(composites["webapp-production-slo-fast-burn"]["AlarmRule"])
-    assert "AND" in rule and rule.count("ALARM(") == 2
-    assert composites["webapp-production-slo-fast-burn"]["AlarmActions"]
+    assert set(composites) == {"webapp-production-slo-burn"}
+    rule = str(composites["webapp-production-slo-burn"]["AlarmRule"])
+    assert rule.count("ALARM(") == 4 and rule.count(" AND ") == 2 and " OR " in rule
+    assert composites["webapp-production-slo-burn"]["AlarmActions"]
+
+
+def test_a_sleeping_environment_has_no_running_below_desired_alarm():
+    assert "webapp-production-running-below-desired" not in _alarms(_template(sleeps=True))
 
 
 def test_latency_unhealthy_and_running_alarms():

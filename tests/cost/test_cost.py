@@ -36,7 +36,9 @@ def test_reference_design_matches_a_hand_computed_table():
 
 def test_example_meets_its_cost_goals_and_keeps_waf(templates):
     prices = for_region("eu-west-1")
-    for env, goal in (("staging", 0.70), ("production", 0.95)):
+    # Issue 17's goals are 60% and 85%; production reaches 85.6% (what is left is the tasks' public IPv4, see
+    # docs/decisions.md §25), so its bound here is the figure reached, to catch any step back.
+    for env, goal in (("staging", 0.60), ("production", 0.856)):
         stacks = [t for name, t in templates.items() if f"-{env}-" in name]
         lines = price(footprint(stacks), prices, Traffic.default(env == "production"))
         reference = total(price(reference_footprint(env == "production"), prices, Traffic.default(env == "production")))
@@ -51,6 +53,7 @@ def test_example_meets_its_cost_goals_and_keeps_waf(templates):
 def test_footprint_reads_the_templates(templates):
     staging = footprint([t for name, t in templates.items() if "-staging-" in name])
     assert (staging.tasks, staging.vcpu, staging.memory_gb, staging.spot_share) == (2, 0.25, 0.5, 1.0)
+    assert staging.architecture == "arm64" and staging.awake_share == pytest.approx(65 / 168)
     assert staging.load_balancers == ["internal"] and staging.web_acl_rules == []
     production = footprint([t for name, t in templates.items() if "-production-" in name])
     assert (production.tasks, production.architecture, production.spot_share) == (4, "arm64", 0.0)
@@ -65,7 +68,7 @@ def test_unknown_region_is_an_error():
 def test_cost_command_table_and_json(cli, example_copy):
     table = cli("--config", str(example_copy), "cost", "--compare", "reference")
     assert table.code == 0, table.err
-    assert "reference design" in table.out and "Fargate Spot (x86_64)" in table.out
+    assert "reference design" in table.out and "Fargate Spot (arm64)" in table.out
     data = json.loads(cli("--config", str(example_copy), "cost", "production", "--format", "json", "--requests", "20").out)
     production = data["environments"][0]
     assert production["environment"] == "production" and production["total"] > 0
@@ -87,3 +90,18 @@ def test_a_database_is_priced_by_class_storage_and_multi_az():
     assert lines["RDS for PostgreSQL"] == pytest.approx(2 * 730 * 0.032, abs=0.01)  # the standby is billed like the primary
     assert lines["RDS storage (gp3)"] == pytest.approx(2 * 30 * 0.115, abs=0.01)
     assert lines["Secrets Manager"] == 0.40
+
+
+def test_awake_hours_and_arm64_spot_are_priced():
+    prices = for_region("eu-west-1")
+    target = {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {"ScheduledActions": [
+        {"Schedule": "cron(0 7 ? * MON,TUE,WED,THU,FRI *)", "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 4}},
+        {"Schedule": "cron(0 20 ? * MON,TUE,WED,THU,FRI *)", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}}]}}
+    task = {"Type": "AWS::ECS::TaskDefinition", "Properties": {"Cpu": "256", "Memory": "512", "RuntimePlatform": {"CpuArchitecture": "ARM64"}}}
+    service = {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 2, "CapacityProviderStrategy": [
+        {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}], "NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "ENABLED"}}}}
+    lines = {line.item: line.monthly for line in price(footprint([{"Resources": {"T": target, "D": task, "S": service}}]),
+                                                        prices, Traffic.default(False))}
+    hours = 730 * 65 / 168
+    assert lines["Fargate Spot (arm64)"] == pytest.approx(2 * hours * (0.25 * 0.009714 + 0.5 * 0.001068), abs=0.01)
+    assert lines["Public IPv4 (tasks)"] == pytest.approx(2 * hours * 0.005, abs=0.01)  # released while asleep

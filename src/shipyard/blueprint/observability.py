@@ -4,7 +4,10 @@ Availability is measured at the load balancer: errors are target and ELB 5xx
 responses, over all requests. Burn-rate alarms follow the multi-window
 pattern: the fast pair (1 h and 5 min at 14.4x the error budget) pages when a
 month's budget would burn in two days; the slow pair (6 h and 30 min at 6x)
-when it would burn in five. The 5-minute 5xx-rate alarm is also the ECS
+when it would burn in five. One composite alarm pages when either pair fires
+(the SRE workbook's single burn-rate alert), so a burst of errors that matters
+to the objective pages once; a static 5xx-rate threshold would page on blips
+the budget absorbs and is not kept. The one-minute 5xx-rate alarm is the ECS
 deployment alarm that rolls a bad deployment back.
 """
 
@@ -70,6 +73,7 @@ class Observability(Construct):
         emails: tuple[str, ...],
         web_acl_name: str | None,
         database: DatabaseWatch | None = None,
+        sleeps: bool = False,
     ) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(self, "Alerts", display_name=f"{prefix} alerts", enforce_ssl=True)
@@ -99,26 +103,25 @@ class Observability(Construct):
                     "elb5xx": _lb("HTTPCode_ELB_5XX_Count", load_balancer, window),
                     "requests": _lb("RequestCount", load_balancer, window)}, period=window, label="5xx %")
 
-        self.five_xx = alarm("5xx-rate", five_xx_rate(Duration.minutes(5)), FIVE_XX_RATE_PERCENT,
-                             f"More than {FIVE_XX_RATE_PERCENT}% of requests failed with 5xx over 5 minutes")
         # ECS bakes a deployment for as long as its alarms need to judge it (docs/decisions.md §18): a one-minute
         # window keeps that to about a minute instead of five, and still catches an image that answers 5xx.
         self.deployment_five_xx = alarm("deployment-5xx-rate", five_xx_rate(Duration.minutes(1)), FIVE_XX_RATE_PERCENT,
                                         f"More than {FIVE_XX_RATE_PERCENT}% of requests failed with 5xx in one minute; "
                                         "the ECS deployment alarm that rolls a deployment back", notify=False)
+        pairs = []
         for speed, factor, long_window, short_window in (("fast", FAST_BURN, Duration.hours(1), Duration.minutes(5)),
                                                          ("slow", SLOW_BURN, Duration.hours(6), Duration.minutes(30))):
             windows = [alarm(f"slo-{speed}-burn-{w.to_minutes()}m", error_ratio(load_balancer, w, f"error ratio {w.to_minutes()}m"),
                              factor * budget, f"{speed} burn: error ratio over {w.to_minutes()} min above {factor}x the "
                              f"error budget of a {slo_target}% objective", notify=False)
                        for w in (long_window, short_window)]
-            composite = cw.CompositeAlarm(
-                self, f"SloBurn{speed.title()}", composite_alarm_name=f"{prefix}-slo-{speed}-burn",
-                alarm_rule=cw.AlarmRule.all_of(*[cw.AlarmRule.from_alarm(w, cw.AlarmState.ALARM) for w in windows]),
-                alarm_description=f"Availability objective {slo_target}%: the error budget burns {factor}x too fast "
-                                  f"(both the {long_window.to_minutes()} and {short_window.to_minutes()} minute windows)")
-            composite.add_alarm_action(action)
-            self.alarms.append(composite)
+            pairs.append(cw.AlarmRule.all_of(*[cw.AlarmRule.from_alarm(w, cw.AlarmState.ALARM) for w in windows]))
+        composite = cw.CompositeAlarm(
+            self, "SloBurn", composite_alarm_name=f"{prefix}-slo-burn", alarm_rule=cw.AlarmRule.any_of(*pairs),
+            alarm_description=f"Availability objective {slo_target}%: the error budget burns {FAST_BURN}x too fast (1 h and "
+                              f"5 min windows) or {SLOW_BURN}x too fast (6 h and 30 min windows)")
+        composite.add_alarm_action(action)
+        self.alarms.append(composite)
         alarm("latency-p95", _lb("TargetResponseTime", load_balancer, Duration.minutes(5), "p95"), latency_p95_ms / 1000,
               f"p95 latency above {latency_p95_ms} ms for 10 minutes", periods=2)
 
@@ -135,12 +138,14 @@ class Observability(Construct):
         alarm("unhealthy-targets", both_groups("UnHealthyHostCount", "Maximum", "MAX",
                                                "unhealthy targets"),
               0, "A target failed its health checks for 2 minutes", periods=2)
-        below = alarm("running-below-desired", both_groups("HealthyHostCount", "Minimum", "SUM",
-                                                           "healthy targets"),
-                      0, "Fewer healthy tasks than desired for 3 minutes", periods=3,
-                      comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)
-        # The desired count is 0 until the first release (see service.py), so is the threshold.
-        below.node.default_child.add_property_override("Threshold", running_target)
+        # A service with awake hours has no healthy tasks at night by design; the alarm would stand in ALARM every
+        # night, so such an environment relies on the unhealthy-targets alarm and the release's own verdict.
+        if not sleeps:
+            below = alarm("running-below-desired", both_groups("HealthyHostCount", "Minimum", "SUM", "healthy targets"),
+                          0, "Fewer healthy tasks than desired for 3 minutes", periods=3,
+                          comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)
+            # The desired count is 0 until the first release (see service.py), so is the threshold.
+            below.node.default_child.add_property_override("Threshold", running_target)
 
         if database:
             def rds(metric: str, statistic: str = "Average") -> cw.Metric:

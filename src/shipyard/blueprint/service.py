@@ -12,11 +12,17 @@ A second task definition, the one-off family, is the same container with the
 image from its own SSM parameter and no port: `shipyard run --digest` and a
 release's migrations run a new image there before any service task runs it,
 without the deploy role registering task definitions itself.
+
+Every environment runs on Fargate platform 1.4.0, named rather than LATEST, because Fargate Spot runs ARM64 tasks
+from that version on (ECS API reference, CapacityProviderStrategyItem). An environment with awake hours scales to
+zero outside them through two Application Auto Scaling scheduled actions in its own time zone. Where ECS Exec is
+on, the task role gets the SSM messages channel permissions and the cluster logs every session to its own group.
 """
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -29,12 +35,14 @@ from constructs import Construct
 
 from shipyard.blueprint.suppressions import (
     CONTAINER_INSIGHTS_OPTIONAL,
+    EXEC_CHANNELS,
     EXECUTION_ROLE_STANDARD_GRANTS,
     PLAIN_SETTINGS_ONLY,
     TRAFFIC_SHIFT_READS,
     suppress,
 )
 from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX, Names
+from shipyard.schedule import AwakeSchedule
 
 ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
 # How long the previous revision keeps running after traffic moved: shipyard's health gate runs in this window
@@ -72,6 +80,8 @@ class Service(Construct):
         granted_secrets: dict[str, ecs.Secret] | None = None,
         retain_logs: bool,
         spot: bool = False,
+        awake: AwakeSchedule | None = None,
+        ecs_exec: bool = False,
     ) -> None:
         super().__init__(scope, id)
         cluster_name, service_name = names.cluster, names.service
@@ -85,18 +95,25 @@ class Service(Construct):
             self, "HasImage", expression=Fn.condition_not(Fn.condition_equals(self.image.value_as_string, NO_IMAGE)),
         )
 
+        def log_group(id: str, name: str) -> logs.LogGroup:
+            group = logs.LogGroup(self, id, log_group_name=name,
+                                  removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY)
+            # RetentionDays is an enum of names; config.py has already checked the
+            # number against the values CloudWatch Logs accepts.
+            group.node.default_child.retention_in_days = log_retention_days
+            return group
+
+        # With ECS Exec on, CDK grants the task role the SSM messages channels and writes to this group.
+        exec_logging = ecs.ExecuteCommandConfiguration(
+            logging=ecs.ExecuteCommandLogging.OVERRIDE,
+            log_configuration=ecs.ExecuteCommandLogConfiguration(cloud_watch_log_group=log_group("ExecLogs", names.exec_log_group)),
+        ) if ecs_exec else None
         self.cluster = ecs.Cluster(
             self, "Cluster", cluster_name=cluster_name, vpc=vpc,
             container_insights_v2=ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED,
-            enable_fargate_capacity_providers=spot,
+            enable_fargate_capacity_providers=spot, execute_command_configuration=exec_logging,
         )
-        self.log_group = logs.LogGroup(
-            self, "Logs", log_group_name=names.log_group,
-            removal_policy=RemovalPolicy.RETAIN if retain_logs else RemovalPolicy.DESTROY,
-        )
-        # RetentionDays is an enum of names; config.py has already checked the
-        # number against the values CloudWatch Logs accepts.
-        self.log_group.node.default_child.retention_in_days = log_retention_days
+        self.log_group = log_group("Logs", names.log_group)
         stack = Stack.of(self)
         self.task_definition = ecs.FargateTaskDefinition(
             self, "Task", cpu=cpu, memory_limit_mib=memory, family=names.task_family,
@@ -149,6 +166,8 @@ class Service(Construct):
         self.service = ecs.FargateService(
             self, "Service",
             service_name=service_name,
+            platform_version=ecs.FargatePlatformVersion.VERSION1_4,
+            enable_execute_command=ecs_exec,
             cluster=self.cluster,
             task_definition=self.task_definition,
             desired_count=desired_count,
@@ -167,7 +186,7 @@ class Service(Construct):
             health_check_grace_period=Duration.seconds(health_check_grace_seconds),
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
-            # Spot for environments that can take a two-minute reclaim: about 70% off compute.
+            # Spot for environments that can take a two-minute reclaim: about 70% off compute, x86_64 or ARM64.
             capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)]
             if spot else None,
         )
@@ -200,6 +219,16 @@ class Service(Construct):
         )
         scalable_target = self.scaling.node.find_child("Target").node.default_child
         scalable_target.add_property_override("MinCapacity", running)
+        if awake:
+            zone = TimeZone.of(awake.zone)
+            self.scaling.scale_on_schedule("Wake", schedule=appscaling.Schedule.expression(awake.wake_cron), time_zone=zone,
+                                           min_capacity=desired_count, max_capacity=max_count)
+            self.scaling.scale_on_schedule("Sleep", schedule=appscaling.Schedule.expression(awake.sleep_cron), time_zone=zone,
+                                           min_capacity=0, max_capacity=0)
+            # Before the first release there is nothing to wake: the morning action keeps it at zero too.
+            scalable_target.add_property_override("ScheduledActions.0.ScalableTargetAction.MinCapacity", running)
+        if ecs_exec:
+            suppress(self.task_definition.task_role.node.find_child("DefaultPolicy"), EXEC_CHANNELS)
 
 
 def _task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:

@@ -179,7 +179,7 @@ class ServiceStack(_EnvironmentStack):
             production_rule=foundation.load_balancer.production_rule,
             repository=foundation.registry.repository,
             names=names, log_retention_days=env.log_retention_days,
-            architecture=env.architecture, spot=env.spot, cpu=env.cpu, memory=env.memory, port=service.port,
+            architecture=env.architecture, spot=env.spot, awake=env.schedule, ecs_exec=env.ecs_exec, cpu=env.cpu, memory=env.memory, port=service.port,
             desired_count=env.desired_count, max_count=env.max_count, cpu_target=env.cpu_target,
             stop_timeout=service.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
             environment=environment, secrets=service.secrets,
@@ -194,7 +194,7 @@ class ServiceStack(_EnvironmentStack):
             running_target=self.service.running_target, slo_target=env.slo_target, latency_p95_ms=env.latency_p95_ms,
             emails=env.alert_emails, web_acl_name=names.web_acl if env.waf else None,
             database=DatabaseWatch(names.database, env.database_storage_gb, max_connections(env.database_instance_class))
-            if data else None,
+            if data else None, sleeps=env.schedule is not None,
         )
         self.service.service.enable_deployment_alarms(
             [self.observability.deployment_five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)

@@ -59,11 +59,14 @@ DATABASE_DISPOSABLE = Suppression(
 TRAFFIC_SHIFT_READS = Suppression(
     "AwsSolutions-IAM5", "ECS's load-balancer role for blue/green deployments: the Elastic Load Balancing Describe* "
     "reads support no resource scope; the writes are scoped to the production rule and the two target groups.")
+EXEC_CHANNELS = Suppression(
+    "AwsSolutions-IAM5", "ECS Exec: the ssmmessages channel actions and logs:DescribeLogGroups support no resource "
+    "scope (Service Authorization Reference); the session log writes are scoped to the environment's exec log group.")
 
 ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
        CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, EXECUTION_ROLE_STANDARD_GRANTS,
        CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, TRAFFIC_SHIFT_READS, DATABASE_DEFAULT_PORT, DATABASE_SIZED_FOR_COST,
-       DATABASE_DISPOSABLE)
+       DATABASE_DISPOSABLE, EXEC_CHANNELS)
 
 
 def suppress(construct: Construct, *suppressions: Suppression) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from shipyard.cost.prices import HOURS_PER_MONTH, Prices
 from shipyard.errors import ShipyardError, UsageError
+from shipyard.schedule import EXAMPLE as SCHEDULE_EXAMPLE
+from shipyard.schedule import awake_share_of, parse_schedule
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Footprint:
     memory_gb: float = 0
     architecture: str = "x86_64"
     spot_share: float = 0.0
+    awake_share: float = 1.0  # the part of the week the service runs (scheduled scaling to zero outside it)
     public_ip_per_task: bool = False
     load_balancers: list[str] = field(default_factory=list)  # schemes
     load_balancer_azs: int = 2
@@ -62,6 +65,7 @@ class Footprint:
     web_acl_rules: list[int] = field(default_factory=list)  # rules per web ACL
     waf_logging: int = 0
     alarm_metrics: int = 0
+    database_alarm_metrics: int = 0  # the database's own alarms: priced with it, outside the reference comparison
     composite_alarms: int = 0
     dashboards: int = 0
     log_groups: int = 0
@@ -165,9 +169,17 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.web_acl_rules.append(len(props.get("Rules", []) or []))
             elif kind == "AWS::WAFv2::LoggingConfiguration":
                 f.waf_logging += 1
+            elif kind == "AWS::ApplicationAutoScaling::ScalableTarget":
+                actions = {("sleep" if (a.get("ScalableTargetAction") or {}).get("MaxCapacity") == 0 else "wake"): a["Schedule"]
+                           for a in props.get("ScheduledActions", []) or []}
+                if actions:
+                    f.awake_share = awake_share_of(actions["wake"], actions["sleep"])
             elif kind == "AWS::CloudWatch::Alarm":
                 metrics = [m for m in props.get("Metrics", []) or [] if "MetricStat" in m]
-                f.alarm_metrics += len(metrics) or 1
+                if props.get("Namespace") == "AWS/RDS":
+                    f.database_alarm_metrics += 1
+                else:
+                    f.alarm_metrics += len(metrics) or 1
             elif kind == "AWS::CloudWatch::CompositeAlarm":
                 f.composite_alarms += 1
             elif kind == "AWS::CloudWatch::Dashboard":
@@ -201,17 +213,22 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
 def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
     h = HOURS_PER_MONTH
     lines: list[Line] = []
+    hours = h * f.awake_share
+    awake = "" if f.awake_share == 1 else f" (awake {f.awake_share:.0%} of the week)"
     if f.tasks:
         on_demand = 1 - f.spot_share
-        for share, kind in ((on_demand, f.architecture), (f.spot_share, "spot")):
+        for share, kind in ((on_demand, f.architecture), (f.spot_share, f"spot-{f.architecture}")):
             if share <= 0:
                 continue
-            vcpu = f.tasks * share * f.vcpu * h * prices.fargate_vcpu_hour[kind]
-            memory = f.tasks * share * f.memory_gb * h * prices.fargate_gb_hour[kind]
-            label = "Fargate Spot (x86_64)" if kind == "spot" else f"Fargate on-demand ({kind})"
-            lines.append(Line(label, f"{f.tasks * share:g} tasks x {f.vcpu:g} vCPU / {f.memory_gb:g} GB x {h} h", vcpu + memory))
+            vcpu = f.tasks * share * f.vcpu * hours * prices.fargate_vcpu_hour[kind]
+            memory = f.tasks * share * f.memory_gb * hours * prices.fargate_gb_hour[kind]
+            label = f"Fargate Spot ({f.architecture})" if kind.startswith("spot") else f"Fargate on-demand ({kind})"
+            lines.append(Line(label, f"{f.tasks * share:g} tasks x {f.vcpu:g} vCPU / {f.memory_gb:g} GB x {hours:.0f} h{awake}",
+                              vcpu + memory))
     if f.public_ip_per_task and f.tasks:
-        lines.append(Line("Public IPv4 (tasks)", f"{f.tasks} addresses x {h} h", f.tasks * h * prices.public_ipv4_hour))
+        # A task's public address is released when the task stops, so a sleeping service pays for none.
+        lines.append(Line("Public IPv4 (tasks)", f"{f.tasks} addresses x {hours:.0f} h{awake}",
+                          f.tasks * hours * prices.public_ipv4_hour))
     for scheme in f.load_balancers:
         lines.append(Line(f"Load balancer ({scheme})", f"{h} h + {traffic.lcu:g} LCU average",
                           h * (prices.alb_hour + traffic.lcu * prices.lcu_hour)))
@@ -232,6 +249,11 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         billed = max(0, f.alarm_metrics - prices.alarm_free_metrics)
         lines.append(Line("CloudWatch alarms", f"{f.alarm_metrics} alarm metrics ({prices.alarm_free_metrics} free) + "
                           f"{f.composite_alarms} composite", billed * prices.alarm_metric_month + f.composite_alarms * prices.composite_alarm_month))
+    if f.database_alarm_metrics:
+        # The free tier is the account's; the service's alarms use it first.
+        free_left = max(0, prices.alarm_free_metrics - f.alarm_metrics)
+        lines.append(Line("CloudWatch alarms (database)", f"{f.database_alarm_metrics} alarm metrics",
+                          max(0, f.database_alarm_metrics - free_left) * prices.alarm_metric_month, beyond_reference=True))
     if f.dashboards:
         lines.append(Line("CloudWatch dashboards", f"{f.dashboards} ({prices.dashboard_free} per account free)",
                           max(0, f.dashboards - prices.dashboard_free) * prices.dashboard_month))
@@ -312,8 +334,14 @@ def savings(f: Footprint, prices: Prices, traffic: Traffic, production: bool) ->
                round(f.load_balancer_azs * h * prices.public_ipv4_hour, 2), "internet-facing" not in f.load_balancers),
     ]
     if not production:
-        options.insert(1, Saving("Fargate Spot (x86_64) instead of on-demand x86_64",
-                                 round(fargate("x86_64") - fargate("spot"), 2), f.spot_share > 0))
+        options.insert(1, Saving(f"Fargate Spot ({f.architecture}) instead of on-demand",
+                                 round(fargate(f.architecture) - fargate(f"spot-{f.architecture}"), 2), f.spot_share > 0))
+        # What sleeping outside working hours saves: measured where a schedule is set, for a typical one otherwise.
+        share = f.awake_share if f.awake_share < 1 else parse_schedule(SCHEDULE_EXAMPLE).awake_share
+        running = fargate(f"spot-{f.architecture}" if f.spot_share else f.architecture) + (
+            compute * prices.public_ipv4_hour if f.public_ip_per_task else 0)
+        options.insert(2, Saving(f"sleep outside working hours (awake = \"{SCHEDULE_EXAMPLE}\")",
+                                 round(running * (1 - share), 2), f.awake_share < 1))
     return options
 
 

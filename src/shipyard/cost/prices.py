@@ -3,7 +3,8 @@
 Prices are AWS's public on-demand list prices as published on the pages cited
 below, read for this table on PRICES_DATE; AWS changes them rarely, but check
 the AWS Pricing Calculator before a budget decision. Fargate Spot prices move
-with demand; the table holds a typical figure (about 70% below on-demand).
+with demand; the table holds a typical figure (70% below on-demand, for x86_64
+and ARM64 alike).
 Always-free tiers (CloudFront 1 TB and 10 M requests, CloudWatch 10 alarm
 metrics and 3 dashboards) are per account: the estimate applies them to each
 environment, which is right when each environment has its own account.
@@ -38,7 +39,7 @@ SOURCES = {
 @dataclass(frozen=True)
 class Prices:
     region: str
-    fargate_vcpu_hour: dict[str, float]  # x86_64 | arm64 | spot (x86_64 only)
+    fargate_vcpu_hour: dict[str, float]  # x86_64 | arm64 | spot-x86_64 | spot-arm64
     fargate_gb_hour: dict[str, float]
     alb_hour: float
     lcu_hour: float
@@ -72,8 +73,8 @@ class Prices:
 
 
 _COMMON = dict(
-    fargate_vcpu_hour={"x86_64": 0.04048, "arm64": 0.03238, "spot": 0.012144},
-    fargate_gb_hour={"x86_64": 0.004445, "arm64": 0.00356, "spot": 0.0013335},
+    fargate_vcpu_hour={"x86_64": 0.04048, "arm64": 0.03238, "spot-x86_64": 0.012144, "spot-arm64": 0.009714},
+    fargate_gb_hour={"x86_64": 0.004445, "arm64": 0.00356, "spot-x86_64": 0.0013335, "spot-arm64": 0.001068},
     lcu_hour=0.008, public_ipv4_hour=0.005, waf_web_acl_month=5.0, waf_rule_month=1.0, waf_million_requests=0.60,
     alarm_metric_month=0.10, composite_alarm_month=0.50, dashboard_month=3.00, log_store_gb_month=0.03, vended_log_gb=0.25,
     ecr_gb_month=0.10, s3_gb_month=0.023, cloudfront_gb=0.085, cloudfront_10k_requests=0.0100,

@@ -194,6 +194,32 @@ def begin(service: Any, previous_task_definition: str | None, target_group: str 
     advance(service)
 
 
+def scale(service: Any, previous_count: int) -> None:
+    """A desired-count change without a new task definition (Application Auto Scaling, a schedule) is no deployment:
+    ECS starts or stops tasks of the current one. A service that had no tasks, or no deployment yet, deploys."""
+    key = (service._account_id, service.region_name, service.cluster_name, service.name)
+    with _lock:
+        rollout = _rollouts.get(key)
+        primary = rollout.deployments[0] if rollout else None
+        if primary is not None and primary.rollout == "COMPLETED" and primary.live():
+            rollout.desired = service.desired_count
+            live = primary.live()
+            for task in live[service.desired_count:]:
+                _retire(rollout, task, "Scaling activity initiated by (deployment " + primary.id + ")")
+            if len(live) < service.desired_count:
+                _start_tasks(rollout, primary, service.desired_count - len(live))
+            _note(rollout, f"has a desired count of {service.desired_count} (was {previous_count}).")
+            return
+    if service.desired_count > 0:
+        target_group = next((lb.get("targetGroupArn") for lb in service.load_balancers or [] if lb.get("targetGroupArn")), None)
+        begin(service, None, target_group, previous_count)
+    elif rollout is not None and primary is not None:
+        with _lock:
+            rollout.desired = 0
+            for task in primary.live():
+                _retire(rollout, task, "Scaling activity initiated by a scheduled action")
+
+
 def _start_tasks(rollout: _Rollout, deployment: _Deployment, count: int) -> None:
     definition = _backend(rollout.account, rollout.region).describe_task_definition(deployment.task_definition)
     started = []

@@ -229,6 +229,18 @@ class EmbeddedAws:
 
         set_expiry("", arn, datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days))
 
+    def run_scheduled_action(self, account: str, region: str, name_suffix: str) -> None:
+        """Drill control: the time of a scheduled scaling action came (the embedded AWS does not wait for the clock):
+        Application Auto Scaling applies its bounds to the scalable target, as AWS does at the cron time."""
+        from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+        backend = applicationautoscaling_backends[account][region]
+        action = next(a for a in backend.scheduled_actions if a.scheduled_action_name.endswith(name_suffix))
+        bounds = action.scalable_target_action
+        backend.register_scalable_target(namespace=action.service_namespace, r_id=action.resource_id,
+                                         dimension=action.scalable_dimension, min_capacity=bounds.get("minCapacity"),
+                                         max_capacity=bounds.get("maxCapacity"))
+
     def environment(self) -> dict[str, str]:
         """Variables that point the AWS CLI and boto3 at this server."""
         return {

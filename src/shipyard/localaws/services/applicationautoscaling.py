@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.common_models import CloudFormationModel
 
-from shipyard.localaws.services._base import Handler, properties
+from shipyard.localaws.services._base import Handler, properties, wrap
+
+# Application Auto Scaling's schedule forms (PutScheduledAction, "Schedule"): at(...), rate(...) and a six-field cron.
+_SCHEDULE = re.compile(r"^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
+
+
+def _validate_schedule(action: dict) -> None:
+    """PutScheduledAction's refusals that a template can hit: a malformed schedule or an unknown time zone."""
+    from moto.applicationautoscaling.exceptions import AWSValidationException
+
+    if not _SCHEDULE.match(action.get("Schedule", "")):
+        raise AWSValidationException(f"Invalid schedule expression: {action.get('Schedule')!r}")
+    try:
+        ZoneInfo(action.get("Timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AWSValidationException(f"Invalid timezone: {action.get('Timezone')!r}") from None
 
 
 class ScalableTarget(Handler, CloudFormationModel):
@@ -29,10 +46,19 @@ class ScalableTarget(Handler, CloudFormationModel):
             min_capacity=int(props["MinCapacity"]), max_capacity=int(props["MaxCapacity"]),
             role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"),
         )
+        backend = applicationautoscaling_backends[account_id][region_name]
+        for action in props.get("ScheduledActions", []) or []:
+            _validate_schedule(action)
+            backend.put_scheduled_action(
+                service_namespace=props["ServiceNamespace"], schedule=action["Schedule"], timezone=action.get("Timezone"),
+                scheduled_action_name=action["ScheduledActionName"], resource_id=props["ResourceId"],
+                scalable_dimension=props["ScalableDimension"], start_time=action.get("StartTime"), end_time=action.get("EndTime"),
+                scalable_target_action={k[0].lower() + k[1:]: int(v) for k, v in action.get("ScalableTargetAction", {}).items()})
         return cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = applicationautoscaling_backends[account_id][region_name]
+        backend.scheduled_actions = [a for a in backend.scheduled_actions if a.resource_id != self.resource_id]
         if backend.targets.get(self.dimension, {}).get(self.resource_id):
             backend.deregister_scalable_target(self.namespace, self.resource_id, self.dimension)
 
@@ -68,3 +94,26 @@ class ScalingPolicy(Handler, CloudFormationModel):
         # The policy may already be gone with its scalable target.
         with contextlib.suppress(Exception):
             backend.delete_scaling_policy(self.name, self.namespace, self.resource_id, self.dimension)
+
+
+def _register_scalable_target(original):
+    """Application Auto Scaling keeps an ECS service's desired count within the target's bounds: a minimum above it
+    raises it, a maximum below it (0 when a schedule puts the service to sleep) lowers it."""
+    def wrapper(self, namespace, r_id, dimension, min_capacity=None, max_capacity=None, *args, **kwargs):
+        result = original(self, namespace, r_id, dimension, min_capacity, max_capacity, *args, **kwargs)
+        if namespace == "ecs" and dimension == "ecs:service:DesiredCount":
+            target = self.targets[dimension][r_id]
+            from shipyard.localaws.services.ecs import scale_service
+
+            _, cluster, service = r_id.split("/")
+            scale_service(self.account_id, self.region_name, cluster, service, target.min_capacity, target.max_capacity)
+        return result
+
+    return wrapper
+
+
+def install() -> None:
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+
+    wrap(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target,
+         corrects="registering a scalable target leaves the ECS service's desired count outside its new bounds")

@@ -28,6 +28,8 @@ def _configure(service: Any, props: dict[str, Any]) -> Any:
     service.deployment_configuration = _lower_keys(props.get("DeploymentConfiguration", {}))
     service.health_check_grace_period_seconds = props.get("HealthCheckGracePeriodSeconds")
     service.enable_ecs_managed_tags = bool(props.get("EnableECSManagedTags", False))
+    service.enable_execute_command = str(props.get("EnableExecuteCommand", False)).lower() == "true"
+    service.platform_version = props.get("PlatformVersion") or "LATEST"
     if props.get("CapacityProviderStrategy"):  # a strategy replaces the launch type, which AWS then leaves out
         service.capacity_provider_strategy = _lower_keys(props["CapacityProviderStrategy"])
         service.launch_type = None
@@ -40,6 +42,20 @@ def _start_rollout(service: Any, previous_task_definition: str | None, previous_
     if service.desired_count > 0:
         target_group = next((lb.get("targetGroupArn") for lb in service.load_balancers or []), None)
         rollout.begin(service, previous_task_definition, target_group, previous_count)
+
+
+def scale_service(account: str, region: str, cluster: str, name: str, minimum: int, maximum: int) -> None:
+    """Application Auto Scaling moved the bounds: bring the service's desired count inside them, as AWS does."""
+    backend = ecs_backends[account][region]
+    service = backend.services.get(f"{cluster}:{name}")
+    if service is None:
+        return
+    wanted = min(max(service.desired_count, minimum), maximum)
+    if wanted != service.desired_count:
+        from shipyard.localaws import rollout
+
+        previous, service.desired_count = service.desired_count, wanted
+        rollout.scale(service, previous)
 
 
 class EcsService(Handler, CloudFormationModel):
@@ -320,7 +336,10 @@ def _cluster_with_tags(original: Any) -> Any:
     def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
                **kwargs: Any) -> Any:
         cluster = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        cluster.tags = [{"key": t["Key"], "value": t["Value"]} for t in tags_list(properties(cloudformation_json))] or cluster.tags
+        props = properties(cloudformation_json)
+        cluster.tags = [{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or cluster.tags
+        if props.get("Configuration"):
+            cluster.configuration = _lower_keys(props["Configuration"])
         return cluster
 
     return classmethod(create)
@@ -344,6 +363,6 @@ def install() -> None:
     wrap(EC2ContainerServiceResponse, "describe_tasks", _describe_tasks,
          corrects="(with the above) DescribeTasks reports the processes' state, exit code and stop reason")
     patch(Cluster, "create_from_cloudformation_json", _cluster_with_tags(Cluster.create_from_cloudformation_json),
-          corrects="a cluster made by CloudFormation drops the template's Tags")
+          corrects="a cluster made by CloudFormation drops the template's Tags and Configuration (ECS Exec logging)")
     wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,
          corrects="deployments never progress (moto runs no tasks); rollout.py runs them on task processes as ECS would")
