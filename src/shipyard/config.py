@@ -20,8 +20,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shipyard import naming
-from shipyard.schedule import AwakeSchedule, parse_schedule
 from shipyard.errors import ConfigError, ConfigErrors, UsageError
+from shipyard.schedule import AwakeSchedule, parse_schedule
 
 DEFAULT_CONFIG = "shipyard.toml"
 
