@@ -74,6 +74,8 @@ class Target:
     unsupported_types: Callable[[dict[str, Any]], list[str]] | None = field(default=None, compare=False)
     # The embedded AWS's local endpoint of a CloudFront distribution: (account, distribution id) -> URL.
     local_edge: Callable[[str, str], str] | None = field(default=None, compare=False)
+    # The program that joins a terminal to an ECS Exec session: AWS's Session Manager plugin unless the target has its own.
+    session_plugin: tuple[str, ...] | None = None
 
     @property
     def is_local(self) -> bool:
@@ -115,7 +117,9 @@ class Aws:
             if key not in self._clients:
                 from botocore.config import Config
 
-                config = Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=10, read_timeout=60)
+                # One endpoint answers every operation on the embedded AWS: no host prefixes (StartLiveTail's stream-).
+                config = Config(retries={"max_attempts": 8, "mode": "adaptive"}, connect_timeout=10, read_timeout=60,
+                                inject_host_prefix=self.target.endpoint is None)
                 client = self._boto_session().client(service, region_name=region, endpoint_url=self.target.endpoint,
                                                      config=config)
                 if self.target.bind_account is not None:

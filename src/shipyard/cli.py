@@ -290,6 +290,42 @@ def status(environment: EnvironmentArg,
 
 
 @app.command()
+def logs(environment: EnvironmentArg,
+         follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing new events until Ctrl-C")] = False,
+         since: Annotated[str, typer.Option("--since", help="how far back: 30s, 10m, 2h, 1d")] = "10m",
+         text: Annotated[Optional[str], typer.Option("--filter", help="only events containing this text (case-sensitive)")] = None,
+         task: Annotated[Optional[str], typer.Option("--task", help="only this task's events (its id, or the start of it)")] = None,
+         output_format: Annotated[str, typer.Option("--format", help="table or json (one object per line)")] = "table",
+         use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
+    """The service's logs from CloudWatch Logs, oldest first, with time and task; --follow tails them live."""
+    _choice("--format", output_format, ("table", "json"))
+    ctx = _context(environment, use_aws, profile, endpoint)
+    shown = diagnosis.show_logs(ctx, lambda event: render.log_event(event, output_format),
+                                lambda mode: ui.info(f"{environment}: following {ctx.env.names.log_group} ({mode}); Ctrl-C stops"),
+                                since=since, text=text, task=task, follow=follow)
+    if not follow:
+        ui.info(f"{environment}: {shown} events since {since} ago in {ctx.env.names.log_group}")
+
+
+@app.command("exec", context_settings={"allow_interspersed_args": False})
+def exec_command(
+    environment: EnvironmentArg,
+    command: Annotated[Optional[list[str]], typer.Argument(help="the command, after --; without one, a shell")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", help="this task (its id, or the start of it); default: the newest")] = None,
+    yes: YesFlag = False, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
+) -> None:
+    """Run COMMAND (or a shell) in a running task through ECS Exec; the session is logged to the exec log group."""
+    command = (command or [])[1:] if (command or [])[:1] == ["--"] else (command or [])
+    ctx = _context(environment, use_aws, profile, endpoint)
+    if not command:
+        ui.info(f"{environment}: interactive shell; everything it prints is kept in {ctx.env.names.exec_log_group}")
+    session = diagnosis.exec_in_task(ctx, command, task=task, yes=yes)
+    render.exec_session(environment, session, ctx.env.names.exec_log_group)
+    if session.exit_code != 0:
+        raise typer.Exit(session.exit_code)
+
+
+@app.command()
 def explain(environment: EnvironmentArg, health_url: HealthUrlOption = None,
             use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None) -> None:
     """Why the environment is unhealthy: walks edge -> load balancer -> targets -> tasks and names the first broken link."""

@@ -16,6 +16,8 @@ from shipyard.cost.estimate import EnvironmentCost
 from shipyard.cost.prices import PRICES_DATE
 from shipyard.deploy.verify import LiveResult
 from shipyard.diagnose.explain import Link
+from shipyard.diagnose.service_logs import LogEvent
+from shipyard.diagnose.task_exec import ExecSession
 from shipyard.diagnose.status import StatusReport
 from shipyard.release.one_off import OneOffRun
 from shipyard.release.release import Outcome
@@ -74,6 +76,26 @@ def deployed(report: DeployReport) -> None:
     if report.dns_records:
         ui.table(f"{report.environment}: DNS records to keep at your DNS provider", ["name", "type", "value", "why"],
                  [(r.name.rstrip("."), r.type, r.value.rstrip("."), r.why) for r in report.dns_records])
+
+
+def log_event(event: LogEvent, output_format: str) -> None:
+    """One event per line: JSON for scripts; on a terminal a request log's fields as columns, other text as is."""
+    if output_format == "json":
+        ui.result(json.dumps({"time": event.time.isoformat(), "task": event.task, "message": event.message,
+                              **({"fields": event.fields} if event.fields is not None else {})}))
+        return
+    stamp, task, fields = event.time.strftime("%Y-%m-%d %H:%M:%S"), event.task[:12], event.fields
+    if fields is not None and {"method", "path", "status"} <= fields.keys():
+        latency = f"{fields['latency_ms']:>8.1f} ms" if isinstance(fields.get("latency_ms"), (int, float)) else ""
+        ui.result(f"{stamp}  {task:<12}  {fields['status']!s:>3}  {fields['method']:<6} {fields['path']:<30} {latency}  "
+                  f"{fields.get('request_id', '')}".rstrip())
+    else:
+        ui.result(f"{stamp}  {task:<12}  {event.message}")
+
+
+def exec_session(environment: str, session: ExecSession, log_group: str) -> None:
+    masked = f"; values of {', '.join(session.masked)} shown as ****" if session.masked else ""
+    ui.info(f"{environment}: session in task {session.task_id[:12]} ended; logged to {log_group}{masked}")
 
 
 def one_off(environment: str, run: OneOffRun) -> None:

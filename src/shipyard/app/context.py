@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from shipyard import ui
@@ -14,12 +15,16 @@ from shipyard.errors import UsageError
 from shipyard.synth import EnvironmentAssembly, synthesize
 
 
-@dataclass(frozen=True)
+@dataclass
 class EnvironmentContext:
     config: Config
     env: Environment
-    assembly: EnvironmentAssembly
     aws: Aws
+
+    @cached_property
+    def assembly(self) -> EnvironmentAssembly:
+        """Synthesized on first use: commands that only read (logs, exec) start without Node.js."""
+        return assembly_for(self.config, self.env)
 
 
 def assembly_for(config: Config, env: Environment, out: Path | None = None) -> EnvironmentAssembly:
@@ -28,7 +33,7 @@ def assembly_for(config: Config, env: Environment, out: Path | None = None) -> E
 
 def open_environment(config: Config, name: str, target: Target) -> EnvironmentContext:
     env = config.environment(name)
-    return EnvironmentContext(config, env, assembly_for(config, env), Aws(target, env.account))
+    return EnvironmentContext(config, env, Aws(target, env.account))
 
 
 def confirm(question: str, *, yes: bool) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from shipyard.app.context import EnvironmentContext
+from shipyard.app.context import EnvironmentContext, guard_production
+from shipyard.diagnose import service_logs, task_exec
 from shipyard.diagnose.explain import Link, explain
 from shipyard.diagnose.status import StatusReport, status
 from shipyard.release.release import health_url
@@ -26,3 +27,33 @@ def watch_status(ctx: EnvironmentContext, show: Callable[[StatusReport], None], 
 
 def explain_environment(ctx: EnvironmentContext, given_health_url: str | None) -> list[Link]:
     return explain(ctx.aws, ctx.assembly, health_url(ctx.aws, ctx.env, given_health_url, ctx.config.service.health_check_path))
+
+
+def show_logs(ctx: EnvironmentContext, show: Callable[[service_logs.LogEvent], None], on_mode: Callable[[str], None], *,
+              since: str, text: str | None, task: str | None, follow: bool) -> int:
+    """The service's log events since `since` (and, following, new ones until Ctrl-C); the number shown."""
+    import datetime
+
+    start = datetime.datetime.now(datetime.UTC) - service_logs.parse_since(since)
+    shown = 0
+
+    def counted(event: service_logs.LogEvent) -> None:
+        nonlocal shown
+        shown += 1
+        show(event)
+
+    if not follow:
+        for event in service_logs.read(ctx.aws, ctx.env, start=start, text=text, task=task):
+            counted(event)
+        return shown
+    try:
+        service_logs.follow(ctx.aws, ctx.env, start=start, text=text, task=task, on_event=counted, on_mode=on_mode)
+    except KeyboardInterrupt:  # the way a follow ends: not an interruption of work
+        pass
+    return shown
+
+
+def exec_in_task(ctx: EnvironmentContext, command: list[str], *, task: str | None, yes: bool) -> task_exec.ExecSession:
+    """A command, or a shell, in a running task; production asks first (a shell there is a change of its own kind)."""
+    guard_production([ctx.env], yes=yes, action="open an ECS Exec session in")
+    return task_exec.execute(ctx.aws, ctx.env, ctx.aws.target.session_plugin, command, task, ctx.aws.target.profile)

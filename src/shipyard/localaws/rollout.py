@@ -224,8 +224,10 @@ def _start_tasks(rollout: _Rollout, deployment: _Deployment, count: int) -> None
     definition = _backend(rollout.account, rollout.region).describe_task_definition(deployment.task_definition)
     started = []
     for _ in range(count):
+        service = _backend(rollout.account, rollout.region).services.get(f"{rollout.cluster}:{rollout.service}")
         task = task_runtime.start(account=rollout.account, region=rollout.region, cluster=rollout.cluster,
-                                  service=rollout.service, task_definition=definition, started_by=deployment.id)
+                                  service=rollout.service, task_definition=definition, started_by=deployment.id,
+                                  exec_enabled=bool(getattr(service, "enable_execute_command", False)))
         deployment.tasks.append(task)
         started.append(task.id)
         if task.last_status != "STOPPED" and deployment.group:

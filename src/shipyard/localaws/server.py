@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import sys
 import threading
 import warnings
 from typing import Any
@@ -92,7 +93,8 @@ def _local_edge(endpoint: str) -> Any:
 def client_options(endpoint: str) -> dict[str, Any]:
     """What the core's Target needs to talk to an embedded AWS at `endpoint`."""
     return {"endpoint": endpoint, "credentials": (LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY), "bind_account": bind_account,
-            "unsupported_types": unsupported_types, "local_edge": _local_edge(endpoint)}
+            "unsupported_types": unsupported_types, "local_edge": _local_edge(endpoint),
+            "session_plugin": (sys.executable, "-m", "shipyard.localaws.session_plugin")}
 
 
 DEFAULT_PORT = 4566

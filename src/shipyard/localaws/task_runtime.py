@@ -67,13 +67,17 @@ class Task:
     stopped: float | None = None
     stop_timeout: int = 30
     stop_signal: int = signal.SIGTERM
+    exec_enabled: bool = False  # ECS Exec: decided when the task starts, as on ECS
+    environment: dict[str, str] = field(default_factory=dict)  # the container's, for ECS Exec sessions
+    workdir: str = ""
+    runtime_id: str = field(default_factory=lambda: uuid.uuid4().hex[:32])
 
     @property
     def id(self) -> str:
         return self.arn.rsplit("/", 1)[-1]
 
     def describe(self) -> dict[str, Any]:
-        container = {"name": self.container, "lastStatus": self.last_status, "taskArn": self.arn,
+        container = {"name": self.container, "lastStatus": self.last_status, "taskArn": self.arn, "runtimeId": self.runtime_id,
                      "networkBindings": [{"containerPort": self.container_port, "hostPort": self.host_port,
                                           "bindIP": "127.0.0.1", "protocol": "tcp"}]}
         if self.exit_code is not None:
@@ -81,7 +85,7 @@ class Task:
         described = {"taskArn": self.arn, "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{self.cluster}",
                      "taskDefinitionArn": self.task_definition, "group": self.group, "startedBy": self.started_by,
                      "lastStatus": self.last_status, "desiredStatus": self.desired_status, "launchType": "FARGATE",
-                     "createdAt": self.created, "containers": [container]}
+                     "createdAt": self.created, "containers": [container], "enableExecuteCommand": self.exec_enabled}
         if self.started:
             described["startedAt"] = self.started
         if self.stopped:
@@ -217,7 +221,7 @@ def _rooted(value: str, root: Path, venvs: dict[str, Path]) -> str:
 
 
 def start(*, account: str, region: str, cluster: str, service: str | None, task_definition: Any, started_by: str,
-          override: dict[str, Any] | None = None) -> Task:
+          override: dict[str, Any] | None = None, exec_enabled: bool = False) -> Task:
     """Start one task from the moto task definition: a service's (service set) or a standalone RunTask's, whose
     container override may replace the command and add environment. A failure to start is a stopped task."""
     container = dict((task_definition.container_definitions or [{}])[0])
@@ -229,7 +233,7 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
     group = f"service:{service}" if service else f"family:{task_definition.family}"
     task = Task(f"arn:aws:ecs:{region}:{account}:task/{cluster}/{uuid.uuid4().hex}", account, region, cluster,
                 group, task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
-                _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30))
+                _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30), exec_enabled=exec_enabled)
     with _lock:
         _tasks[task.arn] = task
     # Pulling (unpacking, installing requirements) takes a while the first time: the scheduler does not wait for it.
@@ -280,6 +284,7 @@ def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
         if task.desired_status == "STOPPED":  # stopped while it was being provisioned
             _stopped(task, task.stopped_reason, exit_code=None, code="ServiceSchedulerInitiated")
             return
+        task.environment, task.workdir = environment, str(workdir)
         task.process = subprocess.Popen([executable, *argv[1:]], cwd=str(workdir), env=environment, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         task.last_status, task.started = "RUNNING", time.time()

@@ -299,7 +299,8 @@ def _run_task(self: Any) -> Any:
                                         "TaskDefinition.")
     count = int(self._get_param("count", 1))
     started = [task_runtime.start(account=self.current_account, region=self.region, cluster=cluster, service=None,
-                                  task_definition=definition, started_by=self._get_param("startedBy", ""), override=override)
+                                  task_definition=definition, started_by=self._get_param("startedBy", ""), override=override,
+                                  exec_enabled=bool(self._get_param("enableExecuteCommand", False)))
                for _ in range(count)]
     return ActionResult({"tasks": [t.describe() for t in started], "failures": []})
 
@@ -318,6 +319,37 @@ def _stop_task(original: Any) -> Any:
         return ActionResult({"task": task.describe()})
 
     return wrapper
+
+
+def _execute_command(self: Any) -> Any:
+    """ExecuteCommand: ECS's refusals (the task must run, with exec enabled when it started, and the SSM agent must
+    reach its channels through the task role), then a session the embedded AWS's session plugin connects to."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
+
+    from shipyard.localaws import exec_sessions, task_runtime
+
+    backend = ecs_backends[self.current_account][self.region]
+    cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+    if cluster not in backend.clusters:
+        raise ClusterNotFoundException
+    task = task_runtime.find(str(self._get_param("task")))
+    if task is None or task.cluster != cluster or task.last_status != "RUNNING":
+        raise InvalidParameterException("The specified task is not running.")
+    if not self._get_param("interactive"):
+        raise InvalidParameterException("Interactive is the only mode supported currently.")
+    if not task.exec_enabled:
+        raise InvalidParameterException(
+            "The execute command failed because execute command was not enabled when the task was run or the execute "
+            "command agent isn\u2019t running. Wait and try again or run a new task with execute command enabled and try again.")
+    definition = backend.describe_task_definition(task.task_definition)
+    if not exec_sessions.role_reaches_channels(task.account, definition.task_role_arn):
+        raise exec_sessions.target_not_connected()
+    logging = ((backend.clusters[cluster].configuration or {}).get("executeCommandConfiguration") or {})
+    audit_group = (logging.get("logConfiguration") or {}).get("cloudWatchLogGroupName") if logging.get("logging") == "OVERRIDE" else None
+    session = exec_sessions.open_session(task, str(self._get_param("command")), audit_group)
+    return ActionResult({"clusterArn": backend.clusters[cluster].arn, "containerArn": f"{task.arn}/{task.container}",
+                         "containerName": task.container, "interactive": True, "session": session, "taskArn": task.arn})
 
 
 def _stop_service_deployment(self: Any) -> Any:
@@ -354,6 +386,8 @@ def install() -> None:
                             ("stop_service_deployment", _stop_service_deployment)):
         patch(EC2ContainerServiceResponse, action, handler,
               corrects=f"{action} is not implemented; the embedded AWS's deployments (rollout.py) answer it")
+    patch(EC2ContainerServiceResponse, "execute_command", _execute_command,
+          corrects="ExecuteCommand is not implemented; sessions run the command in the task process's environment")
     patch(EC2ContainerServiceResponse, "run_task", _run_task,
           corrects="RunTask records a task that never runs (and takes no network configuration); the task runtime runs it")
     wrap(EC2ContainerServiceResponse, "stop_task", _stop_task,
