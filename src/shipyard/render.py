@@ -17,8 +17,8 @@ from shipyard.cost.prices import PRICES_DATE
 from shipyard.deploy.verify import LiveResult
 from shipyard.diagnose.explain import Link
 from shipyard.diagnose.service_logs import LogEvent
-from shipyard.diagnose.task_exec import ExecSession
 from shipyard.diagnose.status import StatusReport
+from shipyard.diagnose.task_exec import ExecSession
 from shipyard.release.one_off import OneOffRun
 from shipyard.release.release import Outcome
 
@@ -177,6 +177,8 @@ def status(report: StatusReport, output_format: str) -> None:
               + ("" if report.verified else "  UNVERIFIED: it never passed the health gate (an interrupted or failed release)"))
     ui.result(f"  last known good  {report.last_known_good or 'none'}")
     ui.result(f"  tasks            {report.running} running / {report.desired} desired / {report.pending} pending")
+    if report.schedule:
+        ui.result(f"  schedule         {report.schedule}")
     ui.result(f"  alarms in ALARM  {', '.join(report.alarms_in_alarm) or 'none'}")
     ui.table("deployments", ["id", "status", "rollout", "running", "desired", "failed", "task definition"],
              [(d.id, d.status, d.rollout, d.running, d.desired, d.failed, d.task_definition.rsplit("/", 1)[-1]) for d in report.deployments])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.state import deployed_edge
-from shipyard.release import history
+from shipyard.release import awake, history
 from shipyard.release.release import current_digest, target_health
 from shipyard.synth import EnvironmentAssembly
 
@@ -59,6 +59,7 @@ class StatusReport:
     alarms_in_alarm: list[str]
     releases: list[ReleaseLine]
     endpoint: str | None
+    schedule: str | None = None  # with awake hours: asleep or awake, until when
 
 
 def read_service(aws: Aws, env: Environment) -> dict | None:
@@ -94,6 +95,7 @@ def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
                               r.schema + (f" (contract: {', '.join(r.contracts)})" if r.contracts else ""))
                   for r in records[:5]],
         endpoint=f"https://{edge.domain}" if edge else None,
+        schedule=awake.describe(env, awake.asleep(aws, env)) if env.schedule else None,
     )
 
 

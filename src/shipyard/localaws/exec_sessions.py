@@ -9,6 +9,7 @@ Exec's session logging does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shlex
@@ -132,7 +133,5 @@ def _forward_input(connection: socket.socket, process: subprocess.Popen) -> None
     except OSError:
         pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             process.stdin.close()
-        except OSError:
-            pass

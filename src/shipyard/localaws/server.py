@@ -241,7 +241,7 @@ class EmbeddedAws:
         bounds = action.scalable_target_action
         backend.register_scalable_target(namespace=action.service_namespace, r_id=action.resource_id,
                                          dimension=action.scalable_dimension, min_capacity=bounds.get("minCapacity"),
-                                         max_capacity=bounds.get("maxCapacity"))
+                                         max_capacity=bounds.get("maxCapacity"), role_arn=None, suspended_state=None)
 
     def environment(self) -> dict[str, str]:
         """Variables that point the AWS CLI and boto3 at this server."""

@@ -4,6 +4,7 @@ stream (exec_sessions.py), sends its token, and joins the terminal to the comman
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
@@ -18,10 +19,8 @@ def _send_input(connection: socket.socket) -> None:
     except (OSError, ValueError):
         pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             connection.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
 
 def main(argv: list[str]) -> int:

@@ -20,7 +20,7 @@ from shipyard.config import Environment
 from shipyard.deploy.apply import Interrupted, apply_stack, check_account, wait_for_stack
 from shipyard.deploy.state import edge_outputs, read_stack
 from shipyard.errors import Refused, ShipyardError
-from shipyard.release import health, history, lock, migrations
+from shipyard.release import awake, health, history, lock, migrations
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
 from shipyard.release.one_off import TaskInterrupted
 from shipyard.synth import EnvironmentAssembly
@@ -130,6 +130,10 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
         url = health_url(aws, env, options.health_url, health_path)
         lkg = history.last_known_good(history.read(aws, env))
         ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
+        if awake.wake(aws, env):
+            notes.append("woke the environment for the release")
+            ui.info(f"{env.name}: it was asleep outside its awake hours ({env.awake}); woke it for the release "
+                    f"({env.desired_count} tasks); the next scheduled sleep stops them again")
         if migrate:
             attempt.step = "expand migrations"
             phases.append(migrations.run_phase(aws, assembly, image.reference, migrate, "expand", timeout=options.migrate_timeout))
