@@ -169,11 +169,16 @@ def cost(
     transfer_gb: Annotated[Optional[float], typer.Option("--transfer-gb", help="GB served a month (default: production 50, others 2)")] = None,
     lcu: Annotated[Optional[float], typer.Option("--lcu", help="average load balancer capacity units (default: production 1, others 0.1)")] = None,
     log_gb: Annotated[Optional[float], typer.Option("--log-gb", help="GB of logs a month (default: production 5, others 1)")] = None,
+    live: Annotated[bool, typer.Option("--live", help="current prices from the AWS Price List Query API (needs --aws), cached a week")] = False,
+    use_aws: AwsFlag = False, profile: ProfileOption = None,
 ) -> None:
     """Monthly cost of each environment, priced from its synthesized templates."""
     _choice("--format", output_format, ("table", "json"))
+    if live and not (use_aws or profile):
+        raise UsageError("--live", "reads the AWS Price List with your credentials", "add --aws (or --profile NAME)")
     overrides = {"requests_millions": requests, "transfer_gb": transfer_gb, "lcu": lcu, "log_gb": log_gb}
-    render.costs(costing.estimate(_config(), environments, compare=compare, overrides=overrides), output_format)
+    render.costs(costing.estimate(_config(), environments, compare=compare, overrides=overrides,
+                                  live=targets.real(profile) if live else None), output_format)
 
 
 @app.command()

@@ -140,10 +140,11 @@ def up(report: UpReport) -> None:
 
 def costs(results: list[EnvironmentCost], output_format: str) -> None:
     if output_format == "json":
-        ui.result(json.dumps({"prices_date": PRICES_DATE, "environments": [dataclasses.asdict(r) for r in results]}, indent=2))
+        ui.result(json.dumps({"prices_date": PRICES_DATE, "environments": [
+            {**dataclasses.asdict(r), "share_of_reference": r.share_of_reference} for r in results]}, indent=2))
         return
     for result in results:
-        ui.table(f"{result.environment} ({result.region}): monthly estimate, USD, prices of {PRICES_DATE}",
+        ui.table(f"{result.environment} ({result.region}): monthly estimate, USD, prices: {result.prices}",
                  ["item", "detail", "USD/month"], [(line.item, line.detail, f"{line.monthly:.2f}") for line in result.lines])
         summary = f"{result.environment}: {result.total:.2f} USD/month"
         if result.reference_total is not None:

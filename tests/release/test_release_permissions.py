@@ -31,6 +31,10 @@ from tests.release.iam_model import ACTION_OF, IAM_PREFIX, Request
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE_MODULES = sorted((ROOT / "src" / "shipyard" / "release").glob("*.py"))
 
+# Release-module calls that only an environment with the feature makes (and only its deploy role is granted).
+ONLY_WHERE = {("application-autoscaling", op): (lambda env: env.schedule is not None)  # awake hours (release/awake.py)
+              for op in ("DescribeScalableTargets", "RegisterScalableTarget")}
+
 # Handler permissions of the schemas that the role does not need, each with the reason.
 NOT_NEEDED = {
     "lambda:GetProvisionedConcurrencyConfig": "the scalable-target handler calls it for Lambda targets only; this one is ECS",
@@ -109,6 +113,9 @@ def request_for(env: Any, service: str, operation: str, region: str, kwargs: dic
         return Request(action, tuple(arns))
     if service == "elbv2":
         return Request(action, ("*",))
+    if service == "application-autoscaling":  # no resource-level scope; RegisterScalableTarget by the target's tags
+        return Request(action, ("*",), {"aws:ResourceTag/shipyard:environment": names.environment}
+                       if operation == "RegisterScalableTarget" else {})
     if service == "cloudwatch":
         return Request(action, tuple(_arn("cloudwatch", region, account, f"alarm:{n}") for n in kwargs["AlarmNames"]))
     if service == "logs":
@@ -162,7 +169,8 @@ def _sample_arguments(env: Any, service: str, operation: str) -> dict[str, Any]:
                     "taskDefinition": f"arn:aws:ecs:{env.region}:{env.account}:task-definition/{names.one_off_family}:1",
                     "serviceDeploymentArn": f"arn:aws:ecs:{env.region}:{env.account}:service-deployment/{names.cluster}/{names.service}/x",
                     "serviceDeploymentArns": []},
-            "cloudwatch": {"AlarmNames": [names.budget_alarm]}, "elbv2": {}, "logs": {"logGroupName": names.log_group}}[service]
+            "cloudwatch": {"AlarmNames": [names.budget_alarm]}, "elbv2": {}, "logs": {"logGroupName": names.log_group},
+            "application-autoscaling": {}}[service]
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +251,8 @@ def test_the_deploy_role_allows_every_call_of_the_release_path(recorded, deploye
     # Calls of the release modules that these runs did not reach (StartImageScan when ECR has no scan yet, ...).
     made = {(s, o) for role, s, o, *_ in recorded.calls if role == name}
     for service, operation in sorted(_release_module_calls() - made):
+        if not ONLY_WHERE.get((service, operation), lambda _: True)(env):
+            continue
         request = request_for(env, service, operation, env.region, _sample_arguments(env, service, operation), {})
         if request is not None and request.resources:
             assert iam_model.allowed(documents, request), f"{service}.{operation}: {request.action} is denied"

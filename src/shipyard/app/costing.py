@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 
-from shipyard.aws import Aws
+from shipyard.aws import Aws, Target
 from shipyard.config import Config
 from shipyard.cost.estimate import EnvironmentCost, Traffic, estimate_environment, footprint, price, total
-from shipyard.cost.prices import for_region
+from shipyard.cost.price_list import PRICING_REGION, cached, live_prices
+from shipyard.cost.prices import Prices, for_region
 from shipyard.deploy.state import deployed_templates
 from shipyard.errors import UsageError
 from shipyard.synth import EnvironmentAssembly, synthesize
 
 
-def estimate(config: Config, names: list[str] | None, *, compare: str | None, overrides: dict[str, float | None]) -> list[EnvironmentCost]:
+def estimate(config: Config, names: list[str] | None, *, compare: str | None, overrides: dict[str, float | None],
+             live: Target | None = None) -> list[EnvironmentCost]:
+    """Each environment priced from its templates: on the offline table, or on the Price List's current prices (live)."""
     if compare not in (None, "reference"):
         raise UsageError("--compare", f"{compare!r} is not a comparison; use reference")
     selected = config.select(names)
-    prices = {env.name: for_region(env.region) for env in selected}  # an unknown region fails before the synth
+    # An unknown region fails before the synth.
+    pricing = Aws(live, "") if live else None  # the Price List answers every account alike
+    prices = {env.name: current_prices(pricing, env.region) if pricing else for_region(env.region) for env in selected}
     given = {key: value for key, value in overrides.items() if value is not None}
     results = []
     for assembly in synthesize(config, selected, config.directory / "cdk.out"):
@@ -26,6 +31,16 @@ def estimate(config: Config, names: list[str] | None, *, compare: str | None, ov
         results.append(estimate_environment(env.name, env.region, env.is_production, [s.template() for s in assembly.stacks],
                                             prices[env.name], traffic, compare == "reference"))
     return results
+
+
+def current_prices(aws: Aws, region: str) -> Prices:
+    """The region's prices from the AWS Price List Query API, cached for a week beside the check results."""
+    from shipyard.checks.cache import directory
+
+    def get_products(service: str, filters: list[dict[str, str]]) -> list[str]:
+        return aws.paginate("pricing", "GetProducts", PRICING_REGION, "PriceList", ServiceCode=service, Filters=filters)
+
+    return cached(region, directory(), lambda: live_prices(region, get_products))
 
 
 def monthly_cost_change(aws: Aws, assembly: EnvironmentAssembly) -> tuple[float, float]:

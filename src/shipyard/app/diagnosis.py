@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -46,10 +47,8 @@ def show_logs(ctx: EnvironmentContext, show: Callable[[service_logs.LogEvent], N
         for event in service_logs.read(ctx.aws, ctx.env, start=start, text=text, task=task):
             counted(event)
         return shown
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # the way a follow ends: not an interruption of work
         service_logs.follow(ctx.aws, ctx.env, start=start, text=text, task=task, on_event=counted, on_mode=on_mode)
-    except KeyboardInterrupt:  # the way a follow ends: not an interruption of work
-        pass
     return shown
 
 

@@ -58,6 +58,7 @@ class Identity(Construct):
         existing_provider_arn: str | None,
         source_repository_arn: str | None = None,
         push_subject: str | None = None,
+        wakes: bool = False,
     ) -> None:
         super().__init__(scope, id)
         if existing_provider_arn:
@@ -81,6 +82,15 @@ class Identity(Construct):
         )
         for statement in _statements(Stack.of(self), names, repository_arn, source_repository_arn):
             self.deploy_role.add_to_policy(statement)
+        if wakes:
+            # An environment with awake hours: a release reads the scalable target's bounds and wakes a sleeping
+            # service itself (release/awake.py), on this environment's target only (its tag; Application Auto
+            # Scaling authorizes RegisterScalableTarget by the target's tags).
+            self.deploy_role.add_to_policy(iam.PolicyStatement(
+                sid="ReadScalingBounds", actions=["application-autoscaling:DescribeScalableTargets"], resources=["*"]))
+            self.deploy_role.add_to_policy(iam.PolicyStatement(
+                sid="WakeForRelease", actions=["application-autoscaling:RegisterScalableTarget"], resources=["*"],
+                conditions={"StringEquals": {"aws:ResourceTag/shipyard:environment": names.environment}}))
         suppress(self.deploy_role.node.find_child("DefaultPolicy"), DEPLOY_ROLE_SCOPED_WILDCARDS)
 
         # CI's image jobs push the image they built and scanned, and nothing else: they run outside any GitHub

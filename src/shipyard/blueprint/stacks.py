@@ -123,6 +123,7 @@ class FoundationStack(_EnvironmentStack):
             repository_arn=self.registry.repository.repository_arn, existing_provider_arn=env.oidc_provider_arn,
             source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
                                    if before else None),
+            wakes=env.schedule is not None,
         )
         CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
         CfnOutput(self, Output.DEPLOY_ROLE_ARN, value=self.identity.deploy_role.role_arn)

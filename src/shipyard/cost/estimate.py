@@ -354,6 +354,12 @@ class EnvironmentCost:
     reference_total: float | None
     savings: list[Saving]
     comparable_total: float = 0.0  # without what the reference design lacks (the database)
+    prices: str = ""  # where the prices come from, and their date
+
+    @property
+    def share_of_reference(self) -> float | None:
+        """This environment's comparable total over the reference design's, on the same prices."""
+        return round(self.comparable_total / self.reference_total, 4) if self.reference_total else None
 
 
 def estimate_environment(name: str, region: str, production: bool, templates: list[dict[str, Any]], prices: Prices,
@@ -361,4 +367,5 @@ def estimate_environment(name: str, region: str, production: bool, templates: li
     f = footprint(templates)
     lines = price(f, prices, traffic)
     reference = total(price(reference_footprint(production), prices, traffic)) if compare_reference else None
-    return EnvironmentCost(name, region, lines, total(lines), reference, savings(f, prices, traffic, production), comparable(lines))
+    return EnvironmentCost(name, region, lines, total(lines), reference, savings(f, prices, traffic, production), comparable(lines),
+                           f"{prices.source}, {prices.date}")

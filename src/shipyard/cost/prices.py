@@ -70,6 +70,8 @@ class Prices:
     # CloudWatch's always-free tier, per account: 10 alarm metrics, 3 dashboards.
     alarm_free_metrics: int = 10
     dashboard_free: int = 3
+    date: str = PRICES_DATE
+    source: str = "shipyard's table"
 
 
 _COMMON = dict(
@@ -91,9 +93,13 @@ _RDS_EU_WEST_1 = {
     "db.r7g.large": 0.281, "db.r7g.xlarge": 0.562, "db.r7g.2xlarge": 1.124,
 }
 
+_US_EAST_1 = dict(alb_hour=0.0225, nat_hour=0.045, nat_gb=0.045, log_ingest_gb=0.50, rds_instance_hour=_RDS_US_EAST_1,
+                  rds_gp3_gb_month=0.115, **_COMMON)
 TABLE: dict[str, Prices] = {
-    "us-east-1": Prices(region="us-east-1", alb_hour=0.0225, nat_hour=0.045, nat_gb=0.045, log_ingest_gb=0.50,
-                        rds_instance_hour=_RDS_US_EAST_1, rds_gp3_gb_month=0.115, **_COMMON),
+    "us-east-1": Prices(region="us-east-1", **_US_EAST_1),
+    # US East (Ohio) and US West (Oregon) list the same prices as N. Virginia for every item of this table.
+    "us-east-2": Prices(region="us-east-2", **_US_EAST_1),
+    "us-west-2": Prices(region="us-west-2", **_US_EAST_1),
     "eu-west-1": Prices(region="eu-west-1", alb_hour=0.0252, nat_hour=0.048, nat_gb=0.048, log_ingest_gb=0.57,
                         rds_instance_hour=_RDS_EU_WEST_1, rds_gp3_gb_month=0.127, **_COMMON),
 }
@@ -103,5 +109,6 @@ def for_region(region: str) -> Prices:
     try:
         return TABLE[region]
     except KeyError:
-        raise UsageError(f"region {region}", f"has no prices in shipyard's table (dated {PRICES_DATE}); known: "
-                         f"{', '.join(sorted(TABLE))}", "add the region's list prices to src/shipyard/cost/prices.py") from None
+        raise UsageError(f"region {region}", f"has no prices in shipyard's table (dated {PRICES_DATE}), which covers "
+                         f"{', '.join(sorted(TABLE))}", "price it from the AWS Price List: shipyard cost --live --aws "
+                         "(or add the region to src/shipyard/cost/prices.py)") from None

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from shipyard.aws import Aws, AwsError
+from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.errors import UsageError
 from shipyard.naming import CONTAINER
@@ -90,15 +90,12 @@ def execute(aws: Aws, env: Environment, plugin: tuple[str, ...] | None, command:
     definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=chosen["taskDefinitionArn"])["taskDefinition"]
     names = secret_names(definition, env) if command else ()
     remote = masked_command(command, names) if command else SHELL
-    try:
-        answer = aws.call("ecs", "ExecuteCommand", env.region, cluster=env.names.cluster, task=chosen["taskArn"],
-                          container=CONTAINER, command=remote, interactive=True)
-    except AwsError as exc:
-        if "execute command was not enabled" in exc.what:
-            raise UsageError(f"task {chosen['taskArn'].rsplit('/', 1)[-1]}", "started before ECS Exec was on",
-                             f"tasks get it when they start: release the current digest again (shipyard status {env.name} "
-                             f"shows it; shipyard release {env.name} --image <digest>) to replace them") from None
-        raise
+    if not chosen.get("enableExecuteCommand"):  # ECS would refuse with InvalidParameterException: say why first
+        raise UsageError(f"task {chosen['taskArn'].rsplit('/', 1)[-1]}", "started before ECS Exec was on",
+                         f"tasks get it when they start: release the current digest again (shipyard status {env.name} "
+                         f"shows it; shipyard release {env.name} --image <digest>) to replace them")
+    answer = aws.call("ecs", "ExecuteCommand", env.region, cluster=env.names.cluster, task=chosen["taskArn"],
+                      container=CONTAINER, command=remote, interactive=True)
     container = next(c for c in chosen.get("containers", []) if c.get("name") == CONTAINER)
     target = {"Target": f"ecs:{env.names.cluster}_{chosen['taskArn'].rsplit('/', 1)[-1]}_{container.get('runtimeId', '')}"}
     endpoint = f"https://ssm.{env.region}.amazonaws.com"
