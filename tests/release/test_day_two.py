@@ -142,3 +142,22 @@ def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(running, assemblie
     assert outcome.attempt.verdict == "released"
     assert not awake.asleep(running, env) and status(running, staging).schedule.startswith("awake until")
     assert status(running, staging).running == env.desired_count
+
+
+def test_since_and_filter_are_checked_and_quoted():
+    from datetime import timedelta
+
+    from shipyard.diagnose import service_logs
+
+    assert service_logs.parse_since("10m") == timedelta(minutes=10) and service_logs.parse_since("2h") == timedelta(hours=2)
+    with pytest.raises(UsageError, match="--since"):
+        service_logs.parse_since("ten minutes")
+    assert service_logs.filter_pattern('say "hi"') == '"say \\"hi\\""' and service_logs.filter_pattern(None) is None
+    assert service_logs.stream_prefix("3f2a") == "web/web/3f2a"
+
+
+def test_the_mask_filter_replaces_secret_values_inside_the_task_shell():
+    command = task_exec.masked_command(["sh", "-c", "echo user=$U pass=$P host=$H"], ("U", "P"))
+    out = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
+                         env={"PATH": os.environ["PATH"], "U": "app_owner", "P": "s3cr3t-value", "H": "db.local"})
+    assert out.stdout.strip() == "user=**** pass=**** host=db.local", out.stderr
