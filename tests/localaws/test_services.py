@@ -144,3 +144,58 @@ def test_a_type_without_handler_fails_the_deploy_and_is_named(local_aws, tmp_pat
         deploy(aws, assembly, DeployOptions())
     with pytest.raises(Exception, match="does not exist"):
         aws.call("cloudformation", "DescribeStacks", env.region, StackName="webapp-staging-odd")
+
+
+def test_a_stack_update_keeps_a_sleeping_scalable_target_asleep_unless_its_bounds_change(local_aws):
+    import time
+
+    from shipyard.app.target import embedded
+
+    aws = Aws(embedded(local_aws.endpoint), "333333333333")
+    region, resource = "eu-west-1", "service/sleepy/web"
+
+    def template(sleep_hour: int, maximum: int) -> str:
+        actions = [{"ScheduledActionName": "wake", "Schedule": "cron(0 7 ? * MON,TUE,WED,THU,FRI *)", "Timezone": "Europe/Berlin",
+                    "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": maximum}},
+                   {"ScheduledActionName": "sleep", "Schedule": f"cron(0 {sleep_hour} ? * MON,TUE,WED,THU,FRI *)",
+                    "Timezone": "Europe/Berlin", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}}]
+        return json.dumps({"Resources": {"Target": {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
+            "ServiceNamespace": "ecs", "ResourceId": resource, "ScalableDimension": "ecs:service:DesiredCount",
+            "MinCapacity": 0, "MaxCapacity": maximum, "ScheduledActions": actions}}}})
+
+    def settle() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = aws.call("cloudformation", "DescribeStacks", region, StackName="sleepy")["Stacks"][0]["StackStatus"]
+            if not state.endswith("IN_PROGRESS"):
+                assert state.endswith("COMPLETE") and "ROLLBACK" not in state, state
+                return
+            time.sleep(0.1)
+
+    def bounds() -> tuple[int, int]:
+        target = aws.call("application-autoscaling", "DescribeScalableTargets", region, ServiceNamespace="ecs",
+                          ResourceIds=[resource])["ScalableTargets"][0]
+        return target["MinCapacity"], target["MaxCapacity"]
+
+    # Application Auto Scaling registers only an ECS service that exists.
+    aws.call("ecs", "CreateCluster", region, clusterName="sleepy")
+    family = aws.call("ecs", "RegisterTaskDefinition", region, family="sleepy", containerDefinitions=[
+        {"name": "web", "image": "none", "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
+    aws.call("ecs", "CreateService", region, cluster="sleepy", serviceName="web", taskDefinition=family, desiredCount=0)
+    aws.call("cloudformation", "CreateStack", region, StackName="sleepy", TemplateBody=template(20, 4))
+    settle()
+    local_aws.run_scheduled_action("333333333333", region, "sleep")
+    assert bounds() == (0, 0)
+    aws.call("cloudformation", "UpdateStack", region, StackName="sleepy", TemplateBody=template(21, 4))  # schedule only
+    settle()
+    assert bounds() == (0, 0)
+    schedules = {a["ScheduledActionName"]: a["Schedule"] for a in aws.call(
+        "application-autoscaling", "DescribeScheduledActions", region, ServiceNamespace="ecs")["ScheduledActions"]}
+    assert schedules["sleep"] == "cron(0 21 ? * MON,TUE,WED,THU,FRI *)"
+    aws.call("cloudformation", "UpdateStack", region, StackName="sleepy", TemplateBody=template(21, 6))  # new bounds
+    settle()
+    assert bounds() == (0, 6)
+    with pytest.raises(ShipyardError, match="Invalid timezone"):
+        aws.call("application-autoscaling", "PutScheduledAction", region, ServiceNamespace="ecs", ResourceId=resource,
+                 ScalableDimension="ecs:service:DesiredCount", ScheduledActionName="bad", Schedule="cron(0 7 ? * MON *)",
+                 Timezone="Mars/Olympus")

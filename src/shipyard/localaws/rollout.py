@@ -175,7 +175,7 @@ def begin(service: Any, previous_task_definition: str | None, target_group: str 
             for task in abandoned.live():
                 _retire(existing, task, "Task stopped by a newer deployment")
         rollout = _Rollout(account, region, service.cluster_name, service.name, service.desired_count,
-                           local_seconds(float(service.health_check_grace_period_seconds or 0)), old, target_group)
+                           local_seconds(float(getattr(service, "health_check_grace_period_seconds", 0) or 0)), old, target_group)
         if existing is not None:
             rollout.events = existing.events
         new_group = target_group

@@ -15,16 +15,20 @@ from shipyard.localaws.services._base import Handler, properties, wrap
 _SCHEDULE = re.compile(r"^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
 
 
-def _validate_schedule(action: dict) -> None:
-    """PutScheduledAction's refusals that a template can hit: a malformed schedule or an unknown time zone."""
-    from moto.applicationautoscaling.exceptions import AWSValidationException
+def _validated_put_scheduled_action(original):
+    """PutScheduledAction refuses a malformed schedule or a time zone that is not an IANA name; moto takes both."""
+    def wrapper(self, service_namespace, schedule, timezone, *args, **kwargs):
+        from moto.applicationautoscaling.exceptions import AWSValidationException
 
-    if not _SCHEDULE.match(action.get("Schedule", "")):
-        raise AWSValidationException(f"Invalid schedule expression: {action.get('Schedule')!r}")
-    try:
-        ZoneInfo(action.get("Timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise AWSValidationException(f"Invalid timezone: {action.get('Timezone')!r}") from None
+        if not _SCHEDULE.match(schedule or ""):
+            raise AWSValidationException(f"Invalid schedule expression: {schedule!r}")
+        try:
+            ZoneInfo(timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise AWSValidationException(f"Invalid timezone: {timezone!r}") from None
+        return original(self, service_namespace, schedule, timezone, *args, **kwargs)
+
+    return wrapper
 
 
 class ScalableTarget(Handler, CloudFormationModel):
@@ -46,15 +50,35 @@ class ScalableTarget(Handler, CloudFormationModel):
             min_capacity=int(props["MinCapacity"]), max_capacity=int(props["MaxCapacity"]),
             role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"),
         )
+        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
+        target._put_scheduled_actions(props, account_id, region_name)
+        target.bounds = (int(props["MinCapacity"]), int(props["MaxCapacity"]))
+        return target
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        """CloudFormation updates a scalable target in place and sets its bounds only when the template changes them,
+        so a stack update during a scheduled sleep leaves the service asleep."""
+        props = properties(cloudformation_json)
+        same_target = (original_resource.namespace, original_resource.resource_id, original_resource.dimension) == (
+            props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
+        bounds = (int(props["MinCapacity"]), int(props["MaxCapacity"]))
+        if not same_target or bounds != getattr(original_resource, "bounds", None):
+            return super().update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json,
+                                                            account_id, region_name)
+        backend = applicationautoscaling_backends[account_id][region_name]
+        backend.scheduled_actions = [a for a in backend.scheduled_actions if a.resource_id != original_resource.resource_id]
+        original_resource._put_scheduled_actions(props, account_id, region_name)
+        return original_resource
+
+    def _put_scheduled_actions(self, props: dict, account_id: str, region_name: str) -> None:
         backend = applicationautoscaling_backends[account_id][region_name]
         for action in props.get("ScheduledActions", []) or []:
-            _validate_schedule(action)
             backend.put_scheduled_action(
-                service_namespace=props["ServiceNamespace"], schedule=action["Schedule"], timezone=action.get("Timezone"),
-                scheduled_action_name=action["ScheduledActionName"], resource_id=props["ResourceId"],
-                scalable_dimension=props["ScalableDimension"], start_time=action.get("StartTime"), end_time=action.get("EndTime"),
+                service_namespace=self.namespace, schedule=action["Schedule"], timezone=action.get("Timezone"),
+                scheduled_action_name=action["ScheduledActionName"], resource_id=self.resource_id,
+                scalable_dimension=self.dimension, start_time=action.get("StartTime"), end_time=action.get("EndTime"),
                 scalable_target_action={k[0].lower() + k[1:]: int(v) for k, v in action.get("ScalableTargetAction", {}).items()})
-        return cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = applicationautoscaling_backends[account_id][region_name]
@@ -115,5 +139,7 @@ def _register_scalable_target(original):
 def install() -> None:
     from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 
+    wrap(ApplicationAutoscalingBackend, "put_scheduled_action", _validated_put_scheduled_action,
+         corrects="scheduled actions are stored with any schedule string and any time zone name")
     wrap(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target,
          corrects="registering a scalable target leaves the ECS service's desired count outside its new bounds")
