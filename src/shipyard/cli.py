@@ -354,6 +354,9 @@ def local_image(
     ui.result(image.reference)
 
 
+GLOBAL_OPTIONS = ("--config", "-c", "--debug", "--verbose")
+
+
 def run() -> None:
     """Console-script entry point: the single error boundary."""
     # SIGTERM (a cancelled CI job) ends like Ctrl-C: what was running is recorded, exit 130.
@@ -376,9 +379,12 @@ def run() -> None:
     except (KeyboardInterrupt, typer.Abort):
         ui.error("interrupted")
         sys.exit(int(ExitCode.INTERRUPTED))
-    except Exception as exc:  # click usage errors and anything unexpected
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # click usage errors (typer's own click, too) and anything unexpected
+        if isinstance(exc, (click.ClickException, typer.TyperException)) and hasattr(exc, "show"):
             exc.show()
+            if getattr(exc, "option_name", "") in GLOBAL_OPTIONS:
+                ui.error(f"{exc.option_name} is a global option", f"put it before the command: shipyard {exc.option_name} ... "
+                         f"{' '.join(sys.argv[1:2])} ...")
             sys.exit(int(ExitCode.BAD_INPUT))
         if state.debug:
             raise
