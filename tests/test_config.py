@@ -267,3 +267,9 @@ def test_production_is_what_the_config_says_not_the_name(tmp_path):
                     '[environments.prod]\naccount = "333333333333"\nproduction = false\n')
     config = load_config(path)
     assert [e.name for e in config.environments.values() if e.is_production] == ["live"]
+
+
+def test_a_global_option_after_the_command_is_a_usage_error_that_says_where_it_goes(cli):
+    result = cli("cost", "--config", "elsewhere.toml")
+    assert result.code == 2 and "No such option: --config" in result.err
+    assert "--config is a global option" in result.err and "put it before the command" in result.err

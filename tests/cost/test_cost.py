@@ -105,9 +105,3 @@ def test_awake_hours_and_arm64_spot_are_priced():
     hours = 730 * 65 / 168
     assert lines["Fargate Spot (arm64)"] == pytest.approx(2 * hours * (0.25 * 0.009714 + 0.5 * 0.001068), abs=0.01)
     assert lines["Public IPv4 (tasks)"] == pytest.approx(2 * hours * 0.005, abs=0.01)  # released while asleep
-
-
-def test_a_global_option_after_the_command_is_a_usage_error_that_says_where_it_goes(cli):
-    result = cli("cost", "--config", "elsewhere.toml")
-    assert result.code == 2 and "No such option: --config" in result.err
-    assert "--config is a global option" in result.err and "put it before the command" in result.err
