@@ -161,3 +161,24 @@ def test_the_mask_filter_replaces_secret_values_inside_the_task_shell():
     out = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
                          env={"PATH": os.environ["PATH"], "U": "app_owner", "P": "s3cr3t-value", "H": "db.local"})
     assert out.stdout.strip() == "user=**** pass=**** host=db.local", out.stderr
+
+
+def test_ecs_exec_into_a_task_whose_role_lacks_the_ssm_channels_fails_as_on_aws(deployed, assemblies, example_config):
+    """Production's task role has no ssmmessages grants (ecs_exec off): even a task started with exec cannot connect."""
+    from shipyard.aws import AwsError
+    from shipyard.localaws import task_runtime
+
+    production, aws = assemblies["production"], deployed["production"]
+    env = production.environment
+    if current_digest(aws, env) is None:
+        image = build_image(aws, env, "daytwo100")
+        release(aws, production, image.reference, _options(example_config), health_path=example_config.service.health_check_path)
+    task = next(t for t in task_runtime.tasks(env.account, env.region, env.names.cluster) if t.last_status == "RUNNING")
+    task.exec_enabled = True
+    try:
+        with pytest.raises(AwsError) as refused:
+            aws.call("ecs", "ExecuteCommand", env.region, cluster=env.names.cluster, task=task.arn, container="web",
+                     command="env", interactive=True)
+        assert refused.value.code == "TargetNotConnectedException"
+    finally:
+        task.exec_enabled = False

@@ -33,7 +33,6 @@ _FILTER = ('"$@" 2>&1 | awk -v names="$SHIPYARD_MASKED" \'BEGIN { n = split(name
 @dataclass(frozen=True)
 class ExecSession:
     task_id: str
-    command: str
     masked: tuple[str, ...]
     exit_code: int  # the Session Manager plugin's: 0 when the session ended normally (not the command's own code)
 
@@ -87,13 +86,13 @@ def execute(aws: Aws, env: Environment, plugin: tuple[str, ...] | None, command:
         raise UsageError(f"environment {env.name}", "has ECS Exec off (production's default)",
                          f"set ecs_exec = true under [environments.{env.name}] and deploy, if the team accepts shells there")
     chosen = choose_task(aws, env, task)
-    definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=chosen["taskDefinitionArn"])["taskDefinition"]
-    names = secret_names(definition, env) if command else ()
-    remote = masked_command(command, names) if command else SHELL
     if not chosen.get("enableExecuteCommand"):  # ECS would refuse with InvalidParameterException: say why first
         raise UsageError(f"task {chosen['taskArn'].rsplit('/', 1)[-1]}", "started before ECS Exec was on",
                          f"tasks get it when they start: release the current digest again (shipyard status {env.name} "
                          f"shows it; shipyard release {env.name} --image <digest>) to replace them")
+    definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=chosen["taskDefinitionArn"])["taskDefinition"]
+    names = secret_names(definition, env) if command else ()
+    remote = masked_command(command, names) if command else SHELL
     answer = aws.call("ecs", "ExecuteCommand", env.region, cluster=env.names.cluster, task=chosen["taskArn"],
                       container=CONTAINER, command=remote, interactive=True)
     container = next(c for c in chosen.get("containers", []) if c.get("name") == CONTAINER)
@@ -101,4 +100,4 @@ def execute(aws: Aws, env: Environment, plugin: tuple[str, ...] | None, command:
     endpoint = f"https://ssm.{env.region}.amazonaws.com"
     code = subprocess.call([*runner, json.dumps(answer["session"]), env.region, "StartSession", profile or "",
                             json.dumps(target), endpoint])
-    return ExecSession(chosen["taskArn"].rsplit("/", 1)[-1], shlex.join(command) if command else SHELL, names, code)
+    return ExecSession(chosen["taskArn"].rsplit("/", 1)[-1], names, code)

@@ -28,9 +28,9 @@ CHANNEL_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataCh
 
 def target_not_connected() -> Exception:
     """ECS's answer when the task's SSM agent cannot open its channels (the task role lacks ssmmessages)."""
-    from moto.ecs.exceptions import JsonRESTError
+    from moto.ecs.exceptions import ECSException
 
-    return JsonRESTError("TargetNotConnectedException", "The execute command failed due to an internal error. Try again later.")
+    return ECSException("TargetNotConnectedException", "The execute command failed due to an internal error. Try again later.")
 
 
 def role_reaches_channels(account: str, role_arn: str | None) -> bool:
