@@ -17,8 +17,8 @@ from shipyard.aws import Aws
 from shipyard.config import load_config
 from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
+from shipyard.deploy.state import edge_url
 from shipyard.deploy.verify import verify
-from shipyard.release.release import edge_url
 from shipyard.synth import synthesize
 
 from ..conftest import EXAMPLE

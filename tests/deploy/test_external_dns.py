@@ -17,9 +17,9 @@ from shipyard.config import load_config
 from shipyard.deploy.dns_records import records_to_create, validation_record
 from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
+from shipyard.deploy.state import edge_url
 from shipyard.deploy.verify import verify
 from shipyard.errors import ShipyardError
-from shipyard.release.release import edge_url
 from shipyard.synth import synthesize
 
 from ..conftest import EXAMPLE

@@ -136,10 +136,19 @@ def test_waits_for_a_stack_in_progress_and_survives_an_interrupt(local_aws, exam
     deploy(aws, assembly, DeployOptions())
     # Ctrl-C while CloudFormation works: a clear message, nothing half-done on our side.
     local_aws.set_stack_status(account, "eu-west-1", "waiter-staging-service", "UPDATE_IN_PROGRESS")
-    # A real Ctrl-C: SIGINT reaches the main thread while the stack is waited for on another one.
-    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    # A real Ctrl-C: SIGINT reaches the main thread while the stack is waited for on another one. It is sent once
+    # the wait has begun, not after a fixed delay, so a slow machine does not interrupt the plan instead.
+    from shipyard.deploy import execute
+
+    def waiting(*args, **kwargs):
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        return original_wait(*args, **kwargs)
+
+    original_wait = execute.wait_for_stack
+    monkeypatch.setattr(execute, "wait_for_stack", waiting)
     with pytest.raises(Interrupted) as caught:
         deploy(aws, assembly, DeployOptions())
+    monkeypatch.setattr(execute, "wait_for_stack", original_wait)
     assert "run the same command again" in caught.value.hint
     assert not apply.stop_requested.is_set()
 

@@ -12,11 +12,12 @@ import urllib.request
 
 import pytest
 
+from shipyard.deploy.state import edge_url
 from shipyard.diagnose import task_exec
 from shipyard.diagnose.status import status
 from shipyard.errors import UsageError
 from shipyard.release import awake
-from shipyard.release.release import ReleaseOptions, current_digest, edge_url, release
+from shipyard.release.release import ReleaseOptions, current_digest, release
 from tests.release.conftest import build_image
 
 from ..conftest import EXAMPLE_CONFIG

@@ -12,7 +12,8 @@ import urllib.request
 
 import pytest
 
-from shipyard.release.release import ReleaseFailed, ReleaseOptions, edge_url, release
+from shipyard.deploy.state import edge_url
+from shipyard.release.release import ReleaseFailed, ReleaseOptions, release
 from tests.release.conftest import build_image
 
 

@@ -13,9 +13,10 @@ import urllib.request
 
 import pytest
 
+from shipyard.deploy.state import edge_url
 from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
-from shipyard.release.release import ReleaseFailed, ReleaseOptions, current_digest, edge_url, release, rollback
+from shipyard.release.release import ReleaseFailed, ReleaseOptions, current_digest, release, rollback
 from tests.release.conftest import build_image
 
 from ..conftest import EXAMPLE_CONFIG

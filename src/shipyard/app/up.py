@@ -25,9 +25,9 @@ from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
 from shipyard.deploy.execute import SERIAL, DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
-from shipyard.deploy.state import deployed_edge
+from shipyard.deploy.state import deployed_edge, edge_url
 from shipyard.deploy.verify import LiveResult, verify
-from shipyard.release.release import ReleaseOptions, edge_url, promote, release
+from shipyard.release.release import ReleaseOptions, promote, release
 from shipyard.side_by_side import run_graph
 from shipyard.synth import EnvironmentAssembly, synthesize
 

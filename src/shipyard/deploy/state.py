@@ -84,3 +84,18 @@ def deployed_templates(aws: Aws, assembly: EnvironmentAssembly) -> list[dict]:
             raise
         templates.append(body if isinstance(body, dict) else json.loads(body))
     return templates
+
+
+def task_definition_of(aws: Aws, env: Environment, family: str) -> str:
+    """The service stack's current revision of a task definition family (the service's, or the one-off tasks')."""
+    resources = aws.call("cloudformation", "DescribeStackResources", env.region, StackName=env.names.service_stack)
+    return next(r["PhysicalResourceId"] for r in resources["StackResources"]
+                if r["ResourceType"] == "AWS::ECS::TaskDefinition" and f":task-definition/{family}:" in r.get("PhysicalResourceId", ""))
+
+
+def edge_url(aws: Aws, env: Environment) -> str:
+    """Where viewers reach the environment: its CloudFront domain, or on the embedded AWS its local edge."""
+    edge = edge_outputs(aws, env)
+    if aws.target.local_edge is not None:
+        return aws.target.local_edge(env.account, edge.distribution_id)
+    return f"https://{edge.domain}"

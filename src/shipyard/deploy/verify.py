@@ -20,7 +20,7 @@ from shipyard.checks.rules import cloudfront_hsts, ecr_repository_policy, s3_den
 from shipyard.checks.rules.cloudfront_viewer_tls import viewer_tls_problems
 from shipyard.config import AppConfig, Environment
 from shipyard.deploy.drift import role_drift
-from shipyard.deploy.state import deployed_edge, read_stack
+from shipyard.deploy.state import deployed_edge, edge_url, read_stack
 from shipyard.naming import Output
 from shipyard.synth import EnvironmentAssembly
 
@@ -239,8 +239,6 @@ def _dns_problems(records: list[dict], certificate: dict, distribution: str, nam
 def viewers_get_hsts(aws: Aws, f: _Facts) -> tuple[bool, str, str]:
     import urllib.error
     import urllib.request
-
-    from shipyard.release.release import edge_url
 
     url = edge_url(aws, f.env) + "/"
     try:

@@ -17,6 +17,7 @@ from shipyard import ui
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.apply import apply_stack
+from shipyard.deploy.state import task_definition_of
 from shipyard.errors import ExitCode, ShipyardError
 from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX
 from shipyard.synth import EnvironmentAssembly
@@ -55,8 +56,6 @@ def current_task_definition(aws: Aws, env: Environment) -> str:
 
 def prepare_image(aws: Aws, assembly: EnvironmentAssembly, reference: str, *, timeout: float) -> str:
     """Point the one-off family at `reference` (its SSM parameter, then the service stack): its new revision's ARN."""
-    from shipyard.release.release import task_definition_of
-
     env = assembly.environment
     if aws.parameter(env.names.one_off_image_parameter, env.region) != reference:
         aws.call("ssm", "PutParameter", env.region, Name=env.names.one_off_image_parameter, Value=reference, Type="String",

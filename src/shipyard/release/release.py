@@ -18,7 +18,7 @@ from shipyard import ui
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.apply import Interrupted, apply_stack, check_account, wait_for_stack
-from shipyard.deploy.state import edge_outputs, read_stack
+from shipyard.deploy.state import edge_url, read_stack, task_definition_of
 from shipyard.errors import Refused, ShipyardError
 from shipyard.release import awake, health, history, lock, migrations
 from shipyard.release.images import BLOCKING_SEVERITIES, Image, resolve, scan_findings
@@ -68,14 +68,6 @@ class ReleaseFailed(ShipyardError):
     def __init__(self, where: str, what: str, hint: str, outcome: Outcome) -> None:
         super().__init__(where, what, hint)
         self.outcome = outcome
-
-
-def edge_url(aws: Aws, env: Environment) -> str:
-    """Where viewers reach the environment: its CloudFront domain, or on the embedded AWS its local edge."""
-    edge = edge_outputs(aws, env)
-    if aws.target.local_edge is not None:
-        return aws.target.local_edge(env.account, edge.distribution_id)
-    return f"https://{edge.domain}"
 
 
 def health_url(aws: Aws, env: Environment, given: str | None, path: str) -> str:
@@ -343,13 +335,6 @@ def _gate_failed(attempt: Attempt, gate: health.GateResult, url: str, options: R
     attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
                            f"within {gate.timeout:.0f}s (last answer: {gate.last})")
     return attempt
-
-
-def task_definition_of(aws: Aws, env: Environment, family: str) -> str:
-    """The service stack's current revision of a task definition family (the service's, or the one-off tasks')."""
-    resources = aws.call("cloudformation", "DescribeStackResources", env.region, StackName=env.names.service_stack)
-    return next(r["PhysicalResourceId"] for r in resources["StackResources"]
-                if r["ResourceType"] == "AWS::ECS::TaskDefinition" and f":task-definition/{family}:" in r.get("PhysicalResourceId", ""))
 
 
 def _task_definition(aws: Aws, env: Environment) -> str:
