@@ -165,14 +165,18 @@ class Aws:
     def paginate(self, service: str, operation: str, region: str, key: str, /, **kwargs: Any) -> list[Any]:
         """Every item under `key` across pages."""
         items: list[Any] = []
-        token_key = "NextToken"
         while True:
             page = self.call(service, operation, region, **kwargs)
             items.extend(page.get(key, []))
-            token = page.get(token_key)
-            if not token:
+            # The answer's token and the request's parameter: most services use NextToken, CloudWatch Logs and ECS
+            # nextToken, S3's ListObjectsV2 NextContinuationToken and ContinuationToken.
+            token = next(((ask, page[answer]) for answer, ask in _PAGE_TOKENS if page.get(answer)), None)
+            if token is None:
                 return items
-            kwargs[token_key] = token
+            kwargs[token[0]] = token[1]
+
+
+_PAGE_TOKENS = (("NextToken", "NextToken"), ("nextToken", "nextToken"), ("NextContinuationToken", "ContinuationToken"))
 
 
 def _snake(operation: str) -> str:

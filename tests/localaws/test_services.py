@@ -199,3 +199,22 @@ def test_a_stack_update_keeps_a_sleeping_scalable_target_asleep_unless_its_bound
         aws.call("application-autoscaling", "PutScheduledAction", region, ServiceNamespace="ecs", ResourceId=resource,
                  ScalableDimension="ecs:service:DesiredCount", ScheduledActionName="bad", Schedule="cron(0 7 ? * MON *)",
                  Timezone="Mars/Olympus")
+
+
+def test_paginate_follows_each_services_page_token(local_aws):
+    import time
+
+    from shipyard.app.target import embedded
+
+    aws, region, now = Aws(embedded(local_aws.endpoint), "444444444444"), "eu-west-1", int(time.time() * 1000)
+    aws.call("logs", "CreateLogGroup", region, logGroupName="pages")
+    aws.call("logs", "CreateLogStream", region, logGroupName="pages", logStreamName="web/web/1")
+    aws.call("logs", "PutLogEvents", region, logGroupName="pages", logStreamName="web/web/1",
+             logEvents=[{"timestamp": now + n, "message": f"line {n}"} for n in range(5)])
+    events = aws.paginate("logs", "FilterLogEvents", region, "events", logGroupName="pages", limit=2)  # nextToken
+    assert [e["message"] for e in events] == [f"line {n}" for n in range(5)]
+    aws.call("s3", "CreateBucket", region, Bucket="pages-444444444444", CreateBucketConfiguration={"LocationConstraint": region})
+    for n in range(5):
+        aws.call("s3", "PutObject", region, Bucket="pages-444444444444", Key=f"k{n}", Body=b"x")
+    objects = aws.paginate("s3", "ListObjectsV2", region, "Contents", Bucket="pages-444444444444", MaxKeys=2)  # continuation
+    assert [o["Key"] for o in objects] == [f"k{n}" for n in range(5)]
