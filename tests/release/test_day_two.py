@@ -14,6 +14,7 @@ import pytest
 
 from shipyard.deploy.state import edge_url
 from shipyard.diagnose import task_exec
+from shipyard.diagnose.explain import explain
 from shipyard.diagnose.status import status
 from shipyard.errors import UsageError
 from shipyard.release import awake
@@ -138,6 +139,8 @@ def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(running, assemblie
         time.sleep(0.2)
     report = status(running, staging)
     assert report.desired == 0 and report.schedule.startswith("asleep until") and env.awake in report.schedule
+    first_broken = next(link for link in explain(running, staging, None) if link.broken)
+    assert first_broken.link == "schedule" and "asleep until" in first_broken.detail and "release" in first_broken.hint
     image = build_image(running, env, "daytwo001")
     outcome = release(running, staging, image.reference, _options(example_config), health_path=example_config.service.health_check_path)
     assert outcome.attempt.verdict == "released"

@@ -9,7 +9,7 @@ from shipyard.config import Environment
 from shipyard.deploy.root_cause import root_cause
 from shipyard.deploy.state import read_stack, stack_events
 from shipyard.diagnose.status import read_service
-from shipyard.release import health
+from shipyard.release import awake, health
 from shipyard.release.release import target_health
 from shipyard.synth import EnvironmentAssembly
 
@@ -41,6 +41,11 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
             usable = state.status == "UPDATE_ROLLBACK_COMPLETE"
             findings.append(Link("stacks", not usable, f"{stack.name} is {state.status}", cause.one_line() if cause else state.reason,
                                  "" if usable else cause.hint if cause else "", past=usable))
+    if env.schedule is not None and awake.asleep(aws, env):
+        # Asleep by design: the links below fail because of it, so it is the first broken one.
+        findings.append(Link("schedule", True, f"{env.name} is {awake.describe(env, True)}",
+                             "its scheduled action scaled the service to zero outside the awake hours",
+                             f"a release wakes it (shipyard release {env.name} --image <current digest>), or wait"))
     if health_url:
         gate = health.gate(health_url, successes=1, timeout=5, interval=1)
         findings.append(Link("edge", not gate.passed, f"{health_url} answered {gate.last}",
