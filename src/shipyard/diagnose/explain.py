@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.root_cause import root_cause
 from shipyard.deploy.state import read_stack, stack_events
+from shipyard.diagnose import service_logs
 from shipyard.diagnose.status import read_service
+from shipyard.errors import UsageError
 from shipyard.release import awake, health
 from shipyard.release.release import target_health
 from shipyard.synth import EnvironmentAssembly
+
+TAIL_WINDOW = timedelta(minutes=15)  # how far back explain's log tail looks
 
 
 @dataclass(frozen=True)
@@ -135,8 +141,6 @@ def _stopped_tasks(aws: Aws, env: Environment, revision: dict[str, str]) -> list
 
 def _cause_in_log(aws: Aws, env: Environment, task: dict) -> str:
     """The line of the task's own log stream that explains its end: the last error, else its last line."""
-    import re
-
     try:
         definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
         container = definition["containerDefinitions"][0]
@@ -152,14 +156,18 @@ def _cause_in_log(aws: Aws, env: Environment, task: dict) -> str:
 
 
 def _log_tail(aws: Aws, env: Environment, lines: int = 8) -> list[Link]:
+    """The service's last lines of the past TAIL_WINDOW (FilterLogEvents reads oldest first: a window, not a limit)."""
+    start = datetime.now(UTC) - TAIL_WINDOW
     try:
-        events = aws.call("logs", "FilterLogEvents", env.region, logGroupName=env.names.log_group, limit=200)["events"]
+        tail = [e.message for e in service_logs.read(aws, env, start=start)][-lines:]
+    except UsageError:  # no log group yet
+        return []
     except AwsError as exc:
-        return [] if exc.not_found else [Link("logs", False, f"log group unreadable: {exc.what}")]
-    tail = [e["message"] for e in sorted(events, key=lambda e: e["timestamp"])[-lines:]]
+        return [Link("logs", False, f"log group unreadable: {exc.what}")]
     if not tail:
         return []
-    crashed = any("Traceback" in line or "exited with code" in line or "Error" in line for line in tail)
-    return [Link("logs", crashed, "last lines of " + env.names.log_group + ":\n    " + "\n    ".join(tail),
-                    "the service crashed at start (see the traceback)" if crashed else "",
-                    "fix the error in the code or its configuration, then release again" if crashed else "")]
+    crashed = any("Traceback" in line or re.search(r"\b\w*(Error|Exception)\b", line) for line in tail)
+    return [Link("logs", crashed, f"last lines of {env.names.log_group} (past {TAIL_WINDOW.seconds // 60} min):\n    "
+                 + "\n    ".join(tail),
+                 "the service crashed at start (see the traceback)" if crashed else "",
+                 "fix the error in the code or its configuration, then release again" if crashed else "")]

@@ -323,8 +323,7 @@ def _pump(task: Task, log: Any) -> None:
     code = task.process.wait()
     if task.desired_status == "STOPPED":
         _stopped(task, task.stopped_reason or "Task stopped by ECS", exit_code=code, code="ServiceSchedulerInitiated")
-    else:
-        log(f"container {task.container} exited with code {code}")
+    else:  # the exit code is DescribeTasks' to report; the awslogs driver writes nothing of its own
         _stopped(task, "Essential container in task exited", exit_code=code, code="EssentialContainerExited")
 
 
