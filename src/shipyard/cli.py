@@ -65,6 +65,11 @@ def _context(environment: str, use_aws: bool, profile: str | None, endpoint: str
     return open_environment(_config(), environment, targets.resolve(use_aws=use_aws, profile=profile, endpoint=endpoint))
 
 
+def _after_dashes(command: list[str]) -> list[str]:
+    """The command given after --: options end at ENVIRONMENT, so click keeps the -- itself."""
+    return command[1:] if command[:1] == ["--"] else command
+
+
 def _fail_unless(ok: bool) -> None:
     if not ok:
         raise typer.Exit(int(ExitCode.FAILURE))
@@ -276,7 +281,7 @@ def run_one_off(
     yes: YesFlag = False, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Run a one-off task of the service's task definition with COMMAND; stream its log; exit with its exit code."""
-    command = command[1:] if command[:1] == ["--"] else command  # options end at ENVIRONMENT, so click keeps the --
+    command = _after_dashes(command)
     run = run_command.run_command(_context(environment, use_aws, profile, endpoint), command, digest=digest, timeout=timeout, yes=yes)
     render.one_off(environment, run)
     if run.exit_code != 0:
@@ -320,7 +325,7 @@ def exec_command(
     yes: YesFlag = False, use_aws: AwsFlag = False, profile: ProfileOption = None, endpoint: EndpointOption = None,
 ) -> None:
     """Run COMMAND (or a shell) in a running task through ECS Exec; the session is logged to the exec log group."""
-    command = (command or [])[1:] if (command or [])[:1] == ["--"] else (command or [])
+    command = _after_dashes(command or [])
     ctx = _context(environment, use_aws, profile, endpoint)
     if not command:
         ui.info(f"{environment}: interactive shell; everything it prints is kept in {ctx.env.names.exec_log_group}")

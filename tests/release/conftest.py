@@ -69,3 +69,24 @@ def build_image(aws, env, tag: str, variant: str | None = None, migrations: dict
             (directory / "migrations" / name).write_text(sql)
         return build_local_image(aws, env, directory=directory, tag=tag, architecture=env.architecture, command=None,
                                  vulnerable=False)
+
+
+def release_options(example_config, **kwargs):
+    """Release options for the example on the embedded AWS: short waits, its migrations."""
+    from shipyard.release.release import ReleaseOptions
+
+    return ReleaseOptions(rollout_timeout=40, health_timeout=2, health_successes=2, health_interval=0.1,
+                          migrate=example_config.release.migrate_command, migrate_timeout=60, **kwargs)
+
+
+@pytest.fixture
+def released(deployed, assemblies, example_config):
+    """Staging runs an image (earlier tests may have released some; alone, this releases one); its Aws."""
+    from shipyard.release.release import current_digest, release
+
+    staging, aws = assemblies["staging"], deployed["staging"]
+    if current_digest(aws, staging.environment) is None:
+        image = build_image(aws, staging.environment, "released000")
+        release(aws, staging, image.reference, release_options(example_config),
+                health_path=example_config.service.health_check_path)
+    return aws

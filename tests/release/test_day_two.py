@@ -18,25 +18,10 @@ from shipyard.diagnose.explain import explain
 from shipyard.diagnose.status import status
 from shipyard.errors import UsageError
 from shipyard.release import awake
-from shipyard.release.release import ReleaseOptions, current_digest, release
-from tests.release.conftest import build_image
+from shipyard.release.release import current_digest, release
+from tests.release.conftest import build_image, release_options
 
 from ..conftest import EXAMPLE_CONFIG
-
-
-def _options(example_config) -> ReleaseOptions:
-    return ReleaseOptions(rollout_timeout=40, health_timeout=2, health_successes=2, health_interval=0.1,
-                          migrate=example_config.release.migrate_command, migrate_timeout=60)
-
-
-@pytest.fixture
-def running(deployed, assemblies, example_config):
-    """Staging runs an image (other tests in the session may have released one already)."""
-    staging, aws = assemblies["staging"], deployed["staging"]
-    if current_digest(aws, staging.environment) is None:
-        image = build_image(aws, staging.environment, "daytwo000")
-        release(aws, staging, image.reference, _options(example_config), health_path=example_config.service.health_check_path)
-    return aws
 
 
 def _shipyard(local_aws, *args: str, **kwargs) -> subprocess.Popen:
@@ -50,9 +35,9 @@ def _request_id(url: str) -> str:
         return response.headers["x-request-id"]
 
 
-def test_logs_show_the_requests_made_through_the_edge(running, assemblies, local_aws):
+def test_logs_show_the_requests_made_through_the_edge(released, assemblies, local_aws):
     env = assemblies["staging"].environment
-    ids = [_request_id(edge_url(running, env)) for _ in range(3)]
+    ids = [_request_id(edge_url(released, env)) for _ in range(3)]
     process = _shipyard(local_aws, "logs", "staging", "--since", "5m")
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
@@ -67,7 +52,7 @@ def test_logs_show_the_requests_made_through_the_edge(running, assemblies, local
     assert [e["fields"]["request_id"] for e in events] == [ids[0]], err
 
 
-def test_logs_follow_shows_new_requests_and_stops_cleanly_on_ctrl_c(running, assemblies, local_aws):
+def test_logs_follow_shows_new_requests_and_stops_cleanly_on_ctrl_c(released, assemblies, local_aws):
     env = assemblies["staging"].environment
     process = _shipyard(local_aws, "logs", "staging", "--since", "1s", "--follow")
     deadline = time.monotonic() + 60
@@ -75,7 +60,7 @@ def test_logs_follow_shows_new_requests_and_stops_cleanly_on_ctrl_c(running, ass
     while "polling" not in mode and time.monotonic() < deadline:
         mode += process.stderr.readline()
     assert "live tail" in mode and "polling every 1 to 5 s" in mode, mode  # Live Tail first; its session closed
-    wanted = _request_id(edge_url(running, env))
+    wanted = _request_id(edge_url(released, env))
     seen = ""
     while wanted not in seen and time.monotonic() < deadline:
         seen += process.stdout.readline()
@@ -85,10 +70,10 @@ def test_logs_follow_shows_new_requests_and_stops_cleanly_on_ctrl_c(running, ass
     assert process.returncode == 0 and "Traceback" not in rest and "interrupted" not in rest, rest
 
 
-def test_exec_env_prints_the_environment_without_secret_values_in_any_log(running, assemblies, local_aws):
+def test_exec_env_prints_the_environment_without_secret_values_in_any_log(released, assemblies, local_aws):
     env = assemblies["staging"].environment
-    secret = running.call("secretsmanager", "ListSecrets", env.region)["SecretList"]
-    password = json.loads(running.call("secretsmanager", "GetSecretValue", env.region,
+    secret = released.call("secretsmanager", "ListSecrets", env.region)["SecretList"]
+    password = json.loads(released.call("secretsmanager", "GetSecretValue", env.region,
                                        SecretId=secret[0]["ARN"])["SecretString"])["password"]
     process = _shipyard(local_aws, "exec", "staging", "--", "env")
     out, err = process.communicate(timeout=120)
@@ -96,12 +81,12 @@ def test_exec_env_prints_the_environment_without_secret_values_in_any_log(runnin
     assert "SHIPYARD_ENVIRONMENT=staging" in out and "PGPASSWORD=****" in out and "PGHOST=127.0.0.1" in out
     assert password not in out + err
     # The session is logged (ECS Exec logging OVERRIDE to the exec group), masked as the terminal saw it.
-    streams = running.call("logs", "DescribeLogStreams", env.region, logGroupName=env.names.exec_log_group)["logStreams"]
+    streams = released.call("logs", "DescribeLogStreams", env.region, logGroupName=env.names.exec_log_group)["logStreams"]
     assert streams
-    for group in running.paginate("logs", "DescribeLogGroups", env.region, "logGroups"):
-        events = running.paginate("logs", "FilterLogEvents", env.region, "events", logGroupName=group["logGroupName"])
+    for group in released.paginate("logs", "DescribeLogGroups", env.region, "logGroups"):
+        events = released.paginate("logs", "FilterLogEvents", env.region, "events", logGroupName=group["logGroupName"])
         assert not [e for e in events if password in e["message"]], group["logGroupName"]
-    logged = running.paginate("logs", "FilterLogEvents", env.region, "events", logGroupName=env.names.exec_log_group)
+    logged = released.paginate("logs", "FilterLogEvents", env.region, "events", logGroupName=env.names.exec_log_group)
     assert any(e["message"] == "PGPASSWORD=****" for e in logged)
 
 
@@ -115,37 +100,37 @@ def test_exec_is_refused_where_it_is_off_and_without_the_session_plugin(deployed
     assert "session-manager-plugin" in missing.value.what and "install" in missing.value.hint
 
 
-def test_an_exec_into_a_task_started_before_exec_was_on_is_refused_as_ecs_does(running, assemblies):
+def test_an_exec_into_a_task_started_before_exec_was_on_is_refused_as_ecs_does(released, assemblies):
     env = assemblies["staging"].environment
-    task = task_exec.choose_task(running, env, None)
+    task = task_exec.choose_task(released, env, None)
     from shipyard.localaws import task_runtime
 
     started = task_runtime.find(task["taskArn"])
     started.exec_enabled = False
     try:
         with pytest.raises(UsageError, match="started before ECS Exec was on"):
-            task_exec.execute(running, env, ("true",), ["env"], task["taskArn"].rsplit("/", 1)[-1], None)
+            task_exec.execute(released, env, ("true",), ["env"], task["taskArn"].rsplit("/", 1)[-1], None)
     finally:
         started.exec_enabled = True
 
 
-def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(running, assemblies, example_config, local_aws):
+def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(released, assemblies, example_config, local_aws):
     staging = assemblies["staging"]
     env = staging.environment
     local_aws.run_scheduled_action(env.account, env.region, "Sleep")
     deadline = time.monotonic() + 30
-    while running.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+    while released.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
                        services=[env.names.service])["services"][0]["desiredCount"] != 0 and time.monotonic() < deadline:
         time.sleep(0.2)
-    report = status(running, staging)
+    report = status(released, staging)
     assert report.desired == 0 and report.schedule.startswith("asleep until") and env.awake in report.schedule
-    first_broken = next(link for link in explain(running, staging, None) if link.broken)
+    first_broken = next(link for link in explain(released, staging, None) if link.broken)
     assert first_broken.link == "schedule" and "asleep until" in first_broken.detail and "release" in first_broken.hint
-    image = build_image(running, env, "daytwo001")
-    outcome = release(running, staging, image.reference, _options(example_config), health_path=example_config.service.health_check_path)
+    image = build_image(released, env, "daytwo001")
+    outcome = release(released, staging, image.reference, release_options(example_config), health_path=example_config.service.health_check_path)
     assert outcome.attempt.verdict == "released"
-    assert not awake.asleep(running, env) and status(running, staging).schedule.startswith("awake until")
-    assert status(running, staging).running == env.desired_count
+    assert not awake.asleep(released, env) and status(released, staging).schedule.startswith("awake until")
+    assert status(released, staging).running == env.desired_count
 
 
 def test_since_and_filter_are_checked_and_quoted():
@@ -176,7 +161,7 @@ def test_ecs_exec_into_a_task_whose_role_lacks_the_ssm_channels_fails_as_on_aws(
     env = production.environment
     if current_digest(aws, env) is None:
         image = build_image(aws, env, "daytwo100")
-        release(aws, production, image.reference, _options(example_config), health_path=example_config.service.health_check_path)
+        release(aws, production, image.reference, release_options(example_config), health_path=example_config.service.health_check_path)
     task = next(t for t in task_runtime.tasks(env.account, env.region, env.names.cluster) if t.last_status == "RUNNING")
     task.exec_enabled = True
     try:

@@ -16,28 +16,13 @@ import pytest
 from shipyard.deploy.state import edge_url
 from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
-from shipyard.release.release import ReleaseFailed, ReleaseOptions, current_digest, release, rollback
-from tests.release.conftest import build_image
+from shipyard.release.release import ReleaseFailed, current_digest, release, rollback
+from tests.release.conftest import build_image, release_options
 
 from ..conftest import EXAMPLE_CONFIG
 
 ADD_COLUMN = "ALTER TABLE items ADD COLUMN note text;\n"
 DROP_COLUMN = "ALTER TABLE items DROP COLUMN note;\n"
-
-
-def _options(example_config, **kwargs) -> ReleaseOptions:
-    return ReleaseOptions(rollout_timeout=40, health_timeout=2, health_successes=2, health_interval=0.1,
-                          migrate=example_config.release.migrate_command, migrate_timeout=60, **kwargs)
-
-
-@pytest.fixture
-def released(deployed, assemblies, example_config):
-    """Staging runs an image (the module's earlier tests released some; alone, this releases one)."""
-    staging, aws = assemblies["staging"], deployed["staging"]
-    if current_digest(aws, staging.environment) is None:
-        image = build_image(aws, staging.environment, "schema000")
-        release(aws, staging, image.reference, _options(example_config), health_path=example_config.service.health_check_path)
-    return aws
 
 
 def _items(url: str, name: str | None = None) -> dict:
@@ -58,7 +43,7 @@ def test_expand_then_fault_rolls_back_and_contract_blocks_rollback(deployed, ass
     staging, aws = assemblies["staging"], deployed["staging"]
     env, path = staging.environment, example_config.service.health_check_path
     first = build_image(aws, env, "schema001")
-    outcome = release(aws, staging, first.reference, _options(example_config), health_path=path)
+    outcome = release(aws, staging, first.reference, release_options(example_config), health_path=path)
     assert outcome.attempt.verdict == "released"
     assert history.read(aws, env)[0].schema == "0001"
     url = edge_url(aws, env)
@@ -68,7 +53,7 @@ def test_expand_then_fault_rolls_back_and_contract_blocks_rollback(deployed, ass
     # An expand migration and code that crashes: the column stays, the release rolls back, the old code works on.
     faulty = build_image(aws, env, "schema002", "crash", migrations={"0002_add_note.expand.sql": ADD_COLUMN})
     with pytest.raises(ReleaseFailed) as failed:
-        release(aws, staging, faulty.reference, _options(example_config), health_path=path)
+        release(aws, staging, faulty.reference, release_options(example_config), health_path=path)
     assert failed.value.outcome.rolled_back_to == first.digest and failed.value.outcome.rollback.verdict == "released"
     assert "note" in _columns(local_aws, env)
     assert _items(url, "after the rollback")["name"] == "after the rollback"
@@ -76,13 +61,13 @@ def test_expand_then_fault_rolls_back_and_contract_blocks_rollback(deployed, ass
     # A contract migration with working code: applied after the gate, recorded; rolling back past it is refused.
     contract = build_image(aws, env, "schema003", migrations={"0002_add_note.expand.sql": ADD_COLUMN,
                                                               "0003_drop_note.contract.sql": DROP_COLUMN})
-    outcome = release(aws, staging, contract.reference, _options(example_config), health_path=path)
+    outcome = release(aws, staging, contract.reference, release_options(example_config), health_path=path)
     assert outcome.attempt.verdict == "released"
     record = history.read(aws, env)[0]
     assert record.contracts == ("0003_drop_note.contract.sql",) and record.schema == "0003"
     assert "note" not in _columns(local_aws, env)
     with pytest.raises(Refused) as refused:
-        rollback(aws, staging, _options(example_config), health_path=path)
+        rollback(aws, staging, release_options(example_config), health_path=path)
     assert refused.value.exit_code == ExitCode.REFUSED
     assert "0003_drop_note.contract.sql" in refused.value.what and "restore-db-instance-to-point-in-time" in refused.value.hint
     assert current_digest(aws, env) == contract.digest  # nothing was changed
@@ -94,7 +79,7 @@ def test_a_failed_migration_stops_the_release_with_nothing_rolled_out(deployed, 
     running = current_digest(aws, env)
     broken = build_image(aws, env, "schema004", migrations={"0009_broken.expand.sql": "ALTER TABLE no_such_table ADD COLUMN x int;\n"})
     with pytest.raises(ReleaseFailed) as failed:
-        release(aws, staging, broken.reference, _options(example_config), health_path=path)
+        release(aws, staging, broken.reference, release_options(example_config), health_path=path)
     assert "expand migrations" in failed.value.what and "nothing was rolled out" in failed.value.what
     assert failed.value.outcome.rollback is None
     assert current_digest(aws, env) == running

@@ -93,17 +93,16 @@ def live_prices(region: str, get_products: GetProducts) -> Prices:
     # Byte-priced usage types are quoted per GB (unit GB or GB-Mo), as the table holds them. WAF, CloudWatch alarms
     # and dashboards, CloudFront, Secrets Manager and Route 53 keep the table's figures (their list prices are global).
     base = TABLE["us-east-1"]
+
+    def with_spot(kind: str) -> dict[str, float]:
+        on_demand = {arch: found[f"fargate_{kind}_{arch}"] for arch in ("x86_64", "arm64")}
+        return {**on_demand, **{f"spot-{arch}": round(price * (1 - SPOT_DISCOUNT), 7) for arch, price in on_demand.items()}}
+
     return dataclasses.replace(
         base, region=region, date=time.strftime("%Y-%m-%d"), source="AWS Price List Query API",
-        fargate_vcpu_hour={"x86_64": found["fargate_vcpu_x86_64"], "arm64": found["fargate_vcpu_arm64"],
-                           "spot-x86_64": round(found["fargate_vcpu_x86_64"] * (1 - SPOT_DISCOUNT), 6),
-                           "spot-arm64": round(found["fargate_vcpu_arm64"] * (1 - SPOT_DISCOUNT), 6)},
-        fargate_gb_hour={"x86_64": found["fargate_gb_x86_64"], "arm64": found["fargate_gb_arm64"],
-                         "spot-x86_64": round(found["fargate_gb_x86_64"] * (1 - SPOT_DISCOUNT), 7),
-                         "spot-arm64": round(found["fargate_gb_arm64"] * (1 - SPOT_DISCOUNT), 7)},
-        alb_hour=found["alb_hour"], lcu_hour=found["lcu_hour"], public_ipv4_hour=found["public_ipv4_hour"],
-        nat_hour=found["nat_hour"], nat_gb=found["nat_gb"], log_ingest_gb=found["log_ingest_gb"],
-        log_store_gb_month=found["log_store_gb_month"], s3_gb_month=found["s3_gb_month"], ecr_gb_month=found["ecr_gb_month"],
+        fargate_vcpu_hour=with_spot("vcpu"), fargate_gb_hour=with_spot("gb"),
+        # Every other USAGE key is a Prices field of the same name.
+        **{key: price for key, price in found.items() if not key.startswith("fargate_")},
         rds_instance_hour=rds or base.rds_instance_hour,
     )
 

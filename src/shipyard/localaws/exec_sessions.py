@@ -17,9 +17,10 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 import uuid
 from typing import Any
+
+from shipyard.localaws import task_runtime
 
 ACCEPT_TIMEOUT = 60.0  # seconds a session waits for its client
 CHANNEL_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
@@ -66,27 +67,10 @@ def open_session(task: Any, command: str, audit_group: str | None) -> dict[str, 
     listener.listen(1)
     listener.settimeout(ACCEPT_TIMEOUT)
     port = listener.getsockname()[1]
-    threading.Thread(target=_serve, args=(listener, token, task, command, _audit(task, audit_group, session_id)),
+    audit = task_runtime.log_writer(task.account, task.region, audit_group, session_id)
+    threading.Thread(target=_serve, args=(listener, token, task, command, audit),
                      daemon=True, name=f"exec-{session_id}").start()
     return {"sessionId": session_id, "streamUrl": f"tcp://127.0.0.1:{port}/{session_id}", "tokenValue": token}
-
-
-def _audit(task: Any, group: str | None, stream: str):
-    from moto.logs.models import logs_backends
-
-    backend = logs_backends[task.account][task.region]
-    created = False
-
-    def write(line: str) -> None:
-        nonlocal created
-        if not group:
-            return
-        if not created:
-            backend.create_log_stream(group, stream)
-            created = True
-        backend.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000), "message": line}])
-
-    return write
 
 
 def _serve(listener: socket.socket, token: str, task: Any, command: str, audit) -> None:

@@ -293,12 +293,17 @@ def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
 
 def _log_writer(task: Task, container: dict[str, Any]):
     """A function that writes one line to the task's awslogs stream, as the awslogs driver would."""
+    options = (container.get("logConfiguration") or {}).get("options") or {}
+    return log_writer(task.account, options.get("awslogs-region", task.region), options.get("awslogs-group"),
+                      f"{options.get('awslogs-stream-prefix', 'ecs')}/{task.container}/{task.id}")
+
+
+def log_writer(account: str, region: str, group: str | None, stream: str):
+    """A function that writes one line to `stream` of `group`, creating the stream with its first line (nothing
+    without a group). A group deleted meanwhile (its stack was) loses the line, and its writer goes on."""
     from moto.logs.models import logs_backends
 
-    options = (container.get("logConfiguration") or {}).get("options") or {}
-    group = options.get("awslogs-group")
-    stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{task.container}/{task.id}"
-    backend = logs_backends[task.account][options.get("awslogs-region", task.region)]
+    backend = logs_backends[account][region]
     created = False
 
     def write(line: str) -> None:
@@ -310,7 +315,7 @@ def _log_writer(task: Task, container: dict[str, Any]):
                 backend.create_log_stream(group, stream)
                 created = True
             backend.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000), "message": line}])
-        except Exception:  # the log group may be gone (the stack was deleted); the task goes on without logs
+        except Exception:
             pass
 
     return write

@@ -31,13 +31,18 @@ def _validated_put_scheduled_action(original):
     return wrapper
 
 
+def _bounds(props: dict) -> tuple[int, int]:
+    return int(props["MinCapacity"]), int(props["MaxCapacity"])
+
+
 class ScalableTarget(Handler, CloudFormationModel):
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::ApplicationAutoScaling::ScalableTarget"
 
-    def __init__(self, namespace: str, resource_id: str, dimension: str) -> None:
+    def __init__(self, namespace: str, resource_id: str, dimension: str, bounds: tuple[int, int]) -> None:
         self.namespace, self.resource_id, self.dimension = namespace, resource_id, dimension
+        self.bounds = bounds  # the template's (MinCapacity, MaxCapacity), which an update compares
         # The same "resource|dimension|namespace" identifier CloudFormation returns.
         self.physical_id = f"{resource_id}|{dimension}|{namespace}"
         self.attributes = {"Id": self.physical_id}
@@ -47,12 +52,11 @@ class ScalableTarget(Handler, CloudFormationModel):
         props = properties(cloudformation_json)
         applicationautoscaling_backends[account_id][region_name].register_scalable_target(
             namespace=props["ServiceNamespace"], r_id=props["ResourceId"], dimension=props["ScalableDimension"],
-            min_capacity=int(props["MinCapacity"]), max_capacity=int(props["MaxCapacity"]),
+            min_capacity=_bounds(props)[0], max_capacity=_bounds(props)[1],
             role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"),
         )
-        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
-        target._put_scheduled_actions(props, account_id, region_name)
-        target.bounds = (int(props["MinCapacity"]), int(props["MaxCapacity"]))
+        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"], _bounds(props))
+        target._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
         return target
 
     @classmethod
@@ -62,18 +66,17 @@ class ScalableTarget(Handler, CloudFormationModel):
         props = properties(cloudformation_json)
         same_target = (original_resource.namespace, original_resource.resource_id, original_resource.dimension) == (
             props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
-        bounds = (int(props["MinCapacity"]), int(props["MaxCapacity"]))
-        if not same_target or bounds != getattr(original_resource, "bounds", None):
+        if not same_target or _bounds(props) != original_resource.bounds:
             return super().update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json,
                                                             account_id, region_name)
-        backend = applicationautoscaling_backends[account_id][region_name]
-        backend.scheduled_actions = [a for a in backend.scheduled_actions if a.resource_id != original_resource.resource_id]
-        original_resource._put_scheduled_actions(props, account_id, region_name)
+        original_resource._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
         return original_resource
 
-    def _put_scheduled_actions(self, props: dict, account_id: str, region_name: str) -> None:
+    def _replace_scheduled_actions(self, actions: list[dict], account_id: str, region_name: str) -> None:
+        """This target's scheduled actions become `actions` (none: they are gone with it)."""
         backend = applicationautoscaling_backends[account_id][region_name]
-        for action in props.get("ScheduledActions", []) or []:
+        backend.scheduled_actions = [a for a in backend.scheduled_actions if a.resource_id != self.resource_id]
+        for action in actions:
             backend.put_scheduled_action(
                 service_namespace=self.namespace, schedule=action["Schedule"], timezone=action.get("Timezone"),
                 scheduled_action_name=action["ScheduledActionName"], resource_id=self.resource_id,
@@ -81,8 +84,8 @@ class ScalableTarget(Handler, CloudFormationModel):
                 scalable_target_action={k[0].lower() + k[1:]: int(v) for k, v in action.get("ScalableTargetAction", {}).items()})
 
     def delete(self, account_id: str, region_name: str) -> None:
+        self._replace_scheduled_actions([], account_id, region_name)
         backend = applicationautoscaling_backends[account_id][region_name]
-        backend.scheduled_actions = [a for a in backend.scheduled_actions if a.resource_id != self.resource_id]
         if backend.targets.get(self.dimension, {}).get(self.resource_id):
             backend.deregister_scalable_target(self.namespace, self.resource_id, self.dimension)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from shipyard.localaws.services._base import patch
@@ -14,7 +15,7 @@ def _start_live_tail(self: Any) -> Any:
     from moto.core.responses import ActionResult
 
     groups = self._get_param("logGroupIdentifiers") or []
-    start = {"requestId": self.request_id if hasattr(self, "request_id") else "", "sessionId": "local-live-tail",
+    start = {"requestId": str(uuid.uuid4()), "sessionId": f"local-live-tail-{uuid.uuid4().hex[:12]}",
              "logGroupIdentifiers": groups, "logStreamNames": self._get_param("logStreamNames") or [],
              "logStreamNamePrefixes": self._get_param("logStreamNamePrefixes") or [],
              "logEventFilterPattern": self._get_param("logEventFilterPattern") or ""}
