@@ -59,3 +59,25 @@ def test_clear_connections_are_served_without_force_ssl(binaries):
             assert not connection.pgconn.ssl_in_use
     finally:
         postgres.stop(server.key)
+
+
+def test_a_wheel_inside_a_private_directory_still_serves_when_root_drops_to_the_service_user(tmp_path, monkeypatch):
+    """A checkout in `mktemp -d` (mode 0700) holds the wheel in its virtualenv: the postgres user cannot reach it there."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        pytest.skip("only root runs the servers as another user")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    shutil.copytree(BUNDLED.parent.parent, private / "pgserver", symlinks=True)
+    shutil.copytree(BUNDLED.parent.parent.parent / "pgserver.libs", private / "pgserver.libs", symlinks=True)
+    monkeypatch.setenv("SHIPYARD_POSTGRES_BIN", str(private / "pgserver" / "pginstall" / "bin"))
+    assert not str(postgres.binaries()).startswith(str(private))  # a readable copy
+    port = _free_port()
+    server = postgres.start("test/private/app", port=port, user="app_owner", password="pw", database="app", force_ssl=False)
+    try:
+        with _connect(port, "pw", "disable") as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        postgres.stop("test/private/app")

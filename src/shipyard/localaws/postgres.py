@@ -8,7 +8,9 @@ answers PostgreSQL's SSLRequest with a certificate of the instance's own and, wh
 rds.force_ssl = 1, refuses a connection without TLS with the error PostgreSQL itself sends. The major version
 may differ from the template's EngineVersion; the embedded AWS reports the template's and logs the one it runs.
 
-PostgreSQL refuses to run as root; run as root, the servers run as the `postgres` user (or `nobody`).
+PostgreSQL refuses to run as root; run as root, the servers run as the `postgres` user (or `nobody`). That user
+must reach the binaries: an installation below a private directory (a checkout in `mktemp -d`, mode 0700, with the
+wheel in its virtualenv) is copied once to a readable one under the system's temporary directory.
 """
 
 from __future__ import annotations
@@ -37,7 +39,12 @@ class PostgresMissing(Exception):
 
 
 def binaries() -> Path:
-    """The PostgreSQL bin directory: SHIPYARD_POSTGRES_BIN, else the newest installed one, else the pgserver wheel's."""
+    """The PostgreSQL bin directory (SHIPYARD_POSTGRES_BIN, else the newest installed one, else the pgserver wheel's),
+    where the user the servers run as can reach it."""
+    return _reachable(_installed_binaries())
+
+
+def _installed_binaries() -> Path:
     given = os.environ.get("SHIPYARD_POSTGRES_BIN")
     if given:
         return Path(given)
@@ -53,6 +60,37 @@ def binaries() -> Path:
             return bundled
     raise PostgresMissing("the embedded AWS runs RDS instances on a real PostgreSQL server, and none is installed; "
                           "install it (Debian: apt-get install postgresql) or reinstall shipyard, which brings pgserver")
+
+
+def _others_reach(path: Path) -> bool:
+    """Whether a user who is neither owner nor in the group may run `path`: others may search every directory above it."""
+    directories = [d for d in path.resolve().parents]
+    return all(d.stat().st_mode & 0o001 for d in directories) and bool(path.stat().st_mode & 0o001)
+
+
+def _reachable(bin_dir: Path) -> Path:
+    """bin_dir itself, unless root runs the servers as another user who cannot reach it: then a readable copy of its
+    installation (bin, lib and share together, as PostgreSQL finds them relative to its binaries), beside the
+    wheel's `<package>.libs` where its binaries load libraries from (their RPATH: $ORIGIN/../../../pgserver.libs)."""
+    if os.geteuid() != 0 or _others_reach(bin_dir / "initdb"):
+        return bin_dir
+    install = bin_dir.resolve().parent
+    package = install.parent
+    libraries = package.parent / f"{package.name}.libs"
+    stamp = f"{install.stat().st_ino}-{int((bin_dir / 'initdb').stat().st_mtime)}"
+    copy = Path(tempfile.gettempdir()) / f"shipyard-postgres-{stamp}"
+    with _lock:
+        if not (copy / package.name / install.name / bin_dir.name / "initdb").exists():
+            staging = Path(tempfile.mkdtemp(prefix="shipyard-postgres-", dir=copy.parent))
+            shutil.copytree(install, staging / "tree" / package.name / install.name, symlinks=True)
+            if libraries.is_dir():
+                shutil.copytree(libraries, staging / "tree" / libraries.name, symlinks=True)
+            for item in [staging, *staging.rglob("*")]:
+                if not item.is_symlink():
+                    item.chmod(item.stat().st_mode | (0o755 if item.is_dir() else 0o444))
+            (staging / "tree").rename(copy)
+            shutil.rmtree(staging, ignore_errors=True)
+    return copy / package.name / install.name / bin_dir.name
 
 
 def _service_user() -> pwd.struct_passwd:
