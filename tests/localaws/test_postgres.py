@@ -75,7 +75,7 @@ def test_a_wheel_inside_a_private_directory_still_serves_when_root_drops_to_the_
     monkeypatch.setenv("SHIPYARD_POSTGRES_BIN", str(private / "pgserver" / "pginstall" / "bin"))
     assert not str(postgres.binaries()).startswith(str(private))  # a readable copy
     port = _free_port()
-    server = postgres.start("test/private/app", port=port, user="app_owner", password="pw", database="app", force_ssl=False)
+    postgres.start("test/private/app", port=port, user="app_owner", password="pw", database="app", force_ssl=False)
     try:
         with _connect(port, "pw", "disable") as connection:
             assert connection.execute("SELECT 1").fetchone() == (1,)
