@@ -154,7 +154,7 @@ def costs(results: list[EnvironmentCost], output_format: str) -> None:
                         + (f", leaving out the database's {without:.2f}, which the reference design does not have)" if without else ")"))
         ui.result(summary)
         ui.table(f"{result.environment}: options that cut cost without cutting protection", ["option", "USD/month", "in this blueprint"],
-                 [(o.option, f"{o.monthly:.2f}", "yes" if o.applied else "no") for o in result.savings])
+                 [(o.option, f"{o.monthly:.2f}", "yes" if o.applied else o.why_not or "no") for o in result.savings])
 
 
 def attempts(result: Outcome) -> None:

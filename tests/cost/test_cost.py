@@ -74,6 +74,10 @@ def test_cost_command_table_and_json(cli, example_copy):
     assert production["environment"] == "production" and production["total"] > 0
     waf = next(line for line in production["lines"] if line["item"] == "WAF web ACL")
     assert waf["monthly"] == pytest.approx(5 + 4 + 20 * 0.6)
+    # The lever that would close the production gap is listed with its worth and why the blueprint cannot take it.
+    ipv6 = next(o for o in production["savings"] if "no public IPv4 on the tasks" in o["option"])
+    assert ipv6["monthly"] == pytest.approx(4 * 730 * 0.005) and not ipv6["applied"] and "registry auth" in ipv6["why_not"]
+    assert "not yet: Fargate fetches registry auth over IPv4" in table.out
 
 
 def test_cost_refuses_a_region_without_prices(cli, example_copy):

@@ -315,6 +315,7 @@ class Saving:
     option: str
     monthly: float
     applied: bool
+    why_not: str = ""  # for an option the blueprint cannot take yet: what stands in the way
 
 
 def savings(f: Footprint, prices: Prices, traffic: Traffic, production: bool) -> list[Saving]:
@@ -332,6 +333,9 @@ def savings(f: Footprint, prices: Prices, traffic: Traffic, production: bool) ->
                round(f.load_balancer_azs * h * prices.nat_hour + traffic.transfer_gb * prices.nat_gb, 2), f.nat_gateways == 0),
         Saving("no public IPv4 on the load balancer (internal, through a CloudFront VPC origin)",
                round(f.load_balancer_azs * h * prices.public_ipv4_hour, 2), "internet-facing" not in f.load_balancers),
+        Saving("no public IPv4 on the tasks (IPv6-only task subnets, egress-only internet gateway)",
+               round(f.tasks * h * f.awake_share * prices.public_ipv4_hour, 2), not f.public_ip_per_task,
+               why_not="not yet: Fargate fetches registry auth over IPv4 (docs/decisions.md §21)"),
     ]
     if not production:
         options.insert(1, Saving(f"Fargate Spot ({f.architecture}) instead of on-demand",
