@@ -60,6 +60,9 @@ def _condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool
             elif operator in ("StringEquals", "ArnEquals"):
                 if value not in allowed:
                     return False
+            elif operator == "Bool":  # a boolean key, which the request context carries as "true" or "false"
+                if str(value).lower() not in [str(a).lower() for a in allowed]:
+                    return False
             elif operator in ("StringLike", "ArnLike"):
                 if not any(fnmatch.fnmatchcase(value, pattern) for pattern in allowed):
                     return False

@@ -174,7 +174,7 @@ def _sample_arguments(env: Any, service: str, operation: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def recorded(deployed, assemblies, example_config, health_server, tmp_path_factory):
+def recorded(deployed, assemblies, example_config, health_server, tmp_path_factory, local_aws):
     staging, production = assemblies["staging"], assemblies["production"]
     s_aws, p_aws = deployed["staging"], deployed["production"]
     path = example_config.service.health_check_path
@@ -202,6 +202,8 @@ def recorded(deployed, assemblies, example_config, health_server, tmp_path_facto
             release(p_aws, production, bad.reference, _options(health_server), health_path=path)
         recorder.role_of = ""
         second = build_image(s_aws, staging.environment, "perm003")
+        # Staging's awake hours end: the next release wakes it (Application Auto Scaling, on the role's behalf).
+        local_aws.run_scheduled_action(staging.environment.account, staging.environment.region, "Sleep")
         recorder.role_of = "staging"
         # With migrations: the one-off image, its task definition through the service stack, two one-off tasks.
         release(s_aws, staging, second.reference, dataclasses.replace(
@@ -214,6 +216,7 @@ def recorded(deployed, assemblies, example_config, health_server, tmp_path_facto
             release(s_aws, staging, stuck.reference, dataclasses.replace(_options(health_server), rollout_timeout=1.5),
                     health_path=path)
     assert good.digest
+    assert any(op == "RegisterScalableTarget" for role, _s, op, *_ in recorder.calls if role == "staging"), "no release woke staging"
     return recorder
 
 
@@ -228,6 +231,16 @@ def _requests(recorded: Recorder, env: Any) -> list[tuple[str, Request]]:
         request = request_for(env, service, operation, region, kwargs, change_sets, account)
         if request is not None:
             requests.append((f"{service}.{operation}", request))
+        if (service, operation) == ("application-autoscaling", "RegisterScalableTarget"):
+            # Application Auto Scaling first checks that the caller may describe and update the target service, with
+            # the caller's permissions in a forward access session (Application Auto Scaling user guide, "Permissions
+            # validation for Application Auto Scaling API calls on target resources"; ECS developer guide, "IAM
+            # permissions required for Amazon ECS service auto scaling"). IAM sets aws:ViaAWSService on such a request;
+            # aws:CalledVia names only the services that support it (IAM user guide, "AWS global condition context keys").
+            target = _arn("ecs", region, account, kwargs["ResourceId"])  # ResourceId is service/<cluster>/<service>
+            for validation in ("ecs:DescribeServices", "ecs:UpdateService"):
+                requests.append((f"{service}.{operation} (validates {validation})",
+                                 Request(validation, (target,), {"aws:ViaAWSService": "true"})))
         if (service, operation) == ("ecs", "RunTask"):  # ECS checks that the caller may pass the task definition's roles
             roles = tuple(f"arn:aws:iam::{account}:role/{r}" for r in (env.names.task_role, env.names.execution_role))
             requests.append(("ecs.RunTask (PassRole)", Request("iam:PassRole", roles, {"iam:PassedToService": "ecs-tasks.amazonaws.com"})))

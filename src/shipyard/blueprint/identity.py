@@ -80,17 +80,8 @@ class Identity(Construct):
             max_session_duration=Duration.hours(1),
             assumed_by=github_principal(provider_arn, subject),
         )
-        for statement in _statements(Stack.of(self), names, repository_arn, source_repository_arn):
+        for statement in _statements(Stack.of(self), names, repository_arn, source_repository_arn, wakes):
             self.deploy_role.add_to_policy(statement)
-        if wakes:
-            # An environment with awake hours: a release reads the scalable target's bounds and wakes a sleeping
-            # service itself (release/awake.py), on this environment's target only (its tag; Application Auto
-            # Scaling authorizes RegisterScalableTarget by the target's tags).
-            self.deploy_role.add_to_policy(iam.PolicyStatement(
-                sid="ReadScalingBounds", actions=["application-autoscaling:DescribeScalableTargets"], resources=["*"]))
-            self.deploy_role.add_to_policy(iam.PolicyStatement(
-                sid="WakeForRelease", actions=["application-autoscaling:RegisterScalableTarget"], resources=["*"],
-                conditions={"StringEquals": {"aws:ResourceTag/shipyard:environment": names.environment}}))
         suppress(self.deploy_role.node.find_child("DefaultPolicy"), DEPLOY_ROLE_SCOPED_WILDCARDS)
 
         # CI's image jobs push the image they built and scanned, and nothing else: they run outside any GitHub
@@ -126,7 +117,8 @@ def github_principal(provider_arn: str, subject: str) -> iam.FederatedPrincipal:
     )
 
 
-def _statements(stack: Stack, names: Names, repository_arn: str, source_repository_arn: str | None) -> list[iam.PolicyStatement]:
+def _statements(stack: Stack, names: Names, repository_arn: str, source_repository_arn: str | None,
+                wakes: bool) -> list[iam.PolicyStatement]:
     partition, region, account = Aws.PARTITION, stack.region, stack.account
 
     def arn(service: str, resource: str, *, region_: str = region) -> str:
@@ -285,6 +277,24 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
                      "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
             resources=[source_repository_arn],
         ))
+    if wakes:
+        # An environment with awake hours: a release reads the scalable target's bounds and wakes a sleeping service
+        # itself (release/awake.py), on this environment's target only (its tag; Application Auto Scaling authorizes
+        # RegisterScalableTarget by the target's tags). Before it changes anything, Application Auto Scaling checks
+        # with the caller's own permissions that the caller may update the target service (Application Auto Scaling
+        # user guide, "Permissions validation for Application Auto Scaling API calls on target resources"; for ECS,
+        # ecs:DescribeServices and ecs:UpdateService). That check is a forward access session, so aws:ViaAWSService
+        # holds and aws:CalledVia does not name CloudFormation: the role may update its service only through an AWS
+        # service acting for it, never by calling ECS itself.
+        statements += [
+            iam.PolicyStatement(sid="ReadScalingBounds", actions=["application-autoscaling:DescribeScalableTargets"],
+                                resources=["*"]),
+            iam.PolicyStatement(sid="WakeForRelease", actions=["application-autoscaling:RegisterScalableTarget"],
+                                resources=["*"],
+                                conditions={"StringEquals": {"aws:ResourceTag/shipyard:environment": names.environment}}),
+            iam.PolicyStatement(sid="WakeValidatedByAutoScaling", actions=["ecs:UpdateService"], resources=[service],
+                                conditions={"Bool": {"aws:ViaAWSService": "true"}}),
+        ]
     return statements
 
 
