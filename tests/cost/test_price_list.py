@@ -9,7 +9,7 @@ import os
 import pytest
 
 from shipyard.cost.estimate import Traffic, footprint, price
-from shipyard.cost.price_list import cached, live_prices, unit_price
+from shipyard.cost.price_list import USAGE, cached, live_prices, unit_price
 from shipyard.cost.prices import for_region
 from shipyard.errors import UsageError
 
@@ -28,6 +28,7 @@ SYDNEY = {
     ("AmazonCloudWatch", "APS2-TimedStorage-ByteHrs"): "0.0330000000",
     ("AmazonS3", "APS2-TimedStorage-ByteHrs"): "0.0250000000",
     ("AmazonECR", "APS2-TimedStorage-ByteHrs"): "0.1000000000",
+    ("AmazonRDS", "APS2-RDS:GP3-Storage"): "0.1380000000",
 }
 
 
@@ -47,7 +48,7 @@ def _get_products(calls: list):
     def get(service: str, filters: list[dict[str, str]]) -> list[str]:
         calls.append((service, filters))
         wanted = {f["Field"]: f["Value"] for f in filters}
-        if service == "AmazonRDS":
+        if service == "AmazonRDS" and "instanceType" in wanted:
             return [_product(service, {"regionCode": "ap-southeast-2", "instanceType": wanted["instanceType"]}, "0.0210000000")]
         usd = SYDNEY.get((service, wanted["usagetype"]))
         return [_product(service, {"regionCode": wanted["regionCode"], "usagetype": wanted["usagetype"]}, usd,
@@ -76,6 +77,47 @@ def test_live_prices_for_a_region_the_table_does_not_cover():
         "S": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 4}}}}
     lines = {line.item: line.monthly for line in price(footprint([template]), prices, Traffic.default(True))}
     assert lines["Fargate on-demand (arm64)"] == pytest.approx(4 * 730 * (0.5 * 0.03885 + 1 * 0.00427), abs=0.01)
+
+
+def test_ireland_is_looked_up_by_its_billing_code_and_agrees_with_the_table():
+    # Ireland's usage types start with EU-, not EUW1- ("AWS Region billing codes"; Cost Explorer shows
+    # EU-Fargate-vCPU-Hours:perCPU for eu-west-1). A Price List that answers only those must give the table's figures.
+    table = for_region("eu-west-1")
+
+    def figure(key: str) -> float:
+        if key.startswith("fargate_"):
+            _, kind, arch = key.split("_", 2)
+            return (table.fargate_vcpu_hour if kind == "vcpu" else table.fargate_gb_hour)[arch]
+        return getattr(table, key)
+
+    ireland = {(service, f"EU-{usage}"): f"{figure(key):.10f}" for key, (service, usage) in USAGE.items()}
+    asked: list[str] = []
+
+    def get(service: str, filters: list[dict[str, str]]) -> list[str]:
+        wanted = {f["Field"]: f["Value"] for f in filters}
+        if service == "AmazonRDS" and "instanceType" in wanted:
+            return [_product(service, {"regionCode": "eu-west-1"}, f"{table.rds_instance_hour[wanted['instanceType']]:.10f}")]
+        asked.append(wanted["usagetype"])
+        usd = ireland.get((service, wanted["usagetype"]))
+        return [_product(service, {"regionCode": "eu-west-1", "usagetype": wanted["usagetype"]}, usd)] if usd else []
+
+    live = live_prices("eu-west-1", get)
+    assert "EU-Fargate-vCPU-Hours:perCPU" in asked and not any(a.startswith("EUW1-") for a in asked)
+    for key in USAGE:
+        assert figure(key) == pytest.approx(getattr(live, key) if not key.startswith("fargate_") else
+                                            (live.fargate_vcpu_hour if "_vcpu_" in key else live.fargate_gb_hour)[key.split("_", 2)[2]]), key
+    assert live.rds_instance_hour == pytest.approx(table.rds_instance_hour)
+
+
+def test_a_database_class_the_price_list_lacks_is_named_not_taken_from_another_region():
+    def without_rds_classes(service, filters):
+        return [] if service == "AmazonRDS" and any(f["Field"] == "instanceType" for f in filters) else _get_products([])(service, filters)
+
+    prices = live_prices("ap-southeast-2", without_rds_classes)
+    template = {"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"DBInstanceClass": "db.t4g.micro",
+                                                                                      "AllocatedStorage": "20"}}}}
+    with pytest.raises(UsageError, match=r"no ap-southeast-2 price for RDS instance class db\.t4g\.micro"):
+        price(footprint([template]), prices, Traffic.default(False))
 
 
 def test_a_price_the_price_list_lacks_is_named_not_guessed():

@@ -1,7 +1,7 @@
 """Current list prices from the AWS Price List Query API (`pricing` GetProducts), cached with their date.
 
 Each price the estimate uses is looked up by service code and usage type (the Price List's `usagetype`
-attribute: a region prefix such as EUW1- and the usage, e.g. EUW1-Fargate-vCPU-Hours:perCPU); its price is the
+attribute: the region's billing code and the usage, e.g. APS2-Fargate-vCPU-Hours:perCPU in Sydney); its price is the
 first non-zero USD price per unit of the product's OnDemand terms. Fargate Spot has no list price (it moves with
 demand): the live estimate keeps the table's 70% discount on the live on-demand price. What the Price List does
 not answer for the region is named, never guessed: the estimate refuses with the missing items.
@@ -39,14 +39,19 @@ USAGE: dict[str, tuple[str, str]] = {
     "log_store_gb_month": ("AmazonCloudWatch", "TimedStorage-ByteHrs"),
     "s3_gb_month": ("AmazonS3", "TimedStorage-ByteHrs"),
     "ecr_gb_month": ("AmazonECR", "TimedStorage-ByteHrs"),
+    "rds_gp3_gb_month": ("AmazonRDS", "RDS:GP3-Storage"),
 }
-# Region prefixes of usage types (the Price List's own; us-east-1 has none on some services and USE1 on others).
+# Region prefixes of usage types: the billing codes of "AWS Region billing codes" (AWS Regions and Availability Zones
+# guide), which the Price List's usagetype attribute carries. Ireland's is EU, not EUW1; us-east-1 has USE1 on some
+# services and no prefix on others.
 PREFIX = {"us-east-1": "USE1", "us-east-2": "USE2", "us-west-1": "USW1", "us-west-2": "USW2", "ca-central-1": "CAN1",
-          "eu-west-1": "EUW1", "eu-west-2": "EUW2", "eu-west-3": "EUW3", "eu-central-1": "EUC1", "eu-central-2": "EUC2",
-          "eu-north-1": "EUN1", "eu-south-1": "EUS1", "eu-south-2": "EUS2", "ap-northeast-1": "APN1",
+          "ca-west-1": "CAN2", "mx-central-1": "MXC1", "sa-east-1": "SAE1", "af-south-1": "AFS1",
+          "eu-west-1": "EU", "eu-west-2": "EUW2", "eu-west-3": "EUW3", "eu-central-1": "EUC1", "eu-central-2": "EUC2",
+          "eu-north-1": "EUN1", "eu-south-1": "EUS1", "eu-south-2": "EUS2", "me-south-1": "MES1", "me-central-1": "MEC1",
+          "il-central-1": "ILC1", "ap-east-1": "APE1", "ap-east-2": "APE2", "ap-northeast-1": "APN1",
           "ap-northeast-2": "APN2", "ap-northeast-3": "APN3", "ap-southeast-1": "APS1", "ap-southeast-2": "APS2",
-          "ap-southeast-3": "APS4", "ap-south-1": "APS3", "ap-south-2": "APS5", "ap-east-1": "APE1", "sa-east-1": "SAE1",
-          "me-south-1": "MES1", "me-central-1": "MEC1", "af-south-1": "AFS1", "il-central-1": "ILC1"}
+          "ap-south-1": "APS3", "ap-southeast-3": "APS4", "ap-south-2": "APS5", "ap-southeast-4": "APS6",
+          "ap-southeast-5": "APS7", "ap-southeast-6": "APS8", "ap-southeast-7": "APS9"}
 GetProducts = Callable[[str, list[dict[str, str]]], Iterable[str]]  # (service code, filters) -> PriceList items
 
 
@@ -103,7 +108,8 @@ def live_prices(region: str, get_products: GetProducts) -> Prices:
         fargate_vcpu_hour=with_spot("vcpu"), fargate_gb_hour=with_spot("gb"),
         # Every other USAGE key is a Prices field of the same name.
         **{key: price for key, price in found.items() if not key.startswith("fargate_")},
-        rds_instance_hour=rds or base.rds_instance_hour,
+        # Only the classes the Price List prices: the estimate names a database class it lacks (no guess).
+        rds_instance_hour=rds,
     )
 
 
