@@ -127,7 +127,7 @@ def test_sizes_counts_and_autoscaling(templates, env, count, cpu, memory, max_co
     task = _resources(service_stack, "AWS::ECS::TaskDefinition")[0]
     assert (task["Cpu"], task["Memory"]) == (cpu, memory)
     service = _resources(service_stack, "AWS::ECS::Service")[0]
-    assert service["DesiredCount"]["Fn::If"][1] == count
+    assert service["DesiredCount"]["Fn::If"][1:] == [{"Ref": "AWS::NoValue"}, 0]  # the target's minimum owns the count
     target = _resources(service_stack, "AWS::ApplicationAutoScaling::ScalableTarget")[0]
     assert target["MinCapacity"]["Fn::If"][1] == count and target["MaxCapacity"] == max_count
     policy = _resources(service_stack, "AWS::ApplicationAutoScaling::ScalingPolicy")[0]

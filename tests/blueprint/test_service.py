@@ -64,7 +64,8 @@ def test_zero_tasks_until_first_release():
     assert condition["Fn::Not"][0]["Fn::Equals"][1] == NO_IMAGE
     service = only(template, "AWS::ECS::Service")
     name = next(iter(template.to_json()["Conditions"]))
-    assert service["DesiredCount"] == {"Fn::If": [name, 2, 0]}
+    # After the first release the service names no count, so no stack update resets what autoscaling set.
+    assert service["DesiredCount"] == {"Fn::If": [name, {"Ref": "AWS::NoValue"}, 0]}
     target = only(template, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert target["MinCapacity"] == {"Fn::If": [name, 2, 0]}
     assert target["MaxCapacity"] == 4

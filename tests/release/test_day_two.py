@@ -133,6 +133,24 @@ def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(released, assembli
     assert status(released, staging).running == env.desired_count
 
 
+def test_a_release_keeps_the_count_autoscaling_set(released, assemblies, example_config):
+    # Under load, target tracking has raised staging from 2 to 3 tasks (within its bounds, 2..4). A release must not
+    # set it back: CloudFormation's UpdateService sends the template's DesiredCount whenever the template names one.
+    staging = assemblies["staging"]
+    env = staging.environment
+    released.call("ecs", "UpdateService", env.region, cluster=env.names.cluster, service=env.names.service, desiredCount=3)
+    deadline = time.monotonic() + 30
+    while status(released, staging).running != 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    image = build_image(released, env, "daytwo002")
+    outcome = release(released, staging, image.reference, release_options(example_config),
+                      health_path=example_config.service.health_check_path)
+    assert outcome.attempt.verdict == "released"
+    service = released.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+                            services=[env.names.service])["services"][0]
+    assert service["desiredCount"] == 3 and status(released, staging).running == 3
+
+
 def test_since_and_filter_are_checked_and_quoted():
     from datetime import timedelta
 

@@ -21,7 +21,7 @@ on, the task role gets the SSM messages channel permissions and the cluster logs
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack, TimeZone
+from aws_cdk import Aws, CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -210,7 +210,13 @@ class Service(Construct):
         ).attach_to_application_target_group(target_group)
         running = Fn.condition_if(self.has_image.logical_id, desired_count, 0)
         self.running_target = running
-        self.service.node.default_child.add_property_override("DesiredCount", running)
+        # Before the first release the service runs nothing. After it, the template names no desired count: with one,
+        # every stack update that touches the service (each release) would set it back to the template's number,
+        # undoing autoscaling under load and waking a sleeping environment; without one, CloudFormation's
+        # UpdateService omits it (AWS::ECS::Service, DesiredCount) and the scalable target's bounds own the count.
+        # The first release raises the target's minimum from 0, and Application Auto Scaling starts the tasks.
+        self.service.node.default_child.add_property_override(
+            "DesiredCount", Fn.condition_if(self.has_image.logical_id, Aws.NO_VALUE, 0))
 
         self.scaling = self.service.auto_scale_task_count(min_capacity=desired_count, max_capacity=max_count)
         self.scaling.scale_on_cpu_utilization(

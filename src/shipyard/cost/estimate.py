@@ -136,6 +136,13 @@ def unpriced_types(templates: list[dict[str, Any]]) -> list[str]:
     return sorted(k for k in kinds if k not in PRICED_TYPES and k not in FREE_TYPES)
 
 
+def _released(value: Any) -> Any:
+    """A count as it stands after the first release: the 'then' branch of Fn::If [HasImage, …, 0]; None for AWS::NoValue."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        value = value["Fn::If"][1]
+    return None if value is None or value == {"Ref": "AWS::NoValue"} else value
+
+
 def footprint(templates: list[dict[str, Any]]) -> Footprint:
     """What the templates run; every resource type is priced or declared free, never ignored."""
     missing = unpriced_types(templates)
@@ -143,6 +150,7 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
         raise UnpricedResource("shipyard cost", f"no price for {', '.join(missing)}",
                                "add it to cost/estimate.py: price it, or list it in FREE_TYPES with the reason")
     f = Footprint()
+    service_count = minimum = None
     for template in templates:
         resources = template.get("Resources", {})
         for resource in resources.values():
@@ -152,9 +160,7 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.memory_gb = int(props.get("Memory", 512)) / 1024
                 f.architecture = (props.get("RuntimePlatform") or {}).get("CpuArchitecture", "X86_64").lower()
             elif kind == "AWS::ECS::Service":
-                count = props.get("DesiredCount", 1)
-                # Before the first release the count is Fn::If [HasImage, desired, 0]: price the released state.
-                f.tasks = int(count["Fn::If"][1]) if isinstance(count, dict) and "Fn::If" in count else int(count)
+                service_count = _released(props.get("DesiredCount", 1))
                 strategy = props.get("CapacityProviderStrategy") or []
                 total = sum(int(s.get("Weight", 1)) for s in strategy) or 1
                 f.spot_share = sum(int(s.get("Weight", 1)) for s in strategy if s.get("CapacityProvider") == "FARGATE_SPOT") / total
@@ -170,6 +176,7 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
             elif kind == "AWS::WAFv2::LoggingConfiguration":
                 f.waf_logging += 1
             elif kind == "AWS::ApplicationAutoScaling::ScalableTarget":
+                minimum = _released(props.get("MinCapacity"))
                 actions = {("sleep" if (a.get("ScalableTargetAction") or {}).get("MaxCapacity") == 0 else "wake"): a["Schedule"]
                            for a in props.get("ScheduledActions", []) or []}
                 if actions:
@@ -207,6 +214,9 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
             elif kind == "AWS::RDS::DBInstance":
                 f.databases.append((props["DBInstanceClass"], int(props.get("AllocatedStorage", 20)),
                                     str(props.get("MultiAZ", False)).lower() == "true"))
+    # A released service with a scalable target names no desired count: it runs the target's minimum (and more
+    # under load, which the estimate does not price).
+    f.tasks = int(service_count if service_count is not None else minimum if minimum is not None else f.tasks)
     return f
 
 
