@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -131,6 +132,46 @@ def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(released, assembli
     assert outcome.attempt.verdict == "released"
     assert not awake.asleep(released, env) and status(released, staging).schedule.startswith("awake until")
     assert status(released, staging).running == env.desired_count
+
+
+def test_a_release_to_a_woken_environment_waits_until_its_deployment_alarm_is_out_of_alarm(
+        released, assemblies, example_config, local_aws, monkeypatch):
+    # While staging slept, calls to its API got 503s, and the 1-minute 5xx deployment alarm went into ALARM. ECS fails
+    # a deployment whose alarm is in ALARM, so the release must not start its rollout before CloudWatch says OK.
+    # (The embedded AWS does not evaluate alarms: the test sets the states CloudWatch would report.)
+    from shipyard.aws import Aws
+
+    staging = assemblies["staging"]
+    env = staging.environment
+    local_aws.run_scheduled_action(env.account, env.region, "Sleep")
+    service = released.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+                            services=[env.names.service])["services"][0]
+    alarm = service["deploymentConfiguration"]["alarms"]["alarmNames"][0]
+    released.call("cloudwatch", "SetAlarmState", env.region, AlarmName=alarm, StateValue="ALARM",
+                  StateReason="503s while asleep")
+    calls: list[str] = []
+    original = Aws.call
+
+    def recording(aws, service_name, operation, region, /, **kwargs):
+        calls.append(operation)
+        return original(aws, service_name, operation, region, **kwargs)
+
+    monkeypatch.setattr(Aws, "call", recording)
+    image = build_image(released, env, "daytwo003")
+    outcome: dict = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=release(
+        released, staging, image.reference, release_options(example_config),
+        health_path=example_config.service.health_check_path)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while calls.count("DescribeAlarms") < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "RegisterScalableTarget" in calls and calls.count("DescribeAlarms") >= 3 and "CreateChangeSet" not in calls, calls[-30:]
+    original(released, "cloudwatch", "SetAlarmState", env.region, AlarmName=alarm, StateValue="OK",
+             StateReason="the woken tasks serve")
+    thread.join(timeout=300)
+    assert outcome["result"].attempt.verdict == "released"
+    assert calls.index("CreateChangeSet") > calls.index("RegisterScalableTarget")
 
 
 def test_a_release_keeps_the_count_autoscaling_set(released, assemblies, example_config):

@@ -288,6 +288,9 @@ def _retire(rollout: _Rollout, task: Task, reason: str) -> None:
         return
     target.state, target.reason, target.description = "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"
     target.drained_at = time.monotonic() + local_seconds(_deregistration_delay(rollout, target.group))
+    # ECS has decided: the task's desired status is STOPPED at once, while it drains (it no longer counts as running
+    # for the service, so a scale-up in the meantime starts new tasks instead of counting these).
+    task.desired_status = "STOPPED"
     task.stopped_reason = reason
 
 

@@ -344,9 +344,11 @@ def _stopped(task: Task, reason: str, *, exit_code: int | None, code: str) -> No
 def stop(task: Task, reason: str) -> None:
     """ECS stopping a task: the stop signal, then SIGKILL after the container's stop timeout (in the background)."""
     with _lock:
-        if task.desired_status == "STOPPED" or task.last_status == "STOPPED":
+        # A task already on its way down is left to it; one ECS only marked STOPPED (draining) stops now.
+        if task.last_status in ("STOPPED", "DEACTIVATING"):
             return
-        task.desired_status, task.stopped_reason, task.stop_code = "STOPPED", reason, "ServiceSchedulerInitiated"
+        task.desired_status, task.stop_code = "STOPPED", "ServiceSchedulerInitiated"
+        task.stopped_reason = task.stopped_reason or reason
         task.last_status = "DEACTIVATING"
     process = task.process
     if process is None or process.poll() is not None:

@@ -126,6 +126,10 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
             notes.append("woke the environment for the release")
             ui.info(f"{env.name}: it was asleep outside its awake hours ({env.awake}); woke it for the release "
                     f"({env.desired_count} tasks); the next scheduled sleep stops them again")
+            unsettled = _settle_after_wake(aws, env, timeout=options.rollout_timeout)
+            if unsettled:
+                notes.append(f"the woken environment did not settle: {unsettled}")
+                ui.info(f"{env.name}: released anyway, though the woken environment did not settle: {unsettled}")
         if migrate:
             attempt.step = "expand migrations"
             phases.append(migrations.run_phase(aws, assembly, image.reference, migrate, "expand", timeout=options.migrate_timeout))
@@ -382,6 +386,33 @@ def wait_for_rollout(aws: Aws, env: Environment, task_definition: str, *, timeou
             show(f"{healthy}/{service.get('desiredCount')} targets healthy, deployment {ours.get('rolloutState', 'not started')}")
             time.sleep(delay)
             delay = min(delay * 1.5, 10)
+
+
+def _settle_after_wake(aws: Aws, env: Environment, *, timeout: float) -> str:
+    """Wait until a woken service runs healthy and its deployment alarms are out of ALARM; what remained, if not.
+
+    While it slept, the load balancer answered the API with 503, and those count in the deployment alarm. ECS fails a
+    deployment whose alarm goes into ALARM (ECS developer guide, "How CloudWatch alarms detect Amazon ECS deployment
+    failures"), so the release's rollout starts only once the woken tasks serve and the alarm has seen them do it.
+    """
+    deadline = time.monotonic() + timeout
+    problems = wait_for_rollout(aws, env, _task_definition(aws, env), timeout=timeout)
+    if problems:
+        return "; ".join(problems)
+    service = aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+                       services=[env.names.service])["services"][0]
+    names = ((service.get("deploymentConfiguration") or {}).get("alarms") or {}).get("alarmNames") or []
+    with ui.waiting(f"{env.name}: deployment alarms of the woken service") as show:
+        while names:
+            alarms = aws.call("cloudwatch", "DescribeAlarms", env.region, AlarmNames=names)["MetricAlarms"]
+            firing = [a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM"]
+            if not firing:
+                return ""
+            if time.monotonic() > deadline:
+                return f"{', '.join(firing)} still in ALARM after {timeout:.0f}s"
+            show(f"{', '.join(firing)} in ALARM")
+            time.sleep(2)
+    return ""
 
 
 def target_health(aws: Aws, env: Environment, service: dict) -> list[dict]:
