@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from shipyard.app.context import EnvironmentContext, guard_production
 from shipyard.diagnose import service_logs, task_exec
@@ -33,9 +34,7 @@ def explain_environment(ctx: EnvironmentContext, given_health_url: str | None) -
 def show_logs(ctx: EnvironmentContext, show: Callable[[service_logs.LogEvent], None], on_mode: Callable[[str], None], *,
               since: str, text: str | None, task: str | None, follow: bool) -> int:
     """The service's log events since `since` (and, following, new ones until Ctrl-C); the number shown."""
-    import datetime
-
-    start = datetime.datetime.now(datetime.UTC) - service_logs.parse_since(since)
+    start = datetime.now(UTC) - service_logs.parse_since(since)
     shown = 0
 
     def counted(event: service_logs.LogEvent) -> None:

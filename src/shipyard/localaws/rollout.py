@@ -201,9 +201,9 @@ def scale(service: Any, previous_count: int) -> None:
     with _lock:
         rollout = _rollouts.get(key)
         primary = rollout.deployments[0] if rollout else None
-        if primary is not None and primary.rollout == "COMPLETED" and primary.live():
+        live = primary.live() if primary is not None else []
+        if primary is not None and primary.rollout == "COMPLETED" and live:
             rollout.desired = service.desired_count
-            live = primary.live()
             for task in live[service.desired_count:]:
                 _retire(rollout, task, "Scaling activity initiated by (deployment " + primary.id + ")")
             if len(live) < service.desired_count:

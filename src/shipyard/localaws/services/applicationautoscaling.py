@@ -50,12 +50,13 @@ class ScalableTarget(Handler, CloudFormationModel):
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = properties(cloudformation_json)
+        minimum, maximum = bounds = _bounds(props)
         applicationautoscaling_backends[account_id][region_name].register_scalable_target(
             namespace=props["ServiceNamespace"], r_id=props["ResourceId"], dimension=props["ScalableDimension"],
-            min_capacity=_bounds(props)[0], max_capacity=_bounds(props)[1],
+            min_capacity=minimum, max_capacity=maximum,
             role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"),
         )
-        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"], _bounds(props))
+        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"], bounds)
         target._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
         return target
 
