@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -66,18 +67,50 @@ def cli(capsys, monkeypatch):
     return run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_aws():
-    """A fresh embedded AWS per test module (its state is the module's own)."""
+    """The embedded AWS of this test process, shared by every module; `deployed` puts the example on it once.
+
+    moto keeps its state process-wide, so a process runs one embedded AWS (a second one is refused): `shipyard up`
+    runs in a process of its own in tests. Tests that change what is deployed undo it, or leave a state every later
+    test accepts (a release, a rollback). A module that needs fresh accounts takes them from `own_accounts`.
+    """
     from shipyard.app.target import embedded_aws
 
     with embedded_aws() as server:
         yield server
 
 
+STAGING_ACCOUNT, PRODUCTION_ACCOUNT = "111111111111", "222222222222"
+
+
+def accounts_of(module: str) -> tuple[str, str]:
+    """Two account ids (staging, production) that only `module` uses on the shared embedded AWS."""
+    base = zlib.crc32(module.encode()) % 10**11
+    return f"5{base:011d}", f"6{base:011d}"
+
+
+def in_accounts(config: Path, accounts: tuple[str, str]) -> Path:
+    """shipyard.toml at `config` with the example's two accounts replaced by `accounts`."""
+    text = config.read_text().replace(STAGING_ACCOUNT, accounts[0]).replace(PRODUCTION_ACCOUNT, accounts[1])
+    config.write_text(text)
+    return config
+
+
 @pytest.fixture(scope="module")
+def own_accounts(request) -> tuple[str, str]:
+    """(staging, production) account ids of this module's own: what it deploys there touches no other module."""
+    return accounts_of(request.module.__name__)
+
+
+@pytest.fixture(scope="session")
 def deployed(local_aws, assemblies, example_config):
-    """Both example environments deployed to this module's embedded AWS, site published."""
+    """Both example environments deployed to the shared embedded AWS, site published: once per test process."""
+    return deploy_example(local_aws, assemblies, example_config)
+
+
+def deploy_example(local_aws, assemblies, config) -> dict:
+    """Every environment of `assemblies` deployed and its site published; an Aws per environment."""
     from shipyard.app.target import embedded
     from shipyard.aws import Aws
     from shipyard.deploy.execute import DeployOptions, deploy
@@ -88,19 +121,35 @@ def deployed(local_aws, assemblies, example_config):
     for name, assembly in assemblies.items():
         aws = Aws(target, assembly.environment.account)
         deploy(aws, assembly, DeployOptions())
-        publish_environment(aws, assembly.environment, example_config.site_directory)
+        publish_environment(aws, assembly.environment, config.site_directory)
         sessions[name] = aws
     return sessions
+
+
+@pytest.fixture(scope="module")
+def own_example(local_aws, own_accounts, tmp_path_factory):
+    """The example in this module's own accounts, synthesized and deployed: (config, assemblies, an Aws per environment).
+
+    For a module that leaves the example in a state the others would not accept (a contract migration)."""
+    from shipyard.synth import synthesize
+
+    config = load_config(in_accounts(copy_example(tmp_path_factory.mktemp("own") / "app"), own_accounts))
+    assemblies = {a.environment.name: a for a in synthesize(config, config.select(None), tmp_path_factory.mktemp("cdk.out"))}
+    return config, assemblies, deploy_example(local_aws, assemblies, config)
+
+
+def copy_example(target: Path) -> Path:
+    """A private copy of the example app (shipyard.toml, site and service without its tests) in `target`."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLE_CONFIG, target / "shipyard.toml")
+    shutil.copytree(EXAMPLE / "site", target / "site")
+    shutil.copytree(EXAMPLE / "service", target / "service", ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    return target / "shipyard.toml"
 
 
 @pytest.fixture
 def example_copy(tmp_path):
     """A private copy of the example app (shipyard.toml and site), so tests can change it."""
-    import shutil
-
-    target = tmp_path / "app"
-    target.mkdir()
-    shutil.copy(EXAMPLE_CONFIG, target / "shipyard.toml")
-    shutil.copytree(EXAMPLE / "site", target / "site")
-    shutil.copytree(EXAMPLE / "service", target / "service", ignore=shutil.ignore_patterns("tests", "__pycache__"))
-    return target / "shipyard.toml"
+    return copy_example(tmp_path / "app")

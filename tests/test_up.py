@@ -1,10 +1,80 @@
-"""`shipyard up`: the README's main job, through the real entry point."""
+"""`shipyard up`, the README's main job, as a newcomer runs it, in a process of its own (as the README runs it: a
+process holds one embedded AWS): both environments deployed, published, released and verified; with --keep the
+printed URLs answer from the running service, the page works in a real browser, the AWS CLI reaches each
+environment's account, and Ctrl-C leaves no process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import EXAMPLE
 
 
-def test_up_deploys_publishes_and_verifies_both_environments(cli, example_copy):
-    result = cli("--config", str(example_copy), "up")
-    assert result.code == 0, result.err
-    rows = [line.split("\t") for line in result.out.splitlines() if line.startswith(("staging\t", "production\t"))]
+def _task_processes(cache: Path, parent: int) -> list[int]:
+    """Children of `parent` whose working directory is an unpacked image: that embedded AWS's task processes."""
+    rootfs = str((cache / "local" / "rootfs").resolve())
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if ppid == parent and os.readlink(proc / "cwd").startswith(rootfs):
+                    found.append(int(proc.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def _alive(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists() and "Z" not in (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])]
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory):
+    """`shipyard up --keep` on a copy of the example, running until the module ends: (process, stdout so far)."""
+    app = tmp_path_factory.mktemp("keep") / "webapp"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+    errors = (app / "stderr.txt").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "shipyard", "--config", str(app / "shipyard.toml"), "up", "--keep"],
+                               stdout=subprocess.PIPE, stderr=errors, text=True, env=dict(os.environ))
+    process.stderr_path = app / "stderr.txt"
+    lines: list[str] = []
+    deadline = time.monotonic() + 240
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C stops it" in line:
+            break
+    output = "".join(lines)
+    assert "Ctrl-C stops it" in output, output + process.stderr_path.read_text()
+    yield process, output
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    errors.close()
+
+
+def _row(output: str, environment: str) -> list[str]:
+    return next(line.split("\t") for line in output.splitlines() if line.startswith(f"{environment}\t"))
+
+
+def test_up_deploys_publishes_releases_and_verifies_both_environments(kept):
+    process, output = kept
+    rows = [line.split("\t") for line in output.splitlines() if line.startswith(("staging\t", "production\t"))]
     assert [r[0] for r in rows] == ["staging", "production"]
     for row in rows:
         assert row[6] == "18/18 pass"
@@ -12,7 +82,7 @@ def test_up_deploys_publishes_and_verifies_both_environments(cli, example_copy):
         assert row[4].startswith("https://") and row[4].endswith(".cloudfront.net")
         assert row[5] == "3 uploaded, 0 unchanged"
     assert rows[0][1] == "111111111111" and rows[1][1] == "222222222222"
-    assert "time: synth" in result.err
+    assert "time: synth" in process.stderr_path.read_text()
 
 
 def test_up_on_aws_refuses_production_without_yes(cli, example_copy):
@@ -22,14 +92,98 @@ def test_up_on_aws_refuses_production_without_yes(cli, example_copy):
     assert "pass --yes" in result.err
 
 
-def test_up_side_by_side_as_on_aws(cli, example_copy, monkeypatch):
-    """On AWS, environments and independent stacks deploy at once; the embedded AWS takes the same threads."""
-    from shipyard.app import up
-    from shipyard.deploy import execute
+# The embedded AWS does its work in one process, so up takes one environment and one stack at a time (execute.SERIAL);
+# on AWS they go side by side. Here the same threads run against the embedded AWS, in a process of their own.
+SIDE_BY_SIDE = """
+import sys
+from shipyard.app import up
+from shipyard.deploy import execute
+from shipyard.cli import run
+execute.SERIAL = up.SERIAL = None
+sys.argv = ["shipyard", *sys.argv[1:]]
+run()
+"""
 
-    monkeypatch.setattr(execute, "SERIAL", None)
-    monkeypatch.setattr(up, "SERIAL", None)
-    result = cli("--config", str(example_copy), "up")
-    assert result.code == 0, result.err
-    assert [line.split("\t")[6] for line in result.out.splitlines() if line.startswith(("staging\t", "production\t"))] == \
+
+def test_up_side_by_side_as_on_aws(example_copy):
+    """On AWS, environments and independent stacks deploy at once; the embedded AWS takes the same threads."""
+    result = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE, "--config", str(example_copy), "up"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [line.split("\t")[6] for line in result.stdout.splitlines() if line.startswith(("staging\t", "production\t"))] == \
         ["18/18 pass", "18/18 pass"]
+
+
+def test_the_printed_urls_answer_from_the_running_service(kept):
+    _, output = kept
+    for environment in ("staging", "production"):
+        row = _row(output, environment)
+        url, released = row[-1], row[-2]
+        assert url.startswith("http://127.0.0.1:"), row
+        assert released.startswith("released sha256:"), row
+        with urllib.request.urlopen(url + "/") as page:
+            assert page.headers["X-Shipyard-Served-By"] == "s3" and b"<title>webapp</title>" in page.read()
+        with urllib.request.urlopen(url + "/api/info") as api:
+            info = json.load(api)
+            assert api.headers["X-Shipyard-Served-By"] == "load balancer"
+        assert info["environment"] == environment
+        assert info["image_digest"].startswith(released.split()[1])  # what the service runs, as it computed it
+
+
+def test_each_environment_writes_and_reads_its_own_database_through_the_edge(kept):
+    _, output = kept
+    for environment in ("staging", "production"):
+        url = _row(output, environment)[-1]
+        request = urllib.request.Request(url + "/api/items", data=json.dumps({"name": f"made in {environment}"}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as created:
+            assert created.status == 201
+            item = json.load(created)
+        with urllib.request.urlopen(url + "/api/items") as listed:
+            names = [i["name"] for i in json.load(listed)["items"]]
+        assert names[0] == f"made in {environment}" and item["name"] == names[0], names
+        assert not any("made in" in n and environment not in n for n in names)  # each environment has its own database
+
+
+def test_the_page_works_in_a_real_browser(kept, tmp_path):
+    _, output = kept
+    browser = shutil.which("chromium")
+    assert browser, "Debian's chromium is a test dependency (.ci/run installs it)"
+    assert "browser check: passed" in output
+    url = _row(output, "staging")[-1]
+    shot = tmp_path / "staging.png"
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
+    dom = subprocess.run([*common, "--dump-dom", url + "/"], capture_output=True, text=True, timeout=60).stdout
+    assert "served by the container service" in dom
+    assert re.search(r'data-field="environment">staging<', dom) and re.search(r'data-field="image_digest">sha256:[0-9a-f]{64}<', dom)
+    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1000,700", url + "/"], capture_output=True, timeout=60)
+    assert shot.exists() and shot.stat().st_size > 5000
+    print(f"screenshot: {shot}")
+
+
+def test_the_aws_cli_reaches_every_environment(kept):
+    _, output = kept
+    aws = shutil.which("aws")
+    assert aws, "the AWS CLI is a test dependency (.ci/run installs it)"
+    config = re.search(r"export AWS_CONFIG_FILE=(\S+),", output).group(1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=config, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    for environment, account in (("staging", "111111111111"), ("production", "222222222222")):
+        result = subprocess.run([aws, "--profile", f"webapp-{environment}", "ecr", "describe-images", "--repository-name",
+                                 f"webapp/{environment}", "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 0, result.stderr
+        images = json.loads(result.stdout)["imageDetails"]
+        assert images and all(i["registryId"] == account for i in images)
+
+
+def test_ctrl_c_stops_every_task_process(kept):
+    process, _ = kept
+    tasks = _task_processes(Path(os.environ["SHIPYARD_CACHE_DIR"]), process.pid)
+    assert len(tasks) >= 6, "the kept environments run their tasks as processes (2 in staging, 4 in production)"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 10
+    while _alive(tasks) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _alive(tasks) == [], "task processes outlived the embedded AWS"

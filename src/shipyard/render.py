@@ -36,7 +36,9 @@ def synth(result: SynthReport) -> None:
     rows = [(a.environment.name, s.name, s.region, s.resource_count, os.path.relpath(s.template_path))
             for a in assemblies for s in a.stacks]
     ui.table("stacks (deploy order)", ["environment", "stack", "region", "resources", "template"], rows)
-    ui.info(f"synthesized {len(rows)} stacks for {len(assemblies)} environments in {result.seconds:.1f}s")
+    cached = [a.environment.name for a in assemblies if a.from_cache]
+    ui.info(f"synthesized {len(rows)} stacks for {len(assemblies)} environments in {result.seconds:.1f}s"
+            + (f" ({', '.join(cached)} from shipyard's cache: configuration and code unchanged)" if cached else ""))
 
 
 def check(report: CheckReport, output_format: str, output: Path | None) -> None:

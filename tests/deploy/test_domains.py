@@ -21,26 +21,27 @@ from shipyard.deploy.state import edge_url
 from shipyard.deploy.verify import verify
 from shipyard.synth import synthesize
 
-from ..conftest import EXAMPLE
+from ..conftest import EXAMPLE, PRODUCTION_ACCOUNT, STAGING_ACCOUNT, in_accounts
 
 DOMAINS = {"staging": 'domain = "staging.shop.example.com"\nhosted_zone = "staging.shop.example.com"\n',
            "production": 'domain = "shop.example.com"\nwww = true\n'}
 
 
-def with_domains(directory: Path) -> Path:
+def with_domains(directory: Path, accounts: tuple[str, str]) -> Path:
+    """The example with a domain per environment, in `accounts`."""
     app = directory / "shop"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out", "tests", "__pycache__"))
     text = (app / "shipyard.toml").read_text().replace("spa_fallback = false", "spa_fallback = true")
     for name, lines in DOMAINS.items():
-        account = "111111111111" if name == "staging" else "222222222222"
+        account = STAGING_ACCOUNT if name == "staging" else PRODUCTION_ACCOUNT
         text = text.replace(f'[environments.{name}]\naccount = "{account}"\n', f'[environments.{name}]\naccount = "{account}"\n{lines}')
     (app / "shipyard.toml").write_text(text)
-    return app / "shipyard.toml"
+    return in_accounts(app / "shipyard.toml", accounts)
 
 
 @pytest.fixture(scope="module")
-def domains(local_aws, tmp_path_factory):
-    config = load_config(with_domains(tmp_path_factory.mktemp("domains")))
+def domains(local_aws, tmp_path_factory, own_accounts):
+    config = load_config(with_domains(tmp_path_factory.mktemp("domains"), own_accounts))
     assemblies = {a.environment.name: a for a in synthesize(config, config.select(None), tmp_path_factory.mktemp("out"))}
     sessions = {}
     for name, assembly in assemblies.items():

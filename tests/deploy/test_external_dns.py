@@ -22,9 +22,7 @@ from shipyard.deploy.verify import verify
 from shipyard.errors import ShipyardError
 from shipyard.synth import synthesize
 
-from ..conftest import EXAMPLE
-
-DNS_ACCOUNT = "333333333333"  # where the organisation's DNS lives
+from ..conftest import EXAMPLE, STAGING_ACCOUNT, accounts_of, in_accounts
 
 
 def test_cloudformations_event_wording_is_parsed():
@@ -34,16 +32,18 @@ def test_cloudformations_event_wording_is_parsed():
 
 
 @pytest.fixture(scope="module")
-def external(local_aws, tmp_path_factory):
+def external(local_aws, tmp_path_factory, own_accounts):
     app = tmp_path_factory.mktemp("external") / "shop"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out", "tests", "__pycache__"))
     text = (app / "shipyard.toml").read_text()
-    text = text.replace('[environments.staging]\naccount = "111111111111"\n',
-                        '[environments.staging]\naccount = "111111111111"\ndomain = "staging.shop.example.org"\ndns = "external"\n')
+    text = text.replace(f'[environments.staging]\naccount = "{STAGING_ACCOUNT}"\n',
+                        f'[environments.staging]\naccount = "{STAGING_ACCOUNT}"\ndomain = "staging.shop.example.org"\ndns = "external"\n')
     (app / "shipyard.toml").write_text(text)
-    config = load_config(app / "shipyard.toml")
+    config = load_config(in_accounts(app / "shipyard.toml", own_accounts))
     assembly = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
-    return config, assembly, Aws(embedded(local_aws.endpoint), "111111111111"), Aws(embedded(local_aws.endpoint), DNS_ACCOUNT)
+    # where the organisation's DNS lives: another account of this module's
+    dns_account = accounts_of(f"{__name__}.dns")[0]
+    return config, assembly, Aws(embedded(local_aws.endpoint), own_accounts[0]), Aws(embedded(local_aws.endpoint), dns_account)
 
 
 def test_the_template_has_no_zone_and_no_records(external):

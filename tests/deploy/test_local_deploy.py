@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
-import zlib
 
 import pytest
 
@@ -19,20 +19,29 @@ from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.errors import ShipyardError
 from shipyard.synth import synthesize
 
+from ..conftest import accounts_of, in_accounts
+
+
+@pytest.fixture
+def example_copy(example_copy, own_accounts):
+    """The example in this module's own accounts: it deploys, breaks and destroys stacks the other modules never see."""
+    return in_accounts(example_copy, own_accounts)
+
 
 def _rename(config_path, name):
-    """Another app in its own staging account, so it shares nothing (not even the OIDC provider) with others."""
-    account = str(zlib.crc32(name.encode())).zfill(12)
-    text = config_path.read_text().replace('name = "webapp"', f'name = "{name}"').replace("111111111111", account)
-    config_path.write_text(text)
-    return account
+    """Another app in accounts of its own, so it shares nothing (not even the OIDC provider) with others."""
+    accounts = accounts_of(f"{__name__}.{name}")
+    text = re.sub(r'(\[environments\.(staging|production)\]\naccount = )"\d{12}"',
+                  lambda m: f'{m[1]}"{accounts[0] if m[2] == "staging" else accounts[1]}"', config_path.read_text())
+    config_path.write_text(text.replace('name = "webapp"', f'name = "{name}"'))
+    return accounts[0]
 
 
 def _stack_status(aws, region, name):
     return aws.call("cloudformation", "DescribeStacks", region, StackName=name)["Stacks"][0]["StackStatus"]
 
 
-def test_deploy_plan_change_and_noop(cli, local_aws, example_copy):
+def test_deploy_plan_change_and_noop(cli, local_aws, example_copy, own_accounts):
     ep = ["--endpoint", local_aws.endpoint]
     config = ["--config", str(example_copy)]
     first = cli(*config, "deploy", "staging", *ep)
@@ -52,7 +61,7 @@ def test_deploy_plan_change_and_noop(cli, local_aws, example_copy):
 
     applied = cli(*config, "deploy", "staging", *ep)
     assert applied.code == 0, applied.err
-    services = Aws(embedded(local_aws.endpoint), "111111111111").call(
+    services = Aws(embedded(local_aws.endpoint), own_accounts[0]).call(
         "ecs", "DescribeServices", "eu-west-1", cluster="webapp-staging", services=["web"])["services"]
     assert services[0]["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert cli(*config, "plan", "staging", *ep).code == 0
@@ -62,12 +71,12 @@ def test_deploy_plan_change_and_noop(cli, local_aws, example_copy):
     assert "staging: no changes; nothing to do" in again.err
 
 
-def test_production_needs_confirmation(cli, local_aws, example_copy):
+def test_production_needs_confirmation(cli, local_aws, example_copy, own_accounts):
     result = cli("--config", str(example_copy), "deploy", "production", "--endpoint", local_aws.endpoint)
     assert result.code == 2
     assert "is production; changes need confirmation" in result.err
     with pytest.raises(Exception, match="does not exist"):
-        Aws(embedded(local_aws.endpoint), "222222222222").call(
+        Aws(embedded(local_aws.endpoint), own_accounts[1]).call(
             "cloudformation", "DescribeStacks", "eu-west-1", StackName="webapp-production-foundation")
 
 
@@ -263,11 +272,12 @@ def test_destroy_lists_what_production_retains(assemblies):
     assert not retained_resources(assemblies["staging"])
 
 
-def test_destroying_production_deletes_its_protected_database(local_aws, assemblies):
+def test_destroying_production_deletes_its_protected_database(local_aws, example_copy, tmp_path):
     from shipyard.deploy.destroy import destroy
     from shipyard.deploy.execute import DeployOptions, deploy
 
-    production = assemblies["production"]
+    config = load_config(example_copy)
+    production = synthesize(config, config.select(["production"]), tmp_path / "out")[0]
     env = production.environment
     aws = Aws(embedded(local_aws.endpoint), env.account)
     deploy(aws, production, DeployOptions())

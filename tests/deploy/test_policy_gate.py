@@ -14,24 +14,31 @@ from shipyard.checks.lint import Linter, lint_template
 from shipyard.config import load_config
 from shipyard.synth import synthesize
 
+from ..conftest import in_accounts
+
+
+@pytest.fixture
+def example_copy(example_copy, own_accounts):
+    """The example in this module's own accounts, where the shared embedded AWS holds nothing but what it deploys."""
+    return in_accounts(example_copy, own_accounts)
+
 
 def _stacks(local_aws, account: str, region: str) -> list[str]:
     aws = Aws(embedded(local_aws.endpoint), account)
     return [s["StackName"] for s in aws.call("cloudformation", "DescribeStacks", region)["Stacks"]]
 
 
-def _no_stacks_anywhere(local_aws) -> bool:
-    return not any(_stacks(local_aws, account, region) for account in ("111111111111", "222222222222")
-                   for region in ("eu-west-1", "us-east-1"))
+def _no_stacks_anywhere(local_aws, accounts) -> bool:
+    return not any(_stacks(local_aws, account, region) for account in accounts for region in ("eu-west-1", "us-east-1"))
 
 
-def test_deploy_production_without_waf_exits_4_before_any_change(cli, local_aws, example_copy):
+def test_deploy_production_without_waf_exits_4_before_any_change(cli, local_aws, example_copy, own_accounts):
     example_copy.write_text(example_copy.read_text().replace("waf = true", "waf = false"))
     result = cli("--config", str(example_copy), "deploy", "production", "--yes", "--endpoint", local_aws.endpoint)
     assert result.code == 4, result.err
     assert "policy checks of production: 1 policy error(s); nothing was changed" in result.err
     assert "SY-E105" in result.err
-    assert _no_stacks_anywhere(local_aws)
+    assert _no_stacks_anywhere(local_aws, own_accounts)
 
 
 def test_up_checks_every_environment_before_changing_any(cli, example_copy):

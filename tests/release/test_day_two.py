@@ -183,13 +183,21 @@ def test_a_release_keeps_the_count_autoscaling_set(released, assemblies, example
     deadline = time.monotonic() + 30
     while status(released, staging).running != 3 and time.monotonic() < deadline:
         time.sleep(0.2)
-    image = build_image(released, env, "daytwo002")
-    outcome = release(released, staging, image.reference, release_options(example_config),
-                      health_path=example_config.service.health_check_path)
-    assert outcome.attempt.verdict == "released"
-    service = released.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
-                            services=[env.names.service])["services"][0]
-    assert service["desiredCount"] == 3 and status(released, staging).running == 3
+    assert status(released, staging).running == 3, "ECS scales a service to a new desired count"
+    try:
+        image = build_image(released, env, "daytwo002")
+        outcome = release(released, staging, image.reference, release_options(example_config),
+                          health_path=example_config.service.health_check_path)
+        assert outcome.attempt.verdict == "released"
+        service = released.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster,
+                                services=[env.names.service])["services"][0]
+        assert service["desiredCount"] == 3 and status(released, staging).running == 3
+    finally:  # the load is gone: staging runs its configured count again for the tests after this one
+        released.call("ecs", "UpdateService", env.region, cluster=env.names.cluster, service=env.names.service,
+                      desiredCount=env.desired_count)
+        deadline = time.monotonic() + 30
+        while status(released, staging).running != env.desired_count and time.monotonic() < deadline:
+            time.sleep(0.2)
 
 
 def test_since_and_filter_are_checked_and_quoted():

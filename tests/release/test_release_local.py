@@ -182,9 +182,6 @@ def test_guards(deployed, assemblies, example_config, health_server):
         release(deployed["staging"], staging, "nope999", _options(health_server), health_path=path)
 
     aws = deployed["production"]
-    aws.call("cloudwatch", "PutMetricAlarm", "us-east-1", AlarmName=production.environment.names.budget_alarm,
-             MetricName="EstimatedCharges", Namespace="AWS/Billing", Statistic="Maximum", Period=21600,
-             EvaluationPeriods=1, Threshold=100, ComparisonOperator="GreaterThanThreshold")
     aws.call("cloudwatch", "SetAlarmState", "us-east-1", AlarmName=production.environment.names.budget_alarm,
              StateValue="ALARM", StateReason="test")
     # The guard refuses before anything changes, so any image in the registry will do.

@@ -173,6 +173,23 @@ def _sample_arguments(env: Any, service: str, operation: str) -> dict[str, Any]:
             "application-autoscaling": {}}[service]
 
 
+# The recorded flows begin with an environment's first release (0 -> 2 tasks): the example in accounts of its own,
+# which no other module has released to.
+@pytest.fixture(scope="module")
+def example_config(own_example):
+    return own_example[0]
+
+
+@pytest.fixture(scope="module")
+def assemblies(own_example):
+    return own_example[1]
+
+
+@pytest.fixture(scope="module")
+def deployed(own_example):
+    return own_example[2]
+
+
 @pytest.fixture(scope="module")
 def recorded(deployed, assemblies, example_config, health_server, tmp_path_factory, local_aws):
     staging, production = assemblies["staging"], assemblies["production"]

@@ -19,7 +19,23 @@ from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, current_digest, release, rollback
 from tests.release.conftest import build_image, release_options
 
-from ..conftest import EXAMPLE_CONFIG
+
+# A contract migration stays applied, and the release history remembers it: in accounts of its own, the example
+# that the other release tests share never has one.
+@pytest.fixture(scope="module")
+def example_config(own_example):
+    return own_example[0]
+
+
+@pytest.fixture(scope="module")
+def assemblies(own_example):
+    return own_example[1]
+
+
+@pytest.fixture(scope="module")
+def deployed(own_example):
+    return own_example[2]
+
 
 ADD_COLUMN = "ALTER TABLE items ADD COLUMN note text;\n"
 DROP_COLUMN = "ALTER TABLE items DROP COLUMN note;\n"
@@ -86,9 +102,9 @@ def test_a_failed_migration_stops_the_release_with_nothing_rolled_out(deployed, 
     assert history.read(aws, env)[0].verdict == "failed"
 
 
-def test_shipyard_run_exits_with_the_tasks_exit_code(released, local_aws):
+def test_shipyard_run_exits_with_the_tasks_exit_code(released, local_aws, example_config):
     command = [sys.executable, "-m", "shipyard", "run", "staging", "--", "python", "-c", "import sys; print('from the task'); sys.exit(3)"]
-    done = subprocess.run(command, cwd=EXAMPLE_CONFIG.parent, capture_output=True, text=True, timeout=120,
+    done = subprocess.run(command, cwd=example_config.directory, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "SHIPYARD_ENDPOINT": local_aws.endpoint})
     assert done.returncode == 3, done.stdout + done.stderr
     assert "from the task" in done.stdout + done.stderr
@@ -128,14 +144,14 @@ def test_verify_catches_a_public_database(deployed, assemblies, example_config):
                  ApplyImmediately=True)
 
 
-def test_ctrl_c_stops_the_one_off_task(released, assemblies, local_aws):
+def test_ctrl_c_stops_the_one_off_task(released, assemblies, local_aws, example_config):
     import signal
     import time
 
     env, aws = assemblies["staging"].environment, released
     command = [sys.executable, "-m", "shipyard", "run", "staging", "--", "python", "-c",
                "import time; print('working', flush=True); time.sleep(120)"]
-    process = subprocess.Popen(command, cwd=EXAMPLE_CONFIG.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    process = subprocess.Popen(command, cwd=example_config.directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "SHIPYARD_ENDPOINT": local_aws.endpoint})
     deadline = time.monotonic() + 60
     output = ""

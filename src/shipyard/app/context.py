@@ -50,9 +50,15 @@ def guard_production(envs: list[Environment], *, yes: bool, action: str) -> None
 
 
 def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Target, *, site: bool, build: bool = False) -> None:
-    """Every input of every environment, checked before the first change: the site's files, the service's Dockerfile
-    (where up builds it), the caller's account in each environment, and the policy gate (exit 4). A bad second
-    environment must not find the first one changed."""
+    """Every input of every environment, checked before the first change (check_inputs, then check_accounts):
+    a bad second environment must not find the first one changed."""
+    check_inputs(config, assemblies, site=site, build=build)
+    check_accounts(assemblies, target)
+
+
+def check_inputs(config: Config, assemblies: list[EnvironmentAssembly], *, site: bool, build: bool = False) -> None:
+    """What can be checked without AWS: the site's files, the service's Dockerfile (where up builds it) and the
+    policy gate (exit 4)."""
     from shipyard.app.policy import require_policy
 
     if site:
@@ -65,7 +71,11 @@ def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Tar
             raise UsageError(str(dockerfile), "not found; up builds the service from it and nothing was changed",
                              "set service.directory to the service's build context")
         parse_dockerfile(dockerfile)
+    require_policy(config, assemblies)
+
+
+def check_accounts(assemblies: list[EnvironmentAssembly], target: Target) -> None:
+    """The caller is in each environment's own account."""
     for assembly in assemblies:
         env = assembly.environment
         check_account(Aws(target, env.account), env.account, env.name)
-    require_policy(config, assemblies)

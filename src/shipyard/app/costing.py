@@ -35,7 +35,7 @@ def estimate(config: Config, names: list[str] | None, *, compare: str | None, ov
 
 def current_prices(aws: Aws, region: str) -> Prices:
     """The region's prices from the AWS Price List Query API, cached for a week beside the check results."""
-    from shipyard.checks.cache import directory
+    from shipyard.content_cache import directory
 
     def get_products(service: str, filters: list[dict[str, str]]) -> list[str]:
         return aws.paginate("pricing", "GetProducts", PRICING_REGION, "PriceList", ServiceCode=service, Filters=filters)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from shipyard import ui
 from shipyard.app import target as targets
-from shipyard.app.context import guard_production, preflight
+from shipyard.app.context import check_accounts, check_inputs, guard_production
 from shipyard.aws import Aws, Target
 from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
@@ -73,13 +73,14 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
         guard_production([a.environment for a in assemblies], yes=yes, action="`up --aws` changes")
     report = UpReport(target="")
     report.timings["synth"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    check_inputs(config, assemblies, site=True, build=not use_aws)  # before an embedded AWS starts for nothing
     with (nullcontext(None) if use_aws else targets.embedded_aws(port)) as server:
         target = targets.real(profile) if server is None else targets.embedded(server.endpoint)
         if server is not None:
             ui.info(f"embedded AWS on {server.endpoint}")
         report.target = target.describe()
-        mark = time.perf_counter()
-        preflight(config, assemblies, target, site=True, build=server is not None)
+        check_accounts(assemblies, target)
         report.timings["checks"] = time.perf_counter() - mark
 
         def bring_up(assembly: EnvironmentAssembly) -> EnvironmentUp:

@@ -1,49 +1,28 @@
 """Check results kept by content: the same templates, rules and settings give the same findings.
 
-Entries are JSON files named by a SHA-256 over everything the result depends
-on, so a hit can never be stale and one cache can serve every checkout on a
-machine (the tests copy the example many times). It lives in
-$SHIPYARD_CACHE_DIR, else $XDG_CACHE_HOME/shipyard, else ~/.cache/shipyard.
+Entries are JSON files in shipyard's cache (shipyard/cache.py), named by
+everything the result depends on; the tests copy the example many times and
+every copy reads the same entries.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from shipyard import content_cache as cache
+
 # Entries kept per kind; the oldest go first. One entry is a few kilobytes.
 KEEP = 2000
+directory, digest = cache.directory, cache.digest
 
 
-def directory() -> Path:
-    if os.environ.get("SHIPYARD_CACHE_DIR"):
-        return Path(os.environ["SHIPYARD_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "shipyard"
-
-
-def digest(*parts: str | bytes) -> str:
-    hasher = hashlib.sha256()
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        hasher.update(len(data).to_bytes(8, "big"))
-        hasher.update(data)
-    return hasher.hexdigest()
-
-
-@cache
 def code_version() -> str:
     """The checking code itself, so a changed rule or engine never reads an old result."""
-    from importlib.metadata import version
-
-    here = Path(__file__).parent
-    sources = sorted(here.rglob("*.py"))
-    return digest(*(p.read_bytes() for p in sources), version("cfn-lint"), version("cdk-nag"), version("aws-cdk-lib"))
+    return cache.code_version(Path(__file__).parent, "cfn-lint", "cdk-nag", "aws-cdk-lib")
 
 
 class ResultCache:

@@ -121,11 +121,13 @@ def _stopped_tasks(aws: Aws, env: Environment, revision: dict[str, str]) -> list
     """Stopped tasks, each named with the deployment (task definition) it belonged to, its exit code and the line of
     its own log stream that says why (the awslogs driver writes one stream per task)."""
     try:
+        # ECS keeps stopped tasks visible for a while and lists them in no particular order: the newest five.
         arns = aws.call("ecs", "ListTasks", env.region, cluster=env.names.cluster, serviceName=env.names.service,
-                        desiredStatus="STOPPED")["taskArns"][:5]
+                        desiredStatus="STOPPED")["taskArns"][:100]
         tasks = aws.call("ecs", "DescribeTasks", env.region, cluster=env.names.cluster, tasks=arns)["tasks"] if arns else []
     except AwsError as exc:
         return [] if exc.not_found else [Link("tasks", False, f"stopped tasks unreadable: {exc.what}")]
+    tasks = sorted(tasks, key=lambda t: str(t.get("stoppedAt") or ""), reverse=True)[:5]
     findings = []
     for task in tasks:
         codes = ", ".join(f"{c.get('name')} exit {c.get('exitCode')}" for c in task.get("containers", []) if "exitCode" in c)

@@ -158,6 +158,9 @@ def _server_class() -> type:
     return Server
 
 
+_running: EmbeddedAws | None = None  # the process's one embedded AWS while it runs
+
+
 class EmbeddedAws:
     """moto's threaded server on 127.0.0.1, starting empty; `with EmbeddedAws() as aws: aws.endpoint`."""
 
@@ -175,9 +178,13 @@ class EmbeddedAws:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> EmbeddedAws:
+        global _running
+        # moto keeps its state in process-wide backends: a new embedded AWS starts empty, so one process runs one
+        # embedded AWS at a time. A second one would wipe the first one's accounts under it: refused instead.
+        if _running is not None:
+            raise ShipyardError("embedded AWS", f"another embedded AWS already runs in this process ({_running.endpoint}); "
+                                "its state is process-wide", "use that one, or start the second in a process of its own")
         register_handlers()
-        # moto keeps its state in process-wide backends: a new embedded AWS
-        # starts empty, so one process runs one embedded AWS at a time.
         from moto.moto_api import _internal
 
         from shipyard.localaws import local_edge, postgres, rollout, stabilize
@@ -197,18 +204,22 @@ class EmbeddedAws:
             self._server.start()
         except OSError as exc:
             raise ShipyardError("embedded AWS", f"cannot listen on 127.0.0.1:{self.port}: {exc}") from exc
+        _running = self
         return self
 
     def stop(self) -> None:
         """Every task process, local edge and database server stops with the server: nothing outlives it."""
         from shipyard.localaws import local_edge, postgres, rollout
 
+        global _running
         rollout.reset()
         local_edge.reset()
         postgres.stop_all()
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if _running is self:
+            _running = None
 
     def __enter__(self) -> EmbeddedAws:
         return self.start()

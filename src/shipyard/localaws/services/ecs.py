@@ -364,6 +364,28 @@ def _stop_service_deployment(self: Any) -> Any:
     return ActionResult({"serviceDeploymentArn": arn})
 
 
+def _update_service(original: Any) -> Any:
+    """UpdateService through the API: a new task definition deploys, a new desired count scales (as the ECS service
+    scheduler does), in the task processes of rollout.py."""
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        backend = ecs_backends[self.current_account][self.region]
+        cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+        before = backend.services.get(f"{cluster}:{str(self._get_param('service')).rsplit('/', 1)[-1]}")
+        previous = (before.task_definition, before.desired_count) if before is not None else None
+        answer = original(self)
+        if before is not None and previous is not None:
+            from shipyard.localaws import rollout
+
+            if before.task_definition != previous[0]:
+                _start_rollout(before, previous[0], previous[1])
+            elif before.desired_count != previous[1]:
+                rollout.scale(before, previous[1])
+        return answer
+
+    return wrapper
+
+
 def _cluster_with_tags(original: Any) -> Any:
     def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
                **kwargs: Any) -> Any:
@@ -392,6 +414,8 @@ def install() -> None:
           corrects="RunTask records a task that never runs (and takes no network configuration); the task runtime runs it")
     wrap(EC2ContainerServiceResponse, "stop_task", _stop_task,
          corrects="(with the above) StopTask stops the task's process with its stop signal and timeout")
+    wrap(EC2ContainerServiceResponse, "update_service", _update_service,
+         corrects="UpdateService through the API changes the record only; ECS deploys a new task definition or scales to a new count")
     wrap(EC2ContainerServiceResponse, "list_tasks", _list_tasks,
          corrects="a service's tasks do not exist (moto runs none); the task runtime's processes are its tasks")
     wrap(EC2ContainerServiceResponse, "describe_tasks", _describe_tasks,
