@@ -19,7 +19,7 @@ from shipyard.app.context import open_environment
 from shipyard.app.up import up as run_up
 from shipyard.config import DEFAULT_CONFIG, Config, load_config
 from shipyard.errors import ExitCode, PolicyRefused, ShipyardError, UsageError
-from shipyard.release.release import ReleaseFailed
+from shipyard.release.attempt import ReleaseFailed
 
 app = typer.Typer(name="shipyard", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Secure two-environment AWS platform for one containerized web service and its static site.")

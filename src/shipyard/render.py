@@ -19,8 +19,8 @@ from shipyard.diagnose.explain import Link
 from shipyard.diagnose.service_logs import LogEvent
 from shipyard.diagnose.status import StatusReport
 from shipyard.diagnose.task_exec import ExecSession
+from shipyard.release.attempt import Outcome
 from shipyard.release.one_off import OneOffRun
-from shipyard.release.release import Outcome
 
 
 def scaffolded(paths: list[Path]) -> None:
@@ -184,7 +184,7 @@ def status(report: StatusReport, output_format: str) -> None:
         ui.result(f"  schedule         {report.schedule}")
     ui.result(f"  alarms in ALARM  {', '.join(report.alarms_in_alarm) or 'none'}")
     ui.table("deployments", ["id", "status", "rollout", "running", "desired", "failed", "task definition"],
-             [(d.id, d.status, d.rollout, d.running, d.desired, d.failed, d.task_definition.rsplit("/", 1)[-1]) for d in report.deployments])
+             [(d.id, d.status, d.rollout_state, d.running, d.desired, d.failed, d.task_definition.rsplit("/", 1)[-1]) for d in report.deployments])
     ui.table("targets", ["target", "state", "reason"], [(t.id, t.state, t.reason) for t in report.targets])
     ui.table("last releases", ["time", "kind", "verdict", "digest", "schema", "note"],
              [(r.time, r.kind, r.verdict, r.digest[:19], r.schema, r.note) for r in report.releases])

@@ -10,11 +10,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from shipyard.aws.cloudformation import StackEvent
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -81,17 +85,15 @@ _STATUS_STYLE = {"FAILED": "red", "ROLLBACK": "yellow", "COMPLETE": "green", "IN
 verbose = False  # every CloudFormation event on a terminal too (--verbose)
 
 
-def stack_event(stack: str, event: dict) -> None:
+def stack_event(stack: str, event: StackEvent) -> None:
     """One CloudFormation event: colored on a terminal, a plain timestamped line otherwise."""
-    status = event.get("ResourceStatus", "")
-    reason = event.get("ResourceStatusReason") or ""
-    line = f"  {stack}  {event.get('LogicalResourceId', '')}  {status}" + (f"  {reason}" if reason else "")
+    line = f"  {stack}  {event.logical_id}  {event.status}" + (f"  {event.reason}" if event.reason else "")
     if err.is_terminal:
-        style = next((s for key, s in _STATUS_STYLE.items() if key in status), "")
+        style = next((s for key, s in _STATUS_STYLE.items() if key in event.status), "")
         err.print(line, style=style, markup=False, highlight=False)
     else:
-        stamp = event.get("Timestamp")
-        err.print((f"[{stamp:%H:%M:%S}]" if hasattr(stamp, "strftime") else "") + line, markup=False, highlight=False)
+        stamp = event.timestamp
+        err.print((f"[{stamp:%H:%M:%S}]" if stamp is not None else "") + line, markup=False, highlight=False)
 
 
 _live_lock = threading.Lock()
@@ -118,7 +120,7 @@ def _live_line(key: str, line: str | None) -> None:
 
 
 @contextmanager
-def stack_progress(stack: str, total: int | None) -> Iterator[Callable[[dict], None]]:
+def stack_progress(stack: str, total: int | None) -> Iterator[Callable[[StackEvent], None]]:
     """The events of one stack operation. Yields record(event).
 
     Off a terminal, or with --verbose, every event is a line. On a terminal, one live line (resources done of
@@ -130,13 +132,13 @@ def stack_progress(stack: str, total: int | None) -> Iterator[Callable[[dict], N
     if verbose or not err.is_terminal:
         yield lambda event: stack_event(stack, event)
         return
-    kept: list[dict] = []
+    kept: list[StackEvent] = []
     done: set[str] = set()
     started = time.monotonic()
 
-    def record(event: dict) -> None:
+    def record(event: StackEvent) -> None:
         kept.append(event)
-        logical, state = event.get("LogicalResourceId", ""), event.get("ResourceStatus", "")
+        logical, state = event.logical_id, event.status
         if logical != stack and state.endswith("_COMPLETE"):
             done.add(logical)
         of = f"/{total}" if total else ""
@@ -150,7 +152,7 @@ def stack_progress(stack: str, total: int | None) -> Iterator[Callable[[dict], N
         interrupted = False
     finally:
         _live_line(stack, None)
-        final = next((e.get("ResourceStatus", "") for e in reversed(kept) if e.get("LogicalResourceId") == stack), "")
+        final = next((e.status for e in reversed(kept) if e.logical_id == stack), "")
         if interrupted or "FAILED" in final or "ROLLBACK" in final:
             for event in kept:
                 stack_event(stack, event)

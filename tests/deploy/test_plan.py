@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.deploy.plan import Action, StackState, plan_environment, step_for
+from shipyard.aws.cloudformation import Stack
+from shipyard.deploy.plan import Action, plan_environment, step_for
 
 
 @pytest.mark.parametrize(("status", "action"), [
@@ -16,13 +17,13 @@ from shipyard.deploy.plan import Action, StackState, plan_environment, step_for
 ])
 def test_step_for_status(assemblies, status, action):
     stack = assemblies["staging"].stacks[0]
-    state = None if status is None else StackState(stack.name, status)
+    state = None if status is None else Stack(stack.name, status)
     assert step_for(stack, state).action is action
 
 
 def test_plan_keeps_deploy_order_and_is_pure(assemblies):
     assembly = assemblies["production"]
-    states = {assembly.stacks[0].name: StackState(assembly.stacks[0].name, "UPDATE_COMPLETE")}
+    states = {assembly.stacks[0].name: Stack(assembly.stacks[0].name, "UPDATE_COMPLETE")}
     plan = plan_environment(assembly, states)
     assert [s.stack.name for s in plan.steps] == [s.name for s in assembly.stacks]
     assert [s.action for s in plan.steps] == [Action.UPDATE, *[Action.CREATE] * (len(assembly.stacks) - 1)]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from shipyard.aws.cloudformation import StackEvent
 from shipyard.deploy.root_cause import latest_operation, root_cause
 
 
 def ev(logical, status, reason=None, type_="AWS::EC2::SecurityGroup", physical=""):
-    return {"LogicalResourceId": logical, "ResourceStatus": status, "ResourceStatusReason": reason,
-            "ResourceType": type_, "PhysicalResourceId": physical, "EventId": f"{logical}-{status}"}
+    return StackEvent(f"{logical}-{status}", logical, type_, status, reason or "", physical)
 
 
 STACK = "webapp-staging-service"
@@ -56,7 +56,7 @@ def test_update_failure_ignores_the_previous_operation():
         stack_ev("UPDATE_ROLLBACK_COMPLETE"),
     ]
     events = list(reversed(chronological))
-    assert latest_operation(events, STACK)[0]["ResourceStatus"] == "UPDATE_IN_PROGRESS"
+    assert latest_operation(events, STACK)[0].status == "UPDATE_IN_PROGRESS"
     cause = root_cause(STACK, events)
     assert cause.logical_id == "Service" and cause.status == "UPDATE_FAILED"
     assert "Circuit Breaker" in cause.reason

@@ -9,14 +9,15 @@ import pytest
 from rich.console import Console
 
 from shipyard import ui
+from shipyard.aws.cloudformation import StackEvent
 
 
-def _events(stack: str, final: str) -> list[dict]:
+def _events(stack: str, final: str) -> list[StackEvent]:
     at = datetime.datetime(2026, 11, 29, 6, 0, 0)
-    return [{"LogicalResourceId": stack, "ResourceStatus": "UPDATE_IN_PROGRESS", "Timestamp": at},
-            {"LogicalResourceId": "WebService", "ResourceStatus": "UPDATE_IN_PROGRESS", "Timestamp": at},
-            {"LogicalResourceId": "WebService", "ResourceStatus": "UPDATE_COMPLETE", "Timestamp": at},
-            {"LogicalResourceId": stack, "ResourceStatus": final, "Timestamp": at}]
+    return [StackEvent("1", stack, "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", timestamp=at),
+            StackEvent("2", "WebService", "AWS::ECS::Service", "UPDATE_IN_PROGRESS", timestamp=at),
+            StackEvent("3", "WebService", "AWS::ECS::Service", "UPDATE_COMPLETE", timestamp=at),
+            StackEvent("4", stack, "AWS::CloudFormation::Stack", final, timestamp=at)]
 
 
 @pytest.fixture

@@ -106,11 +106,11 @@ def test_an_exec_into_a_task_started_before_exec_was_on_is_refused_as_ecs_does(r
     task = task_exec.choose_task(released, env, None)
     from shipyard.localaws import task_runtime
 
-    started = task_runtime.find(task["taskArn"])
+    started = task_runtime.find(task.arn)
     started.exec_enabled = False
     try:
         with pytest.raises(UsageError, match="started before ECS Exec was on"):
-            task_exec.execute(released, env, ("true",), ["env"], task["taskArn"].rsplit("/", 1)[-1], None)
+            task_exec.execute(released, env, ("true",), ["env"], task.id, None)
     finally:
         started.exec_enabled = True
 

@@ -216,7 +216,7 @@ def test_cloudformation_waits_for_ecs_as_aws_does(deployed, assemblies, example_
     aws.call("ssm", "PutParameter", env.region, Name=env.names.image_parameter, Value=stuck.reference, Type="String", Overwrite=True)
     stack = staging.stack(env.names.service_stack)
     with pytest.raises(StackTimeout):
-        apply_stack(aws, stack, change_set_type="UPDATE", parameters=[], timeout=1, use_previous_template=True)
+        apply_stack(aws, stack, change_set_type="UPDATE", parameters={}, timeout=1, use_previous_template=True)
     state = aws.call("cloudformation", "DescribeStacks", env.region, StackName=stack.name)["Stacks"][0]
     assert state["StackStatus"] == "UPDATE_IN_PROGRESS"
     with pytest.raises(AwsError) as busy:  # no second change while one is in progress

@@ -148,14 +148,41 @@ def handler_permissions(change_sets: list[dict[str, Any]], region: str) -> set[s
     return needed
 
 
+def _operations_of_clients() -> tuple[dict[str, str], dict[tuple[str, str], set[tuple[str, str]]]]:
+    """From the AWS boundary's source: accessor of Aws -> client class, and (class, method) -> the (service, operation)
+    pairs that method calls (each operation is spelled once, in its client's module)."""
+    boundary = ROOT / "src" / "shipyard" / "aws"
+    accessors = {node.name: node.returns.id for node in ast.walk(ast.parse((boundary / "__init__.py").read_text()))
+                 if isinstance(node, ast.FunctionDef) and isinstance(node.returns, ast.Name)}
+    methods: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for module in boundary.glob("*.py"):
+        for cls in (n for n in ast.walk(ast.parse(module.read_text())) if isinstance(n, ast.ClassDef)):
+            service = next((n.value.value for n in cls.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+                            and any(isinstance(t, ast.Name) and t.id == "service" for t in n.targets)), None)
+            if service is None:
+                continue
+            for function in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+                methods[(cls.name, function.name)] = {
+                    (service, call.args[0].value) for call in ast.walk(function)
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("_call", "_pages", "_found")
+                    and call.args and isinstance(call.args[0], ast.Constant)}
+    return accessors, methods
+
+
 def _release_module_calls() -> set[tuple[str, str]]:
-    """(service, operation) of every literal Aws.call in the release modules: reached or not by the flows."""
+    """(service, operation) of every AWS call the release modules can make, reached or not by the flows: the methods
+    of the typed clients each module takes (aws.<service>(...)) and calls."""
+    accessors, methods = _operations_of_clients()
     found = set()
     for module in RELEASE_MODULES:
-        for node in ast.walk(ast.parse(module.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("call", "paginate")
-                    and len(node.args) >= 2 and all(isinstance(a, ast.Constant) for a in node.args[:2])):
-                found.add((node.args[0].value, node.args[1].value))
+        tree = ast.parse(module.read_text())
+        called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+        classes = {accessors[name] for name in called if name in accessors}
+        for (cls, method), operations in methods.items():
+            if cls in classes and method in called:
+                found |= operations
+        if "caller_account" in called:
+            found.add(("sts", "GetCallerIdentity"))
     return found
 
 

@@ -7,7 +7,7 @@ import dataclasses
 from shipyard.aws import Aws, Target
 from shipyard.config import Config
 from shipyard.cost.estimate import EnvironmentCost, Traffic, estimate_environment, footprint, price, total
-from shipyard.cost.price_list import PRICING_REGION, cached, live_prices
+from shipyard.cost.price_list import cached, live_prices
 from shipyard.cost.prices import Prices, for_region
 from shipyard.deploy.state import deployed_templates
 from shipyard.errors import UsageError
@@ -37,10 +37,7 @@ def current_prices(aws: Aws, region: str) -> Prices:
     """The region's prices from the AWS Price List Query API, cached for a week beside the check results."""
     from shipyard.content_cache import directory
 
-    def get_products(service: str, filters: list[dict[str, str]]) -> list[str]:
-        return aws.paginate("pricing", "GetProducts", PRICING_REGION, "PriceList", ServiceCode=service, Filters=filters)
-
-    return cached(region, directory(), lambda: live_prices(region, get_products))
+    return cached(region, directory(), lambda: live_prices(region, aws.pricing().products))
 
 
 def monthly_cost_change(aws: Aws, assembly: EnvironmentAssembly) -> tuple[float, float]:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shipyard.app.context import EnvironmentContext, guard_production
+from shipyard.deploy.state import health_url
 from shipyard.diagnose import service_logs, task_exec
 from shipyard.diagnose.explain import Link, explain
 from shipyard.diagnose.status import StatusReport, status
-from shipyard.release.release import health_url
 
 
 def read_status(ctx: EnvironmentContext) -> StatusReport:

@@ -9,7 +9,7 @@ from shipyard.app.policy import require_policy
 from shipyard.aws import Aws
 from shipyard.config import Config
 from shipyard.release import release as flow
-from shipyard.release.release import Outcome, ReleaseOptions
+from shipyard.release.attempt import Outcome, ReleaseOptions
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,8 @@ class Gate:
 
 
 def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
-    return ReleaseOptions(health_url=gate.health_url, rollout_timeout=gate.rollout_timeout or config.release.rollout_timeout,
-                          health_timeout=gate.health_timeout or config.release.health_timeout,
-                          health_successes=config.release.health_successes, break_lock=gate.break_lock,
-                          migrate=config.release.migrate_command, migrate_timeout=config.release.migrate_timeout, **more)
+    return ReleaseOptions.of(config.release, health_url=gate.health_url, rollout_timeout=gate.rollout_timeout,
+                             health_timeout=gate.health_timeout, break_lock=gate.break_lock, **more)
 
 
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,

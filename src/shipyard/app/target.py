@@ -121,5 +121,7 @@ def build_local_image(aws: Aws, env: Environment, *, directory: Path, tag: str, 
     _note_engine()
     image = oci.build(directory, architecture=architecture, command=command, labels={"org.opencontainers.image.version": tag})
     digest = oci.push(aws, env, image, tag=tag)
-    localaws.register_scan(aws, env, digest, {"HIGH": 2, "CRITICAL": 1} if vulnerable else {})
+    aws.ecr(env.region).start_scan(env.names.repository, digest)
+    localaws.register_scan(str(aws.target.endpoint), account=env.account, region=env.region, repository=env.names.repository,
+                           digest=digest, counts={"HIGH": 2, "CRITICAL": 1} if vulnerable else {})
     return Image(repository_uri(env), digest, (tag,))

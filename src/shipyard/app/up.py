@@ -27,7 +27,8 @@ from shipyard.deploy.execute import SERIAL, DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import deployed_edge, edge_url
 from shipyard.deploy.verify import LiveResult, verify
-from shipyard.release.release import ReleaseOptions, promote, release
+from shipyard.release.attempt import ReleaseOptions
+from shipyard.release.release import promote, release
 from shipyard.side_by_side import run_graph
 from shipyard.synth import EnvironmentAssembly, synthesize
 
@@ -122,9 +123,7 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
     image = targets.build_local_image(first_aws, first, directory=config.service_directory, tag=f"up-{int(time.time())}",
                                       architecture=first.architecture, command=config.service.command, vulnerable=False)
     report.timings["image"] = time.perf_counter() - mark
-    options = ReleaseOptions(rollout_timeout=config.release.rollout_timeout, health_timeout=config.release.health_timeout,
-                             health_successes=config.release.health_successes, migrate=config.release.migrate_command,
-                             migrate_timeout=config.release.migrate_timeout)
+    options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
     before: EnvironmentAssembly | None = None
     for index, assembly in enumerate(assemblies):

@@ -1,7 +1,9 @@
-"""What a rule is: metadata (id, severity, category, descriptions, rationale) and a check over one template.
+"""What a rule is: metadata (id, severity, category, descriptions, rationale), a check over one template, and
+its live half: what `shipyard verify` asks AWS about the same property of the deployed environment.
 
 Rule ids read SY-<severity letter><category digit><number>: SY-E101 is an
-error about the edge, SY-W503 a warning about the service.
+error about the edge, SY-W503 a warning about the service. A finding reads the
+same before and after deploy because both halves carry the rule's id.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 class Severity(StrEnum):
@@ -64,9 +69,20 @@ class Rule:
     short: ClassVar[str]
     long: ClassVar[str]
     rationale: ClassVar[str]
+    # The live half: the title `verify` prints for it, or, for a rule without one, why not (one line).
+    verify_title: ClassVar[str] = ""
+    no_live_check: ClassVar[str] = ""
 
     def check(self, view: StackView) -> Iterator[Violation]:
         raise NotImplementedError
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        raise NotImplementedError(f"{self.id} has no live half: {self.no_live_check}")
+
+    def findings_on(self, resource_type: str, properties: dict[str, Any]) -> list[str]:
+        """This rule's static findings on one live resource, read through its API in the template's shape."""
+        view = StackView("live", False, "live", {"Resources": {"Live": {"Type": resource_type, "Properties": properties}}})
+        return [v.message for v in self.check(view)]
 
 
 def as_list(value: Any) -> list[Any]:

@@ -20,7 +20,6 @@ from shipyard.cost.prices import TABLE, Prices
 from shipyard.errors import UsageError
 
 CACHE_DAYS = 7
-PRICING_REGION = "us-east-1"  # the Price List Query API's endpoints: us-east-1, eu-central-1, ap-south-1
 SPOT_DISCOUNT = 0.70
 
 # Usage types per price: (service code, usagetype after the region prefix). Sources: each service's Price List

@@ -17,7 +17,6 @@ from shipyard import ui
 from shipyard.aws import Aws
 from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, create_change_set
 from shipyard.deploy.root_cause import RootCause, root_cause
-from shipyard.deploy.state import read_stack, stack_events
 from shipyard.errors import ExitCode, ShipyardError
 from shipyard.synth import StackArtifact
 
@@ -86,7 +85,7 @@ def check_account(aws: Aws, expected: str, environment: str) -> None:
         )
 
 
-def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: list[dict[str, str]],
+def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: dict[str, str],
                 timeout: float = STACK_TIMEOUT, use_previous_template: bool = False,
                 inline_limit: int = TEMPLATE_INLINE_LIMIT, cancel_after_timeout: bool = False,
                 on_wait: Callable[[str], None] | None = None) -> Applied:
@@ -103,8 +102,9 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
         ui.info(f"{stack.name}: no changes")
         return Applied(stack.name, change_set_type, "unchanged", "", 0, time.monotonic() - started)
     ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
-    seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)} if change_set_type == "UPDATE" else set()
-    aws.call("cloudformation", "ExecuteChangeSet", stack.region, ChangeSetName=changes.change_set_id)
+    cloudformation = aws.cloudformation(stack.region)
+    seen = {e.event_id for e in cloudformation.events(stack.name)} if change_set_type == "UPDATE" else set()
+    cloudformation.execute_change_set(changes.change_set_id)
     cancelled_after = None
     try:
         status = wait_for_stack(aws, stack, timeout=timeout, since=seen, total=len(changes.changes), on_wait=on_wait)
@@ -113,24 +113,24 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
             raise
         cancelled_after = timeout
         ui.info(f"{stack.name}: update still in progress after {timeout:.0f}s; cancelling it (CancelUpdateStack)")
-        aws.call("cloudformation", "CancelUpdateStack", stack.region, StackName=stack.name)
+        cloudformation.cancel_update(stack.name)
         status = wait_for_stack(aws, stack, since=seen)
     seconds = time.monotonic() - started
     if status in SUCCESS:
         return Applied(stack.name, change_set_type, "created" if change_set_type == "CREATE" else "updated", status,
                        len(changes.changes), seconds)
-    cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region),
-                       lambda stack_id: stack_events(aws, stack_id, stack.region))
+    cause = root_cause(stack.name, cloudformation.events(stack.name), cloudformation.events)
     return Applied(stack.name, change_set_type, "failed", status, len(changes.changes), seconds, cause, cancelled_after)
 
 
 def delete_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT) -> None:
     """Delete a stack and wait; a failure is explained by its root cause."""
-    seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
-    aws.call("cloudformation", "DeleteStack", stack.region, StackName=stack.name)
+    cloudformation = aws.cloudformation(stack.region)
+    seen = {e.event_id for e in cloudformation.events(stack.name)}
+    cloudformation.delete_stack(stack.name)
     status = wait_for_stack(aws, stack, timeout=timeout, since=seen)
     if status != "DELETE_COMPLETE":
-        cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region))
+        cause = root_cause(stack.name, cloudformation.events(stack.name))
         raise DeployFailed(stack.name, f"{status}: {cause.one_line() if cause else 'no reason given'}",
                            cause.hint if cause else "", cause)
 
@@ -141,20 +141,21 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
 
     total: how many resources the operation touches, for the live line on a terminal.
     """
+    cloudformation = aws.cloudformation(stack.region)
     seen: set[str] = set(since or ())
     if since is None:
-        seen = {e["EventId"] for e in stack_events(aws, stack.name, stack.region)}
+        seen = {e.event_id for e in cloudformation.events(stack.name)}
     deadline = time.monotonic() + timeout
     delay = 0.5
     try:
         with ui.stack_progress(stack.name, total) as record:
             while True:
-                state = read_stack(aws, stack.name, stack.region)
+                state = cloudformation.stack(stack.name)
                 status = "DELETE_COMPLETE" if state is None else state.status
                 if state is not None:
-                    fresh = [e for e in stack_events(aws, stack.name, stack.region) if e["EventId"] not in seen]
+                    fresh = [e for e in cloudformation.events(stack.name) if e.event_id not in seen]
                     for event in reversed(fresh):
-                        seen.add(event["EventId"])
+                        seen.add(event.event_id)
                         record(event)
                 if not status.endswith("_IN_PROGRESS") and (status in SUCCESS or status in FAILURE or status == "DELETE_COMPLETE"):
                     return status

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from shipyard import ui
 from shipyard.aws import Aws
 from shipyard.deploy.apply import check_account, delete_stack
-from shipyard.deploy.state import read_stack
 from shipyard.synth import EnvironmentAssembly
 
 _WHY = {
@@ -45,7 +44,7 @@ def _unprotect_databases(aws: Aws, template: dict, region: str) -> None:
         if resource["Type"] == "AWS::RDS::DBInstance" and str(resource["Properties"].get("DeletionProtection")).lower() == "true":
             identifier = resource["Properties"]["DBInstanceIdentifier"]
             ui.info(f"{identifier}: turning deletion protection off (its final snapshot is kept)")
-            aws.call("rds", "ModifyDBInstance", region, DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
+            aws.rds(region).allow_deletion(identifier)
 
 
 def _deleted_buckets(template: dict) -> list[str]:
@@ -56,10 +55,8 @@ def _deleted_buckets(template: dict) -> list[str]:
 
 def _empty_bucket(aws: Aws, bucket: str, region: str) -> None:
     """A bucket CloudFormation deletes must be empty, every version included."""
-    versions = aws.call("s3", "ListObjectVersions", region, Bucket=bucket)
-    objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])]
-    for start in range(0, len(objects), 1000):
-        aws.call("s3", "DeleteObjects", region, Bucket=bucket, Delete={"Objects": objects[start:start + 1000], "Quiet": True})
+    s3 = aws.s3(region)
+    s3.delete(bucket, s3.versions(bucket))
 
 
 def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
@@ -67,12 +64,12 @@ def destroy(aws: Aws, assembly: EnvironmentAssembly) -> list[str]:
     check_account(aws, env.account, env.name)
     deleted = []
     for stack in reversed(assembly.stacks):
-        state = read_stack(aws, stack.name, stack.region)
+        cloudformation = aws.cloudformation(stack.region)
+        state = cloudformation.stack(stack.name)
         if state is None:
             continue
         if state.termination_protection:
-            aws.call("cloudformation", "UpdateTerminationProtection", stack.region, StackName=stack.name,
-                     EnableTerminationProtection=False)
+            cloudformation.protect_from_termination(stack.name, False)
         for bucket in _deleted_buckets(stack.template()):
             _empty_bucket(aws, bucket, stack.region)
         _unprotect_databases(aws, stack.template(), stack.region)

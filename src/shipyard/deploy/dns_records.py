@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 
 from shipyard import ui
-from shipyard.aws import Aws
+from shipyard.aws import GLOBAL_REGION, Aws
 from shipyard.config import Environment
-from shipyard.deploy.state import read_stack, stack_events
 from shipyard.errors import ShipyardError
 from shipyard.naming import Output
 
@@ -51,8 +50,8 @@ class ValidationWatch:
 
     def __call__(self, status: str) -> None:
         fresh = []
-        for event in stack_events(self.aws, self.stack, "us-east-1"):
-            record = validation_record(event.get("ResourceStatusReason"))
+        for event in self.aws.cloudformation(GLOBAL_REGION).events(self.stack):
+            record = validation_record(event.reason)
             if record is not None and record not in self.printed and record not in fresh:
                 fresh.append(record)
         if fresh:
@@ -78,14 +77,11 @@ def records_to_create(aws: Aws, env: Environment) -> list[DnsRecord]:
     from shipyard.deploy.state import edge_outputs
 
     records = []
-    global_stack = read_stack(aws, env.names.global_stack, "us-east-1")
+    global_stack = aws.cloudformation(GLOBAL_REGION).stack(env.names.global_stack)
     arn = global_stack.outputs.get(Output.CERTIFICATE_ARN) if global_stack else None
     if arn:
-        described = aws.call("acm", "DescribeCertificate", "us-east-1", CertificateArn=arn)["Certificate"]
-        for option in described.get("DomainValidationOptions", []):
-            record = option.get("ResourceRecord")
-            if record:
-                records.append(DnsRecord(record["Name"], record["Type"], record["Value"], "certificate validation; keep it for renewals"))
+        records += [DnsRecord(v.name, v.type, v.value, "certificate validation; keep it for renewals")
+                    for v in aws.acm().certificate(arn).validations if v.name]
     distribution = edge_outputs(aws, env).domain
     for name in env.domain_names:
         records.append(DnsRecord(name, "CNAME", distribution,

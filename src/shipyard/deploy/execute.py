@@ -14,11 +14,12 @@ from dataclasses import dataclass, field, replace
 
 from shipyard import ui
 from shipyard.aws import Aws
+from shipyard.aws.cloudformation import Stack
 from shipyard.deploy.apply import STACK_TIMEOUT, DeployFailed, StackTimeout, apply_stack, check_account, delete_stack, stop_requested, wait_for_stack
-from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, StackChanges, changes_of_new_stack, create_change_set, delete_change_set, resolve_parameters
+from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, StackChanges, changes_of_new_stack, create_change_set, resolve_parameters
 from shipyard.deploy.dns_records import DNS_WAIT, ValidationWatch
-from shipyard.deploy.plan import Action, Plan, StackState, StackStep, plan_environment
-from shipyard.deploy.state import read_stack, read_states
+from shipyard.deploy.plan import Action, Plan, StackStep, plan_environment
+from shipyard.deploy.state import read_states
 from shipyard.errors import ShipyardError
 from shipyard.side_by_side import run_graph
 from shipyard.synth import EnvironmentAssembly, StackArtifact
@@ -57,7 +58,7 @@ def guard_resource_types(aws: Aws, assembly: EnvironmentAssembly) -> None:
                                 "teach the target the type (for the embedded AWS: a handler module, see docs/architecture.md)")
 
 
-def prepare(aws: Aws, assembly: EnvironmentAssembly) -> tuple[Plan, dict[str, StackState | None]]:
+def prepare(aws: Aws, assembly: EnvironmentAssembly) -> tuple[Plan, dict[str, Stack | None]]:
     """Guards first (no change is made when they fail), then the plan and the states it was made from."""
     guard_resource_types(aws, assembly)
     check_account(aws, assembly.environment.account, assembly.environment.name)
@@ -79,7 +80,7 @@ def preview(aws: Aws, assembly: EnvironmentAssembly) -> list[StackChanges]:
             raise ShipyardError(step.stack.name, f"cannot preview: {step.why}", _guidance(step))
         changes = create_change_set(aws, step.stack, "UPDATE", resolve_parameters(step.stack, outputs_of))
         if changes.change_set_id:
-            delete_change_set(aws, step.stack, changes.change_set_id)
+            aws.cloudformation(step.stack.region).delete_change_set(changes.change_set_id)
         previews.append(changes)
     return previews
 
@@ -101,7 +102,7 @@ def deploy(aws: Aws, assembly: EnvironmentAssembly, options: DeployOptions) -> l
         if env.domain and env.dns == "external" and step.stack.name == env.names.global_stack:
             watch = ValidationWatch(aws, env, step.stack.name)
         result = _deploy_step(aws, step, outputs_of, confirmed, watch)
-        state = read_stack(aws, step.stack.name, step.stack.region)
+        state = aws.cloudformation(step.stack.region).stack(step.stack.name)
         outputs_of[step.stack.name] = state.outputs if state else {}
         return result
 
@@ -148,7 +149,7 @@ def _change_stack(aws: Aws, step: StackStep, outputs_of: dict[str, dict[str, str
         if not options.recover:
             raise ShipyardError(stack.name, step.why, _guidance(step))
         ui.info(f"{stack.name}: continuing the failed update rollback")
-        aws.call("cloudformation", "ContinueUpdateRollback", stack.region, StackName=stack.name)
+        aws.cloudformation(stack.region).continue_update_rollback(stack.name)
         wait_for_stack(aws, stack, timeout=options.stack_timeout)
         action = Action.UPDATE
     if action is Action.RECREATE:

@@ -1,14 +1,15 @@
 """What a deploy must do to each stack, as a pure function of the assembly and the stacks' current state.
 
-No AWS calls here: state.py reads the current state, and the executors in
+No AWS calls here: state.py reads the current state (CloudFormation's Stack), and the executors in
 changeset.py / execute.py carry the plan out (plan previews, deploy applies).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
+from shipyard.aws.cloudformation import Stack
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
 
@@ -19,16 +20,6 @@ class Action(StrEnum):
     WAIT = "wait"  # an operation is in progress: wait for it instead of racing it, then update
     RECOVER = "recover"  # UPDATE_ROLLBACK_FAILED: continue the rollback (with --recover), then update
     BLOCKED = "blocked"  # a state shipyard will not change on its own
-
-
-@dataclass(frozen=True)
-class StackState:
-    name: str
-    status: str
-    reason: str = ""
-    outputs: dict[str, str] = field(default_factory=dict)
-    parameters: dict[str, str] = field(default_factory=dict)
-    termination_protection: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,7 +44,7 @@ _STABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IM
            "IMPORT_ROLLBACK_COMPLETE"}
 
 
-def step_for(stack: StackArtifact, state: StackState | None) -> StackStep:
+def step_for(stack: StackArtifact, state: Stack | None) -> StackStep:
     if state is None or state.status == "DELETE_COMPLETE":
         return StackStep(stack, Action.CREATE, None, "does not exist yet")
     status = state.status
@@ -73,7 +64,7 @@ def step_for(stack: StackArtifact, state: StackState | None) -> StackStep:
     return StackStep(stack, Action.BLOCKED, status, f"is in {status}; {state.reason or 'fix it in the console or delete it'}")
 
 
-def plan_environment(assembly: EnvironmentAssembly, states: dict[str, StackState | None]) -> Plan:
+def plan_environment(assembly: EnvironmentAssembly, states: dict[str, Stack | None]) -> Plan:
     """One step per stack, in the assembly's deploy order."""
     return Plan(
         environment=assembly.environment.name,

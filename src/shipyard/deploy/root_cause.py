@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from shipyard.aws.cloudformation import StackEvent
 
 _CANCELLED = re.compile(r"(resource (creation|update|deletion) cancelled|cancelled by user|cancellation)", re.I)
 _NESTED_FAILURE = re.compile(r"embedded stack .* was not successfully (created|updated)|nested stack", re.I)
@@ -44,49 +45,43 @@ class RootCause:
         return f"{self.stack}: {self.logical_id} ({self.resource_type}) {self.status}: {self.reason}"
 
 
-def latest_operation(events: Sequence[dict[str, Any]], stack_name: str) -> list[dict[str, Any]]:
+def latest_operation(events: Sequence[StackEvent], stack_name: str) -> list[StackEvent]:
     """Events of the latest operation, oldest first. `events` is newest first, as AWS returns them."""
     chronological = list(reversed(events))
     start = 0
     for index, event in enumerate(chronological):
-        if (event.get("LogicalResourceId") == stack_name and event.get("ResourceType") == "AWS::CloudFormation::Stack"
-                and event.get("ResourceStatus", "").endswith("_IN_PROGRESS")
-                and "ROLLBACK" not in event.get("ResourceStatus", "")
-                and event.get("ResourceStatus") != "REVIEW_IN_PROGRESS"):
+        if (event.logical_id == stack_name and event.resource_type == "AWS::CloudFormation::Stack"
+                and event.status.endswith("_IN_PROGRESS") and "ROLLBACK" not in event.status
+                and event.status != "REVIEW_IN_PROGRESS"):
             start = index
     return chronological[start:]
 
 
 def root_cause(
     stack_name: str,
-    events: Sequence[dict[str, Any]],
-    nested_events: Callable[[str], Sequence[dict[str, Any]]] | None = None,
+    events: Sequence[StackEvent],
+    nested_events: Callable[[str], Sequence[StackEvent]] | None = None,
 ) -> RootCause | None:
     """The first real failure of the latest operation, looking inside nested stacks."""
     operation = latest_operation(events, stack_name)
-    failures = [e for e in operation if e.get("ResourceStatus", "").endswith("_FAILED")
-                and e.get("LogicalResourceId") != stack_name]
-    real = [e for e in failures if not _CANCELLED.search(e.get("ResourceStatusReason") or "")]
+    failures = [e for e in operation if e.status.endswith("_FAILED") and e.logical_id != stack_name]
+    real = [e for e in failures if not _CANCELLED.search(e.reason)]
     candidates = real or failures
     if not candidates:
-        stack_failures = [e for e in operation if e.get("LogicalResourceId") == stack_name
-                          and (e.get("ResourceStatus", "").endswith("FAILED") or "ROLLBACK" in e.get("ResourceStatus", ""))
-                          and e.get("ResourceStatusReason")]
+        stack_failures = [e for e in operation if e.logical_id == stack_name
+                          and (e.status.endswith("FAILED") or "ROLLBACK" in e.status) and e.reason]
         if not stack_failures:
             return None
         first = stack_failures[0]
-        return RootCause(stack_name, stack_name, "AWS::CloudFormation::Stack", first["ResourceStatus"],
-                         first["ResourceStatusReason"], hint_for(first["ResourceStatusReason"]))
+        return RootCause(stack_name, stack_name, "AWS::CloudFormation::Stack", first.status, first.reason, hint_for(first.reason))
     first = candidates[0]
-    if (first.get("ResourceType") == "AWS::CloudFormation::Stack" and nested_events is not None
-            and first.get("PhysicalResourceId")):
-        inner = root_cause(first["PhysicalResourceId"].split("/")[1] if "/" in first["PhysicalResourceId"]
-                           else first["PhysicalResourceId"], nested_events(first["PhysicalResourceId"]), nested_events)
+    if first.resource_type == "AWS::CloudFormation::Stack" and nested_events is not None and first.physical_id:
+        nested = first.physical_id.split("/")[1] if "/" in first.physical_id else first.physical_id
+        inner = root_cause(nested, nested_events(first.physical_id), nested_events)
         if inner is not None:
             return inner
-    reason = first.get("ResourceStatusReason") or "no reason given"
-    return RootCause(stack_name, first["LogicalResourceId"], first.get("ResourceType", ""), first["ResourceStatus"],
-                     reason, hint_for(reason))
+    reason = first.reason or "no reason given"
+    return RootCause(stack_name, first.logical_id, first.resource_type, first.status, reason, hint_for(reason))
 
 
 def hint_for(reason: str) -> str:

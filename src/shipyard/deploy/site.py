@@ -121,30 +121,21 @@ def plan_sync(local: dict[str, SiteFile], remote: dict[str, str]) -> SyncPlan:
     return SyncPlan(uploads, deletes, len(local) - len(uploads))
 
 
-def remote_files(aws: Aws, bucket: str, region: str) -> dict[str, str]:
-    objects = aws.paginate("s3", "ListObjectsV2", region, "Contents", Bucket=bucket)
-    return {o["Key"]: o["ETag"] for o in objects}
-
-
 def publish(aws: Aws, *, bucket: str, region: str, distribution_id: str, directory: Path,
             progress: Callable[[str], None] = lambda key: None,
             public_dotfiles: tuple[str, ...] = PUBLIC_DOTFILES) -> tuple[SyncPlan, str | None]:
-    plan = plan_sync(local_files(directory, public_dotfiles), remote_files(aws, bucket, region))
+    s3 = aws.s3(region)
+    plan = plan_sync(local_files(directory, public_dotfiles), s3.etags(bucket))
     for site_file in plan.uploads:
-        aws.call("s3", "PutObject", region, Bucket=bucket, Key=site_file.key, Body=site_file.path.read_bytes(),
-                 ContentType=site_file.content_type, CacheControl=site_file.cache_control)
+        s3.put_object(bucket, site_file.key, site_file.path.read_bytes(), content_type=site_file.content_type,
+                      cache_control=site_file.cache_control)
         progress(site_file.key)
-    for start in range(0, len(plan.deletes), 1000):
-        aws.call("s3", "DeleteObjects", region, Bucket=bucket,
-                 Delete={"Objects": [{"Key": k} for k in plan.deletes[start:start + 1000]], "Quiet": True})
+    s3.delete(bucket, plan.deletes)
     invalidation = None
     paths = plan.invalidation_paths
     if paths:
-        response = aws.call("cloudfront", "CreateInvalidation", "us-east-1", DistributionId=distribution_id,
-                            InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths},
-                                               "CallerReference": hashlib.sha256("".join(paths).encode() + directory.as_posix().encode()).hexdigest()[:32]
-                                               + str(len(plan.uploads))})
-        invalidation = response["Invalidation"]["Id"]
+        reference = hashlib.sha256("".join(paths).encode() + directory.as_posix().encode()).hexdigest()[:32] + str(len(plan.uploads))
+        invalidation = aws.cloudfront().invalidate(distribution_id, paths, reference)
     return plan, invalidation
 
 

@@ -7,14 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shipyard.aws import Aws, AwsError
+from shipyard.aws.ecs import Task
 from shipyard.config import Environment
 from shipyard.deploy.root_cause import root_cause
-from shipyard.deploy.state import read_stack, stack_events
 from shipyard.diagnose import service_logs
-from shipyard.diagnose.status import read_service
 from shipyard.errors import UsageError
 from shipyard.release import awake, health
-from shipyard.release.release import target_health
+from shipyard.release.rollout_watch import target_health
 from shipyard.synth import EnvironmentAssembly
 
 TAIL_WINDOW = timedelta(minutes=15)  # how far back explain's log tail looks
@@ -37,12 +36,13 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
     env = assembly.environment
     findings: list[Link] = [Link("account", False, f"account {env.account}, region {env.region}")]
     for stack in assembly.stacks:
-        state = read_stack(aws, stack.name, stack.region)
+        cloudformation = aws.cloudformation(stack.region)
+        state = cloudformation.stack(stack.name)
         if state is None:
             findings.append(Link("stacks", True, f"{stack.name} does not exist", "never deployed or deleted",
                                     f"shipyard deploy {env.name}"))
         elif "ROLLBACK" in state.status or state.status.endswith("FAILED"):
-            cause = root_cause(stack.name, stack_events(aws, stack.name, stack.region))
+            cause = root_cause(stack.name, cloudformation.events(stack.name))
             # UPDATE_ROLLBACK_COMPLETE: the last update failed and was undone; the stack itself works.
             usable = state.status == "UPDATE_ROLLBACK_COMPLETE"
             findings.append(Link("stacks", not usable, f"{stack.name} is {state.status}", cause.one_line() if cause else state.reason,
@@ -56,48 +56,43 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
         gate = health.gate(health_url, successes=1, timeout=5, interval=1)
         findings.append(Link("edge", not gate.passed, f"{health_url} answered {gate.last}",
                                 "" if gate.passed else "the edge or something behind it fails; see the links below"))
-    try:
-        lb = aws.call("elbv2", "DescribeLoadBalancers", env.region, Names=[env.names.load_balancer])["LoadBalancers"][0]
-        state = lb.get("State", {}).get("Code", "active")
-        findings.append(Link("load balancer", state != "active", f"{lb['LoadBalancerName']} is {state}, scheme {lb['Scheme']}",
-                                "" if state == "active" else "the load balancer is not active"))
-    except AwsError as exc:
-        findings.append(Link("load balancer", True, exc.what, "the foundation stack is missing or broken"))
-    service = read_service(aws, env)
+    lb = aws.elbv2(env.region).load_balancer(env.names.load_balancer)
+    if lb is None:
+        findings.append(Link("load balancer", True, f"{env.names.load_balancer} does not exist", "the foundation stack is missing or broken"))
+    else:
+        findings.append(Link("load balancer", lb.state != "active", f"{lb.name} is {lb.state}, scheme {lb.scheme}",
+                             "" if lb.state == "active" else "the load balancer is not active"))
+    service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
     if service is None:
         findings.append(Link("tasks", True, "the ECS service does not exist", "", f"shipyard deploy {env.name}"))
         return findings
     targets = target_health(aws, env, service)
-    bad = [t for t in targets if t["TargetHealth"]["State"] != "healthy"]
+    bad = [t for t in targets if t.state != "healthy"]
     if not targets:
         findings.append(Link("targets", True, "no targets registered", "no task is running (see tasks)"))
     for target in bad:
-        th = target["TargetHealth"]
-        findings.append(Link("targets", True, f"{target['Target']['Id']} is {th['State']} ({th.get('Reason', '')})",
-                                th.get("Description", ""), _target_hint(th.get("Reason", ""))))
+        findings.append(Link("targets", True, f"{target.target} is {target.state} ({target.reason})", target.description,
+                             _target_hint(target.reason)))
     if targets and not bad:
         findings.append(Link("targets", False, f"{len(targets)} targets healthy"))
-    deployments = service.get("deployments", [])
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), {})
+    primary = service.primary
     # Broken now: the running deployment failed, or its tasks are not all serving.
-    now_broken = (not primary or primary.get("rolloutState") == "FAILED" or bool(bad)
-                  or (not targets and bool(service.get("desiredCount"))))
-    revision = {d.get("taskDefinition", ""): d.get("id", "") for d in deployments}
-    for deployment in deployments:
-        failed = deployment.get("rolloutState") == "FAILED"
+    now_broken = primary is None or primary.rollout_state == "FAILED" or bool(bad) or (not targets and bool(service.desired))
+    revision = {d.task_definition: d.id for d in service.deployments}
+    for deployment in service.deployments:
+        failed = deployment.rollout_state == "FAILED"
         current = deployment is primary
         findings.append(Link("tasks", failed and current,
-                             f"deployment {deployment['id']} {deployment['status']} {deployment.get('rolloutState')}: "
-                             f"{deployment.get('runningCount')}/{deployment.get('desiredCount')} running, "
-                             f"{deployment.get('failedTasks', 0)} failed ({deployment.get('taskDefinition', '').rsplit('/', 1)[-1]})",
-                             deployment.get("rolloutStateReason", "") if failed else "",
+                             f"deployment {deployment.id} {deployment.status} {deployment.rollout_state}: "
+                             f"{deployment.running}/{deployment.desired} running, "
+                             f"{deployment.failed} failed ({deployment.task_definition.rsplit('/', 1)[-1]})",
+                             deployment.rollout_reason if failed else "",
                              "the circuit breaker stopped it: read the stopped tasks and logs below" if failed and current else "",
                              past=failed and not current))
     for link in _stopped_tasks(aws, env, revision):
-        ours = primary.get("id") and primary.get("id") in link.detail
+        ours = primary is not None and primary.id in link.detail
         findings.append(_as_history(link) if not (now_broken and ours) else link)
-    breaker_events = [e["message"] for e in service.get("events", [])[:10] if "fail" in e.get("message", "").lower()
-                      or "rolling back" in e.get("message", "").lower()]
+    breaker_events = [m for m in service.events[:10] if "fail" in m.lower() or "rolling back" in m.lower()]
     for message in reversed(breaker_events[:3]):  # oldest first: the failure, then what ECS did about it
         findings.append(Link("tasks", now_broken, message, "ECS service event", past=not now_broken))
     findings += [link if now_broken else _as_history(link) for link in _log_tail(aws, env)]
@@ -118,41 +113,36 @@ def _target_hint(reason: str) -> str:
 
 
 def _stopped_tasks(aws: Aws, env: Environment, revision: dict[str, str]) -> list[Link]:
-    """Stopped tasks, each named with the deployment (task definition) it belonged to, its exit code and the line of
-    its own log stream that says why (the awslogs driver writes one stream per task)."""
+    """The newest stopped tasks, each named with the deployment (task definition) it belonged to, its exit code and the
+    line of its own log stream that says why (the awslogs driver writes one stream per task)."""
+    ecs = aws.ecs(env.region)
     try:
         # ECS keeps stopped tasks visible for a while and lists them in no particular order: the newest five.
-        arns = aws.call("ecs", "ListTasks", env.region, cluster=env.names.cluster, serviceName=env.names.service,
-                        desiredStatus="STOPPED")["taskArns"][:100]
-        tasks = aws.call("ecs", "DescribeTasks", env.region, cluster=env.names.cluster, tasks=arns)["tasks"] if arns else []
+        tasks = ecs.tasks(env.names.cluster, ecs.task_arns(env.names.cluster, env.names.service, "STOPPED"))
     except AwsError as exc:
-        return [] if exc.not_found else [Link("tasks", False, f"stopped tasks unreadable: {exc.what}")]
-    tasks = sorted(tasks, key=lambda t: str(t.get("stoppedAt") or ""), reverse=True)[:5]
+        return [Link("tasks", False, f"stopped tasks unreadable: {exc.what}")]
     findings = []
-    for task in tasks:
-        codes = ", ".join(f"{c.get('name')} exit {c.get('exitCode')}" for c in task.get("containers", []) if "exitCode" in c)
-        definition = task.get("taskDefinitionArn", "")
-        owner = f"deployment {revision[definition]}" if definition in revision else f"task definition {definition.rsplit('/', 1)[-1]}"
+    for task in sorted(tasks, key=lambda t: t.stopped_at, reverse=True)[:5]:
+        codes = ", ".join(f"{c.name} exit {c.exit_code}" for c in task.containers if c.exit_code is not None)
+        owner = (f"deployment {revision[task.task_definition]}" if task.task_definition in revision
+                 else f"task definition {task.task_definition.rsplit('/', 1)[-1]}")
         cause = _cause_in_log(aws, env, task)
-        exited = any(c.get("exitCode") not in (None, 0) for c in task.get("containers", []))
-        findings.append(Link("tasks", True, f"task {task['taskArn'].rsplit('/', 1)[-1]} of {owner} stopped: {task.get('stoppedReason', '')}"
+        exited = any(c.exit_code not in (None, 0) for c in task.containers)
+        findings.append(Link("tasks", True, f"task {task.id} of {owner} stopped: {task.stopped_reason}"
                              + (f" ({codes})" if codes else "") + (f"; its log says: {cause}" if cause else ""),
                              "a task that exits is a crash at start" if exited else "ECS stopped it (see the reason)"))
     return findings
 
 
-def _cause_in_log(aws: Aws, env: Environment, task: dict) -> str:
+def _cause_in_log(aws: Aws, env: Environment, task: Task) -> str:
     """The line of the task's own log stream that explains its end: the last error, else its last line."""
     try:
-        definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
-        container = definition["containerDefinitions"][0]
-        options = (container.get("logConfiguration") or {}).get("options") or {}
-        stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{container['name']}/{task['taskArn'].rsplit('/', 1)[-1]}"
-        events = aws.call("logs", "GetLogEvents", env.region, logGroupName=options.get("awslogs-group", env.names.log_group),
-                          logStreamName=stream, limit=50, startFromHead=False)["events"]
-    except (AwsError, KeyError, IndexError):
+        container = aws.ecs(env.region).task_definition(task.task_definition).containers[0]
+        page = aws.logs(env.region).stream(container.log_group or env.names.log_group,
+                                           f"{container.log_stream_prefix}/{container.name}/{task.id}", from_head=False, limit=50)
+    except (AwsError, IndexError):
         return ""
-    lines = [e["message"] for e in events if e.get("message", "").strip()]
+    lines = [e.message for e in (page.events if page else ()) if e.message.strip()]
     errors = [line for line in lines if re.search(r"\b\w*(Error|Exception)\b", line) and "Traceback" not in line]
     return (errors or lines or [""])[-1].strip()
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shipyard.aws import Aws, AwsError
+from shipyard.aws import Aws
+from shipyard.aws.logs import LiveTailEnded, RawEvent
 from shipyard.config import Environment
 from shipyard.errors import UsageError
 from shipyard.naming import CONTAINER, SERVICE_LOG_PREFIX
@@ -65,24 +66,17 @@ def filter_pattern(text: str | None) -> str | None:
     return None if not text else '"' + text.replace('"', '\\"') + '"'
 
 
-def _event(raw: dict) -> LogEvent:
-    return LogEvent(int(raw["timestamp"]), raw.get("logStreamName", "").rsplit("/", 1)[-1], raw["message"].rstrip("\n"),
-                    raw.get("eventId", ""))
+def _event(raw: RawEvent) -> LogEvent:
+    return LogEvent(raw.timestamp, raw.stream.rsplit("/", 1)[-1], raw.message, raw.event_id)
 
 
 def read(aws: Aws, env: Environment, *, start: datetime, text: str | None = None, task: str | None = None) -> list[LogEvent]:
     """Every event since `start`, oldest first."""
-    request = {"logGroupName": env.names.log_group, "logStreamNamePrefix": stream_prefix(task),
-               "startTime": int(start.timestamp() * 1000)}
-    if pattern := filter_pattern(text):
-        request["filterPattern"] = pattern
-    try:
-        raw = aws.paginate("logs", "FilterLogEvents", env.region, "events", **request)
-    except AwsError as exc:
-        if exc.not_found:
-            raise UsageError(f"environment {env.name}", f"has no log group {env.names.log_group}",
-                             f"deploy it first: shipyard deploy {env.name}") from None
-        raise
+    raw = aws.logs(env.region).filter(env.names.log_group, stream_prefix=stream_prefix(task), start_ms=int(start.timestamp() * 1000),
+                                      pattern=filter_pattern(text))
+    if raw is None:
+        raise UsageError(f"environment {env.name}", f"has no log group {env.names.log_group}",
+                         f"deploy it first: shipyard deploy {env.name}")
     # FilterLogEvents interleaves streams by time within a page, not across pages: sort once.
     return sorted((_event(e) for e in raw), key=lambda e: (e.timestamp, e.event_id))
 
@@ -123,28 +117,17 @@ class _NoLiveTail(Exception):
 
 
 def _live_tail(aws: Aws, env: Environment, text: str | None, task: str | None) -> Iterator[LogEvent]:
-    from botocore.exceptions import EventStreamError
-
-    group = aws.call("logs", "DescribeLogGroups", env.region, logGroupNamePrefix=env.names.log_group)["logGroups"]
-    arn = next((g["arn"].removesuffix(":*") for g in group if g["logGroupName"] == env.names.log_group), None)
+    logs = aws.logs(env.region)
+    arn = logs.group_arn(env.names.log_group)
     if arn is None:
         raise _NoLiveTail(f"no log group {env.names.log_group}")
-    request = {"logGroupIdentifiers": [arn], "logStreamNamePrefixes": [stream_prefix(task)]}
-    if pattern := filter_pattern(text):
-        request["logEventFilterPattern"] = pattern
     while True:
         started = time.monotonic()
         try:
-            stream = aws.call("logs", "StartLiveTail", env.region, **request)["responseStream"]
-        except (AwsError, KeyError) as exc:
-            raise _NoLiveTail(str(exc).splitlines()[0][:120]) from None
-        try:
-            for update in stream:
-                for raw in (update.get("sessionUpdate") or {}).get("sessionResults", []):
-                    yield _event(raw)
-        except EventStreamError as exc:
-            if exc.response.get("Error", {}).get("Code") != "SessionTimeoutException":
-                raise _NoLiveTail(str(exc)[:120]) from None
-            continue  # a session lasts at most three hours (LIVE_TAIL_LIMIT): start the next one
-        # AWS ends a session only by its timeout; a stream that simply closes will not carry new events.
-        raise _NoLiveTail(f"the Live Tail session closed after {time.monotonic() - started:.0f} s")
+            for raw in logs.live_tail(arn, stream_prefix=stream_prefix(task), pattern=filter_pattern(text)):
+                yield _event(raw)
+        except LiveTailEnded as ended:
+            if ended.timed_out:
+                continue  # a session lasts at most three hours (LIVE_TAIL_LIMIT): start the next one
+            # AWS ends a session only by its timeout; a stream that simply closes will not carry new events.
+            raise _NoLiveTail(f"{ended} after {time.monotonic() - started:.0f} s") from None

@@ -5,24 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from shipyard.aws import Aws, AwsError
-from shipyard.config import Environment
+from shipyard.aws import Aws
+from shipyard.aws.ecs import Deployment
 from shipyard.deploy.state import deployed_edge
 from shipyard.release import awake, history
-from shipyard.release.release import current_digest, target_health
+from shipyard.release.attempt import Kind, Verdict
+from shipyard.release.release import current_digest
+from shipyard.release.rollout_watch import target_health
 from shipyard.synth import EnvironmentAssembly
-
-
-@dataclass(frozen=True)
-class Deployment:
-    id: str
-    status: str
-    rollout: str
-    task_definition: str
-    running: int
-    desired: int
-    pending: int
-    failed: int
 
 
 @dataclass(frozen=True)
@@ -35,8 +25,8 @@ class TargetState:
 @dataclass(frozen=True)
 class ReleaseLine:
     time: str
-    kind: str
-    verdict: str
+    kind: Kind
+    verdict: Verdict
     digest: str
     commit: str
     note: str
@@ -54,7 +44,7 @@ class StatusReport:
     running: int | None
     desired: int | None
     pending: int | None
-    deployments: list[Deployment]
+    deployments: list[Deployment]  # as ECS reports them
     targets: list[TargetState]
     alarms_in_alarm: list[str]
     releases: list[ReleaseLine]
@@ -62,35 +52,22 @@ class StatusReport:
     schedule: str | None = None  # with awake hours: asleep or awake, until when
 
 
-def read_service(aws: Aws, env: Environment) -> dict | None:
-    """The environment's ECS service as DescribeServices reports it, or None when it does not exist."""
-    try:
-        services = aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster, services=[env.names.service])["services"]
-    except AwsError as exc:
-        if exc.not_found:
-            return None
-        raise
-    return services[0] if services else None
-
-
 def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
     env = assembly.environment
     records = history.read(aws, env)
     lkg = history.last_known_good(records)
     current = current_digest(aws, env)
-    service = read_service(aws, env) or {}
+    service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
     targets = target_health(aws, env, service) if service else []
-    alarms = aws.call("cloudwatch", "DescribeAlarms", env.region, StateValue="ALARM")["MetricAlarms"]
     edge = deployed_edge(aws, env)
     return StatusReport(
         environment=env.name, account=env.account, region=env.region,
         current=current, verified=_verified(current, records), last_known_good=lkg.digest if lkg else None,
-        running=service.get("runningCount"), desired=service.get("desiredCount"), pending=service.get("pendingCount"),
-        deployments=[Deployment(d.get("id", ""), d.get("status", ""), d.get("rolloutState", ""), d.get("taskDefinition", ""),
-                                d.get("runningCount", 0), d.get("desiredCount", 0), d.get("pendingCount", 0), d.get("failedTasks", 0))
-                     for d in service.get("deployments", [])],
-        targets=[TargetState(t["Target"]["Id"], t["TargetHealth"]["State"], t["TargetHealth"].get("Reason", "")) for t in targets],
-        alarms_in_alarm=[a["AlarmName"] for a in alarms if a["AlarmName"].startswith(env.names.prefix)],
+        running=service.running if service else None, desired=service.desired if service else None,
+        pending=service.pending if service else None,
+        deployments=list(service.deployments if service else ()),
+        targets=[TargetState(t.target, t.state, t.reason) for t in targets],
+        alarms_in_alarm=[a.name for a in aws.cloudwatch(env.region).firing() if a.name.startswith(env.names.prefix)],
         releases=[ReleaseLine(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.time)), r.kind, r.verdict, r.digest, r.commit, r.note,
                               r.schema + (f" (contract: {', '.join(r.contracts)})" if r.contracts else ""))
                   for r in records[:5]],
@@ -104,4 +81,4 @@ def _verified(current: str | None, records: list[history.ReleaseRecord]) -> bool
     if current is None:
         return True
     newest = next((r for r in records if r.digest == current), None)
-    return newest is not None and newest.verdict == "released"
+    return newest is not None and newest.verdict is Verdict.RELEASED

@@ -8,13 +8,13 @@ terminal nor the session log holds them; an interactive shell is logged as it is
 
 from __future__ import annotations
 
-import json
 import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
 
 from shipyard.aws import Aws
+from shipyard.aws.ecs import Task, TaskDefinition
 from shipyard.config import Environment
 from shipyard.errors import UsageError
 from shipyard.naming import CONTAINER
@@ -48,11 +48,11 @@ def plugin_command(plugin: tuple[str, ...] | None) -> tuple[str, ...]:
     return (found,)
 
 
-def secret_names(definition: dict, env: Environment) -> tuple[str, ...]:
+def secret_names(definition: TaskDefinition, env: Environment) -> tuple[str, ...]:
     """The container's secrets to mask: every one except shipyard's own plain database settings (host, port, name)."""
     own = f"arn:aws:ssm:{env.region}:{env.account}:parameter/shipyard/{env.names.app}/{env.names.environment}/"
-    container = next(c for c in definition["containerDefinitions"] if c["name"] == CONTAINER)
-    return tuple(s["name"] for s in container.get("secrets", []) if not str(s["valueFrom"]).startswith(own))
+    container = definition.container(CONTAINER)
+    return tuple(name for name, source in (container.secrets if container else ()) if not source.startswith(own))
 
 
 def masked_command(command: list[str], names: tuple[str, ...]) -> str:
@@ -60,23 +60,22 @@ def masked_command(command: list[str], names: tuple[str, ...]) -> str:
                        "shipyard-exec", *command])
 
 
-def choose_task(aws: Aws, env: Environment, wanted: str | None) -> dict:
+def choose_task(aws: Aws, env: Environment, wanted: str | None) -> Task:
     """A running task of the service: the one asked for (its id or the start of it), or the newest."""
-    arns = aws.call("ecs", "ListTasks", env.region, cluster=env.names.cluster, serviceName=env.names.service,
-                    desiredStatus="RUNNING")["taskArns"]
+    ecs = aws.ecs(env.region)
+    arns = ecs.task_arns(env.names.cluster, env.names.service, "RUNNING")
     if not arns:
         raise UsageError(f"environment {env.name}", "has no running task to exec into",
                          f"release an image first, or wake it: shipyard status {env.name} says whether it sleeps")
-    tasks = [t for t in aws.call("ecs", "DescribeTasks", env.region, cluster=env.names.cluster, tasks=arns)["tasks"]
-             if t.get("lastStatus") == "RUNNING"]
+    tasks = [t for t in ecs.tasks(env.names.cluster, arns) if t.last_status == "RUNNING"]
     if wanted:
-        tasks = [t for t in tasks if t["taskArn"].rsplit("/", 1)[-1].startswith(wanted)]
+        tasks = [t for t in tasks if t.id.startswith(wanted)]
         if len(tasks) != 1:
             ids = ", ".join(a.rsplit("/", 1)[-1][:12] for a in arns)
             raise UsageError("--task", f"{wanted!r} matches {len(tasks)} running tasks of {env.name}", f"use one of: {ids}")
     if not tasks:
         raise UsageError(f"environment {env.name}", "has no task in RUNNING yet", "wait a moment and run this again")
-    return max(tasks, key=lambda t: str(t.get("startedAt", "")))
+    return max(tasks, key=lambda t: t.started_at)
 
 
 def execute(aws: Aws, env: Environment, plugin: tuple[str, ...] | None, command: list[str], task: str | None,
@@ -86,18 +85,15 @@ def execute(aws: Aws, env: Environment, plugin: tuple[str, ...] | None, command:
         raise UsageError(f"environment {env.name}", "has ECS Exec off (production's default)",
                          f"set ecs_exec = true under [environments.{env.name}] and deploy, if the team accepts shells there")
     chosen = choose_task(aws, env, task)
-    if not chosen.get("enableExecuteCommand"):  # ECS would refuse with InvalidParameterException: say why first
-        raise UsageError(f"task {chosen['taskArn'].rsplit('/', 1)[-1]}", "started before ECS Exec was on",
+    if not chosen.exec_enabled:  # ECS would refuse with InvalidParameterException: say why first
+        raise UsageError(f"task {chosen.id}", "started before ECS Exec was on",
                          f"tasks get it when they start: release the current digest again (shipyard status {env.name} "
                          f"shows it; shipyard release {env.name} --image <digest>) to replace them")
-    definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=chosen["taskDefinitionArn"])["taskDefinition"]
-    names = secret_names(definition, env) if command else ()
+    ecs = aws.ecs(env.region)
+    names = secret_names(ecs.task_definition(chosen.task_definition), env) if command else ()
     remote = masked_command(command, names) if command else SHELL
-    answer = aws.call("ecs", "ExecuteCommand", env.region, cluster=env.names.cluster, task=chosen["taskArn"],
-                      container=CONTAINER, command=remote, interactive=True)
-    container = next(c for c in chosen.get("containers", []) if c.get("name") == CONTAINER)
-    target = {"Target": f"ecs:{env.names.cluster}_{chosen['taskArn'].rsplit('/', 1)[-1]}_{container.get('runtimeId', '')}"}
-    endpoint = f"https://ssm.{env.region}.amazonaws.com"
-    code = subprocess.call([*runner, json.dumps(answer["session"]), env.region, "StartSession", profile or "",
-                            json.dumps(target), endpoint])
-    return ExecSession(chosen["taskArn"].rsplit("/", 1)[-1], names, code)
+    session = ecs.execute_command(env.names.cluster, chosen.arn, CONTAINER, remote)
+    container = chosen.container(CONTAINER)
+    target = f"ecs:{env.names.cluster}_{chosen.id}_{container.runtime_id if container else ''}"
+    code = subprocess.call([*runner, *session.plugin_arguments(region=env.region, profile=profile, target=target)])
+    return ExecSession(chosen.id, names, code)

@@ -9,22 +9,18 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from shipyard.aws import Aws
-from shipyard.config import Environment
 
-
-def register_scan(aws: Aws, env: Environment, digest: str, counts: dict[str, int]) -> None:
-    """Scan the image and tell the emulator what the scan found (moto's documented moto-api switch)."""
-    aws.call("ecr", "StartImageScan", env.region, repositoryName=env.names.repository, imageId={"imageDigest": digest})
+def register_scan(endpoint: str, *, account: str, region: str, repository: str, digest: str, counts: dict[str, int]) -> None:
+    """Tell the emulator at `endpoint` what a scan of the image found (moto's documented moto-api switch)."""
     result = {
-        "registryId": env.account, "repositoryName": env.names.repository, "imageId": {"imageDigest": digest},
+        "registryId": account, "repositoryName": repository, "imageId": {"imageDigest": digest},
         "imageScanStatus": {"status": "COMPLETE", "description": "The scan was completed successfully."},
         "imageScanFindings": {"findingSeverityCounts": counts, "findings": [
             {"name": f"CVE-2026-{1000 + i}", "severity": severity, "uri": "https://nvd.nist.gov/"}
             for i, (severity, n) in enumerate(counts.items()) for _ in range(n)]},
     }
-    body = json.dumps({"results": [result], "region": env.region, "account_id": env.account}).encode()
-    request = urllib.request.Request(f"{aws.target.endpoint}/moto-api/static/ecr/scan-finding-results", data=body,
-                                     headers={"Content-Type": "application/json", "x-moto-account-id": env.account})
+    body = json.dumps({"results": [result], "region": region, "account_id": account}).encode()
+    request = urllib.request.Request(f"{endpoint}/moto-api/static/ecr/scan-finding-results", data=body,
+                                     headers={"Content-Type": "application/json", "x-moto-account-id": account})
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()

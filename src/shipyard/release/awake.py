@@ -13,18 +13,10 @@ from datetime import UTC, datetime
 from shipyard.aws import Aws
 from shipyard.config import Environment
 
-NAMESPACE, DIMENSION = "ecs", "ecs:service:DesiredCount"
-
-
-def _resource(env: Environment) -> str:
-    return f"service/{env.names.cluster}/{env.names.service}"
-
 
 def bounds(aws: Aws, env: Environment) -> tuple[int, int] | None:
     """(minimum, maximum) of the service's scalable target, or None before it exists."""
-    targets = aws.call("application-autoscaling", "DescribeScalableTargets", env.region, ServiceNamespace=NAMESPACE,
-                       ResourceIds=[_resource(env)], ScalableDimension=DIMENSION)["ScalableTargets"]
-    return (targets[0]["MinCapacity"], targets[0]["MaxCapacity"]) if targets else None
+    return aws.autoscaling(env.region).service_bounds(env.names.cluster, env.names.service)
 
 
 def asleep(aws: Aws, env: Environment) -> bool:
@@ -44,6 +36,5 @@ def wake(aws: Aws, env: Environment) -> bool:
     """Restore the daytime bounds of a sleeping environment; True when it was asleep."""
     if not asleep(aws, env):
         return False
-    aws.call("application-autoscaling", "RegisterScalableTarget", env.region, ServiceNamespace=NAMESPACE,
-             ResourceId=_resource(env), ScalableDimension=DIMENSION, MinCapacity=env.desired_count, MaxCapacity=env.max_count)
+    aws.autoscaling(env.region).set_service_bounds(env.names.cluster, env.names.service, env.desired_count, env.max_count)
     return True

@@ -11,7 +11,7 @@ import hashlib
 import json
 import urllib.request
 
-from shipyard.aws import Aws, AwsError
+from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.errors import ShipyardError
 from shipyard.release.images import Image, repository_uri, resolve
@@ -21,30 +21,19 @@ _PART = 10 * 1024 * 1024
 
 def copy_image(source_aws: Aws, source: Environment, target_aws: Aws, target: Environment, digest: str) -> Image:
     # registryId makes the source calls cross-account when one set of credentials serves both environments.
-    images = source_aws.call("ecr", "BatchGetImage", source.region, registryId=source.account, repositoryName=source.names.repository,
-                             imageIds=[{"imageDigest": digest}],
-                             acceptedMediaTypes=["application/vnd.docker.distribution.manifest.v2+json",
-                                                 "application/vnd.oci.image.manifest.v1+json"])["images"]
-    if not images:
+    manifest = source_aws.ecr(source.region).manifest(source.names.repository, digest, registry=source.account)
+    if manifest is None:
         raise ShipyardError(f"{repository_uri(source)}@{digest}", f"is not in {source.name}'s repository")
-    manifest = images[0]["imageManifest"]
-    media_type = images[0].get("imageManifestMediaType") or json.loads(manifest).get("mediaType")
-    if "sha256:" + hashlib.sha256(manifest.encode()).hexdigest() != digest:
+    if "sha256:" + hashlib.sha256(manifest.body.encode()).hexdigest() != digest:
         raise ShipyardError(digest, "the source manifest does not hash to its digest; refusing to copy")
-    document = json.loads(manifest)
+    document = json.loads(manifest.body)
     blobs = [document["config"]["digest"], *[layer["digest"] for layer in document.get("layers", [])]]
-    available = target_aws.call("ecr", "BatchCheckLayerAvailability", target.region, repositoryName=target.names.repository,
-                                layerDigests=blobs)["layers"]
-    present = {layer["layerDigest"] for layer in available if layer.get("layerAvailability") == "AVAILABLE"}
+    destination = target_aws.ecr(target.region)
+    present = destination.available_layers(target.names.repository, blobs)
     for blob in blobs:
         if blob not in present:
             _copy_blob(source_aws, source, target_aws, target, blob)
-    try:
-        target_aws.call("ecr", "PutImage", target.region, repositoryName=target.names.repository, imageManifest=manifest,
-                        imageManifestMediaType=media_type, imageDigest=digest)
-    except AwsError as exc:
-        if not exc.already_exists:  # ImageAlreadyExistsException: the target holds this digest already
-            raise
+    destination.put_image(target.names.repository, manifest, digest=digest)  # False: the target holds this digest already
     copied = resolve(target_aws, target, f"{repository_uri(target)}@{digest}")
     if copied.digest != digest:
         raise ShipyardError(copied.reference, f"digest {copied.digest} differs from {digest}")
@@ -52,18 +41,15 @@ def copy_image(source_aws: Aws, source: Environment, target_aws: Aws, target: En
 
 
 def _copy_blob(source_aws: Aws, source: Environment, target_aws: Aws, target: Environment, blob: str) -> None:
-    url = source_aws.call("ecr", "GetDownloadUrlForLayer", source.region, registryId=source.account, repositoryName=source.names.repository,
-                          layerDigest=blob)["downloadUrl"]
-    upload = target_aws.call("ecr", "InitiateLayerUpload", target.region, repositoryName=target.names.repository)["uploadId"]
-    sent = 0
+    url = source_aws.ecr(source.region).layer_url(source.names.repository, blob, registry=source.account)
     hasher = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as response:
-        while chunk := response.read(_PART):
-            hasher.update(chunk)
-            target_aws.call("ecr", "UploadLayerPart", target.region, repositoryName=target.names.repository,
-                            uploadId=upload, partFirstByte=sent, partLastByte=sent + len(chunk) - 1, layerPartBlob=chunk)
-            sent += len(chunk)
-    if "sha256:" + hasher.hexdigest() != blob:
-        raise ShipyardError(blob, "the downloaded layer does not hash to its digest; refusing to copy")
-    target_aws.call("ecr", "CompleteLayerUpload", target.region, repositoryName=target.names.repository, uploadId=upload,
-                    layerDigests=[blob])
+
+    def parts():
+        with urllib.request.urlopen(url, timeout=60) as response:
+            while chunk := response.read(_PART):
+                hasher.update(chunk)
+                yield chunk
+        if "sha256:" + hasher.hexdigest() != blob:
+            raise ShipyardError(blob, "the downloaded layer does not hash to its digest; refusing to copy")
+
+    target_aws.ecr(target.region).upload_layer(target.names.repository, blob, parts())

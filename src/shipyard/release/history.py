@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 from shipyard.aws import Aws
 from shipyard.config import Environment
+from shipyard.release.attempt import Kind, Verdict
 
 # A standard SSM parameter holds 4 KB: keep the newest records that fit.
 _LIMIT = 4096
@@ -17,8 +18,8 @@ _LIMIT = 4096
 class ReleaseRecord:
     digest: str
     time: float
-    verdict: str  # released | failed | rolled-back
-    kind: str = "release"  # release | promote | rollback
+    verdict: Verdict
+    kind: Kind = Kind.RELEASE
     commit: str = ""
     actor: str = ""
     note: str = ""  # --allow-vulnerable / --override-budget reasons, failure summary
@@ -28,8 +29,9 @@ class ReleaseRecord:
 
 def read(aws: Aws, env: Environment) -> list[ReleaseRecord]:
     """Newest first."""
-    value = aws.parameter(env.names.release_history_parameter, env.region)
-    return [ReleaseRecord(**{**entry, "contracts": tuple(entry.get("contracts", ()))}) for entry in json.loads(value)] if value else []
+    value = aws.ssm(env.region).get(env.names.release_history_parameter)
+    return [ReleaseRecord(**{**entry, "verdict": Verdict(entry["verdict"]), "kind": Kind(entry.get("kind", Kind.RELEASE)),
+                             "contracts": tuple(entry.get("contracts", ()))}) for entry in json.loads(value)] if value else []
 
 
 def append(aws: Aws, env: Environment, record: ReleaseRecord) -> None:
@@ -39,19 +41,18 @@ def append(aws: Aws, env: Environment, record: ReleaseRecord) -> None:
         if len(text.encode()) <= _LIMIT or len(records) == 1:
             break
         records.pop()
-    aws.call("ssm", "PutParameter", env.region, Name=env.names.release_history_parameter, Value=text, Type="String",
-             Overwrite=True, Description=f"shipyard release history of {env.name} (newest first)")
+    aws.ssm(env.region).put(env.names.release_history_parameter, text, description=f"shipyard release history of {env.name} (newest first)")
 
 
 def last_known_good(records: list[ReleaseRecord]) -> ReleaseRecord | None:
-    return next((r for r in records if r.verdict == "released"), None)
+    return next((r for r in records if r.verdict is Verdict.RELEASED), None)
 
 
 def good_digests(records: list[ReleaseRecord]) -> list[str]:
     """Distinct released digests, newest first."""
     seen: list[str] = []
     for record in records:
-        if record.verdict == "released" and record.digest not in seen:
+        if record.verdict is Verdict.RELEASED and record.digest not in seen:
             seen.append(record.digest)
     return seen
 

@@ -6,7 +6,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from shipyard.aws import Aws, AwsError
+from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.errors import ShipyardError, UsageError
 
@@ -43,40 +43,31 @@ def resolve(aws: Aws, env: Environment, ref: str) -> Image:
         tag = ref.rsplit(":", 1)[-1] if "/" in ref else ref
     if digest is not None and not _DIGEST.match(digest):
         raise UsageError("--image", f"{digest!r} is not a sha256 digest (sha256: and 64 hex characters)")
-    image_id = {"imageDigest": digest} if digest else {"imageTag": tag}
-    try:
-        details = aws.call("ecr", "DescribeImages", env.region, repositoryName=env.names.repository,
-                           imageIds=[image_id])["imageDetails"]
-    except AwsError as exc:
-        if exc.code in ("ImageNotFoundException", "RepositoryNotFoundException"):
-            raise ShipyardError("--image", f"{ref} is not in repository {repository_uri(env)}",
-                                "push it first (CI pushes by digest), or check the tag") from None
-        raise
-    detail = details[0]
-    return Image(repository_uri(env), detail["imageDigest"], tuple(detail.get("imageTags", [])))
+    found = aws.ecr(env.region).image(env.names.repository, digest=digest, tag=tag)
+    if found is None:
+        raise ShipyardError("--image", f"{ref} is not in repository {repository_uri(env)}",
+                            "push it first (CI pushes by digest), or check the tag")
+    return Image(repository_uri(env), found.digest, found.tags)
 
 
 def scan_findings(aws: Aws, env: Environment, image: Image, *, timeout: float = 120) -> dict[str, int]:
     """Severity counts of the image's ECR scan; waits (bounded) for a scan that is still running."""
+    ecr = aws.ecr(env.region)
     deadline = time.monotonic() + timeout
     started_scan = False
     while True:
-        try:
-            result = aws.call("ecr", "DescribeImageScanFindings", env.region, repositoryName=env.names.repository,
-                              imageId={"imageDigest": image.digest})
-        except AwsError as exc:
-            if exc.code != "ScanNotFoundException" or started_scan:
-                raise
-            aws.call("ecr", "StartImageScan", env.region, repositoryName=env.names.repository,
-                     imageId={"imageDigest": image.digest})
+        result = ecr.scan(env.names.repository, image.digest)
+        if result is None:
+            if started_scan:
+                raise ShipyardError(image.reference, "ECR has no scan of it, even after StartImageScan")
+            ecr.start_scan(env.names.repository, image.digest)
             started_scan = True
             continue
-        status = result.get("imageScanStatus", {}).get("status", "COMPLETE")
-        if status in ("COMPLETE", "ACTIVE"):
-            return dict(result.get("imageScanFindings", {}).get("findingSeverityCounts", {}))
-        if status == "FAILED":
-            raise ShipyardError(image.reference, f"the ECR scan failed: {result['imageScanStatus'].get('description', '')}")
+        if result.status in ("COMPLETE", "ACTIVE"):
+            return dict(result.severity_counts)
+        if result.status == "FAILED":
+            raise ShipyardError(image.reference, f"the ECR scan failed: {result.description}")
         if time.monotonic() > deadline:
-            raise ShipyardError(image.reference, f"the ECR scan is still {status} after {timeout:.0f}s",
+            raise ShipyardError(image.reference, f"the ECR scan is still {result.status} after {timeout:.0f}s",
                                 "rerun when the scan has finished")
         time.sleep(3)

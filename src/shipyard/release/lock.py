@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from shipyard import ui
-from shipyard.aws import Aws, AwsError
+from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.errors import Refused
 
@@ -47,19 +47,13 @@ def owner() -> str:
 
 
 def _read(aws: Aws, env: Environment) -> Lock | None:
-    value = aws.parameter(env.names.release_lock_parameter, env.region)
+    value = aws.ssm(env.region).get(env.names.release_lock_parameter)
     return None if value is None else Lock(**json.loads(value))
 
 
 def _put(aws: Aws, env: Environment, lock: Lock) -> bool:
-    try:
-        aws.call("ssm", "PutParameter", env.region, Name=env.names.release_lock_parameter, Value=json.dumps(asdict(lock)),
-                 Type="String", Overwrite=False, Description=f"shipyard release lock of {env.name}")
-    except AwsError as exc:
-        if exc.code == "ParameterAlreadyExists":
-            return False
-        raise
-    return True
+    return aws.ssm(env.region).create(env.names.release_lock_parameter, json.dumps(asdict(lock)),
+                                      description=f"shipyard release lock of {env.name}")
 
 
 @contextmanager
@@ -70,7 +64,7 @@ def holding(aws: Aws, env: Environment, *, action: str, lease: float, break_expi
         held = _read(aws, env)
         if held is not None and held.expires < time.time() and break_expired:
             ui.info(f"{env.name}: breaking the expired release lock ({held.describe()})")
-            aws.call("ssm", "DeleteParameter", env.region, Name=env.names.release_lock_parameter)
+            aws.ssm(env.region).delete(env.names.release_lock_parameter)
             held = None if _put(aws, env, mine) else _read(aws, env)
         if held is not None:
             expired = held.expires < time.time()
@@ -82,4 +76,4 @@ def holding(aws: Aws, env: Environment, *, action: str, lease: float, break_expi
     finally:
         current = _read(aws, env)
         if current == mine:
-            aws.call("ssm", "DeleteParameter", env.region, Name=env.names.release_lock_parameter)
+            aws.ssm(env.region).delete(env.names.release_lock_parameter)

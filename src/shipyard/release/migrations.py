@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from shipyard import ui
 from shipyard.aws import Aws
 from shipyard.errors import Refused
+from shipyard.release.attempt import Verdict
 from shipyard.release.history import ReleaseRecord
 from shipyard.release.one_off import prepare_image, run_task
 from shipyard.synth import EnvironmentAssembly
@@ -36,9 +38,14 @@ def is_contract(name: str) -> bool:
     return CONTRACT_MARKER in name
 
 
+class Phase(StrEnum):
+    EXPAND = "expand"  # before the rollout: what the code released before still runs on
+    CONTRACT = "contract"  # after the health gate: what only the new code runs on
+
+
 @dataclass
 class PhaseResult:
-    phase: str  # expand | contract
+    phase: Phase
     task_id: str = ""
     exit_code: int | None = None
     stopped_reason: str = ""
@@ -55,7 +62,7 @@ class PhaseResult:
         return f"{self.phase} migrations (task {self.task_id}) {how}"
 
 
-def run_phase(aws: Aws, assembly: EnvironmentAssembly, image_reference: str, command: list[str], phase: str, *,
+def run_phase(aws: Aws, assembly: EnvironmentAssembly, image_reference: str, command: list[str], phase: Phase, *,
               timeout: float) -> PhaseResult:
     """One phase of the migrations, in a one-off task of the image being released."""
     env = assembly.environment
@@ -79,7 +86,7 @@ def guard_rollback(records: list[ReleaseRecord], target: str, identifier: str | 
     """Refuse (exit 4) to release `target` again if a release after its last good one applied a contract migration."""
     newer = []
     for record in records:  # newest first
-        if record.digest == target and record.verdict == "released":
+        if record.digest == target and record.verdict is Verdict.RELEASED:
             break
         newer.append(record)
     else:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard.aws import Aws
+from shipyard.aws.ecr import Manifest
 from shipyard.config import Environment
 from shipyard.errors import UsageError
 
@@ -236,33 +237,16 @@ def build(context: Path, *, architecture: str, command: list[str] | None = None,
     return BuiltImage(config, tuple(layers))
 
 
-def _upload_blob(aws: Aws, env: Environment, data: bytes) -> str:
-    repository = env.names.repository
-    present = aws.call("ecr", "BatchCheckLayerAvailability", env.region, repositoryName=repository, layerDigests=[_sha(data)])
-    if any(layer.get("layerAvailability") == "AVAILABLE" for layer in present.get("layers", [])):
-        return _sha(data)
-    upload = aws.call("ecr", "InitiateLayerUpload", env.region, repositoryName=repository)["uploadId"]
-    aws.call("ecr", "UploadLayerPart", env.region, repositoryName=repository, uploadId=upload,
-             partFirstByte=0, partLastByte=len(data) - 1, layerPartBlob=data)
-    return aws.call("ecr", "CompleteLayerUpload", env.region, repositoryName=repository, uploadId=upload,
-                    layerDigests=[_sha(data)])["layerDigest"]
-
-
 def push(aws: Aws, env: Environment, image: BuiltImage, *, tag: str) -> str:
     """Blobs, then the manifest under `tag`, through the ECR API as a registry client does; returns the digest."""
+    ecr, repository = aws.ecr(env.region), env.names.repository
     for blob in (image.config, *image.layers):
-        _upload_blob(aws, env, blob)
-    try:
-        aws.call("ecr", "PutImage", env.region, repositoryName=env.names.repository, imageManifest=image.manifest,
-                 imageManifestMediaType=OCI_MANIFEST, imageTag=tag)
-    except Exception as exc:  # the same bytes under the same tag: tags are immutable, the image is already there
-        from shipyard.aws import AwsError
-
-        if not (isinstance(exc, AwsError) and exc.already_exists):
-            raise
-        listed = aws.call("ecr", "DescribeImages", env.region, repositoryName=env.names.repository,
-                          imageIds=[{"imageTag": tag}])["imageDetails"]
-        if listed[0]["imageDigest"] != image.digest:
-            raise UsageError(f"tag {tag}", f"already names {listed[0]['imageDigest']} in {env.names.repository}; tags are immutable",
-                             "use another tag (e.g. the commit SHA)") from None
+        if _sha(blob) not in ecr.available_layers(repository, [_sha(blob)]):
+            ecr.upload_layer(repository, _sha(blob), [blob])
+    if not ecr.put_image(repository, Manifest(image.manifest, OCI_MANIFEST), tag=tag):
+        # The tag exists; tags are immutable, so it must name these very bytes.
+        listed = ecr.image(repository, tag=tag)
+        if listed is None or listed.digest != image.digest:
+            raise UsageError(f"tag {tag}", f"already names {listed.digest if listed else 'another image'} in {repository}; "
+                             "tags are immutable", "use another tag (e.g. the commit SHA)")
     return image.digest

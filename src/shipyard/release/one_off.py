@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from shipyard import ui
 from shipyard.aws import Aws, AwsError
+from shipyard.aws.ecs import Service
 from shipyard.config import Environment
 from shipyard.deploy.apply import apply_stack
 from shipyard.deploy.state import task_definition_of
@@ -48,20 +49,20 @@ class OneOffRun:
 def current_task_definition(aws: Aws, env: Environment) -> str:
     """The task definition the service runs now; refused when nothing was released yet."""
     service = _service(aws, env)
-    if aws.parameter(env.names.image_parameter, env.region) in (None, NO_IMAGE):
+    if aws.ssm(env.region).get(env.names.image_parameter) in (None, NO_IMAGE):
         raise ShipyardError(f"environment {env.name}", "has no released image to run a task of",
                             f"release one first, or pass --digest (an image in {env.names.repository})")
-    return service["taskDefinition"]
+    return service.task_definition
 
 
 def prepare_image(aws: Aws, assembly: EnvironmentAssembly, reference: str, *, timeout: float) -> str:
     """Point the one-off family at `reference` (its SSM parameter, then the service stack): its new revision's ARN."""
     env = assembly.environment
-    if aws.parameter(env.names.one_off_image_parameter, env.region) != reference:
-        aws.call("ssm", "PutParameter", env.region, Name=env.names.one_off_image_parameter, Value=reference, Type="String",
-                 Overwrite=True)
+    ssm = aws.ssm(env.region)
+    if ssm.get(env.names.one_off_image_parameter) != reference:
+        ssm.put(env.names.one_off_image_parameter, reference)
         # Same template, re-resolved: only the one-off task definition changes (the service's image parameter did not).
-        applied = apply_stack(aws, assembly.stack(env.names.service_stack), change_set_type="UPDATE", parameters=[],
+        applied = apply_stack(aws, assembly.stack(env.names.service_stack), change_set_type="UPDATE", parameters={},
                               timeout=timeout, use_previous_template=True)
         if not applied.succeeded:
             raise ShipyardError(env.names.service_stack, f"could not register a one-off task definition: {applied.failure()}")
@@ -72,58 +73,48 @@ def run_task(aws: Aws, env: Environment, command: list[str], *, task_definition:
              environment: dict[str, str] | None = None, on_line: Callable[[str], None] = ui.info,
              started_by: str = "shipyard-run") -> OneOffRun:
     """Run `command` in a one-off task and wait for it to stop (at most `timeout` seconds)."""
-    service = _service(aws, env)
-    request: dict = {
-        "cluster": env.names.cluster, "taskDefinition": task_definition, "count": 1, "startedBy": started_by,
-        "networkConfiguration": service["networkConfiguration"],
-        "overrides": {"containerOverrides": [{"name": CONTAINER, "command": command,
-                                               "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()]}]},
-    }
-    if service.get("capacityProviderStrategy"):
-        request["capacityProviderStrategy"] = service["capacityProviderStrategy"]
-    else:
-        request["launchType"] = service.get("launchType") or "FARGATE"
-    answer = aws.call("ecs", "RunTask", env.region, **request)
-    if answer.get("failures") or not answer.get("tasks"):
-        failure = (answer.get("failures") or [{}])[0]
-        raise ShipyardError(f"environment {env.name}", f"ECS did not start the task: {failure.get('reason', 'no task returned')}"
-                            + (f" ({failure.get('detail')})" if failure.get("detail") else ""))
-    run = OneOffRun(answer["tasks"][0]["taskArn"])
+    ecs = aws.ecs(env.region)
+    started = ecs.run_task(cluster=env.names.cluster, task_definition=task_definition, like=_service(aws, env), container=CONTAINER,
+                           command=command, environment=environment or {}, started_by=started_by)
+    if started.task_arn is None:
+        raise ShipyardError(f"environment {env.name}", f"ECS did not start the task: {started.failure}")
+    run = OneOffRun(started.task_arn)
     prefix = ONE_OFF_LOG_PREFIX if f":task-definition/{env.names.one_off_family}:" in task_definition else SERVICE_LOG_PREFIX
     logs = _LogReader(aws, env, f"{prefix}/{CONTAINER}/{run.task_id}", on_line, run.lines)
     deadline = time.monotonic() + timeout
     try:
         with ui.waiting(f"{env.name}: one-off task {run.task_id}") as show:
             while True:
-                task = aws.call("ecs", "DescribeTasks", env.region, cluster=env.names.cluster, tasks=[run.task_arn])["tasks"][0]
+                task = ecs.tasks(env.names.cluster, [run.task_arn])[0]
                 logs.read()
-                if task.get("lastStatus") == "STOPPED":
-                    run.stopped_reason = task.get("stoppedReason", "")
-                    run.exit_code = next((c.get("exitCode") for c in task.get("containers", []) if c.get("name") == CONTAINER), None)
+                if task.last_status == "STOPPED":
+                    run.stopped_reason = task.stopped_reason
+                    container = task.container(CONTAINER)
+                    run.exit_code = container.exit_code if container else None
                     logs.drain()
                     return run
                 if time.monotonic() > deadline:
                     _stop(aws, env, run, f"shipyard: no verdict within {timeout:.0f}s")
                     raise ShipyardError(f"task {run.task_id}", f"did not finish within {timeout:.0f}s; it was stopped",
                                         "raise --timeout, or look at its log above")
-                show(f"{task.get('lastStatus', 'PROVISIONING').lower()}, {len(run.lines)} log lines")
+                show(f"{(task.last_status or 'PROVISIONING').lower()}, {len(run.lines)} log lines")
                 time.sleep(1.0)
     except KeyboardInterrupt:
         _stop(aws, env, run, "shipyard: interrupted (Ctrl-C)")
         raise TaskInterrupted(f"task {run.task_id}", "interrupted; the task was stopped (StopTask)") from None
 
 
-def _service(aws: Aws, env: Environment) -> dict:
-    services = aws.call("ecs", "DescribeServices", env.region, cluster=env.names.cluster, services=[env.names.service])["services"]
-    if not services:
+def _service(aws: Aws, env: Environment) -> Service:
+    service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
+    if service is None:
         raise ShipyardError(f"environment {env.name}", "has no service to take the network settings from",
                             f"run `shipyard deploy {env.name}` first")
-    return services[0]
+    return service
 
 
 def _stop(aws: Aws, env: Environment, run: OneOffRun, reason: str) -> None:
     try:
-        aws.call("ecs", "StopTask", env.region, cluster=env.names.cluster, task=run.task_arn, reason=reason)
+        aws.ecs(env.region).stop_task(env.names.cluster, run.task_arn, reason)
     except AwsError as exc:
         ui.info(f"{env.name}: could not stop task {run.task_id}: {exc.what}")
 
@@ -136,20 +127,14 @@ class _LogReader:
         self.token: str | None = None
 
     def read(self) -> int:
-        try:
-            request = {"logGroupName": self.env.names.log_group, "logStreamName": self.stream, "startFromHead": True}
-            if self.token:
-                request["nextToken"] = self.token
-            answer = self.aws.call("logs", "GetLogEvents", self.env.region, **request)
-        except AwsError as exc:
-            if exc.not_found:  # the stream appears when the container writes its first line
-                return 0
-            raise
-        self.token = answer.get("nextForwardToken") or self.token
-        for event in answer.get("events", []):
-            self.lines.append(event["message"])
-            self.on_line(event["message"])
-        return len(answer.get("events", []))
+        page = self.aws.logs(self.env.region).stream(self.env.names.log_group, self.stream, token=self.token)
+        if page is None:  # the stream appears when the container writes its first line
+            return 0
+        self.token = page.next_token
+        for event in page.events:
+            self.lines.append(event.message)
+            self.on_line(event.message)
+        return len(page.events)
 
     def drain(self) -> None:
         """After the task stopped: read until the stream is quiet (the driver delivers the last lines late)."""

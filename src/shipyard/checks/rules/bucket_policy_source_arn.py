@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
+
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, statements
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 class BucketPolicySourceArn(Rule):
@@ -26,6 +29,24 @@ class BucketPolicySourceArn(Rule):
                              for key in condition)
                 if not scoped:
                     yield Violation(logical_id, "allows cloudfront.amazonaws.com without an AWS:SourceArn condition")
+
+    verify_title = "bucket policy allows only this distribution"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        expected_arn = f"arn:aws:cloudfront::{live.env.account}:distribution/{live.distribution_id}"
+        allows = [s for s in statements(live.bucket_policy) if s.get("Effect") == "Allow"]
+        problems = []
+        for statement in allows:
+            principal = statement.get("Principal")
+            source = (statement.get("Condition") or {}).get("StringEquals", {}).get("AWS:SourceArn")
+            if principal != {"Service": "cloudfront.amazonaws.com"}:
+                problems.append(f"allows {json.dumps(principal)}")
+            elif source != expected_arn:
+                problems.append(f"SourceArn is {source!r}, not {expected_arn}")
+        if not allows:
+            problems.append("no statement allows CloudFront to read")
+        return LiveFinding(not problems, f"s3://{live.bucket} policy",
+                           "; ".join(problems) or f"cloudfront.amazonaws.com with AWS:SourceArn {expected_arn}")
 
 
 RULE = BucketPolicySourceArn()

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 ONE_YEAR = 31_536_000
 
@@ -30,6 +34,21 @@ class CloudFrontHsts(Rule):
                 elif int(hsts.get("AccessControlMaxAgeSec", 0)) < ONE_YEAR or not hsts.get("IncludeSubdomains"):
                     yield Violation(logical_id, f"{where}: HSTS max-age {hsts.get('AccessControlMaxAgeSec')} s, includeSubDomains "
                                                 f"{bool(hsts.get('IncludeSubdomains'))}; needs a year and subdomains")
+
+    verify_title = "viewers get HSTS of a year with subdomains"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        url = live.edge_url + "/"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                header = response.headers.get("Strict-Transport-Security", "")
+        except urllib.error.HTTPError as exc:
+            header = exc.headers.get("Strict-Transport-Security", "")
+        except OSError as exc:
+            return LiveFinding(False, url, f"could not ask the edge: {exc}")
+        age = next((int(part.split("=", 1)[1]) for part in header.split(";") if part.strip().startswith("max-age=")), 0)
+        ok = age >= ONE_YEAR and "includesubdomains" in header.lower()
+        return LiveFinding(ok, url, f"Strict-Transport-Security: {header}" if header else "no Strict-Transport-Security header")
 
 
 RULE = CloudFrontHsts()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 class CloudFrontViewerHttps(Rule):
@@ -20,6 +21,14 @@ class CloudFrontViewerHttps(Rule):
                 if behavior.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only"):
                     yield Violation(logical_id, f"behaviour {path} has ViewerProtocolPolicy "
                                                 f"{behavior.get('ViewerProtocolPolicy', 'unset')}")
+
+    verify_title = "viewers are redirected to HTTPS"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        behaviors = live.distribution.behaviors
+        plain = [b.path for b in behaviors if b.viewer_protocol not in ("redirect-to-https", "https-only")]
+        return LiveFinding(not plain, f"distribution {live.distribution_id}",
+                           f"plain HTTP allowed on {', '.join(plain)}" if plain else f"{len(behaviors)} behaviours redirect to HTTPS")
 
 
 RULE = CloudFrontViewerHttps()

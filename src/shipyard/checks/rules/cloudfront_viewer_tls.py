@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from shipyard.aws import GLOBAL_REGION
+from shipyard.aws.acm import Certificate
+from shipyard.aws.route53 import Record
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
+from shipyard.naming import Output
 
 MINIMUM = "TLSv1.2_2021"
 # CloudFront's viewer security policies, oldest first (CloudFront developer guide, "Supported protocols and ciphers").
@@ -45,6 +51,69 @@ class CloudFrontViewerTls(Rule):
             region = certificate.split(":")[3] if isinstance(certificate, str) and certificate.startswith("arn:") else None
             for problem in viewer_tls_problems(config, certificate_region=region):
                 yield Violation(logical_id, problem)
+
+    verify_title = "custom domain: certificate, TLS policy and DNS"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        config, env = live.distribution, live.env
+        if not env.domain:
+            problems = viewer_tls_problems(config.document, certificate_region=None)
+            return LiveFinding(not problems, f"distribution {live.distribution_id}",
+                               "; ".join(problems) or "no custom domain (the cloudfront.net name)")
+        arn = config.certificate_arn
+        problems = viewer_tls_problems(config.document, certificate_region=arn.split(":")[3] if arn.startswith("arn:") else None)
+        if config.aliases != set(env.domain_names):
+            problems.append(f"aliases are {sorted(config.aliases)}, not {list(env.domain_names)}")
+        if arn:
+            certificate = live.aws.acm().certificate(arn)
+            problems += _certificate_problems(certificate, env.domain_names)
+            if env.dns == "external":  # the records live outside this account: ACM's view of them is what can be read
+                problems += _external_validation_problems(certificate)
+            else:
+                zone = live.aws.cloudformation(GLOBAL_REGION).stack(env.names.global_stack)
+                zone_id = zone.outputs.get(Output.HOSTED_ZONE_ID) if zone else None
+                if zone_id:
+                    problems += _dns_problems(live.aws.route53().records(zone_id), certificate, live.distribution_domain, env.domain_names)
+        routed = ("validation records seen by ACM; viewer records are at your DNS provider, not checked here"
+                  if env.dns == "external" else "A/AAAA to the distribution")
+        return LiveFinding(not problems, arn or f"distribution {live.distribution_id}",
+                           "; ".join(problems) or f"{', '.join(env.domain_names)}: certificate ISSUED, TLSv1.2_2021, {routed}")
+
+
+
+def _certificate_problems(certificate: Certificate, names: tuple[str, ...]) -> list[str]:
+    problems = [] if certificate.status == "ISSUED" else [f"certificate {certificate.arn} is {certificate.status}"]
+    if not set(names) <= certificate.names:
+        problems.append(f"certificate {certificate.arn} does not cover {sorted(set(names) - certificate.names)}")
+    expires = certificate.not_after
+    if expires is not None and expires - datetime.datetime.now(datetime.UTC) < datetime.timedelta(days=30):
+        problems.append(f"certificate {certificate.arn} expires {expires:%Y-%m-%d}, in under 30 days")
+    return problems
+
+
+def _external_validation_problems(certificate: Certificate) -> list[str]:
+    """DNS elsewhere: every name validated, and no renewal failing for want of its record."""
+    problems = [f"certificate {certificate.arn}: {v.domain} validation is {v.status}" for v in certificate.validations if v.status != "SUCCESS"]
+    if certificate.renewal_status == "FAILED":
+        problems.append(f"certificate {certificate.arn}: renewal failed ({certificate.renewal_reason or 'no reason given'}); "
+                        "the validation records must stay at your DNS provider")
+    return problems
+
+
+def _dns_problems(records: list[Record], certificate: Certificate, distribution: str, names: tuple[str, ...]) -> list[str]:
+    """The validation records ACM renews with, and alias A and AAAA records to this distribution for every name."""
+    found = {(r.name, r.type): r for r in records}
+    problems = []
+    for validation in certificate.validations:
+        present = found.get((validation.name.rstrip(".").lower(), "CNAME"))
+        if present is None or validation.value.rstrip(".") not in present.values:
+            problems.append(f"certificate {certificate.arn}: validation record {validation.name} is missing, so ACM cannot renew it")
+    for name in names:
+        for kind in ("A", "AAAA"):
+            alias = found[(name.lower(), kind)].alias if (name.lower(), kind) in found else ""
+            if alias != distribution:
+                problems.append(f"{name} {kind} points to {alias or 'nothing'}, not {distribution}")
+    return problems
 
 
 RULE = CloudFrontViewerTls()

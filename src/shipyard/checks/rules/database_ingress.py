@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 def _logical(ref) -> str | None:
@@ -29,6 +30,23 @@ class DatabaseIngress(Rule):
             source = rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId")
             if source:
                 yield Violation(str(logical_id), f"admits {source}; only the service tasks' security group may reach the database")
+
+    verify_title = "database reachable only from the service's tasks"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        instance = live.database
+        if instance is None:
+            return LiveFinding(True, "no database", "no [database] in shipyard.toml")
+        tasks = set(live.service.network.security_groups) if live.service else set()
+        groups = live.aws.ec2(live.region).security_groups(list(instance.security_groups))
+        problems = []
+        for group in groups:
+            for ingress in group.ingress:
+                problems += [f"{group.id} admits {source}" for source in (*ingress.cidrs, *ingress.ipv6_cidrs, *ingress.prefix_lists)]
+                problems += [f"{group.id} admits security group {source}, not the tasks'" for source in ingress.security_groups
+                             if source not in tasks]
+        return LiveFinding(bool(groups) and not problems, ", ".join(instance.security_groups) or "no security group",
+                           "; ".join(problems) or "admit only the service tasks' security group")
 
 
 RULE = DatabaseIngress()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 def _true(value) -> bool:
@@ -43,6 +44,26 @@ class DatabasePrivate(Rule):
                 problems.append("has no deletion protection in a production environment")
             if problems:
                 yield Violation(logical_id, "; ".join(problems))
+
+    verify_title = "database private, encrypted, backed up, TLS only, its password rotated"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        instance = live.database
+        if instance is None:
+            return LiveFinding(True, "no database", "no [database] in shipyard.toml")
+        problems = [what for what, bad in (("is publicly accessible", instance.public), ("storage is not encrypted", not instance.encrypted),
+                                           ("keeps no automated backups", instance.backup_days < 1),
+                                           ("has no deletion protection in a production environment",
+                                            live.env.is_production and not instance.deletion_protection)) if bad]
+        rds = live.aws.rds(live.region)
+        problems += [f"parameter group {group} does not require TLS (rds.force_ssl)" for group in instance.parameter_groups
+                     if rds.user_parameters(group).get("rds.force_ssl") != "1"]
+        if not instance.master_secret:
+            problems.append("its master password is not managed by RDS in Secrets Manager")
+        elif not live.aws.secrets(live.region).rotates(instance.master_secret):
+            problems.append(f"secret {instance.master_secret} does not rotate")
+        return LiveFinding(not problems, instance.arn, "; ".join(problems) or f"private, encrypted, {instance.backup_days} days of backups, "
+                           "TLS required, password managed and rotated by RDS")
 
 
 RULE = DatabasePrivate()

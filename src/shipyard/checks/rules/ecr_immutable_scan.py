@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 class EcrImmutableScan(Rule):
@@ -18,6 +19,16 @@ class EcrImmutableScan(Rule):
                 yield Violation(logical_id, f"tags are {props.get('ImageTagMutability', 'MUTABLE')}")
             if (props.get("ImageScanningConfiguration") or {}).get("ScanOnPush") is not True:
                 yield Violation(logical_id, "images are not scanned on push")
+
+    verify_title = "repository: immutable tags, scan on push"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        repository = live.aws.ecr(live.region).repository(live.env.names.repository)
+        if repository is None:
+            return LiveFinding(False, live.env.names.repository, "repository not found")
+        detail = ", ".join(p for p, bad in (("tags are mutable", not repository.immutable_tags),
+                                            ("no scan on push", not repository.scan_on_push)) if bad)
+        return LiveFinding(not detail, repository.uri, detail or "immutable tags, scan on push")
 
 
 RULE = EcrImmutableScan()

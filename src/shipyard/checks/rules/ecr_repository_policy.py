@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, statements
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 def grants_anyone(document) -> bool:
@@ -21,6 +22,16 @@ class EcrRepositoryPolicy(Rule):
         for logical_id, props in view.resources("AWS::ECR::Repository"):
             if grants_anyone(props.get("RepositoryPolicyText")):
                 yield Violation(logical_id, "the repository policy allows Principal '*'")
+
+    verify_title = "repository policy grants no one at large"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        name = live.env.names.repository
+        policy = live.aws.ecr(live.region).repository_policy(name)
+        if policy is None:
+            return LiveFinding(True, name, "no repository policy")
+        public = grants_anyone(policy)
+        return LiveFinding(not public, name, "allows Principal '*'" if public else "grants named principals only")
 
 
 RULE = EcrRepositoryPolicy()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 class EcsCircuitBreaker(Rule):
@@ -19,6 +20,15 @@ class EcsCircuitBreaker(Rule):
             breaker = (props.get("DeploymentConfiguration") or {}).get("DeploymentCircuitBreaker") or {}
             if breaker.get("Enable") is not True or breaker.get("Rollback") is not True:
                 yield Violation(logical_id, f"DeploymentCircuitBreaker is {breaker or 'not set'}")
+
+    verify_title = "service: circuit breaker with rollback"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        service = live.service
+        if service is None:
+            return LiveFinding(False, f"{live.env.names.cluster}/{live.env.names.service}", "service not found")
+        return LiveFinding(service.circuit_breaker, service.arn, "enabled with rollback" if service.circuit_breaker
+                           else f"deploymentCircuitBreaker is {service.circuit_breaker_setting or 'off'}")
 
 
 RULE = EcsCircuitBreaker()

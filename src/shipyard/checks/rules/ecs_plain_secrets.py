@@ -26,5 +26,7 @@ class EcsPlainSecrets(Rule):
                     if _SECRET_NAME.search(name) or (isinstance(value, str) and _SECRET_VALUE.search(value)):
                         yield Violation(logical_id, f"container {container.get('Name')} gets {name} as a plain value")
 
+    no_live_check = "a task definition revision is immutable and only CloudFormation registers the service's: the template is what runs"
+
 
 RULE = EcsPlainSecrets()

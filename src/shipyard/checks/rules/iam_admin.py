@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, statements
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 _ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 
@@ -32,6 +33,25 @@ class IamAdmin(Rule):
         for logical_id, props in view.resources("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             if _wildcard_grants(props.get("PolicyDocument")):
                 yield Violation(logical_id, "policy allows '*' on '*'")
+
+    verify_title = "IAM roles hold exactly what the blueprint grants"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        from shipyard.checks.drift import role_drift
+
+        names = live.env.names
+        problems = []
+        for role in (names.deploy_role, names.push_role, names.task_role, names.execution_role, names.traffic_role):
+            try:
+                drift = role_drift(live, role)
+            except LookupError:  # the push role exists only where CI pushes images (the first environment)
+                continue
+            problems += [f"{role}: extra {statement}" for statement in drift.extra]
+            problems += [f"{role}: missing {statement}" for statement in drift.missing]
+            if drift.trust_changed:
+                problems.append(f"{role}: trust policy differs from the blueprint's")
+        return LiveFinding(not problems, "deploy, image-push, task, execution and traffic-shift roles",
+                           "; ".join(problems) or "live policies equal the synthesized ones")
 
 
 RULE = IamAdmin()

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import ipaddress
+
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 _ANYWHERE = {"0.0.0.0/0", "::/0"}
 
@@ -34,6 +37,26 @@ class LoadBalancerExposure(Rule):
                 yield Violation(logical_id, "a security group of the load balancer admits the whole internet")
             elif internet_facing and not all(r.get("SourcePrefixListId") for g in attached for r in ingress_by_group.get(g, [])):
                 yield Violation(logical_id, "internet-facing without restricting ingress to the CloudFront prefix list")
+
+    verify_title = "load balancer reachable only through CloudFront"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        lb = live.load_balancer
+        if lb is None:
+            return LiveFinding(False, live.env.names.load_balancer, "load balancer not found")
+        ec2 = live.aws.ec2(live.region)
+        problems = [] if lb.scheme == "internal" else [f"scheme is {lb.scheme}"]
+        own = [ipaddress.ip_network(cidr) for cidr in ec2.subnet_cidrs(list(lb.subnets))]
+        for group in ec2.security_groups(list(lb.security_groups)):
+            for ingress in group.ingress:
+                problems += [f"{group.id} admits {cidr}" for cidr in ingress.cidrs
+                             if not any(ipaddress.ip_network(cidr).subnet_of(o) for o in own)]
+                problems += [f"{group.id} admits {cidr}" for cidr in ingress.ipv6_cidrs]
+                problems += [f"{group.id} admits security group {source}" for source in ingress.security_groups]
+                for listed in ingress.prefix_lists:
+                    anywhere = [c for c in ec2.prefix_list_cidrs(listed) if c in _ANYWHERE]
+                    problems.append(f"{group.id} admits prefix list {listed}" + (f" (holding {', '.join(anywhere)})" if anywhere else ""))
+        return LiveFinding(not problems, lb.arn, "; ".join(problems) or "internal; admits only its own subnets (the VPC origin's interfaces)")
 
 
 RULE = LoadBalancerExposure()

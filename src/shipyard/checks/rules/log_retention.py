@@ -16,5 +16,7 @@ class LogRetention(Rule):
             if not props.get("RetentionInDays"):
                 yield Violation(logical_id, "no RetentionInDays: logs are kept forever")
 
+    no_live_check = "not read live yet: a retention changed by hand alters cost and history, not who can reach what"
+
 
 RULE = LogRetention()

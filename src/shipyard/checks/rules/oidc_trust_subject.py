@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
+
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, statements
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 _SUB = "token.actions.githubusercontent.com:sub"
 
@@ -38,6 +41,33 @@ class OidcTrustSubject(Rule):
                     yield Violation(logical_id, "trust policy has no StringEquals condition on the token's sub")
                 elif any("*" in s or "?" in s for s in (subject if isinstance(subject, list) else [subject])):
                     yield Violation(logical_id, f"sub {subject!r} contains a wildcard")
+
+    verify_title = "deploy role trusts exactly this repository and environment"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        from shipyard.blueprint.identity import GITHUB_OIDC_HOST  # imported here: the blueprint loads CDK
+
+        name = live.env.names.deploy_role
+        found = live.aws.iam().trust(name)
+        if found is None:
+            return LiveFinding(False, name, "role not found")
+        arn, document = found
+        expected = live.app.subject(f"environment:{live.env.name}")
+        provider = live.env.oidc_provider_arn or f"arn:aws:iam::{live.env.account}:oidc-provider/{GITHUB_OIDC_HOST}"
+        trusts = statements(document)
+        problems = [] if len(trusts) == 1 else [f"{len(trusts)} trust statements, not 1"]
+        for statement in trusts:
+            if (statement.get("Principal") or {}).get("Federated") != provider:
+                problems.append(f"trusts {json.dumps(statement.get('Principal'))}, not {provider}")
+            conditions = statement.get("Condition", {})
+            equals = conditions.get("StringEquals", {})
+            if set(conditions) - {"StringEquals"}:
+                problems.append(f"uses {', '.join(sorted(set(conditions) - {'StringEquals'}))}")
+            if equals.get(_SUB) != expected:
+                problems.append(f"sub is {equals.get(_SUB)!r}")
+            if equals.get("token.actions.githubusercontent.com:aud") != "sts.amazonaws.com":
+                problems.append("aud is not sts.amazonaws.com")
+        return LiveFinding(not problems, arn, "; ".join(problems) or f"StringEquals sub {expected} ({live.app.subject_format} subject format)")
 
 
 RULE = OidcTrustSubject()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, statements
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 def denies_insecure_transport(document) -> bool:
@@ -25,6 +26,13 @@ class S3DenyInsecureTransport(Rule):
         for logical_id, props in view.resources("AWS::S3::BucketPolicy"):
             if not denies_insecure_transport(props.get("PolicyDocument")):
                 yield Violation(logical_id, "no Deny of s3:* with aws:SecureTransport false")
+
+    verify_title = "bucket denies requests without TLS"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        ok = denies_insecure_transport(live.bucket_policy)
+        return LiveFinding(ok, f"s3://{live.bucket} policy",
+                           "denies s3:* when aws:SecureTransport is false" if ok else "no Deny of requests without TLS")
 
 
 RULE = S3DenyInsecureTransport()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, statements
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 _PUBLIC_ACLS = {"PublicRead", "PublicReadWrite", "AuthenticatedRead"}
 _FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
@@ -36,6 +37,19 @@ class S3PublicAccess(Rule):
                 keys = {k.lower() for condition in (statement.get("Condition") or {}).values() for k in condition}
                 if not keys & _SCOPING_KEYS:
                     yield Violation(logical_id, "policy allows any principal ('*') without a condition pinning the caller")
+
+    verify_title = "site bucket is private"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        s3 = live.aws.s3(live.region)
+        off = [flag for flag, on in s3.public_access_block(live.bucket).items() if not on]
+        foreign = [grant.grantee for grant in s3.grants(live.bucket) if not grant.is_owner]
+        detail = "public access block all on, no ACL grants beyond the owner"
+        if off:
+            detail = f"public access block off: {', '.join(off)}"
+        elif foreign:
+            detail = f"ACL grants to {', '.join(foreign)}"
+        return LiveFinding(not off and not foreign, f"s3://{live.bucket}", detail)
 
 
 RULE = S3PublicAccess()

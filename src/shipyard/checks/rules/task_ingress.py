@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 
 
 def _logical(ref) -> str | None:
@@ -31,6 +32,20 @@ class TaskIngress(Rule):
             source = rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId")
             if source:
                 yield Violation(str(logical_id), f"admits {source}; only the load balancer's security group may reach the tasks")
+
+    verify_title = "tasks reachable only from the load balancer"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        service, lb = live.service, live.load_balancer
+        if service is None:
+            return LiveFinding(False, live.env.names.service, "service not found")
+        allowed = set(lb.security_groups if lb else ())
+        groups = live.aws.ec2(live.region).security_groups(list(service.network.security_groups))
+        problems = [f"{group.id} admits {source}" for group in groups for ingress in group.ingress
+                    for source in (*ingress.cidrs, *ingress.ipv6_cidrs, *(f"prefix list {p}" for p in ingress.prefix_lists),
+                                   *(f"security group {g}" for g in ingress.security_groups if g not in allowed))]
+        return LiveFinding(bool(groups) and not problems, ", ".join(service.network.security_groups) or "no security group",
+                           "; ".join(problems) or "admit only the load balancer's security group")
 
 
 RULE = TaskIngress()

@@ -1,8 +1,8 @@
-"""The one module that talks to AWS (boto3), for real accounts and the embedded AWS alike.
+"""Where AWS calls go and the one path every call takes: boto3 clients per account, service and region.
 
-Every call goes through Aws.call(), which turns botocore's exceptions into one
-AwsError carrying where it happened (service.Operation, region), what AWS said
-and what to do about it. Nothing else in shipyard imports boto3.
+Session.call() turns botocore's exceptions into one AwsError carrying where it happened (service.Operation,
+region), what AWS said, what to do about it and AWS's error code. Only the typed clients of this package call
+it; nothing else in shipyard imports boto3.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from shipyard.errors import ShipyardError
 
@@ -21,7 +21,21 @@ _NOT_FOUND_CODES = frozenset({
     "ScanNotFoundException", "LoadBalancerNotFound", "TargetGroupNotFound", "ClusterNotFoundException",
     "ServiceNotFoundException", "NoSuchDistribution", "NoSuchOriginAccessControl", "WAFNonexistentItemException",
     "NotFoundException", "ResourceNotFound", "InvalidGroup.NotFound", "InvalidSubnetID.NotFound", "NotFound", "404",
+    "RepositoryPolicyNotFoundException", "DBInstanceNotFound", "DBInstanceNotFoundFault",
 })
+
+_ALREADY_EXISTS_CODES = frozenset({"ImageAlreadyExistsException", "AlreadyExistsException", "EntityAlreadyExists",
+                                   "BucketAlreadyOwnedByYou", "ResourceExistsException", "ParameterAlreadyExists"})
+
+HINTS = {
+    "ExpiredToken": "your AWS session expired; sign in again (e.g. aws sso login) and rerun",
+    "ExpiredTokenException": "your AWS session expired; sign in again (e.g. aws sso login) and rerun",
+    "AccessDenied": "the caller lacks this permission; use a role allowed to deploy this environment",
+    "AccessDeniedException": "the caller lacks this permission; use a role allowed to deploy this environment",
+    "InvalidClientTokenId": "the access key is not valid in this account; check AWS_PROFILE and your credentials",
+    "UnrecognizedClientException": "the access key is not valid in this account; check AWS_PROFILE and your credentials",
+    "Throttling": "AWS is rate-limiting this account; wait a minute and rerun",
+}
 
 
 class AwsError(ShipyardError):
@@ -43,28 +57,17 @@ class AwsError(ShipyardError):
 
     @property
     def already_exists(self) -> bool:
-        return self.code in ("ImageAlreadyExistsException", "AlreadyExistsException", "EntityAlreadyExists",
-                             "BucketAlreadyOwnedByYou", "ResourceExistsException")
-
-
-_HINTS = {
-    "ExpiredToken": "your AWS session expired; sign in again (e.g. aws sso login) and rerun",
-    "ExpiredTokenException": "your AWS session expired; sign in again (e.g. aws sso login) and rerun",
-    "AccessDenied": "the caller lacks this permission; use a role allowed to deploy this environment",
-    "AccessDeniedException": "the caller lacks this permission; use a role allowed to deploy this environment",
-    "InvalidClientTokenId": "the access key is not valid in this account; check AWS_PROFILE and your credentials",
-    "UnrecognizedClientException": "the access key is not valid in this account; check AWS_PROFILE and your credentials",
-    "Throttling": "AWS is rate-limiting this account; wait a minute and rerun",
-}
+        return self.code in _ALREADY_EXISTS_CODES
 
 
 @dataclass(frozen=True)
 class Target:
     """Where calls go: the embedded AWS at an endpoint, or real AWS through a profile.
 
-    The composition root (shipyard.app.target) builds it; for the embedded AWS it
-    carries the emulator's fixed credentials, how a client selects an account
-    there, and the pre-deploy check for resource types the emulator cannot build.
+    The composition root (shipyard.app.target) builds it; for the embedded AWS it carries the emulator's fixed
+    credentials, how a client selects an account there, the pre-deploy check for resource types the emulator
+    cannot build, and the emulator's own stand-ins for what runs outside AWS's APIs (local edges, the session
+    plugin, image scans).
     """
 
     endpoint: str | None = None
@@ -87,7 +90,7 @@ class Target:
         return f"AWS (profile {self.profile})" if self.profile else "AWS (default credentials)"
 
 
-class Aws:
+class Session:
     """AWS clients for one account; `account` selects the account in the embedded AWS."""
 
     def __init__(self, target: Target, account: str) -> None:
@@ -139,7 +142,7 @@ class Aws:
         except bx.ClientError as exc:
             error = exc.response.get("Error", {})
             code = error.get("Code", "")
-            raise AwsError(where, f"{code}: {error.get('Message', str(exc))}", _HINTS.get(code, ""), code, service) from exc
+            raise AwsError(where, f"{code}: {error.get('Message', str(exc))}", HINTS.get(code, ""), code, service) from exc
         except (bx.NoCredentialsError, bx.PartialCredentialsError):
             raise AwsError("AWS credentials", "none found for --aws",
                            "set AWS_PROFILE or pass --profile (or sign in with aws sso login); "
@@ -150,18 +153,6 @@ class Aws:
         except bx.BotoCoreError as exc:
             raise AwsError(where, str(exc)) from None
 
-    def parameter(self, name: str, region: str) -> str | None:
-        """An SSM parameter's value, or None when it does not exist."""
-        try:
-            return self.call("ssm", "GetParameter", region, Name=name)["Parameter"]["Value"]
-        except AwsError as exc:
-            if exc.not_found:
-                return None
-            raise
-
-    def caller_account(self) -> str:
-        return self.call("sts", "GetCallerIdentity", "us-east-1")["Account"]
-
     def paginate(self, service: str, operation: str, region: str, key: str, /, **kwargs: Any) -> list[Any]:
         """Every item under `key` across pages."""
         items: list[Any] = []
@@ -169,17 +160,50 @@ class Aws:
             page = self.call(service, operation, region, **kwargs)
             items.extend(page.get(key, []))
             # The answer's token and the request's parameter: most services use NextToken, CloudWatch Logs and ECS
-            # nextToken, S3's ListObjectsV2 NextContinuationToken and ContinuationToken.
+            # nextToken, S3's ListObjectsV2 NextContinuationToken and ContinuationToken, IAM Marker, ELB NextMarker.
             token = next(((ask, page[answer]) for answer, ask in _PAGE_TOKENS if page.get(answer)), None)
             if token is None:
                 return items
             kwargs[token[0]] = token[1]
 
 
-_PAGE_TOKENS = (("NextToken", "NextToken"), ("nextToken", "nextToken"), ("NextContinuationToken", "ContinuationToken"))
+_PAGE_TOKENS = (("NextToken", "NextToken"), ("nextToken", "nextToken"), ("NextContinuationToken", "ContinuationToken"),
+                ("Marker", "Marker"), ("NextMarker", "Marker"))
 
 
 def _snake(operation: str) -> str:
     from botocore import xform_name
 
     return xform_name(operation)
+
+
+class ServiceApi:
+    """One AWS service in one region, with a method per need: the only place an operation of it is spelled.
+
+    Methods return typed results (frozen dataclasses) and read "does not exist" as None or an empty list.
+    """
+
+    service: ClassVar[str]
+
+    def __init__(self, session: Session, region: str) -> None:
+        self.session = session
+        self.region = region
+
+    @property
+    def account(self) -> str:
+        return self.session.account
+
+    def _call(self, operation: str, /, **kwargs: Any) -> dict[str, Any]:
+        return self.session.call(self.service, operation, self.region, **kwargs)
+
+    def _pages(self, operation: str, key: str, /, **kwargs: Any) -> list[Any]:
+        return self.session.paginate(self.service, operation, self.region, key, **kwargs)
+
+    def _found(self, operation: str, /, **kwargs: Any) -> dict[str, Any] | None:
+        """The answer, or None where AWS says the resource does not exist."""
+        try:
+            return self._call(operation, **kwargs)
+        except AwsError as exc:
+            if exc.not_found:
+                return None
+            raise

@@ -1,4 +1,4 @@
-"""IAM drift: a role's live policies against what the synthesized templates grant it (used by verify).
+"""IAM drift: a role's live policies against what the synthesized templates grant it (SY-E302's live half).
 
 The templates' policy documents are resolved the way CloudFormation resolved
 them, from the deployed stacks' own resources and parameters. A value only
@@ -13,10 +13,8 @@ import fnmatch
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
-from shipyard.aws import Aws
-from shipyard.synth import EnvironmentAssembly
+from shipyard.checks.live import LiveEnvironment
 
 UNRESOLVED = "\x00"  # stands for a value only CloudFormation knows
 
@@ -35,10 +33,6 @@ class RoleDrift:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def _document(value: Any) -> dict[str, Any]:
-    return json.loads(unquote(value)) if isinstance(value, str) else value
 
 
 def _resolve(node: Any, refs: dict[str, Any]) -> Any:
@@ -98,11 +92,11 @@ def _show(statement: dict[str, Any]) -> str:
     return (f"{statement['Sid']}: " if statement.get("Sid") else "") + (text if len(text) <= 240 else text[:237] + "...")
 
 
-def synthesized_role(aws: Aws, assembly: EnvironmentAssembly, role_name: str) -> tuple[list[dict], list[dict]] | None:
+def synthesized_role(live: LiveEnvironment, role_name: str) -> tuple[list[dict], list[dict]] | None:
     """(trust statements, permission statements) the templates give the role, resolved as deployed; None if absent."""
     trust: list[dict] | None = None
     permissions: list[dict] = []
-    for stack in assembly.stacks:
+    for stack in live.assembly.stacks:
         template = stack.template()
         resources = template.get("Resources", {})
         role_ids = {logical for logical, r in resources.items()
@@ -112,7 +106,7 @@ def synthesized_role(aws: Aws, assembly: EnvironmentAssembly, role_name: str) ->
                             for ref in (r.get("Properties") or {}).get("Roles", []))]
         if not role_ids and not policies:
             continue
-        refs = _stack_refs(aws, stack)
+        refs = live.stack_refs(stack, UNRESOLVED)
         for logical in role_ids:
             properties = _resolve(resources[logical].get("Properties") or {}, refs)
             trust = _as_list(properties["AssumeRolePolicyDocument"].get("Statement", []))
@@ -123,34 +117,18 @@ def synthesized_role(aws: Aws, assembly: EnvironmentAssembly, role_name: str) ->
     return None if trust is None else (trust, permissions)
 
 
-def _stack_refs(aws: Aws, stack: Any) -> dict[str, Any]:
-    described = aws.call("cloudformation", "DescribeStacks", stack.region, StackName=stack.name)["Stacks"][0]
-    refs: dict[str, Any] = {"AWS::Region": stack.region, "AWS::AccountId": aws.account, "AWS::Partition": "aws",
-                            "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack.name}
-    for parameter in described.get("Parameters", []):
-        refs[parameter["ParameterKey"]] = parameter.get("ResolvedValue", parameter["ParameterValue"])
-    for resource in aws.call("cloudformation", "DescribeStackResources", stack.region, StackName=stack.name)["StackResources"]:
-        refs[resource["LogicalResourceId"]] = resource.get("PhysicalResourceId", UNRESOLVED)
-    for export in aws.paginate("cloudformation", "ListExports", stack.region, "Exports"):
-        refs[f"export:{export['Name']}"] = export["Value"]
-    return refs
-
-
-def role_drift(aws: Aws, assembly: EnvironmentAssembly, role_name: str) -> RoleDrift:
-    synthesized = synthesized_role(aws, assembly, role_name)
+def role_drift(live: LiveEnvironment, role_name: str) -> RoleDrift:
+    synthesized = synthesized_role(live, role_name)
     if synthesized is None:
         raise LookupError(f"no role named {role_name} in the templates")
     trust, granted = synthesized
-    role = aws.call("iam", "GetRole", "us-east-1", RoleName=role_name)["Role"]
-    live_trust = _as_list(_document(role["AssumeRolePolicyDocument"]).get("Statement", []))
-    live: list[dict] = []
-    for name in aws.call("iam", "ListRolePolicies", "us-east-1", RoleName=role_name)["PolicyNames"]:
-        document = aws.call("iam", "GetRolePolicy", "us-east-1", RoleName=role_name, PolicyName=name)["PolicyDocument"]
-        live += _as_list(_document(document).get("Statement", []))
-    extra = [f"managed policy {p['PolicyArn']}" for p in
-             aws.call("iam", "ListAttachedRolePolicies", "us-east-1", RoleName=role_name)["AttachedPolicies"]]
-    lacking, unexpected = _compare(granted, live)
+    role = live.aws.iam().role(role_name)
+    if role is None:
+        return RoleDrift(role_name, [], [_show(s) for s in granted], True)
+    live_statements = [statement for document in role.inline for statement in _as_list(document.get("Statement", []))]
+    extra = [f"managed policy {arn}" for arn in role.managed]
+    lacking, unexpected = _compare(granted, live_statements)
     extra += [_show(s) for s in unexpected]
     missing = [_show(s) for s in lacking]
-    trust_changed = any(_compare(trust, live_trust))
+    trust_changed = any(_compare(trust, _as_list(role.trust.get("Statement", []))))
     return RoleDrift(role_name, extra, missing, trust_changed)

@@ -1,0 +1,145 @@
+"""CloudFormation: stacks, their events, resources and templates, and change sets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shipyard.aws.session import AwsError, ServiceApi
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    status: str
+    reason: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)  # as resolved (an SSM parameter's value, not its name)
+    termination_protection: bool = False
+
+
+@dataclass(frozen=True)
+class StackEvent:
+    event_id: str
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str = ""
+    physical_id: str = ""
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StackResource:
+    logical_id: str
+    physical_id: str
+    resource_type: str
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    action: str  # Add | Modify | Remove | Import | Dynamic
+    logical_id: str
+    resource_type: str
+    replacement: str  # True | False | Conditional | "" when not reported
+    why: str  # the properties that force a replacement, or that changed
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    id: str
+    status: str  # CREATE_PENDING | CREATE_IN_PROGRESS | CREATE_COMPLETE | FAILED | ...
+    reason: str
+    changes: tuple[ResourceChange, ...]
+
+
+class CloudFormation(ServiceApi):
+    service = "cloudformation"
+
+    def stack(self, name: str) -> Stack | None:
+        found = self._found("DescribeStacks", StackName=name)
+        stacks = (found or {}).get("Stacks") or []
+        if not stacks:
+            return None
+        stack = stacks[0]
+        return Stack(
+            name=name, status=stack["StackStatus"], reason=stack.get("StackStatusReason", ""),
+            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", []) or []},
+            parameters={p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", "")) for p in stack.get("Parameters", []) or []},
+            termination_protection=bool(stack.get("EnableTerminationProtection")))
+
+    def events(self, name: str) -> list[StackEvent]:
+        """Newest first, as CloudFormation returns them; none for a stack that is gone."""
+        try:
+            raw = self._pages("DescribeStackEvents", "StackEvents", StackName=name)
+        except AwsError as exc:
+            if exc.not_found:
+                return []
+            raise
+        return [StackEvent(e["EventId"], e.get("LogicalResourceId", ""), e.get("ResourceType", ""), e.get("ResourceStatus", ""),
+                           e.get("ResourceStatusReason") or "", e.get("PhysicalResourceId") or "", e.get("Timestamp"))
+                for e in raw]
+
+    def template(self, name: str) -> dict[str, Any] | None:
+        """The template CloudFormation holds for the stack, or None when there is no stack."""
+        found = self._found("GetTemplate", StackName=name)
+        if found is None:
+            return None
+        body = found["TemplateBody"]
+        return body if isinstance(body, dict) else json.loads(body)
+
+    def resources(self, name: str) -> list[StackResource]:
+        answer = self._call("DescribeStackResources", StackName=name)
+        return [StackResource(r["LogicalResourceId"], r.get("PhysicalResourceId", ""), r["ResourceType"])
+                for r in answer["StackResources"]]
+
+    def exports(self) -> dict[str, str]:
+        return {e["Name"]: e["Value"] for e in self._pages("ListExports", "Exports")}
+
+    def create_change_set(self, *, stack: str, name: str, change_set_type: str, parameters: dict[str, str],
+                          capabilities: list[str], description: str, template_body: str | None = None,
+                          template_url: str | None = None, role_arn: str | None = None) -> str:
+        """A change set from a template (body or S3 URL), or of the deployed template when neither is given."""
+        template: dict[str, Any] = ({"TemplateBody": template_body} if template_body is not None else
+                                    {"TemplateURL": template_url} if template_url is not None else {"UsePreviousTemplate": True})
+        arguments: dict[str, Any] = dict(
+            StackName=stack, ChangeSetName=name, ChangeSetType=change_set_type, Capabilities=capabilities, Description=description,
+            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()], **template)
+        if role_arn:
+            arguments["RoleARN"] = role_arn
+        return self._call("CreateChangeSet", **arguments)["Id"]
+
+    def change_set(self, change_set_id: str) -> ChangeSet:
+        answer = self._call("DescribeChangeSet", ChangeSetName=change_set_id)
+        changes = tuple(_resource_change(c["ResourceChange"]) for c in answer.get("Changes", []) if "ResourceChange" in c)
+        return ChangeSet(change_set_id, answer["Status"], answer.get("StatusReason", ""), changes)
+
+    def execute_change_set(self, change_set_id: str) -> None:
+        self._call("ExecuteChangeSet", ChangeSetName=change_set_id)
+
+    def delete_change_set(self, change_set_id: str) -> None:
+        self._call("DeleteChangeSet", ChangeSetName=change_set_id)
+
+    def delete_stack(self, name: str) -> None:
+        self._call("DeleteStack", StackName=name)
+
+    def cancel_update(self, name: str) -> None:
+        self._call("CancelUpdateStack", StackName=name)
+
+    def continue_update_rollback(self, name: str) -> None:
+        self._call("ContinueUpdateRollback", StackName=name)
+
+    def protect_from_termination(self, name: str, enabled: bool) -> None:
+        self._call("UpdateTerminationProtection", StackName=name, EnableTerminationProtection=enabled)
+
+
+def _resource_change(change: dict[str, Any]) -> ResourceChange:
+    details = change.get("Details", []) or []
+    recreating = sorted({d["Target"].get("Name") or d["Target"].get("Attribute", "")
+                         for d in details if d.get("Target", {}).get("RequiresRecreation") in ("Always", "Conditionally")})
+    changed = sorted({d["Target"].get("Name") or d["Target"].get("Attribute", "") for d in details if d.get("Target")})
+    why = ("replaced because of " + ", ".join(recreating)) if recreating else ", ".join(n for n in changed if n)
+    return ResourceChange(change.get("Action", ""), change.get("LogicalResourceId", ""), change.get("ResourceType", ""),
+                          change.get("Replacement", ""), why)

@@ -1,0 +1,31 @@
+"""CloudWatch alarms: their states, read by the release guards, the wake wait and status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.aws.session import ServiceApi
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    state: str  # OK | ALARM | INSUFFICIENT_DATA
+
+    @property
+    def firing(self) -> bool:
+        return self.state == "ALARM"
+
+
+class CloudWatch(ServiceApi):
+    service = "cloudwatch"
+
+    def alarms(self, names: list[str]) -> list[Alarm]:
+        return self._described(AlarmNames=names) if names else []
+
+    def firing(self) -> list[Alarm]:
+        """Every metric alarm of the region in ALARM."""
+        return self._described(StateValue="ALARM")
+
+    def _described(self, **which: object) -> list[Alarm]:
+        return [Alarm(a["AlarmName"], a.get("StateValue", "")) for a in self._pages("DescribeAlarms", "MetricAlarms", **which)]

@@ -1,0 +1,45 @@
+"""EC2: the subnets and security groups verify reads, and the managed prefix lists a rule may name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.aws.session import ServiceApi
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """One inbound permission of a security group, by what it admits."""
+
+    cidrs: tuple[str, ...]
+    ipv6_cidrs: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    prefix_lists: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    id: str
+    ingress: tuple[Ingress, ...]
+
+
+class Ec2(ServiceApi):
+    service = "ec2"
+
+    def subnet_cidrs(self, subnet_ids: list[str]) -> list[str]:
+        if not subnet_ids:
+            return []
+        return [s["CidrBlock"] for s in self._call("DescribeSubnets", SubnetIds=subnet_ids)["Subnets"]]
+
+    def security_groups(self, group_ids: list[str]) -> list[SecurityGroup]:
+        if not group_ids:
+            return []
+        return [SecurityGroup(g["GroupId"], tuple(
+            Ingress(tuple(r["CidrIp"] for r in p.get("IpRanges", [])), tuple(r["CidrIpv6"] for r in p.get("Ipv6Ranges", [])),
+                    tuple(r.get("GroupId", "") for r in p.get("UserIdGroupPairs", [])),
+                    tuple(r["PrefixListId"] for r in p.get("PrefixListIds", [])))
+            for p in g.get("IpPermissions", [])))
+            for g in self._call("DescribeSecurityGroups", GroupIds=group_ids)["SecurityGroups"]]
+
+    def prefix_list_cidrs(self, prefix_list: str) -> list[str]:
+        return [e["Cidr"] for e in self._call("GetManagedPrefixListEntries", PrefixListId=prefix_list)["Entries"]]

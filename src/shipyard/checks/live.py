@@ -1,0 +1,84 @@
+"""What a rule's live half sees: one deployed environment, read through AWS's APIs, each resource once per run.
+
+`shipyard verify` builds one LiveEnvironment and hands it to every rule with a live half (Rule.verify); a rule
+reads the resource it guards from here, never from our own templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from shipyard.aws import Aws
+from shipyard.aws.cloudfront import DistributionConfig, WebAcl
+from shipyard.aws.ecs import Service
+from shipyard.aws.elbv2 import LoadBalancer
+from shipyard.aws.rds import DatabaseInstance
+from shipyard.config import AppConfig, Environment
+from shipyard.synth import EnvironmentAssembly, StackArtifact
+
+
+@dataclass(frozen=True)
+class LiveFinding:
+    passed: bool
+    resource: str  # what was looked at
+    detail: str  # what was found
+
+
+class LiveEnvironment:
+    """One deployed environment as AWS reports it; the reads several rules share are made once."""
+
+    def __init__(self, aws: Aws, assembly: EnvironmentAssembly, app: AppConfig, *, distribution_id: str, distribution_domain: str,
+                 edge_url: str) -> None:
+        self.aws, self.assembly, self.app = aws, assembly, app
+        self.env: Environment = assembly.environment
+        self.region = self.env.region
+        self.distribution_id, self.distribution_domain, self.edge_url = distribution_id, distribution_domain, edge_url
+        self._stack_refs: dict[str, dict[str, Any]] = {}
+
+    @property
+    def bucket(self) -> str:
+        return self.env.names.site_bucket
+
+    @cached_property
+    def service(self) -> Service | None:
+        return self.aws.ecs(self.region).service_of(self.env.names.cluster, self.env.names.service)
+
+    @cached_property
+    def distribution(self) -> DistributionConfig:
+        return self.aws.cloudfront().distribution_config(self.distribution_id)
+
+    @cached_property
+    def bucket_policy(self) -> dict[str, Any]:
+        return self.aws.s3(self.region).policy(self.bucket) or {}
+
+    @cached_property
+    def web_acl(self) -> WebAcl | None:
+        """The web ACL the distribution names, or None when it names none or the ACL does not exist."""
+        return self.aws.waf().web_acl(self.distribution.web_acl) if self.distribution.web_acl else None
+
+    @cached_property
+    def load_balancer(self) -> LoadBalancer | None:
+        return self.aws.elbv2(self.region).load_balancer(self.env.names.load_balancer)
+
+    @cached_property
+    def database(self) -> DatabaseInstance | None:
+        """The environment's RDS instance; None without a [database]."""
+        if not any(stack.name == self.env.names.data_stack for stack in self.assembly.stacks):
+            return None
+        return self.aws.rds(self.region).instance(self.env.names.database)
+
+    def stack_refs(self, stack: StackArtifact, unresolved: str) -> dict[str, Any]:
+        """What the stack's Ref and Fn::ImportValue resolved to when CloudFormation deployed it: pseudo parameters,
+        parameters as resolved, each resource's physical id (`unresolved` where it has none) and the exports."""
+        if stack.name not in self._stack_refs:
+            cloudformation = self.aws.cloudformation(stack.region)
+            deployed = cloudformation.stack(stack.name)
+            refs: dict[str, Any] = {"AWS::Region": stack.region, "AWS::AccountId": self.aws.account, "AWS::Partition": "aws",
+                                    "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack.name,
+                                    **(deployed.parameters if deployed else {})}
+            refs.update({r.logical_id: r.physical_id or unresolved for r in cloudformation.resources(stack.name)})
+            refs.update({f"export:{name}": value for name, value in cloudformation.exports().items()})
+            self._stack_refs[stack.name] = refs
+        return self._stack_refs[stack.name]
