@@ -22,9 +22,11 @@ STAGING = '[environments.staging]\naccount = "111111111111"\n'
 
 
 @pytest.fixture(autouse=True)
-def migrations_folder(tmp_path):
-    """Configs written to tmp_path keep the example's [database] migrations folder, so only the mutation is wrong."""
+def project_folders(tmp_path):
+    """Configs written to tmp_path keep the example's site and [database] migrations folders, so only the mutation is wrong."""
     (tmp_path / "service" / "migrations").mkdir(parents=True)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<!doctype html><title>site</title>")
 
 # (case id, shipyard.toml text, pattern the one-line error must match)
 BAD_INPUTS = [
@@ -42,6 +44,11 @@ BAD_INPUTS = [
      r"database\.migrations: '\.\./elsewhere' is outside the directory"),
     ("migrations-missing", mutate('migrations = "service/migrations"', 'migrations = "service/nope"'),
      r"database\.migrations: 'service/nope' is not a folder"),
+    ("site-missing", mutate('directory = "site"', 'directory = "public"'), r"site\.directory: 'public' is not a folder next to shipyard\.toml"),
+    ("access-key-in-environment", mutate('LOG_LEVEL = "info"', 'LOG_LEVEL = "info"\nUPSTREAM = "AKIAIOSFODNN7EXAMPLE"'),
+     r"service\.environment: UPSTREAM looks like a credential.*\[service\.secrets\]"),
+    ("secret-name-in-environment", mutate('LOG_LEVEL = "info"', 'LOG_LEVEL = "info"\nAWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"'),
+     r"service\.environment: AWS_SECRET_ACCESS_KEY looks like a credential"),
     ("migrate-without-database", mutate('version = "16"\nname = "app"\nmigrations = "service/migrations"\n', '').replace("[database]\n", ""),
      r"release\.migrate: migrations need a \[database\]"),
     ("migrate-unclosed-quote", mutate('migrate = "python migrate.py"', "migrate = \"python 'migrate.py\""),
@@ -251,12 +258,14 @@ def test_every_problem_is_reported_in_one_run(cli, tmp_path):
     assert len(lines) == 4, lines
 
 
-def test_production_without_waf_is_refused_by_validate(cli, tmp_path):
+def test_production_without_waf_is_refused_by_validate_and_synth(cli, tmp_path):
     path = tmp_path / "shipyard.toml"
     path.write_text(mutate("waf = true", "waf = false"))
-    result = cli("--config", str(path), "validate")
-    assert result.code == 4, result.err
-    assert "environments.production.waf: production is production (production = true) and needs waf = true" in result.err
+    for command in ("validate", "synth"):
+        result = cli("--config", str(path), command)
+        assert result.code == 4, (command, result.err)
+        assert "environments.production.waf: production is production (production = true) and needs waf = true" in result.err
+    assert not (tmp_path / "cdk.out").exists()  # synth wrote no templates for what validate refuses
 
 
 def test_production_is_what_the_config_says_not_the_name(tmp_path):

@@ -18,7 +18,7 @@ from shipyard.app import target as targets
 from shipyard.app.context import open_environment
 from shipyard.app.up import up as run_up
 from shipyard.config import DEFAULT_CONFIG, Config, load_config
-from shipyard.errors import ExitCode, PolicyRefused, ShipyardError, UsageError
+from shipyard.errors import ExitCode, ShipyardError, UsageError
 from shipyard.release.attempt import ReleaseFailed
 
 app = typer.Typer(name="shipyard", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -84,9 +84,7 @@ def _choice(flag: str, value: str | None, allowed: tuple[str | None, ...]) -> No
 def validate() -> None:
     """Check shipyard.toml only (every problem in one run); nothing else runs."""
     config = _config()
-    refusals = policy.config_policy(config)
-    if refusals:
-        raise PolicyRefused(str(config.path), refusals, "the deploy policy gate would refuse this; fix shipyard.toml")
+    policy.require_valid_config(config)
     ui.result(f"{config.path}: valid; environments: " + ", ".join(f"{e.name} ({e.account}, {e.region})" for e in config.environments.values()))
 
 

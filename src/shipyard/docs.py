@@ -31,7 +31,9 @@ def render_checks(_: str = "") -> str:
         "",
         "1. **cdk-nag**, the AwsSolutions pack (as a CDK Aspect during a synth made for checking);",
         "2. **cfn-lint**, against the real CloudFormation resource schemas;",
-        "3. **shipyard's own rules**, below, one per file in `src/shipyard/checks/rules/`.",
+        "3. **shipyard's own rules**, below, one per file in `src/shipyard/checks/rules/`: each file holds the rule's",
+        "   check over the template and, where it has one, its live half, which `shipyard verify` runs against the",
+        "   deployed environment through AWS's APIs (same id, so a finding reads the same before and after deploy).",
         "",
         "Rule ids read `SY-<severity><category><number>`: `E` error or `W` warning; categories 1 edge, 2 network,",
         "3 identity, 4 registry, 5 service, 6 logging, 7 configuration, 8 database. `--fail-on error|warning` (or `[checks] fail_on`) decides",
@@ -50,6 +52,10 @@ def render_checks(_: str = "") -> str:
     lines += [f"| {UNUSED_SUPPRESSION[0]} | warning | {UNUSED_SUPPRESSION[1]} |"]
     for rule in [*RULES, *FILE_RULES]:
         lines += ["", f"### {rule.id}: {rule.short}", "", rule.long, "", f"Why: {rule.rationale}"]
+        if getattr(rule, "verify_title", ""):
+            lines += ["", f"Live (`shipyard verify`): {rule.verify_title}."]
+        elif getattr(rule, "no_live_check", ""):
+            lines += ["", f"No live check: {rule.no_live_check}."]
     lines += ["", f"### {UNUSED_SUPPRESSION[0]}: {UNUSED_SUPPRESSION[1]}", "", UNUSED_SUPPRESSION[2],
               "", "Why: a suppression should disappear with the finding it was written for."]
     lines += [

@@ -56,7 +56,7 @@ def test_up_refuses_a_missing_site_before_any_change(cli, example_copy):
     shutil.rmtree(example_copy.parent / "site")
     result = cli("--config", str(example_copy), "up")
     assert result.code == 2, result.err
-    assert "is not a directory of static files" in result.err
+    assert "site.directory: 'site' is not a folder next to shipyard.toml" in result.err
     assert "CREATE_IN_PROGRESS" not in result.err
 
 

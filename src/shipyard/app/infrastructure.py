@@ -8,6 +8,7 @@ from pathlib import Path
 
 from shipyard import ui
 from shipyard.app.context import EnvironmentContext, confirm, guard_production, preflight
+from shipyard.app.policy import require_valid_config
 from shipyard.config import Config
 from shipyard.deploy.changeset import StackChanges
 from shipyard.deploy.destroy import Retained, retained_resources
@@ -26,6 +27,7 @@ class SynthReport:
 
 
 def synth(config: Config, names: list[str] | None, out: Path | None) -> SynthReport:
+    require_valid_config(config)
     started = time.perf_counter()
     assemblies = synthesize(config, config.select(names), out or config.directory / "cdk.out")
     return SynthReport(assemblies, time.perf_counter() - started)

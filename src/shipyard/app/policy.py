@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from shipyard.checks.engine import Finding, failing, gate, run_checks
-from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config
+from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, refusals
 from shipyard.errors import PolicyRefused
 from shipyard.synth import EnvironmentAssembly
 
@@ -41,8 +41,8 @@ def require_policy(config: Config, assemblies: list[EnvironmentAssembly]) -> Non
                             f"production cannot suppress {', '.join(sorted(UNSUPPRESSABLE_IN_PRODUCTION))}")
 
 
-def config_policy(config: Config) -> list[str]:
-    """What the policy gate would refuse that shipyard.toml alone shows, so validate says it before any synth."""
-    return [f"environments.{env.name}.waf: {env.name} is production (production = true) and needs waf = true; "
-            "SY-E105 refuses a production distribution without a web ACL and cannot be suppressed there"
-            for env in config.environments.values() if env.production and not env.waf]
+def require_valid_config(config: Config) -> None:
+    """The one config gate: what shipyard.toml alone shows the policy gate would refuse (exit 4), before any synth."""
+    found = refusals(config)
+    if found:
+        raise PolicyRefused(str(config.path), found, "the deploy policy gate would refuse this; fix shipyard.toml")

@@ -8,6 +8,7 @@ that the committed pipeline still matches it (`--check`).
 from __future__ import annotations
 
 import os
+import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from shipyard import ui
 from shipyard.config import answer_problem, load_config, parse_config
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.scaffold import CONFIG, MIGRATIONS, Answers, render_config, stale, write_locks, write_workflow
+from shipyard.scaffold import CONFIG, MIGRATIONS, SITE, Answers, render_config, stale, starter_page, write_locks, write_workflow
 
 
 @dataclass(frozen=True)
@@ -97,20 +98,22 @@ def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[s
     if target.exists() and not force:
         raise UsageError(str(target), "already exists; nothing was written", "pass --force to overwrite, or `shipyard init --from` to regenerate the pipeline")
     text = render_config(chosen)
-    migrations = directory / MIGRATIONS
-    made = database and not migrations.exists()
-    if made:  # the folder the config names; validation looks for it
-        migrations.mkdir(parents=True)
+    # The folders the config names, which validation looks for: the site (with a starter page) and the migrations.
+    site, folders = directory / SITE, [directory / SITE] + ([directory / MIGRATIONS] if database else [])
+    made = [folder for folder in folders if not folder.exists()]
+    for folder in made:
+        folder.mkdir(parents=True)
+    if site in made:
+        (site / "index.html").write_text(starter_page(chosen.app))
     # Checked exactly as shipyard will read it, before anything else is written.
     try:
         parse_config(tomllib.loads(text), target)
     except Exception:
-        if made:
-            migrations.rmdir()
+        for folder in made:
+            shutil.rmtree(folder)
         raise
-    directory.mkdir(parents=True, exist_ok=True)
     target.write_text(text)
-    return [target, *regenerate(target, lock=lock)]
+    return [target, *([site / "index.html"] if site in made else []), *regenerate(target, lock=lock)]
 
 
 def regenerate(config_path: Path, *, lock: bool) -> list[Path]:

@@ -35,6 +35,13 @@ class Answers:
 
 
 MIGRATIONS = "service/migrations"
+SITE = "site"
+
+
+def starter_page(app: str) -> str:
+    """The site's first page, for a repository that has none yet."""
+    return resources.files("shipyard.scaffold").joinpath("templates", "index.html.tmpl").read_text().format(app=app)
+
 _DATABASE = f'''# PostgreSQL on RDS per environment: isolated subnets, TLS required, the password managed by RDS in
 # Secrets Manager and handed to the tasks as secrets (docs/database.md).
 [database]

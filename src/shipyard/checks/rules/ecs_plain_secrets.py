@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import re
-
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
-
-_SECRET_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.I)
-_SECRET_VALUE = re.compile(r"(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|ghp_[A-Za-z0-9]{30,}|xox[bp]-)")
+from shipyard.config.catalogue import looks_like_credential
 
 
 class EcsPlainSecrets(Rule):
@@ -23,7 +19,7 @@ class EcsPlainSecrets(Rule):
             for container in props.get("ContainerDefinitions", []) or []:
                 for variable in container.get("Environment", []) or []:
                     name, value = str(variable.get("Name", "")), variable.get("Value")
-                    if _SECRET_NAME.search(name) or (isinstance(value, str) and _SECRET_VALUE.search(value)):
+                    if looks_like_credential(name, value):
                         yield Violation(logical_id, f"container {container.get('Name')} gets {name} as a plain value")
 
     no_live_check = "a task definition revision is immutable and only CloudFormation registers the service's: the template is what runs"

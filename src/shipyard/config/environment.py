@@ -1,0 +1,172 @@
+"""An environment's keys ([environments.<name>], with [defaults] under them) and the resolved Environment that the
+blueprint builds from: one settings model, so a new setting is one edit."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from shipyard import naming
+from shipyard.config.catalogue import DB_INSTANCE_MEMORY_GIB, FARGATE_CPU, LOG_RETENTION_DAYS
+from shipyard.config.models import _ACCOUNT_RE, _Model, check_region
+from shipyard.schedule import AwakeSchedule, parse_schedule
+
+
+class EnvironmentSettings(_Model):
+    """Per-environment settings; every key may also be set under [defaults]."""
+
+    region: str | None = Field(None, description="AWS region; defaults to app.region")
+    cpu: int = Field(256, description="task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384")
+    memory: int = Field(512, description="task memory in MiB, a size Fargate accepts for the CPU")
+    desired_count: int = Field(2, ge=1, description="tasks running after a release (autoscaling minimum)")
+    max_count: int = Field(4, ge=1, le=1000, description="autoscaling maximum")
+    cpu_target: int = Field(70, ge=10, le=95, description="average CPU % that autoscaling keeps the service at")
+    waf: bool = Field(False, description="attach a WAF web ACL with AWS managed rules to CloudFront")
+    waf_rate_limit: int = Field(2000, ge=100, le=2_000_000_000, description="requests per 5 minutes per IP before WAF blocks")
+    log_retention_days: int = Field(30, description="CloudWatch Logs retention")
+    deletion_protection: bool = Field(False, description="protect stacks, load balancer, repository and bucket from deletion")
+    image_retention_count: int = Field(20, ge=1, le=1000, description="images the ECR lifecycle policy keeps")
+    container_insights: bool = Field(False, description="ECS Container Insights on the cluster")
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        "PriceClass_100", description="CloudFront edge locations used (cheapest by default)")
+    oidc_provider_arn: str | None = Field(None, description="existing GitHub OIDC provider to import instead of creating one")
+    architecture: Literal["x86_64", "arm64"] | None = Field(None, description="CPU architecture of this environment's tasks (default: service.architecture)")
+    spot: bool = Field(False, description="run tasks on Fargate Spot, x86_64 or arm64 on platform 1.4.0 (non-production)")
+    awake: str | None = Field(None, description="hours the service runs, e.g. \"Mon-Fri 07:00-20:00 Europe/Berlin\"; "
+                              "outside them it scales to zero (non-production)")
+    ecs_exec: bool | None = Field(None, description="allow `shipyard exec` into tasks (ECS Exec, sessions logged); "
+                                  "default on, off where production")
+    budget: int = Field(100, ge=1, le=1_000_000, description="monthly budget in USD: notifications at 80% actual and 100% forecast")
+    alert_emails: list[str] = Field(default_factory=list, description="addresses subscribed to the alerts topic")
+    slo_target: float = Field(99.9, ge=90, le=99.999, description="availability objective (%) the burn-rate alarms protect")
+    latency_p95_ms: int = Field(1000, ge=10, le=60000, description="p95 latency (ms) above which the latency alarm fires")
+    database_instance_class: str = Field("db.t4g.micro", description="RDS instance class (with [database])")
+    database_storage_gb: int = Field(20, ge=20, le=65536, description="gp3 storage in GiB (with [database])")
+    database_backup_days: int = Field(7, ge=1, le=35, description="automated backup retention in days (with [database])")
+    database_multi_az: bool = Field(False, description="a standby in a second availability zone (with [database]; doubles its cost)")
+
+    @field_validator("awake")
+    @classmethod
+    def _awake(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_schedule(value)
+        return value
+
+    @field_validator("database_instance_class")
+    @classmethod
+    def _instance_class(cls, value: str) -> str:
+        if value not in DB_INSTANCE_MEMORY_GIB:
+            raise ValueError(f"{value!r} is not an instance class shipyard knows; use one of {', '.join(DB_INSTANCE_MEMORY_GIB)}")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return None if value is None else check_region(value)
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: int) -> int:
+        if value not in FARGATE_CPU:
+            raise ValueError(f"{value} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_CPU))}")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", address):
+                raise ValueError(f"{address!r} is not an email address")
+        return value
+
+    @field_validator("oidc_provider_arn")
+    @classmethod
+    def _oidc_arn(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$", value):
+            raise ValueError(f"{value!r} is not a GitHub OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)")
+        return value
+
+
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class EnvironmentInput(EnvironmentSettings):
+    account: str = Field(description="12-digit AWS account id")
+    domain: str | None = Field(None, description="the environment's own domain, e.g. shop.example.com (a certificate, aliases and DNS records follow)")
+    hosted_zone: str | None = Field(None, description="the Route 53 zone the domain's records go in (a suffix of domain); default: the domain itself")
+    hosted_zone_id: str | None = Field(None, description="an existing hosted zone in the environment's account; without it shipyard creates hosted_zone")
+    www: bool = Field(False, description="also serve www.<domain>, redirected to the domain")
+    dns: Literal["route53", "external"] = Field(
+        "route53", description="where the domain's DNS lives: route53 (a zone in the environment's account, created or "
+                               "hosted_zone_id) or external (another account or provider: deploy prints the records to "
+                               "create and waits for them)")
+
+    @field_validator("domain", "hosted_zone")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not _DOMAIN_RE.match(value):
+            raise ValueError(f"{value!r} is not a domain name; use lowercase labels separated by dots, e.g. shop.example.com")
+        return value
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^Z[A-Z0-9]{1,31}$", value):
+            raise ValueError(f"{value!r} is not a Route 53 hosted zone id (Z followed by letters and digits)")
+        return value
+    production: bool | None = Field(None, description="takes real traffic: changes need --yes, WAF is required, and SY-E101, "
+                                                      "SY-E105, SY-E201 and SY-E301 cannot be suppressed; must be set for an "
+                                                      "environment named production or prod")
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not _ACCOUNT_RE.match(value):
+            raise ValueError(f"{value!r} is not an AWS account id; use 12 digits")
+        return value
+
+
+class Environment(EnvironmentInput):
+    """One environment with [defaults] applied; what the blueprint builds from.
+
+    Derived from the settings model, so a new setting is one edit there.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, arbitrary_types_allowed=True)
+
+    name: str
+    region: str
+    architecture: Literal["x86_64", "arm64"]
+    names: naming.Names
+    production: bool
+
+    @property
+    def is_production(self) -> bool:
+        """Marked production in shipyard.toml: changes need --yes, and some rules cannot be suppressed."""
+        return self.production
+
+    @property
+    def schedule(self) -> AwakeSchedule | None:
+        """The awake hours, or None for a service that always runs."""
+        return parse_schedule(self.awake) if self.awake else None
+
+    @property
+    def domain_names(self) -> tuple[str, ...]:
+        """The names viewers use: the domain, and www.<domain> where asked."""
+        if not self.domain:
+            return ()
+        return (self.domain, f"www.{self.domain}") if self.www else (self.domain,)
+
+    @property
+    def zone_name(self) -> str | None:
+        """The Route 53 zone shipyard writes the domain's records to; None without a domain or with external DNS."""
+        return (self.hosted_zone or self.domain) if self.domain and self.dns == "route53" else None
