@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from shipyard.config import load_config  # noqa: E402
-from shipyard.localaws.pace import LATENCIES, RolloutPhases, stack_create_seconds, template_phases  # noqa: E402
+from shipyard.localaws.core.pace import LATENCIES, RolloutPhases, stack_create_seconds, template_phases  # noqa: E402
 from shipyard.release.release import BAKE_MARGIN, ReleaseOptions  # noqa: E402
 from shipyard.synth import synthesize  # noqa: E402
 
@@ -124,7 +124,7 @@ def _measure(config, staging) -> None:
     from shipyard.aws import Aws
     from shipyard.deploy.execute import DeployOptions, deploy
     from shipyard.deploy.site import publish_environment
-    from shipyard.localaws.pace import factor
+    from shipyard.localaws.core.pace import factor
     from shipyard.release.release import release
 
     with embedded_aws() as server:

@@ -34,6 +34,22 @@ def test_only_the_composition_root_imports_the_embedded_aws():
     assert importers == [COMPOSITION_ROOT.relative_to(SRC).as_posix()]
 
 
+def test_the_embedded_aws_takes_nothing_from_the_core_but_its_seam():
+    """localaws imports from the rest of shipyard only shipyard.errors, the error types the command line prints."""
+    leaks = sorted({f"{p.relative_to(SRC).as_posix()}: {n}" for p in _modules() if "localaws" in p.relative_to(SRC).parts
+                    for n in _imports(p) if n.startswith("shipyard") and not n.startswith(("shipyard.localaws", "shipyard.errors"))})
+    assert leaks == []
+
+
+def test_every_service_of_the_embedded_aws_is_a_package_of_its_own():
+    from shipyard.localaws.core import registry
+
+    services = registry.service_packages()
+    assert {"cloudformation", "ecs", "cloudfront", "rds", "ecr"} <= set(services)
+    loose = [p.name for p in (SRC / "localaws").glob("*.py") if p.stem not in ("__init__", "server")]
+    assert loose == [], "a module of the embedded AWS belongs in its service's package (or core/)"
+
+
 def test_moto_is_known_only_inside_the_embedded_aws():
     leaks = [p.relative_to(SRC).as_posix() for p in _modules() if "localaws" not in p.relative_to(SRC).parts
              and (any(n == "moto" or n.startswith("moto.") for n in _imports(p)) or "x-moto" in p.read_text())]
@@ -105,7 +121,7 @@ def test_every_rule_has_a_live_half_or_says_in_one_line_why_not():
 
 def test_every_emulator_patch_names_the_moto_behaviour_it_corrects():
     from shipyard.localaws import server
-    from shipyard.localaws.services import _base
+    from shipyard.localaws.core import base as _base
 
     server.register_handlers()
     assert len(_base.PATCHES) >= 15

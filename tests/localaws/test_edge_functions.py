@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shipyard.blueprint.edge import _viewer_request
-from shipyard.localaws import edge_functions
+from shipyard.localaws.cloudfront import edge_functions
 
 
 def _run(code: str, path: str, host: str = "shop.example.com"):

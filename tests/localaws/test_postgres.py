@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from shipyard.localaws import postgres
+from shipyard.localaws.rds import postgres
 
 BUNDLED = Path(next(iter(importlib.util.find_spec("pgserver").submodule_search_locations))) / "pginstall" / "bin"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.localaws.extension import extension_backend
+from shipyard.localaws.cloudfront.extension import extension_backend
 
 UNKNOWN = object()  # a value CloudFormation computes (GetAtt, Sub, If): it must be present, its value is not compared
 

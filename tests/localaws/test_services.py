@@ -9,7 +9,7 @@ import pytest
 from shipyard.aws import Aws
 from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.errors import ShipyardError
-from shipyard.localaws.extension import extension_backend
+from shipyard.localaws.cloudfront.extension import extension_backend
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
 

@@ -104,7 +104,7 @@ def test_exec_is_refused_where_it_is_off_and_without_the_session_plugin(deployed
 def test_an_exec_into_a_task_started_before_exec_was_on_is_refused_as_ecs_does(released, assemblies):
     env = assemblies["staging"].environment
     task = task_exec.choose_task(released, env, None)
-    from shipyard.localaws import task_runtime
+    from shipyard.localaws.ecs import task_runtime
 
     started = task_runtime.find(task.arn)
     started.exec_enabled = False
@@ -222,7 +222,7 @@ def test_the_mask_filter_replaces_secret_values_inside_the_task_shell():
 def test_ecs_exec_into_a_task_whose_role_lacks_the_ssm_channels_fails_as_on_aws(deployed, assemblies, example_config):
     """Production's task role has no ssmmessages grants (ecs_exec off): even a task started with exec cannot connect."""
     from shipyard.aws import AwsError
-    from shipyard.localaws import task_runtime
+    from shipyard.localaws.ecs import task_runtime
 
     production, aws = assemblies["production"], deployed["production"]
     env = production.environment

@@ -49,7 +49,7 @@ def _items(url: str, name: str | None = None) -> dict:
 
 
 def _columns(local_aws, env) -> list[str]:
-    from shipyard.localaws import postgres
+    from shipyard.localaws.rds import postgres
 
     server = postgres.find(f"{env.account}/{env.region}/{env.names.database}")
     return server.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'items' ORDER BY 1").split()

@@ -1,14 +1,15 @@
-"""The embedded AWS, sealed: moto's server in-process, shipyard's CloudFormation handlers and
-corrections of moto (one module per service in services/), ECS tasks as local processes with real health checks
-(task_runtime.py, rollout.py), and a local edge per CloudFront distribution (edge.py).
+"""The embedded AWS, sealed, laid out like moto: a package per AWS service holding its CloudFormation handlers,
+its corrections of moto and its runtime (ecs/: task processes, deployments, ECS Exec; cloudfront/: the local edge
+and its functions; rds/: PostgreSQL and its TLS front; ecr/: scans; cloudformation/: its waits), core/ for what
+they share (the handler base, AWS's pace), and server.py, moto's server in-process.
 
-Only the composition root (shipyard.app.target) imports this package; the core
-talks to the embedded AWS through its AWS APIs like to any other AWS, with the
-options client_options() hands the core's Target.
+Only the composition root (shipyard.app.target) imports this package, and only these names; the core talks to the
+embedded AWS through its AWS APIs like to any other AWS, with the options client_options() hands the core's Target.
+The one seam the other way: the embedded AWS raises shipyard.errors' types, which the command line knows how to say.
 """
 
-from shipyard.localaws.scans import register_scan
+from shipyard.localaws.ecr.scans import register_scan
+from shipyard.localaws.ecs.task_runtime import cache_root as profiles_directory
 from shipyard.localaws.server import DEFAULT_PORT, EmbeddedAws, client_options, first_free_port
-from shipyard.localaws.task_runtime import cache_root as profiles_directory
 
 __all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port", "profiles_directory", "register_scan"]

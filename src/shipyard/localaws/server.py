@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 from shipyard.errors import ShipyardError, UsageError
+from shipyard.localaws.core import registry
 
 # Credentials the embedded AWS accepts; they are not secrets and work nowhere else.
 LOCAL_ACCESS_KEY = "shipyardlocal"
@@ -27,9 +28,7 @@ def register_handlers() -> None:
         warnings.simplefilter("ignore")
         from moto.cloudformation import parsing
 
-        from shipyard.localaws import services
-
-        services.load()
+        registry.load()
     # moto caches its type map on first use; drop a map built before our import.
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
@@ -94,7 +93,7 @@ def client_options(endpoint: str) -> dict[str, Any]:
     """What the core's Target needs to talk to an embedded AWS at `endpoint`."""
     return {"endpoint": endpoint, "credentials": (LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY), "bind_account": bind_account,
             "unsupported_types": unsupported_types, "local_edge": _local_edge(endpoint),
-            "session_plugin": (sys.executable, "-m", "shipyard.localaws.session_plugin")}
+            "session_plugin": (sys.executable, "-m", "shipyard.localaws.ecs.session_plugin")}
 
 
 DEFAULT_PORT = 4566
@@ -138,7 +137,7 @@ def _server_class() -> type:
             import json
             import urllib.parse
 
-            from shipyard.localaws import local_edge
+            from shipyard.localaws.cloudfront import local_edge
 
             moto_app = DomainDispatcherApplication(create_backend_app)
             clients = _clients(f"http://127.0.0.1:{self._port}")
@@ -187,15 +186,8 @@ class EmbeddedAws:
         register_handlers()
         from moto.moto_api import _internal
 
-        from shipyard.localaws import local_edge, postgres, rollout, stabilize
-        from shipyard.localaws.extension import extension_backend
-
         _internal.models.moto_api_backend.reset()
-        extension_backend.reset()
-        local_edge.reset()
-        rollout.reset()
-        stabilize.reset()
-        postgres.stop_all()
+        registry.reset()
         # One access-log line per AWS call would drown shipyard's own output.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -209,12 +201,8 @@ class EmbeddedAws:
 
     def stop(self) -> None:
         """Every task process, local edge and database server stops with the server: nothing outlives it."""
-        from shipyard.localaws import local_edge, postgres, rollout
-
         global _running
-        rollout.reset()
-        local_edge.reset()
-        postgres.stop_all()
+        registry.reset()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -238,7 +226,7 @@ class EmbeddedAws:
         """Drill control: make an ACM certificate expire `days` from now, as an old certificate near its renewal would."""
         import datetime
 
-        from shipyard.localaws.services.acm import set_expiry
+        from shipyard.localaws.acm.handlers import set_expiry
 
         set_expiry("", arn, datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=days))
 

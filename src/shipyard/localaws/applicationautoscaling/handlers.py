@@ -1,0 +1,149 @@
+"""AWS::ApplicationAutoScaling::ScalableTarget and ::ScalingPolicy into moto's backend."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from moto.applicationautoscaling.models import applicationautoscaling_backends
+from moto.core.common_models import CloudFormationModel
+
+from shipyard.localaws.core.base import Handler, properties, wrap
+
+# Application Auto Scaling's schedule forms (PutScheduledAction, "Schedule"): at(...), rate(...) and a six-field cron.
+_SCHEDULE = re.compile(r"^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
+
+
+def _validated_put_scheduled_action(original):
+    """PutScheduledAction refuses a malformed schedule or a time zone that is not an IANA name; moto takes both."""
+    def wrapper(self, service_namespace, schedule, timezone, *args, **kwargs):
+        from moto.applicationautoscaling.exceptions import AWSValidationException
+
+        if not _SCHEDULE.match(schedule or ""):
+            raise AWSValidationException(f"Invalid schedule expression: {schedule!r}")
+        try:
+            ZoneInfo(timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise AWSValidationException(f"Invalid timezone: {timezone!r}") from None
+        return original(self, service_namespace, schedule, timezone, *args, **kwargs)
+
+    return wrapper
+
+
+def _bounds(props: dict) -> tuple[int, int]:
+    return int(props["MinCapacity"]), int(props["MaxCapacity"])
+
+
+class ScalableTarget(Handler, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApplicationAutoScaling::ScalableTarget"
+
+    def __init__(self, namespace: str, resource_id: str, dimension: str, bounds: tuple[int, int]) -> None:
+        self.namespace, self.resource_id, self.dimension = namespace, resource_id, dimension
+        self.bounds = bounds  # the template's (MinCapacity, MaxCapacity), which an update compares
+        # The same "resource|dimension|namespace" identifier CloudFormation returns.
+        self.physical_id = f"{resource_id}|{dimension}|{namespace}"
+        self.attributes = {"Id": self.physical_id}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        minimum, maximum = bounds = _bounds(props)
+        applicationautoscaling_backends[account_id][region_name].register_scalable_target(
+            namespace=props["ServiceNamespace"], r_id=props["ResourceId"], dimension=props["ScalableDimension"],
+            min_capacity=minimum, max_capacity=maximum,
+            role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"),
+        )
+        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"], bounds)
+        target._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
+        return target
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        """CloudFormation updates a scalable target in place and sets its bounds only when the template changes them,
+        so a stack update during a scheduled sleep leaves the service asleep."""
+        props = properties(cloudformation_json)
+        same_target = (original_resource.namespace, original_resource.resource_id, original_resource.dimension) == (
+            props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
+        if not same_target or _bounds(props) != original_resource.bounds:
+            return super().update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json,
+                                                            account_id, region_name)
+        original_resource._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
+        return original_resource
+
+    def _replace_scheduled_actions(self, actions: list[dict], account_id: str, region_name: str) -> None:
+        """This target's scheduled actions become `actions` (none: they are gone with it)."""
+        backend = applicationautoscaling_backends[account_id][region_name]
+        backend.scheduled_actions = [a for a in backend.scheduled_actions if a.resource_id != self.resource_id]
+        for action in actions:
+            backend.put_scheduled_action(
+                service_namespace=self.namespace, schedule=action["Schedule"], timezone=action.get("Timezone"),
+                scheduled_action_name=action["ScheduledActionName"], resource_id=self.resource_id,
+                scalable_dimension=self.dimension, start_time=action.get("StartTime"), end_time=action.get("EndTime"),
+                scalable_target_action={k[0].lower() + k[1:]: int(v) for k, v in action.get("ScalableTargetAction", {}).items()})
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        self._replace_scheduled_actions([], account_id, region_name)
+        backend = applicationautoscaling_backends[account_id][region_name]
+        if backend.targets.get(self.dimension, {}).get(self.resource_id):
+            backend.deregister_scalable_target(self.namespace, self.resource_id, self.dimension)
+
+
+class ScalingPolicy(Handler, CloudFormationModel):
+    ATTRIBUTES = ("Arn",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ApplicationAutoScaling::ScalingPolicy"
+
+    def __init__(self, arn: str, name: str, namespace: str, resource_id: str, dimension: str) -> None:
+        self.physical_id = arn
+        self.name, self.namespace, self.resource_id, self.dimension = name, namespace, resource_id, dimension
+        self.attributes = {"Arn": arn}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        if "ScalingTargetId" in props:
+            resource_id, dimension, namespace = props["ScalingTargetId"].split("|")
+        else:
+            resource_id, dimension, namespace = props["ResourceId"], props["ScalableDimension"], props["ServiceNamespace"]
+        policy = applicationautoscaling_backends[account_id][region_name].put_scaling_policy(
+            policy_name=props["PolicyName"], service_namespace=namespace, resource_id=resource_id,
+            scalable_dimension=dimension, policy_type=props["PolicyType"],
+            policy_body=props.get("TargetTrackingScalingPolicyConfiguration") or props.get("StepScalingPolicyConfiguration"),
+        )
+        return cls(policy.policy_arn, props["PolicyName"], namespace, resource_id, dimension)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = applicationautoscaling_backends[account_id][region_name]
+        # The policy may already be gone with its scalable target.
+        with contextlib.suppress(Exception):
+            backend.delete_scaling_policy(self.name, self.namespace, self.resource_id, self.dimension)
+
+
+def _register_scalable_target(original):
+    """Application Auto Scaling keeps an ECS service's desired count within the target's bounds: a minimum above it
+    raises it, a maximum below it (0 when a schedule puts the service to sleep) lowers it."""
+    def wrapper(self, namespace, r_id, dimension, min_capacity=None, max_capacity=None, *args, **kwargs):
+        result = original(self, namespace, r_id, dimension, min_capacity, max_capacity, *args, **kwargs)
+        if namespace == "ecs" and dimension == "ecs:service:DesiredCount":
+            target = self.targets[dimension][r_id]
+            from shipyard.localaws.ecs.handlers import scale_service
+
+            _, cluster, service = r_id.split("/")
+            scale_service(self.account_id, self.region_name, cluster, service, target.min_capacity, target.max_capacity)
+        return result
+
+    return wrapper
+
+
+def install() -> None:
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+
+    wrap(ApplicationAutoscalingBackend, "put_scheduled_action", _validated_put_scheduled_action,
+         corrects="scheduled actions are stored with any schedule string and any time zone name")
+    wrap(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target,
+         corrects="registering a scalable target leaves the ECS service's desired count outside its new bounds")

@@ -1,0 +1,419 @@
+"""AWS::ECS::Service: moto's model ignores the load balancers, network and
+deployment configuration of a template; this handler creates the service in
+moto's ECS backend with all of them, so DescribeServices reports what
+CloudFormation was asked for, and starts a deployment of real task processes
+(rollout.py) whenever the task definition or the desired count changes."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+from moto.ecs.models import Service, ecs_backends
+
+from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
+from shipyard.localaws.ecs import exec_sessions, rollout, task_runtime
+
+
+def _lower_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k[0].lower() + k[1:]: _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
+
+
+def _configure(service: Any, props: dict[str, Any]) -> Any:
+    service.deployment_configuration = _lower_keys(props.get("DeploymentConfiguration", {}))
+    service.health_check_grace_period_seconds = props.get("HealthCheckGracePeriodSeconds")
+    service.enable_ecs_managed_tags = bool(props.get("EnableECSManagedTags", False))
+    service.enable_execute_command = str(props.get("EnableExecuteCommand", False)).lower() == "true"
+    service.platform_version = props.get("PlatformVersion") or "LATEST"
+    if props.get("CapacityProviderStrategy"):  # a strategy replaces the launch type, which AWS then leaves out
+        service.capacity_provider_strategy = _lower_keys(props["CapacityProviderStrategy"])
+        service.launch_type = None
+    return service
+
+
+def _start_rollout(service: Any, previous_task_definition: str | None, previous_count: int = 0) -> None:
+
+    if service.desired_count > 0:
+        target_group = next((lb.get("targetGroupArn") for lb in service.load_balancers or []), None)
+        rollout.begin(service, previous_task_definition, target_group, previous_count)
+
+
+def scale_service(account: str, region: str, cluster: str, name: str, minimum: int, maximum: int) -> None:
+    """Application Auto Scaling moved the bounds: bring the service's desired count inside them, as AWS does."""
+    backend = ecs_backends[account][region]
+    service = backend.services.get(f"{cluster}:{name}")
+    if service is None:
+        return
+    wanted = min(max(service.desired_count, minimum), maximum)
+    if wanted != service.desired_count:
+
+        previous, service.desired_count = service.desired_count, wanted
+        rollout.scale(service, previous)
+
+
+class EcsService(Handler, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "ServiceName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::Service"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Name", "ServiceArn")
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        backend = ecs_backends[account_id][region_name]
+        service = backend.create_service(
+            cluster_str=str(props["Cluster"]).split("/")[-1],
+            service_name=resource_name,
+            desired_count=int(props.get("DesiredCount", 1)),
+            task_definition_str=props.get("TaskDefinition"),
+            load_balancers=_lower_keys(props.get("LoadBalancers", [])),
+            tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)],
+            deployment_controller=_lower_keys(props.get("DeploymentController")),
+            launch_type=props.get("LaunchType") or ("FARGATE" if not props.get("CapacityProviderStrategy") else None),
+            propagate_tags=props.get("PropagateTags", "NONE"),
+            network_configuration=_lower_keys(props.get("NetworkConfiguration")),
+        )
+        _start_rollout(service, None)
+        return _configure(service, props)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = properties(cloudformation_json)
+        backend = ecs_backends[account_id][region_name]
+        previous = (original_resource.task_definition, original_resource.desired_count)
+        service = backend.update_service({
+            "cluster": original_resource.cluster_name,
+            "service": original_resource.name,
+            "task_definition": props.get("TaskDefinition"),
+            "desired_count": int(props.get("DesiredCount", original_resource.desired_count)),
+        })
+        if (service.task_definition, service.desired_count) != previous:
+            _start_rollout(service, previous[0], previous[1])
+        return _configure(service, props)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+
+        rollout.remove(account_id, region_name, str(resource_name).rsplit("/", 1)[-1])
+        return Service.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
+
+
+class EcsTaskDefinition(Handler, CloudFormationModel):
+    """AWS::ECS::TaskDefinition: moto's model keeps only family, containers, volumes and memory, and an update
+    stores the containers with template-cased keys (`Image`); DescribeTaskDefinition then reports bridge
+    networking on EC2 without an image. This one registers every property the template sets."""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Family"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::TaskDefinition"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "TaskDefinitionArn"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        definition = cls._register(resource_name, props, account_id, region_name)
+        definition.template_properties = json.dumps(props, sort_keys=True, default=str)
+        return definition
+
+    @staticmethod
+    def _register(resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Any:
+        return ecs_backends[account_id][region_name].register_task_definition(
+            family=props.get("Family") or resource_name,
+            container_definitions=_lower_keys(props.get("ContainerDefinitions", [])),
+            volumes=_lower_keys(props.get("Volumes", [])),
+            network_mode=props.get("NetworkMode"),
+            tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or None,
+            requires_compatibilities=props.get("RequiresCompatibilities"),
+            cpu=props.get("Cpu"),
+            memory=props.get("Memory"),
+            task_role_arn=props.get("TaskRoleArn"),
+            execution_role_arn=props.get("ExecutionRoleArn"),
+            runtime_platform=_lower_keys(props.get("RuntimePlatform")),
+            ephemeral_storage=_lower_keys(props.get("EphemeralStorage")),
+        )
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        # Every property is create-only: CloudFormation registers a new revision and keeps the old one until
+        # cleanup, so a rollback returns to the very revision it replaced instead of registering another.
+        wanted = json.dumps(properties(cloudformation_json), sort_keys=True, default=str)
+        revisions = ecs_backends[account_id][region_name].task_definitions.get(original_resource.family, {})
+        for revision in sorted(revisions.values(), key=lambda r: r.revision, reverse=True):
+            if getattr(revision, "template_properties", None) == wanted and revision.status == "ACTIVE":
+                return revision
+        return cls.create_from_cloudformation_json(original_resource.family, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        if resource_name and ":task-definition/" in resource_name:
+            ecs_backends[account_id][region_name].deregister_task_definition(resource_name)
+
+
+class ClusterCapacityProviderAssociations(Handler, CloudFormationModel):
+    """AWS::ECS::ClusterCapacityProviderAssociations (skipped by moto): the cluster's capacity providers."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECS::ClusterCapacityProviderAssociations"
+
+    def __init__(self, cluster: str) -> None:
+        self.physical_id = cluster
+        self.attributes: dict[str, Any] = {}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        cluster = str(props["Cluster"]).split("/")[-1]
+        ecs_backends[account_id][region_name].put_cluster_capacity_providers(
+            cluster, props.get("CapacityProviders", []), _lower_keys(props.get("DefaultCapacityProviderStrategy", [])))
+        return cls(cluster)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        return None  # the associations go with the cluster
+
+
+# Corrections of moto's own ECS behaviour.
+
+def _describe_services(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+
+        result, failures = original(self, *args, **kwargs)
+        for service in result:
+            rollout.advance(service)
+        return result, failures
+
+    return wrapper
+
+
+def _list_service_deployments(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+
+    cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+    service = str(self._get_param("service")).rsplit("/", 1)[-1]
+    found = rollout.service_deployments(self.current_account, self.region, cluster, service)
+    return ActionResult({"serviceDeployments": [
+        {k: d[k] for k in ("serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt", "status")}
+        | {"targetServiceRevisionArn": d["targetServiceRevision"]["arn"]} for d in found]})
+
+
+def _describe_service_deployments(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+
+    arns = self._get_param("serviceDeploymentArns", [])
+    found = []
+    for arn in arns:
+        cluster, service = arn.split(":service-deployment/", 1)[1].split("/")[:2]
+        found += [d for d in rollout.service_deployments(self.current_account, self.region, cluster, service)
+                  if d["serviceDeploymentArn"] == arn]
+    missing = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in {d["serviceDeploymentArn"] for d in found}]
+    return ActionResult({"serviceDeployments": found, "failures": missing})
+
+
+def _list_tasks(original: Any) -> Any:
+    """The service's tasks run as processes (task_runtime.py); ListTasks lists them as ECS does."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+
+        cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+        service = self._get_param("serviceName")
+        status = self._get_param("desiredStatus", "RUNNING")
+        arns = [t.arn for t in task_runtime.tasks(self.current_account, self.region, cluster)
+                if (service is None or t.group == f"service:{service}") and t.desired_status == status]
+        if not arns:
+            return original(self)
+        return ActionResult({"taskArns": arns})
+
+    return wrapper
+
+
+def _describe_tasks(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+
+        wanted = self._get_param("tasks", [])
+        ours = [task_runtime.find(arn) for arn in wanted]
+        if not any(ours):
+            return original(self)
+        return ActionResult({"tasks": [t.describe() for t in ours if t],
+                             "failures": [{"arn": arn, "reason": "MISSING"} for arn, t in zip(wanted, ours, strict=True) if t is None]})
+
+    return wrapper
+
+
+def _run_task(self: Any) -> Any:
+    """RunTask: a standalone task of the task definition as a process, with the container override's command and
+    environment, and ECS's own refusals for a Fargate task (a cluster and an awsvpc network configuration)."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
+
+
+    backend = ecs_backends[self.current_account][self.region]
+    cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+    if cluster not in backend.clusters:
+        raise ClusterNotFoundException
+    definition = backend.describe_task_definition(self._get_param("taskDefinition"))
+    network = self._get_param("networkConfiguration") or {}
+    if definition.network_mode == "awsvpc" and not (network.get("awsvpcConfiguration") or {}).get("subnets"):
+        raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    overrides = [o for o in (self._get_param("overrides") or {}).get("containerOverrides", [])]
+    container = definition.container_definitions[0].get("name")
+    override = next((o for o in overrides if o.get("name") == container), None)
+    if overrides and override is None:
+        raise InvalidParameterException(f"Override for container named {overrides[0].get('name')} is not a container in the "
+                                        "TaskDefinition.")
+    count = int(self._get_param("count", 1))
+    started = [task_runtime.start(account=self.current_account, region=self.region, cluster=cluster, service=None,
+                                  task_definition=definition, started_by=self._get_param("startedBy", ""), override=override,
+                                  exec_enabled=bool(self._get_param("enableExecuteCommand", False)))
+               for _ in range(count)]
+    return ActionResult({"tasks": [t.describe() for t in started], "failures": []})
+
+
+def _stop_task(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+
+        task = task_runtime.find(str(self._get_param("task")))
+        if task is None:
+            return original(self)
+        task_runtime.stop(task, self._get_param("reason") or "Task stopped by user")
+        return ActionResult({"task": task.describe()})
+
+    return wrapper
+
+
+def _execute_command(self: Any) -> Any:
+    """ExecuteCommand: ECS's refusals (the task must run, with exec enabled when it started, and the SSM agent must
+    reach its channels through the task role), then a session the embedded AWS's session plugin connects to."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
+
+
+    backend = ecs_backends[self.current_account][self.region]
+    cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+    if cluster not in backend.clusters:
+        raise ClusterNotFoundException
+    task = task_runtime.find(str(self._get_param("task")))
+    if task is None or task.cluster != cluster or task.last_status != "RUNNING":
+        raise InvalidParameterException("The specified task is not running.")
+    if not self._get_param("interactive"):
+        raise InvalidParameterException("Interactive is the only mode supported currently.")
+    if not task.exec_enabled:
+        raise InvalidParameterException(
+            "The execute command failed because execute command was not enabled when the task was run or the execute "
+            "command agent isn\u2019t running. Wait and try again or run a new task with execute command enabled and try again.")
+    definition = backend.describe_task_definition(task.task_definition)
+    if not exec_sessions.role_reaches_channels(task.account, definition.task_role_arn):
+        raise exec_sessions.target_not_connected()
+    logging = ((backend.clusters[cluster].configuration or {}).get("executeCommandConfiguration") or {})
+    audit_group = (logging.get("logConfiguration") or {}).get("cloudWatchLogGroupName") if logging.get("logging") == "OVERRIDE" else None
+    session = exec_sessions.open_session(task, str(self._get_param("command")), audit_group)
+    return ActionResult({"clusterArn": backend.clusters[cluster].arn, "containerArn": f"{task.arn}/{task.container}",
+                         "containerName": task.container, "interactive": True, "session": session, "taskArn": task.arn})
+
+
+def _stop_service_deployment(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import InvalidParameterException
+
+
+    arn = self._get_param("serviceDeploymentArn")
+    if not rollout.stop(self.current_account, self.region, arn, "Service deployment rolled back because of a stop request"):
+        raise InvalidParameterException(f"The service deployment {arn} is not in progress and cannot be stopped.")
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
+def _update_service(original: Any) -> Any:
+    """UpdateService through the API: a new task definition deploys, a new desired count scales (as the ECS service
+    scheduler does), in the task processes of rollout.py."""
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        backend = ecs_backends[self.current_account][self.region]
+        cluster = str(self._get_param("cluster", "default")).rsplit("/", 1)[-1]
+        before = backend.services.get(f"{cluster}:{str(self._get_param('service')).rsplit('/', 1)[-1]}")
+        previous = (before.task_definition, before.desired_count) if before is not None else None
+        answer = original(self)
+        if before is not None and previous is not None:
+
+            if before.task_definition != previous[0]:
+                _start_rollout(before, previous[0], previous[1])
+            elif before.desired_count != previous[1]:
+                rollout.scale(before, previous[1])
+        return answer
+
+    return wrapper
+
+
+def _cluster_with_tags(original: Any) -> Any:
+    def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        cluster = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        props = properties(cloudformation_json)
+        cluster.tags = [{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or cluster.tags
+        if props.get("Configuration"):
+            cluster.configuration = _lower_keys(props["Configuration"])
+        return cluster
+
+    return classmethod(create)
+
+
+def reset() -> None:
+    """Deployments stop and every task process with them."""
+    rollout.reset()
+
+
+def install() -> None:
+    from moto.ecs.models import Cluster, EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    for action, handler in (("list_service_deployments", _list_service_deployments),
+                            ("describe_service_deployments", _describe_service_deployments),
+                            ("stop_service_deployment", _stop_service_deployment)):
+        patch(EC2ContainerServiceResponse, action, handler,
+              corrects=f"{action} is not implemented; the embedded AWS's deployments (rollout.py) answer it")
+    patch(EC2ContainerServiceResponse, "execute_command", _execute_command,
+          corrects="ExecuteCommand is not implemented; sessions run the command in the task process's environment")
+    patch(EC2ContainerServiceResponse, "run_task", _run_task,
+          corrects="RunTask records a task that never runs (and takes no network configuration); the task runtime runs it")
+    wrap(EC2ContainerServiceResponse, "stop_task", _stop_task,
+         corrects="(with the above) StopTask stops the task's process with its stop signal and timeout")
+    wrap(EC2ContainerServiceResponse, "update_service", _update_service,
+         corrects="UpdateService through the API changes the record only; ECS deploys a new task definition or scales to a new count")
+    wrap(EC2ContainerServiceResponse, "list_tasks", _list_tasks,
+         corrects="a service's tasks do not exist (moto runs none); the task runtime's processes are its tasks")
+    wrap(EC2ContainerServiceResponse, "describe_tasks", _describe_tasks,
+         corrects="(with the above) DescribeTasks reports the processes' state, exit code and stop reason")
+    patch(Cluster, "create_from_cloudformation_json", _cluster_with_tags(Cluster.create_from_cloudformation_json),
+          corrects="a cluster made by CloudFormation drops the template's Tags and Configuration (ECS Exec logging)")
+    wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,
+         corrects="deployments never progress (moto runs no tasks); rollout.py runs them on task processes as ECS would")

@@ -1,0 +1,400 @@
+"""ECS tasks of the embedded AWS as local processes running the image's own command.
+
+A task starts from its task definition as ECS would start the container: the image's files (its layers,
+unpacked once per digest), the image's environment under the container definition's environment and secrets
+(read from the emulated SSM and Secrets Manager), the image's working directory and command (or the container
+definition's). A virtualenv the image carries as a requirements file is installed once per requirements hash.
+The container port is handed to the process as PORT on a free loopback port (the processes share one network,
+unlike tasks, which each have their own ENI). Output goes line by line to the task definition's CloudWatch Logs
+group, as the awslogs driver writes it; stopping sends the image's stop signal, then SIGKILL after the container's
+stop timeout. A process that exits is a stopped task with its exit code, as DescribeTasks reports it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REQUIREMENTS_MARKER = ".shipyard-requirements.txt"
+_lock = threading.RLock()
+_tasks: dict[str, Task] = {}  # task ARN -> task
+
+
+class TaskStartFailed(Exception):
+    """The task could not start (its image, secrets or command); ECS reports it as a stopped task with this reason."""
+
+
+def cache_root() -> Path:
+    base = os.environ.get("SHIPYARD_CACHE_DIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shipyard")
+    return Path(base) / "local"
+
+
+@dataclass
+class Task:
+    arn: str
+    account: str
+    region: str
+    cluster: str
+    group: str  # service:<name>
+    task_definition: str
+    container: str
+    container_port: int
+    host_port: int
+    started_by: str
+    process: subprocess.Popen | None = None
+    last_status: str = "PROVISIONING"
+    desired_status: str = "RUNNING"
+    exit_code: int | None = None
+    stopped_reason: str = ""
+    stop_code: str = ""
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    stopped: float | None = None
+    stop_timeout: int = 30
+    stop_signal: int = signal.SIGTERM
+    exec_enabled: bool = False  # ECS Exec: decided when the task starts, as on ECS
+    environment: dict[str, str] = field(default_factory=dict)  # the container's, for ECS Exec sessions
+    workdir: str = ""
+    runtime_id: str = field(default_factory=lambda: uuid.uuid4().hex[:32])
+
+    @property
+    def id(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+    def describe(self) -> dict[str, Any]:
+        container = {"name": self.container, "lastStatus": self.last_status, "taskArn": self.arn, "runtimeId": self.runtime_id,
+                     "networkBindings": [{"containerPort": self.container_port, "hostPort": self.host_port,
+                                          "bindIP": "127.0.0.1", "protocol": "tcp"}]}
+        if self.exit_code is not None:
+            container["exitCode"] = self.exit_code
+        described = {"taskArn": self.arn, "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{self.cluster}",
+                     "taskDefinitionArn": self.task_definition, "group": self.group, "startedBy": self.started_by,
+                     "lastStatus": self.last_status, "desiredStatus": self.desired_status, "launchType": "FARGATE",
+                     "createdAt": self.created, "containers": [container], "enableExecuteCommand": self.exec_enabled}
+        if self.started:
+            described["startedAt"] = self.started
+        if self.stopped:
+            described.update(stoppedAt=self.stopped, stoppedReason=self.stopped_reason, stopCode=self.stop_code or "EssentialContainerExited")
+        return described
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _image(account: str, region: str, reference: str) -> tuple[dict[str, Any], list[bytes]]:
+    """(image config, compressed layers) of repository@sha256:digest in the emulated ECR."""
+    from moto.ecr.models import ecr_backends
+
+    from shipyard.localaws.ecr.handlers import layer_bytes
+
+    if "@sha256:" not in reference:
+        raise TaskStartFailed(f"CannotPullContainerError: {reference} is not an image digest")
+    repository_uri, digest = reference.split("@", 1)
+    registry, name = repository_uri.split("/", 1)
+    registry_account = registry.split(".", 1)[0]
+    try:
+        repository = ecr_backends[registry_account][region]._get_repository(name, registry_account)
+    except Exception:
+        raise TaskStartFailed(f"CannotPullContainerError: repository {name} not found") from None
+    image = next((i for i in repository.images if i.image_digest == digest), None)
+    if image is None:
+        raise TaskStartFailed(f"CannotPullContainerError: {reference} not found")
+    manifest = json.loads(image.image_manifest)
+    if "config" not in manifest:
+        raise TaskStartFailed(f"CannotPullContainerError: {reference} is not a single-platform image manifest")
+    config = layer_bytes(registry_account, manifest["config"]["digest"])
+    layers = [layer_bytes(registry_account, layer["digest"]) for layer in manifest.get("layers", [])]
+    if config is None or any(layer is None for layer in layers):
+        raise TaskStartFailed(f"CannotPullContainerError: {reference} has blobs the registry does not hold")
+    parsed = json.loads(config)
+    if "config" not in parsed or "rootfs" not in parsed:
+        raise TaskStartFailed(f"CannotPullContainerError: {reference} holds no runnable image (no command)")
+    return parsed, layers  # type: ignore[return-value]
+
+
+def _unpack(digest: str, layers: list[bytes]) -> Path:
+    """The image's files, unpacked once per digest."""
+    root = cache_root() / "rootfs" / digest.replace(":", "-")
+    if root.exists():
+        return root
+    staging = root.with_name(root.name + f".{uuid.uuid4().hex}")
+    staging.mkdir(parents=True)
+    for layer in layers:
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(layer))) as archive:
+            archive.extractall(staging, filter="data")
+    try:
+        staging.rename(root)
+    except OSError:  # another task unpacked it first
+        shutil.rmtree(staging, ignore_errors=True)
+    return root
+
+
+_venv_locks: dict[str, threading.Lock] = {}
+
+
+def _virtualenv(requirements: bytes, log: Any) -> Path:
+    """A virtualenv with these requirements installed, made once per their hash (in place: its scripts name it)."""
+    key = hashlib.sha256(requirements).hexdigest()[:24]
+    target = cache_root() / "venvs" / key
+    ready = target / ".ready"
+    with _lock:
+        lock = _venv_locks.setdefault(key, threading.Lock())
+    with lock:
+        if ready.exists():
+            return target
+        log(f"shipyard: installing the image's requirements into a cached virtualenv ({key})")
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", str(target)], check=True, capture_output=True)
+        (target / "requirements.txt").write_bytes(requirements)
+        result = subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(target / "requirements.txt")],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(target, ignore_errors=True)
+            raise TaskStartFailed(f"CannotStartContainerError: the image's requirements did not install: {result.stderr.strip()[-300:]}")
+        ready.write_text("")
+        return target
+
+
+def _secret_value(account: str, region: str, value_from: str) -> str:
+    """valueFrom as ECS reads it: an SSM parameter, or a secret with an optional `:json-key:version-stage:version-id`."""
+    if ":secretsmanager:" in value_from or not value_from.startswith(("arn:aws:ssm", "/")):
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        parts = value_from.split(":") if value_from.startswith("arn:") else [value_from]
+        secret_id = ":".join(parts[:7])
+        json_key, stage, version = [*parts[7:], "", "", ""][:3]
+        secret = secretsmanager_backends[account][region].get_secret_value(secret_id, version or None, stage or None)
+        text = secret.get("SecretString", "")
+        if not json_key:
+            return text
+        try:
+            return str(json.loads(text)[json_key])
+        except (ValueError, KeyError, TypeError):
+            raise TaskStartFailed(f"ResourceInitializationError: unable to retrieve secret from asm: the secret {secret_id} "
+                                  f"has no JSON key {json_key}") from None
+    from moto.ssm.models import ssm_backends
+
+    name = value_from.split(":parameter", 1)[1] if value_from.startswith("arn:") else value_from
+    parameter = ssm_backends[account][region].get_parameter(name)
+    if parameter is None:
+        raise KeyError(name)
+    return parameter.value
+
+
+def _rooted(value: str, root: Path, venvs: dict[str, Path]) -> str:
+    """Absolute paths of the image, in a value such as PATH, as they are on this machine."""
+    parts = []
+    for part in value.split(":"):
+        if part.startswith("/"):
+            for inside, outside in venvs.items():
+                if part == inside or part.startswith(inside + "/"):
+                    part = str(outside) + part[len(inside):]
+                    break
+            else:
+                if (root / part.lstrip("/")).exists():
+                    part = str(root / part.lstrip("/"))
+        parts.append(part)
+    return ":".join(parts)
+
+
+def start(*, account: str, region: str, cluster: str, service: str | None, task_definition: Any, started_by: str,
+          override: dict[str, Any] | None = None, exec_enabled: bool = False) -> Task:
+    """Start one task from the moto task definition: a service's (service set) or a standalone RunTask's, whose
+    container override may replace the command and add environment. A failure to start is a stopped task."""
+    container = dict((task_definition.container_definitions or [{}])[0])
+    if override:
+        if override.get("command"):
+            container["command"] = list(override["command"])  # replaces CMD; the image's ENTRYPOINT stays, as on ECS
+        container["environment"] = [*(container.get("environment") or []), *(override.get("environment") or [])]
+    mapping = (container.get("portMappings") or [{}])[0]
+    group = f"service:{service}" if service else f"family:{task_definition.family}"
+    task = Task(f"arn:aws:ecs:{region}:{account}:task/{cluster}/{uuid.uuid4().hex}", account, region, cluster,
+                group, task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
+                _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30), exec_enabled=exec_enabled)
+    with _lock:
+        _tasks[task.arn] = task
+    # Pulling (unpacking, installing requirements) takes a while the first time: the scheduler does not wait for it.
+    threading.Thread(target=_provision, args=(task, container), daemon=True, name=f"provision-{task.id}").start()
+    return task
+
+
+def _provision(task: Task, container: dict[str, Any]) -> None:
+    log = _log_writer(task, container)
+    try:
+        task.last_status = "PENDING"
+        _launch(task, container, log)
+    except (TaskStartFailed, KeyError, subprocess.CalledProcessError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, TaskStartFailed) else f"ResourceInitializationError: {exc!r}" + (
+            f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else "")
+        log(f"shipyard: task {task.id} did not start: {reason}")
+        _stopped(task, reason, exit_code=None, code="TaskFailedToStart")
+
+
+def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
+    config, layers = _image(task.account, task.region, container.get("image", ""))
+    digest = "sha256:" + hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    root = _unpack(digest, layers)
+    venvs = {}
+    for marker in root.rglob(REQUIREMENTS_MARKER):
+        venvs["/" + str(marker.parent.relative_to(root))] = _virtualenv(marker.read_bytes(), log)
+    image = config["config"]
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root)}
+    for pair in image.get("Env", []):
+        key, _, value = pair.partition("=")
+        environment[key] = value.replace("$PATH", os.environ.get("PATH", ""))
+    for item in container.get("environment") or []:
+        environment[item["name"]] = item["value"]
+    for item in container.get("secrets") or []:
+        environment[item["name"]] = _secret_value(task.account, task.region, item["valueFrom"])
+    environment = {k: _rooted(v, root, venvs) if k == "PATH" else v for k, v in environment.items()}
+    environment["PORT"] = str(task.host_port)
+    entrypoint = container.get("entryPoint") or image.get("Entrypoint") or []
+    command = container.get("command") or image.get("Cmd") or []
+    argv = [*entrypoint, *command]
+    if not argv:
+        raise TaskStartFailed("CannotStartContainerError: the image has no command")
+    executable = shutil.which(argv[0], path=environment["PATH"]) or argv[0]
+    workdir = root / str(image.get("WorkingDir") or "/").lstrip("/")
+    signal_name = image.get("StopSignal") or "SIGTERM"
+    task.stop_signal = getattr(signal, signal_name, signal.SIGTERM) if not signal_name.isdigit() else int(signal_name)
+    with _lock:
+        if task.desired_status == "STOPPED":  # stopped while it was being provisioned
+            _stopped(task, task.stopped_reason, exit_code=None, code="ServiceSchedulerInitiated")
+            return
+        task.environment, task.workdir = environment, str(workdir)
+        task.process = subprocess.Popen([executable, *argv[1:]], cwd=str(workdir), env=environment, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        task.last_status, task.started = "RUNNING", time.time()
+    threading.Thread(target=_pump, args=(task, log), daemon=True, name=f"task-{task.id}").start()
+
+
+def _log_writer(task: Task, container: dict[str, Any]):
+    """A function that writes one line to the task's awslogs stream, as the awslogs driver would."""
+    options = (container.get("logConfiguration") or {}).get("options") or {}
+    return log_writer(task.account, options.get("awslogs-region", task.region), options.get("awslogs-group"),
+                      f"{options.get('awslogs-stream-prefix', 'ecs')}/{task.container}/{task.id}")
+
+
+def log_writer(account: str, region: str, group: str | None, stream: str):
+    """A function that writes one line to `stream` of `group`, creating the stream with its first line (nothing
+    without a group). A group deleted meanwhile (its stack was) loses the line, and its writer goes on."""
+    from moto.logs.models import logs_backends
+
+    backend = logs_backends[account][region]
+    created = False
+
+    def write(line: str) -> None:
+        nonlocal created
+        if not group:
+            return
+        try:
+            if not created:
+                backend.create_log_stream(group, stream)
+                created = True
+            backend.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000), "message": line}])
+        except Exception:
+            pass
+
+    return write
+
+
+def _pump(task: Task, log: Any) -> None:
+    assert task.process is not None and task.process.stdout is not None
+    for raw in task.process.stdout:
+        log(raw.decode(errors="replace").rstrip("\n"))
+    code = task.process.wait()
+    if task.desired_status == "STOPPED":
+        _stopped(task, task.stopped_reason or "Task stopped by ECS", exit_code=code, code="ServiceSchedulerInitiated")
+    else:  # the exit code is DescribeTasks' to report; the awslogs driver writes nothing of its own
+        _stopped(task, "Essential container in task exited", exit_code=code, code="EssentialContainerExited")
+
+
+def _stopped(task: Task, reason: str, *, exit_code: int | None, code: str) -> None:
+    with _lock:
+        task.last_status, task.desired_status = "STOPPED", "STOPPED"
+        task.stopped_reason = task.stopped_reason or reason
+        task.stop_code = task.stop_code or code
+        task.exit_code = exit_code
+        task.stopped = task.stopped or time.time()
+
+
+def stop(task: Task, reason: str) -> None:
+    """ECS stopping a task: the stop signal, then SIGKILL after the container's stop timeout (in the background)."""
+    with _lock:
+        # A task already on its way down is left to it; one ECS only marked STOPPED (draining) stops now.
+        if task.last_status in ("STOPPED", "DEACTIVATING"):
+            return
+        task.desired_status, task.stop_code = "STOPPED", "ServiceSchedulerInitiated"
+        task.stopped_reason = task.stopped_reason or reason
+        task.last_status = "DEACTIVATING"
+    process = task.process
+    if process is None or process.poll() is not None:
+        _stopped(task, reason, exit_code=None if process is None else process.returncode, code="ServiceSchedulerInitiated")
+        return
+
+    def terminate() -> None:
+        try:
+            os.killpg(process.pid, task.stop_signal)
+            process.wait(timeout=task.stop_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:
+            pass
+
+    threading.Thread(target=terminate, daemon=True, name=f"stop-{task.id}").start()
+
+
+def tasks(account: str, region: str, cluster: str | None = None) -> list[Task]:
+    with _lock:
+        return [t for t in _tasks.values() if (t.account, t.region) == (account, region) and cluster in (None, t.cluster)]
+
+
+def find(arn_or_id: str) -> Task | None:
+    with _lock:
+        return _tasks.get(arn_or_id) or next((t for t in _tasks.values() if t.id == arn_or_id), None)
+
+
+def stop_all(timeout: float = 10.0) -> None:
+    """Every task process stopped, and waited for: no process outlives the embedded AWS."""
+    with _lock:
+        running = [t for t in _tasks.values() if t.alive]
+    for task in running:
+        stop(task, "The embedded AWS is shutting down")
+    deadline = time.monotonic() + timeout
+    for task in running:
+        assert task.process is not None
+        try:
+            task.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(task.process.pid, signal.SIGKILL)
+            task.process.wait()
+
+
+def reset() -> None:
+    stop_all()
+    with _lock:
+        _tasks.clear()

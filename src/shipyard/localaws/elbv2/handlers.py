@@ -1,0 +1,88 @@
+"""Elastic Load Balancing v2 in the embedded AWS (patches only; moto's own CloudFormation models serve the types).
+
+Target health comes from the real health checks of the service's task processes (rollout.py), and the
+load balancer and target group report the full names CloudWatch uses as metric dimensions.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from moto.elbv2.models import ELBv2Backend, FakeListener, FakeListenerRule, FakeLoadBalancer, FakeTargetGroup, elbv2_backends
+
+from shipyard.localaws.core.base import patch, wrap
+
+
+def _describe_target_health(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, target_group_arn: str, targets: list[dict[str, Any]]) -> Any:
+        from moto.elbv2.models import FakeHealthStatus
+
+        from shipyard.localaws.ecs import rollout
+
+        checked = rollout.target_health(self.account_id, self.region_name, target_group_arn)
+        if checked is None:
+            return original(self, target_group_arn, targets)
+        return [FakeHealthStatus(h["Target"]["Id"], h["Target"]["Port"], h["HealthCheckPort"], h["TargetHealth"]["State"],
+                                 h["TargetHealth"].get("Reason"), h["TargetHealth"].get("Description")) for h in checked]
+
+    return wrapper
+
+def _no_attribute(self: Any, attribute_name: str) -> Any:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    raise UnformattedGetAttTemplateException()
+
+def _elb_attributes(original: Any) -> Any:
+    """The full names CloudWatch metrics use as dimensions, which moto leaves unimplemented."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, attribute_name: str) -> Any:
+        arn = getattr(self, "arn", "")
+        if attribute_name in ("LoadBalancerFullName", "TargetGroupFullName"):
+            return arn.split(":", 5)[5].split("/", 1)[1] if attribute_name == "LoadBalancerFullName" else arn.split(":", 5)[5]
+        if attribute_name == "SecurityGroups":
+            return list(getattr(self, "security_groups", []))
+        if attribute_name == "CanonicalHostedZoneID":
+            return "Z32O12XQLNTSW2"
+        return original(self, attribute_name)
+
+    return wrapper
+
+
+def _with_settings(original: Any, attributes_key: str | None) -> Any:
+    """Create (or update) through moto's model, then apply the attributes and tags moto's model ignores."""
+
+    def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        resource = original(*args, **kwargs)
+        cloudformation_json = next(a for a in args if isinstance(a, dict))
+        account_id, region_name = args[-2], args[-1]
+        props = cloudformation_json.get("Properties", {})
+        backend = elbv2_backends[account_id][region_name]
+        arn = resource.arn
+        settings = {a["Key"]: str(a["Value"]) for a in props.get(attributes_key, [])} if attributes_key else {}
+        if settings and isinstance(resource, FakeLoadBalancer):
+            backend.modify_load_balancer_attributes(arn, settings)
+        elif settings:
+            backend.modify_target_group_attributes(arn, settings)
+        if props.get("Tags"):
+            backend.add_tags([arn], [{"Key": t["Key"], "Value": t["Value"]} for t in props["Tags"]])
+        return resource
+
+    return classmethod(apply)
+
+
+def install() -> None:
+    for model, key in ((FakeLoadBalancer, "LoadBalancerAttributes"), (FakeTargetGroup, "TargetGroupAttributes"), (FakeListener, None),
+                       (FakeListenerRule, None)):
+        for verb in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
+            if verb in vars(model):
+                patch(model, verb, _with_settings(getattr(model, verb), key),
+                      corrects=f"{model.__name__}: a template's {key or 'settings'} and Tags are not applied")
+    wrap(ELBv2Backend, "describe_target_health", _describe_target_health,
+         corrects="targets of ECS tasks are unknown to moto; their health comes from the health checks rollout.py runs")
+    wrap(FakeLoadBalancer, "get_cfn_attribute", _elb_attributes,
+         corrects="Fn::GetAtt LoadBalancerFullName, SecurityGroups and CanonicalHostedZoneID are unimplemented")
+    patch(FakeTargetGroup, "get_cfn_attribute", _elb_attributes(_no_attribute),
+          corrects="Fn::GetAtt TargetGroupFullName is unimplemented")
