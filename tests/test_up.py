@@ -83,6 +83,8 @@ def test_up_deploys_publishes_releases_and_verifies_both_environments(kept):
         assert row[5] == "3 uploaded, 0 unchanged"
     assert rows[0][1] == "111111111111" and rows[1][1] == "222222222222"
     assert "time: synth" in process.stderr_path.read_text()
+    # The example's final stage adds a user with RUN, which the embedded AWS's image did not run: said, not hidden.
+    assert re.search(r"not run in the embedded AWS's image: Dockerfile:\d+ RUN useradd --system", output), output
 
 
 def test_up_on_aws_refuses_production_without_yes(cli, example_copy):

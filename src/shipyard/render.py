@@ -137,6 +137,9 @@ def up(report: UpReport) -> None:
                *([e.release, e.url] if local else [])) for e in report.environments])
     if report.browser:
         ui.result(f"browser check: {report.browser}")
+    for step in report.not_run:
+        ui.result(f"not run in the embedded AWS's image: {step} (shipyard's builder runs no commands; on AWS the image "
+                  "CI builds with a container engine has run it)")
     ui.info("time: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()) + f"; total {report.total:.1f}s")
 
 

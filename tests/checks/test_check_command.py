@@ -79,7 +79,7 @@ def test_weakened_platform_fails_with_the_expected_ids(tmp_path, example_copy, c
 
 def test_bad_format_is_refused(cli, example_copy):
     result = cli("--config", str(example_copy), "check", "--format", "xml")
-    assert result.code == 2 and "use table, json or sarif" in result.err
+    assert result.code == 2 and "'xml' is not one of 'table', 'json', 'sarif'" in result.err
 
 
 def test_a_suppression_that_matches_nothing_is_flagged(cli, example_copy):

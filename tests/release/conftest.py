@@ -55,7 +55,7 @@ def build_image(aws, env, tag: str, variant: str | None = None, migrations: dict
     import shutil
     import tempfile
 
-    from shipyard.app.target import build_local_image
+    from shipyard.app.local_images import build_local_image
 
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch) / "service"
@@ -68,7 +68,7 @@ def build_image(aws, env, tag: str, variant: str | None = None, migrations: dict
         for name, sql in (migrations or {}).items():
             (directory / "migrations" / name).write_text(sql)
         return build_local_image(aws, env, directory=directory, tag=tag, architecture=env.architecture, command=None,
-                                 vulnerable=False)
+                                 vulnerable=False).image
 
 
 def release_options(example_config, **kwargs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.app.target import build_local_image
+from shipyard.app.local_images import build_local_image
 from shipyard.diagnose.explain import explain
 from shipyard.diagnose.status import status
 from shipyard.errors import Refused
@@ -170,7 +170,7 @@ def test_unhealthy_targets_fail_the_release(deployed, assemblies, example_config
 def test_guards(deployed, assemblies, example_config, health_server):
     staging, production = assemblies["staging"], assemblies["production"]
     path = example_config.service.health_check_path
-    vulnerable = build_local_image(deployed["staging"], staging.environment, directory=SERVICE, tag="vuln008", architecture="arm64", command=None, vulnerable=True)
+    vulnerable = build_local_image(deployed["staging"], staging.environment, directory=SERVICE, tag="vuln008", architecture="arm64", command=None, vulnerable=True).image
     with pytest.raises(Refused, match="the ECR scan found 1 CRITICAL, 2 HIGH; nothing was released"):
         release(deployed["staging"], staging, vulnerable.reference, _options(health_server), health_path=path)
     allowed = release(deployed["staging"], staging, vulnerable.reference,

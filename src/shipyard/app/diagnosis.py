@@ -54,4 +54,5 @@ def show_logs(ctx: EnvironmentContext, show: Callable[[service_logs.LogEvent], N
 def exec_in_task(ctx: EnvironmentContext, command: list[str], *, task: str | None, yes: bool) -> task_exec.ExecSession:
     """A command, or a shell, in a running task; production asks first (a shell there is a change of its own kind)."""
     guard_production([ctx.env], yes=yes, action="open an ECS Exec session in")
-    return task_exec.execute(ctx.aws, ctx.env, ctx.aws.target.session_plugin, command, task, ctx.aws.target.profile)
+    emulator = ctx.aws.target.emulator
+    return task_exec.execute(ctx.aws, ctx.env, emulator.session_plugin if emulator else None, command, task, ctx.aws.target.profile)

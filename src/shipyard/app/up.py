@@ -9,9 +9,6 @@ before the first change, production is confirmed, and the environments are broug
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -19,7 +16,10 @@ from dataclasses import dataclass, field, replace
 
 from shipyard import ui
 from shipyard.app import target as targets
+from shipyard.app.browser_check import check_page
 from shipyard.app.context import check_accounts, check_inputs, guard_production
+from shipyard.app.local import serve_until_interrupted
+from shipyard.app.local_images import build_local_image
 from shipyard.aws import Aws, Target
 from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
@@ -27,13 +27,11 @@ from shipyard.deploy.execute import SERIAL, DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import deployed_edge, edge_url
 from shipyard.deploy.verify import LiveResult, verify
+from shipyard.errors import ShipyardError
 from shipyard.release.attempt import ReleaseOptions
 from shipyard.release.release import promote, release
 from shipyard.side_by_side import run_graph
 from shipyard.synth import EnvironmentAssembly, synthesize
-
-# What the example page says once its own script has read /api/info from the service.
-SERVED_MARK = "served by the container service"
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,7 @@ class UpReport:
     total: float = 0.0
     browser: str = ""
     released: bool = True
+    not_run: tuple[str, ...] = ()  # RUN steps of the service's Dockerfile the embedded AWS's image did not run
 
     @property
     def passed(self) -> bool:
@@ -107,11 +106,12 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
                                         stop=stop_requested, at_once=SERIAL if target.is_local else None)
         if server is not None:
             _ship(config, assemblies, target, report)
-            report.browser = _browser_check(report.environments[0].url, report)
+            page = check_page(report.environments[0].url)
+            report.browser, report.timings["browser"] = page.line(), page.seconds
         report.total = time.perf_counter() - started
         on_ready(report)
         if keep and server is not None:
-            targets.serve_until_interrupted(server, config)
+            serve_until_interrupted(server, config)
     return report
 
 
@@ -120,8 +120,9 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
     first = assemblies[0].environment
     first_aws = Aws(target, first.account)
     mark = time.perf_counter()
-    image = targets.build_local_image(first_aws, first, directory=config.service_directory, tag=f"up-{int(time.time())}",
-                                      architecture=first.architecture, command=config.service.command, vulnerable=False)
+    built = build_local_image(first_aws, first, directory=config.service_directory, tag=f"up-{int(time.time())}",
+                              architecture=first.architecture, command=config.service.command, vulnerable=False)
+    image, report.not_run = built.image, built.not_run
     report.timings["image"] = time.perf_counter() - mark
     options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
@@ -134,25 +135,9 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
                        promote(Aws(target, before.environment.account), before, aws, assembly, options, health_path=path,
                                digest=image.digest))
             verdict = f"{outcome.attempt.verdict} {image.digest[:19]}"
-        except Exception as exc:  # the table says what happened; up fails
-            verdict = f"failed: {getattr(exc, 'what', exc)}"
+        except ShipyardError as exc:  # the table says what happened; up fails
+            verdict = f"failed: {exc.what}"
             report.released = False
         report.timings[f"{'release' if before is None else 'promote'} {env.name}"] = time.perf_counter() - mark
         report.environments[index] = replace(report.environments[index], url=edge_url(aws, env), release=verdict)
         before = assembly
-
-
-def _browser_check(url: str, report: UpReport) -> str:
-    """The page in headless Chromium, whose own script must fill /api/info from the service."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        return "not run: chromium is not installed (apt-get install chromium)"
-    mark = time.perf_counter()
-    with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                 "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                                 "--virtual-time-budget=10000", "--dump-dom", url + "/"], capture_output=True, text=True, timeout=60)
-    report.timings["browser"] = time.perf_counter() - mark
-    if SERVED_MARK in result.stdout:
-        return f"passed: the page at {url}/ shows /api/info from the service (chromium)"
-    return f"failed: the page at {url}/ did not say '{SERVED_MARK}' in chromium"

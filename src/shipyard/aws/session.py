@@ -8,9 +8,8 @@ it; nothing else in shipyard imports boto3.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from shipyard.errors import ShipyardError
 
@@ -60,29 +59,37 @@ class AwsError(ShipyardError):
         return self.code in _ALREADY_EXISTS_CODES
 
 
+class Emulator(Protocol):
+    """What only the embedded AWS has, beside AWS's APIs at its endpoint: the seam through which the core reaches it.
+    The composition root hands one to the Target; on real AWS there is none."""
+
+    session_plugin: tuple[str, ...]  # the program that joins a terminal to an ECS Exec session
+
+    def bind_account(self, client: Any, account: str) -> None:
+        """Make every request of a boto3 client land in `account` (one endpoint serves every account)."""
+
+    def unsupported_types(self, template: dict[str, Any]) -> list[str]:
+        """Resource types of a template the emulator cannot build (a deploy must refuse, never skip them)."""
+
+    def local_edge(self, account: str, distribution_id: str) -> str:
+        """The local URL where a CloudFront distribution serves viewers."""
+
+    def register_scan(self, *, account: str, region: str, repository: str, digest: str, counts: dict[str, int]) -> None:
+        """What ECR's scan of an image found, as the emulator should report it."""
+
+
 @dataclass(frozen=True)
 class Target:
-    """Where calls go: the embedded AWS at an endpoint, or real AWS through a profile.
-
-    The composition root (shipyard.app.target) builds it; for the embedded AWS it carries the emulator's fixed
-    credentials, how a client selects an account there, the pre-deploy check for resource types the emulator
-    cannot build, and the emulator's own stand-ins for what runs outside AWS's APIs (local edges, the session
-    plugin, image scans).
-    """
+    """Where calls go: the embedded AWS at an endpoint (with its Emulator), or real AWS through a profile."""
 
     endpoint: str | None = None
     profile: str | None = None
     credentials: tuple[str, str] | None = None
-    bind_account: Callable[[Any, str], None] | None = field(default=None, compare=False)
-    unsupported_types: Callable[[dict[str, Any]], list[str]] | None = field(default=None, compare=False)
-    # The embedded AWS's local endpoint of a CloudFront distribution: (account, distribution id) -> URL.
-    local_edge: Callable[[str, str], str] | None = field(default=None, compare=False)
-    # The program that joins a terminal to an ECS Exec session: AWS's Session Manager plugin unless the target has its own.
-    session_plugin: tuple[str, ...] | None = None
+    emulator: Emulator | None = field(default=None, compare=False)
 
     @property
     def is_local(self) -> bool:
-        return self.endpoint is not None
+        return self.emulator is not None
 
     def describe(self) -> str:
         if self.endpoint:
@@ -125,8 +132,8 @@ class Session:
                                 inject_host_prefix=self.target.endpoint is None)
                 client = self._boto_session().client(service, region_name=region, endpoint_url=self.target.endpoint,
                                                      config=config)
-                if self.target.bind_account is not None:
-                    self.target.bind_account(client, self.account)
+                if self.target.emulator is not None:
+                    self.target.emulator.bind_account(client, self.account)
                 self._clients[key] = client
             return self._clients[key]
 

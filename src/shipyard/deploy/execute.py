@@ -48,11 +48,11 @@ class DeployOptions:
 
 def guard_resource_types(aws: Aws, assembly: EnvironmentAssembly) -> None:
     """A target that cannot build a resource type (the embedded AWS) must say so, never skip it."""
-    unsupported = aws.target.unsupported_types
-    if unsupported is None:
+    emulator = aws.target.emulator
+    if emulator is None:
         return
     for stack in assembly.stacks:
-        missing = unsupported(stack.template())
+        missing = emulator.unsupported_types(stack.template())
         if missing:
             raise ShipyardError(stack.name, f"{aws.target.describe()} cannot build {', '.join(missing)}; nothing was deployed",
                                 "teach the target the type (for the embedded AWS: a handler module, see docs/architecture.md)")

@@ -55,8 +55,8 @@ def task_definition_of(aws: Aws, env: Environment, family: str) -> str:
 def edge_url(aws: Aws, env: Environment) -> str:
     """Where viewers reach the environment: its CloudFront domain, or on the embedded AWS its local edge."""
     edge = edge_outputs(aws, env)
-    if aws.target.local_edge is not None:
-        return aws.target.local_edge(env.account, edge.distribution_id)
+    if aws.target.emulator is not None:
+        return aws.target.emulator.local_edge(env.account, edge.distribution_id)
     return f"https://{edge.domain}"
 
 

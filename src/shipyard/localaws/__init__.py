@@ -8,8 +8,6 @@ embedded AWS through its AWS APIs like to any other AWS, with the options client
 The one seam the other way: the embedded AWS raises shipyard.errors' types, which the command line knows how to say.
 """
 
-from shipyard.localaws.ecr.scans import register_scan
-from shipyard.localaws.ecs.task_runtime import cache_root as profiles_directory
 from shipyard.localaws.server import DEFAULT_PORT, EmbeddedAws, client_options, first_free_port
 
-__all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port", "profiles_directory", "register_scan"]
+__all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.localaws.core import registry
+from shipyard.localaws.ecr.scans import register_scan
 
 # Credentials the embedded AWS accepts; they are not secrets and work nowhere else.
 LOCAL_ACCESS_KEY = "shipyardlocal"
@@ -89,11 +90,24 @@ def _local_edge(endpoint: str) -> Any:
     return url
 
 
+class Controls:
+    """What the core reaches the embedded AWS at `endpoint` through, beside its AWS APIs (shipyard.aws.Emulator)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.session_plugin = (sys.executable, "-m", "shipyard.localaws.ecs.session_plugin")
+        self.local_edge = _local_edge(endpoint)
+
+    bind_account = staticmethod(bind_account)
+    unsupported_types = staticmethod(unsupported_types)
+
+    def register_scan(self, *, account: str, region: str, repository: str, digest: str, counts: dict[str, int]) -> None:
+        register_scan(self.endpoint, account=account, region=region, repository=repository, digest=digest, counts=counts)
+
+
 def client_options(endpoint: str) -> dict[str, Any]:
     """What the core's Target needs to talk to an embedded AWS at `endpoint`."""
-    return {"endpoint": endpoint, "credentials": (LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY), "bind_account": bind_account,
-            "unsupported_types": unsupported_types, "local_edge": _local_edge(endpoint),
-            "session_plugin": (sys.executable, "-m", "shipyard.localaws.ecs.session_plugin")}
+    return {"endpoint": endpoint, "credentials": (LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY), "emulator": Controls(endpoint)}
 
 
 DEFAULT_PORT = 4566

@@ -5,7 +5,8 @@ files at their destination), `ENV`, `WORKDIR`, `EXPOSE`, `USER`, `STOPSIGNAL`, `
 configuration. A `COPY --from=<stage>` of a virtualenv that stage filled with `pip install -r <file>` becomes a
 layer holding that requirements file (the embedded AWS installs it into a cached virtualenv). Layers are
 written byte for byte the same for the same files (sorted, owner 0, fixed times), so the digest changes exactly
-when the code does. Other instructions need a container engine; the builder names the one it cannot follow.
+when the code does. A `RUN` of the final stage needs a container engine: the image records each one it did not
+run (BuiltImage.not_run), and whoever builds says so; other instructions it cannot follow are refused by name.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class _Stage:
     env: dict[str, str] = field(default_factory=dict)
     workdir: str = "/"
     copies: list[tuple[str | None, list[str], str]] = field(default_factory=list)  # (from stage, sources, destination)
-    runs: list[str] = field(default_factory=list)
+    runs: list[tuple[int, str]] = field(default_factory=list)  # (line, command)
     cmd: list[str] | None = None
     entrypoint: list[str] | None = None
     user: str | None = None
@@ -51,6 +52,8 @@ class _Stage:
 class BuiltImage:
     config: bytes
     layers: tuple[bytes, ...]  # gzip-compressed tars
+    # RUN steps of the final stage this builder did not run ("Dockerfile:LINE RUN ..."): only a container engine can.
+    not_run: tuple[str, ...] = ()
 
     @property
     def manifest(self) -> str:
@@ -132,7 +135,7 @@ def parse_dockerfile(path: Path) -> list[_Stage]:
                 paths = [w for w in words if not w.startswith("--")]
                 stage.copies.append((source_stage, paths[:-1], paths[-1]))
             elif keyword == "RUN":
-                stage.runs.append(rest)
+                stage.runs.append((number, rest))
             elif keyword == "CMD":
                 stage.cmd = _command(rest)
             elif keyword == "ENTRYPOINT":
@@ -191,7 +194,7 @@ def _context_files(context: Path, sources: list[str], destination: str, workdir:
 
 def _venv_requirements(stage: _Stage, context: Path, venv: str) -> bytes:
     """The requirements file a stage installed into `venv` with pip, read from the build context."""
-    for run in stage.runs:
+    for _, run in stage.runs:
         if venv in run and "pip install" in run:
             match = re.search(r"-r\s+(\S+)", run)
             if match:
@@ -234,7 +237,7 @@ def build(context: Path, *, architecture: str, command: list[str] | None = None,
     config = json.dumps({"architecture": "arm64" if architecture == "arm64" else "amd64", "os": "linux",
                          "config": configuration, "rootfs": {"type": "layers", "diff_ids": diff_ids}},
                         sort_keys=True, separators=(",", ":")).encode()
-    return BuiltImage(config, tuple(layers))
+    return BuiltImage(config, tuple(layers), tuple(f"{dockerfile.name}:{line} RUN {text}" for line, text in final.runs))
 
 
 def push(aws: Aws, env: Environment, image: BuiltImage, *, tag: str) -> str:

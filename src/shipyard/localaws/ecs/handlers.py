@@ -154,14 +154,16 @@ class EcsTaskDefinition(Handler, CloudFormationModel):
 
     @classmethod
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        # Every property is create-only: CloudFormation registers a new revision and keeps the old one until
-        # cleanup, so a rollback returns to the very revision it replaced instead of registering another.
+        # Every property is create-only: CloudFormation registers a new revision (even one identical to an older
+        # revision) and keeps the one it replaced until cleanup, so a rollback returns to that very revision instead
+        # of registering another. Only that one: an older revision with the same properties is not reused.
         wanted = json.dumps(properties(cloudformation_json), sort_keys=True, default=str)
-        revisions = ecs_backends[account_id][region_name].task_definitions.get(original_resource.family, {})
-        for revision in sorted(revisions.values(), key=lambda r: r.revision, reverse=True):
-            if getattr(revision, "template_properties", None) == wanted and revision.status == "ACTIVE":
-                return revision
-        return cls.create_from_cloudformation_json(original_resource.family, cloudformation_json, account_id, region_name)
+        replaced = getattr(original_resource, "replaced", None)
+        if replaced is not None and getattr(replaced, "template_properties", None) == wanted and replaced.status == "ACTIVE":
+            return replaced
+        revision = cls.create_from_cloudformation_json(original_resource.family, cloudformation_json, account_id, region_name)
+        revision.replaced = original_resource
+        return revision
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):

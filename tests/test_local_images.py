@@ -1,0 +1,58 @@
+"""The image the embedded AWS runs: built by shipyard's own builder, which runs no commands and says so."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import threading
+
+import pytest
+
+from shipyard.app.browser_check import check_page
+from shipyard.release import oci
+
+from .conftest import EXAMPLE
+
+
+def test_a_run_step_of_the_final_stage_is_named_not_skipped_in_silence(tmp_path, capsys):
+    service = tmp_path / "service"
+    shutil.copytree(EXAMPLE / "service", service, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    text = (service / "Dockerfile").read_text().replace("WORKDIR /app\n", "WORKDIR /app\nRUN python -m compileall /app\n")
+    (service / "Dockerfile").write_text(text)
+    built = oci.build(service, architecture="arm64")
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if line.startswith("RUN")]
+    assert built.not_run == (f"Dockerfile:{lines[1]} RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app",
+                             f"Dockerfile:{lines[2]} RUN python -m compileall /app")
+    # The build stage's pip install is followed (its virtualenv becomes the requirements layer): not listed.
+    assert not any("pip install" in step for step in built.not_run)
+
+
+class _Page(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(type(self).body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def page():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_the_browser_check_passes_a_page_that_works_and_names_what_a_broken_one_threw(page):
+    assert shutil.which("chromium"), "Debian's chromium is a test dependency (.ci/run installs it)"
+    _Page.body = b"<!doctype html><title>ok</title><h1>ok</h1><script>document.title = 'ran';</script>"
+    assert check_page(page).passed
+    _Page.body = b"<!doctype html><title>broken</title><h1>x</h1><script>undefinedFunction();</script>"
+    result = check_page(page)
+    assert result.ran and not result.passed
+    assert "its scripts threw: Uncaught ReferenceError: undefinedFunction is not defined" in result.detail
