@@ -43,6 +43,16 @@ def templates(assemblies) -> dict[str, dict]:
     return {s.name: s.template() for a in assemblies.values() for s in a.stacks}
 
 
+# A test that takes one of these runs the embedded AWS: marked `embedded`, left out of the fast tier.
+EMBEDDED_FIXTURES = {"local_aws", "deployed", "own_example"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if EMBEDDED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.embedded)
+
+
 class CliResult:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err

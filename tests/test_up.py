@@ -20,6 +20,10 @@ import pytest
 
 from .conftest import EXAMPLE
 
+# Each test here runs `shipyard up`, which starts an embedded AWS of its own.
+pytestmark = pytest.mark.embedded
+
+
 
 def _task_processes(cache: Path, parent: int) -> list[int]:
     """Children of `parent` whose working directory is an unpacked image: that embedded AWS's task processes."""
@@ -101,6 +105,7 @@ import sys
 from shipyard.app import up
 from shipyard.deploy import execute
 from shipyard.cli import run
+
 execute.SERIAL = up.SERIAL = None
 sys.argv = ["shipyard", *sys.argv[1:]]
 run()

@@ -12,6 +12,9 @@ import pytest
 
 from shipyard.localaws.rds import postgres
 
+# The embedded RDS's database servers, started for real.
+pytestmark = pytest.mark.embedded
+
 BUNDLED = Path(next(iter(importlib.util.find_spec("pgserver").submodule_search_locations))) / "pginstall" / "bin"
 
 

@@ -7,6 +7,8 @@ import pytest
 from shipyard.errors import UsageError
 from shipyard.localaws.server import EmbeddedAws
 
+pytestmark = pytest.mark.embedded  # starts and stops embedded AWS servers
+
 
 def test_busy_port_is_a_clear_error():
     with socket.socket() as busy:
@@ -22,6 +24,7 @@ STARTS_AND_STOPS = """
 import urllib.request
 from shipyard.errors import ShipyardError
 from shipyard.localaws.server import EmbeddedAws
+
 
 with EmbeddedAws() as aws:
     assert aws.environment()["AWS_ENDPOINT_URL"] == aws.endpoint

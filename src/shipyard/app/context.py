@@ -28,7 +28,8 @@ class EnvironmentContext:
 
 
 def assembly_for(config: Config, env: Environment, out: Path | None = None) -> EnvironmentAssembly:
-    return synthesize(config, [env], out or config.directory / "cdk.out")[0]
+    """With cdk-nag's reports: the policy gate that deploy and release pass reads them (one synth serves both)."""
+    return synthesize(config, [env], out or config.directory / "cdk.out", nag=True)[0]
 
 
 def open_environment(config: Config, name: str, target: Target) -> EnvironmentContext:
@@ -49,18 +50,18 @@ def guard_production(envs: list[Environment], *, yes: bool, action: str) -> None
                              "pass --yes to confirm")
 
 
-def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Target, *, site: bool, build: bool = False) -> None:
-    """Every input of every environment, checked before the first change (check_inputs, then check_accounts):
-    a bad second environment must not find the first one changed."""
-    check_inputs(config, assemblies, site=site, build=build)
+def preflight(config: Config, assemblies: list[EnvironmentAssembly], target: Target, *, site: bool) -> None:
+    """Every input of every environment, checked before the first change: the site's files, the policy gate (exit 4)
+    and the caller's account in each environment. A bad second environment must not find the first one changed."""
+    from shipyard.app.policy import require_policy
+
+    check_inputs(config, site=site)
+    require_policy(config, assemblies)
     check_accounts(assemblies, target)
 
 
-def check_inputs(config: Config, assemblies: list[EnvironmentAssembly], *, site: bool, build: bool = False) -> None:
-    """What can be checked without AWS: the site's files, the service's Dockerfile (where up builds it) and the
-    policy gate (exit 4)."""
-    from shipyard.app.policy import require_policy
-
+def check_inputs(config: Config, *, site: bool, build: bool = False) -> None:
+    """What can be checked on this machine alone: the site's files, and the service's Dockerfile where up builds it."""
     if site:
         local_files(config.site_directory, tuple(config.site.public_dotfiles))
     if build:
@@ -71,7 +72,6 @@ def check_inputs(config: Config, assemblies: list[EnvironmentAssembly], *, site:
             raise UsageError(str(dockerfile), "not found; up builds the service from it and nothing was changed",
                              "set service.directory to the service's build context")
         parse_dockerfile(dockerfile)
-    require_policy(config, assemblies)
 
 
 def check_accounts(assemblies: list[EnvironmentAssembly], target: Target) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from shipyard.checks.engine import Finding, failing, gate, run_checks
-from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, refusals
+from shipyard.checks.engine import Finding, failing, gate, gated_synthesis, run_checks
+from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, Environment, refusals
 from shipyard.errors import PolicyRefused
 from shipyard.synth import EnvironmentAssembly
 
@@ -32,7 +32,18 @@ def check(config: Config, names: list[str] | None, fail_on: str | None) -> Check
 
 def require_policy(config: Config, assemblies: list[EnvironmentAssembly]) -> None:
     """Refuse (exit 4) when what would be deployed has unsuppressed policy errors; cached when checked before."""
-    blocking = gate(config, assemblies, config.directory / "cdk.out")
+    _refuse_blocking(assemblies, gate(config, assemblies, config.directory / "cdk.out"))
+
+
+def synthesize_gated(config: Config, environments: list[Environment]) -> list[EnvironmentAssembly]:
+    """The environments synthesized and passed through the policy gate in one pass (cfn-lint of one runs while the
+    next synthesizes); refused (exit 4) on unsuppressed errors, before anything changed."""
+    assemblies, blocking = gated_synthesis(config, environments, config.directory / "cdk.out")
+    _refuse_blocking(assemblies, blocking)
+    return assemblies
+
+
+def _refuse_blocking(assemblies: list[EnvironmentAssembly], blocking: list[Finding]) -> None:
     if blocking:
         lines = [f"  {f.environment} {f.stack} {f.rule} {f.resource}: {f.message}" for f in blocking]
         names = ", ".join(a.environment.name for a in assemblies)

@@ -7,6 +7,7 @@ the endpoint. It constructs; the work is the use cases'.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +55,12 @@ def resolve(*, use_aws: bool, profile: str | None, endpoint: str | None) -> Targ
     raise UsageError("target", "no AWS target named",
                      "pass --aws (real AWS, default credentials or --profile) or --endpoint URL "
                      "(the embedded AWS that `shipyard local` prints; or set SHIPYARD_ENDPOINT)")
+
+
+def load_embedded_aws() -> None:
+    """Load the embedded AWS's services (about two seconds of imports) on a thread of their own, while the caller does
+    other work: the next embedded_aws() then starts at once."""
+    threading.Thread(target=localaws.load, daemon=True, name="load-embedded-aws").start()
 
 
 @contextmanager

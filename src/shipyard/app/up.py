@@ -19,7 +19,8 @@ from shipyard.app import target as targets
 from shipyard.app.browser_check import check_page
 from shipyard.app.context import check_accounts, check_inputs, guard_production
 from shipyard.app.local import serve_until_interrupted
-from shipyard.app.local_images import build_local_image
+from shipyard.app.local_images import LocalImage, build_local_image
+from shipyard.app.policy import synthesize_gated
 from shipyard.aws import Aws, Target
 from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
@@ -29,9 +30,10 @@ from shipyard.deploy.state import deployed_edge, edge_url
 from shipyard.deploy.verify import LiveResult, verify
 from shipyard.errors import ShipyardError
 from shipyard.release.attempt import ReleaseOptions
+from shipyard.release.images import Image
 from shipyard.release.release import promote, release
 from shipyard.side_by_side import run_graph
-from shipyard.synth import EnvironmentAssembly, synthesize
+from shipyard.synth import EnvironmentAssembly
 
 
 @dataclass(frozen=True)
@@ -68,20 +70,24 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
     """Deploy, publish and verify every environment (and on the embedded AWS release the service); on_ready(report)
     runs before --keep serves."""
     started = time.perf_counter()
-    assemblies = synthesize(config, config.select(None), config.directory / "cdk.out")
     if use_aws:
-        guard_production([a.environment for a in assemblies], yes=yes, action="`up --aws` changes")
+        guard_production(config.select(None), yes=yes, action="`up --aws` changes")
+    check_inputs(config, site=True, build=not use_aws)
+    if not use_aws:
+        targets.load_embedded_aws()  # while the environments synthesize and pass the policy gate
+    assemblies = synthesize_gated(config, config.select(None))  # before an embedded AWS starts for nothing
     report = UpReport(target="")
-    report.timings["synth"] = time.perf_counter() - started
+    report.timings["synth and checks"] = time.perf_counter() - started
     mark = time.perf_counter()
-    check_inputs(config, assemblies, site=True, build=not use_aws)  # before an embedded AWS starts for nothing
     with (nullcontext(None) if use_aws else targets.embedded_aws(port)) as server:
         target = targets.real(profile) if server is None else targets.embedded(server.endpoint)
         if server is not None:
             ui.info(f"embedded AWS on {server.endpoint}")
         report.target = target.describe()
         check_accounts(assemblies, target)
-        report.timings["checks"] = time.perf_counter() - mark
+        report.timings["accounts"] = time.perf_counter() - mark
+
+        pushed: list[LocalImage] = []
 
         def bring_up(assembly: EnvironmentAssembly) -> EnvironmentUp:
             env = assembly.environment
@@ -89,6 +95,9 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
             mark = time.perf_counter()
             results = deploy(aws, assembly, DeployOptions(confirm=lambda question: yes or server is not None))
             report.timings[f"deploy {env.name}"] = time.perf_counter() - mark
+            if server is not None and assembly is assemblies[0]:
+                # Pushed as soon as its repository exists: the embedded AWS prepares the image while the rest comes up.
+                pushed.append(_push(config, assembly, target, report))
             mark = time.perf_counter()
             sync, _ = publish_environment(aws, env, config.site_directory, public_dotfiles=tuple(config.site.public_dotfiles))
             report.timings[f"publish {env.name}"] = time.perf_counter() - mark
@@ -105,7 +114,7 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
         report.environments = run_graph(assemblies, key=lambda a: a.environment.name, after=lambda a: (), run=bring_up,
                                         stop=stop_requested, at_once=SERIAL if target.is_local else None)
         if server is not None:
-            _ship(config, assemblies, target, report)
+            _ship(config, assemblies, target, report, pushed[0].image)
             page = check_page(report.environments[0].url)
             report.browser, report.timings["browser"] = page.line(), page.seconds
         report.total = time.perf_counter() - started
@@ -115,15 +124,17 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
     return report
 
 
-def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport) -> None:
-    """Build the service, release it to the first environment and promote the same digest along the chain."""
-    first = assemblies[0].environment
-    first_aws = Aws(target, first.account)
-    mark = time.perf_counter()
-    built = build_local_image(first_aws, first, directory=config.service_directory, tag=f"up-{int(time.time())}",
-                              architecture=first.architecture, command=config.service.command, vulnerable=False)
-    image, report.not_run = built.image, built.not_run
-    report.timings["image"] = time.perf_counter() - mark
+def _push(config: Config, first: EnvironmentAssembly, target: Target, report: UpReport) -> LocalImage:
+    """The service built from its directory and pushed to the first environment's repository."""
+    env, mark = first.environment, time.perf_counter()
+    built = build_local_image(Aws(target, env.account), env, directory=config.service_directory, tag=f"up-{int(time.time())}",
+                              architecture=env.architecture, command=config.service.command, vulnerable=False)
+    report.not_run, report.timings["image"] = built.not_run, time.perf_counter() - mark
+    return built
+
+
+def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport, image: Image) -> None:
+    """Release the image to the first environment and promote the same digest along the chain."""
     options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
     before: EnvironmentAssembly | None = None

@@ -77,6 +77,10 @@ class Emulator(Protocol):
     def register_scan(self, *, account: str, region: str, repository: str, digest: str, counts: dict[str, int]) -> None:
         """What ECR's scan of an image found, as the emulator should report it."""
 
+    def lasts(self, aws_seconds: float) -> float:
+        """How long `aws_seconds` of AWS's time last here: the emulator runs AWS's timers (bake times, drains,
+        health checks) faster by a factor, and a client's waits on them keep the same proportion."""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -90,6 +94,11 @@ class Target:
     @property
     def is_local(self) -> bool:
         return self.emulator is not None
+
+    def lasts(self, aws_seconds: float, *, at_least: float = 0.0) -> float:
+        """How long a wait of `aws_seconds` on AWS lasts at this target: as long on AWS, shorter on the embedded AWS,
+        whose timers run faster (never below `at_least`, so a poll stays a poll)."""
+        return aws_seconds if self.emulator is None else max(at_least, self.emulator.lasts(aws_seconds))
 
     def describe(self) -> str:
         if self.endpoint:

@@ -46,20 +46,41 @@ class Finding:
 def run_checks(config: Config, environments: list[Environment], out_dir: Path,
                customize: Callable[[list[Any]], None] | None = None) -> list[Finding]:
     """Every layer over every stack; cfn-lint of one environment runs while the next one synthesizes."""
-    checked: list[tuple[EnvironmentAssembly, list]] = []
+    _, findings = _checked_synthesis(config, environments, out_dir, customize=customize, reuse=False)
+    return findings + unused_suppressions(config, environments, findings) + migration_findings(config, environments)
+
+
+def gated_synthesis(config: Config, environments: list[Environment], out_dir: Path) -> tuple[list[EnvironmentAssembly], list[Finding]]:
+    """Synthesize the environments (with cdk-nag's reports) and gate them in one pass: (assemblies, the findings that
+    stop a deploy). cfn-lint of one environment runs while the next synthesizes; an environment whose templates were
+    checked before is not checked again."""
+    assemblies, findings = _checked_synthesis(config, environments, out_dir, customize=None, reuse=True)
+    return assemblies, failing(findings + migration_findings(config, environments), "error")
+
+
+def _checked_synthesis(config: Config, environments: list[Environment], out_dir: Path, *,
+                       customize: Callable[[list[Any]], None] | None, reuse: bool) -> tuple[list[EnvironmentAssembly], list[Finding]]:
+    assemblies: list[EnvironmentAssembly] = []
+    checking: list[tuple[EnvironmentAssembly, list]] = []
+    findings: list[Finding] = []
     with Linter() as linter:
-        linter.start()
+        if not reuse:
+            linter.start()  # the workers' imports overlap the first synth
         for env in environments:
             assembly = synthesize(config, [env], out_dir, nag=True, customize=customize)[0]
-            checked.append((assembly, [linter.submit(s.template_path.read_text(), s.region) for s in assembly.stacks]))
-        findings = []
-        for assembly, lints in checked:
+            assemblies.append(assembly)
+            cached = _environment_cache().get(_environment_key(config, assembly)) if reuse else None
+            if cached is not None:
+                findings += [_finding(entry) for entry in cached]
+            else:
+                checking.append((assembly, [linter.submit(s.template_path.read_text(), s.region) for s in assembly.stacks]))
+        for assembly, lints in checking:
             found = [f for stack, lint in zip(assembly.stacks, lints, strict=True)
                      for f in check_stack(config, assembly, stack, lint.result())]
             if customize is None:
                 _environment_cache().put(_environment_key(config, assembly), [asdict(f) for f in found])
             findings += found
-    return findings + unused_suppressions(config, environments, findings) + migration_findings(config, environments)
+    return assemblies, findings
 
 
 def migration_findings(config: Config, environments: list[Environment]) -> list[Finding]:
@@ -94,7 +115,8 @@ def unused_suppressions(config: Config, environments: list[Environment], finding
 
 
 def gate(config: Config, assemblies: list[EnvironmentAssembly], out_dir: Path) -> list[Finding]:
-    """The findings that stop a deploy or release: unsuppressed errors. Templates checked before are not checked again."""
+    """The findings that stop a deploy or release: unsuppressed errors. Templates checked before are not checked (nor
+    synthesized for checking) again."""
     findings: list[Finding] = []
     unchecked = []
     for assembly in assemblies:
@@ -104,10 +126,8 @@ def gate(config: Config, assemblies: list[EnvironmentAssembly], out_dir: Path) -
         else:
             findings += [_finding(entry) for entry in cached]
     if unchecked:
-        findings += run_checks(config, unchecked, out_dir)
-    else:  # the files are not part of the cached templates
-        findings += migration_findings(config, [a.environment for a in assemblies])
-    return failing(findings, "error")
+        findings += _checked_synthesis(config, unchecked, out_dir, customize=None, reuse=False)[1]
+    return failing(findings + migration_findings(config, [a.environment for a in assemblies]), "error")
 
 
 def _environment_cache() -> ResultCache:

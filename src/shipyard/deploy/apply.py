@@ -146,7 +146,8 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
     if since is None:
         seen = {e.event_id for e in cloudformation.events(stack.name)}
     deadline = time.monotonic() + timeout
-    delay = 0.5
+    longest = aws.target.lasts(2 if on_wait else 5, at_least=0.25)  # between two looks, once the first few found nothing
+    delay = min(0.5, longest)
     try:
         with ui.stack_progress(stack.name, total) as record:
             while True:
@@ -165,7 +166,7 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
                     on_wait(status)
                 if stop_requested.wait(delay):
                     raise KeyboardInterrupt
-                delay = min(delay * 1.5, 2 if on_wait else 5)
+                delay = min(delay * 1.5, longest)
     except KeyboardInterrupt:
         raise Interrupted(stack.name, "interrupted while CloudFormation works on it; the operation continues in AWS",
                           "run the same command again: it waits for the stack and then carries on") from None

@@ -9,5 +9,6 @@ The one seam the other way: the embedded AWS raises shipyard.errors' types, whic
 """
 
 from shipyard.localaws.server import DEFAULT_PORT, EmbeddedAws, client_options, first_free_port
+from shipyard.localaws.server import register_handlers as load
 
-__all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port"]
+__all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port", "load"]

@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.localaws.core import registry
+from shipyard.localaws.core import pace, registry
 from shipyard.localaws.ecr.scans import register_scan
 
 # Credentials the embedded AWS accepts; they are not secrets and work nowhere else.
@@ -103,6 +103,10 @@ class Controls:
 
     def register_scan(self, *, account: str, region: str, repository: str, digest: str, counts: dict[str, int]) -> None:
         register_scan(self.endpoint, account=account, region=region, repository=repository, digest=digest, counts=counts)
+
+    @staticmethod
+    def lasts(aws_seconds: float) -> float:
+        return pace.local(aws_seconds)
 
 
 def client_options(endpoint: str) -> dict[str, Any]:

@@ -22,10 +22,11 @@ from shipyard.release.attempt import Attempt, ReleaseOptions, Step, Verdict
 BAKE_MARGIN = 15.0  # seconds of the bake left for StopServiceDeployment after a failed gate
 
 
-def run_gate(url: str, options: ReleaseOptions, what: str, *, timeout: float | None = None) -> health.GateResult:
+def run_gate(aws: Aws, url: str, options: ReleaseOptions, what: str, *, timeout: float | None = None) -> health.GateResult:
+    """The gate, its answers spaced as on AWS: on the embedded AWS, whose health checks run faster, closer in proportion."""
     with ui.waiting(what) as show:
         return health.gate(url, successes=options.health_successes, timeout=options.health_timeout if timeout is None else timeout,
-                           interval=options.health_interval, on_answer=lambda streak, last: show(
+                           interval=aws.target.lasts(options.health_interval, at_least=0.05), on_answer=lambda streak, last: show(
                                f"{streak}/{options.health_successes} answers 200 in a row, last {last}"))
 
 
@@ -48,10 +49,11 @@ class BakeGate:
             return
         self.attempt.step = Step.HEALTH_GATE
         service = ecs.service_of(env.names.cluster, env.names.service)
-        bake = 60.0 * (service.bake_minutes if service else 0.0)
+        lasts = self.aws.target.lasts
+        left = lasts(60.0 * (service.bake_minutes if service else 0.0)) - lasts(BAKE_MARGIN)
         # The verdict must land while the previous revision still runs, or going back means new tasks.
-        timeout = min(self.options.health_timeout, max(bake - BAKE_MARGIN, self.options.health_successes * self.options.health_interval))
-        self.result = run_gate(self.url, self.options, f"{env.name}: health gate during the bake on {self.url}", timeout=timeout)
+        timeout = min(self.options.health_timeout, max(left, self.options.health_successes * lasts(self.options.health_interval)))
+        self.result = run_gate(self.aws, self.url, self.options, f"{env.name}: health gate during the bake on {self.url}", timeout=timeout)
         self.attempt.timings["verdict"] = time.monotonic() - self.started
         unreachable_again = self.judge_without_url and self.result.last.startswith("unreachable")
         if not self.result.passed and not unreachable_again:

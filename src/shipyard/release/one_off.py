@@ -98,7 +98,7 @@ def run_task(aws: Aws, env: Environment, command: list[str], *, task_definition:
                     raise ShipyardError(f"task {run.task_id}", f"did not finish within {timeout:.0f}s; it was stopped",
                                         "raise --timeout, or look at its log above")
                 show(f"{(task.last_status or 'PROVISIONING').lower()}, {len(run.lines)} log lines")
-                time.sleep(1.0)
+                time.sleep(aws.target.lasts(1.0, at_least=0.2))
     except KeyboardInterrupt:
         _stop(aws, env, run, "shipyard: interrupted (Ctrl-C)")
         raise TaskInterrupted(f"task {run.task_id}", "interrupted; the task was stopped (StopTask)") from None
@@ -138,8 +138,9 @@ class _LogReader:
 
     def drain(self) -> None:
         """After the task stopped: read until the stream is quiet (the driver delivers the last lines late)."""
-        deadline = time.monotonic() + LOG_SETTLE
+        lasts = self.aws.target.lasts
+        deadline = time.monotonic() + lasts(LOG_SETTLE, at_least=1.0)
         quiet = 0
         while time.monotonic() < deadline and quiet < 2:
             quiet = quiet + 1 if self.read() == 0 else 0
-            time.sleep(0.5)
+            time.sleep(lasts(0.5, at_least=0.1))

@@ -176,7 +176,7 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
     if gate is None:  # no bake to run it in (a rolling service): the gate follows the rollout
         mark = time.monotonic()
         attempt.step = Step.HEALTH_GATE
-        gate = run_gate(url, options, f"{env.name}: health gate on {url}")
+        gate = run_gate(aws, url, options, f"{env.name}: health gate on {url}")
         attempt.timings[Step.HEALTH_GATE] = time.monotonic() - mark
         attempt.timings["verdict"] = time.monotonic() - started
         if not gate.passed:

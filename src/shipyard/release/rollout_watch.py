@@ -46,7 +46,8 @@ def target_health(aws: Aws, env: Environment, service: Service) -> list[TargetHe
 def wait_for_rollout(aws: Aws, env: Environment, task_definition: str, *, timeout: float) -> list[str]:
     """Problems that remained when the rollout ended or the wait ran out; empty when it completed healthy."""
     deadline = time.monotonic() + timeout
-    delay = 0.5
+    longest = aws.target.lasts(10, at_least=0.25)
+    delay = min(0.5, longest)
     ecs = aws.ecs(env.region)
     with ui.waiting(f"{env.name}: ECS rollout of {task_definition.rsplit('/', 1)[-1]}") as show:
         while True:
@@ -63,7 +64,7 @@ def wait_for_rollout(aws: Aws, env: Environment, task_definition: str, *, timeou
             ours = service.deployment_of(task_definition)
             show(f"{healthy}/{service.desired} targets healthy, deployment {ours.rollout_state if ours else 'not started'}")
             time.sleep(delay)
-            delay = min(delay * 1.5, 10)
+            delay = min(delay * 1.5, longest)
 
 
 def settle_after_wake(aws: Aws, env: Environment, task_definition: str, *, timeout: float) -> str:
@@ -88,5 +89,5 @@ def settle_after_wake(aws: Aws, env: Environment, task_definition: str, *, timeo
             if time.monotonic() > deadline:
                 return f"{', '.join(firing)} still in ALARM after {timeout:.0f}s"
             show(f"{', '.join(firing)} in ALARM")
-            time.sleep(2)
+            time.sleep(aws.target.lasts(2, at_least=0.25))
     return ""

@@ -11,11 +11,13 @@ is adding a package with a handlers module.
 from __future__ import annotations
 
 import importlib
+import threading
 from pathlib import Path
 from types import ModuleType
 
 PACKAGE = Path(__file__).resolve().parent.parent
 _loaded: list[ModuleType] = []
+_loading = threading.Lock()  # a thread may load ahead (app.target.load_embedded_aws) while another starts the server
 
 
 def service_packages() -> list[str]:
@@ -24,6 +26,11 @@ def service_packages() -> list[str]:
 
 def load() -> list[ModuleType]:
     """Import every service's handlers and install its patches, once per process."""
+    with _loading:
+        return _load()
+
+
+def _load() -> list[ModuleType]:
     if not _loaded:
         modules = [importlib.import_module(f"shipyard.localaws.{name}.handlers") for name in service_packages()]
         for module in modules:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
@@ -69,6 +70,28 @@ def _complete_layer_upload(original: Any) -> Any:
 
     return wrapper
 
+# Called with (registry, the image's layer blobs) whenever an image is put: the ECS runtime prepares what the image's
+# tasks will need, as a container host pulls an image before its first task (ecs/handlers.py registers it).
+PUSHED: list[Callable[[str, list[bytes]], None]] = []
+
+
+def _put_image(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any, repository_name: str, image_manifest: str, *args: Any, **kwargs: Any) -> Any:
+        image = original(self, repository_name, image_manifest, *args, **kwargs)
+        registry = self._get_repository(repository_name).registry_id
+        try:
+            digests = [layer["digest"] for layer in json.loads(image_manifest).get("layers", [])]
+        except (ValueError, AttributeError, TypeError):
+            return image
+        blobs = [blob for blob in (_layer_blobs.get((registry, d)) for d in digests) if blob is not None]
+        for hook in PUSHED:
+            hook(registry, blobs)
+        return image
+
+    return wrapper
+
+
 def _get_download_url_for_layer(self: Any) -> Any:
     """moto leaves this unimplemented; the emulator hands the layer out as a data: URL."""
     import base64
@@ -130,3 +153,5 @@ def install() -> None:
          corrects="uploaded layer bytes are discarded, so an image cannot be copied registry to registry")
     patch(ECRResponse, "get_download_url_for_layer", _get_download_url_for_layer,
           corrects="GetDownloadUrlForLayer is unimplemented")
+    wrap(ECRBackend, "put_image", _put_image,
+         corrects="(not a correction) a pushed image's layers go to the task runtime, which prepares them as a host pulls an image")

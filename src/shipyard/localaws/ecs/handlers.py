@@ -14,6 +14,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.ecs.models import Service, ecs_backends
 
 from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
+from shipyard.localaws.ecr import handlers as ecr_handlers
 from shipyard.localaws.ecs import exec_sessions, rollout, task_runtime
 
 
@@ -395,6 +396,7 @@ def reset() -> None:
 
 
 def install() -> None:
+    ecr_handlers.PUSHED.append(task_runtime.warm)
     from moto.ecs.models import Cluster, EC2ContainerServiceBackend
     from moto.ecs.responses import EC2ContainerServiceResponse
 

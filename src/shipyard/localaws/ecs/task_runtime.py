@@ -12,6 +12,7 @@ stop timeout. A process that exits is a stopped task with its exit code, as Desc
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -176,6 +177,25 @@ def _virtualenv(requirements: bytes, log: Any) -> Path:
             raise TaskStartFailed(f"CannotStartContainerError: the image's requirements did not install: {result.stderr.strip()[-300:]}")
         ready.write_text("")
         return target
+
+
+def warm(registry: str, layers: list[bytes]) -> None:
+    """An image was pushed: install its requirements' virtualenv now, in the background, so its first task does not
+    wait for pip (a container host pulls an image before it starts the image's first task)."""
+    for layer in layers:
+        try:
+            with tarfile.open(fileobj=io.BytesIO(gzip.decompress(layer))) as archive:
+                markers = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(REQUIREMENTS_MARKER)]
+                requirements = [archive.extractfile(m).read() for m in markers]  # type: ignore[union-attr]
+        except (OSError, tarfile.TarError, EOFError):
+            continue
+        for content in requirements:
+            threading.Thread(target=_quietly_prepare, args=(content,), daemon=True, name="warm-virtualenv").start()
+
+
+def _quietly_prepare(requirements: bytes) -> None:
+    with contextlib.suppress(TaskStartFailed):  # the task that needs it reports the failure when it starts
+        _virtualenv(requirements, lambda line: None)
 
 
 def _secret_value(account: str, region: str, value_from: str) -> str:
