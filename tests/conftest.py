@@ -30,11 +30,18 @@ def example_config() -> Config:
 
 @pytest.fixture(scope="session")
 def assemblies(example_config, tmp_path_factory):
-    """Both environments of the example, synthesized once per test session."""
+    """Both environments of the example, synthesized once per test session: one worker synthesizes while the others
+    wait for it, then copy its assemblies from shipyard's synth cache."""
+    import fcntl
+
     from shipyard.synth import synthesize
 
     out = tmp_path_factory.mktemp("cdk.out")
-    return {a.environment.name: a for a in synthesize(example_config, example_config.select(None), out)}
+    lock = Path(os.environ["SHIPYARD_CACHE_DIR"]) / "example-synth.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return {a.environment.name: a for a in synthesize(example_config, example_config.select(None), out)}
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +58,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if EMBEDDED_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.embedded)
+    # Workers take whole modules (--dist loadfile) in this order: the long ones (the embedded AWS) first, so the short
+    # ones fill the gaps at the end instead of one long module running alone.
+    items.sort(key=lambda item: item.get_closest_marker("embedded") is None)
 
 
 class CliResult:

@@ -14,7 +14,7 @@ from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, release
 from tests.conftest import EXAMPLE_CONFIG
-from tests.release.conftest import Health, build_image
+from tests.release.conftest import PACE_FACTOR, Health, build_image
 
 
 def _options(url):
@@ -54,7 +54,7 @@ def test_an_interrupted_release_says_what_it_left_and_records_it(step, patched, 
     result = cli("--config", str(EXAMPLE_CONFIG), "release", "staging", "--image", tag, "--health-url", health_server,
                  "--endpoint", local_aws.endpoint)
     monkeypatch.undo()
-    monkeypatch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", "10")
+    monkeypatch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", PACE_FACTOR)
 
     assert result.code == ExitCode.INTERRUPTED, result.err
     assert f"error: release staging: interrupted during {step} of {image.digest[:19]}" in result.err

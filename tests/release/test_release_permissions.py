@@ -25,7 +25,7 @@ from shipyard.blueprint.identity import NO_RESOURCE_SCOPE
 from shipyard.deploy.site import publish_environment
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
 from tests.release import iam_model
-from tests.release.conftest import build_image
+from tests.release.conftest import PACE_FACTOR, build_image
 from tests.release.iam_model import ACTION_OF, IAM_PREFIX, Request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,7 +224,7 @@ def recorded(deployed, assemblies, example_config, health_server, tmp_path_facto
     path = example_config.service.health_check_path
     recorder = Recorder()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", "10")
+        patch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", PACE_FACTOR)
         good = build_image(s_aws, staging.environment, "perm001")
         recorder.install(patch)
         recorder.role_of = "staging"
