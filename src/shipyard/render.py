@@ -14,6 +14,7 @@ from shipyard.app.up import UpReport
 from shipyard.checks import report as formats
 from shipyard.cost.estimate import EnvironmentCost
 from shipyard.cost.prices import PRICES_DATE
+from shipyard.deploy.apply import Change
 from shipyard.deploy.verify import LiveResult
 from shipyard.diagnose.explain import Link
 from shipyard.diagnose.service_logs import LogEvent
@@ -72,7 +73,7 @@ def plan(report: PlanReport) -> None:
 def deployed(report: DeployReport) -> None:
     ui.table(f"deployed {report.environment}", ["stack", "outcome", "changes", "seconds"],
              [(r.stack, r.outcome, r.changes, f"{r.seconds:.1f}") for r in report.stacks])
-    changed = [r for r in report.stacks if r.outcome != "unchanged"]
+    changed = [r for r in report.stacks if r.outcome is not Change.UNCHANGED]
     ui.info(f"{report.environment}: {'no changes; nothing to do' if not changed else f'{len(changed)} stacks changed'} "
             f"({report.seconds:.1f}s)")
     if report.dns_records:
@@ -135,8 +136,8 @@ def up(report: UpReport) -> None:
     ui.table(f"shipyard up on {report.target}", columns,
              [(e.environment, e.account, e.region, e.stacks, e.endpoint, e.site, f"{e.checks - len(e.failed_checks)}/{e.checks} pass",
                *([e.release, e.url] if local else [])) for e in report.environments])
-    if report.browser:
-        ui.result(f"browser check: {report.browser}")
+    if report.browser is not None:
+        ui.result(f"browser check: {report.browser.line()}")
     for step in report.not_run:
         ui.result(f"not run in the embedded AWS's image: {step} (shipyard's builder runs no commands; on AWS the image "
                   "CI builds with a container engine has run it)")

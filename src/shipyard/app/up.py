@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from shipyard import ui
 from shipyard.app import target as targets
-from shipyard.app.browser_check import check_page
+from shipyard.app.browser_check import BrowserCheck, check_page
 from shipyard.app.context import check_accounts, check_inputs, guard_production
 from shipyard.app.local import serve_until_interrupted
 from shipyard.app.local_images import LocalImage, build_local_image
@@ -56,13 +56,14 @@ class UpReport:
     environments: list[EnvironmentUp] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     total: float = 0.0
-    browser: str = ""
+    browser: BrowserCheck | None = None
     released: bool = True
     not_run: tuple[str, ...] = ()  # RUN steps of the service's Dockerfile the embedded AWS's image did not run
 
     @property
     def passed(self) -> bool:
-        return self.released and all(not e.failed_checks for e in self.environments) and not self.browser.startswith("failed")
+        return self.released and all(not e.failed_checks for e in self.environments) and (self.browser is None or self.browser.passed
+                                                                                            or not self.browser.ran)
 
 
 def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, yes: bool,
@@ -115,8 +116,8 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
                                         stop=stop_requested, at_once=SERIAL if target.is_local else None)
         if server is not None:
             _ship(config, assemblies, target, report, pushed[0].image)
-            page = check_page(report.environments[0].url)
-            report.browser, report.timings["browser"] = page.line(), page.seconds
+            report.browser = check_page(report.environments[0].url)
+            report.timings["browser"] = report.browser.seconds
         report.total = time.perf_counter() - started
         on_ready(report)
         if keep and server is not None:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from shipyard import ui
 from shipyard.aws import Aws
@@ -51,13 +52,22 @@ class StackTimeout(ShipyardError):
         self.status, self.timeout = status, timeout
 
 
+class Change(StrEnum):
+    """What one stack change came to."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class Applied:
     """What one stack change came to."""
 
     stack: str
     change_set_type: str  # CREATE | UPDATE
-    outcome: str  # created | updated | unchanged | failed
+    outcome: Change
     status: str  # the stack's status at the end ("" when nothing was executed)
     changes: int
     seconds: float
@@ -66,7 +76,7 @@ class Applied:
 
     @property
     def succeeded(self) -> bool:
-        return self.outcome != "failed"
+        return self.outcome is not Change.FAILED
 
     def failure(self) -> str:
         """One line: the final status and the root cause behind it."""
@@ -100,7 +110,7 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
                                 use_previous_template=use_previous_template)
     if changes.empty:
         ui.info(f"{stack.name}: no changes")
-        return Applied(stack.name, change_set_type, "unchanged", "", 0, time.monotonic() - started)
+        return Applied(stack.name, change_set_type, Change.UNCHANGED, "", 0, time.monotonic() - started)
     ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
     cloudformation = aws.cloudformation(stack.region)
     seen = {e.event_id for e in cloudformation.events(stack.name)} if change_set_type == "UPDATE" else set()
@@ -117,10 +127,10 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
         status = wait_for_stack(aws, stack, since=seen)
     seconds = time.monotonic() - started
     if status in SUCCESS:
-        return Applied(stack.name, change_set_type, "created" if change_set_type == "CREATE" else "updated", status,
+        return Applied(stack.name, change_set_type, Change.CREATED if change_set_type == "CREATE" else Change.UPDATED, status,
                        len(changes.changes), seconds)
     cause = root_cause(stack.name, cloudformation.events(stack.name), cloudformation.events)
-    return Applied(stack.name, change_set_type, "failed", status, len(changes.changes), seconds, cause, cancelled_after)
+    return Applied(stack.name, change_set_type, Change.FAILED, status, len(changes.changes), seconds, cause, cancelled_after)
 
 
 def delete_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from shipyard import ui
 from shipyard.aws import Aws
 from shipyard.aws.cloudformation import Stack
-from shipyard.deploy.apply import STACK_TIMEOUT, DeployFailed, StackTimeout, apply_stack, check_account, delete_stack, stop_requested, wait_for_stack
+from shipyard.deploy.apply import STACK_TIMEOUT, Change, DeployFailed, StackTimeout, apply_stack, check_account, delete_stack, stop_requested, wait_for_stack
 from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, StackChanges, changes_of_new_stack, create_change_set, resolve_parameters
 from shipyard.deploy.dns_records import DNS_WAIT, ValidationWatch
 from shipyard.deploy.plan import Action, Plan, StackStep, plan_environment
@@ -32,7 +32,7 @@ SERIAL = 1
 @dataclass(frozen=True)
 class StackResult:
     stack: str
-    outcome: str  # created | updated | unchanged
+    outcome: Change  # created, updated or unchanged (a failure raises)
     changes: int
     seconds: float
 

@@ -13,6 +13,7 @@ stop timeout. A process that exits is a stopped task with its exit code, as Desc
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import hashlib
 import io
@@ -156,18 +157,22 @@ _venv_locks: dict[str, threading.Lock] = {}
 
 
 def _virtualenv(requirements: bytes, log: Any) -> Path:
-    """A virtualenv with these requirements installed, made once per their hash (in place: its scripts name it)."""
+    """A virtualenv with these requirements installed, made once per their hash (in place: its scripts name it).
+
+    Made under a lock of this process's threads and a file lock of every process sharing the cache (several embedded
+    AWSs, one per test worker, may start the same image at once): one makes it, the others wait and use it."""
     key = hashlib.sha256(requirements).hexdigest()[:24]
     target = cache_root() / "venvs" / key
     ready = target / ".ready"
     with _lock:
         lock = _venv_locks.setdefault(key, threading.Lock())
-    with lock:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with lock, (target.parent / f"{key}.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
         if ready.exists():
             return target
         log(f"shipyard: installing the image's requirements into a cached virtualenv ({key})")
-        shutil.rmtree(target, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)  # what an interrupted install left
         subprocess.run([sys.executable, "-m", "venv", str(target)], check=True, capture_output=True)
         (target / "requirements.txt").write_bytes(requirements)
         result = subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(target / "requirements.txt")],
