@@ -158,6 +158,25 @@ def own_example(local_aws, own_accounts, tmp_path_factory):
     return config, assemblies, deploy_example(local_aws, assemblies, config)
 
 
+def own_example_fixtures():
+    """example_config, assemblies and deployed for a module of its own accounts: `example_config, assemblies, deployed
+    = own_example_fixtures()` at the top of the module overrides the shared ones for its tests (and their fixtures)."""
+
+    @pytest.fixture(scope="module")
+    def example_config(own_example):
+        return own_example[0]
+
+    @pytest.fixture(scope="module")
+    def assemblies(own_example):
+        return own_example[1]
+
+    @pytest.fixture(scope="module")
+    def deployed(own_example):
+        return own_example[2]
+
+    return example_config, assemblies, deployed
+
+
 def copy_example(target: Path) -> Path:
     """A private copy of the example app (shipyard.toml, site and service without its tests) in `target`."""
     import shutil

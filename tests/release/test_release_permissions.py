@@ -24,6 +24,7 @@ from shipyard.aws import Aws
 from shipyard.blueprint.identity import NO_RESOURCE_SCOPE
 from shipyard.deploy.site import publish_environment
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
+from tests.conftest import own_example_fixtures
 from tests.release import iam_model
 from tests.release.conftest import PACE_FACTOR, build_image
 from tests.release.iam_model import ACTION_OF, IAM_PREFIX, Request
@@ -202,19 +203,7 @@ def _sample_arguments(env: Any, service: str, operation: str) -> dict[str, Any]:
 
 # The recorded flows begin with an environment's first release (0 -> 2 tasks): the example in accounts of its own,
 # which no other module has released to.
-@pytest.fixture(scope="module")
-def example_config(own_example):
-    return own_example[0]
-
-
-@pytest.fixture(scope="module")
-def assemblies(own_example):
-    return own_example[1]
-
-
-@pytest.fixture(scope="module")
-def deployed(own_example):
-    return own_example[2]
+example_config, assemblies, deployed = own_example_fixtures()
 
 
 @pytest.fixture(scope="module")

@@ -17,24 +17,12 @@ from shipyard.deploy.state import edge_url
 from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, current_digest, release, rollback
+from tests.conftest import own_example_fixtures
 from tests.release.conftest import build_image, release_options
-
 
 # A contract migration stays applied, and the release history remembers it: in accounts of its own, the example
 # that the other release tests share never has one.
-@pytest.fixture(scope="module")
-def example_config(own_example):
-    return own_example[0]
-
-
-@pytest.fixture(scope="module")
-def assemblies(own_example):
-    return own_example[1]
-
-
-@pytest.fixture(scope="module")
-def deployed(own_example):
-    return own_example[2]
+example_config, assemblies, deployed = own_example_fixtures()
 
 
 ADD_COLUMN = "ALTER TABLE items ADD COLUMN note text;\n"
