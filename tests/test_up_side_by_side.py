@@ -29,6 +29,6 @@ def test_up_side_by_side_as_on_aws(example_copy):
     """On AWS, environments and independent stacks deploy at once; the embedded AWS takes the same threads."""
     result = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE, "--config", str(example_copy), "up"], capture_output=True,
                             text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]  # the table says what failed
     assert [line.split("\t")[6] for line in result.stdout.splitlines() if line.startswith(("staging\t", "production\t"))] == \
         ["18/18 pass", "18/18 pass"]

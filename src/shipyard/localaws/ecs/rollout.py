@@ -14,8 +14,11 @@ replaces failed tasks; the circuit breaker fails the deployment after 3 of them 
 and rolls back. A task that never answers is replaced again and again until the breaker trips.
 
 AWS's timers (health-check interval and timeout, grace period, deregistration delay, bake time) run compressed by
-SHIPYARD_LOCAL_PACE_FACTOR (pace.py); the processes themselves start and answer at their own speed. With
-SHIPYARD_LOCAL_PACE=aws a task also waits, before its process starts, as long as Fargate takes to start one.
+SHIPYARD_LOCAL_PACE_FACTOR (pace.py); the processes themselves start and answer at their own speed. So an app's
+own start is not held to compressed timers: until its port first accepts a connection, a refused connection is no
+miss for as long as AWS would give it in real seconds (the grace period plus the unhealthy threshold's checks); an
+app that never listens fails after that, as on AWS. With SHIPYARD_LOCAL_PACE=aws a task also waits, before its
+process starts, as long as Fargate takes to start one.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class _Target:
     passes: int = 0
     misses: int = 0
     drained_at: float | None = None
+    answered: bool = False  # its port has accepted a connection once: the app has started
 
 
 @dataclass
@@ -84,6 +88,7 @@ class _Rollout:
     service: str
     desired: int
     grace: float
+    grace_on_aws: float
     deployments: list[_Deployment]
     target_group: str | None
     strategy: str = "ROLLING"  # or BLUE_GREEN
@@ -175,8 +180,9 @@ def begin(service: Any, previous_task_definition: str | None, target_group: str 
             abandoned.rollout, abandoned.reason, abandoned.status = "STOPPED", "superseded by a new deployment", "INACTIVE"
             for task in abandoned.live():
                 _retire(existing, task, "Task stopped by a newer deployment")
-        rollout = _Rollout(account, region, service.cluster_name, service.name, service.desired_count,
-                           local_seconds(float(getattr(service, "health_check_grace_period_seconds", 0) or 0)), old, target_group)
+        grace = float(getattr(service, "health_check_grace_period_seconds", 0) or 0)
+        rollout = _Rollout(account, region, service.cluster_name, service.name, service.desired_count, local_seconds(grace),
+                           grace, old, target_group)
         if existing is not None:
             rollout.events = existing.events
         new_group = target_group
@@ -244,18 +250,21 @@ def _health_checks(rollout: _Rollout, target: _Target) -> None:
     """The target group's health checks against one target: real HTTP requests on its path, interval and timeout."""
     group = _group(rollout, target.group)
     path = getattr(group, "health_check_path", None) or "/"
-    interval = max(0.2, local_seconds(float(getattr(group, "health_check_interval_seconds", 30) or 30)))
+    interval_on_aws = float(getattr(group, "health_check_interval_seconds", 30) or 30)
+    interval = max(0.2, local_seconds(interval_on_aws))
     timeout = max(1.0, local_seconds(float(getattr(group, "health_check_timeout_seconds", 5) or 5)))
     healthy_after = int(getattr(group, "healthy_threshold_count", 5) or 5)
     unhealthy_after = int(getattr(group, "unhealthy_threshold_count", 2) or 2)
     matcher = str((getattr(group, "matcher", None) or {}).get("HttpCode", "200"))
     codes = {int(c) for part in matcher.split(",") for c in (range(int(part.split("-")[0]), int(part.split("-")[1]) + 1)
                                                           if "-" in part else [part])}
+    start_budget = rollout.grace_on_aws + unhealthy_after * interval_on_aws  # real seconds AWS gives an app to listen
     while not _stopping.is_set() and target.state != "draining" and target.task.last_status != "STOPPED":
         time.sleep(interval)
         if time.monotonic() < target.registered or target.task.last_status != "RUNNING":
             continue
         url = f"http://127.0.0.1:{target.task.host_port}{path}"
+        refused = False
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
                 code = response.status
@@ -263,9 +272,13 @@ def _health_checks(rollout: _Rollout, target: _Target) -> None:
             code = exc.code
         except (OSError, ValueError) as exc:
             code, failure = None, exc
+            refused = isinstance(getattr(exc, "reason", exc), ConnectionRefusedError)
+            if refused and not target.answered and time.time() - (target.task.started or time.time()) < start_budget:
+                continue  # the app is still starting, in its own time
         with _lock:
             if target.state == "draining":
                 return
+            target.answered = target.answered or not refused
             if code in codes:
                 target.passes, target.misses = target.passes + 1, 0
                 if target.passes >= healthy_after and target.state != "healthy":
