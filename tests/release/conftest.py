@@ -50,7 +50,7 @@ VARIANTS = {
     "crash": ('log = logging.getLogger("webapp")', 'log = logging.getLogger("webapp")\nDATABASE_URL = os.environ["DATABASE_URL"]'),
     "unhealthy": ('return JSONResponse({"status": "ok"})', 'return JSONResponse({"status": "broken"}, status_code=500)'),
     "stuck": ('if __name__ == "__main__":\n    run()', 'if __name__ == "__main__":\n    time.sleep(3600)  # never listens'),
-    "slow start": ('if __name__ == "__main__":\n    run()', 'if __name__ == "__main__":\n    time.sleep(4)  # warms a cache first\n    run()'),
+    "slow start": ('if __name__ == "__main__":\n    run()', 'if __name__ == "__main__":\n    time.sleep(2)  # warms a cache first\n    run()'),
     "changed": ('"version": os.environ.get("APP_VERSION", "dev")', '"version": os.environ.get("APP_VERSION", "2.0")'),
 }
 

@@ -156,7 +156,7 @@ def test_stuck_rollout_is_bounded_and_rolled_back(deployed, assemblies, example_
 
 def test_an_app_that_starts_slowly_in_its_own_time_is_released(deployed, assemblies, example_config, health_server):
     """AWS gives an app the grace period and the unhealthy threshold's checks to listen, in real seconds (40 here);
-    the embedded AWS compresses its timers, not the app's start: 4 s of start-up is released, as on AWS."""
+    at pace 20 they last 2 s, but the app's start is its own: 2 s of start-up is released, as on AWS."""
     staging, aws = assemblies["staging"], deployed["staging"]
     slow = build_image(aws, staging.environment, "slow010", "slow start")
     release(aws, staging, slow.reference, _options(health_server), health_path=example_config.service.health_check_path)

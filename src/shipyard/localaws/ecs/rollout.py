@@ -15,9 +15,9 @@ and rolls back. A task that never answers is replaced again and again until the 
 
 AWS's timers (health-check interval and timeout, grace period, deregistration delay, bake time) run compressed by
 SHIPYARD_LOCAL_PACE_FACTOR (pace.py); the processes themselves start and answer at their own speed. So an app's
-own start is not held to compressed timers: until its port first accepts a connection, a refused connection is no
-miss for as long as AWS would give it in real seconds (the grace period plus the unhealthy threshold's checks); an
-app that never listens fails after that, as on AWS. With SHIPYARD_LOCAL_PACE=aws a task also waits, before its
+own start is not held to compressed timers alone: until its port first accepts a connection, a refused connection is
+no miss for APP_START_SECONDS at least (never longer than AWS gives it in real seconds: the grace period plus the
+unhealthy threshold's checks). An app that never listens fails after that. With SHIPYARD_LOCAL_PACE=aws a task also waits, before its
 process starts, as long as Fargate takes to start one.
 """
 
@@ -36,6 +36,9 @@ from shipyard.localaws.ecs import task_runtime
 from shipyard.localaws.ecs.task_runtime import Task
 
 TICK = 0.1  # seconds between two looks of the scheduler at every service
+# Real seconds an app may take to listen before refused health checks count, whatever the compression: the example
+# listens after 0.2 s (0.5 s on two busy cores); AWS gives it 40 s.
+APP_START_SECONDS = 5.0
 
 
 local_seconds = pace.local
@@ -258,7 +261,8 @@ def _health_checks(rollout: _Rollout, target: _Target) -> None:
     matcher = str((getattr(group, "matcher", None) or {}).get("HttpCode", "200"))
     codes = {int(c) for part in matcher.split(",") for c in (range(int(part.split("-")[0]), int(part.split("-")[1]) + 1)
                                                           if "-" in part else [part])}
-    start_budget = rollout.grace_on_aws + unhealthy_after * interval_on_aws  # real seconds AWS gives an app to listen
+    on_aws = rollout.grace_on_aws + unhealthy_after * interval_on_aws
+    start_budget = min(on_aws, max(local_seconds(on_aws), APP_START_SECONDS))
     while not _stopping.is_set() and target.state != "draining" and target.task.last_status != "STOPPED":
         time.sleep(interval)
         if time.monotonic() < target.registered or target.task.last_status != "RUNNING":
