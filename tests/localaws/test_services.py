@@ -218,3 +218,24 @@ def test_paginate_follows_each_services_page_token(local_aws):
         aws.call("s3", "PutObject", region, Bucket="pages-444444444444", Key=f"k{n}", Body=b"x")
     objects = aws.paginate("s3", "ListObjectsV2", region, "Contents", Bucket="pages-444444444444", MaxKeys=2)  # continuation
     assert [o["Key"] for o in objects] == [f"k{n}" for n in range(5)]
+
+
+def test_stack_events_come_a_page_at_a_time_and_a_poll_reads_only_the_new_ones(local_aws):
+    """CloudFormation pages DescribeStackEvents (newest first); a wait reads back only to the last event it saw."""
+    from shipyard.app.target import embedded
+    from shipyard.localaws.cloudformation.handlers import EVENTS_PER_PAGE
+
+    aws, region = Aws(embedded(local_aws.endpoint), "444444444445"), "eu-west-1"
+    parameters = {f"P{n}": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": f"/eventful/{n}", "Type": "String", "Value": str(n)}}
+                  for n in range(60)}
+    aws.call("cloudformation", "CreateStack", region, StackName="eventful",
+             TemplateBody=json.dumps({"Resources": parameters}))
+    first = aws.call("cloudformation", "DescribeStackEvents", region, StackName="eventful")
+    assert len(first["StackEvents"]) == EVENTS_PER_PAGE and first.get("NextToken")
+    cloudformation = aws.cloudformation(region)
+    every = cloudformation.events("eventful")
+    assert len(every) > EVENTS_PER_PAGE and len({e.event_id for e in every}) == len(every)
+    assert every[0].status == "CREATE_COMPLETE" and every[0].logical_id == "eventful"  # newest first
+    assert cloudformation.newest_event("eventful") == {every[0].event_id}
+    assert cloudformation.events("eventful", after={every[3].event_id}) == every[:3]
+    assert cloudformation.events("eventful", after=cloudformation.newest_event("eventful")) == []

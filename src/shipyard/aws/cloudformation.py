@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shipyard.aws.session import AwsError, ServiceApi
+from shipyard.aws.session import ServiceApi
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,33 @@ class CloudFormation(ServiceApi):
             parameters={p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", "")) for p in stack.get("Parameters", []) or []},
             termination_protection=bool(stack.get("EnableTerminationProtection")))
 
-    def events(self, name: str) -> list[StackEvent]:
-        """Newest first, as CloudFormation returns them; none for a stack that is gone."""
-        try:
-            raw = self._pages("DescribeStackEvents", "StackEvents", StackName=name)
-        except AwsError as exc:
-            if exc.not_found:
-                return []
-            raise
-        return [StackEvent(e["EventId"], e.get("LogicalResourceId", ""), e.get("ResourceType", ""), e.get("ResourceStatus", ""),
-                           e.get("ResourceStatusReason") or "", e.get("PhysicalResourceId") or "", e.get("Timestamp"))
-                for e in raw]
+    def events(self, name: str, *, after: set[str] | frozenset[str] = frozenset()) -> list[StackEvent]:
+        """Newest first, as CloudFormation returns them; none for a stack that is gone. after: ids of events already
+        seen; the pages stop at the first of them (older ones were seen too), so a poll reads one page, not the history."""
+        found: list[StackEvent] = []
+        for page in self._event_pages(name):
+            for e in page:
+                if e["EventId"] in after:
+                    return found
+                found.append(StackEvent(e["EventId"], e.get("LogicalResourceId", ""), e.get("ResourceType", ""),
+                                        e.get("ResourceStatus", ""), e.get("ResourceStatusReason") or "",
+                                        e.get("PhysicalResourceId") or "", e.get("Timestamp")))
+        return found
+
+    def newest_event(self, name: str) -> set[str]:
+        """The id of the stack's newest event (none for a stack without events): events(after=) it are the ones to come."""
+        return {e["EventId"] for e in next(self._event_pages(name), [])[:1]}
+
+    def _event_pages(self, name: str) -> Iterator[list[dict[str, Any]]]:
+        token: dict[str, str] = {}
+        while True:
+            page = self._found("DescribeStackEvents", StackName=name, **token)
+            if page is None:
+                return
+            yield page.get("StackEvents", [])
+            if not page.get("NextToken"):
+                return
+            token = {"NextToken": page["NextToken"]}
 
     def template(self, name: str) -> dict[str, Any] | None:
         """The template CloudFormation holds for the stack, or None when there is no stack."""

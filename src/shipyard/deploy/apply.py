@@ -113,7 +113,7 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
         return Applied(stack.name, change_set_type, Change.UNCHANGED, "", 0, time.monotonic() - started)
     ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
     cloudformation = aws.cloudformation(stack.region)
-    seen = {e.event_id for e in cloudformation.events(stack.name)} if change_set_type == "UPDATE" else set()
+    seen = cloudformation.newest_event(stack.name) if change_set_type == "UPDATE" else set()
     cloudformation.execute_change_set(changes.change_set_id)
     cancelled_after = None
     try:
@@ -136,7 +136,7 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
 def delete_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIMEOUT) -> None:
     """Delete a stack and wait; a failure is explained by its root cause."""
     cloudformation = aws.cloudformation(stack.region)
-    seen = {e.event_id for e in cloudformation.events(stack.name)}
+    seen = cloudformation.newest_event(stack.name)
     cloudformation.delete_stack(stack.name)
     status = wait_for_stack(aws, stack, timeout=timeout, since=seen)
     if status != "DELETE_COMPLETE":
@@ -154,7 +154,7 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
     cloudformation = aws.cloudformation(stack.region)
     seen: set[str] = set(since or ())
     if since is None:
-        seen = {e.event_id for e in cloudformation.events(stack.name)}
+        seen = cloudformation.newest_event(stack.name)
     deadline = time.monotonic() + timeout
     longest = aws.target.lasts(2 if on_wait else 5, at_least=0.25)  # between two looks, once the first few found nothing
     delay = min(0.5, longest)
@@ -164,7 +164,7 @@ def wait_for_stack(aws: Aws, stack: StackArtifact, *, timeout: float = STACK_TIM
                 state = cloudformation.stack(stack.name)
                 status = "DELETE_COMPLETE" if state is None else state.status
                 if state is not None:
-                    fresh = [e for e in cloudformation.events(stack.name) if e.event_id not in seen]
+                    fresh = cloudformation.events(stack.name, after=seen)
                     for event in reversed(fresh):
                         seen.add(event.event_id)
                         record(event)

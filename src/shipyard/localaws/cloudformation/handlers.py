@@ -8,6 +8,7 @@ The patches below make the deploy engine read the same signals as from AWS.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from typing import Any
 
@@ -355,8 +356,52 @@ def reset() -> None:
     stabilize.reset()
 
 
+def _json_first(parse_yaml: Any) -> Any:
+    """A JSON template (every synthesized one) read by the JSON parser, YAML only for the rest: the same document,
+    read some 200 times faster than by PyYAML's pure-Python parser (the service stack: 0.5 ms, not 127 ms)."""
+
+    def parse(template: str) -> Any:
+        if template.lstrip().startswith("{"):
+            try:
+                return json.loads(template)
+            except ValueError:
+                pass  # YAML's flow style also starts with a brace
+        return parse_yaml(template)
+
+    return parse
+
+
+EVENTS_PER_PAGE = 100  # AWS documents a next page past 1 MB of events; it is observed to page at 100
+
+
+def _describe_stack_events(self: Any) -> Any:
+    """Newest first, a page at a time with a NextToken to the next (the token: the index of the page's first event)."""
+    from moto.core.responses import ActionResult
+
+    events = self.cloudformation_backend.describe_stack_events(self._get_param("StackName"))[::-1]
+    start = int(self._get_param("NextToken") or 0)
+    result: dict[str, Any] = {"StackEvents": events[start:start + EVENTS_PER_PAGE]}
+    if start + EVENTS_PER_PAGE < len(events):
+        result["NextToken"] = str(start + EVENTS_PER_PAGE)
+    return ActionResult(result)
+
+
+def _change_set_template(original: Any) -> Any:
+    def parse(self: Any) -> None:
+        self.template_dict = models.Stack.parse_template(self.template)
+
+    return parse
+
+
 def install() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
+
+    patch(models.Stack, "parse_template", staticmethod(_json_first(models.Stack.parse_template)),
+          corrects="(not a correction) a JSON template is read as JSON, not by the YAML parser: the service stack took 127 ms to parse")
+    wrap(models.ChangeSet, "_parse_template", _change_set_template,
+         corrects="(not a correction, with the above) a change set's template too")
+    patch(CloudFormationResponse, "describe_stack_events", _describe_stack_events,
+          corrects="DescribeStackEvents returns every event of a stack in one answer; CloudFormation pages them")
 
     wrap(CloudFormationResponse, "create_change_set", _change_set_without_changes,
          corrects="CreateChangeSet raises 'No updates are to be performed' for a stack with parameters; AWS creates a FAILED change set")
