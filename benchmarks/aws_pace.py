@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from shipyard.config import load_config  # noqa: E402
 from shipyard.localaws.core.pace import LATENCIES, RolloutPhases, stack_create_seconds, template_phases  # noqa: E402
-from shipyard.release.release import BAKE_MARGIN, ReleaseOptions  # noqa: E402
+from shipyard.release.attempt import ReleaseOptions  # noqa: E402
+from shipyard.release.bake_gate import BAKE_MARGIN  # noqa: E402
 from shipyard.synth import synthesize  # noqa: E402
 
 GATE = ReleaseOptions()  # shipyard's own defaults: 3 answers 200 in a row, 2 s apart, 120 s to get them
@@ -120,7 +121,8 @@ def _measure(config, staging) -> None:
     os.environ["SHIPYARD_LOCAL_PACE"] = "aws"
     # Compressed only 5x: shipyard's own polling (every 2 s at most) is scaled up by the same factor.
     os.environ.setdefault("SHIPYARD_LOCAL_PACE_FACTOR", "5")
-    from shipyard.app.target import build_local_image, embedded, embedded_aws
+    from shipyard.app.local_images import build_local_image
+    from shipyard.app.target import embedded, embedded_aws
     from shipyard.aws import Aws
     from shipyard.deploy.execute import DeployOptions, deploy
     from shipyard.deploy.site import publish_environment
@@ -132,7 +134,7 @@ def _measure(config, staging) -> None:
         deploy(aws, staging, DeployOptions())
         publish_environment(aws, staging.environment, config.site_directory)
         image = build_local_image(aws, staging.environment, directory=config.service_directory, tag="pace001",
-                                  architecture=staging.environment.architecture, command=None, vulnerable=False)
+                                  architecture=staging.environment.architecture, command=None, vulnerable=False).image
         outcome = release(aws, staging, image.reference, ReleaseOptions(health_interval=0.05), health_path="/healthz")
     timings = {k: v * factor() for k, v in outcome.attempt.timings.items()}
     print(f"measured at AWS pace (x{factor():.0f}, polling intervals scaled too): verdict {timings['verdict']:.0f} s, "

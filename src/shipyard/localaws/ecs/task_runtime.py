@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import gzip
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -173,15 +174,25 @@ def _virtualenv(requirements: bytes, log: Any) -> Path:
             return target
         log(f"shipyard: installing the image's requirements into a cached virtualenv ({key})")
         shutil.rmtree(target, ignore_errors=True)  # what an interrupted install left
-        subprocess.run([sys.executable, "-m", "venv", str(target)], check=True, capture_output=True)
+        target.mkdir()
         (target / "requirements.txt").write_bytes(requirements)
-        result = subprocess.run([str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(target / "requirements.txt")],
-                                capture_output=True, text=True)
+        result = _install(target, target / "requirements.txt")
         if result.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
             raise TaskStartFailed(f"CannotStartContainerError: the image's requirements did not install: {result.stderr.strip()[-300:]}")
         ready.write_text("")
         return target
+
+
+def _install(target: Path, requirements: Path) -> subprocess.CompletedProcess[str]:
+    """A virtualenv at `target` with `requirements` installed. Without a pip of its own where this Python has one (pip
+    --python installs into it): a virtualenv's own pip takes longer to set up (6 s) than the example's install (5 s)."""
+    has_pip = importlib.util.find_spec("pip") is not None
+    subprocess.run([sys.executable, "-m", "venv", *(["--without-pip"] if has_pip else []), str(target)], check=True,
+                   capture_output=True)
+    pip = [sys.executable, "-m", "pip", "--python", str(target / "bin" / "python")] if has_pip else [
+        str(target / "bin" / "python"), "-m", "pip"]
+    return subprocess.run([*pip, "install", "--quiet", "-r", str(requirements)], capture_output=True, text=True)
 
 
 def warm(registry: str, layers: list[bytes]) -> None:
