@@ -106,6 +106,10 @@ class Target:
         return f"AWS (profile {self.profile})" if self.profile else "AWS (default credentials)"
 
 
+_BOTO_SESSIONS: dict[tuple[Any, ...], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
 class Session:
     """AWS clients for one account; `account` selects the account in the embedded AWS."""
 
@@ -113,26 +117,27 @@ class Session:
         self.target = target
         self.account = account
         self._clients: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
-        self._session: Any = None
 
     def _boto_session(self) -> Any:
+        """The boto3 session of these credentials, shared by every Session of the process: it keeps the service models
+        it has read, so a client of a service read before takes 5 ms instead of 50."""
         import boto3
 
-        if self._session is None:
+        key = (self.target.credentials, self.target.profile)
+        if key not in _BOTO_SESSIONS:
             if self.target.credentials:
-                key, secret = self.target.credentials
-                self._session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret)
+                access_key, secret = self.target.credentials
+                _BOTO_SESSIONS[key] = boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret)
             else:
                 try:
-                    self._session = boto3.session.Session(profile_name=self.target.profile)
+                    _BOTO_SESSIONS[key] = boto3.session.Session(profile_name=self.target.profile)
                 except Exception as exc:  # botocore.exceptions.ProfileNotFound
                     raise AwsError("--profile", str(exc), "list profiles with `aws configure list-profiles`") from None
-        return self._session
+        return _BOTO_SESSIONS[key]
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
-        with self._lock:
+        with _CLIENTS_LOCK:  # a boto3 session makes one client at a time (it is not thread-safe)
             if key not in self._clients:
                 from botocore.config import Config
 
