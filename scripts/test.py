@@ -42,6 +42,9 @@ def virtualenv() -> Path:
     if not python.exists():
         venv.create(ROOT / ".venv", with_pip=True)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    # Compiled once here, even where PYTHONDONTWRITEBYTECODE is set: every shipyard process the tests start reads
+    # the bytecode instead of compiling the package again.
+    subprocess.run([str(python), "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     return python
 
 

@@ -58,9 +58,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if EMBEDDED_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.embedded)
-    # Workers take whole modules (--dist loadfile) in this order: the long ones (the embedded AWS) first, so the short
-    # ones fill the gaps at the end instead of one long module running alone.
-    items.sort(key=lambda item: item.get_closest_marker("embedded") is None)
+    # Workers take whole modules (--dist loadfile) in this order: the long ones first, then the rest of those that run
+    # the embedded AWS, so the short ones fill the gaps at the end instead of one long module running alone.
+    items.sort(key=lambda item: (item.get_closest_marker("long") is None, item.get_closest_marker("embedded") is None))
 
 
 class CliResult:

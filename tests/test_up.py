@@ -21,7 +21,7 @@ import pytest
 from .conftest import EXAMPLE
 
 # Each test here runs `shipyard up`, which starts an embedded AWS of its own.
-pytestmark = pytest.mark.embedded
+pytestmark = [pytest.mark.embedded, pytest.mark.long]  # long: a minute or more of a worker, handed out first
 
 
 

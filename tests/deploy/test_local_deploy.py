@@ -21,6 +21,8 @@ from shipyard.synth import synthesize
 
 from ..conftest import accounts_of, in_accounts
 
+pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
 
 @pytest.fixture
 def example_copy(example_copy, own_accounts):

@@ -16,6 +16,8 @@ import pytest
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import verify
 
+pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
 REGION = "eu-west-1"
 Undo = Callable[[], None]
 

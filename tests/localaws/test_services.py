@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -60,8 +61,10 @@ CHECKS = {
     "AWS::S3::Bucket": lambda a, r, p, s: a.call("s3", "HeadBucket", r, Bucket=p) is not None,
     "AWS::S3::BucketPolicy": lambda a, r, p, s: len(json.loads(a.call("s3", "GetBucketPolicy", r, Bucket=p)["Policy"])["Statement"])
     == len(s["PolicyDocument"]["Statement"]),
-    # The image slots hold "none" until a release; the database's settings hold what the stack wrote.
-    "AWS::SSM::Parameter": lambda a, r, p, s: (lambda value: bool(value) if "/database/" in p else value == "none")(
+    # The image slots hold "none" until a release and an image by digest after one (a test of this worker may have
+    # released to the shared deployment); the database's settings hold what the stack wrote.
+    "AWS::SSM::Parameter": lambda a, r, p, s: (lambda value: bool(value) if "/database/" in p else (
+        value == "none" or re.fullmatch(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9/-]+@sha256:[0-9a-f]{64}", value)))(
         a.call("ssm", "GetParameter", r, Name=p)["Parameter"]["Value"]),
     "AWS::RDS::DBInstance": lambda a, r, p, s: a.call("rds", "DescribeDBInstances", r, DBInstanceIdentifier=p)["DBInstances"][0][
         "DBInstanceStatus"] == "available",

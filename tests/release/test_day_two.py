@@ -24,6 +24,8 @@ from tests.release.conftest import build_image, release_options
 
 from ..conftest import EXAMPLE_CONFIG
 
+pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
 
 def _shipyard(local_aws, *args: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "shipyard", *args], cwd=EXAMPLE_CONFIG.parent, text=True,

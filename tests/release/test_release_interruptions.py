@@ -16,6 +16,8 @@ from shipyard.release.release import ReleaseFailed, ReleaseOptions, release
 from tests.conftest import EXAMPLE_CONFIG
 from tests.release.conftest import PACE_FACTOR, Health, build_image
 
+pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
 
 def _options(url):
     return ReleaseOptions(health_url=url, rollout_timeout=20, health_timeout=10, health_successes=2, health_interval=0.1)

@@ -12,6 +12,8 @@ from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, promote, release, rollback
 from tests.release.conftest import SERVICE, Health, build_image
 
+pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
 
 def _options(url, **kwargs):
     return ReleaseOptions(health_url=url, rollout_timeout=kwargs.pop("rollout_timeout", 20), health_timeout=kwargs.pop("health_timeout", 2),

@@ -29,6 +29,8 @@ from tests.release import iam_model
 from tests.release.conftest import PACE_FACTOR, build_image
 from tests.release.iam_model import ACTION_OF, IAM_PREFIX, Request
 
+pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE_MODULES = sorted((ROOT / "src" / "shipyard" / "release").glob("*.py"))
 

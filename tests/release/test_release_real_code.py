@@ -16,6 +16,8 @@ from shipyard.deploy.state import edge_url
 from shipyard.release.release import ReleaseFailed, ReleaseOptions, release
 from tests.release.conftest import build_image
 
+pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
 
 class Poller:
     """Asks /api/info through the edge every 50 ms and keeps every answer."""
