@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
@@ -115,9 +116,13 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
         report.environments = run_graph(assemblies, key=lambda a: a.environment.name, after=lambda a: (), run=bring_up,
                                         stop=stop_requested, at_once=SERIAL if target.is_local else None)
         if server is not None:
-            _ship(config, assemblies, target, report, pushed[0].image)
-            report.browser = check_page(report.environments[0].url)
-            report.timings["browser"] = report.browser.seconds
+            # The browser opens the first environment's page as soon as its release is done, while the next ones release.
+            with ThreadPoolExecutor(1) as browser:
+                opened: list[Future[BrowserCheck]] = []
+                _ship(config, assemblies, target, report, pushed[0].image,
+                      first_done=lambda url: opened.append(browser.submit(check_page, url)))
+                report.browser = opened[0].result()
+            report.timings["browser (beside the promotion)"] = report.browser.seconds
         report.total = time.perf_counter() - started
         on_ready(report)
         if keep and server is not None:
@@ -134,8 +139,10 @@ def _push(config: Config, first: EnvironmentAssembly, target: Target, report: Up
     return built
 
 
-def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport, image: Image) -> None:
-    """Release the image to the first environment and promote the same digest along the chain."""
+def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport, image: Image, *,
+          first_done: Callable[[str], None]) -> None:
+    """Release the image to the first environment and promote the same digest along the chain; first_done(url) once
+    the first environment's release has its verdict."""
     options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
     before: EnvironmentAssembly | None = None
@@ -152,4 +159,6 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
             report.released = False
         report.timings[f"{'release' if before is None else 'promote'} {env.name}"] = time.perf_counter() - mark
         report.environments[index] = replace(report.environments[index], url=edge_url(aws, env), release=verdict)
+        if before is None:
+            first_done(report.environments[index].url)
         before = assembly
