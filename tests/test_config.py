@@ -282,3 +282,12 @@ def test_a_global_option_after_the_command_is_a_usage_error_that_says_where_it_g
     result = cli("cost", "--config", "elsewhere.toml")
     assert result.code == 2 and "No such option: --config" in result.err
     assert "--config is a global option" in result.err and "put it before the command" in result.err
+
+
+@pytest.mark.parametrize("text", ["Mon-Fri 07:00-20:00 UTC", "Mon,Wed,Sat 08:30-17:15 Europe/Berlin", "Sun 00:00-23:59 America/New_York"])
+def test_an_awake_schedule_reads_back_from_its_two_crons(text):
+    from shipyard.schedule import parse_schedule, schedule_of
+
+    written = parse_schedule(text)
+    read = schedule_of(written.wake_cron, written.sleep_cron, written.zone)
+    assert read == written and read.text == text

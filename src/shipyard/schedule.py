@@ -113,11 +113,19 @@ def _minutes(at: time) -> int:
 _CRON = re.compile(r"^cron\((?P<minute>\d+) (?P<hour>\d+) \? \* (?P<days>[A-Z,]+) \*\)$")
 
 
-def awake_share_of(wake_cron: str, sleep_cron: str) -> float:
-    """The part of a week between a wake and a sleep action written by AwakeSchedule.cron (the estimate reads them
-    back from the template); ValueError for any other shape."""
+def schedule_of(wake_cron: str, sleep_cron: str, zone: str) -> AwakeSchedule:
+    """The schedule behind a wake and a sleep action written by AwakeSchedule.cron (the estimate reads them back from
+    the template), its text in shipyard.toml's form; ValueError for any other shape."""
     wake, sleep = _CRON.match(wake_cron), _CRON.match(sleep_cron)
     if not (wake and sleep) or wake["days"] != sleep["days"]:
         raise ValueError(f"scheduled actions {wake_cron!r} and {sleep_cron!r} are not an awake schedule shipyard wrote")
-    minutes = (int(sleep["hour"]) * 60 + int(sleep["minute"])) - (int(wake["hour"]) * 60 + int(wake["minute"]))
-    return len(wake["days"].split(",")) * minutes / 60 / 168
+    days = tuple(sorted(DAYS.index(name.capitalize()) for name in wake["days"].split(",")))
+    start, end = time(int(wake["hour"]), int(wake["minute"])), time(int(sleep["hour"]), int(sleep["minute"]))
+    return AwakeSchedule(days, start, end, zone, f"{_day_spec(days)} {start:%H:%M}-{end:%H:%M} {zone}")
+
+
+def _day_spec(days: tuple[int, ...]) -> str:
+    """Mon-Fri for a run of days, Mon,Wed otherwise (as _days reads them)."""
+    if days == tuple(range(days[0], days[-1] + 1)) and len(days) > 1:
+        return f"{DAYS[days[0]]}-{DAYS[days[-1]]}"
+    return ",".join(DAYS[d] for d in days)

@@ -54,6 +54,7 @@ def test_footprint_reads_the_templates(templates):
     staging = footprint([t for name, t in templates.items() if "-staging-" in name])
     assert (staging.tasks, staging.vcpu, staging.memory_gb, staging.spot_share) == (2, 0.25, 0.5, 1.0)
     assert staging.architecture == "arm64" and staging.awake_share == pytest.approx(65 / 168)
+    assert staging.awake == "Mon-Fri 07:00-20:00 UTC"  # read back from the scheduled actions and their time zone
     assert staging.load_balancers == ["internal"] and staging.web_acl_rules == []
     production = footprint([t for name, t in templates.items() if "-production-" in name])
     assert (production.tasks, production.architecture, production.spot_share) == (4, "arm64", 0.0)
@@ -78,6 +79,9 @@ def test_cost_command_table_and_json(cli, example_copy):
     ipv6 = next(o for o in production["savings"] if "no public IPv4 on the tasks" in o["option"])
     assert ipv6["monthly"] == pytest.approx(4 * 730 * 0.005) and not ipv6["applied"] and "registry auth" in ipv6["why_not"]
     assert "not yet: Fargate fetches registry auth over IPv4" in table.out
+    # The sleep option names staging's own awake hours (UTC in the example), not the help text's example.
+    assert 'sleep outside working hours (awake = "Mon-Fri 07:00-20:00 UTC")' in table.out
+    assert "Europe/Berlin" not in table.out
 
 
 def test_cost_refuses_a_region_without_prices(cli, example_copy):

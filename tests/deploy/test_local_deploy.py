@@ -114,7 +114,7 @@ def test_wrong_account_is_refused_with_both_ids(local_aws, assemblies):
         deploy(aws, assemblies["staging"], DeployOptions())
     assert "caller is in account 999999999999" in caught.value.what
     assert "staging in account 111111111111" in caught.value.what
-    assert caught.value.exit_code == 2
+    assert caught.value.exit_code == 4  # a guard refused, as the README defines it
 
 
 def test_no_credentials_for_aws(cli, monkeypatch, tmp_path):

@@ -13,7 +13,7 @@ from typing import Any
 from shipyard.cost.prices import HOURS_PER_MONTH, Prices
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.schedule import EXAMPLE as SCHEDULE_EXAMPLE
-from shipyard.schedule import awake_share_of, parse_schedule
+from shipyard.schedule import parse_schedule, schedule_of
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Footprint:
     architecture: str = "x86_64"
     spot_share: float = 0.0
     awake_share: float = 1.0  # the part of the week the service runs (scheduled scaling to zero outside it)
+    awake: str = ""  # its awake hours as shipyard.toml writes them, where it has some
     public_ip_per_task: bool = False
     load_balancers: list[str] = field(default_factory=list)  # schemes
     load_balancer_azs: int = 2
@@ -177,10 +178,12 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.waf_logging += 1
             elif kind == "AWS::ApplicationAutoScaling::ScalableTarget":
                 minimum = _released(props.get("MinCapacity"))
-                actions = {("sleep" if (a.get("ScalableTargetAction") or {}).get("MaxCapacity") == 0 else "wake"): a["Schedule"]
+                actions = {("sleep" if (a.get("ScalableTargetAction") or {}).get("MaxCapacity") == 0 else "wake"): a
                            for a in props.get("ScheduledActions", []) or []}
                 if actions:
-                    f.awake_share = awake_share_of(actions["wake"], actions["sleep"])
+                    awake = schedule_of(actions["wake"]["Schedule"], actions["sleep"]["Schedule"],
+                                        actions["wake"].get("Timezone") or "UTC")
+                    f.awake_share, f.awake = awake.awake_share, awake.text
             elif kind == "AWS::CloudWatch::Alarm":
                 metrics = [m for m in props.get("Metrics", []) or [] if "MetricStat" in m]
                 if props.get("Namespace") == "AWS/RDS":
@@ -354,7 +357,8 @@ def savings(f: Footprint, prices: Prices, traffic: Traffic, production: bool) ->
         share = f.awake_share if f.awake_share < 1 else parse_schedule(SCHEDULE_EXAMPLE).awake_share
         running = fargate(f"spot-{f.architecture}" if f.spot_share else f.architecture) + (
             compute * prices.public_ipv4_hour if f.public_ip_per_task else 0)
-        options.insert(2, Saving(f"sleep outside working hours (awake = \"{SCHEDULE_EXAMPLE}\")",
+        label = f"awake = \"{f.awake}\"" if f.awake else f"for example awake = \"{SCHEDULE_EXAMPLE}\""
+        options.insert(2, Saving(f"sleep outside working hours ({label})",
                                  round(running * (1 - share), 2), f.awake_share < 1))
     return options
 

@@ -30,7 +30,10 @@ stop_requested = threading.Event()
 
 
 class AccountMismatch(ShipyardError):
-    exit_code = ExitCode.BAD_INPUT
+    """The credentials reach another account than the environment's: a guard refuses (exit 4), nothing changed. Not bad
+    input: shipyard.toml and the command were valid, and AWS was asked who the caller is."""
+
+    exit_code = ExitCode.REFUSED
 
 
 class DeployFailed(ShipyardError):
