@@ -30,6 +30,13 @@ with EmbeddedAws() as aws:
     assert aws.environment()["AWS_ENDPOINT_URL"] == aws.endpoint
     with urllib.request.urlopen(f"{aws.endpoint}/moto-api/", timeout=5) as response:
         assert response.status == 200
+    import boto3
+    ecs = boto3.client("ecs", region_name="eu-west-1", endpoint_url=aws.endpoint, aws_access_key_id="a", aws_secret_access_key="b")
+    for _ in range(2):
+        try:
+            ecs.describe_service_revisions(serviceRevisionArns=["x"])
+        except ecs.exceptions.ClientError as error:
+            print("unimplemented:", error.response["Error"]["Code"])
     try:
         EmbeddedAws().start()
     except ShipyardError as refused:
@@ -47,5 +54,28 @@ def test_server_answers_and_stops_and_a_process_runs_one_at_a_time():
     result = subprocess.run([sys.executable, "-c", STARTS_AND_STOPS], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("second: embedded AWS: another embedded AWS already runs in this process"), lines
-    assert lines[1:] == ["stopped", "started again"]
+    assert lines[:2] == ["unimplemented: UnknownOperationException"] * 2, lines
+    assert lines[2].startswith("second: embedded AWS: another embedded AWS already runs in this process"), lines
+    assert lines[3:] == ["stopped", "started again"]
+    # An operation the embedded AWS lacks: one line when it first comes, the list when the server stops, no traceback.
+    assert result.stderr.count("embedded AWS: ecs.DescribeServiceRevisions is not implemented here") == 1, result.stderr
+    assert "embedded AWS: asked for operations it does not implement: ecs.DescribeServiceRevisions (2x)" in result.stderr
+    assert "Traceback" not in result.stderr and "NotImplementedError" not in result.stderr, result.stderr
+
+
+def test_an_operation_the_embedded_aws_lacks_is_an_unknown_action_in_each_protocol(local_aws):
+    """AWS answers an action it does not know with a 400 and an error code: InvalidAction for the query protocol,
+    UnknownOperationException for the JSON ones (no HTML 500 page, which the SDKs retry and cannot parse)."""
+    from shipyard.app.target import embedded
+    from shipyard.aws import Aws, AwsError
+    from shipyard.localaws.core import unimplemented
+
+    aws = Aws(embedded(local_aws.endpoint), "444444444446")
+    with pytest.raises(AwsError) as query:
+        aws.call("cloudformation", "DetectStackDrift", "eu-west-1", StackName="any")
+    assert query.value.code == "InvalidAction"
+    assert "cloudformation.DetectStackDrift is not implemented by the embedded AWS" in query.value.what
+    with pytest.raises(AwsError) as json_protocol:
+        aws.call("logs", "GetLogAnomalyDetector", "eu-west-1", anomalyDetectorArn="arn:aws:logs:eu-west-1:444444444446:anomaly-detector:x")
+    assert json_protocol.value.code == "UnknownOperationException"
+    assert {"cloudformation.DetectStackDrift", "logs.GetLogAnomalyDetector"} <= set(unimplemented.reached())

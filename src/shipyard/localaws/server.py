@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.localaws.core import pace, registry
+from shipyard.localaws.core import pace, registry, unimplemented
 from shipyard.localaws.ecr.scans import register_scan
 
 # Credentials the embedded AWS accepts; they are not secrets and work nowhere else.
@@ -162,7 +162,12 @@ def _server_class() -> type:
 
             def app(environ: dict[str, Any], start_response: Any) -> Any:
                 if environ.get("PATH_INFO") != EDGE_PATH:
-                    return moto_app(environ, start_response)
+                    try:
+                        return moto_app(environ, start_response)
+                    except NotImplementedError as exc:
+                        status, headers, body = unimplemented.answer(environ, exc)
+                        start_response(status, headers)
+                        return [body]
                 query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
                 url = local_edge.url(query["account"][0], query["distribution"][0], clients)
                 start_response("200 OK", [("Content-Type", "application/json")])
@@ -224,6 +229,7 @@ class EmbeddedAws:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        unimplemented.reset()
         if _running is self:
             _running = None
 
