@@ -59,7 +59,8 @@ def context(environment: str, target: targets.Choice) -> EnvironmentContext:
 
 
 def after_dashes(words: list[str]) -> list[str]:
-    """The command given after --: options end at ENVIRONMENT, so click keeps the -- itself."""
+    """The command given after --, where shipyard's options end (they may come before or after ENVIRONMENT, as for
+    every command); click hands on the -- itself when the command comes right after ENVIRONMENT."""
     return words[1:] if words[:1] == ["--"] else words
 
 

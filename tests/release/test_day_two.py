@@ -78,7 +78,7 @@ def test_exec_env_prints_the_environment_without_secret_values_in_any_log(releas
     secret = released.call("secretsmanager", "ListSecrets", env.region)["SecretList"]
     password = json.loads(released.call("secretsmanager", "GetSecretValue", env.region,
                                        SecretId=secret[0]["ARN"])["SecretString"])["password"]
-    process = _shipyard(local_aws, "exec", "staging", "--", "env")
+    process = _shipyard(local_aws, "exec", "staging", "--yes", "--", "env")  # an option after the environment, too
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert "SHIPYARD_ENVIRONMENT=staging" in out and "PGPASSWORD=****" in out and "PGHOST=127.0.0.1" in out

@@ -91,9 +91,10 @@ def test_a_failed_migration_stops_the_release_with_nothing_rolled_out(deployed, 
 
 
 def test_shipyard_run_exits_with_the_tasks_exit_code(released, local_aws, example_config):
-    command = [sys.executable, "-m", "shipyard", "run", "staging", "--", "python", "-c", "import sys; print('from the task'); sys.exit(3)"]
-    done = subprocess.run(command, cwd=example_config.directory, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "SHIPYARD_ENDPOINT": local_aws.endpoint})
+    # The target options after the environment, as the pipeline passes --aws --profile to every other command.
+    command = [sys.executable, "-m", "shipyard", "run", "staging", "--endpoint", local_aws.endpoint, "--timeout", "60", "--",
+               "python", "-c", "import sys; print('from the task'); sys.exit(3)"]
+    done = subprocess.run(command, cwd=example_config.directory, capture_output=True, text=True, timeout=120)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "from the task" in done.stdout + done.stderr
 

@@ -45,7 +45,7 @@ def logs(environment: EnvironmentArg, target: Choice,
         ui.info(f"{environment}: {shown} events since {since} ago in {ctx.env.names.log_group}")
 
 
-@command("exec", context_settings={"allow_interspersed_args": False})
+@command("exec")
 def exec_command(environment: EnvironmentArg, target: Choice,
                  words: Annotated[Optional[list[str]], typer.Argument(metavar="COMMAND", help="the command, after --; without one, a shell")] = None,
                  task: Annotated[Optional[str], typer.Option("--task", help="this task (its id, or the start of it); default: the newest")] = None,

@@ -54,7 +54,7 @@ def rollback(environment: EnvironmentArg, target: Choice, gate: Gate,
     render.released(environment, releases.rollback(context(environment, target), gate, yes=yes, to=to, steps=steps))
 
 
-@command("run", context_settings={"allow_interspersed_args": False})
+@command("run")
 def run_one_off(environment: EnvironmentArg, target: Choice,
                 words: Annotated[list[str], typer.Argument(metavar="COMMAND", help="the command, after --: shipyard run staging -- python migrate.py")],
                 digest: Annotated[Optional[str], typer.Option("--digest", help="run this image (repo@sha256:..., sha256:... or a tag) "
