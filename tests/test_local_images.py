@@ -56,3 +56,12 @@ def test_the_browser_check_passes_a_page_that_works_and_names_what_a_broken_one_
     result = check_page(page)
     assert result.ran and not result.passed
     assert "its scripts threw: Uncaught ReferenceError: undefinedFunction is not defined" in result.detail
+
+
+def test_local_image_without_a_target_names_the_embedded_aws_only(cli, example_copy, monkeypatch):
+    """No --aws in its hint: on AWS the pipeline builds and pushes images."""
+    monkeypatch.delenv("SHIPYARD_ENDPOINT", raising=False)
+    result = cli("--config", str(example_copy), "local-image", "staging", "t1")
+    assert result.code == 2
+    assert "local-image: needs the embedded AWS" in result.err and "pass --endpoint URL" in result.err
+    assert "--aws" not in result.err

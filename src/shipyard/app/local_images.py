@@ -28,13 +28,17 @@ class LocalImage:
     not_run: tuple[str, ...]  # RUN steps of the final stage the builder did not run
 
 
+EMBEDDED_ONLY = ("pass --endpoint URL (the embedded AWS that `shipyard local` prints) or set SHIPYARD_ENDPOINT; on AWS, the "
+                 "pipeline builds and pushes images")
+
+
 def build_local_image(aws: Aws, env: Environment, *, directory: Path, tag: str, architecture: str,
                       command: list[str] | None, vulnerable: bool) -> LocalImage:
     """The service directory built into an image and pushed to `env`'s repository (embedded AWS only); `vulnerable`
     makes its ECR scan report HIGH and CRITICAL findings."""
     emulator = aws.target.emulator
     if emulator is None:
-        raise UsageError("local-image", "works on the embedded AWS only; CI builds and pushes images for AWS", "pass --endpoint")
+        raise UsageError("local-image", "works on the embedded AWS only; CI builds and pushes images for AWS", EMBEDDED_ONLY)
     _note_engine()
     built = oci.build(directory, architecture=architecture, command=command, labels={"org.opencontainers.image.version": tag})
     for step in built.not_run:

@@ -9,7 +9,7 @@ import typer
 
 from shipyard import render, ui
 from shipyard.app import releases, run_command
-from shipyard.app.local_images import build_local_image
+from shipyard.app.local_images import EMBEDDED_ONLY, build_local_image
 from shipyard.app.releases import Gate
 from shipyard.app.target import Choice
 from shipyard.cli_options import (
@@ -23,6 +23,7 @@ from shipyard.cli_options import (
     context,
     exit_with,
 )
+from shipyard.errors import UsageError
 
 
 @command(groups=(TARGET, GATE))
@@ -72,6 +73,8 @@ def local_image(environment: EnvironmentArg, target: Choice, tag: Annotated[str,
                 service_dir: Annotated[Optional[Path], typer.Option("--service-dir", help="build context (default: service.directory)")] = None,
                 vulnerable: Annotated[bool, typer.Option("--vulnerable", help="register HIGH and CRITICAL scan findings")] = False) -> None:
     """Build the service directory into an image and push it to the embedded AWS's ECR; prints its reference."""
+    if not (target.real_aws or target.endpoint):  # not "pass --aws": on AWS the pipeline builds and pushes images
+        raise UsageError("local-image", "needs the embedded AWS", EMBEDDED_ONLY)
     ctx = context(environment, target)
     built = build_local_image(ctx.aws, ctx.env, directory=service_dir or ctx.config.service_directory, tag=tag,
                               architecture=ctx.env.architecture, command=ctx.config.service.command, vulnerable=vulnerable)
