@@ -104,6 +104,8 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     Health.code = 500
     broken = [f for f in explain(p_aws, production, health_server) if f.broken]
     assert [f.link for f in broken] == ["edge"]
+    # Nothing behind the edge is broken, so explain does not point there ("see the links below").
+    assert "every link behind it is healthy" in broken[0].cause and "below" not in broken[0].cause, broken[0]
     Health.code = 200
 
     report = status(p_aws, production)

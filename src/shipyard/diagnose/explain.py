@@ -96,7 +96,18 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
     for message in reversed(breaker_events[:3]):  # oldest first: the failure, then what ECS did about it
         findings.append(Link("tasks", now_broken, message, "ECS service event", past=not now_broken))
     findings += [link if now_broken else _as_history(link) for link in _log_tail(aws, env)]
-    return findings
+    return _edge_alone(findings)
+
+
+def _edge_alone(findings: list[Link]) -> list[Link]:
+    """A failing edge whose every other link is healthy is itself the cause: say so, instead of pointing below."""
+    edge = next((link for link in findings if link.link == "edge" and link.broken), None)
+    if edge is None or any(link.broken for link in findings if link is not edge):
+        return findings
+    alone = replace(edge, cause="the edge fails while every link behind it is healthy: the distribution, its origin or its "
+                                "web ACL answers for them", hint="run shipyard verify for the edge's settings, and check the "
+                                "health path and the WAF's blocked requests")
+    return [alone if link is edge else link for link in findings]
 
 
 def _as_history(link: Link) -> Link:
