@@ -66,8 +66,11 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     good = build_image(s_aws, staging.environment, "c0ffee1")
     outcome = release(s_aws, staging, "c0ffee1", _options(health_server), health_path=path)
     assert outcome.attempt.verdict == "released"
-    # Blue/green: the gate ran during the bake, inside the stack update, and gave the verdict there.
-    assert set(outcome.attempt.timings) == {"stack update", "verdict", "ECS rollout"}
+    # Blue/green: the gate ran during the bake, inside the stack update, and gave the verdict there. The summary names
+    # the phases a user acts on, not an "ECS rollout 0.0s" that ended within the stack update.
+    timings = outcome.attempt.timings
+    assert set(timings) == {"stack update", "tasks healthy, traffic shifted", "bake", "verdict"}, timings
+    assert 0 < timings["tasks healthy, traffic shifted"] < timings["stack update"] and 0 < timings["bake"] < timings["stack update"]
     assert history.last_known_good(history.read(s_aws, staging.environment)).digest == good.digest
     service = _service(s_aws, staging.environment)
     assert service["runningCount"] == service["desiredCount"] == 2

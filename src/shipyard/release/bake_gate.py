@@ -39,13 +39,14 @@ class BakeGate:
         self.judge_without_url = judge_without_url
         self.result: health.GateResult | None = None
         self.started = time.monotonic()
+        self.stages: dict[str, float] = {}  # lifecycle stage of the deployment -> when this first saw it
 
     def __call__(self, stack_status: str) -> None:
-        if self.result is not None:
-            return
         env, ecs = self.env, self.aws.ecs(self.env.region)
         deployment = ecs.newest_deployment_in_progress(env.names.cluster, env.names.service)
-        if deployment is None or deployment.lifecycle_stage != "BAKE_TIME":
+        if deployment is not None:
+            self.stages.setdefault(deployment.lifecycle_stage, time.monotonic())
+        if self.result is not None or deployment is None or deployment.lifecycle_stage != "BAKE_TIME":
             return
         self.attempt.step = Step.HEALTH_GATE
         service = ecs.service_of(env.names.cluster, env.names.service)
@@ -64,6 +65,23 @@ class BakeGate:
             except AwsError as exc:  # the bake ended first: the normal failure path rolls back with a new deployment
                 ui.info(f"{env.name}: could not stop the deployment ({exc.what}); rolling back with a new one")
         self.attempt.step = Step.STACK_UPDATE
+
+
+# The stages after which the new tasks are healthy and take production traffic (ECS developer guide, "Deployment
+# lifecycle stages"): the first one seen ends the part of the stack update a user waits on for the tasks.
+SERVING = ("PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP")
+
+
+def phases(gate: BakeGate, ended: float) -> dict[str, float]:
+    """What the stack update spent its time on, as seen at its polls: until the new tasks were healthy and took the
+    traffic, then the bake; {} where no blue/green stage was seen (a stack update without a deployment)."""
+    serving = min((at for stage, at in gate.stages.items() if stage in SERVING), default=None)
+    if serving is None:
+        return {}
+    found = {"tasks healthy, traffic shifted": serving - gate.started}
+    if "BAKE_TIME" in gate.stages:
+        found["bake"] = ended - gate.stages["BAKE_TIME"]
+    return found
 
 
 def gate_failed(attempt: Attempt, gate: health.GateResult, url: str, options: ReleaseOptions, judge_without_url: bool) -> Attempt:
