@@ -291,3 +291,17 @@ def test_an_awake_schedule_reads_back_from_its_two_crons(text):
     written = parse_schedule(text)
     read = schedule_of(written.wake_cron, written.sleep_cron, written.zone)
     assert read == written and read.text == text
+
+
+def test_a_woken_environment_is_awake_until_the_next_scheduled_sleep_not_the_next_wake():
+    """A release on a Saturday wakes staging; it runs until the next sleep action (Mon 20:00), which is what status says."""
+    from datetime import UTC, datetime
+
+    from shipyard.release.awake import describe
+
+    env = load_config(EXAMPLE_CONFIG).environment("staging")  # awake = "Mon-Fri 07:00-20:00 UTC"
+    saturday = datetime(2026, 12, 5, 11, 0, tzinfo=UTC)
+    assert describe(env, sleeping=False, now=saturday) == "awake until Mon 20:00 (Mon-Fri 07:00-20:00 UTC)"
+    assert describe(env, sleeping=True, now=saturday) == "asleep until Mon 07:00 (Mon-Fri 07:00-20:00 UTC)"
+    tuesday_noon = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
+    assert describe(env, sleeping=False, now=tuesday_noon) == "awake until Tue 20:00 (Mon-Fri 07:00-20:00 UTC)"

@@ -54,11 +54,13 @@ class AwakeSchedule:
         local = moment.astimezone(ZoneInfo(self.zone))
         return local.weekday() in self.days and self.start <= local.time().replace(second=0, microsecond=0) < self.end
 
-    def next_change(self, moment: datetime) -> datetime:
-        """When it next wakes (asleep now) or next sleeps (awake now), in the schedule's time zone."""
+    def next_change(self, moment: datetime, *, awake: bool | None = None) -> datetime:
+        """When it next wakes (asleep now) or next sleeps (awake now), in the schedule's time zone. awake: the service's
+        own state where it is known (a release wakes it outside the hours; it runs until the next scheduled sleep),
+        else the clock's."""
         zone = ZoneInfo(self.zone)
         local = moment.astimezone(zone)
-        awake = self.is_awake(moment)
+        awake = self.is_awake(moment) if awake is None else awake
         for offset in range(0, 8):
             day = (local + timedelta(days=offset)).date()
             if day.weekday() not in self.days:

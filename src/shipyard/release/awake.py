@@ -28,7 +28,7 @@ def describe(env: Environment, sleeping: bool, now: datetime | None = None) -> s
     schedule = env.schedule
     if schedule is None:
         return None
-    change = schedule.next_change(now or datetime.now(UTC))
+    change = schedule.next_change(now or datetime.now(UTC), awake=not sleeping)
     return f"{'asleep until' if sleeping else 'awake until'} {change:%a %H:%M} ({schedule.text})"
 
 
