@@ -69,8 +69,8 @@ def test_release_promote_crash_rollback_and_status(deployed, assemblies, example
     # Blue/green: the gate ran during the bake, inside the stack update, and gave the verdict there. The summary names
     # the phases a user acts on, not an "ECS rollout 0.0s" that ended within the stack update.
     timings = outcome.attempt.timings
-    assert set(timings) == {"stack update", "tasks healthy, traffic shifted", "bake", "verdict"}, timings
-    assert 0 < timings["tasks healthy, traffic shifted"] < timings["stack update"] and 0 < timings["bake"] < timings["stack update"]
+    assert set(timings) == {"stack update", "new tasks serving", "bake", "verdict"}, timings
+    assert 0 < timings["new tasks serving"] < timings["stack update"] and 0 < timings["bake"] < timings["stack update"]
     assert history.last_known_good(history.read(s_aws, staging.environment)).digest == good.digest
     service = _service(s_aws, staging.environment)
     assert service["runningCount"] == service["desiredCount"] == 2

@@ -78,7 +78,7 @@ def phases(gate: BakeGate, ended: float) -> dict[str, float]:
     serving = min((at for stage, at in gate.stages.items() if stage in SERVING), default=None)
     if serving is None:
         return {}
-    found = {"tasks healthy, traffic shifted": serving - gate.started}
+    found = {"new tasks serving": serving - gate.started}
     if "BAKE_TIME" in gate.stages:
         found["bake"] = ended - gate.stages["BAKE_TIME"]
     return found
