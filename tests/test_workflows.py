@@ -57,6 +57,8 @@ def test_example_is_exactly_what_init_generates(cli, tmp_path):
     assert result.code == 0, result.err
     assert (tmp_path / "shipyard.toml").read_text() == EXAMPLE_CONFIG.read_text()
     assert (tmp_path / pipeline.WORKFLOW).read_text() == PIPELINE
+    # The closing hint points to what the user has, not to docs/ of shipyard's own repository.
+    assert "docs/" not in result.out and "`shipyard COMMAND --help`" in result.out, result.out
 
 
 def test_init_check_passes_on_the_example_and_fails_when_an_environment_is_added(cli, tmp_path):

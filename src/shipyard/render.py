@@ -29,7 +29,9 @@ def scaffolded(paths: list[Path]) -> None:
         ui.result(f"wrote {path}")
     if not any(path.name.endswith(".lock") for path in paths):
         ui.result("the pipeline installs from .github/*.lock: write them with `shipyard init --from shipyard.toml --lock` (needs PyPI)")
-    ui.result("next: add service/ and site/, then `shipyard check` and `shipyard up`; see docs/pipeline.md")
+    # Only what the user has: the docs/ of shipyard's repository are not in their directory.
+    ui.result("next: add service/ (a Dockerfile and an app that answers the health check path; site/ has a starter page "
+              "where there was none), then `shipyard check` and `shipyard up`; `shipyard COMMAND --help` explains each command")
 
 
 def synth(result: SynthReport) -> None:
