@@ -56,7 +56,7 @@ class StackTimeout(ShipyardError):
 
 
 class Change(StrEnum):
-    """What one stack change came to."""
+    """The outcome of one stack change."""
 
     CREATED = "created"
     UPDATED = "updated"

@@ -47,10 +47,13 @@ class ValidationWatch:
     def __init__(self, aws: Aws, env: Environment, stack: str) -> None:
         self.aws, self.env, self.stack = aws, env, stack
         self.printed: list[DnsRecord] = []
+        self.read: set[str] = set()  # the newest event read so far: a poll reads only the ones after it
 
     def __call__(self, status: str) -> None:
         fresh = []
-        for event in self.aws.cloudformation(GLOBAL_REGION).events(self.stack):
+        events = self.aws.cloudformation(GLOBAL_REGION).events(self.stack, after=self.read)
+        self.read = {events[0].event_id} if events else self.read
+        for event in events:
             record = validation_record(event.reason)
             if record is not None and record not in self.printed and record not in fresh:
                 fresh.append(record)

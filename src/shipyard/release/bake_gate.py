@@ -30,6 +30,11 @@ def run_gate(aws: Aws, url: str, options: ReleaseOptions, what: str, *, timeout:
                                f"{streak}/{options.health_successes} answers 200 in a row, last {last}"))
 
 
+# The stages after which the new tasks are healthy and take production traffic (ECS developer guide, "Deployment
+# lifecycle stages"): the first one seen ends the part of the stack update a user waits on for the tasks.
+SERVING = ("PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP")
+
+
 class BakeGate:
     """on_wait of the service stack's update: the gate, once, when ECS reports the deployment in BAKE_TIME."""
 
@@ -66,22 +71,16 @@ class BakeGate:
                 ui.info(f"{env.name}: could not stop the deployment ({exc.what}); rolling back with a new one")
         self.attempt.step = Step.STACK_UPDATE
 
-
-# The stages after which the new tasks are healthy and take production traffic (ECS developer guide, "Deployment
-# lifecycle stages"): the first one seen ends the part of the stack update a user waits on for the tasks.
-SERVING = ("PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP")
-
-
-def phases(gate: BakeGate, ended: float) -> dict[str, float]:
-    """What the stack update spent its time on, as seen at its polls: until the new tasks were healthy and took the
-    traffic, then the bake; {} where no blue/green stage was seen (a stack update without a deployment)."""
-    serving = min((at for stage, at in gate.stages.items() if stage in SERVING), default=None)
-    if serving is None:
-        return {}
-    found = {"new tasks serving": serving - gate.started}
-    if "BAKE_TIME" in gate.stages:
-        found["bake"] = ended - gate.stages["BAKE_TIME"]
-    return found
+    def phases(self, ended: float) -> dict[str, float]:
+        """What the stack update spent its time on, as seen at its polls: until the new tasks were healthy and took the
+        traffic, then the bake; {} where no blue/green stage was seen (a stack update without a deployment)."""
+        serving = min((at for stage, at in self.stages.items() if stage in SERVING), default=None)
+        if serving is None:
+            return {}
+        found = {"new tasks serving": serving - self.started}
+        if "BAKE_TIME" in self.stages:
+            found["bake"] = ended - self.stages["BAKE_TIME"]
+        return found
 
 
 def gate_failed(attempt: Attempt, gate: health.GateResult, url: str, options: ReleaseOptions, judge_without_url: bool) -> Attempt:

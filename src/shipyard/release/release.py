@@ -21,7 +21,7 @@ from shipyard.deploy.state import health_url, task_definition_of
 from shipyard.errors import Refused, ShipyardError
 from shipyard.release import awake, history, lock, migrations
 from shipyard.release.attempt import Attempt, Kind, Outcome, ReleaseFailed, ReleaseOptions, Step, Verdict
-from shipyard.release.bake_gate import BakeGate, gate_failed, phases, run_gate
+from shipyard.release.bake_gate import BakeGate, gate_failed, run_gate
 from shipyard.release.guards import budget_guard, vulnerability_guard
 from shipyard.release.images import Image, resolve
 from shipyard.release.migrations import Phase, PhaseResult
@@ -154,7 +154,7 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
     applied = apply_stack(aws, stack, change_set_type="UPDATE", parameters={}, timeout=options.rollout_timeout,
                           use_previous_template=True, cancel_after_timeout=True, on_wait=bake_gate)
     attempt.timings[Step.STACK_UPDATE] = time.monotonic() - started
-    serving = phases(bake_gate, time.monotonic())
+    serving = bake_gate.phases(time.monotonic())
     attempt.timings.update(serving)
     gate = bake_gate.result
     if gate is not None and not gate.passed:

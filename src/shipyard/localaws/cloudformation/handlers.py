@@ -386,11 +386,8 @@ def _describe_stack_events(self: Any) -> Any:
     return ActionResult(result)
 
 
-def _change_set_template(original: Any) -> Any:
-    def parse(self: Any) -> None:
-        self.template_dict = models.Stack.parse_template(self.template)
-
-    return parse
+def _change_set_template(self: Any) -> None:
+    self.template_dict = models.Stack.parse_template(self.template)
 
 
 def install() -> None:
@@ -398,8 +395,8 @@ def install() -> None:
 
     patch(models.Stack, "parse_template", staticmethod(_json_first(models.Stack.parse_template)),
           corrects="(not a correction) a JSON template is read as JSON, not by the YAML parser: the service stack took 127 ms to parse")
-    wrap(models.ChangeSet, "_parse_template", _change_set_template,
-         corrects="(not a correction, with the above) a change set's template too")
+    patch(models.ChangeSet, "_parse_template", _change_set_template,
+          corrects="(not a correction, with the above) a change set's template too")
     patch(CloudFormationResponse, "describe_stack_events", _describe_stack_events,
           corrects="DescribeStackEvents returns every event of a stack in one answer; CloudFormation pages them")
 

@@ -90,8 +90,7 @@ class _Rollout:
     cluster: str
     service: str
     desired: int
-    grace: float
-    grace_on_aws: float
+    grace_on_aws: float  # the service's health-check grace period, in AWS's seconds
     deployments: list[_Deployment]
     target_group: str | None
     strategy: str = "ROLLING"  # or BLUE_GREEN
@@ -183,9 +182,8 @@ def begin(service: Any, previous_task_definition: str | None, target_group: str 
             abandoned.rollout, abandoned.reason, abandoned.status = "STOPPED", "superseded by a new deployment", "INACTIVE"
             for task in abandoned.live():
                 _retire(existing, task, "Task stopped by a newer deployment")
-        grace = float(getattr(service, "health_check_grace_period_seconds", 0) or 0)
-        rollout = _Rollout(account, region, service.cluster_name, service.name, service.desired_count, local_seconds(grace),
-                           grace, old, target_group)
+        rollout = _Rollout(account, region, service.cluster_name, service.name, service.desired_count,
+                           float(getattr(service, "health_check_grace_period_seconds", 0) or 0), old, target_group)
         if existing is not None:
             rollout.events = existing.events
         new_group = target_group
@@ -343,7 +341,7 @@ def _tick(rollout: _Rollout) -> None:
         started = task.started or time.time()
         if task.last_status == "STOPPED":
             continue
-        if target is not None and target.state == "unhealthy" and time.time() - started >= rollout.grace:
+        if target is not None and target.state == "unhealthy" and time.time() - started >= local_seconds(rollout.grace_on_aws):
             primary.failed += 1
             _note(rollout, f"(task {task.id}) failed ELB health checks in (target-group {target.group}).")
             target.state = "draining"
