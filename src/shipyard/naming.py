@@ -18,6 +18,9 @@ NO_IMAGE = "none"
 CONTAINER = "web"
 SERVICE_LOG_PREFIX = "web"
 ONE_OFF_LOG_PREFIX = "one-off"
+# How an alarm without actions of its own says who acts on it (ECS, or a composite alarm that notifies): the
+# blueprint writes it first in the description, SY-E602 reads it.
+INTERNAL_ALARM = "Internal, read by"
 
 
 

@@ -48,6 +48,11 @@ def test_example_meets_its_cost_goals_and_keeps_waf(templates):
                                                       prices, Traffic.default(True))}
     assert "WAF web ACL" in production_items and "NAT gateways" not in production_items
     assert "Public IPv4 (load balancer nodes)" not in production_items
+    # Container Insights is on where production (its metrics priced), off in staging by default.
+    assert "Container Insights (standard)" in production_items
+    staging_items = {line.item for line in price(footprint([t for n, t in templates.items() if "-staging-" in n]),
+                                                 prices, Traffic.default(False))}
+    assert "Container Insights (standard)" not in staging_items
 
 
 def test_footprint_reads_the_templates(templates):

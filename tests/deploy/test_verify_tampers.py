@@ -142,10 +142,10 @@ def tasks_open_to_the_world(aws, env) -> Undo:
     return _open(aws, _task_group(aws, env), {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8000, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
 
 
-def _trust(aws, env, change: Callable[[dict], None]) -> Undo:
+def _trust(aws, env, change: Callable[[dict], None], *, role: str | None = None) -> Undo:
     from urllib.parse import unquote
 
-    role = env.names.deploy_role
+    role = role or env.names.deploy_role
     document = aws.call("iam", "GetRole", "us-east-1", RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     original = json.loads(unquote(document)) if isinstance(document, str) else document
     changed = copy.deepcopy(original)
@@ -174,6 +174,13 @@ def extra_trust_statement(aws, env) -> Undo:
 def trust_principal_swapped(aws, env) -> Undo:
     return _trust(aws, env, lambda d: d["Statement"][0].update(
         Principal={"Federated": "arn:aws:iam::999999999999:oidc-provider/token.actions.githubusercontent.com"}))
+
+
+def traffic_shift_trust_unconditioned(aws, env) -> Undo:
+    def change(document):
+        assert document["Statement"][0]["Condition"], "the blueprint's traffic-shift trust has conditions to remove"
+        del document["Statement"][0]["Condition"]
+    return _trust(aws, env, change, role=env.names.traffic_role)
 
 
 def _escalate(aws, role: str) -> Undo:
@@ -226,6 +233,21 @@ def circuit_breaker_rollback_off(aws, env) -> Undo:
     return _breaker(aws, env, rollback=False)
 
 
+def alarm_actions_disabled(aws, env) -> Undo:
+    found = aws.call("cloudwatch", "DescribeAlarms", REGION, AlarmNamePrefix=f"{env.names.prefix}-",
+                     AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    names = [a["AlarmName"] for a in found["MetricAlarms"] + found["CompositeAlarms"]]
+    aws.call("cloudwatch", "DisableAlarmActions", REGION, AlarmNames=names)
+    return lambda: aws.call("cloudwatch", "EnableAlarmActions", REGION, AlarmNames=names)
+
+
+def exec_switched_on(aws, env) -> Undo:
+    names = env.names
+    aws.call("ecs", "UpdateService", REGION, cluster=names.cluster, service=names.service, enableExecuteCommand=True)
+    return lambda: aws.call("ecs", "UpdateService", REGION, cluster=names.cluster, service=names.service,
+                            enableExecuteCommand=False)
+
+
 # (tamper, id of the live check that must fail, text its detail must contain)
 TAMPERS = [
     (public_access_block_off, "SY-E101", "public access block off"),
@@ -244,6 +266,7 @@ TAMPERS = [
     (string_like_subject, "SY-E301", "uses StringLike"),
     (extra_trust_statement, "SY-E301", "2 trust statements"),
     (trust_principal_swapped, "SY-E301", "trusts {\"Federated\": \"arn:aws:iam::999999999999"),
+    (traffic_shift_trust_unconditioned, "SY-E302", "traffic-shift: trust policy differs"),
     (deploy_role_given_everything, "SY-E302", 'github-deploy: extra {"Action": "*"'),
     (task_role_given_everything, "SY-E302", 'task: extra {"Action": "*"'),
     (repository_policy_public, "SY-E402", "allows Principal '*'"),
@@ -251,6 +274,8 @@ TAMPERS = [
     (mutable_tags, "SY-E401", "tags are mutable"),
     (circuit_breaker_off, "SY-E502", "'enable': False"),
     (circuit_breaker_rollback_off, "SY-E502", "'rollback': False"),
+    (alarm_actions_disabled, "SY-E602", "slo-burn: actions disabled"),
+    (exec_switched_on, "SY-W504", "enableExecuteCommand is True; shipyard.toml's ecs_exec is False"),
 ]
 
 

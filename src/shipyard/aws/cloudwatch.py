@@ -1,4 +1,5 @@
-"""CloudWatch alarms: their states, read by the release guards, the wake wait and status."""
+"""CloudWatch alarms: their states, read by the release guards, the wake wait and status, and their actions, read by
+verify."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from shipyard.aws.session import ServiceApi
 class Alarm:
     name: str
     state: str  # OK | ALARM | INSUFFICIENT_DATA
+    description: str = ""
+    actions_enabled: bool = True
+    alarm_actions: tuple[str, ...] = ()
 
     @property
     def firing(self) -> bool:
@@ -27,5 +31,18 @@ class CloudWatch(ServiceApi):
         """Every metric alarm of the region in ALARM."""
         return self._described(StateValue="ALARM")
 
+    def alarms_named(self, prefix: str) -> list[Alarm]:
+        """Every metric and composite alarm whose name starts with prefix."""
+        return self._described(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+
     def _described(self, **which: object) -> list[Alarm]:
-        return [Alarm(a["AlarmName"], a.get("StateValue", "")) for a in self._pages("DescribeAlarms", "MetricAlarms", **which)]
+        found: list[Alarm] = []
+        token: str | None = None
+        while True:
+            page = self._call("DescribeAlarms", **which, **({"NextToken": token} if token else {}))
+            found += [Alarm(a["AlarmName"], a.get("StateValue", ""), a.get("AlarmDescription", ""),
+                            a.get("ActionsEnabled", True), tuple(a.get("AlarmActions", [])))
+                      for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])]
+            token = page.get("NextToken")
+            if not token:
+                return found

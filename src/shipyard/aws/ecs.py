@@ -55,6 +55,7 @@ class Service:
     deployment_alarms: tuple[str, ...]
     bake_minutes: float
     events: tuple[str, ...]  # newest first
+    exec_enabled: bool = False  # ECS Exec (enableExecuteCommand)
 
     def deployment_of(self, task_definition: str) -> Deployment | None:
         return next((d for d in self.deployments if d.task_definition == task_definition), None)
@@ -227,6 +228,7 @@ def _service(raw: dict[str, Any]) -> Service:
         deployment_alarms=tuple(((configuration.get("alarms") or {}).get("alarmNames")) or ()),
         bake_minutes=float(configuration.get("bakeTimeInMinutes") or 0),
         events=tuple(e.get("message", "") for e in raw.get("events", [])),
+        exec_enabled=bool(raw.get("enableExecuteCommand")),
     )
 
 

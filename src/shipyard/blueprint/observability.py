@@ -22,6 +22,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from shipyard.naming import INTERNAL_ALARM
+
 FIVE_XX_RATE_PERCENT = 2
 FAST_BURN, SLOW_BURN = 14.4, 6.0
 DATABASE_CPU_PERCENT = 80
@@ -85,12 +87,15 @@ class Observability(Construct):
 
         def alarm(name: str, metric: cw.IMetric, threshold: float, description: str, *, periods: int = 1,
                   comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                  notify: bool = True) -> cw.Alarm:
+                  read_by: str | None = None) -> cw.Alarm:
+            """An alarm that notifies the topic, or (read_by) one that another alarm or ECS reads and acts on."""
+            if read_by:
+                description = f"{INTERNAL_ALARM} {read_by}: {description}"
             created = cw.Alarm(self, name.title().replace("-", ""), alarm_name=f"{prefix}-{name}", metric=metric,
                                threshold=threshold, evaluation_periods=periods, datapoints_to_alarm=periods,
                                comparison_operator=comparison, treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
                                alarm_description=description)
-            if notify:
+            if not read_by:
                 created.add_alarm_action(action)
                 created.add_ok_action(action)
             self.alarms.append(created)
@@ -107,13 +112,13 @@ class Observability(Construct):
         # window keeps that to about a minute instead of five, and still catches an image that answers 5xx.
         self.deployment_five_xx = alarm("deployment-5xx-rate", five_xx_rate(Duration.minutes(1)), FIVE_XX_RATE_PERCENT,
                                         f"More than {FIVE_XX_RATE_PERCENT}% of requests failed with 5xx in one minute; "
-                                        "the ECS deployment alarm that rolls a deployment back", notify=False)
+                                        "ECS rolls the deployment back", read_by="ECS during a deployment's bake")
         pairs = []
         for speed, factor, long_window, short_window in (("fast", FAST_BURN, Duration.hours(1), Duration.minutes(5)),
                                                          ("slow", SLOW_BURN, Duration.hours(6), Duration.minutes(30))):
             windows = [alarm(f"slo-{speed}-burn-{w.to_minutes()}m", error_ratio(load_balancer, w, f"error ratio {w.to_minutes()}m"),
                              factor * budget, f"{speed} burn: error ratio over {w.to_minutes()} min above {factor}x the "
-                             f"error budget of a {slo_target}% objective", notify=False)
+                             f"error budget of a {slo_target}% objective", read_by=f"the composite {prefix}-slo-burn, which notifies")
                        for w in (long_window, short_window)]
             pairs.append(cw.AlarmRule.all_of(*[cw.AlarmRule.from_alarm(w, cw.AlarmState.ALARM) for w in windows]))
         composite = cw.CompositeAlarm(

@@ -193,7 +193,8 @@ class Service(Construct):
         # The role ECS uses to move traffic: writes on the production rule and the two target groups only
         # (instead of the broader AWS-managed AmazonECSInfrastructureRolePolicyForLoadBalancers).
         traffic_role = iam.Role(self, "TrafficShiftRole", role_name=names.traffic_role,
-                                assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+                                assumed_by=iam.ServicePrincipal("ecs.amazonaws.com",
+                                                                conditions=_this_account_only(stack, if_exists=True)),
                                 description=f"ECS moves {service_name} traffic between its blue and green target groups")
         traffic_role.add_to_policy(iam.PolicyStatement(actions=["elasticloadbalancing:ModifyRule"],
                                                        resources=[production_rule.listener_rule_arn]))
@@ -240,10 +241,21 @@ class Service(Construct):
 def _task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:
     """A role ECS assumes for this account's tasks only: aws:SourceAccount and aws:SourceArn stop another account's
     ECS from being made to act as it (the cross-service confused deputy; ECS developer guide, "Task IAM role")."""
-    return iam.Role(scope, id, role_name=name, assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com", conditions={
-        "StringEquals": {"aws:SourceAccount": stack.account},
-        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"},
-    }))
+    return iam.Role(scope, id, role_name=name,
+                    assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com", conditions=_this_account_only(stack)))
+
+
+def _this_account_only(stack: Stack, *, if_exists: bool = False) -> dict[str, dict[str, str]]:
+    """Trust conditions naming this account and its ECS resources as the only source of the request.
+
+    if_exists: the condition holds where the request carries no source (IAM user guide, "...IfExists condition
+    operators"). ECS documents the source keys for the task roles but not for its infrastructure role for load
+    balancers (ECS developer guide, "Amazon ECS infrastructure IAM role for load balancers"), whose documented trust
+    has no condition; requiring keys ECS may not send would refuse every traffic shift (docs/decisions.md §18).
+    """
+    suffix = "IfExists" if if_exists else ""
+    return {f"StringEquals{suffix}": {"aws:SourceAccount": stack.account},
+            f"ArnLike{suffix}": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"}}
 
 
 def _secret(scope: Construct, name: str, ref: str) -> ecs.Secret:

@@ -28,7 +28,8 @@ class EnvironmentSettings(_Model):
     log_retention_days: int = Field(30, description="CloudWatch Logs retention")
     deletion_protection: bool = Field(False, description="protect stacks, load balancer, repository and bucket from deletion")
     image_retention_count: int = Field(20, ge=1, le=1000, description="images the ECR lifecycle policy keeps")
-    container_insights: bool = Field(False, description="ECS Container Insights on the cluster")
+    container_insights: bool | None = Field(None, description="ECS Container Insights (standard level) on the cluster; "
+                                            "default on where production, off elsewhere")
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
         "PriceClass_100", description="CloudFront edge locations used (cheapest by default)")
     oidc_provider_arn: str | None = Field(None, description="existing GitHub OIDC provider to import instead of creating one")

@@ -69,6 +69,7 @@ class Footprint:
     database_alarm_metrics: int = 0  # the database's own alarms: priced with it, outside the reference comparison
     composite_alarms: int = 0
     dashboards: int = 0
+    container_insights: int = 0  # clusters with Container Insights (standard)
     log_groups: int = 0
     flow_logs: int = 0
     repositories: int = 0
@@ -81,9 +82,14 @@ class Footprint:
     databases: list[tuple[str, int, bool]] = field(default_factory=list)  # (instance class, storage GiB, multi-AZ)
 
 
+# Container Insights (standard) for one Fargate service: 12 cluster metrics, 15 of the service (the resource
+# metrics and its task counts), 11 of its task family (CloudWatch user guide, "Amazon ECS Container Insights metrics").
+CONTAINER_INSIGHTS_METRICS = 38
+CONTAINER_INSIGHTS_EVENT_KB = 2.0  # a task's and its container's performance log events each minute
+
 # Resource types the estimator prices (footprint() reads them).
 PRICED_TYPES = frozenset({
-    "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::EC2::NatGateway",
+    "AWS::ECS::Cluster", "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::EC2::NatGateway",
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
     "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
@@ -109,7 +115,6 @@ FREE_TYPES = {
     "AWS::EC2::SubnetRouteTableAssociation": "no charge",
     "AWS::EC2::VPC": "no charge",
     "AWS::EC2::VPCGatewayAttachment": "no charge",
-    "AWS::ECS::Cluster": "ECS has no charge for clusters; Fargate tasks are priced",
     "AWS::ECS::ClusterCapacityProviderAssociations": "configuration of the cluster, no charge",
     "AWS::ElasticLoadBalancingV2::Listener": "part of the load balancer, which is priced",
     "AWS::ElasticLoadBalancingV2::ListenerRule": "part of the load balancer, which is priced (rules beyond LCU-free ones are "
@@ -156,7 +161,10 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
         resources = template.get("Resources", {})
         for resource in resources.values():
             kind, props = resource.get("Type"), resource.get("Properties", {}) or {}
-            if kind == "AWS::ECS::TaskDefinition":
+            if kind == "AWS::ECS::Cluster":
+                settings = {s.get("Name"): s.get("Value") for s in props.get("ClusterSettings", []) or []}
+                f.container_insights += settings.get("containerInsights") in ("enabled", "enhanced")
+            elif kind == "AWS::ECS::TaskDefinition":
                 f.vcpu = int(props.get("Cpu", 256)) / 1024
                 f.memory_gb = int(props.get("Memory", 512)) / 1024
                 f.architecture = (props.get("RuntimePlatform") or {}).get("CpuArchitecture", "X86_64").lower()
@@ -270,6 +278,14 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
     if f.dashboards:
         lines.append(Line("CloudWatch dashboards", f"{f.dashboards} ({prices.dashboard_free} per account free)",
                           max(0, f.dashboards - prices.dashboard_free) * prices.dashboard_month))
+    if f.container_insights:
+        # Standard Container Insights on Fargate: custom metrics per cluster, per service and per task family
+        # (CloudWatch user guide, "Amazon ECS Container Insights metrics"), and a performance log event per task
+        # and container each minute.
+        metrics = f.container_insights * CONTAINER_INSIGHTS_METRICS
+        log_gb = f.tasks * hours * 60 * CONTAINER_INSIGHTS_EVENT_KB / 1e6
+        lines.append(Line("Container Insights (standard)", f"{metrics} custom metrics + {log_gb:.2g} GB performance logs",
+                          metrics * prices.custom_metric_month + log_gb * prices.log_ingest_gb, beyond_reference=True))
     if f.log_groups:
         lines.append(Line("CloudWatch Logs", f"{traffic.log_gb:g} GB ingested and stored",
                           traffic.log_gb * (prices.log_ingest_gb + prices.log_store_gb_month)))

@@ -7,7 +7,7 @@ from typing import Any
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 
-from shipyard.localaws.core.base import Handler, properties, tags_list
+from shipyard.localaws.core.base import Handler, properties, tags_list, wrap
 
 
 def _query(query: dict[str, Any]) -> MetricDataQuery:
@@ -83,3 +83,23 @@ class CloudWatchCompositeAlarm(_AlarmHandler, CloudFormationModel):
             rule=p["AlarmRule"], tags=tags_list(p),
         )
         return cls(alarm.name, alarm.alarm_arn, region_name)
+
+
+def _alarms_of_the_asked_types(describe: Any) -> Any:
+    """DescribeAlarms answers metric alarms only unless AlarmTypes asks for composite ones too (API reference,
+    DescribeAlarms: "If you omit this parameter, only metric alarms are returned")."""
+    from moto.core.responses import ActionResult
+
+    def described(self: Any) -> Any:
+        answer = describe(self)
+        types = self._get_param("AlarmTypes") or ["MetricAlarm"]
+        return ActionResult({"MetricAlarms": answer.result["MetricAlarms"] if "MetricAlarm" in types else [],
+                             "CompositeAlarms": answer.result["CompositeAlarms"] if "CompositeAlarm" in types else []})
+    return described
+
+
+def install() -> None:
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    wrap(CloudWatchResponse, "describe_alarms", _alarms_of_the_asked_types,
+         corrects="DescribeAlarms answers composite alarms even where AlarmTypes does not ask for them")
