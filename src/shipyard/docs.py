@@ -36,7 +36,7 @@ def render_checks(_: str = "") -> str:
         "   deployed environment through AWS's APIs (same id, so a finding reads the same before and after deploy).",
         "",
         "Rule ids read `SY-<severity><category><number>`: `E` error or `W` warning; categories 1 edge, 2 network,",
-        "3 identity, 4 registry, 5 service, 6 logging, 7 configuration, 8 database. `--fail-on error|warning` (or `[checks] fail_on`) decides",
+        "3 identity, 4 registry, 5 service, 6 logging, 7 configuration, 8 database, 9 stacks. `--fail-on error|warning` (or `[checks] fail_on`) decides",
         "the exit code; `--format json|sarif` writes machine-readable results (SARIF 2.1.0 for GitHub code scanning).",
         "",
         "## shipyard's rules",

@@ -70,8 +70,8 @@ def deploy_environment(ctx: EnvironmentContext, *, yes: bool, recover: bool, dns
     return DeployReport(ctx.env.name, results, time.perf_counter() - started, records_to_create(ctx.aws, ctx.env))
 
 
-def verify_environment(ctx: EnvironmentContext) -> list[LiveResult]:
-    return verify(ctx.aws, ctx.assembly, ctx.config.app)
+def verify_environment(ctx: EnvironmentContext, *, drift: bool = True) -> list[LiveResult]:
+    return verify(ctx.aws, ctx.assembly, ctx.config.app, drift=drift)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,33 @@ class ChangeSet:
     changes: tuple[ResourceChange, ...]
 
 
+@dataclass(frozen=True)
+class PropertyDrift:
+    path: str  # /LoadBalancerAttributes/3/Value
+    expected: str
+    actual: str
+    kind: str  # ADD | REMOVE | NOT_EQUAL
+
+
+@dataclass(frozen=True)
+class ResourceDrift:
+    logical_id: str
+    physical_id: str
+    resource_type: str
+    status: str  # MODIFIED | DELETED
+    properties: tuple[PropertyDrift, ...]
+
+
+@dataclass(frozen=True)
+class DriftDetection:
+    status: str  # DETECTION_IN_PROGRESS | DETECTION_COMPLETE | DETECTION_FAILED
+    reason: str
+
+    @property
+    def done(self) -> bool:
+        return self.status != "DETECTION_IN_PROGRESS"
+
+
 class CloudFormation(ServiceApi):
     service = "cloudformation"
 
@@ -147,6 +174,23 @@ class CloudFormation(ServiceApi):
 
     def continue_update_rollback(self, name: str) -> None:
         self._call("ContinueUpdateRollback", StackName=name)
+
+    def detect_drift(self, name: str) -> str:
+        """Starts CloudFormation's drift detection of a stack; its id."""
+        return self._call("DetectStackDrift", StackName=name)["StackDriftDetectionId"]
+
+    def drift_detection(self, detection_id: str) -> DriftDetection:
+        found = self._call("DescribeStackDriftDetectionStatus", StackDriftDetectionId=detection_id)
+        return DriftDetection(found["DetectionStatus"], found.get("DetectionStatusReason", ""))
+
+    def drifted_resources(self, name: str) -> list[ResourceDrift]:
+        """The resources the stack's newest drift detection found MODIFIED or DELETED, each property that differs."""
+        return [ResourceDrift(d["LogicalResourceId"], d.get("PhysicalResourceId", ""), d["ResourceType"],
+                              d["StackResourceDriftStatus"],
+                              tuple(PropertyDrift(p["PropertyPath"], p.get("ExpectedValue", ""), p.get("ActualValue", ""),
+                                                  p["DifferenceType"]) for p in d.get("PropertyDifferences", [])))
+                for d in self._pages("DescribeStackResourceDrifts", "StackResourceDrifts", StackName=name,
+                                     StackResourceDriftStatusFilters=["MODIFIED", "DELETED"])]
 
     def protect_from_termination(self, name: str, enabled: bool) -> None:
         self._call("UpdateTerminationProtection", StackName=name, EnableTerminationProtection=enabled)

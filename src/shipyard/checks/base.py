@@ -30,6 +30,7 @@ class Category(IntEnum):
     SERVICE = 5
     LOGGING = 6
     DATABASE = 8
+    STACKS = 9
 
 
 @dataclass(frozen=True)

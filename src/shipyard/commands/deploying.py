@@ -41,9 +41,11 @@ def deploy(environment: EnvironmentArg, target: Choice, yes: YesFlag = False,
 
 
 @command()
-def verify(environment: EnvironmentArg, target: Choice) -> None:
+def verify(environment: EnvironmentArg, target: Choice,
+           drift: Annotated[bool, typer.Option("--drift/--no-drift", help="run CloudFormation's drift detection on every "
+                                               "stack (SY-E901; several minutes on AWS)")] = True) -> None:
     """Check the live environment through AWS's APIs (exit 1 on any failure)."""
-    results = infrastructure.verify_environment(context(environment, target))
+    results = infrastructure.verify_environment(context(environment, target), drift=drift)
     render.verified(environment, results)
     exit_with(0 if all(r.passed for r in results) else 1)
 

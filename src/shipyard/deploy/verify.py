@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from shipyard.aws import Aws, AwsError
 from shipyard.checks.live import LiveEnvironment, LiveFinding
 from shipyard.checks.rules import RULES
+from shipyard.checks.rules.stack_drift import RULE as DRIFT_RULE
 from shipyard.config import AppConfig
 from shipyard.deploy.state import deployed_edge, edge_url
 from shipyard.synth import EnvironmentAssembly
@@ -28,13 +29,16 @@ class LiveResult:
     detail: str
 
 
-def verify(aws: Aws, assembly: EnvironmentAssembly, app: AppConfig) -> list[LiveResult]:
+def verify(aws: Aws, assembly: EnvironmentAssembly, app: AppConfig, *, drift: bool = True) -> list[LiveResult]:
+    """Every live check; drift: CloudFormation's drift detection of every stack too (minutes on AWS)."""
     env = assembly.environment
     edge = deployed_edge(aws, env)
     live = LiveEnvironment(aws, assembly, app, distribution_id=edge.distribution_id if edge else "",
                            distribution_domain=edge.domain if edge else "", edge_url=edge_url(aws, env) if edge else "")
     results = []
     for rule in LIVE_RULES:
+        if rule is DRIFT_RULE and not drift:
+            continue
         try:
             finding = rule.verify(live)
         except AwsError as exc:

@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 from shipyard.errors import ShipyardError, UsageError
+from shipyard.localaws.cloudformation import drift
 from shipyard.localaws.core import pace, registry, unimplemented
 from shipyard.localaws.ecr.scans import register_scan
 
@@ -159,6 +160,7 @@ def _server_class() -> type:
 
             moto_app = DomainDispatcherApplication(create_backend_app)
             clients = _clients(f"http://127.0.0.1:{self._port}")
+            drift.read_through(clients)
 
             def app(environ: dict[str, Any], start_response: Any) -> Any:
                 if environ.get("PATH_INFO") != EDGE_PATH:
@@ -230,6 +232,7 @@ class EmbeddedAws:
             self._server.stop()
             self._server = None
         unimplemented.reset()
+        drift.reset()
         if _running is self:
             _running = None
 

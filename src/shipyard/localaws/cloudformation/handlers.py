@@ -14,7 +14,7 @@ from typing import Any
 
 from moto.cloudformation import models, parsing
 
-from shipyard.localaws.cloudformation import stabilize
+from shipyard.localaws.cloudformation import drift, stabilize
 from shipyard.localaws.core.base import patch, wrap
 from shipyard.localaws.core.pace import references
 
@@ -393,6 +393,7 @@ def _change_set_template(self: Any) -> None:
 def install() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
 
+    drift.install()
     patch(models.Stack, "parse_template", staticmethod(_json_first(models.Stack.parse_template)),
           corrects="(not a correction) a JSON template is read as JSON, not by the YAML parser: the service stack took 127 ms to parse")
     patch(models.ChangeSet, "_parse_template", _change_set_template,

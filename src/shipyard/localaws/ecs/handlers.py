@@ -377,17 +377,32 @@ def _update_service(original: Any) -> Any:
     return wrapper
 
 
-def _cluster_with_tags(original: Any) -> Any:
+def _configure_cluster(cluster: Any, cloudformation_json: dict[str, Any]) -> Any:
+    props = properties(cloudformation_json)
+    cluster.tags = [{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or cluster.tags
+    if props.get("Configuration"):
+        cluster.configuration = _lower_keys(props["Configuration"])
+    if props.get("ClusterSettings"):
+        cluster.settings = _lower_keys(props["ClusterSettings"])
+    return cluster
+
+
+def _cluster_as_templated(original: Any) -> Any:
     def create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
                **kwargs: Any) -> Any:
-        cluster = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        props = properties(cloudformation_json)
-        cluster.tags = [{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or cluster.tags
-        if props.get("Configuration"):
-            cluster.configuration = _lower_keys(props["Configuration"])
-        return cluster
+        return _configure_cluster(original(resource_name, cloudformation_json, account_id, region_name, **kwargs),
+                                  cloudformation_json)
 
     return classmethod(create)
+
+
+def _cluster_updated_as_templated(original: Any) -> Any:
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+               account_id: str, region_name: str) -> Any:
+        return _configure_cluster(original(original_resource, new_resource_name, cloudformation_json, account_id,
+                                           region_name), cloudformation_json)
+
+    return classmethod(update)
 
 
 def reset() -> None:
@@ -417,7 +432,10 @@ def install() -> None:
          corrects="a service's tasks do not exist (moto runs none); the task runtime's processes are its tasks")
     wrap(EC2ContainerServiceResponse, "describe_tasks", _describe_tasks,
          corrects="(with the above) DescribeTasks reports the processes' state, exit code and stop reason")
-    patch(Cluster, "create_from_cloudformation_json", _cluster_with_tags(Cluster.create_from_cloudformation_json),
-          corrects="a cluster made by CloudFormation drops the template's Tags and Configuration (ECS Exec logging)")
+    patch(Cluster, "create_from_cloudformation_json", _cluster_as_templated(Cluster.create_from_cloudformation_json),
+          corrects="a cluster made by CloudFormation drops the template's Tags, Configuration (ECS Exec logging) and "
+                   "ClusterSettings (Container Insights)")
+    patch(Cluster, "update_from_cloudformation_json", _cluster_updated_as_templated(Cluster.update_from_cloudformation_json),
+          corrects="(with the above) a stack update of a cluster changes nothing of it but its name")
     wrap(EC2ContainerServiceBackend, "describe_services", _describe_services,
          corrects="deployments never progress (moto runs no tasks); rollout.py runs them on task processes as ECS would")
