@@ -11,7 +11,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import EXAMPLE
+from .kept_up import kept_up
 
 # Each test here runs `shipyard up`, which starts an embedded AWS of its own.
 pytestmark = [pytest.mark.embedded, pytest.mark.long]  # long: a minute or more of a worker, handed out first
@@ -49,27 +49,8 @@ def kept(tmp_path_factory):
     """`shipyard up --keep` on a copy of the example, running until the module ends: (process, stdout so far)."""
     app = tmp_path_factory.mktemp("keep") / "webapp"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
-    errors = (app / "stderr.txt").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "shipyard", "--config", str(app / "shipyard.toml"), "up", "--keep"],
-                               stdout=subprocess.PIPE, stderr=errors, text=True, env=dict(os.environ))
-    process.stderr_path = app / "stderr.txt"
-    lines: list[str] = []
-    deadline = time.monotonic() + 240
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Ctrl-C stops it" in line:
-            break
-    output = "".join(lines)
-    assert "Ctrl-C stops it" in output, output + process.stderr_path.read_text()
-    yield process, output
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-    errors.close()
+    with kept_up(["--config", str(app / "shipyard.toml")], cwd=app) as running:
+        yield running
 
 
 def _row(output: str, environment: str) -> list[str]:

@@ -26,12 +26,15 @@ from shipyard.release.one_off import OneOffRun
 
 def scaffolded(paths: list[Path]) -> None:
     for path in paths:
-        ui.result(f"wrote {path}")
+        ui.result(f"wrote {os.path.relpath(path)}")
     if not any(path.name.endswith(".lock") for path in paths):
         ui.result("the pipeline installs from .github/*.lock: write them with `shipyard init --from shipyard.toml --lock` (needs PyPI)")
     # Only what the user has: the docs/ of shipyard's repository are not in their directory.
-    ui.result("next: add service/ (a Dockerfile and an app that answers the health check path; site/ has a starter page "
-              "where there was none), then `shipyard check` and `shipyard up`; `shipyard COMMAND --help` explains each command")
+    started = [folder for folder in ("service", "site") if any(Path(folder) in path.parents for path in map(Path, map(os.path.relpath, paths)))]
+    ui.result((f"{' and '.join(f'{s}/' for s in started)} hold a starter (an app with /healthz and /api/hello, its tests, a page that shows "
+               "what the API answers); " if started else "") +
+              "next: `shipyard up` runs both environments on the embedded AWS and prints their URLs; `shipyard COMMAND "
+              "--help` explains each command")
 
 
 def synth(result: SynthReport) -> None:

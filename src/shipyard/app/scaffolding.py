@@ -16,7 +16,7 @@ from pathlib import Path
 from shipyard import ui
 from shipyard.config import answer_problem, load_config, parse_config
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.scaffold import CONFIG, MIGRATIONS, SITE, Answers, render_config, stale, starter_page, write_locks, write_workflow
+from shipyard.scaffold import CONFIG, MIGRATIONS, SERVICE, SITE, Answers, render_config, stale, starter, write_locks, write_workflow
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,18 @@ def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[s
     if target.exists() and not force:
         raise UsageError(str(target), "already exists; nothing was written", "pass --force to overwrite, or `shipyard init --from` to regenerate the pipeline")
     text = render_config(chosen)
-    # The folders the config names, which validation looks for: the site (with a starter page) and the migrations.
-    site, folders = directory / SITE, [directory / SITE] + ([directory / MIGRATIONS] if database else [])
+    # The folders the config names, which validation looks for. A service and a site that do not exist yet get a
+    # starter each (so `init` then `up` works in an empty directory); one that exists is never touched.
+    folders = [directory / SERVICE, directory / SITE] + ([directory / MIGRATIONS] if database else [])
     made = [folder for folder in folders if not folder.exists()]
+    starters: list[Path] = []
     for folder in made:
         folder.mkdir(parents=True)
-    if site in made:
-        (site / "index.html").write_text(starter_page(chosen.app))
+        for relative, content in (starter(folder.name, chosen.app) if folder.name in (SERVICE, SITE) else {}).items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+            starters.append(path)
     # Checked exactly as shipyard will read it, before anything else is written.
     try:
         parse_config(tomllib.loads(text), target)
@@ -113,7 +118,7 @@ def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[s
             shutil.rmtree(folder)
         raise
     target.write_text(text)
-    return [target, *([site / "index.html"] if site in made else []), *regenerate(target, lock=lock)]
+    return [target, *starters, *regenerate(target, lock=lock)]
 
 
 def regenerate(config_path: Path, *, lock: bool) -> list[Path]:

@@ -36,11 +36,24 @@ class Answers:
 
 MIGRATIONS = "service/migrations"
 SITE = "site"
+SERVICE = "service"
 
 
-def starter_page(app: str) -> str:
-    """The site's first page, for a repository that has none yet."""
-    return resources.files("shipyard.scaffold").joinpath("templates", "index.html.tmpl").read_text().format(app=app)
+def starter(folder: str, app: str) -> dict[str, str]:
+    """The starter files of `folder` (SERVICE or SITE), relative path -> text: a service with /healthz, an API and its
+    tests, and a page that shows what the API answers; for a repository that has none yet."""
+    root = resources.files("shipyard.scaffold").joinpath("templates", "starter", folder)
+    files: dict[str, str] = {}
+
+    def walk(node, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            elif child.name.endswith(".tmpl"):
+                files[prefix + child.name.removesuffix(".tmpl")] = child.read_text().replace("<<app>>", app)
+
+    walk(root, "")
+    return files
 
 _DATABASE = f'''# PostgreSQL on RDS per environment: isolated subnets, TLS required, the password managed by RDS in
 # Secrets Manager and handed to the tasks as secrets (docs/database.md).

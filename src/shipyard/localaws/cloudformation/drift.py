@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore import xform_name
@@ -88,7 +88,7 @@ class Detection:
     status: str = "DETECTION_IN_PROGRESS"
     reason: str = ""
     resources: list[ResourceDrift] = field(default_factory=list)
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def drifted(self) -> list[ResourceDrift]:
@@ -258,7 +258,7 @@ def _detect(detection: Detection, account: str, region: str, stack_name: str) ->
         detection.resources = [_resource_drift(api, region, logical_id, resource, refs)
                                for logical_id, resource in template.get("Resources", {}).items() if logical_id in refs]
         detection.status = "DETECTION_COMPLETE"
-    except Exception as exc:  # noqa: BLE001 - any failure is the detection's, reported as AWS reports it
+    except Exception as exc:
         detection.status, detection.reason = "DETECTION_FAILED", f"{type(exc).__name__}: {exc}"
 
 
