@@ -32,7 +32,7 @@ ConfigOption = Annotated[Path, typer.Option("--config", "-c", envvar="SHIPYARD_C
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="confirm changes to production (and stack replacement)")]
 FormatOption = Annotated[Literal["table", "json"], typer.Option("--format", help="table or json")]
 HealthUrlOption = Annotated[Optional[str], typer.Option(
-    "--health-url", help="health URL to gate on (default: https://<distribution><health path>; required on the embedded AWS)")]
+    "--health-url", help="health URL to gate on (default: the distribution's <health path>; on the embedded AWS, whichever flag chose it, its local edge)")]
 OverrideBudget = Annotated[Optional[str], typer.Option("--override-budget", help="reason to release to production while the budget alarm is in ALARM")]
 
 

@@ -8,6 +8,7 @@ from shipyard.app.context import EnvironmentContext, assembly_for, guard_product
 from shipyard.app.policy import require_policy
 from shipyard.aws import Aws
 from shipyard.config import Config
+from shipyard.deploy.apply import check_account
 from shipyard.release import release as flow
 from shipyard.release.attempt import Outcome, ReleaseOptions
 
@@ -41,6 +42,12 @@ def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, dige
     guard_production([ctx.env], yes=yes, action="release to")
     require_policy(ctx.config, [ctx.assembly])
     src = ctx.config.environment(source)
+    # Before any copy: promote writes with the target's credentials only (the copy lands in the caller's registry),
+    # reading the source's image through the source's repository policy, which names the target's deploy role.
+    check_account(ctx.aws, ctx.env.account, ctx.env.name,
+                  hint=f"promote runs with {ctx.env.name}'s credentials (account {ctx.env.account}): they copy into "
+                       f"{ctx.env.name}'s registry and read {src.name}'s image through its repository policy; with them, "
+                       f"pass --digest (as CI's {ctx.env.name} job does)")
     options = _options(ctx.config, gate, override_budget=override_budget)
     return flow.promote(Aws(ctx.aws.target, src.account), assembly_for(ctx.config, src), ctx.aws, ctx.assembly, options,
                         health_path=ctx.config.service.health_check_path, digest=digest)

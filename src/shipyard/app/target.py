@@ -23,7 +23,29 @@ def embedded(endpoint: str) -> Target:
 
 
 def real(profile: str | None) -> Target:
+    """AWS through a profile (or the default credentials). Where the SDK's endpoint setting (AWS_ENDPOINT_URL, or the
+    profile's endpoint_url) names an embedded AWS, CI's exact commands are rehearsed against it: the credentials still
+    choose the account, and what only the emulator has (its local edges, its compressed time) comes with it."""
+    endpoint = _sdk_endpoint(profile)
+    if endpoint and localaws.answers_as_embedded(endpoint):
+        return Target(endpoint=endpoint.rstrip("/"), profile=profile, emulator=localaws.Controls(endpoint.rstrip("/")))
     return Target(profile=profile)
+
+
+def _sdk_endpoint(profile: str | None) -> str | None:
+    """The endpoint the AWS SDK would call, as botocore resolves it: AWS_ENDPOINT_URL or the profile's endpoint_url."""
+    import botocore.exceptions
+    import botocore.session
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    try:
+        session = botocore.session.Session(profile=profile)
+        if session.get_config_variable("ignore_configured_endpoint_urls"):
+            return None
+        return ConfiguredEndpointProvider(full_config=session.full_config, scoped_config=session.get_scoped_config(),
+                                          client_name="sts").provide()
+    except botocore.exceptions.ProfileNotFound:
+        return None  # the session's own error names the profile when the first call is made
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class Target:
 
     def describe(self) -> str:
         if self.endpoint:
-            return f"embedded AWS at {self.endpoint}"
+            return f"embedded AWS at {self.endpoint}" + (f" (profile {self.profile})" if self.profile else "")
         return f"AWS (profile {self.profile})" if self.profile else "AWS (default credentials)"
 
 
@@ -146,7 +146,9 @@ class Session:
                                 inject_host_prefix=self.target.endpoint is None)
                 client = self._boto_session().client(service, region_name=region, endpoint_url=self.target.endpoint,
                                                      config=config)
-                if self.target.emulator is not None:
+                # The emulator's own keys reach every account: the request names it. A profile's credentials choose
+                # the account themselves, as on AWS.
+                if self.target.emulator is not None and self.target.credentials is not None:
                     self.target.emulator.bind_account(client, self.account)
                 self._clients[key] = client
             return self._clients[key]

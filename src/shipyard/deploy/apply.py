@@ -88,13 +88,13 @@ class Applied:
                                      else "CloudFormation gave no resource-level reason")
 
 
-def check_account(aws: Aws, expected: str, environment: str) -> None:
+def check_account(aws: Aws, expected: str, environment: str, *, hint: str | None = None) -> None:
     caller = aws.caller_account()
     if caller != expected:
         raise AccountMismatch(
             f"environment {environment}",
             f"the caller is in account {caller}, but shipyard.toml puts {environment} in account {expected}; nothing was changed",
-            f"use credentials for account {expected} (e.g. AWS_PROFILE) or fix environments.{environment}.account",
+            hint or f"use credentials for account {expected} (e.g. AWS_PROFILE) or fix environments.{environment}.account",
         )
 
 

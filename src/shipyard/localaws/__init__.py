@@ -8,7 +8,7 @@ embedded AWS through its AWS APIs like to any other AWS, with the options client
 The one seam the other way: the embedded AWS raises shipyard.errors' types, which the command line knows how to say.
 """
 
-from shipyard.localaws.server import DEFAULT_PORT, EmbeddedAws, client_options, first_free_port
+from shipyard.localaws.server import DEFAULT_PORT, Controls, EmbeddedAws, answers_as_embedded, client_options, first_free_port
 from shipyard.localaws.server import register_handlers as load
 
 __all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port", "load"]

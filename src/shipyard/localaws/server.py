@@ -74,6 +74,22 @@ def _clients(endpoint: str) -> Any:
 
 
 EDGE_PATH = "/_shipyard/edge"
+PROBE_PATH = "/_shipyard/"  # answers only on shipyard's embedded AWS
+
+
+def answers_as_embedded(endpoint: str) -> bool:
+    """Whether `endpoint` (a loopback URL; nothing else is asked) is shipyard's embedded AWS."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    if urllib.parse.urlparse(endpoint).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return False
+    try:
+        with urllib.request.urlopen(endpoint.rstrip("/") + PROBE_PATH, timeout=3) as response:
+            return response.status == 200 and b"shipyard" in response.read()
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
 
 
 def _local_edge(endpoint: str) -> Any:
@@ -163,6 +179,9 @@ def _server_class() -> type:
             drift.read_through(clients)
 
             def app(environ: dict[str, Any], start_response: Any) -> Any:
+                if environ.get("PATH_INFO") == PROBE_PATH:
+                    start_response("200 OK", [("Content-Type", "application/json")])
+                    return [b'{"embedded": "shipyard"}']
                 if environ.get("PATH_INFO") != EDGE_PATH:
                     try:
                         return moto_app(environ, start_response)

@@ -224,7 +224,9 @@ def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, targe
     if digest is None:
         # SOURCE's release history is an SSM parameter of its own account, which no other account can read: CI's
         # production job (production's deploy role) passes --digest, and reads staging only through its registry.
-        check_account(source_aws, src.account, src.name)
+        check_account(source_aws, src.account, src.name,
+                      hint=f"without --digest, promote reads {src.name}'s release history, which only account {src.account} "
+                           f"can read: pass --digest (CI's {dst.name} job reads {src.name} only through its registry)")
         lkg = history.last_known_good(history.read(source_aws, src))
         if lkg is None:
             raise Refused(f"environment {src.name}", "has no successful release to promote",

@@ -5,12 +5,16 @@ so scan on push was silently lost; this handler passes them in moto's shape."""
 from __future__ import annotations
 
 import copy
+import fnmatch
 import functools
 import json
+import warnings
 from collections.abc import Callable
 from typing import Any
 
+from botocore import xform_name
 from moto.core.common_models import CloudFormationModel
+from moto.core.exceptions import ServiceException
 from moto.ecr.models import Repository
 
 from shipyard.localaws.core.base import Delegate, patch, wrap
@@ -140,6 +144,109 @@ def _scan_findings_follow_content(original: Any) -> Any:
     return wrapper
 
 
+# Reads another account's repository answers (ECR user guide, "Private repository policies"): allowed only where the
+# repository's policy allows the caller (its role, or its account), denied where a statement denies it.
+CROSS_ACCOUNT_READS = ("BatchGetImage", "GetDownloadUrlForLayer", "DescribeImages", "BatchCheckLayerAvailability")
+
+
+class AccessDenied(ServiceException):
+    code = "AccessDeniedException"
+
+
+def _caller(response: Any) -> tuple[str, str]:
+    """(the caller's ARN as IAM names it in an error, the role ARN a policy's principal names, or its account root)."""
+    from moto.sts.models import sts_backends
+
+    key = response.get_access_key()
+    for account in list(sts_backends):
+        for backend in list(sts_backends[account].values()):
+            role = backend.get_assumed_role_from_access_key(key)
+            if role is not None:
+                return role.arn, role.role_arn
+    root = f"arn:aws:iam::{response.current_account}:root"
+    return root, root
+
+
+def _names(principal: Any, arn: str, account_root: str) -> bool:
+    if principal == "*":
+        return True
+    listed = principal.get("AWS", []) if isinstance(principal, dict) else []
+    listed = listed if isinstance(listed, list) else [listed]
+    return any(p in ("*", arn, account_root, account_root.split(":")[4]) for p in listed)
+
+
+# The condition operators the emulator evaluates, on the keys it knows of the caller (IAM user guide, "IAM JSON policy
+# elements: Condition operators"); a statement with any other allows nothing (never kinder than AWS).
+_OPERATORS = {"StringEquals": str.__eq__, "ArnEquals": str.__eq__,
+              "StringLike": lambda value, pattern: fnmatch.fnmatchcase(value, pattern),
+              "ArnLike": lambda value, pattern: fnmatch.fnmatchcase(value, pattern)}
+
+
+def _conditions_hold(conditions: dict[str, Any], context: dict[str, str], *, unknown: bool) -> bool:
+    """Whether every condition holds; `unknown` for one the emulator cannot evaluate (an allow then allows nothing, a
+    deny still denies)."""
+    for operator, tests in conditions.items():
+        compare = _OPERATORS.get(operator)
+        if compare is None:
+            return unknown
+        for key, wanted in tests.items():
+            wanted = wanted if isinstance(wanted, list) else [wanted]
+            value = context.get(key.lower())
+            if value is None:
+                return unknown
+            if not any(compare(value, w) for w in wanted):
+                return False
+    return True
+
+
+def _policy_allows(policy_text: str | None, principal_arn: str, action: str) -> bool:
+    """Evaluated as IAM would for a resource policy: an explicit deny wins, then an allow that names the caller and
+    whose conditions hold."""
+    account = principal_arn.split(":")[4]
+    account_root = f"arn:aws:iam::{account}:root"
+    context = {"aws:principalarn": principal_arn, "aws:principalaccount": account}
+    statements = json.loads(policy_text).get("Statement", []) if policy_text else []
+    statements = statements if isinstance(statements, list) else [statements]
+
+    def applies(statement: dict[str, Any]) -> bool:
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        return (_names(statement.get("Principal", {}), principal_arn, account_root)
+                and any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions)
+                and _conditions_hold(statement.get("Condition") or {}, context, unknown=statement.get("Effect") == "Deny"))
+
+    if any(s.get("Effect") == "Deny" and applies(s) for s in statements):
+        return False
+    return any(s.get("Effect") == "Allow" and applies(s) for s in statements)
+
+
+def _across_accounts(action: str) -> Callable[[Any], Any]:
+    def wrapper(original: Any) -> Any:
+        @functools.wraps(original)
+        def read(self: Any) -> Any:
+            from moto.ecr.exceptions import RepositoryNotFoundException
+            from moto.ecr.models import ecr_backends
+
+            registry, own = self._get_param("registryId"), self.current_account
+            if not registry or registry == own:
+                return original(self)
+            name = self._get_param("repositoryName")
+            repository = ecr_backends[registry][self.region].repositories.get(name)
+            if repository is None:
+                raise RepositoryNotFoundException(name, registry)
+            caller, principal = _caller(self)
+            if not _policy_allows(repository.policy, principal, f"ecr:{action}"):
+                raise AccessDenied(f"User: {caller} is not authorized to perform: ecr:{action} on resource: "
+                                   f"{repository.arn} because no resource-based policy allows the ecr:{action} action")
+            self.current_account = registry  # the repository's registry answers, as ECR serves it to the caller
+            try:
+                return original(self)
+            finally:
+                self.current_account = own
+        return read
+    return wrapper
+
+
 def install() -> None:
     from moto.ecr.models import ECRBackend
     from moto.ecr.models import Image as EcrImage
@@ -153,5 +260,11 @@ def install() -> None:
          corrects="uploaded layer bytes are discarded, so an image cannot be copied registry to registry")
     patch(ECRResponse, "get_download_url_for_layer", _get_download_url_for_layer,
           corrects="GetDownloadUrlForLayer is unimplemented")
+    # AccessDeniedException is one of the errors every AWS JSON service answers, not in ECR's model: moto warns.
+    warnings.filterwarnings("ignore", message=r".*AccessDeniedException does not match an error shape.*")
+    for action in CROSS_ACCOUNT_READS:
+        wrap(ECRResponse, xform_name(action), _across_accounts(action),
+             corrects=f"{action} of another account's repository answers RepositoryNotFound for every caller; ECR "
+                      "answers as the repository policy allows")
     wrap(ECRBackend, "put_image", _put_image,
          corrects="(not a correction) a pushed image's layers go to the task runtime, which prepares them as a host pulls an image")
