@@ -92,6 +92,7 @@ class Attempt:
     timings: dict[str, float] = field(default_factory=dict)
     step: Step = Step.CHECKS
     unreachable: bool = False  # the health URL itself could not be reached (DNS, connection, TLS)
+    moved_back: bool = False  # a failed gate during the bake had ECS move the traffic back (StopServiceDeployment)
 
     @property
     def released(self) -> bool:
@@ -104,6 +105,7 @@ class Outcome:
     attempt: Attempt
     rollback: Attempt | None = None
     rolled_back_to: str | None = None
+    no_rollback: str = ""  # why there was no automatic rollback, and what runs instead
 
     def summary(self) -> str:
         """One line for a failed release: why, and what the automatic rollback came to."""
@@ -111,7 +113,7 @@ class Outcome:
         if not self.attempt.step.rolled_out:
             return text
         if self.rollback is None:
-            return text + "; no automatic rollback (no last known good digest, or --no-rollback)"
+            return text + (f"; {self.no_rollback}" if self.no_rollback else "")
         state = "healthy again" if self.rollback.released else f"ALSO FAILED: {'; '.join(self.rollback.reasons)}"
         return text + f"; rolled back to {self.rolled_back_to}: {state}"
 

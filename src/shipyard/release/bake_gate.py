@@ -63,12 +63,15 @@ class BakeGate:
         self.attempt.timings["verdict"] = time.monotonic() - self.started
         unreachable_again = self.judge_without_url and self.result.last.startswith("unreachable")
         if not self.result.passed and not unreachable_again:
-            ui.info(f"{env.name}: health gate failed ({self.result.last}); moving traffic back to the previous revision "
-                    "(StopServiceDeployment, ROLLBACK)")
+            # Said once, after trying: what ECS did, not what was hoped for.
             try:
                 ecs.roll_back_deployment(deployment.arn)
-            except AwsError as exc:  # the bake ended first: the normal failure path rolls back with a new deployment
-                ui.info(f"{env.name}: could not stop the deployment ({exc.what}); rolling back with a new one")
+                self.attempt.moved_back = True
+                ui.info(f"{env.name}: health gate failed ({self.result.last}); ECS moved the traffic back to the previous "
+                        "revision (StopServiceDeployment, ROLLBACK)")
+            except AwsError as exc:  # the bake ended first: the new revision kept the traffic
+                ui.info(f"{env.name}: health gate failed ({self.result.last}) after the deployment had ended ({exc.what}); "
+                        "the new revision kept the traffic")
         self.attempt.step = Step.STACK_UPDATE
 
     def phases(self, ended: float) -> dict[str, float]:

@@ -75,6 +75,8 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
         return outcome
     if attempt.step.rolled_out and options.auto_rollback and lkg and lkg.digest != image.digest:
         _roll_back(aws, assembly, outcome, Image(image.repository_uri, lkg.digest, ()), url, options)
+    elif attempt.step.rolled_out:
+        outcome.no_rollback = _without_rollback(attempt, options, lkg)
     raise ReleaseFailed(f"release {env.name}", outcome.summary(), f"run `shipyard explain {env.name}` for the chain edge -> "
                         "load balancer -> targets -> tasks", outcome)
 
@@ -93,6 +95,16 @@ def _checks(aws: Aws, env: Environment, image: Image, options: ReleaseOptions, l
             notes.append(f"the woken environment did not settle: {unsettled}")
             ui.info(f"{env.name}: released anyway, though the woken environment did not settle: {unsettled}")
     return notes
+
+
+def _without_rollback(attempt: Attempt, options: ReleaseOptions, lkg: history.ReleaseRecord | None) -> str:
+    """Why no automatic rollback followed a failed release that rolled out, and what runs now."""
+    if attempt.moved_back:
+        return ("ECS moved the traffic back to the previous revision" +
+                (", which runs" if lkg else "; nothing was released before it, so nothing serves until a release passes"))
+    why = ("--no-rollback" if not options.auto_rollback else "no earlier release to return to" if lkg is None
+           else "it is the last known good digest itself")
+    return f"no automatic rollback ({why}): {attempt.digest[:19]} runs"
 
 
 def _roll_back(aws: Aws, assembly: EnvironmentAssembly, outcome: Outcome, good: Image, url: str, options: ReleaseOptions) -> None:
