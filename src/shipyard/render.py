@@ -169,6 +169,9 @@ def costs(results: list[EnvironmentCost], output_format: str) -> None:
         ui.result(summary)
         ui.table(f"{result.environment}: options that cut cost without cutting protection", ["option", "USD/month", "in this blueprint"],
                  [(o.option, f"{o.monthly:.2f}", "yes" if o.applied else o.why_not or "no") for o in result.savings])
+        if result.per_wake is not None:
+            ui.result(f"{result.environment}: a release outside the awake hours wakes it for {result.wake_hours:g} h "
+                      f"after the release ends (wake_hours): {result.per_wake:.2f} USD a wake")
 
 
 def attempts(result: Outcome) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shipyard.cost.estimate import Traffic, comparable, footprint, price, reference_footprint, total
+from shipyard.cost.estimate import Traffic, comparable, estimate_environment, footprint, price, reference_footprint, total
 from shipyard.cost.prices import for_region
 from shipyard.errors import UsageError
 
@@ -118,3 +118,14 @@ def test_awake_hours_and_arm64_spot_are_priced():
     hours = 730 * 65 / 168
     assert lines["Fargate Spot (arm64)"] == pytest.approx(2 * hours * (0.25 * 0.009714 + 0.5 * 0.001068), abs=0.01)
     assert lines["Public IPv4 (tasks)"] == pytest.approx(2 * hours * 0.005, abs=0.01)  # released while asleep
+
+
+def test_a_wake_for_a_release_is_priced_where_there_are_awake_hours(templates):
+    prices = for_region("eu-west-1")
+    staging = estimate_environment("staging", "eu-west-1", False, [t for n, t in templates.items() if "-staging-" in n],
+                                   prices, Traffic.default(False), False, wake_hours=2)
+    # 2 Spot ARM64 tasks of 0.25 vCPU / 0.5 GB with a public IPv4 address each, for 2 hours.
+    assert staging.per_wake == pytest.approx(2 * 2 * (0.25 * 0.009714 + 0.5 * 0.001068 + 0.005), abs=0.001)
+    production = estimate_environment("production", "eu-west-1", True, [t for n, t in templates.items() if "-production-" in n],
+                                      prices, Traffic.default(True), False, wake_hours=2)
+    assert production.per_wake is None  # production has no awake hours

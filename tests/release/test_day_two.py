@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -117,8 +119,24 @@ def test_an_exec_into_a_task_started_before_exec_was_on_is_refused_as_ecs_does(r
         started.exec_enabled = True
 
 
-def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(released, assemblies, example_config, local_aws):
-    staging = assemblies["staging"]
+@pytest.fixture(autouse=True)
+def no_wake_outlives_its_test(deployed, assemblies):
+    """A wake for a release ends by a one-time scheduled action hours later (compressed: minutes); one left pending
+    would put staging to sleep under a later module's release."""
+    yield
+    env = assemblies["staging"].environment
+    from shipyard.aws import AwsError
+
+    with contextlib.suppress(AwsError):  # none was left
+        deployed["staging"].call("application-autoscaling", "DeleteScheduledAction", env.region, ServiceNamespace="ecs",
+                                 ScheduledActionName=awake.WAKE_ENDS, ResourceId=f"service/{env.names.cluster}/{env.names.service}",
+                                 ScalableDimension="ecs:service:DesiredCount")
+
+
+def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it_until_its_wake_ends(released, assemblies, example_config, local_aws):
+    # A wake of 3 minutes (0.05 h), 9 s at the release tests' pace: then staging sleeps again, as it would on AWS.
+    staging = dataclasses.replace(assemblies["staging"],
+                                  environment=assemblies["staging"].environment.model_copy(update={"wake_hours": 0.05}))
     env = staging.environment
     local_aws.run_scheduled_action(env.account, env.region, "Sleep")
     deadline = time.monotonic() + 30
@@ -132,8 +150,14 @@ def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it(released, assembli
     image = build_image(released, env, "daytwo001")
     outcome = release(released, staging, image.reference, release_options(example_config), health_path=example_config.service.health_check_path)
     assert outcome.attempt.verdict == "released"
-    assert not awake.asleep(released, env) and status(released, staging).schedule.startswith("awake until")
-    assert status(released, staging).running == env.desired_count
+    woken = status(released, staging)
+    assert not awake.asleep(released, env) and woken.running == env.desired_count
+    assert woken.schedule.startswith("awake until") and "woken for a release" in woken.schedule, woken.schedule
+    deadline = time.monotonic() + 60
+    while not awake.asleep(released, env) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    asleep_again = status(released, staging)
+    assert asleep_again.schedule.startswith("asleep until") and env.awake in asleep_again.schedule, asleep_again.schedule
 
 
 def test_a_release_to_a_woken_environment_waits_until_its_deployment_alarm_is_out_of_alarm(

@@ -29,7 +29,7 @@ def estimate(config: Config, names: list[str] | None, *, compare: str | None, ov
         env = assembly.environment
         traffic = dataclasses.replace(Traffic.default(env.is_production), **given)
         results.append(estimate_environment(env.name, env.region, env.is_production, [s.template() for s in assembly.stacks],
-                                            prices[env.name], traffic, compare == "reference"))
+                                            prices[env.name], traffic, compare == "reference", wake_hours=env.wake_hours))
     return results
 
 

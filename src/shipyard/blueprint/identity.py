@@ -287,9 +287,12 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         # holds and aws:CalledVia does not name CloudFormation: the role may update its service only through an AWS
         # service acting for it, never by calling ECS itself.
         statements += [
-            iam.PolicyStatement(sid="ReadScalingBounds", actions=["application-autoscaling:DescribeScalableTargets"],
+            iam.PolicyStatement(sid="ReadScalingBounds", actions=["application-autoscaling:DescribeScalableTargets",
+                                                                   "application-autoscaling:DescribeScheduledActions"],
                                 resources=["*"]),
-            iam.PolicyStatement(sid="WakeForRelease", actions=["application-autoscaling:RegisterScalableTarget"],
+            # ... and bounds the wake: a one-time scheduled action on the same target puts it to sleep again.
+            iam.PolicyStatement(sid="WakeForRelease", actions=["application-autoscaling:RegisterScalableTarget",
+                                                                "application-autoscaling:PutScheduledAction"],
                                 resources=["*"],
                                 conditions={"StringEquals": {"aws:ResourceTag/shipyard:environment": names.environment}}),
             iam.PolicyStatement(sid="WakeValidatedByAutoScaling", actions=["ecs:UpdateService"], resources=[service],

@@ -389,6 +389,8 @@ class EnvironmentCost:
     savings: list[Saving]
     comparable_total: float = 0.0  # without what the reference design lacks (the database)
     prices: str = ""  # where the prices come from, and their date
+    per_wake: float | None = None  # with awake hours: what one release outside them costs (the tasks it wakes)
+    wake_hours: float = 0.0
 
     @property
     def share_of_reference(self) -> float | None:
@@ -397,9 +399,19 @@ class EnvironmentCost:
 
 
 def estimate_environment(name: str, region: str, production: bool, templates: list[dict[str, Any]], prices: Prices,
-                         traffic: Traffic, compare_reference: bool) -> EnvironmentCost:
+                         traffic: Traffic, compare_reference: bool, *, wake_hours: float = 0.0) -> EnvironmentCost:
+    """wake_hours: how long a release outside the awake hours keeps the environment up (with awake hours)."""
     f = footprint(templates)
     lines = price(f, prices, traffic)
     reference = total(price(reference_footprint(production), prices, traffic)) if compare_reference else None
     return EnvironmentCost(name, region, lines, total(lines), reference, savings(f, prices, traffic, production), comparable(lines),
-                           f"{prices.source}, {prices.date}")
+                           f"{prices.source}, {prices.date}", _per_wake(f, prices, wake_hours) if f.awake_share < 1 else None,
+                           wake_hours)
+
+
+def _per_wake(f: Footprint, prices: Prices, wake_hours: float) -> float:
+    """The tasks one wake keeps up for wake_hours, at the prices they run at (Spot or on-demand, public IPv4)."""
+    kind = f"spot-{f.architecture}" if f.spot_share else f.architecture
+    hourly = f.tasks * (f.vcpu * prices.fargate_vcpu_hour[kind] + f.memory_gb * prices.fargate_gb_hour[kind]
+                        + (prices.public_ipv4_hour if f.public_ip_per_task else 0))
+    return round(hourly * wake_hours, 3)

@@ -72,7 +72,7 @@ def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
                               r.schema + (f" (contract: {', '.join(r.contracts)})" if r.contracts else ""))
                   for r in records[:5]],
         endpoint=f"https://{edge.domain}" if edge else None,
-        schedule=awake.describe(env, awake.asleep(aws, env)) if env.schedule else None,
+        schedule=_schedule(aws, env) if env.schedule else None,
     )
 
 
@@ -82,3 +82,8 @@ def _verified(current: str | None, records: list[history.ReleaseRecord]) -> bool
         return True
     newest = next((r for r in records if r.digest == current), None)
     return newest is not None and newest.verdict is Verdict.RELEASED
+
+
+def _schedule(aws: Aws, env) -> str | None:
+    sleeping = awake.asleep(aws, env)
+    return awake.describe(env, sleeping, woken_until=None if sleeping else awake.wake_ends(aws, env))

@@ -11,4 +11,4 @@ The one seam the other way: the embedded AWS raises shipyard.errors' types, whic
 from shipyard.localaws.server import DEFAULT_PORT, Controls, EmbeddedAws, answers_as_embedded, client_options, first_free_port
 from shipyard.localaws.server import register_handlers as load
 
-__all__ = ["DEFAULT_PORT", "EmbeddedAws", "client_options", "first_free_port", "load"]
+__all__ = ["DEFAULT_PORT", "Controls", "EmbeddedAws", "answers_as_embedded", "client_options", "first_free_port", "load"]

@@ -14,7 +14,7 @@ import time
 from typing import NoReturn
 
 from shipyard import ui
-from shipyard.aws import Aws
+from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.apply import Interrupted, apply_stack, check_account, wait_for_stack
 from shipyard.deploy.state import health_url, task_definition_of
@@ -36,7 +36,21 @@ def release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseO
     env = assembly.environment
     check_account(aws, env.account, env.name)
     with lock.holding(aws, env, action=kind, lease=options.lease, break_expired=options.break_lock):
-        return _release(aws, assembly, ref, options, health_path=health_path, kind=kind)
+        try:
+            return _release(aws, assembly, ref, options, health_path=health_path, kind=kind)
+        finally:
+            _end_wake(aws, env)
+
+
+def _end_wake(aws: Aws, env: Environment) -> None:
+    """A woken environment sleeps again wake_hours after the release ends, whatever its verdict."""
+    try:
+        woken = awake.end_wake_after_release(aws, env)
+    except AwsError as exc:
+        ui.info(f"{env.name}: could not move the end of its wake ({exc.what}); it ends as set when the release began")
+        return
+    if woken is not None and woken.sleeps_at is not None:
+        ui.info(f"{env.name}: {woken.text(env)}")
 
 
 def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str, kind: Kind) -> Outcome:
@@ -86,10 +100,12 @@ def _checks(aws: Aws, env: Environment, image: Image, options: ReleaseOptions, l
     notes = [n for n in (vulnerability_guard(aws, env, image, options.allow_vulnerable),
                          budget_guard(aws, env, options.override_budget)) if n]
     ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
-    if awake.wake(aws, env):
+    woken = awake.wake(aws, env, hold=options.lease)
+    if woken is not None:
         notes.append("woke the environment for the release")
         ui.info(f"{env.name}: it was asleep outside its awake hours ({env.awake}); woke it for the release "
-                f"({env.desired_count} tasks); the next scheduled sleep stops them again")
+                f"({env.desired_count} tasks); " + (f"it sleeps again {env.wake_hours:g} h after the release ends (wake_hours)"
+                                                    if woken.sleeps_at else woken.text(env)))
         unsettled = settle_after_wake(aws, env, task_definition_of(aws, env, env.names.task_family), timeout=options.rollout_timeout)
         if unsettled:
             notes.append(f"the woken environment did not settle: {unsettled}")

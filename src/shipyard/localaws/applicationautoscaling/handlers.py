@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.common_models import CloudFormationModel
 
+from shipyard.localaws.core import pace
 from shipyard.localaws.core.base import Handler, properties, wrap
 
 # Application Auto Scaling's schedule forms (PutScheduledAction, "Schedule"): at(...), rate(...) and a six-field cron.
@@ -74,9 +77,13 @@ class ScalableTarget(Handler, CloudFormationModel):
         return original_resource
 
     def _replace_scheduled_actions(self, actions: list[dict], account_id: str, region_name: str) -> None:
-        """This target's scheduled actions become `actions` (none: they are gone with it)."""
+        """The template's scheduled actions of this target become `actions` (none: they are gone with it); actions
+        put through the API (a release's end of a wake) are not the template's and stay."""
         backend = applicationautoscaling_backends[account_id][region_name]
-        backend.scheduled_actions = [a for a in backend.scheduled_actions if a.resource_id != self.resource_id]
+        templated = getattr(self, "templated", set()) | {a["ScheduledActionName"] for a in actions}
+        backend.scheduled_actions = [a for a in backend.scheduled_actions
+                                     if a.resource_id != self.resource_id or a.scheduled_action_name not in templated]
+        self.templated = {a["ScheduledActionName"] for a in actions}
         for action in actions:
             backend.put_scheduled_action(
                 service_namespace=self.namespace, schedule=action["Schedule"], timezone=action.get("Timezone"),
@@ -140,9 +147,53 @@ def _register_scalable_target(original):
     return wrapper
 
 
+_timers: list[threading.Timer] = []
+
+
+def _one_time_actions_run_when_due(original):
+    """A one-time scheduled action (at(...)) sets the target's bounds at its time, as Application Auto Scaling does
+    ("Scheduled scaling"), after that time compressed as every AWS timer of the embedded AWS (pace.py); replaced or
+    deleted before then, it does nothing."""
+    def wrapper(self, service_namespace, schedule, timezone, scheduled_action_name, resource_id, scalable_dimension,
+                *args, **kwargs):
+        result = original(self, service_namespace, schedule, timezone, scheduled_action_name, resource_id,
+                          scalable_dimension, *args, **kwargs)
+        if schedule.startswith("at("):
+            due = datetime.strptime(schedule[3:-1], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=ZoneInfo(timezone or "UTC"))
+            wait = pace.local(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+
+
+            def run() -> None:
+                action = next((a for a in self.scheduled_actions if a.scheduled_action_name == scheduled_action_name
+                               and a.resource_id == resource_id), None)
+                if action is None or action.schedule != schedule:
+                    return
+                # The API keeps the action as it was put (MinCapacity), a template's handler in moto's shape (minCapacity).
+                bounds = {k.lower(): v for k, v in action.scalable_target_action.items()}
+                self.register_scalable_target(namespace=service_namespace, r_id=resource_id, dimension=scalable_dimension,
+                                              min_capacity=bounds.get("mincapacity"), max_capacity=bounds.get("maxcapacity"),
+                                              role_arn=None, suspended_state=None)
+
+            timer = threading.Timer(wait, run)
+            timer.daemon = True
+            timer.start()
+            _timers.append(timer)
+        return result
+
+    return wrapper
+
+
+def reset() -> None:
+    """Pending one-time actions go with the server."""
+    while _timers:
+        _timers.pop().cancel()
+
+
 def install() -> None:
     from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 
+    wrap(ApplicationAutoscalingBackend, "put_scheduled_action", _one_time_actions_run_when_due,
+         corrects="a one-time scheduled action (at(...)) never runs")
     wrap(ApplicationAutoscalingBackend, "put_scheduled_action", _validated_put_scheduled_action,
          corrects="scheduled actions are stored with any schedule string and any time zone name")
     wrap(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target,
