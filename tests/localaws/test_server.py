@@ -72,10 +72,10 @@ def test_an_operation_the_embedded_aws_lacks_is_an_unknown_action_in_each_protoc
 
     aws = Aws(embedded(local_aws.endpoint), "444444444446")
     with pytest.raises(AwsError) as query:
-        aws.call("cloudformation", "DetectStackDrift", "eu-west-1", StackName="any")
+        aws.call("cloudformation", "DetectStackSetDrift", "eu-west-1", StackSetName="any")
     assert query.value.code == "InvalidAction"
-    assert "cloudformation.DetectStackDrift is not implemented by the embedded AWS" in query.value.what
+    assert "cloudformation.DetectStackSetDrift is not implemented by the embedded AWS" in query.value.what
     with pytest.raises(AwsError) as json_protocol:
         aws.call("logs", "GetLogAnomalyDetector", "eu-west-1", anomalyDetectorArn="arn:aws:logs:eu-west-1:444444444446:anomaly-detector:x")
     assert json_protocol.value.code == "UnknownOperationException"
-    assert {"cloudformation.DetectStackDrift", "logs.GetLogAnomalyDetector"} <= set(unimplemented.reached())
+    assert {"cloudformation.DetectStackSetDrift", "logs.GetLogAnomalyDetector"} <= set(unimplemented.reached())

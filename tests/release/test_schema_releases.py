@@ -127,7 +127,8 @@ def test_verify_catches_a_public_database(deployed, assemblies, example_config):
     aws.call("rds", "ModifyDBInstance", env.region, DBInstanceIdentifier=env.names.database, PubliclyAccessible=True, ApplyImmediately=True)
     try:
         failed = {r.id: r.detail for r in verify(aws, staging, example_config.app) if not r.passed}
-        assert set(failed) == {"SY-E801"} and "publicly accessible" in failed["SY-E801"], failed
+        assert set(failed) == {"SY-E801", "SY-E901"} and "publicly accessible" in failed["SY-E801"], failed
+        assert "/PubliclyAccessible: expected false, actual true" in failed["SY-E901"]  # drift detection, named
     finally:
         aws.call("rds", "ModifyDBInstance", env.region, DBInstanceIdentifier=env.names.database, PubliclyAccessible=False,
                  ApplyImmediately=True)
