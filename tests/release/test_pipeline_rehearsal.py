@@ -59,11 +59,16 @@ def ci(deployed, example_config, tmp_path_factory):
     environment.update(AWS_CONFIG_FILE=str(home / "config"), AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_ENDPOINT_URL=endpoint,
                        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
-    def run(command: str, profile: str, **variables: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", "-c", command], cwd=repository, capture_output=True, text=True, timeout=300,
-                              env={**environment, "AWS_PROFILE": profile, **variables})
+    class Ci:
+        def __call__(self, command: str, profile: str, **variables: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(["bash", "-c", command], **self.popen(profile, **variables), timeout=300)
 
-    return run
+        def popen(self, profile: str, **variables: str) -> dict:
+            """What a step of the job runs with: its repository, its credentials' profile, its variables."""
+            return dict(cwd=repository, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                        env={**environment, "AWS_PROFILE": profile, **variables})
+
+    return Ci()
 
 
 def _image_of(aws, env) -> str | None:
@@ -101,3 +106,20 @@ def test_promote_with_the_source_accounts_credentials_is_refused_before_any_copy
     refused = ci(_pipeline_steps(example_config)["production"], "staging", DIGEST=digest)
     assert refused.returncode == 4, refused.stderr[-2000:]
     assert "promote runs with production's credentials" in refused.stderr and "--digest" in refused.stderr
+
+
+def test_logs_follow_on_aws_tails_live_and_stops_cleanly_on_ctrl_c(ci):
+    """With the SDK's endpoint at the embedded AWS, Live Tail reaches it (no stream host prefix in front of a loopback
+    endpoint); the embedded AWS ends each session at once (it cannot hold a stream open), so following then polls."""
+    import signal
+    import time
+
+    process = subprocess.Popen(["bash", "-c", "exec shipyard logs staging --aws --follow"], **ci.popen("staging"))
+    deadline, err = time.monotonic() + 120, ""
+    assert process.stderr is not None
+    while time.monotonic() < deadline and "polling every" not in err:
+        err += process.stderr.readline()
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=60)[1]
+    assert "(live tail)" in err and "the session closed after" in err, err
+    assert process.returncode in (0, 130) and "Traceback" not in rest and "ECONNRESET" not in rest, rest
