@@ -141,7 +141,16 @@ def test_unknown_environment_and_missing_target(cli, example_copy):
     assert no_target.code == 2 and "no AWS target named" in no_target.err
 
 
-def test_waits_for_a_stack_in_progress_and_survives_an_interrupt(local_aws, example_copy, tmp_path, monkeypatch):
+@pytest.fixture
+def ctrl_c_delivered():
+    """SIGINT raises KeyboardInterrupt, as on a terminal, even where the suite was started in the background (a shell
+    starts background jobs with SIGINT ignored, and Python then leaves it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_waits_for_a_stack_in_progress_and_survives_an_interrupt(local_aws, example_copy, tmp_path, monkeypatch, ctrl_c_delivered):
     account = _rename(example_copy, "waiter")
     config = load_config(example_copy)
     assembly = synthesize(config, [config.environment("staging")], tmp_path / "out")[0]
