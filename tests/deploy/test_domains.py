@@ -53,7 +53,8 @@ def domains(local_aws, tmp_path_factory, own_accounts):
 
 
 def _failed(config, assembly, aws) -> dict[str, str]:
-    return {r.id: r.detail for r in verify(aws, assembly, config.app) if not r.passed}
+    # The domain's checks; drift detection (which reads every resource) has cases of its own in the tamper test.
+    return {r.id: r.detail for r in verify(aws, assembly, config.app, drift=False) if not r.passed}
 
 
 def test_both_environments_deploy_and_verify_with_their_domains(domains):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import signal
@@ -133,10 +132,9 @@ def no_wake_outlives_its_test(deployed, assemblies):
                                  ScalableDimension="ecs:service:DesiredCount")
 
 
-def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it_until_its_wake_ends(released, assemblies, example_config, local_aws):
-    # A wake of 3 minutes (0.05 h), 9 s at the release tests' pace: then staging sleeps again, as it would on AWS.
-    staging = dataclasses.replace(assemblies["staging"],
-                                  environment=assemblies["staging"].environment.model_copy(update={"wake_hours": 0.05}))
+def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it_until_its_wake_ends(released, assemblies, example_config, local_aws,
+                                                                                 monkeypatch):
+    staging = assemblies["staging"]
     env = staging.environment
     local_aws.run_scheduled_action(env.account, env.region, "Sleep")
     deadline = time.monotonic() + 30
@@ -153,6 +151,8 @@ def test_a_sleeping_staging_is_said_so_and_a_release_wakes_it_until_its_wake_end
     woken = status(released, staging)
     assert not awake.asleep(released, env) and woken.running == env.desired_count
     assert woken.schedule.startswith("awake until") and "woken for a release" in woken.schedule, woken.schedule
+    # The wake's two hours pass: the embedded AWS's clock runs 3600 times faster from here (2 s).
+    monkeypatch.setenv("SHIPYARD_LOCAL_PACE_FACTOR", "3600")
     deadline = time.monotonic() + 60
     while not awake.asleep(released, env) and time.monotonic() < deadline:
         time.sleep(0.5)

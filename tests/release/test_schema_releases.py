@@ -103,7 +103,7 @@ def test_verify_checks_the_database_and_catches_an_open_security_group(deployed,
     from shipyard.deploy.verify import verify
 
     staging, aws = assemblies["staging"], deployed["staging"]
-    results = {r.id: r for r in verify(aws, staging, example_config.app)}
+    results = {r.id: r for r in verify(aws, staging, example_config.app, drift=False)}
     assert results["SY-E801"].passed and results["SY-E802"].passed, (results["SY-E801"], results["SY-E802"])
     assert "rotated" in results["SY-E801"].detail
     env = staging.environment
@@ -112,7 +112,7 @@ def test_verify_checks_the_database_and_catches_an_open_security_group(deployed,
     aws.call("ec2", "AuthorizeSecurityGroupIngress", env.region, GroupId=group, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     try:
-        failed = {r.id: r.detail for r in verify(aws, staging, example_config.app) if not r.passed}
+        failed = {r.id: r.detail for r in verify(aws, staging, example_config.app, drift=False) if not r.passed}
         assert set(failed) == {"SY-E802"} and "0.0.0.0/0" in failed["SY-E802"], failed
     finally:
         aws.call("ec2", "RevokeSecurityGroupIngress", env.region, GroupId=group, IpPermissions=[

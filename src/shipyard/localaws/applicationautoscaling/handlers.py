@@ -147,20 +147,36 @@ def _register_scalable_target(original):
     return wrapper
 
 
-_timers: list[threading.Timer] = []
+_pending: list[threading.Event] = []  # set: the countdown stops
+
+
+def _after(aws_seconds: float, run) -> None:
+    """run() once `aws_seconds` of AWS's time have passed at the embedded AWS's pace, read as the time goes (a test
+    that raises the pace mid-way fast-forwards the clock, as the emulator's other timers follow the pace too)."""
+    stop = threading.Event()
+
+    def count_down() -> None:
+        left = aws_seconds
+        while left > 0 and not stop.wait(0.05):
+            left -= 0.05 * pace.factor()
+        if not stop.is_set():
+            run()
+
+    _pending.append(stop)
+    threading.Thread(target=count_down, daemon=True, name="scheduled-action").start()
 
 
 def _one_time_actions_run_when_due(original):
     """A one-time scheduled action (at(...)) sets the target's bounds at its time, as Application Auto Scaling does
-    ("Scheduled scaling"), after that time compressed as every AWS timer of the embedded AWS (pace.py); replaced or
-    deleted before then, it does nothing."""
+    ("Scheduled scaling"), that time compressed as every AWS timer of the embedded AWS (pace.py); replaced or deleted
+    before then, it does nothing."""
     def wrapper(self, service_namespace, schedule, timezone, scheduled_action_name, resource_id, scalable_dimension,
                 *args, **kwargs):
         result = original(self, service_namespace, schedule, timezone, scheduled_action_name, resource_id,
                           scalable_dimension, *args, **kwargs)
         if schedule.startswith("at("):
             due = datetime.strptime(schedule[3:-1], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=ZoneInfo(timezone or "UTC"))
-            wait = pace.local(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+            wait = max(0.0, (due - datetime.now(UTC)).total_seconds())
 
 
             def run() -> None:
@@ -174,10 +190,7 @@ def _one_time_actions_run_when_due(original):
                                               min_capacity=bounds.get("mincapacity"), max_capacity=bounds.get("maxcapacity"),
                                               role_arn=None, suspended_state=None)
 
-            timer = threading.Timer(wait, run)
-            timer.daemon = True
-            timer.start()
-            _timers.append(timer)
+            _after(wait, run)
         return result
 
     return wrapper
@@ -185,8 +198,8 @@ def _one_time_actions_run_when_due(original):
 
 def reset() -> None:
     """Pending one-time actions go with the server."""
-    while _timers:
-        _timers.pop().cancel()
+    while _pending:
+        _pending.pop().set()
 
 
 def install() -> None:
