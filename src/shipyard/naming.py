@@ -128,6 +128,11 @@ class Names:
         return f"/shipyard/{self.app}/{self.environment}/service"
 
     @property
+    def edge_log_group(self) -> str:
+        """CloudFront's access logs (standard logging v2), in us-east-1 where CloudFront's deliveries are made."""
+        return f"/shipyard/{self.app}/{self.environment}/cloudfront"
+
+    @property
     def exec_log_group(self) -> str:
         """Where ECS Exec writes each session's commands and output (the audit log of `shipyard exec`)."""
         return f"/shipyard/{self.app}/{self.environment}/exec"

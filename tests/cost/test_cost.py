@@ -50,6 +50,7 @@ def test_example_meets_its_cost_goals_and_keeps_waf(templates):
     assert "Public IPv4 (load balancer nodes)" not in production_items
     # Container Insights is on where production (its metrics priced), off in staging by default.
     assert "Container Insights (standard)" in production_items
+    assert "CloudFront access logs (standard logging v2)" in production_items
     staging_items = {line.item for line in price(footprint([t for n, t in templates.items() if "-staging-" in n]),
                                                  prices, Traffic.default(False))}
     assert "Container Insights (standard)" not in staging_items

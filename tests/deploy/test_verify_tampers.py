@@ -263,6 +263,14 @@ def invalid_headers_kept(aws, env) -> Undo:
                             Attributes=[{"Key": key, "Value": "true"}])
 
 
+def edge_logs_stopped(aws, env) -> Undo:
+    deliveries = aws.call("logs", "DescribeDeliveries", "us-east-1")["deliveries"]
+    delivery = next(d for d in deliveries if d["deliverySourceName"] == f"{env.names.prefix}-cloudfront")
+    aws.call("logs", "DeleteDelivery", "us-east-1", id=delivery["id"])
+    return lambda: aws.call("logs", "CreateDelivery", "us-east-1", deliverySourceName=delivery["deliverySourceName"],
+                            deliveryDestinationArn=delivery["deliveryDestinationArn"])
+
+
 # (tamper, id of the live check that must fail, text its detail must contain)
 TAMPERS = [
     (public_access_block_off, "SY-E101", "public access block off"),
@@ -291,6 +299,7 @@ TAMPERS = [
     (circuit_breaker_rollback_off, "SY-E502", "'rollback': False"),
     (log_retention_removed, "SY-E901", "/RetentionInDays: expected 90, actual null"),
     (invalid_headers_kept, "SY-E901", "/LoadBalancerAttributes/"),
+    (edge_logs_stopped, "SY-E110", "no log delivery"),
     (alarm_actions_disabled, "SY-E602", "slo-burn: actions disabled"),
     (exec_switched_on, "SY-W504", "enableExecuteCommand is True; shipyard.toml's ecs_exec is False"),
 ]

@@ -31,6 +31,12 @@ class LiveTailEnded(Exception):
         self.timed_out = timed_out
 
 
+@dataclass(frozen=True)
+class LogDelivery:
+    source: str  # the delivery source's name
+    destination: str  # the ARN its delivery writes to (a log group, a bucket, a stream)
+
+
 class Logs(ServiceApi):
     service = "logs"
 
@@ -64,6 +70,14 @@ class Logs(ServiceApi):
     def group_arn(self, group: str) -> str | None:
         listed = self._call("DescribeLogGroups", logGroupNamePrefix=group)["logGroups"]
         return next((g["arn"].removesuffix(":*") for g in listed if g["logGroupName"] == group), None)
+
+    def deliveries_of(self, resource_arn: str) -> list[LogDelivery]:
+        """The log deliveries of a resource (CloudFront's standard logging v2, say), each with where it writes."""
+        sources = {s["name"] for s in self._pages("DescribeDeliverySources", "deliverySources") if resource_arn in s.get("resourceArns", [])}
+        destinations = {d["arn"]: d.get("deliveryDestinationConfiguration", {}).get("destinationResourceArn", "")
+                        for d in self._pages("DescribeDeliveryDestinations", "deliveryDestinations")}
+        return [LogDelivery(d["deliverySourceName"], destinations.get(d["deliveryDestinationArn"], ""))
+                for d in self._pages("DescribeDeliveries", "deliveries") if d.get("deliverySourceName") in sources]
 
     def live_tail(self, group_arn: str, *, stream_prefix: str, pattern: str | None = None) -> Iterator[RawEvent]:
         """Events as they arrive (StartLiveTail's response stream) until the session ends (LiveTailEnded)."""

@@ -32,6 +32,7 @@ from shipyard.blueprint.budget import Budget
 from shipyard.blueprint.database import Database
 from shipyard.blueprint.domain import Domain
 from shipyard.blueprint.edge import Edge
+from shipyard.blueprint.edge_access_logs import EdgeAccessLogs
 from shipyard.blueprint.edge_alarms import EdgeAlarms
 from shipyard.blueprint.firewall import Firewall
 from shipyard.blueprint.identity import Identity, grant_invalidation
@@ -263,10 +264,14 @@ class EdgeAlarmsStack(_EnvironmentStack):
     def __init__(self, scope: Construct, *, settings: Settings, edge: EdgeStack, global_stack: GlobalStack) -> None:
         names = settings.env.names
         super().__init__(scope, names.edge_alarms_stack, settings=settings, region="us-east-1",
-                         description="CloudFront alarms (us-east-1)")
+                         description="CloudFront alarms and access logs (us-east-1)")
         distribution = self.output_of(edge, Output.DISTRIBUTION_ID, naming.DISTRIBUTION_PARAMETER, allowed_pattern=r"^[A-Z0-9]+$")
         self.alarms = EdgeAlarms(self, "EdgeAlarms", prefix=names.prefix, distribution_id=distribution,
                                  topic=global_stack.budget.topic, logical_id="CloudFront5xxA538BB74")
+        if settings.env.edge_logs:
+            self.access_logs = EdgeAccessLogs(self, "AccessLogs", prefix=names.prefix, log_group_name=names.edge_log_group,
+                                              distribution_id=distribution, retention_days=settings.env.log_retention_days,
+                                              retain=settings.env.deletion_protection)
         self.add_stack_dependency(global_stack)
 
 

@@ -108,7 +108,8 @@ def resolve_environment(name: str, s: EnvironmentInput, app: AppConfig, service:
     return Environment(**{**s.model_dump(), "name": name, "region": s.region or app.region, "architecture": architecture,
                           "names": names, "production": production,
                           "ecs_exec": (not production) if s.ecs_exec is None else s.ecs_exec,
-                          "container_insights": production if s.container_insights is None else s.container_insights})
+                          "container_insights": production if s.container_insights is None else s.container_insights,
+                          "edge_logs": production if s.edge_logs is None else s.edge_logs})
 
 
 def check_domains(environments: dict[str, Environment], problems: Problems) -> None:

@@ -37,6 +37,9 @@ class EnvironmentSettings(_Model):
     spot: bool = Field(False, description="run tasks on Fargate Spot, x86_64 or arm64 on platform 1.4.0 (non-production)")
     awake: str | None = Field(None, description="hours the service runs, e.g. \"Mon-Fri 07:00-20:00 Europe/Berlin\"; "
                               "outside them it scales to zero (non-production)")
+    edge_logs: bool | None = Field(None, description="CloudFront's access logs of every viewer request (standard "
+                                   "logging v2, to CloudWatch Logs in us-east-1, kept log_retention_days); default on "
+                                   "where production")
     wake_hours: float = Field(2, ge=0.05, le=24, description="with awake: how long a release outside the awake hours "
                               "keeps the environment up before it sleeps again (unless the schedule wakes it first)")
     ecs_exec: bool | None = Field(None, description="allow `shipyard exec` into tasks (ECS Exec, sessions logged); "

@@ -29,6 +29,7 @@ class Traffic:
     flow_log_gb: float = 0.5  # rejected-traffic flow logs
     waf_logged_share: float = 0.02  # requests WAF blocks, counts or challenges: the ones its log keeps
     waf_log_record_kb: float = 1.5
+    edge_log_record_kb: float = 0.8  # a CloudFront access log record in JSON, with the default fields
 
     @staticmethod
     def default(production: bool) -> Traffic:
@@ -70,6 +71,7 @@ class Footprint:
     composite_alarms: int = 0
     dashboards: int = 0
     container_insights: int = 0  # clusters with Container Insights (standard)
+    edge_log_deliveries: int = 0  # CloudFront standard logging (v2) deliveries
     log_groups: int = 0
     flow_logs: int = 0
     repositories: int = 0
@@ -93,6 +95,7 @@ PRICED_TYPES = frozenset({
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
     "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
+    "AWS::Logs::Delivery",
 })
 
 # Resource types that cost nothing of their own, and why; what they carry is priced elsewhere.
@@ -128,6 +131,8 @@ FREE_TYPES = {
     "AWS::SNS::Topic": "SNS topics have no charge of their own; deliveries are within the free tier",
     "AWS::SNS::TopicPolicy": "configuration of the topic, no charge",
     "AWS::SSM::Parameter": "standard parameters are free",
+    "AWS::Logs::DeliverySource": "configuration of a log delivery, which is priced",
+    "AWS::Logs::DeliveryDestination": "configuration of a log delivery, which is priced",
     "AWS::RDS::DBSubnetGroup": "configuration of the database, which is priced",
     "AWS::RDS::DBParameterGroup": "configuration of the database, which is priced",
 }
@@ -198,6 +203,8 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                     f.database_alarm_metrics += 1
                 else:
                     f.alarm_metrics += len(metrics) or 1
+            elif kind == "AWS::Logs::Delivery":
+                f.edge_log_deliveries += 1
             elif kind == "AWS::CloudWatch::CompositeAlarm":
                 f.composite_alarms += 1
             elif kind == "AWS::CloudWatch::Dashboard":
@@ -286,6 +293,11 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         log_gb = f.tasks * hours * 60 * CONTAINER_INSIGHTS_EVENT_KB / 1e6
         lines.append(Line("Container Insights (standard)", f"{metrics} custom metrics + {log_gb:.2g} GB performance logs",
                           metrics * prices.custom_metric_month + log_gb * prices.log_ingest_gb, beyond_reference=True))
+    if f.edge_log_deliveries:
+        gb = traffic.requests_millions * 1e6 * traffic.edge_log_record_kb / 1e6
+        lines.append(Line("CloudFront access logs (standard logging v2)", f"{traffic.requests_millions:g} M requests, "
+                          f"{gb:.2g} GB delivered to CloudWatch Logs", gb * (prices.edge_log_gb + prices.log_store_gb_month),
+                          beyond_reference=True))
     if f.log_groups:
         lines.append(Line("CloudWatch Logs", f"{traffic.log_gb:g} GB ingested and stored",
                           traffic.log_gb * (prices.log_ingest_gb + prices.log_store_gb_month)))

@@ -56,6 +56,7 @@ class Prices:
     log_ingest_gb: float
     log_store_gb_month: float
     vended_log_gb: float  # flow logs delivered to S3
+    edge_log_gb: float  # CloudFront's logs delivered to CloudWatch Logs in us-east-1 (vended logs, first 10 TB)
     ecr_gb_month: float
     s3_gb_month: float
     cloudfront_gb: float  # beyond the always-free 1 TB
@@ -79,7 +80,7 @@ _COMMON = dict(
     fargate_vcpu_hour={"x86_64": 0.04048, "arm64": 0.03238, "spot-x86_64": 0.012144, "spot-arm64": 0.009714},
     fargate_gb_hour={"x86_64": 0.004445, "arm64": 0.00356, "spot-x86_64": 0.0013335, "spot-arm64": 0.001068},
     lcu_hour=0.008, public_ipv4_hour=0.005, waf_web_acl_month=5.0, waf_rule_month=1.0, waf_million_requests=0.60,
-    alarm_metric_month=0.10, custom_metric_month=0.30, composite_alarm_month=0.50, dashboard_month=3.00, log_store_gb_month=0.03, vended_log_gb=0.25,
+    alarm_metric_month=0.10, custom_metric_month=0.30, composite_alarm_month=0.50, dashboard_month=3.00, log_store_gb_month=0.03, vended_log_gb=0.25, edge_log_gb=0.50,
     ecr_gb_month=0.10, s3_gb_month=0.023, cloudfront_gb=0.085, cloudfront_10k_requests=0.0100,
 )
 

@@ -1,11 +1,82 @@
-"""CloudWatch Logs corrections: Live Tail streams what is ingested after the session starts."""
+"""CloudWatch Logs: the log deliveries CloudFormation makes (AWS::Logs::DeliverySource, ::DeliveryDestination,
+::Delivery, into moto's backend), and the correction that Live Tail streams what is ingested after it starts."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from shipyard.localaws.core.base import patch
+from moto.core.common_models import CloudFormationModel
+from moto.logs.models import logs_backends
+
+from shipyard.localaws.core.base import Handler, patch, properties
+
+
+def _tags(props: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in props.get("Tags", []) or []}
+
+
+class DeliverySource(Handler, CloudFormationModel):
+    ATTRIBUTES = ("Arn",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::DeliverySource"
+
+    def __init__(self, name: str, arn: str) -> None:
+        self.physical_id, self.attributes = name, {"Arn": arn}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = properties(cloudformation_json)
+        source = logs_backends[account_id][region_name].put_delivery_source(p["Name"], p["ResourceArn"], p["LogType"], _tags(p))
+        return cls(source.name, source.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        logs_backends[account_id][region_name].delete_delivery_source(self.physical_id)
+
+
+class DeliveryDestination(Handler, CloudFormationModel):
+    ATTRIBUTES = ("Arn",)
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::DeliveryDestination"
+
+    def __init__(self, name: str, arn: str) -> None:
+        self.physical_id, self.attributes = name, {"Arn": arn}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = properties(cloudformation_json)
+        destination = logs_backends[account_id][region_name].put_delivery_destination(
+            p["Name"], p.get("OutputFormat"), {"destinationResourceArn": p["DestinationResourceArn"]}, _tags(p))
+        return cls(destination.name, destination.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        logs_backends[account_id][region_name].delete_delivery_destination(self.physical_id)
+
+
+class Delivery(Handler, CloudFormationModel):
+    ATTRIBUTES = ("Arn", "DeliveryId")
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::Delivery"
+
+    def __init__(self, delivery_id: str, arn: str) -> None:
+        self.physical_id, self.attributes = delivery_id, {"Arn": arn, "DeliveryId": delivery_id}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = properties(cloudformation_json)
+        delivery = logs_backends[account_id][region_name].create_delivery(
+            p["DeliverySourceName"], p["DeliveryDestinationArn"], p.get("RecordFields"), p.get("FieldDelimiter"),
+            p.get("S3DeliveryConfiguration"), _tags(p))
+        return cls(delivery.id, delivery.arn)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        logs_backends[account_id][region_name].delete_delivery(self.physical_id)
 
 
 def _start_live_tail(self: Any) -> Any:
