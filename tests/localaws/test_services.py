@@ -58,6 +58,11 @@ CHECKS = {
         for role in a.call("iam", "ListRoles", r)["Roles"]),
     "AWS::IAM::OIDCProvider": lambda a, r, p, s: _found(a.call("iam", "GetOpenIDConnectProvider", r, OpenIDConnectProviderArn=p)["Url"]),
     "AWS::Logs::LogGroup": lambda a, r, p, s: _found(a.call("logs", "DescribeLogGroups", r, logGroupNamePrefix=p)["logGroups"]),
+    "AWS::Logs::DeliverySource": lambda a, r, p, s: a.call("logs", "GetDeliverySource", r, name=p)["deliverySource"]["logType"]
+                                                   == "ACCESS_LOGS",
+    "AWS::Logs::DeliveryDestination": lambda a, r, p, s: ":log-group:" in a.call(
+        "logs", "GetDeliveryDestination", r, name=p)["deliveryDestination"]["deliveryDestinationConfiguration"]["destinationResourceArn"],
+    "AWS::Logs::Delivery": lambda a, r, p, s: a.call("logs", "GetDelivery", r, id=p)["delivery"]["deliverySourceName"].endswith("-cloudfront"),
     "AWS::S3::Bucket": lambda a, r, p, s: a.call("s3", "HeadBucket", r, Bucket=p) is not None,
     "AWS::S3::BucketPolicy": lambda a, r, p, s: len(json.loads(a.call("s3", "GetBucketPolicy", r, Bucket=p)["Policy"])["Statement"])
     == len(s["PolicyDocument"]["Statement"]),
