@@ -1,10 +1,11 @@
 """A newcomer's first minutes: `shipyard init` with every answer a flag (no terminal) in an empty directory, then
-`shipyard up`: the starter service is built, released to both environments and answers through each printed URL,
-beside the starter page that shows what it answers."""
+`shipyard up` on an 80-column terminal: the starter service is built, released to both environments and answers
+through each printed URL, which stands whole on its line, beside the starter page that shows what it answers."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -28,12 +29,16 @@ def started(tmp_path_factory):
     init = subprocess.run([sys.executable, "-m", "shipyard", "init", *ANSWERS, "--no-lock"], cwd=directory, capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, timeout=120)
     assert init.returncode == 0, init.stdout + init.stderr
-    with kept_up([], cwd=directory) as (_, output):
+    with kept_up([], cwd=directory, columns=80) as (_, output):
         yield directory, init.stdout, output
 
 
 def _urls(output: str) -> dict[str, str]:
-    return {line.split("\t")[0]: line.split("\t")[-1] for line in output.splitlines() if line.startswith(("staging\t", "production\t"))}
+    """Each environment's local URL, from its own line under the summary table ('staging: http://... (the local edge
+    of https://...)'), whole however narrow the terminal."""
+    found = (re.match(r"^(staging|production): (http://127\.0\.0\.1:\d+) \(the local edge of https://\S+\)$", line)
+             for line in output.splitlines())
+    return {match.group(1): match.group(2) for match in found if match}
 
 
 def test_init_writes_a_starter_service_and_site_that_pass_their_own_tests(started):
@@ -50,9 +55,9 @@ def test_up_releases_the_starter_and_each_url_serves_the_page_and_its_api(starte
     _, _, output = started
     urls = _urls(output)
     assert set(urls) == {"staging", "production"}, output
+    assert "\t" not in output and "shipyard up on embedded AWS" in output  # drawn for the terminal, not piped
+    assert output.count("21/21") == 2 and "browser check: passed" in output, output  # verified, and the page works
     for environment, url in urls.items():
-        row = next(line.split("\t") for line in output.splitlines() if line.startswith(f"{environment}\t"))
-        assert row[6].endswith("pass") and row[7].startswith("released sha256:"), row
         with urllib.request.urlopen(url + "/", timeout=10) as page:
             assert "<h1>starter</h1>" in page.read().decode()
         with urllib.request.urlopen(url + "/api/hello", timeout=10) as api:
