@@ -264,3 +264,17 @@ def test_ecs_exec_into_a_task_whose_role_lacks_the_ssm_channels_fails_as_on_aws(
         assert refused.value.code == "TargetNotConnectedException"
     finally:
         task.exec_enabled = False
+
+
+def test_a_wake_that_would_end_after_the_morning_wake_leaves_the_day_to_the_schedule(released, assemblies):
+    # Woken on Monday at 04:00 (UTC, the example's zone), the wake ends at 06:00. A release at 05:30 would move that to
+    # 07:30, past the scheduled 07:00 wake: the end of the wake goes, or it would put staging to sleep at 06:00.
+    from datetime import UTC, datetime
+
+    env = assemblies["staging"].environment
+    monday = datetime(2026, 12, 7, tzinfo=UTC)
+    woken = awake.bound_wake(released, env, monday.replace(hour=4))
+    assert woken.sleeps_at == monday.replace(hour=6) and awake.wake_ends(released, env, monday.replace(hour=5)) is not None
+    later = awake.end_wake_after_release(released, env, now=monday.replace(hour=5, minute=30))
+    assert later is not None and later.sleeps_at is None
+    assert awake.wake_ends(released, env, monday.replace(hour=5, minute=30)) is None

@@ -36,7 +36,8 @@ RELEASE_MODULES = sorted((ROOT / "src" / "shipyard" / "release").glob("*.py"))
 
 # Release-module calls that only an environment with the feature makes (and only its deploy role is granted).
 ONLY_WHERE = {("application-autoscaling", op): (lambda env: env.schedule is not None)  # awake hours (release/awake.py)
-              for op in ("DescribeScalableTargets", "RegisterScalableTarget", "PutScheduledAction", "DescribeScheduledActions")}
+              for op in ("DescribeScalableTargets", "RegisterScalableTarget", "PutScheduledAction", "DescribeScheduledActions",
+                         "DeleteScheduledAction")}
 
 # Handler permissions of the schemas that the role does not need, each with the reason.
 NOT_NEEDED = {
@@ -118,7 +119,7 @@ def request_for(env: Any, service: str, operation: str, region: str, kwargs: dic
         return Request(action, ("*",))
     if service == "application-autoscaling":  # no resource-level scope; RegisterScalableTarget by the target's tags
         return Request(action, ("*",), {"aws:ResourceTag/shipyard:environment": names.environment}
-                       if operation in ("RegisterScalableTarget", "PutScheduledAction") else {})
+                       if operation in ("RegisterScalableTarget", "PutScheduledAction", "DeleteScheduledAction") else {})
     if service == "cloudwatch":
         return Request(action, tuple(_arn("cloudwatch", region, account, f"alarm:{n}") for n in kwargs["AlarmNames"]))
     if service == "logs":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shipyard.aws.session import ServiceApi
+from shipyard.aws.session import AwsError, ServiceApi
 
 NAMESPACE, DIMENSION = "ecs", "ecs:service:DesiredCount"
 
@@ -29,6 +29,15 @@ class AutoScaling(ServiceApi):
                    ResourceId=f"service/{cluster}/{service}", ScalableDimension=DIMENSION,
                    Schedule=f"at({at.astimezone(UTC):%Y-%m-%dT%H:%M:%S})", Timezone="UTC",
                    ScalableTargetAction={"MinCapacity": minimum, "MaxCapacity": maximum})
+
+    def clear_one_time_action(self, cluster: str, service: str, name: str) -> None:
+        """Deletes the scheduled action `name` of the service, where it exists."""
+        try:
+            self._call("DeleteScheduledAction", ServiceNamespace=NAMESPACE, ScheduledActionName=name,
+                       ResourceId=f"service/{cluster}/{service}", ScalableDimension=DIMENSION)
+        except AwsError as exc:
+            if exc.code != "ObjectNotFoundException":
+                raise
 
     def one_time_action(self, cluster: str, service: str, name: str) -> datetime | None:
         """When the one-time scheduled action `name` of the service runs, or None where there is none."""

@@ -292,7 +292,8 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
                                 resources=["*"]),
             # ... and bounds the wake: a one-time scheduled action on the same target puts it to sleep again.
             iam.PolicyStatement(sid="WakeForRelease", actions=["application-autoscaling:RegisterScalableTarget",
-                                                                "application-autoscaling:PutScheduledAction"],
+                                                                "application-autoscaling:PutScheduledAction",
+                                                                "application-autoscaling:DeleteScheduledAction"],
                                 resources=["*"],
                                 conditions={"StringEquals": {"aws:ResourceTag/shipyard:environment": names.environment}}),
             iam.PolicyStatement(sid="WakeValidatedByAutoScaling", actions=["ecs:UpdateService"], resources=[service],

@@ -68,7 +68,7 @@ def wake(aws: Aws, env: Environment, *, hold: float, now: datetime | None = None
     if not asleep(aws, env):
         return None
     aws.autoscaling(env.region).set_service_bounds(env.names.cluster, env.names.service, env.desired_count, env.max_count)
-    return _bound(aws, env, (now or datetime.now(UTC)) + timedelta(seconds=hold))
+    return bound_wake(aws, env, (now or datetime.now(UTC)) + timedelta(seconds=hold))
 
 
 def end_wake_after_release(aws: Aws, env: Environment, now: datetime | None = None) -> Woken | None:
@@ -77,13 +77,17 @@ def end_wake_after_release(aws: Aws, env: Environment, now: datetime | None = No
     now = now or datetime.now(UTC)
     if env.schedule is None or wake_ends(aws, env, now) is None:
         return None
-    return _bound(aws, env, now)
+    return bound_wake(aws, env, now)
 
 
-def _bound(aws: Aws, env: Environment, start: datetime) -> Woken:
+def bound_wake(aws: Aws, env: Environment, start: datetime) -> Woken:
+    """The wake ends wake_hours after `start` (a one-time scheduled action), unless the schedule wakes it first."""
     ends = start + timedelta(hours=env.wake_hours)
     if env.schedule is None or ends >= env.schedule.next_change(start, awake=False):
-        return Woken(None)  # the schedule wakes it before the wake would end: its own next sleep ends the day
+        # The schedule wakes it before the wake would end: its own next sleep ends the day, and an earlier end of a
+        # wake would put it to sleep before the morning.
+        aws.autoscaling(env.region).clear_one_time_action(env.names.cluster, env.names.service, WAKE_ENDS)
+        return Woken(None)
     aws.autoscaling(env.region).set_service_bounds_at(env.names.cluster, env.names.service, name=WAKE_ENDS, at=ends,
                                                       minimum=0, maximum=0)
     return Woken(ends)
