@@ -51,7 +51,8 @@ class StackDrift(Rule):
             while not (detection := cloudformation.drift_detection(detection_id)).done and time.monotonic() < deadline:
                 time.sleep(live.aws.target.lasts(2, at_least=0.05))
             if detection.status != "DETECTION_COMPLETE":
-                problems.append(f"{name}: drift detection {detection.status.lower()} {detection.reason}".rstrip())
+                problems.append(f"{name}: drift detection did not complete ({detection.status}"
+                                + (f": {detection.reason})" if detection.reason else ")"))
                 continue
             for drift in cloudformation.drifted_resources(name):
                 where = f"{name} {drift.logical_id} ({drift.resource_type})"

@@ -225,7 +225,7 @@ def _refs(api: _Api, region: str, stack: dict[str, Any], resources: list[dict[st
 
 def _gone(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
-    return "NotFound" in code or "NoSuch" in code or code in ("ResourceNotFoundException", "InvalidParameterException")
+    return "NotFound" in code or "NoSuch" in code
 
 
 def _resource_drift(api: _Api, region: str, logical_id: str, resource: dict[str, Any], refs: dict[str, Any]) -> ResourceDrift:
