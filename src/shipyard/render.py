@@ -30,7 +30,8 @@ def scaffolded(paths: list[Path]) -> None:
     if not any(path.name.endswith(".lock") for path in paths):
         ui.result("the pipeline installs from .github/*.lock: write them with `shipyard init --from shipyard.toml --lock` (needs PyPI)")
     # Only what the user has: the docs/ of shipyard's repository are not in their directory.
-    started = [folder for folder in ("service", "site") if any(Path(folder) in path.parents for path in map(Path, map(os.path.relpath, paths)))]
+    shown = [Path(os.path.relpath(path)) for path in paths]
+    started = [folder for folder in ("service", "site") if any(path.parts[0] == folder for path in shown)]
     ui.result((f"{' and '.join(f'{s}/' for s in started)} hold a starter (an app with /healthz and /api/hello, its tests, a page that shows "
                "what the API answers); " if started else "") +
               "next: `shipyard up` runs both environments on the embedded AWS and prints their URLs; `shipyard COMMAND "

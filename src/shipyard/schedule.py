@@ -26,6 +26,10 @@ class AwakeSchedule:
     text: str
 
     @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+    @property
     def hours_per_week(self) -> float:
         return len(self.days) * (_minutes(self.end) - _minutes(self.start)) / 60
 
@@ -51,14 +55,14 @@ class AwakeSchedule:
         return self.cron(self.end)
 
     def is_awake(self, moment: datetime) -> bool:
-        local = moment.astimezone(ZoneInfo(self.zone))
+        local = moment.astimezone(self.tz)
         return local.weekday() in self.days and self.start <= local.time().replace(second=0, microsecond=0) < self.end
 
     def next_change(self, moment: datetime, *, awake: bool | None = None) -> datetime:
         """When it next wakes (asleep now) or next sleeps (awake now), in the schedule's time zone. awake: the service's
         own state where it is known (a release wakes it outside the hours; it runs until the next scheduled sleep),
         else the clock's."""
-        zone = ZoneInfo(self.zone)
+        zone = self.tz
         local = moment.astimezone(zone)
         awake = self.is_awake(moment) if awake is None else awake
         for offset in range(0, 8):

@@ -36,13 +36,6 @@ class CloudWatch(ServiceApi):
         return self._described(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
 
     def _described(self, **which: object) -> list[Alarm]:
-        found: list[Alarm] = []
-        token: str | None = None
-        while True:
-            page = self._call("DescribeAlarms", **which, **({"NextToken": token} if token else {}))
-            found += [Alarm(a["AlarmName"], a.get("StateValue", ""), a.get("AlarmDescription", ""),
-                            a.get("ActionsEnabled", True), tuple(a.get("AlarmActions", [])))
-                      for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])]
-            token = page.get("NextToken")
-            if not token:
-                return found
+        return [Alarm(a["AlarmName"], a.get("StateValue", ""), a.get("AlarmDescription", ""), a.get("ActionsEnabled", True),
+                      tuple(a.get("AlarmActions", [])))
+                for a in self._pages("DescribeAlarms", ("MetricAlarms", "CompositeAlarms"), **which)]

@@ -176,12 +176,13 @@ class Session:
         except bx.BotoCoreError as exc:
             raise AwsError(where, str(exc)) from None
 
-    def paginate(self, service: str, operation: str, region: str, key: str, /, **kwargs: Any) -> list[Any]:
-        """Every item under `key` across pages."""
+    def paginate(self, service: str, operation: str, region: str, key: str | tuple[str, ...], /, **kwargs: Any) -> list[Any]:
+        """Every item under `key` (or under each of several keys, in their order) across pages."""
         items: list[Any] = []
         while True:
             page = self.call(service, operation, region, **kwargs)
-            items.extend(page.get(key, []))
+            for each in (key,) if isinstance(key, str) else key:
+                items.extend(page.get(each, []))
             # The answer's token and the request's parameter: most services use NextToken, CloudWatch Logs and ECS
             # nextToken, S3's ListObjectsV2 NextContinuationToken and ContinuationToken, IAM Marker, ELB NextMarker.
             token = next(((ask, page[answer]) for answer, ask in _PAGE_TOKENS if page.get(answer)), None)
@@ -219,7 +220,7 @@ class ServiceApi:
     def _call(self, operation: str, /, **kwargs: Any) -> dict[str, Any]:
         return self.session.call(self.service, operation, self.region, **kwargs)
 
-    def _pages(self, operation: str, key: str, /, **kwargs: Any) -> list[Any]:
+    def _pages(self, operation: str, key: str | tuple[str, ...], /, **kwargs: Any) -> list[Any]:
         return self.session.paginate(self.service, operation, self.region, key, **kwargs)
 
     def _found(self, operation: str, /, **kwargs: Any) -> dict[str, Any] | None:

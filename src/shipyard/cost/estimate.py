@@ -365,7 +365,7 @@ def savings(f: Footprint, prices: Prices, traffic: Traffic, production: bool) ->
     compute = f.tasks * h
 
     def fargate(kind: str) -> float:
-        return compute * (f.vcpu * prices.fargate_vcpu_hour[kind] + f.memory_gb * prices.fargate_gb_hour[kind])
+        return compute * _task_hour(f, prices, kind)
 
     options = [
         Saving("ARM64 (Graviton) tasks instead of x86_64", round(fargate("x86_64") - fargate("arm64"), 2),
@@ -421,9 +421,13 @@ def estimate_environment(name: str, region: str, production: bool, templates: li
                            wake_hours)
 
 
+def _task_hour(f: Footprint, prices: Prices, kind: str) -> float:
+    """One task's vCPU and memory for an hour on Fargate of this kind (x86_64, arm64, spot-...)."""
+    return f.vcpu * prices.fargate_vcpu_hour[kind] + f.memory_gb * prices.fargate_gb_hour[kind]
+
+
 def _per_wake(f: Footprint, prices: Prices, wake_hours: float) -> float:
     """The tasks one wake keeps up for wake_hours, at the prices they run at (Spot or on-demand, public IPv4)."""
     kind = f"spot-{f.architecture}" if f.spot_share else f.architecture
-    hourly = f.tasks * (f.vcpu * prices.fargate_vcpu_hour[kind] + f.memory_gb * prices.fargate_gb_hour[kind]
-                        + (prices.public_ipv4_hour if f.public_ip_per_task else 0))
+    hourly = f.tasks * (_task_hour(f, prices, kind) + (prices.public_ipv4_hour if f.public_ip_per_task else 0))
     return round(hourly * wake_hours, 3)

@@ -29,9 +29,7 @@ class Woken:
 
 
 def _zone(env: Environment):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(env.schedule.zone) if env.schedule else UTC
+    return env.schedule.tz if env.schedule else UTC
 
 
 def bounds(aws: Aws, env: Environment) -> tuple[int, int] | None:

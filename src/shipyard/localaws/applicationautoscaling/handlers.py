@@ -46,6 +46,7 @@ class ScalableTarget(Handler, CloudFormationModel):
     def __init__(self, namespace: str, resource_id: str, dimension: str, bounds: tuple[int, int]) -> None:
         self.namespace, self.resource_id, self.dimension = namespace, resource_id, dimension
         self.bounds = bounds  # the template's (MinCapacity, MaxCapacity), which an update compares
+        self.templated: set[str] = set()  # names of the scheduled actions the template declares
         # The same "resource|dimension|namespace" identifier CloudFormation returns.
         self.physical_id = f"{resource_id}|{dimension}|{namespace}"
         self.attributes = {"Id": self.physical_id}
@@ -80,7 +81,7 @@ class ScalableTarget(Handler, CloudFormationModel):
         """The template's scheduled actions of this target become `actions` (none: they are gone with it); actions
         put through the API (a release's end of a wake) are not the template's and stay."""
         backend = applicationautoscaling_backends[account_id][region_name]
-        templated = getattr(self, "templated", set()) | {a["ScheduledActionName"] for a in actions}
+        templated = self.templated | {a["ScheduledActionName"] for a in actions}
         backend.scheduled_actions = [a for a in backend.scheduled_actions
                                      if a.resource_id != self.resource_id or a.scheduled_action_name not in templated]
         self.templated = {a["ScheduledActionName"] for a in actions}

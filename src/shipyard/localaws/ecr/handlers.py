@@ -177,9 +177,8 @@ def _names(principal: Any, arn: str, account_root: str) -> bool:
 
 # The condition operators the emulator evaluates, on the keys it knows of the caller (IAM user guide, "IAM JSON policy
 # elements: Condition operators"); a statement with any other allows nothing (never kinder than AWS).
-_OPERATORS = {"StringEquals": str.__eq__, "ArnEquals": str.__eq__,
-              "StringLike": lambda value, pattern: fnmatch.fnmatchcase(value, pattern),
-              "ArnLike": lambda value, pattern: fnmatch.fnmatchcase(value, pattern)}
+_OPERATORS = {"StringEquals": str.__eq__, "ArnEquals": str.__eq__, "StringLike": fnmatch.fnmatchcase,
+              "ArnLike": fnmatch.fnmatchcase}
 
 
 def _conditions_hold(conditions: dict[str, Any], context: dict[str, str], *, unknown: bool) -> bool:

@@ -16,15 +16,19 @@ def _tags(props: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in props.get("Tags", []) or []}
 
 
-class DeliverySource(Handler, CloudFormationModel):
-    ATTRIBUTES = ("Arn",)
+class _Named(Handler):
+    """A log delivery resource known by its name (its Ref), with its ARN."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Logs::DeliverySource"
+    ATTRIBUTES = ("Arn",)
 
     def __init__(self, name: str, arn: str) -> None:
         self.physical_id, self.attributes = name, {"Arn": arn}
+
+
+class DeliverySource(_Named, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::DeliverySource"
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
@@ -36,15 +40,10 @@ class DeliverySource(Handler, CloudFormationModel):
         logs_backends[account_id][region_name].delete_delivery_source(self.physical_id)
 
 
-class DeliveryDestination(Handler, CloudFormationModel):
-    ATTRIBUTES = ("Arn",)
-
+class DeliveryDestination(_Named, CloudFormationModel):
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::Logs::DeliveryDestination"
-
-    def __init__(self, name: str, arn: str) -> None:
-        self.physical_id, self.attributes = name, {"Arn": arn}
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
