@@ -62,7 +62,7 @@ def test_up_deploys_publishes_releases_and_verifies_both_environments(kept):
     rows = [line.split("\t") for line in output.splitlines() if line.startswith(("staging\t", "production\t"))]
     assert [r[0] for r in rows] == ["staging", "production"]
     for row in rows:
-        assert row[6] == "21/21 pass"
+        assert row[6] == "22/22 pass"
         assert row[7].startswith("released sha256:") and row[8].startswith("http://127.0.0.1:")
         assert row[4].startswith("https://") and row[4].endswith(".cloudfront.net")
         assert row[5] == "3 uploaded, 0 unchanged"

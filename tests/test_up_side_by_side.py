@@ -31,4 +31,4 @@ def test_up_side_by_side_as_on_aws(example_copy):
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]  # the table says what failed
     assert [line.split("\t")[6] for line in result.stdout.splitlines() if line.startswith(("staging\t", "production\t"))] == \
-        ["21/21 pass", "21/21 pass"]
+        ["22/22 pass", "22/22 pass"]

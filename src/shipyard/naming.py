@@ -31,6 +31,7 @@ class Output:
     DEPLOY_ROLE_ARN = "DeployRoleArn"  # foundation
     PUSH_ROLE_ARN = "ImagePushRoleArn"  # foundation of the first environment in promotion order
     LOAD_BALANCER_DNS = "LoadBalancerDns"  # foundation
+    ORIGIN_CERTIFICATE_ARN = "OriginCertificateArn"  # foundation, where the environment has a domain
     WEB_ACL_ARN = "WebAclArn"  # global, where WAF is on
     CERTIFICATE_ARN = "CertificateArn"  # global, where the environment has a domain
     HOSTED_ZONE_ID = "HostedZoneId"  # global, where the environment has a domain
@@ -49,7 +50,7 @@ class Output:
 WEB_ACL_PARAMETER = "WebAclArn"  # edge <- global's Output.WEB_ACL_ARN
 DISTRIBUTION_PARAMETER = "DistributionId"  # edge-alarms <- edge's Output.DISTRIBUTION_ID
 CERTIFICATE_PARAMETER = "CertificateArn"  # edge <- global's Output.CERTIFICATE_ARN
-HOSTED_ZONE_PARAMETER = "HostedZoneId"  # edge <- global's Output.HOSTED_ZONE_ID
+HOSTED_ZONE_PARAMETER = "HostedZoneId"  # edge and foundation <- global's Output.HOSTED_ZONE_ID
 
 ECR_REPOSITORY_RE = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

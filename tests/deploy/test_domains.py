@@ -1,6 +1,7 @@
 """Custom domains end to end on the embedded AWS: both environments with their own names, certificates issued
-through DNS validation in the zone, verify passing, the site through the local edge by Host header; and verify
-failing on a removed validation record and on a certificate 10 days from expiry."""
+through DNS validation in the zone, verify passing, the site through the local edge by Host header, the API over
+HTTPS to origin.<domain>; and verify failing on a removed validation record, on a certificate 10 days from expiry
+and on a load balancer certificate that does not name the origin."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from shipyard.app.target import embedded
+from shipyard.checks.base import StackView
+from shipyard.checks.rules.cloudfront_origin_tls import RULE as ORIGIN_TLS
 from shipyard.aws import Aws
 from shipyard.config import load_config
 from shipyard.deploy.execute import DeployOptions, deploy
@@ -135,3 +138,38 @@ def test_a_certificate_ten_days_from_expiry_fails_verify(domains, local_aws):
     finally:
         local_aws.set_certificate_expiry(arn, days=390)
     assert _failed(config, assemblies["production"], aws) == {}
+
+
+def test_cloudfront_reaches_the_load_balancer_over_tls_to_the_origin_name(domains):
+    _, assemblies, sessions = domains
+    edge = next(s for s in assemblies["production"].stacks if s.name.endswith("-edge")).template()
+    endpoint = next(r for r in edge["Resources"].values() if r["Type"] == "AWS::CloudFront::VpcOrigin")["Properties"]["VpcOriginEndpointConfig"]
+    assert (endpoint["OriginProtocolPolicy"], endpoint["OriginSSLProtocols"], endpoint["HTTPSPort"]) == ("https-only", ["TLSv1.2"], 443)
+    assert list(ORIGIN_TLS.check(StackView("production", True, "edge", edge))) == []
+    endpoint["OriginProtocolPolicy"] = "http-only"  # the blueprint before origins were encrypted
+    assert "clear text" in next(iter(ORIGIN_TLS.check(StackView("production", True, "edge", edge)))).message
+    # Through the local edge the API's path reaches the load balancer's HTTPS listener; no task runs yet, so the
+    # load balancer answers 503, not CloudFront's 502 for a TLS connection it could not make.
+    url = edge_url(sessions["production"], assemblies["production"].environment)
+    with pytest.raises(urllib.error.HTTPError) as answered:
+        urllib.request.urlopen(urllib.request.Request(url + "/api/items", headers={"Host": "shop.example.com"}))
+    assert answered.value.code == 503 and answered.value.headers["X-Shipyard-Served-By"] == "load balancer"
+
+
+def test_a_listener_certificate_for_another_name_fails_verify_and_the_edge(domains):
+    config, assemblies, sessions = domains
+    env, aws = assemblies["staging"].environment, sessions["staging"]
+    balancer = aws.elbv2(env.region).load_balancer(env.names.load_balancer)
+    listener = aws.call("elbv2", "DescribeListeners", env.region, LoadBalancerArn=balancer.arn)["Listeners"][0]
+    other = aws.call("acm", "RequestCertificate", env.region, DomainName="elsewhere.example.org", ValidationMethod="DNS")["CertificateArn"]
+    aws.call("elbv2", "ModifyListener", env.region, ListenerArn=listener["ListenerArn"], Certificates=[{"CertificateArn": other}])
+    try:
+        failed = _failed(config, assemblies["staging"], aws)
+        assert set(failed) == {"SY-E111"} and "does not name origin.staging.shop.example.com" in failed["SY-E111"], failed
+        url = edge_url(aws, env)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url + "/api/items", headers={"Host": "staging.shop.example.com"}))
+        assert refused.value.code == 502 and b"names origin.staging.shop.example.com" in refused.value.read()
+    finally:
+        aws.call("elbv2", "ModifyListener", env.region, ListenerArn=listener["ListenerArn"], Certificates=listener["Certificates"])
+    assert _failed(config, assemblies["staging"], aws) == {}

@@ -14,6 +14,18 @@ class Origin:
     id: str
     s3: bool  # an S3 origin (S3OriginConfig), not a custom or VPC origin
     access_control: str  # the origin access control's id, "" when none
+    domain: str  # the name CloudFront connects by (and checks the origin's certificate against)
+    vpc_origin: str  # the VPC origin's id, "" when none
+
+
+@dataclass(frozen=True)
+class VpcOriginEndpoint:
+    id: str
+    resource_arn: str  # the load balancer (or instance) behind it
+    protocol_policy: str  # http-only | https-only | match-viewer
+    http_port: int
+    https_port: int
+    ssl_protocols: frozenset[str]  # what CloudFront offers the origin over TLS
 
 
 @dataclass(frozen=True)
@@ -43,13 +55,22 @@ class CloudFront(ServiceApi):
 
     def distribution_config(self, distribution_id: str) -> DistributionConfig:
         config = self._call("GetDistributionConfig", Id=distribution_id)["DistributionConfig"]
-        origins = tuple(Origin(o["Id"], o.get("S3OriginConfig") is not None, o.get("OriginAccessControlId") or "")
+        origins = tuple(Origin(o["Id"], o.get("S3OriginConfig") is not None, o.get("OriginAccessControlId") or "", o.get("DomainName", ""),
+                               (o.get("VpcOriginConfig") or {}).get("VpcOriginId", ""))
                         for o in (config.get("Origins") or {}).get("Items", []))
         behaviors = tuple(Behavior(b.get("PathPattern", "default"), b.get("ViewerProtocolPolicy", ""))
                           for b in [config["DefaultCacheBehavior"], *((config.get("CacheBehaviors") or {}).get("Items") or [])])
         return DistributionConfig(origins, behaviors, frozenset((config.get("Aliases") or {}).get("Items") or []),
                                   (config.get("ViewerCertificate") or {}).get("ACMCertificateArn", ""), config.get("WebACLId") or "",
                                   config)
+
+    def vpc_origin(self, vpc_origin_id: str) -> VpcOriginEndpoint | None:
+        answer = self._found("GetVpcOrigin", Id=vpc_origin_id)
+        if answer is None:
+            return None
+        endpoint = answer["VpcOrigin"]["VpcOriginEndpointConfig"]
+        return VpcOriginEndpoint(vpc_origin_id, endpoint["Arn"], endpoint.get("OriginProtocolPolicy", ""), int(endpoint.get("HTTPPort", 80)),
+                                 int(endpoint.get("HTTPSPort", 443)), frozenset((endpoint.get("OriginSslProtocols") or {}).get("Items") or []))
 
     def origin_access_control_exists(self, control_id: str) -> bool:
         return self._found("GetOriginAccessControl", Id=control_id) is not None

@@ -18,6 +18,14 @@ class LoadBalancer:
 
 
 @dataclass(frozen=True)
+class Listener:
+    port: int
+    protocol: str  # HTTP | HTTPS
+    ssl_policy: str  # "" for HTTP
+    certificates: tuple[str, ...]  # ARNs, the default first
+
+
+@dataclass(frozen=True)
 class TargetHealth:
     target: str
     state: str  # initial | healthy | unhealthy | draining | unused | unavailable
@@ -36,6 +44,16 @@ class Elbv2(ServiceApi):
         lb = found[0]
         return LoadBalancer(lb["LoadBalancerArn"], lb["LoadBalancerName"], lb.get("Scheme", ""), (lb.get("State") or {}).get("Code", "active"),
                             tuple(z["SubnetId"] for z in lb.get("AvailabilityZones", [])), tuple(lb.get("SecurityGroups", [])))
+
+    def listeners(self, load_balancer_arn: str) -> list[Listener]:
+        answer = self._call("DescribeListeners", LoadBalancerArn=load_balancer_arn)
+        return [Listener(int(found["Port"]), found["Protocol"], found.get("SslPolicy", ""),
+                         tuple(c["CertificateArn"] for c in found.get("Certificates") or []))
+                for found in answer["Listeners"]]
+
+    def ssl_protocols(self, policy: str) -> frozenset[str]:
+        """The TLS versions a security policy offers (DescribeSSLPolicies)."""
+        return frozenset(self._call("DescribeSSLPolicies", Names=[policy])["SslPolicies"][0]["SslProtocols"])
 
     def target_health(self, target_group: str) -> list[TargetHealth]:
         answer = self._call("DescribeTargetHealth", TargetGroupArn=target_group)

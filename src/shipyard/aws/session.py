@@ -20,7 +20,7 @@ _NOT_FOUND_CODES = frozenset({
     "ScanNotFoundException", "LoadBalancerNotFound", "TargetGroupNotFound", "ClusterNotFoundException",
     "ServiceNotFoundException", "NoSuchDistribution", "NoSuchOriginAccessControl", "WAFNonexistentItemException",
     "NotFoundException", "ResourceNotFound", "InvalidGroup.NotFound", "InvalidSubnetID.NotFound", "NotFound", "404",
-    "RepositoryPolicyNotFoundException", "DBInstanceNotFound", "DBInstanceNotFoundFault",
+    "RepositoryPolicyNotFoundException", "DBInstanceNotFound", "DBInstanceNotFoundFault", "EntityNotFound",
 })
 
 _ALREADY_EXISTS_CODES = frozenset({"ImageAlreadyExistsException", "AlreadyExistsException", "EntityAlreadyExists",

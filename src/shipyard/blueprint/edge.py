@@ -4,7 +4,8 @@ The bucket is reachable only through CloudFront's Origin Access Control: all
 public access blocked, no ACLs, and a bucket policy that lets
 cloudfront.amazonaws.com read objects only on behalf of this distribution
 (AWS:SourceArn). /api/* and the health path go to the internal load balancer
-through a CloudFront VPC origin. With a domain, the distribution answers to it
+through a CloudFront VPC origin: over HTTPS (TLS 1.2) to origin.<domain> where the
+environment has a domain, over HTTP inside the VPC where it has none. With a domain, the distribution answers to it
 (and www.<domain>, redirected) with the us-east-1 certificate, SNI, TLSv1.2_2021
 at least, and alias A/AAAA records in the zone point to it.
 """
@@ -22,7 +23,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from shipyard.blueprint.access_logs import SITE_PREFIX as SITE_ACCESS_LOG_PREFIX
-from shipyard.blueprint.load_balancer import LISTENER_PORT
+from shipyard.blueprint.load_balancer import HTTP_PORT, HTTPS_PORT
 from shipyard.blueprint.private_bucket import private_bucket
 from shipyard.blueprint.suppressions import (
     CLOUDFRONT_DEFAULT_CERTIFICATE,
@@ -69,6 +70,7 @@ class Edge(Construct):
         certificate_arn: str | None = None,
         zone_id: str | None = None,
         zone_name: str | None = None,
+        origin_domain: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.bucket = private_bucket(
@@ -85,14 +87,19 @@ class Edge(Construct):
             self.bucket.node.default_child.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
                 destination_bucket_name=access_logs_bucket, log_file_prefix=SITE_ACCESS_LOG_PREFIX)
 
-        api = origins.VpcOrigin.with_application_load_balancer(
-            load_balancer,
-            http_port=LISTENER_PORT,
-            # Traffic from CloudFront to a VPC origin stays on AWS's network;
-            # HTTPS to the load balancer would need a certificate for a domain.
-            protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
-            read_timeout=Duration.seconds(30),
-        )
+        if origin_domain:
+            # CloudFront checks the load balancer's certificate against this name and sends it in SNI.
+            api = origins.VpcOrigin.with_application_load_balancer(
+                load_balancer, domain_name=origin_domain, https_port=HTTPS_PORT,
+                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2], read_timeout=Duration.seconds(30),
+            )
+        else:
+            # Without a domain there is no name to certify: the hop stays on AWS's network, inside the VPC (decisions §27).
+            api = origins.VpcOrigin.with_application_load_balancer(
+                load_balancer, http_port=HTTP_PORT, protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+                read_timeout=Duration.seconds(30),
+            )
         api_behavior = cloudfront.BehaviorOptions(
             origin=api,
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,

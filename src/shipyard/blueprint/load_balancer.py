@@ -1,8 +1,10 @@
 """Internal Application Load Balancer that only CloudFront's VPC origin reaches.
 
-The load balancer has no public address. Its security group admits HTTP only
-from the isolated subnets it lives in, which is where CloudFront places the
-VPC origin's network interfaces; nothing else runs there.
+The load balancer has no public address. Its security group admits its
+listener's port only from the isolated subnets it lives in, which is where
+CloudFront places the VPC origin's network interfaces; nothing else runs there.
+With a certificate (an environment with a domain) the listener is HTTPS on 443
+with TLS 1.2 at least; without one it is HTTP on 80 (docs/decisions.md §27).
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-LISTENER_PORT = 80
+HTTP_PORT = 80
+HTTPS_PORT = 443
+# TLS 1.3 (with the hybrid post-quantum key exchange) and 1.2 with the restricted forward-secret AES-GCM ciphers;
+# CloudFront offers origins TLS 1.2.
+TLS_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ
 
 # Target group numbers chosen for fast, safe rollouts:
 # - ECS waits for deregistration before stopping an old task; the service
@@ -44,15 +50,17 @@ class LoadBalancer(Construct):
         health_check_path: str,
         deletion_protection: bool,
         access_logs: s3.IBucket | None = None,
+        certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        port = HTTPS_PORT if certificate_arn else HTTP_PORT
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
-            description=f"{name} load balancer: HTTP from the CloudFront VPC origin only",
+            description=f"{name} load balancer: {'HTTPS' if certificate_arn else 'HTTP'} from the CloudFront VPC origin only",
         )
         for subnet in vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnets:
             self.security_group.add_ingress_rule(
-                ec2.Peer.ipv4(subnet.ipv4_cidr_block), ec2.Port.tcp(LISTENER_PORT),
+                ec2.Peer.ipv4(subnet.ipv4_cidr_block), ec2.Port.tcp(port),
                 "CloudFront VPC origin interfaces in this isolated subnet",
             )
         # The tasks' group lives here, beside the load balancer's, so the rules
@@ -87,8 +95,13 @@ class LoadBalancer(Construct):
         # behind one, the next starts behind the other, and the production rule's weights move traffic between them.
         self.target_group = self._target_group("TargetGroup", vpc, target_port, health_check_path)
         self.alternate_target_group = self._target_group("AlternateTargetGroup", vpc, target_port, health_check_path)
+        # One listener whatever its protocol, under its first id: the production rule and ECS's blue/green settings
+        # name it, and a listener's port and protocol change in place (no replacement) when a domain is added.
         self.listener = self.load_balancer.add_listener(
-            "Http", port=LISTENER_PORT, protocol=elbv2.ApplicationProtocol.HTTP, open=False,
+            "Http", port=port, open=False,
+            protocol=elbv2.ApplicationProtocol.HTTPS if certificate_arn else elbv2.ApplicationProtocol.HTTP,
+            certificates=[elbv2.ListenerCertificate.from_arn(certificate_arn)] if certificate_arn else None,
+            ssl_policy=TLS_POLICY if certificate_arn else None,
             default_action=elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="not found"),
         )
         self.production_rule = elbv2.ApplicationListenerRule(

@@ -1,6 +1,7 @@
 """The stacks of one environment; they only compose constructs.
 
   foundation  network, registry, load balancer, identity, image parameters
+              (after global where shipyard creates the domain's zone: the origin certificate is validated in it)
   data        RDS for PostgreSQL, its secret and settings      (after foundation; only with [database])
   service     cluster, task definitions, service, autoscaling  (after foundation, and data)
   edge        site bucket, CloudFront                          (after foundation)
@@ -40,6 +41,7 @@ from shipyard.blueprint.image_slot import ImageSlot
 from shipyard.blueprint.load_balancer import LoadBalancer
 from shipyard.blueprint.network import Network
 from shipyard.blueprint.observability import DatabaseWatch, Observability
+from shipyard.blueprint.origin_certificate import OriginCertificate
 from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Service
@@ -94,10 +96,17 @@ class _EnvironmentStack(Stack):
 
 
 class FoundationStack(_EnvironmentStack):
-    def __init__(self, scope: Construct, *, settings: Settings) -> None:
+    def __init__(self, scope: Construct, *, settings: Settings, global_stack: GlobalStack) -> None:
         env, names, service = settings.env, settings.env.names, settings.service
         super().__init__(scope, names.foundation_stack, settings=settings, region=env.region,
                          description="network, registry, load balancer, deploy identity")
+        self.origin_certificate, zone_id = None, None
+        if env.origin_domain:
+            zone_id = env.hosted_zone_id if env.zone_name else None
+            if env.zone_name and not zone_id:  # the zone shipyard creates: the foundation waits for the global stack
+                zone_id = self.output_of(global_stack, Output.HOSTED_ZONE_ID, naming.HOSTED_ZONE_PARAMETER, allowed_pattern=r"^Z[A-Z0-9]+$")
+            self.origin_certificate = OriginCertificate(self, "OriginCertificate", name=env.origin_domain, zone_id=zone_id)
+            CfnOutput(self, Output.ORIGIN_CERTIFICATE_ARN, value=self.origin_certificate.certificate.ref)
         self.network = Network(self, "Network", database=settings.database is not None)
         self.access_logs = AccessLogs(self, "AccessLogs", bucket_name=names.logs_bucket, site_bucket_name=names.site_bucket,
                                       retention_days=env.log_retention_days, retain=env.deletion_protection)
@@ -111,7 +120,10 @@ class FoundationStack(_EnvironmentStack):
             name=names.load_balancer, target_port=service.port,
             health_check_path=service.health_check_path, deletion_protection=env.deletion_protection,
             access_logs=self.access_logs.bucket,
+            certificate_arn=self.origin_certificate.certificate.ref if self.origin_certificate else None,
         )
+        if self.origin_certificate and zone_id:
+            self.origin_certificate.point_to(self.load_balancer.load_balancer, name=env.origin_domain, zone_id=zone_id)
         self.image_slot = ImageSlot(self, "ImageSlot", parameter_name=names.image_parameter, logical_id="ImageParameterEAD1F3E3",
                                     description=f"Released image of {settings.app.name} {env.name} (written by shipyard release)")
         self.one_off_slot = ImageSlot(self, "OneOffImageSlot", parameter_name=names.one_off_image_parameter,
@@ -248,7 +260,7 @@ class EdgeStack(_EnvironmentStack):
             bucket_name=names.site_bucket, load_balancer=foundation.load_balancer.load_balancer,
             health_check_path=settings.service.health_check_path, price_class=env.price_class,
             spa_fallback=settings.site.spa_fallback, web_acl_arn=web_acl_arn, retain=env.deletion_protection,
-            access_logs_bucket=names.logs_bucket,
+            access_logs_bucket=names.logs_bucket, origin_domain=env.origin_domain,
         )
         self.add_stack_dependency(foundation)
         grant_invalidation(self, "DeployRoleInvalidation", deploy_role_name=names.deploy_role,
@@ -277,8 +289,8 @@ class EdgeAlarmsStack(_EnvironmentStack):
 
 def build_environment(scope: Construct, *, settings: Settings) -> list[_EnvironmentStack]:
     """All stacks of one environment, in deploy order."""
-    foundation = FoundationStack(scope, settings=settings)
     global_stack = GlobalStack(scope, settings=settings)
+    foundation = FoundationStack(scope, settings=settings, global_stack=global_stack)
     data = DataStack(scope, settings=settings, foundation=foundation) if settings.database else None
     service = ServiceStack(scope, settings=settings, foundation=foundation, data=data)
     edge = EdgeStack(scope, settings=settings, foundation=foundation, global_stack=global_stack)

@@ -173,6 +173,12 @@ class Environment(EnvironmentInput):
         return (self.domain, f"www.{self.domain}") if self.www else (self.domain,)
 
     @property
+    def origin_domain(self) -> str | None:
+        """The name CloudFront reaches the load balancer by over TLS (origin.<domain>); None without a domain, where the
+        hop stays HTTP inside the VPC (docs/decisions.md §27)."""
+        return f"origin.{self.domain}" if self.domain else None
+
+    @property
     def zone_name(self) -> str | None:
         """The Route 53 zone shipyard writes the domain's records to; None without a domain or with external DNS."""
         return (self.hosted_zone or self.domain) if self.domain and self.dns == "route53" else None

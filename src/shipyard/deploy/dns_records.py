@@ -42,16 +42,17 @@ def validation_record(reason: str | None) -> DnsRecord | None:
 
 
 class ValidationWatch:
-    """on_wait for the global stack: print each validation record CloudFormation reports, once."""
+    """on_wait for a stack with a certificate (global: the viewers'; foundation: the load balancer's for
+    origin.<domain>): print each validation record CloudFormation reports, once."""
 
-    def __init__(self, aws: Aws, env: Environment, stack: str) -> None:
-        self.aws, self.env, self.stack = aws, env, stack
+    def __init__(self, aws: Aws, env: Environment, stack: str, region: str, names: tuple[str, ...]) -> None:
+        self.aws, self.env, self.stack, self.region, self.names = aws, env, stack, region, names
         self.printed: list[DnsRecord] = []
         self.read: set[str] = set()  # the newest event read so far: a poll reads only the ones after it
 
     def __call__(self, status: str) -> None:
         fresh = []
-        events = self.aws.cloudformation(GLOBAL_REGION).events(self.stack, after=self.read)
+        events = self.aws.cloudformation(self.region).events(self.stack, after=self.read)
         self.read = {events[0].event_id} if events else self.read
         for event in events:
             record = validation_record(event.reason)
@@ -67,7 +68,7 @@ class ValidationWatch:
     def timed_out(self, waited: float) -> ShipyardError:
         records = "; ".join(r.line() for r in self.printed) or "none reported yet"
         return ShipyardError(
-            self.stack, f"the certificate for {', '.join(self.env.domain_names)} is still waiting for its DNS validation "
+            self.stack, f"the certificate for {', '.join(self.names)} is still waiting for its DNS validation "
                         f"records after {waited / 60:.0f} min (records: {records})",
             f"create the records at your DNS provider, then run `shipyard deploy {self.env.name}` again: it waits for the "
             "stack and carries on (CloudFormation gives up after about 12 hours and rolls the stack back)")
@@ -80,11 +81,17 @@ def records_to_create(aws: Aws, env: Environment) -> list[DnsRecord]:
     from shipyard.deploy.state import edge_outputs
 
     records = []
-    global_stack = aws.cloudformation(GLOBAL_REGION).stack(env.names.global_stack)
-    arn = global_stack.outputs.get(Output.CERTIFICATE_ARN) if global_stack else None
-    if arn:
-        records += [DnsRecord(v.name, v.type, v.value, "certificate validation; keep it for renewals")
-                    for v in aws.acm().certificate(arn).validations if v.name]
+    for region, stack_name, output in ((GLOBAL_REGION, env.names.global_stack, Output.CERTIFICATE_ARN),
+                                       (env.region, env.names.foundation_stack, Output.ORIGIN_CERTIFICATE_ARN)):
+        stack = aws.cloudformation(region).stack(stack_name)
+        arn = stack.outputs.get(output) if stack else None
+        if arn:
+            records += [DnsRecord(v.name, v.type, v.value, "certificate validation; keep it for renewals")
+                        for v in aws.acm(region).certificate(arn).validations if v.name]
+    foundation = aws.cloudformation(env.region).stack(env.names.foundation_stack)
+    balancer = foundation.outputs.get(Output.LOAD_BALANCER_DNS) if foundation else None
+    if balancer and env.origin_domain:
+        records.append(DnsRecord(env.origin_domain, "CNAME", balancer, "the name CloudFront reaches the load balancer by over TLS"))
     distribution = edge_outputs(aws, env).domain
     for name in env.domain_names:
         records.append(DnsRecord(name, "CNAME", distribution,

@@ -5,6 +5,7 @@ into shipyard's extension backend."""
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import uuid
 from typing import Any
@@ -15,7 +16,7 @@ from moto.utilities.utils import get_partition
 
 from shipyard.localaws.cloudfront import local_edge
 from shipyard.localaws.cloudfront.extension import extension_backend
-from shipyard.localaws.core.base import Handler, properties, tags_list, wrap
+from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
 
 
 def _backend(account_id: str, region_name: str):
@@ -233,8 +234,32 @@ def reset() -> None:
     extension_backend.reset()
 
 
+def _get_vpc_origin(self: Any) -> Any:
+    """GetVpcOrigin (API reference): the VPC origin's endpoint configuration as CloudFront reports it."""
+    from moto.cloudfront.exceptions import CloudFrontException
+    from moto.core.responses import ActionResult
+
+    found = extension_backend.get(self.current_account, self.uri_match["Id"])
+    if found is None or found.kind != VpcOrigin.KIND:
+        raise CloudFrontException("EntityNotFound", "The VPC origin does not exist.")
+    config = found.config
+    protocols = config.get("OriginSSLProtocols") or ["TLSv1", "TLSv1.1", "TLSv1.2"]
+    endpoint = {"Name": config.get("Name", found.id), "Arn": config["Arn"], "HTTPPort": int(config.get("HTTPPort", 80)),
+                "HTTPSPort": int(config.get("HTTPSPort", 443)), "OriginProtocolPolicy": config.get("OriginProtocolPolicy", "match-viewer"),
+                "OriginSslProtocols": {"Quantity": len(protocols), "Items": protocols}}
+    now = datetime.datetime.now(datetime.UTC)
+    return ActionResult({"VpcOrigin": {"Id": found.id, "Arn": found.arn, "AccountId": self.current_account, "Status": "Deployed",
+                                       "CreatedTime": now, "LastModifiedTime": now, "VpcOriginEndpointConfig": endpoint},
+                         "ETag": found.id})
+
+
 def install() -> None:
     from moto.cloudfront import models as cloudfront_models
+    from moto.cloudfront import urls as cloudfront_urls
+    from moto.cloudfront.responses import CloudFrontResponse
+
+    cloudfront_urls.url_paths["{0}/2020-05-31/vpc-origin/(?P<vpc_origin_id>[^/]+)$"] = CloudFrontResponse.dispatch
+    patch(CloudFrontResponse, "get_vpc_origin", _get_vpc_origin, corrects="GetVpcOrigin is not implemented")
 
     wrap(cloudfront_models.DefaultCacheBehaviour, "__init__", _behaviour_init,
          corrects="cache behaviours drop their CloudFront Function associations, so viewer-request functions never run")

@@ -4,8 +4,13 @@ distribution's own configuration, read through the emulated CloudFront, S3, ELB 
 - Behaviours: the most specific path pattern wins, as CloudFront matches them; the default goes to the S3
   origin, where the object is read only if the bucket policy allows cloudfront.amazonaws.com with this
   distribution's AWS:SourceArn (Origin Access Control), as S3 would decide; the default root object serves `/`.
-- A VPC origin forwards to its load balancer: the listener's rules in priority order, a weighted forward to a
-  target group, then round robin over the targets whose health checks pass (503 when there are none).
+- A VPC origin forwards to its load balancer: to the listener on the port its protocol policy names (HTTPPort for
+  http-only, HTTPSPort for https-only), then the listener's rules in priority order, a weighted forward to a target
+  group, then round robin over the targets whose health checks pass (503 when there are none). Over HTTPS the
+  listener must be HTTPS, its SSL policy must offer one of the origin's SSL protocols, and its certificate must be
+  issued and name the origin's domain name, which CloudFront checks and sends in SNI; otherwise CloudFront cannot
+  connect and answers 502 (CloudFront developer guide, "HTTP 502 status code (Bad Gateway)"). Plain HTTP to an
+  HTTPS listener gets the load balancer's 400.
 - A web ACL's rate-based rule counts requests per client address over its evaluation window and blocks (403)
   above the limit. AWS's managed rule groups are AWS's own rules and are not evaluated here.
 - CloudFront speaks HTTPS to viewers; the local edge speaks HTTP and says so instead of pretending:
@@ -156,7 +161,10 @@ class _Edge:
         arn = vpc_origin.config["Arn"]
         region = arn.split(":")[3]
         elbv2 = self.client("elbv2", region)
-        listener = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"][0]
+        listener, refused = _origin_listener(elbv2, self.client("acm", region), vpc_origin.config, origin["DomainName"],
+                                             elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"])
+        if refused is not None:
+            return refused
         rules = sorted(elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"],
                        key=lambda r: (r["IsDefault"], int(r["Priority"]) if r["Priority"].isdigit() else 0))
         for rule in rules:
@@ -267,6 +275,46 @@ class _Edge:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _origin_listener(elbv2: Any, acm: Any, endpoint: dict[str, Any], origin_domain: str,
+                     listeners: list[dict[str, Any]]) -> tuple[dict[str, Any], None] | tuple[None, tuple[int, dict[str, str], bytes]]:
+    """The listener CloudFront's connection reaches, or the answer the viewer gets when it cannot."""
+    policy = endpoint.get("OriginProtocolPolicy", "http-only")
+    tls = policy != "http-only"  # https-only; match-viewer follows the viewer, who reaches CloudFront over HTTPS
+    port = int(endpoint.get("HTTPSPort", 443) if tls else endpoint.get("HTTPPort", 80))
+    listener = next((found for found in listeners if int(found["Port"]) == port), None)
+
+    def bad_gateway(why: str) -> tuple[None, tuple[int, dict[str, str], bytes]]:
+        return None, (502, {"Content-Type": "text/plain"}, f"502 Bad Gateway: CloudFront could not connect to the origin: {why}".encode())
+
+    if listener is None:
+        return bad_gateway(f"the load balancer has no listener on port {port} ({policy})")
+    if not tls:
+        if listener["Protocol"] == "HTTPS":
+            return None, (400, {"Content-Type": "text/html"}, b"400 Bad Request: The plain HTTP request was sent to HTTPS port")
+        return listener, None
+    if listener["Protocol"] != "HTTPS":
+        return bad_gateway(f"the listener on port {port} speaks {listener['Protocol']}, not TLS")
+    offered = set(elbv2.describe_ssl_policies(Names=[listener["SslPolicy"]])["SslPolicies"][0]["SslProtocols"]) if listener.get("SslPolicy") else set()
+    wanted = set(endpoint.get("OriginSSLProtocols") or ["TLSv1", "TLSv1.1", "TLSv1.2"])
+    if not offered & wanted:
+        return bad_gateway(f"no common TLS protocol (origin: {sorted(wanted)}, listener's {listener.get('SslPolicy')}: {sorted(offered)})")
+    arns = [c["CertificateArn"] for c in listener.get("Certificates") or []]
+    for arn in arns:
+        certificate = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        names = {certificate["DomainName"], *certificate.get("SubjectAlternativeNames", [])}
+        if certificate["Status"] == "ISSUED" and any(_certifies(name, origin_domain) for name in names):
+            return listener, None
+    return bad_gateway(f"no issued certificate on the listener names {origin_domain} (certificates: {', '.join(arns) or 'none'})")
+
+
+def _certifies(name: str, host: str) -> bool:
+    """A certificate name covers the host: equal, or a wildcard for exactly one leftmost label."""
+    name, host = name.lower().rstrip("."), host.lower().rstrip(".")
+    if name.startswith("*."):
+        return "." in host and host.split(".", 1)[1] == name[2:]
+    return name == host
 
 
 def _policy_headers(account: str, policy_id: str | None) -> dict[str, str]:

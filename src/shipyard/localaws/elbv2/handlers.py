@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from moto.elbv2.exceptions import ELBClientError
 from moto.elbv2.models import ELBv2Backend, FakeListener, FakeListenerRule, FakeLoadBalancer, FakeTargetGroup, elbv2_backends
 
 from shipyard.localaws.core.base import patch, wrap
@@ -28,6 +29,23 @@ def _describe_target_health(original: Any) -> Any:
                                  h["TargetHealth"].get("Reason"), h["TargetHealth"].get("Description")) for h in checked]
 
     return wrapper
+
+def _create_listener(original: Any) -> Any:
+    """An HTTPS listener needs exactly one default certificate, and an ACM one must exist in the load balancer's region
+    (API reference, CreateListener: Certificates; errors CertificateNotFound)."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, load_balancer_arn: str, protocol: str, port: str, ssl_policy: str, certificate: str | None,
+                *args: Any, **kwargs: Any) -> Any:
+        if protocol in ("HTTPS", "TLS") and not certificate:
+            raise ELBClientError("InvalidConfigurationRequest",
+                            "You must provide a list containing exactly one certificate if the listener protocol is HTTPS.")
+        if certificate and ":acm:" in certificate and not self._certificate_exists(certificate_arn=certificate):
+            raise ELBClientError("CertificateNotFound", f"Certificate {certificate} not found")
+        return original(self, load_balancer_arn, protocol, port, ssl_policy, certificate, *args, **kwargs)
+
+    return wrapper
+
 
 def _no_attribute(self: Any, attribute_name: str) -> Any:
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -80,6 +98,8 @@ def install() -> None:
             if verb in vars(model):
                 patch(model, verb, _with_settings(getattr(model, verb), key),
                       corrects=f"{model.__name__}: a template's {key or 'settings'} and Tags are not applied")
+    wrap(ELBv2Backend, "create_listener", _create_listener,
+         corrects="an HTTPS listener is created without a certificate, or with one ACM does not have")
     wrap(ELBv2Backend, "describe_target_health", _describe_target_health,
          corrects="targets of ECS tasks are unknown to moto; their health comes from the health checks rollout.py runs")
     wrap(FakeLoadBalancer, "get_cfn_attribute", _elb_attributes,
