@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from shipyard.app.target import embedded
+from shipyard.aws import Aws
 from shipyard.checks.base import StackView
 from shipyard.checks.rules.cloudfront_origin_tls import RULE as ORIGIN_TLS
-from shipyard.aws import Aws
 from shipyard.config import load_config
 from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
