@@ -20,6 +20,14 @@ from pathlib import Path
 READY = "Ctrl-C stops it"
 
 
+def local_urls(output: str) -> dict[str, str]:
+    """Each environment's local URL, from its own line under the summary table ('staging: http://... (the local edge
+    of https://...)'), whole however narrow the terminal."""
+    found = (re.match(r"^(\S+): (http://127\.0\.0\.1:\d+) \(the local edge of https://\S+\)$", line)
+             for line in output.splitlines())
+    return {match.group(1): match.group(2) for match in found if match}
+
+
 @contextmanager
 def kept_up(arguments: list[str], *, cwd: Path, deadline_seconds: float = 240,
             columns: int | None = None) -> Iterator[tuple[subprocess.Popen, str]]:

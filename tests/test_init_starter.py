@@ -5,7 +5,6 @@ through each printed URL, which stands whole on its line, beside the starter pag
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from .kept_up import kept_up
+from .kept_up import kept_up, local_urls
 
 pytestmark = [pytest.mark.embedded, pytest.mark.long]  # `up` starts an embedded AWS of its own
 
@@ -33,14 +32,6 @@ def started(tmp_path_factory):
         yield directory, init.stdout, output
 
 
-def _urls(output: str) -> dict[str, str]:
-    """Each environment's local URL, from its own line under the summary table ('staging: http://... (the local edge
-    of https://...)'), whole however narrow the terminal."""
-    found = (re.match(r"^(staging|production): (http://127\.0\.0\.1:\d+) \(the local edge of https://\S+\)$", line)
-             for line in output.splitlines())
-    return {match.group(1): match.group(2) for match in found if match}
-
-
 def test_init_writes_a_starter_service_and_site_that_pass_their_own_tests(started):
     directory, said, _ = started
     for path in ("service/Dockerfile", "service/app.py", "service/tests/test_app.py", "site/index.html", "site/assets/app.js"):
@@ -53,7 +44,7 @@ def test_init_writes_a_starter_service_and_site_that_pass_their_own_tests(starte
 
 def test_up_releases_the_starter_and_each_url_serves_the_page_and_its_api(started):
     _, _, output = started
-    urls = _urls(output)
+    urls = local_urls(output)
     assert set(urls) == {"staging", "production"}, output
     assert "\t" not in output and "shipyard up on embedded AWS" in output  # drawn for the terminal, not piped
     assert output.count("22/22") == 2 and "browser check: passed" in output, output  # verified, and the page works
@@ -70,5 +61,5 @@ def test_the_starter_page_shows_what_the_api_answers_in_a_real_browser(started, 
     assert browser, "Debian's chromium is a test dependency (.ci/run installs it)"
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                           f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom",
-                          _urls(output)["staging"] + "/"], capture_output=True, text=True, timeout=60).stdout
+                          local_urls(output)["staging"] + "/"], capture_output=True, text=True, timeout=60).stdout
     assert "hello from starter (environment staging)" in dom, dom[-800:]

@@ -1,7 +1,8 @@
 """`shipyard up`, the README's main job, as a newcomer runs it, in a process of its own (as the README runs it: a
-process holds one embedded AWS): both environments deployed, published, released and verified; with --keep the
-printed URLs answer from the running service, the page works in a real browser, the AWS CLI reaches each
-environment's account, and Ctrl-C leaves no process."""
+process holds one embedded AWS) on a 120-column terminal: both environments deployed, published, released and
+verified; with --keep the printed URLs (whole, a line each) answer from the running service, the page works in a
+real browser, the AWS CLI reaches each environment's account, and Ctrl-C leaves no process. (Its tab-separated
+output when piped is read in test_up_side_by_side.py; an 80-column terminal in test_init_starter.py.)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import EXAMPLE
-from .kept_up import kept_up
+from .kept_up import kept_up, local_urls
 
 # Each test here runs `shipyard up`, which starts an embedded AWS of its own.
 pytestmark = [pytest.mark.embedded, pytest.mark.long]  # long: a minute or more of a worker, handed out first
@@ -49,25 +50,24 @@ def kept(tmp_path_factory):
     """`shipyard up --keep` on a copy of the example, running until the module ends: (process, stdout so far)."""
     app = tmp_path_factory.mktemp("keep") / "webapp"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
-    with kept_up(["--config", str(app / "shipyard.toml")], cwd=app) as running:
+    with kept_up(["--config", str(app / "shipyard.toml")], cwd=app, columns=120) as running:
         yield running
 
 
-def _row(output: str, environment: str) -> list[str]:
-    return next(line.split("\t") for line in output.splitlines() if line.startswith(f"{environment}\t"))
+def _released(output: str, environment: str) -> str:
+    return re.search(rf"^{environment}: releasing \S+@(sha256:[0-9a-f]{{64}})$", output, re.M).group(1)
 
 
 def test_up_deploys_publishes_releases_and_verifies_both_environments(kept):
-    process, output = kept
-    rows = [line.split("\t") for line in output.splitlines() if line.startswith(("staging\t", "production\t"))]
-    assert [r[0] for r in rows] == ["staging", "production"]
-    for row in rows:
-        assert row[6] == "22/22 pass"
-        assert row[7].startswith("released sha256:") and row[8].startswith("http://127.0.0.1:")
-        assert row[4].startswith("https://") and row[4].endswith(".cloudfront.net")
-        assert row[5] == "3 uploaded, 0 unchanged"
-    assert rows[0][1] == "111111111111" and rows[1][1] == "222222222222"
-    assert "time: synth" in process.stderr_path.read_text()
+    _, output = kept
+    table = output[output.index("shipyard up on embedded AWS"):]
+    rows = [line for line in table.splitlines() if line.startswith(("│ staging ", "│ production "))]
+    assert len(rows) == 2 and "\t" not in table, table  # drawn for the terminal, each row's cells whole at 120 columns
+    for row, account in zip(rows, ("111111111111", "222222222222"), strict=True):
+        assert f"│ {account} │" in row and "│ 22/22 pass │" in row and "│ 3 uploaded, 0 unchanged │" in row, row
+    assert set(local_urls(output)) == {"staging", "production"}, table
+    assert _released(output, "staging") == _released(output, "production")  # the digest promoted is the one released
+    assert "time: synth" in output
     # The example's final stage adds a user with RUN, which the embedded AWS's image did not run: said, not hidden.
     assert re.search(r"not run in the embedded AWS's image: Dockerfile:\d+ RUN useradd --system", output), output
 
@@ -81,24 +81,22 @@ def test_up_on_aws_refuses_production_without_yes(cli, example_copy):
 
 def test_the_printed_urls_answer_from_the_running_service(kept):
     _, output = kept
+    urls = local_urls(output)
     for environment in ("staging", "production"):
-        row = _row(output, environment)
-        url, released = row[-1], row[-2]
-        assert url.startswith("http://127.0.0.1:"), row
-        assert released.startswith("released sha256:"), row
+        url, released = urls[environment], _released(output, environment)
         with urllib.request.urlopen(url + "/") as page:
             assert page.headers["X-Shipyard-Served-By"] == "s3" and b"<title>webapp</title>" in page.read()
         with urllib.request.urlopen(url + "/api/info") as api:
             info = json.load(api)
             assert api.headers["X-Shipyard-Served-By"] == "load balancer"
         assert info["environment"] == environment
-        assert info["image_digest"].startswith(released.split()[1])  # what the service runs, as it computed it
+        assert info["image_digest"] == released  # what the service runs, as it computed it
 
 
 def test_each_environment_writes_and_reads_its_own_database_through_the_edge(kept):
     _, output = kept
     for environment in ("staging", "production"):
-        url = _row(output, environment)[-1]
+        url = local_urls(output)[environment]
         request = urllib.request.Request(url + "/api/items", data=json.dumps({"name": f"made in {environment}"}).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request) as created:
@@ -115,7 +113,7 @@ def test_the_page_works_in_a_real_browser(kept, tmp_path):
     browser = shutil.which("chromium")
     assert browser, "Debian's chromium is a test dependency (.ci/run installs it)"
     assert "browser check: passed" in output
-    url = _row(output, "staging")[-1]
+    url = local_urls(output)["staging"]
     shot = tmp_path / "staging.png"
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
               "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]

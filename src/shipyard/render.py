@@ -141,8 +141,9 @@ def up(report: UpReport) -> None:
     columns = ["environment", "account", "region", "stacks", "endpoint", "site", "verify", *(["release", "local URL"] if local else [])]
     ui.table(f"shipyard up on {report.target}", columns,
              [(e.environment, e.account, e.region, e.stacks, e.endpoint, e.site, f"{e.checks - len(e.failed_checks)}/{e.checks} pass",
-               *([e.release, e.url] if local else [])) for e in report.environments])
-    # The table cuts long cells to the terminal's width; the addresses a user opens stand whole, a line each.
+               *([e.release, e.url] if local else [])) for e in report.environments],
+             shown_whole_below=("endpoint", "local URL"))
+    # A terminal's table would cut them to its width: the addresses a user opens stand whole, a line each.
     for e in report.environments:
         ui.result(f"{e.environment}: {e.url or e.endpoint}" + (f" (the local edge of {e.endpoint})" if e.url else ""))
     if report.browser is not None:

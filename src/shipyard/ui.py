@@ -57,15 +57,17 @@ def prompt(question: str, *, default: str | None = None) -> str:
     return typer.prompt(question, default=default)
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """A table on a terminal; tab-separated lines when piped, so scripts can read it."""
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], *, shown_whole_below: Sequence[str] = ()) -> None:
+    """A table on a terminal; tab-separated lines when piped, so scripts can read it. shown_whole_below: columns the
+    caller prints whole after the table, which a terminal's table leaves out rather than cut to its width."""
     rows = [[str(c) for c in row] for row in rows]
     if out.is_terminal:
+        kept = [index for index, column in enumerate(columns) if column not in shown_whole_below]
         t = Table(title=title, title_justify="left")
-        for column in columns:
-            t.add_column(column)
+        for index in kept:
+            t.add_column(columns[index])
         for row in rows:
-            t.add_row(*row)
+            t.add_row(*(row[index] for index in kept))
         out.print(t)
     else:
         print(f"# {title}")
