@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard import content_cache
-from shipyard.config import Config, Environment
+from shipyard.config import Config, Environment, require_deployable
 from shipyard.errors import SynthError
 from shipyard.node import use_bundled_node
 
@@ -64,6 +64,7 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
     nag=True adds cdk-nag's AwsSolutions pack as an Aspect; it writes one CSV report per stack.
     customize receives each environment's stacks before synth, for escape-hatch changes (never cached).
     """
+    require_deployable(config)
     assemblies = []
     for env in environments:
         directory = (out_dir / env.name).resolve()

@@ -23,6 +23,7 @@ from shipyard.cli_options import (
     exit_with,
     state,
 )
+from shipyard.config import require_deployable
 from shipyard.errors import ShipyardError, UsageError
 
 
@@ -31,6 +32,7 @@ def validate() -> None:
     """Check shipyard.toml only (every problem in one run); nothing else runs."""
     loaded = config()
     policy.require_valid_config(loaded)
+    require_deployable(loaded)
     ui.result(f"{loaded.path}: valid; environments: " + ", ".join(f"{e.name} ({e.account}, {e.region})" for e in loaded.environments.values()))
 
 

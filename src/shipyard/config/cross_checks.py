@@ -159,3 +159,13 @@ def refusals(config: Config) -> list[str]:
     return [f"environments.{env.name}.waf: {env.name} is production (production = true) and needs waf = true; "
             "SY-E105 refuses a production distribution without a web ACL and cannot be suppressed there"
             for env in config.environments.values() if env.production and not env.waf]
+
+
+def require_deployable(config: Config) -> None:
+    """Workloads beside [service] are validated in full, but templates are built for [service] alone so far: say so
+    (exit 2, nothing synthesized) rather than deploy an app with some of its workloads silently left out."""
+    left_out = [f"services.{name}" for name in config.services] + [f"jobs.{name}" for name in config.jobs]
+    if left_out:
+        raise ConfigErrors([ConfigError(str(config.path), f"{key}: valid, but this version of shipyard deploys [service] alone and "
+                                                          "cannot build this workload yet; remove it to deploy")
+                            for key in left_out])

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, field_validator
 from shipyard import naming
 from shipyard.config.catalogue import DB_INSTANCE_MEMORY_GIB, FARGATE_CPU, LOG_RETENTION_DAYS
 from shipyard.config.models import _ACCOUNT_RE, _Model, check_region
+from shipyard.config.workloads import WorkloadSize
 from shipyard.schedule import AwakeSchedule, parse_schedule
 
 
@@ -52,6 +53,10 @@ class EnvironmentSettings(_Model):
     database_storage_gb: int = Field(20, ge=20, le=65536, description="gp3 storage in GiB (with [database])")
     database_backup_days: int = Field(7, ge=1, le=35, description="automated backup retention in days (with [database])")
     database_multi_az: bool = Field(False, description="a standby in a second availability zone (with [database]; doubles its cost)")
+    services: dict[str, WorkloadSize] = Field(default_factory=dict, description="sizes of [services.<name>] here: "
+                                              "[environments.<env>.services.<name>] with cpu, memory, desired_count, max_count, "
+                                              "backlog_per_task (default: this environment's cpu and memory)")
+    jobs: dict[str, WorkloadSize] = Field(default_factory=dict, description="sizes of [jobs.<name>] here: cpu and memory")
 
     @field_validator("awake")
     @classmethod

@@ -26,6 +26,7 @@ from shipyard.config.environment import Environment, EnvironmentInput, Environme
 from shipyard.config.messages import validate_section
 from shipyard.config.models import DEFAULT_CONFIG, NAME_RE
 from shipyard.config.sections import SECTIONS, Config
+from shipyard.config.workloads import check_sizes, check_workloads
 from shipyard.errors import ConfigError
 
 _TOML_POSITION_RE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
@@ -63,12 +64,19 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         if section.required and section.key not in raw:
             problems.add(f"[{section.key}]: required section is missing")
     tables = {section.key: validate_section(section.model, raw.get(section.key, {}), section.key, problems) for section in SECTIONS
-              if section.key not in ("environments", "defaults") and (section.key in raw or not (section.written_only or section.required))}
+              if section.key not in ("environments", "defaults") and not section.named
+              and (section.key in raw or not (section.written_only or section.required))}
+    named = {section.key: _named_tables(section.key, section.model, raw.get(section.key, {}), problems)
+             for section in SECTIONS if section.named}
     app, service, site, checks = tables.get("app"), tables.get("service"), tables.get("site"), tables.get("checks")
     database = tables.get("database")
     defaults_raw = raw.get("defaults", {})
     defaults_ok = validate_section(EnvironmentSettings, defaults_raw, "defaults", problems) is not None
     check_directories(raw, tables, path, problems)
+    services, jobs = named["services"], named["jobs"]
+    declared = {key: set(raw[key]) if isinstance(raw.get(key), dict) else set() for key in ("services", "jobs")}
+    check_workloads(services, jobs, declared=declared["services"] | declared["jobs"], primary=service, home=path.parent,
+                    config_name=path.name, add=problems.add)
 
     environments: dict[str, Environment] = {}
     envs_raw = raw.get("environments")
@@ -90,6 +98,8 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             environment = resolve_environment(env_name, settings, app, service, problems, origin)
             if environment is not None:
                 environments[env_name] = environment
+                check_sizes(env_name, services, jobs, {"services": environment.services, "jobs": environment.jobs},
+                            (environment.cpu, environment.memory), declared, problems.add)
 
     check_shared_accounts(environments, problems)
     check_domains(environments, problems)
@@ -104,4 +114,17 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     problems.raise_any()
     assert app and service and site and checks and tables.get("release")  # every None above added a problem
     return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks,
-                  release=tables["release"], database=database)
+                  release=tables["release"], database=database, services=services, jobs=jobs)
+
+
+def _named_tables(key: str, model: Any, raw: Any, problems: Problems) -> dict[str, Any]:
+    """[key.<name>] tables, each validated by the model; the ones with problems are left out (and reported)."""
+    if not isinstance(raw, dict):
+        problems.add(f"{key}: must hold named tables ([{key}.<name>])")
+        return {}
+    found = {}
+    for name, table in raw.items():
+        validated = validate_section(model, table, f"{key}.{name}", problems)
+        if validated is not None:
+            found[name] = validated
+    return found

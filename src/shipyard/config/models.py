@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shipyard.config.catalogue import (
     POSTGRES_MAJOR_VERSIONS,
@@ -95,6 +95,34 @@ class AppConfig(_Model):
         return value
 
 
+def _variable_names(value: dict[str, str]) -> dict[str, str]:
+    for name in value:
+        if not _ENV_VAR_RE.match(name):
+            raise ValueError(f"{name!r} is not a valid environment variable name; use letters, digits and '_'")
+    return value
+
+
+def _no_credentials(value: dict[str, str]) -> dict[str, str]:
+    for name, literal in value.items():
+        if looks_like_credential(name, literal):
+            raise ValueError(f"{name} looks like a credential, and a plain value is visible to anyone who can describe the "
+                             "task definition (SY-E501); move it to the secrets table beside it (e.g. [service.secrets]) as 'secretsmanager:<name>' or "
+                             "'ssm:/parameter/name'")
+    return value
+
+
+def _secret_references(value: dict[str, str]) -> dict[str, str]:
+    for name, ref in value.items():
+        if not _SECRET_REF_RE.match(ref):
+            raise ValueError(f"{name} = {ref!r} is not a secret reference; use 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+    return value
+
+
+# A container's environment: plain variables (no credential-looking values) and secrets (references only).
+PlainVariables = Annotated[dict[str, str], AfterValidator(_variable_names), AfterValidator(_no_credentials)]
+SecretVariables = Annotated[dict[str, str], AfterValidator(_variable_names), AfterValidator(_secret_references)]
+
+
 class ServiceConfig(_Model):
     directory: str = Field("service", description="the service's build context (its Dockerfile), relative to shipyard.toml")
     command: list[str] | None = Field(None, description="the command the image runs, if not its Dockerfile's CMD")
@@ -103,40 +131,14 @@ class ServiceConfig(_Model):
     architecture: Literal["x86_64", "arm64"] = Field("arm64", description="CPU architecture of the image and the tasks")
     stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
     health_check_grace_seconds: int = Field(30, ge=0, le=3600, description="seconds ECS ignores failing health checks after a task starts")
-    environment: dict[str, str] = Field(default_factory=dict, description="plain environment variables (never secrets)")
-    secrets: dict[str, str] = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+    environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
+    secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
 
     @field_validator("health_check_path")
     @classmethod
     def _path(cls, value: str) -> str:
         if not value.startswith("/") or " " in value:
             raise ValueError(f"{value!r} must be a URL path starting with '/'")
-        return value
-
-    @field_validator("environment", "secrets")
-    @classmethod
-    def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not _ENV_VAR_RE.match(name):
-                raise ValueError(f"{name!r} is not a valid environment variable name; use letters, digits and '_'")
-        return value
-
-    @field_validator("environment")
-    @classmethod
-    def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, literal in value.items():
-            if looks_like_credential(name, literal):
-                raise ValueError(f"{name} looks like a credential, and a plain value is visible to anyone who can describe the "
-                                 "task definition (SY-E501); move it to [service.secrets] as 'secretsmanager:<name>' or "
-                                 "'ssm:/parameter/name'")
-        return value
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_refs(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, ref in value.items():
-            if not _SECRET_REF_RE.match(ref):
-                raise ValueError(f"{name} = {ref!r} is not a secret reference; use 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
         return value
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from shipyard.config.environment import Environment, EnvironmentInput, EnvironmentSettings
 from shipyard.config.models import AppConfig, ChecksConfig, DatabaseConfig, ReleaseConfig, ServiceConfig, SiteConfig, _Model
+from shipyard.config.workloads import JobConfig, WorkloadConfig
 from shipyard.errors import UsageError
 
 
@@ -21,6 +22,8 @@ class Config:
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     release: ReleaseConfig = field(default_factory=ReleaseConfig)
     database: DatabaseConfig | None = None
+    services: dict[str, WorkloadConfig] = field(default_factory=dict)  # workloads beside [service], by name
+    jobs: dict[str, JobConfig] = field(default_factory=dict)
 
     @property
     def migrations_directory(self) -> Path | None:
@@ -71,6 +74,7 @@ class Section:
     model: type[_Model]
     required: bool = False
     written_only: bool = False  # exists only where the file has it ([database]); other sections take their defaults
+    named: bool = False  # a table of named tables ([services.<name>]), each validated by the model
     listed_as: str | None = ""  # the keys' prefix in the reference ("" = the key; None = listed under another section)
 
     @property
@@ -82,6 +86,8 @@ SECTIONS = (
     Section("app", AppConfig, required=True),
     Section("service", ServiceConfig),
     Section("site", SiteConfig),
+    Section("services", WorkloadConfig, named=True, listed_as="services.<name>"),
+    Section("jobs", JobConfig, named=True, listed_as="jobs.<name>"),
     Section("database", DatabaseConfig, written_only=True),
     Section("environments", EnvironmentInput, required=True, listed_as="environments.<name>"),
     # Every key of environments.<name> but the environment's own (account, domain, production) may be set here.

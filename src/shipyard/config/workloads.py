@@ -1,0 +1,271 @@
+"""Workloads beside the single [service]: [services.<name>] of a kind (web, backend, worker) and [jobs.<name>]
+(scheduled jobs), and their sizes per environment ([environments.<env>.services.<name>], also under [defaults]).
+
+The rules of one table are here; what needs several tables (names, references between workloads, routes that
+overlap, directories on disk, sizes Fargate accepts) is check_workloads, run by load.py.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shipyard.config.catalogue import FARGATE_CPU, fargate_memory_options
+from shipyard.config.models import PlainVariables, SecretVariables, ServiceConfig, _Model
+
+# Short: a workload's name goes into its ECS service, target group and log group names beside the app's and the
+# environment's (a target group name has at most 32 characters).
+WORKLOAD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
+PRIMARY = "web"  # the name [service] takes among the workloads; its resources keep the logical ids they always had
+# The primary service's routes: CloudFront sends /api/* and its health path to the load balancer.
+PRIMARY_ROUTES = ("/api/*",)
+# An ALB path pattern: up to 128 characters of these (ELB user guide, "Path conditions"); CloudFront's are alike.
+_PATH_PATTERN_RE = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]{0,127}$")
+MAX_ROUTES_PER_SERVICE = 5  # condition values an ALB rule evaluates (ELB quotas: 5 per rule)
+MAX_EDGE_BEHAVIORS = 25  # cache behaviours per distribution (CloudFront quotas, default)
+_RATE_RE = re.compile(r"^rate\((?P<value>[1-9]\d*) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
+_CRON_RE = re.compile(r"^cron\((?P<fields>[^()]+)\)$")
+
+
+class WorkloadConfig(_Model):
+    """[services.<name>]: a container service of one kind."""
+
+    kind: Literal["web", "backend", "worker"] = Field(
+        description="web (routed from the edge by path), backend (reached by name from other workloads only) or worker "
+                    "(consumes its own queue)")
+    directory: str = Field(description="the workload's build context (its Dockerfile), relative to shipyard.toml")
+    command: list[str] | None = Field(None, description="the command the image runs, if not its Dockerfile's CMD")
+    port: int | None = Field(None, ge=1024, le=65535, description="port the container listens on (web and backend; default 8000)")
+    health_check_path: str | None = Field(None, description="path the health checks request (web and backend; default /healthz)")
+    routes: list[str] = Field(default_factory=list, description="web: the path patterns CloudFront and the load balancer send to "
+                                                                "it, e.g. [\"/admin/*\"]")
+    calls: list[str] = Field(default_factory=list, description="the backend services it calls by name (nothing else is reachable)")
+    publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to")
+    stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
+    environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
+    secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+
+    @model_validator(mode="after")
+    def _by_kind(self) -> WorkloadConfig:
+        if self.kind == "web" and not self.routes:
+            raise ValueError("a web service needs routes, e.g. routes = [\"/admin/*\"]")
+        if self.kind != "web" and self.routes:
+            raise ValueError(f"only web services are routed from the edge; a {self.kind} has no routes")
+        if self.kind == "worker" and (self.port is not None or self.health_check_path is not None):
+            raise ValueError("a worker listens on no port; remove port and health_check_path (it is judged by its queue)")
+        return self
+
+    @field_validator("health_check_path")
+    @classmethod
+    def _health_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or " " in value):
+            raise ValueError(f"{value!r} must be a URL path starting with '/'")
+        return value
+
+    @field_validator("routes")
+    @classmethod
+    def _routes(cls, value: list[str]) -> list[str]:
+        for route in value:
+            if not _PATH_PATTERN_RE.match(route):
+                raise ValueError(f"{route!r} is not a path pattern; start with '/', use at most 128 of A-Z a-z 0-9 _ - . $ / ~ \" ' "
+                                 "@ : + & and the wildcards * and ?")
+        if len(value) > MAX_ROUTES_PER_SERVICE:
+            raise ValueError(f"{len(value)} routes; a load balancer rule matches at most {MAX_ROUTES_PER_SERVICE} path patterns")
+        return value
+
+    @property
+    def listens(self) -> bool:
+        return self.kind != "worker"
+
+    @property
+    def container_port(self) -> int | None:
+        return (self.port or 8000) if self.listens else None
+
+    @property
+    def health_path(self) -> str | None:
+        return (self.health_check_path or "/healthz") if self.listens else None
+
+
+class JobConfig(_Model):
+    """[jobs.<name>]: a task EventBridge Scheduler runs on a schedule."""
+
+    directory: str = Field(description="the job's build context (its Dockerfile), relative to shipyard.toml")
+    command: list[str] | None = Field(None, description="the command a run executes, if not its Dockerfile's CMD")
+    schedule: str = Field(description="cron(minutes hours day-of-month month day-of-week year) or rate(value unit), as "
+                                      "EventBridge Scheduler takes them, e.g. \"cron(0 3 * * ? *)\"")
+    timezone: str = Field("UTC", description="the time zone the cron expression is read in (IANA name, e.g. Europe/Berlin)")
+    timeout_minutes: int = Field(60, ge=1, le=1440, description="a run still going after this long is stopped and counts as failed")
+    retries: int = Field(2, ge=0, le=185, description="times EventBridge Scheduler retries a run it could not start")
+    calls: list[str] = Field(default_factory=list, description="the backend services it calls by name")
+    publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to")
+    environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
+    secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        problem = schedule_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)") from None
+        return value
+
+
+class WorkloadSize(_Model):
+    """[environments.<env>.services.<name>] and [environments.<env>.jobs.<name>]: one workload's size there."""
+
+    cpu: int | None = Field(None, description="task CPU units (default: the environment's cpu)")
+    memory: int | None = Field(None, description="task memory in MiB (default: the environment's memory)")
+    desired_count: int | None = Field(None, ge=0, description="services: tasks running after a release (a worker may idle at 0)")
+    max_count: int | None = Field(None, ge=1, le=1000, description="services: the autoscaling maximum")
+    backlog_per_task: int | None = Field(None, ge=1, le=100_000, description="workers: queued messages per task autoscaling keeps")
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, value: int | None) -> int | None:
+        if value is not None and value not in FARGATE_CPU:
+            raise ValueError(f"{value} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_CPU))}")
+        return value
+
+
+def schedule_problem(expression: str) -> str | None:
+    """Why EventBridge Scheduler would refuse a recurring schedule expression, or None (Scheduler user guide,
+    "Schedule types": rate(value unit), cron with six fields and a '?' in day-of-month or day-of-week)."""
+    rate = _RATE_RE.match(expression)
+    if rate:
+        singular = rate["unit"] in ("minute", "hour", "day")
+        if (rate["value"] == "1") != singular:
+            return f"{expression!r}: use a singular unit for 1 and a plural one otherwise, e.g. rate(1 hour), rate(5 minutes)"
+        return None
+    cron = _CRON_RE.match(expression)
+    if not cron:
+        return f"{expression!r} is neither cron(...) nor rate(...); e.g. \"cron(0 3 * * ? *)\" or \"rate(1 hour)\""
+    fields = cron["fields"].split()
+    if len(fields) != 6:
+        return f"{expression!r} has {len(fields)} fields; cron takes six: minutes hours day-of-month month day-of-week year"
+    if (fields[2] == "?") == (fields[4] == "?"):
+        return f"{expression!r}: exactly one of day-of-month and day-of-week must be '?'"
+    ranges = ((0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2199))
+    for field, (low, high), label in zip(fields, ranges, ("minutes", "hours", "day-of-month", "month", "day-of-week", "year"), strict=True):
+        for number in re.findall(r"\d+", re.sub(r"/\d+", "", field)):  # a step's divisor is no value of the field
+            if not low <= int(number) <= high and not (label == "day-of-week" and "#" in field):
+                return f"{expression!r}: {label} value {number} is outside {low}-{high}"
+    return None
+
+
+def routes_overlap(first: str, second: str) -> bool:
+    """Whether some path matches both patterns (* any characters, ? one): a pattern that shadows another overlaps it."""
+
+    @cache
+    def go(i: int, j: int) -> bool:
+        if i == len(first) and j == len(second):
+            return True
+        a = first[i] if i < len(first) else None
+        b = second[j] if j < len(second) else None
+        if a == "*" and (go(i + 1, j) or (b is not None and go(i, j + 1))):
+            return True
+        if b == "*" and (go(i, j + 1) or (a is not None and go(i + 1, j))):
+            return True
+        if a is not None and b is not None and "*" not in (a, b) and (a == b or "?" in (a, b)):
+            return go(i + 1, j + 1)
+        return False
+
+    return go(0, 0)
+
+
+def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig], *, declared: set[str],
+                    primary: ServiceConfig | None, home: Path, config_name: str, add) -> None:
+    """What needs several tables: names, kinds of what is called or published to, routes, directories on disk.
+    declared: every workload name the file has, valid or not (an invalid table's problems are reported already)."""
+    for section, table in (("services", services), ("jobs", jobs)):
+        for name in table:
+            if not WORKLOAD_NAME_RE.match(name) or name.endswith("-"):
+                add(f"{section}.{name}: name {name!r} is not valid; use [a-z][a-z0-9-]*, at most 12 characters (it goes into AWS names)")
+    for name in set(services) & set(jobs):
+        add(f"jobs.{name}: {name} is also a service; services and jobs share one set of names")
+    if primary is not None and PRIMARY in services:
+        add(f"services.{PRIMARY}: [service] is the workload named {PRIMARY}; rename this one or move [service] here")
+    for section, table in (("services", services), ("jobs", jobs)):
+        for name, workload in table.items():
+            for index, called in enumerate(workload.calls):
+                target = services.get(called)
+                if target is None and called in declared:
+                    continue
+                if called == name:
+                    add(f"{section}.{name}.calls[{index}]: a workload does not call itself by name")
+                elif target is None or target.kind != "backend":
+                    known = sorted(n for n, s in services.items() if s.kind == "backend")
+                    add(f"{section}.{name}.calls[{index}]: {called!r} is not a backend service; backends: {', '.join(known) or 'none'}")
+            for index, published in enumerate(workload.publishes):
+                target = services.get(published)
+                if target is None and published in declared:
+                    continue
+                if target is None or target.kind != "worker":
+                    known = sorted(n for n, s in services.items() if s.kind == "worker")
+                    add(f"{section}.{name}.publishes[{index}]: {published!r} is not a worker; workers: {', '.join(known) or 'none'}")
+            directory = (home / workload.directory).resolve()
+            if not directory.is_relative_to(home.resolve()):
+                add(f"{section}.{name}.directory: {workload.directory!r} is outside the directory that holds {config_name}")
+            elif not (directory / "Dockerfile").is_file():
+                add(f"{section}.{name}.directory: {workload.directory!r} has no Dockerfile; each workload is built from its own")
+    _check_routes(services, primary, add)
+
+
+def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | None, add) -> None:
+    owned: list[tuple[str, str]] = []  # (route, owner) in the order CloudFront and the load balancer evaluate them
+    if primary is not None:
+        owned += [(route, "[service]") for route in (*PRIMARY_ROUTES, primary.health_check_path)]
+    for name, service in services.items():
+        for index, route in enumerate(service.routes):
+            for other, owner in owned:
+                if routes_overlap(route, other):
+                    add(f"services.{name}.routes[{index}]: {route!r} overlaps {other!r} of {owner}; a path must reach one "
+                        "service, so make the patterns disjoint (e.g. /admin/* beside /api/*)")
+                    break
+            owned.append((route, f"services.{name}"))
+        if service.kind == "web" and not any(routes_overlap(service.health_path or "", r) for r in service.routes):
+            add(f"services.{name}.health_check_path: {service.health_path!r} is not on its routes {service.routes}; "
+                "the health gate requests it through the edge")
+    # The site's default behaviour plus the primary's two take three of CloudFront's behaviours.
+    behaviors = len(owned) + 1
+    if behaviors > MAX_EDGE_BEHAVIORS:
+        add(f"services: {len(owned)} routes need {behaviors} CloudFront cache behaviours; a distribution has at most {MAX_EDGE_BEHAVIORS}")
+
+
+def check_sizes(env_name: str, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig],
+                sizes: dict[str, dict[str, WorkloadSize]], defaults: tuple[int, int], declared: dict[str, set[str]], add) -> None:
+    """An environment's per-workload sizes name existing workloads, keys that fit their kind, and sizes Fargate takes."""
+    for section, table in (("services", services), ("jobs", jobs)):
+        for name, size in sizes.get(section, {}).items():
+            key = f"environments.{env_name}.{section}.{name}"
+            workload = table.get(name)
+            if name not in declared[section]:
+                add(f"{key}: there is no [{section}.{name}]; known: {', '.join(sorted(declared[section])) or 'none'}")
+                continue
+            if workload is None:  # declared, but its own table is invalid (reported already)
+                continue
+            kind = getattr(workload, "kind", "job")
+            if kind == "job" and (size.desired_count is not None or size.max_count is not None):
+                add(f"{key}: a job runs one task per schedule; desired_count and max_count are for services")
+            if size.backlog_per_task is not None and kind != "worker":
+                add(f"{key}.backlog_per_task: only a worker scales on its queue's backlog")
+            cpu, memory = size.cpu or defaults[0], size.memory or defaults[1]
+            if memory not in fargate_memory_options(cpu):
+                add(f"{key}.memory: Fargate does not accept {memory} MiB with cpu {cpu}")
+            if size.desired_count is not None and size.max_count is not None and size.desired_count > size.max_count:
+                add(f"{key}.desired_count: {size.desired_count} is above max_count {size.max_count}")
+
+
