@@ -56,8 +56,8 @@ def project(tmp_path):
     (tmp_path / "service" / "migrations").mkdir(parents=True)
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text("<!doctype html><title>site</title>")
-    for directory in ("admin", "catalog", "worker"):
-        (tmp_path / directory).mkdir()
+    for directory in ("service", "admin", "catalog", "worker"):
+        (tmp_path / directory).mkdir(exist_ok=True)
         (tmp_path / directory / "Dockerfile").write_text("FROM scratch\n")
     return tmp_path
 
@@ -82,17 +82,33 @@ def test_a_set_of_workloads_loads_with_each_environments_sizes(project):
     assert config.environments["staging"].services == {}
 
 
-def test_validate_and_synth_say_the_workloads_are_not_deployed_yet(cli, project):
+def test_validate_and_synth_name_the_workloads_they_cannot_build_yet(cli, project):
     path = _write(project, WORKLOADS)
     result = cli("--config", path, "validate")
     assert result.code == 2 and result.out == ""
     lines = [line for line in result.err.splitlines() if line.startswith("error:")]
+    # Web services have templates (synth, check, cost, plan); the other kinds not yet.
     assert [re.search(r": (\S+): valid, but", line).group(1) for line in lines] == \
-        ["services.admin", "services.catalog", "services.orders", "jobs.nightly"], result.err
-    assert all("cannot build this workload yet" in line for line in lines)
+        ["services.catalog", "services.orders", "jobs.nightly"], result.err
+    assert "so a backend service cannot be deployed yet" in lines[0] and "so a scheduled job cannot" in lines[2]
     synth = cli("--config", path, "synth")
-    assert synth.code == 2 and "services.admin: valid, but" in synth.err
+    assert synth.code == 2 and "services.catalog: valid, but" in synth.err
     assert not (project / "cdk.out").exists()  # nothing synthesized, so nothing can reach an account
+
+
+WEB_ONLY = WORKLOADS[:WORKLOADS.index("[services.catalog]")].replace('calls = ["catalog"]\npublishes = ["orders"]\n', "")
+
+
+def test_a_web_service_validates_and_deploy_refuses_it_before_anything_starts(cli, project):
+    path = _write(project, WEB_ONLY)
+    result = cli("--config", path, "validate")
+    assert result.code == 0, result.err
+    assert "services.admin: templates only (synth, check, cost, plan); deploy and release refuse it" in result.err
+    up = cli("--config", path, "up")
+    assert up.code == 2 and up.out == ""
+    assert "services.admin: valid, but this version of shipyard builds templates for web services but deploys and releases " \
+           "[service] alone, so a web service cannot be deployed yet" in up.err
+    assert "embedded AWS" not in up.err  # refused before an emulator started, let alone a stack
 
 
 BAD = '''

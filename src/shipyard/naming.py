@@ -8,6 +8,7 @@ is never spelled twice.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 
 # The same placeholder is written by the blueprint and read by the release
@@ -110,7 +111,7 @@ class Names:
 
     @property
     def service(self) -> str:
-        return "web"
+        return PRIMARY_SERVICE
 
     @property
     def image_parameter(self) -> str:
@@ -190,6 +191,76 @@ class Names:
     def database_parameter(self, key: str) -> str:
         """SSM parameters with the database's connection settings (host, port, name), read by the tasks as secrets."""
         return f"/shipyard/{self.app}/{self.environment}/database/{key}"
+
+    def workload(self, name: str) -> WorkloadNames:
+        """The names of a workload beside the primary service ([services.<name>], [jobs.<name>])."""
+        return WorkloadNames(app=self.app, environment=self.environment, account=self.account, workload=name)
+
+
+@dataclass(frozen=True)
+class WorkloadNames:
+    """A workload's own AWS names, under its environment's; spelled like Names' so one construct builds either."""
+
+    app: str
+    environment: str
+    account: str
+    workload: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.app}-{self.environment}"
+
+    @property
+    def cluster(self) -> str:  # the environment's one cluster
+        return self.prefix
+
+    @property
+    def service(self) -> str:
+        return self.workload
+
+    @property
+    def repository(self) -> str:
+        return f"{self.app}/{self.environment}/{self.workload}"
+
+    @property
+    def image_parameter(self) -> str:
+        return f"/shipyard/{self.app}/{self.environment}/workloads/{self.workload}/image"
+
+    @property
+    def log_group(self) -> str:
+        return f"/shipyard/{self.app}/{self.environment}/workloads/{self.workload}"
+
+    @property
+    def task_family(self) -> str:
+        return f"{self.prefix}-{self.workload}"
+
+    @property
+    def task_role(self) -> str:
+        return f"{self.prefix}-{self.workload}-task"
+
+    @property
+    def execution_role(self) -> str:
+        return f"{self.prefix}-{self.workload}-task-execution"
+
+    @property
+    def traffic_role(self) -> str:
+        return f"{self.prefix}-{self.workload}-traffic-shift"
+
+
+PRIMARY_SERVICE = "web"  # [service]'s ECS service, and its name among the workloads
+
+PRIMARY_RULE_PRIORITY = 1  # the primary service's catch-all rule, alone on the listener
+PRIMARY_RULE_PRIORITY_LAST = 50_000  # ... and beside web workloads' rules, which must be evaluated first (ELB's highest)
+
+
+def rule_priority(workload: str) -> int:
+    """A web workload's listener rule priority: from its name, so adding or removing another never renumbers it
+    (a renumbering updates rules one by one, and two rules may not hold one priority). Validation refuses a clash."""
+    return 1000 + zlib.crc32(workload.encode()) % 40_000
+
+
+def role_name_problem(name: str) -> str | None:
+    return f"is {len(name)} characters; IAM allows 64" if len(name) > 64 else None
 
 
 def bucket_name_problem(name: str) -> str | None:

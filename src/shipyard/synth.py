@@ -64,7 +64,7 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
     nag=True adds cdk-nag's AwsSolutions pack as an Aspect; it writes one CSV report per stack.
     customize receives each environment's stacks before synth, for escape-hatch changes (never cached).
     """
-    require_deployable(config)
+    require_deployable(config, templates=True)
     assemblies = []
     for env in environments:
         directory = (out_dir / env.name).resolve()
@@ -100,7 +100,8 @@ def _synthesize_one(config: Config, env: Environment, directory: Path, *, nag: b
     try:
         before, after = config.neighbours(env.name)
         stacks = build_environment(app, settings=Settings(app=config.app, service=config.service, site=config.site, env=env,
-                                                          promotes_from=before, promotes_to=after, database=config.database))
+                                                          promotes_from=before, promotes_to=after, database=config.database,
+                                                          web_services={n: w for n, w in config.services.items() if w.kind == "web"}))
         if customize is not None:
             customize(stacks)
         if nag:
@@ -137,7 +138,8 @@ def _cache_key(config: Config, env: Environment, *, nag: bool) -> str:
     """Everything an environment's templates depend on: the blueprint's inputs (the models' reprs name every
     field), shipyard's code, and the CDK libraries that turn them into templates."""
     before, after = config.neighbours(env.name)
-    inputs = [repr(model) for model in (config.app, config.service, config.site, env, before, after, config.database)]
+    inputs = [repr(model) for model in (config.app, config.service, config.site, env, before, after, config.database,
+                                        config.services, config.jobs)]
     code = content_cache.code_version(Path(__file__).parent, "aws-cdk-lib", "constructs", "cdk-nag")
     return content_cache.digest(code, *inputs, f"nag={nag}")
 

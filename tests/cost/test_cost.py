@@ -112,7 +112,7 @@ def test_awake_hours_and_arm64_spot_are_priced():
         {"Schedule": "cron(0 7 ? * MON,TUE,WED,THU,FRI *)", "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 4}},
         {"Schedule": "cron(0 20 ? * MON,TUE,WED,THU,FRI *)", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}}]}}
     task = {"Type": "AWS::ECS::TaskDefinition", "Properties": {"Cpu": "256", "Memory": "512", "RuntimePlatform": {"CpuArchitecture": "ARM64"}}}
-    service = {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 2, "CapacityProviderStrategy": [
+    service = {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 2, "TaskDefinition": {"Ref": "D"}, "CapacityProviderStrategy": [
         {"CapacityProvider": "FARGATE_SPOT", "Weight": 1}], "NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "ENABLED"}}}}
     lines = {line.item: line.monthly for line in price(footprint([{"Resources": {"T": target, "D": task, "S": service}}]),
                                                         prices, Traffic.default(False))}

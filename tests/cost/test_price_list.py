@@ -74,7 +74,7 @@ def test_live_prices_for_a_region_the_table_does_not_cover():
     # The estimate runs on them like on the table.
     template = {"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
         "Cpu": "512", "Memory": "1024", "RuntimePlatform": {"CpuArchitecture": "ARM64"}}},
-        "S": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 4}}}}
+        "S": {"Type": "AWS::ECS::Service", "Properties": {"DesiredCount": 4, "TaskDefinition": {"Ref": "T"}}}}}
     lines = {line.item: line.monthly for line in price(footprint([template]), prices, Traffic.default(True))}
     assert lines["Fargate on-demand (arm64)"] == pytest.approx(4 * 730 * (0.5 * 0.03885 + 1 * 0.00427), abs=0.01)
 

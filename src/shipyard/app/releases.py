@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from shipyard.app.context import EnvironmentContext, assembly_for, guard_production
 from shipyard.app.policy import require_policy
 from shipyard.aws import Aws
-from shipyard.config import Config
+from shipyard.config import Config, require_deployable
 from shipyard.deploy.apply import check_account
 from shipyard.release import release as flow
 from shipyard.release.attempt import Outcome, ReleaseOptions
@@ -55,5 +55,6 @@ def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, dige
 
 def rollback(ctx: EnvironmentContext, gate: Gate, *, yes: bool, to: str | None, steps: int) -> Outcome:
     guard_production([ctx.env], yes=yes, action="roll back")
+    require_deployable(ctx.config)
     return flow.rollback(ctx.aws, ctx.assembly, _options(ctx.config, gate), health_path=ctx.config.service.health_check_path,
                          to=to, steps=steps)

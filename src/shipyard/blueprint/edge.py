@@ -71,6 +71,7 @@ class Edge(Construct):
         zone_id: str | None = None,
         zone_name: str | None = None,
         origin_domain: str | None = None,
+        workload_routes: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, id)
         self.bucket = private_bucket(
@@ -148,7 +149,9 @@ class Edge(Construct):
                 compress=True,
                 function_associations=function_associations,
             ),
-            additional_behaviors={"/api/*": api_behavior, health_check_path: api_behavior},
+            # Web workloads' paths reach the same load balancer, whose listener rules pick each one's targets.
+            additional_behaviors={"/api/*": api_behavior, health_check_path: api_behavior,
+                                  **{route: api_behavior for route in workload_routes}},
         )
         suppress(self.distribution, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
                  *(() if certificate_arn else (CLOUDFRONT_DEFAULT_CERTIFICATE,)))

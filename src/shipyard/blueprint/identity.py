@@ -23,7 +23,21 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from shipyard.blueprint.suppressions import DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, suppress
-from shipyard.naming import Names
+from shipyard.naming import Names, WorkloadNames
+
+# What a release does to each service it releases; the primary service's statements and each workload's use them.
+ECR_PUSH_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+                 "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeImageScanFindings",
+                 "ecr:StartImageScan", "ecr:GetDownloadUrlForLayer"]
+RELEASE_PARAMETER = ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter", "ssm:GetParameterHistory"]
+SERVICE_UPDATE = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"]
+RELEASE_VERDICT = ["ecs:DescribeServices", "ecs:DescribeTasks", "ecs:ListTasks"]
+BLUE_GREEN_GATE = ["ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"]
+READ_LOGS = ["logs:FilterLogEvents", "logs:GetLogEvents"]
+# The writes a release's stack update makes are allowed only through CloudFormation (aws:CalledVia, IAM user guide,
+# "AWS global condition context keys"): the role cannot register a task definition or pass a task role by calling
+# ECS itself, only by updating its one stack.
+THROUGH_CLOUDFORMATION = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -59,7 +73,9 @@ class Identity(Construct):
         source_repository_arn: str | None = None,
         push_subject: str | None = None,
         wakes: bool = False,
+        workloads: tuple[tuple[WorkloadNames, str], ...] = (),
     ) -> None:
+        """workloads: each web workload beside [service] with its repository's ARN, which a release changes too."""
         super().__init__(scope, id)
         if existing_provider_arn:
             provider_arn = existing_provider_arn
@@ -83,6 +99,13 @@ class Identity(Construct):
         for statement in _statements(Stack.of(self), names, repository_arn, source_repository_arn, wakes):
             self.deploy_role.add_to_policy(statement)
         suppress(self.deploy_role.node.find_child("DefaultPolicy"), DEPLOY_ROLE_SCOPED_WILDCARDS)
+        if workloads:
+            # A policy of its own (managed: a role's inline policies share one size limit, which the primary's fills):
+            # the primary service's policy stays as it was, so adding a workload changes no statement of it.
+            releases = iam.ManagedPolicy(self, "WorkloadReleases", roles=[self.deploy_role],
+                                         description=f"{names.deploy_role} releases the workloads beside the primary service",
+                                         statements=_workload_statements(Stack.of(self), workloads))
+            suppress(releases, DEPLOY_ROLE_SCOPED_WILDCARDS)
 
         # CI's image jobs push the image they built and scanned, and nothing else: they run outside any GitHub
         # environment (their token's subject names the branch), so they get a role of their own instead of the
@@ -99,7 +122,7 @@ class Identity(Construct):
                 sid="PushImages",
                 actions=["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
                          "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resources=[repository_arn],
+                resources=[repository_arn, *(arn for _, arn in workloads)],
             ))
             suppress(self.push_role.node.find_child("DefaultPolicy"), ECR_LOGIN_TOKEN)
 
@@ -127,10 +150,7 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
     def role(name: str) -> str:
         return f"arn:{partition}:iam::{account}:role/{name}"
 
-    # The writes a release's stack update makes are allowed only through CloudFormation (aws:CalledVia, IAM user
-    # guide, "AWS global condition context keys"): the role cannot register a task definition or pass a task role
-    # by calling ECS itself, only by updating its one stack.
-    through_cloudformation = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
+    through_cloudformation = THROUGH_CLOUDFORMATION
     own_stacks = [arn("cloudformation", f"stack/{names.prefix}-*/*"),
                   arn("cloudformation", f"stack/{names.prefix}-*/*", region_="us-east-1")]
     service_stack = arn("cloudformation", f"stack/{names.service_stack}/*")
@@ -140,15 +160,13 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
         iam.PolicyStatement(
             sid="EcrPushPull",
-            actions=["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-                     "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages",
-                     "ecr:DescribeImageScanFindings", "ecr:StartImageScan", "ecr:GetDownloadUrlForLayer"],
+            actions=ECR_PUSH_PULL,
             resources=[repository_arn],
         ),
         iam.PolicyStatement(
             # GetParameters: CloudFormation resolves the service stack's SSM parameter with the caller's session.
             sid="ReleaseParameters",
-            actions=["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter", "ssm:GetParameterHistory"],
+            actions=RELEASE_PARAMETER,
             resources=[arn("ssm", f"parameter{names.image_parameter}"), arn("ssm", f"parameter{names.release_history_parameter}"),
                        arn("ssm", f"parameter{names.one_off_image_parameter}")],
         ),
@@ -182,7 +200,7 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         ),
         iam.PolicyStatement(
             sid="ServiceUpdate",
-            actions=["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"],
+            actions=SERVICE_UPDATE,
             resources=[service, arn("ecs", f"task-definition/{names.task_family}:*"),
                        arn("ecs", f"task-definition/{names.one_off_family}:*")],
             conditions=through_cloudformation,
@@ -245,13 +263,13 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         ),
         iam.PolicyStatement(
             sid="ReleaseVerdict",
-            actions=["ecs:DescribeServices", "ecs:DescribeTasks", "ecs:ListTasks"],
+            actions=RELEASE_VERDICT,
             resources=[service, arn("ecs", f"task/{names.cluster}/*"), arn("ecs", f"container-instance/{names.cluster}/*")],
         ),
         iam.PolicyStatement(
             # The health gate runs during a blue/green deployment's bake; a failure stops it with rollback.
             sid="BlueGreenGate",
-            actions=["ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"],
+            actions=BLUE_GREEN_GATE,
             resources=[service, arn("ecs", f"service-deployment/{names.cluster}/{names.service}/*")],
         ),
         iam.PolicyStatement(
@@ -261,7 +279,7 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         ),
         iam.PolicyStatement(
             sid="ReadServiceLogs",
-            actions=["logs:FilterLogEvents", "logs:GetLogEvents"],
+            actions=READ_LOGS,
             resources=[arn("logs", f"log-group:{names.log_group}:*")],
         ),
         iam.PolicyStatement(
@@ -308,3 +326,36 @@ def grant_invalidation(scope: Construct, id: str, *, deploy_role_name: str, dist
     return iam.Policy(scope, id, roles=[iam.Role.from_role_name(scope, f"{id}Role", deploy_role_name)], statements=[
         iam.PolicyStatement(actions=["cloudfront:CreateInvalidation"], resources=[distribution_arn]),
     ])
+
+
+def _workload_statements(stack: Stack, workloads: tuple[tuple[WorkloadNames, str], ...]) -> list[iam.PolicyStatement]:
+    """What a release does to each workload beside the primary service, on that workload's resources only."""
+    partition, region, account = Aws.PARTITION, stack.region, stack.account
+
+    def arn(service: str, resource: str) -> str:
+        return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+    def role(name: str) -> str:
+        return f"arn:{partition}:iam::{account}:role/{name}"
+
+    names = [own for own, _ in workloads]
+    services = [arn("ecs", f"service/{n.cluster}/{n.service}") for n in names]
+    return [
+        iam.PolicyStatement(sid="WorkloadImages", actions=ECR_PUSH_PULL, resources=[repository for _, repository in workloads]),
+        iam.PolicyStatement(sid="WorkloadImageParameters", actions=RELEASE_PARAMETER,
+                            resources=[arn("ssm", f"parameter{n.image_parameter}") for n in names]),
+        iam.PolicyStatement(sid="WorkloadServiceUpdate", actions=SERVICE_UPDATE, conditions=THROUGH_CLOUDFORMATION,
+                            resources=[*services, *(arn("ecs", f"task-definition/{n.task_family}:*") for n in names)]),
+        iam.PolicyStatement(sid="PassWorkloadTaskRoles", actions=["iam:PassRole"],
+                            resources=[role(r) for n in names for r in (n.task_role, n.execution_role)],
+                            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+        iam.PolicyStatement(sid="PassWorkloadTrafficShiftRoles", actions=["iam:PassRole"],
+                            resources=[role(n.traffic_role) for n in names],
+                            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}, **THROUGH_CLOUDFORMATION}),
+        iam.PolicyStatement(sid="ReadWorkloadRoles", actions=["iam:GetRole"], conditions=THROUGH_CLOUDFORMATION,
+                            resources=[role(r) for n in names for r in (n.task_role, n.execution_role, n.traffic_role)]),
+        iam.PolicyStatement(sid="WorkloadVerdict", actions=RELEASE_VERDICT, resources=services),
+        iam.PolicyStatement(sid="WorkloadBlueGreenGate", actions=BLUE_GREEN_GATE,
+                            resources=[*services, *(arn("ecs", f"service-deployment/{n.cluster}/{n.service}/*") for n in names)]),
+        iam.PolicyStatement(sid="ReadWorkloadLogs", actions=READ_LOGS, resources=[arn("logs", f"log-group:{n.log_group}:*") for n in names]),
+    ]

@@ -9,11 +9,25 @@ with TLS 1.2 at least; without one it is HTTP on 80 (docs/decisions.md §27).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from shipyard import naming
+
+
+@dataclass(frozen=True)
+class Route:
+    """A web workload's way in: its blue and green target groups and the listener rule that weighs them."""
+
+    target_group: elbv2.ApplicationTargetGroup
+    alternate_target_group: elbv2.ApplicationTargetGroup
+    rule: elbv2.ApplicationListenerRule
+
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -51,8 +65,10 @@ class LoadBalancer(Construct):
         deletion_protection: bool,
         access_logs: s3.IBucket | None = None,
         certificate_arn: str | None = None,
+        primary_rule_priority: int = naming.PRIMARY_RULE_PRIORITY,
     ) -> None:
         super().__init__(scope, id)
+        self.vpc = vpc
         port = HTTPS_PORT if certificate_arn else HTTP_PORT
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
@@ -79,6 +95,7 @@ class LoadBalancer(Construct):
         self.security_group.add_egress_rule(
             self.target_security_group, ec2.Port.tcp(target_port), "HTTP to the service tasks",
         )
+        self._target_ports = {target_port}
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self, "LoadBalancer",
             load_balancer_name=name,
@@ -104,14 +121,26 @@ class LoadBalancer(Construct):
             ssl_policy=TLS_POLICY if certificate_arn else None,
             default_action=elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="not found"),
         )
-        self.production_rule = elbv2.ApplicationListenerRule(
-            self, "ProductionRule", listener=self.listener, priority=1,
-            conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
-            action=elbv2.ListenerAction.weighted_forward([
-                elbv2.WeightedTargetGroup(target_group=self.target_group, weight=100),
-                elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=0),
-            ]),
-        )
+        self.production_rule = self._rule("ProductionRule", ["/*"], primary_rule_priority, self.target_group, self.alternate_target_group)
+
+    def add_route(self, id: str, *, target_port: int, health_check_path: str, routes: list[str], priority: int) -> Route:
+        """A web workload's own target groups (blue and green) and listener rule for its path patterns, and the
+        security group rules that let the load balancer reach its tasks' port."""
+        blue = self._target_group(f"{id}TargetGroup", self.vpc, target_port, health_check_path)
+        green = self._target_group(f"{id}AlternateTargetGroup", self.vpc, target_port, health_check_path)
+        if target_port not in self._target_ports:
+            self._target_ports.add(target_port)
+            self.target_security_group.add_ingress_rule(self.security_group, ec2.Port.tcp(target_port), "HTTP from the load balancer")
+            self.security_group.add_egress_rule(self.target_security_group, ec2.Port.tcp(target_port), "HTTP to the service tasks")
+        return Route(blue, green, self._rule(f"{id}Rule", routes, priority, blue, green))
+
+    def _rule(self, id: str, paths: list[str], priority: int, blue: elbv2.ApplicationTargetGroup,
+              green: elbv2.ApplicationTargetGroup) -> elbv2.ApplicationListenerRule:
+        # Blue takes every request until ECS's blue/green deployment moves the weights (docs/decisions.md §18).
+        return elbv2.ApplicationListenerRule(
+            self, id, listener=self.listener, priority=priority, conditions=[elbv2.ListenerCondition.path_patterns(paths)],
+            action=elbv2.ListenerAction.weighted_forward([elbv2.WeightedTargetGroup(target_group=blue, weight=100),
+                                                          elbv2.WeightedTargetGroup(target_group=green, weight=0)]))
 
     def _target_group(self, id: str, vpc: ec2.IVpc, port: int, health_check_path: str) -> elbv2.ApplicationTargetGroup:
         return elbv2.ApplicationTargetGroup(

@@ -41,7 +41,7 @@ from shipyard.blueprint.suppressions import (
     TRAFFIC_SHIFT_READS,
     suppress,
 )
-from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX, Names
+from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX, Names, WorkloadNames
 from shipyard.schedule import AwakeSchedule
 
 ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
@@ -63,7 +63,7 @@ class Service(Construct):
         alternate_target_group: elbv2.IApplicationTargetGroup,
         production_rule: elbv2.ApplicationListenerRule,
         repository: ecr.IRepository,
-        names: Names,
+        names: Names | WorkloadNames,
         log_retention_days: int,
         architecture: str,
         cpu: int,
@@ -82,8 +82,12 @@ class Service(Construct):
         spot: bool = False,
         awake: AwakeSchedule | None = None,
         ecs_exec: bool = False,
+        cluster: ecs.Cluster | None = None,
     ) -> None:
+        """cluster: the environment's, for a workload beside the primary service, which creates it (and the one-off
+        task family that migrations and `shipyard run` use)."""
         super().__init__(scope, id)
+        primary = cluster is None
         cluster_name, service_name = names.cluster, names.service
         self.image = CfnParameter(
             self, "Image",
@@ -104,15 +108,19 @@ class Service(Construct):
             return group
 
         # With ECS Exec on, CDK grants the task role the SSM messages channels and writes to this group.
-        exec_logging = ecs.ExecuteCommandConfiguration(
-            logging=ecs.ExecuteCommandLogging.OVERRIDE,
-            log_configuration=ecs.ExecuteCommandLogConfiguration(cloud_watch_log_group=log_group("ExecLogs", names.exec_log_group)),
-        ) if ecs_exec else None
-        self.cluster = ecs.Cluster(
-            self, "Cluster", cluster_name=cluster_name, vpc=vpc,
-            container_insights_v2=ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED,
-            enable_fargate_capacity_providers=spot, execute_command_configuration=exec_logging,
-        )
+        if cluster is None:
+            exec_logging = ecs.ExecuteCommandConfiguration(
+                logging=ecs.ExecuteCommandLogging.OVERRIDE,
+                log_configuration=ecs.ExecuteCommandLogConfiguration(cloud_watch_log_group=log_group("ExecLogs", names.exec_log_group)),
+            ) if ecs_exec else None
+            cluster = ecs.Cluster(
+                self, "Cluster", cluster_name=cluster_name, vpc=vpc,
+                container_insights_v2=ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED,
+                enable_fargate_capacity_providers=spot, execute_command_configuration=exec_logging,
+            )
+            if not container_insights:
+                suppress(cluster, CONTAINER_INSIGHTS_OPTIONAL)
+        self.cluster = cluster
         self.log_group = log_group("Logs", names.log_group)
         stack = Stack.of(self)
         self.task_definition = ecs.FargateTaskDefinition(
@@ -145,23 +153,23 @@ class Service(Construct):
 
         self.container = container(self.task_definition, self.image.value_as_string, SERVICE_LOG_PREFIX,
                                    port_mappings=[ecs.PortMapping(container_port=port, name="http")])
-        self.one_off_image = CfnParameter(
-            self, "OneOffImage", type="AWS::SSM::Parameter::Value<String>", default=names.one_off_image_parameter,
-            description="SSM parameter holding the image one-off tasks run (repository@sha256:digest)")
-        self.one_off_task_definition = ecs.FargateTaskDefinition(
-            self, "OneOffTask", cpu=cpu, memory_limit_mib=memory, family=names.one_off_family,
-            task_role=self.task_definition.task_role, execution_role=self.task_definition.execution_role,
-            runtime_platform=ecs.RuntimePlatform(cpu_architecture=ARCHITECTURES[architecture],
-                                                 operating_system_family=ecs.OperatingSystemFamily.LINUX))
-        container(self.one_off_task_definition, self.one_off_image.value_as_string, ONE_OFF_LOG_PREFIX)
+        if primary:
+            self.one_off_image = CfnParameter(
+                self, "OneOffImage", type="AWS::SSM::Parameter::Value<String>", default=names.one_off_image_parameter,
+                description="SSM parameter holding the image one-off tasks run (repository@sha256:digest)")
+            self.one_off_task_definition = ecs.FargateTaskDefinition(
+                self, "OneOffTask", cpu=cpu, memory_limit_mib=memory, family=names.one_off_family,
+                task_role=self.task_definition.task_role, execution_role=self.task_definition.execution_role,
+                runtime_platform=ecs.RuntimePlatform(cpu_architecture=ARCHITECTURES[architecture],
+                                                     operating_system_family=ecs.OperatingSystemFamily.LINUX))
+            container(self.one_off_task_definition, self.one_off_image.value_as_string, ONE_OFF_LOG_PREFIX)
+            if environment:
+                suppress(self.one_off_task_definition, PLAIN_SETTINGS_ONLY)
         execution_role = self.task_definition.obtain_execution_role()
         repository.grant_pull(execution_role)
         suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)
-        if not container_insights:
-            suppress(self.cluster, CONTAINER_INSIGHTS_OPTIONAL)
-        if environment:
+        if environment or not primary:  # a workload's container always has SHIPYARD_ENVIRONMENT and SHIPYARD_IMAGE
             suppress(self.task_definition, PLAIN_SETTINGS_ONLY)
-            suppress(self.one_off_task_definition, PLAIN_SETTINGS_ONLY)
 
         self.service = ecs.FargateService(
             self, "Service",

@@ -18,7 +18,7 @@ shipyard.toml) and declares the values it takes from other stacks' outputs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, Tags
@@ -38,7 +38,7 @@ from shipyard.blueprint.edge_alarms import EdgeAlarms
 from shipyard.blueprint.firewall import Firewall
 from shipyard.blueprint.identity import Identity, grant_invalidation
 from shipyard.blueprint.image_slot import ImageSlot
-from shipyard.blueprint.load_balancer import LoadBalancer
+from shipyard.blueprint.load_balancer import LoadBalancer, Route
 from shipyard.blueprint.network import Network
 from shipyard.blueprint.observability import DatabaseWatch, Observability
 from shipyard.blueprint.origin_certificate import OriginCertificate
@@ -46,6 +46,7 @@ from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Service
 from shipyard.config import POSTGRES_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, max_connections
+from shipyard.config.workloads import WorkloadConfig
 from shipyard.naming import Output
 
 
@@ -60,6 +61,7 @@ class Settings:
     promotes_from: Environment | None = None  # the environment whose images this one receives
     promotes_to: Environment | None = None  # the environment that copies this one's images
     database: DatabaseConfig | None = None
+    web_services: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service], routed by their own paths
 
 
 class _EnvironmentStack(Stack):
@@ -121,7 +123,21 @@ class FoundationStack(_EnvironmentStack):
             health_check_path=service.health_check_path, deletion_protection=env.deletion_protection,
             access_logs=self.access_logs.bucket,
             certificate_arn=self.origin_certificate.certificate.ref if self.origin_certificate else None,
+            primary_rule_priority=naming.PRIMARY_RULE_PRIORITY_LAST if settings.web_services else naming.PRIMARY_RULE_PRIORITY,
         )
+        # Each web workload beside [service]: its own repository, released-image parameter and route on the listener.
+        self.workloads: dict[str, WorkloadParts] = {}
+        for name, workload in settings.web_services.items():
+            own, construct = names.workload(name), _construct_id(name)
+            self.workloads[name] = WorkloadParts(
+                registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
+                                  retain=env.deletion_protection),
+                image_slot=ImageSlot(self, f"{construct}ImageSlot", parameter_name=own.image_parameter,
+                                     logical_id=f"{construct}ImageParameter",
+                                     description=f"Released image of {settings.app.name} {env.name} {name} (written by shipyard release)"),
+                route=self.load_balancer.add_route(construct, target_port=workload.container_port, health_check_path=workload.health_path,
+                                                   routes=workload.routes, priority=naming.rule_priority(name)),
+            )
         if self.origin_certificate and zone_id:
             self.origin_certificate.point_to(self.load_balancer.load_balancer, name=env.origin_domain, zone_id=zone_id)
         self.image_slot = ImageSlot(self, "ImageSlot", parameter_name=names.image_parameter, logical_id="ImageParameterEAD1F3E3",
@@ -137,6 +153,7 @@ class FoundationStack(_EnvironmentStack):
             source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
                                    if before else None),
             wakes=env.schedule is not None,
+            workloads=tuple((names.workload(name), parts.registry.repository.repository_arn) for name, parts in self.workloads.items()),
         )
         CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
         CfnOutput(self, Output.DEPLOY_ROLE_ARN, value=self.identity.deploy_role.role_arn)
@@ -212,6 +229,23 @@ class ServiceStack(_EnvironmentStack):
         )
         self.service.service.enable_deployment_alarms(
             [self.observability.deployment_five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
+        self.workloads = {}
+        for name, workload in settings.web_services.items():
+            parts = foundation.workloads[name]
+            cpu, memory, desired_count, max_count = env.workload_size("services", name)
+            self.workloads[name] = Service(
+                self, _construct_id(name), cluster=self.service.cluster,
+                vpc=foundation.network.vpc, subnets=foundation.network.task_subnets,
+                security_group=foundation.load_balancer.target_security_group,
+                target_group=parts.route.target_group, alternate_target_group=parts.route.alternate_target_group,
+                production_rule=parts.route.rule, repository=parts.registry.repository,
+                names=names.workload(name), log_retention_days=env.log_retention_days,
+                architecture=env.architecture, spot=env.spot, awake=env.schedule, ecs_exec=env.ecs_exec, cpu=cpu, memory=memory,
+                port=workload.container_port, desired_count=desired_count, max_count=max_count, cpu_target=env.cpu_target,
+                stop_timeout=workload.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
+                environment=workload.environment, secrets=workload.secrets, container_insights=env.container_insights,
+                retain_logs=env.deletion_protection,
+            )
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.CLUSTER_NAME, value=self.service.cluster.cluster_name)
         CfnOutput(self, Output.SERVICE_NAME, value=self.service.service.service_name)
@@ -261,6 +295,7 @@ class EdgeStack(_EnvironmentStack):
             health_check_path=settings.service.health_check_path, price_class=env.price_class,
             spa_fallback=settings.site.spa_fallback, web_acl_arn=web_acl_arn, retain=env.deletion_protection,
             access_logs_bucket=names.logs_bucket, origin_domain=env.origin_domain,
+            workload_routes=tuple(route for workload in settings.web_services.values() for route in workload.routes),
         )
         self.add_stack_dependency(foundation)
         grant_invalidation(self, "DeployRoleInvalidation", deploy_role_name=names.deploy_role,
@@ -285,6 +320,21 @@ class EdgeAlarmsStack(_EnvironmentStack):
                                               distribution_id=distribution, retention_days=settings.env.log_retention_days,
                                               retain=settings.env.deletion_protection)
         self.add_stack_dependency(global_stack)
+
+
+@dataclass(frozen=True)
+class WorkloadParts:
+    """What the foundation holds for a web workload beside [service]."""
+
+    registry: Registry
+    image_slot: ImageSlot
+    route: Route
+
+
+def _construct_id(workload: str) -> str:
+    """The construct id of a workload's resources: its name in CamelCase ("admin-api" -> "AdminApi"). [service] is
+    "Web", the id it always had, so a workload named web ([services.web]) keeps a deployed app's logical ids."""
+    return "".join(part.capitalize() for part in workload.split("-"))
 
 
 def build_environment(scope: Construct, *, settings: Settings) -> list[_EnvironmentStack]:

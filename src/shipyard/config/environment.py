@@ -177,6 +177,15 @@ class Environment(EnvironmentInput):
             return ()
         return (self.domain, f"www.{self.domain}") if self.www else (self.domain,)
 
+    def workload_size(self, section: str, name: str) -> tuple[int, int, int, int]:
+        """A workload's cpu, memory, desired_count and max_count here: its own [environments.<env>.<section>.<name>]
+        over this environment's."""
+        own = (self.services if section == "services" else self.jobs).get(name)
+        if own is None:
+            return self.cpu, self.memory, self.desired_count, self.max_count
+        return (own.cpu or self.cpu, own.memory or self.memory,
+                self.desired_count if own.desired_count is None else own.desired_count, own.max_count or self.max_count)
+
     @property
     def origin_domain(self) -> str | None:
         """The name CloudFront reaches the load balancer by over TLS (origin.<domain>); None without a domain, where the

@@ -98,8 +98,13 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             environment = resolve_environment(env_name, settings, app, service, problems, origin)
             if environment is not None:
                 environments[env_name] = environment
-                check_sizes(env_name, services, jobs, {"services": environment.services, "jobs": environment.jobs},
-                            (environment.cpu, environment.memory), declared, problems.add)
+                check_sizes(environment, services, jobs, declared, problems.add)
+                for workload in [*services, *jobs]:
+                    role = environment.names.workload(workload).execution_role
+                    problem = naming.role_name_problem(role)
+                    if problem:
+                        problems.add(f"app.name: derived IAM role name {role!r} of {workload} in {env_name} {problem}; "
+                                     "shorten app.name, the environment's or the workload's name")
 
     check_shared_accounts(environments, problems)
     check_domains(environments, problems)

@@ -15,13 +15,15 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from shipyard import naming
 from shipyard.config.catalogue import FARGATE_CPU, fargate_memory_options
 from shipyard.config.models import PlainVariables, SecretVariables, ServiceConfig, _Model
 
 # Short: a workload's name goes into its ECS service, target group and log group names beside the app's and the
 # environment's (a target group name has at most 32 characters).
 WORKLOAD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
-PRIMARY = "web"  # the name [service] takes among the workloads; its resources keep the logical ids they always had
+PRIMARY = naming.PRIMARY_SERVICE  # the name [service] takes among the workloads
+RESERVED = {"one-off": "the name of the one-off task family"}
 # The primary service's routes: CloudFront sends /api/* and its health path to the load balancer.
 PRIMARY_ROUTES = ("/api/*",)
 # An ALB path pattern: up to 128 characters of these (ELB user guide, "Path conditions"); CloudFront's are alike.
@@ -196,6 +198,15 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
                 add(f"{section}.{name}: name {name!r} is not valid; use [a-z][a-z0-9-]*, at most 12 characters (it goes into AWS names)")
     for name in set(services) & set(jobs):
         add(f"jobs.{name}: {name} is also a service; services and jobs share one set of names")
+    for section, table in (("services", services), ("jobs", jobs)):
+        for name in set(table) & set(RESERVED):
+            add(f"{section}.{name}: {name!r} is reserved ({RESERVED[name]}); pick another name")
+    priorities: dict[int, str] = {}
+    for name, service in services.items():
+        if service.kind == "web":
+            other = priorities.setdefault(naming.rule_priority(name), name)
+            if other != name:
+                add(f"services.{name}: its listener rule priority (from its name) is {other}'s too; rename one of them")
     if primary is not None and PRIMARY in services:
         add(f"services.{PRIMARY}: [service] is the workload named {PRIMARY}; rename this one or move [service] here")
     for section, table in (("services", services), ("jobs", jobs)):
@@ -245,12 +256,12 @@ def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | 
         add(f"services: {len(owned)} routes need {behaviors} CloudFront cache behaviours; a distribution has at most {MAX_EDGE_BEHAVIORS}")
 
 
-def check_sizes(env_name: str, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig],
-                sizes: dict[str, dict[str, WorkloadSize]], defaults: tuple[int, int], declared: dict[str, set[str]], add) -> None:
+def check_sizes(environment, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig], declared: dict[str, set[str]],
+                add) -> None:
     """An environment's per-workload sizes name existing workloads, keys that fit their kind, and sizes Fargate takes."""
     for section, table in (("services", services), ("jobs", jobs)):
-        for name, size in sizes.get(section, {}).items():
-            key = f"environments.{env_name}.{section}.{name}"
+        for name, size in (environment.services if section == "services" else environment.jobs).items():
+            key = f"environments.{environment.name}.{section}.{name}"
             workload = table.get(name)
             if name not in declared[section]:
                 add(f"{key}: there is no [{section}.{name}]; known: {', '.join(sorted(declared[section])) or 'none'}")
@@ -262,10 +273,9 @@ def check_sizes(env_name: str, services: dict[str, WorkloadConfig], jobs: dict[s
                 add(f"{key}: a job runs one task per schedule; desired_count and max_count are for services")
             if size.backlog_per_task is not None and kind != "worker":
                 add(f"{key}.backlog_per_task: only a worker scales on its queue's backlog")
-            cpu, memory = size.cpu or defaults[0], size.memory or defaults[1]
+            cpu, memory, desired_count, max_count = environment.workload_size(section, name)
             if memory not in fargate_memory_options(cpu):
                 add(f"{key}.memory: Fargate does not accept {memory} MiB with cpu {cpu}")
-            if size.desired_count is not None and size.max_count is not None and size.desired_count > size.max_count:
-                add(f"{key}.desired_count: {size.desired_count} is above max_count {size.max_count}")
-
-
+            if kind != "job" and desired_count > max_count:
+                add(f"{key}.desired_count: {desired_count} is above max_count {max_count} (each, where not set here, is "
+                    f"environments.{environment.name}'s)")

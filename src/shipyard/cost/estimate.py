@@ -7,11 +7,13 @@ assessment) is priced by the same code from a description of what it ran.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard.cost.prices import HOURS_PER_MONTH, Prices
 from shipyard.errors import ShipyardError, UsageError
+from shipyard.naming import PRIMARY_SERVICE
 from shipyard.schedule import EXAMPLE as SCHEDULE_EXAMPLE
 from shipyard.schedule import parse_schedule, schedule_of
 
@@ -82,6 +84,8 @@ class Footprint:
     functions: int = 0
     alias_records: int = 0
     databases: list[tuple[str, int, bool]] = field(default_factory=list)  # (instance class, storage GiB, multi-AZ)
+    name: str = ""  # a workload's name; "" for the primary service, whose footprint this is
+    workloads: list[Footprint] = field(default_factory=list)  # the services beside it: their compute only
 
 
 # Container Insights (standard) for one Fargate service: 12 cluster metrics, 15 of the service (the resource
@@ -124,6 +128,7 @@ FREE_TYPES = {
                                                  "in the LCU assumption)",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "part of the load balancer, which is priced",
     "AWS::IAM::OIDCProvider": "IAM has no charge",
+    "AWS::IAM::ManagedPolicy": "IAM has no charge",
     "AWS::IAM::Policy": "IAM has no charge",
     "AWS::IAM::Role": "IAM has no charge",
     "AWS::S3::BucketPolicy": "configuration of the bucket, which is priced",
@@ -161,25 +166,30 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
         raise UnpricedResource("shipyard cost", f"no price for {', '.join(missing)}",
                                "add it to cost/estimate.py: price it, or list it in FREE_TYPES with the reason")
     f = Footprint()
-    service_count = minimum = None
+    scaled: list[tuple[str, dict[str, Any]]] = []  # (ECS service logical id, scalable target properties)
+    computes = {}  # ECS service logical id -> its footprint (the primary's is f)
+    counts: dict[str, int | None] = {}  # ECS service logical id -> running tasks (its desired count or target's minimum)
     for template in templates:
         resources = template.get("Resources", {})
-        for resource in resources.values():
+        for logical_id, resource in resources.items():
             kind, props = resource.get("Type"), resource.get("Properties", {}) or {}
             if kind == "AWS::ECS::Cluster":
                 settings = {s.get("Name"): s.get("Value") for s in props.get("ClusterSettings", []) or []}
                 f.container_insights += settings.get("containerInsights") in ("enabled", "enhanced")
-            elif kind == "AWS::ECS::TaskDefinition":
-                f.vcpu = int(props.get("Cpu", 256)) / 1024
-                f.memory_gb = int(props.get("Memory", 512)) / 1024
-                f.architecture = (props.get("RuntimePlatform") or {}).get("CpuArchitecture", "X86_64").lower()
             elif kind == "AWS::ECS::Service":
-                service_count = _released(props.get("DesiredCount", 1))
+                name = props.get("ServiceName", "")
+                compute = f if name in ("", PRIMARY_SERVICE) else Footprint(name=name)
+                computes[logical_id] = compute
+                counts[logical_id] = _released(props.get("DesiredCount", 1))
+                task = resources.get((props.get("TaskDefinition") or {}).get("Ref", ""), {}).get("Properties", {})
+                compute.vcpu = int(task.get("Cpu", 256)) / 1024
+                compute.memory_gb = int(task.get("Memory", 512)) / 1024
+                compute.architecture = (task.get("RuntimePlatform") or {}).get("CpuArchitecture", "X86_64").lower()
                 strategy = props.get("CapacityProviderStrategy") or []
                 total = sum(int(s.get("Weight", 1)) for s in strategy) or 1
-                f.spot_share = sum(int(s.get("Weight", 1)) for s in strategy if s.get("CapacityProvider") == "FARGATE_SPOT") / total
+                compute.spot_share = sum(int(s.get("Weight", 1)) for s in strategy if s.get("CapacityProvider") == "FARGATE_SPOT") / total
                 network = ((props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {})
-                f.public_ip_per_task = network.get("AssignPublicIp") == "ENABLED"
+                compute.public_ip_per_task = network.get("AssignPublicIp") == "ENABLED"
             elif kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
                 f.load_balancers.append(props.get("Scheme", "internet-facing"))
                 f.load_balancer_azs = max(2, len(props.get("Subnets", []) or []))
@@ -190,13 +200,7 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
             elif kind == "AWS::WAFv2::LoggingConfiguration":
                 f.waf_logging += 1
             elif kind == "AWS::ApplicationAutoScaling::ScalableTarget":
-                minimum = _released(props.get("MinCapacity"))
-                actions = {("sleep" if (a.get("ScalableTargetAction") or {}).get("MaxCapacity") == 0 else "wake"): a
-                           for a in props.get("ScheduledActions", []) or []}
-                if actions:
-                    awake = schedule_of(actions["wake"]["Schedule"], actions["sleep"]["Schedule"],
-                                        actions["wake"].get("Timezone") or "UTC")
-                    f.awake_share, f.awake = awake.awake_share, awake.text
+                scaled.append((_scaled_service(props.get("ResourceId")), props))
             elif kind == "AWS::CloudWatch::Alarm":
                 metrics = [m for m in props.get("Metrics", []) or [] if "MetricStat" in m]
                 if props.get("Namespace") == "AWS/RDS":
@@ -232,17 +236,29 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
             elif kind == "AWS::RDS::DBInstance":
                 f.databases.append((props["DBInstanceClass"], int(props.get("AllocatedStorage", 20)),
                                     str(props.get("MultiAZ", False)).lower() == "true"))
-    # A released service with a scalable target names no desired count: it runs the target's minimum (and more
-    # under load, which the estimate does not price).
-    f.tasks = int(service_count if service_count is not None else minimum if minimum is not None else f.tasks)
+    for service, props in scaled:
+        compute = computes.get(service, f)
+        # A released service with a scalable target names no desired count: it runs the target's minimum (and more
+        # under load, which the estimate does not price).
+        if counts.get(service) is None:
+            counts[service] = _released(props.get("MinCapacity"))
+        actions = {("sleep" if (a.get("ScalableTargetAction") or {}).get("MaxCapacity") == 0 else "wake"): a
+                   for a in props.get("ScheduledActions", []) or []}
+        if actions:
+            awake = schedule_of(actions["wake"]["Schedule"], actions["sleep"]["Schedule"], actions["wake"].get("Timezone") or "UTC")
+            compute.awake_share, compute.awake = awake.awake_share, awake.text
+    for service, compute in computes.items():
+        compute.tasks = int(counts[service] or 0)
+    f.workloads = [compute for compute in computes.values() if compute is not f]
     return f
 
 
-def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
-    h = HOURS_PER_MONTH
-    lines: list[Line] = []
-    hours = h * f.awake_share
+def _compute_lines(f: Footprint, prices: Prices) -> list[Line]:
+    """One service's Fargate tasks and their public addresses; a workload's lines carry its name."""
+    lines = []
+    hours = HOURS_PER_MONTH * f.awake_share
     awake = "" if f.awake_share == 1 else f" (awake {f.awake_share:.0%} of the week)"
+    whose = f": {f.name}" if f.name else ""
     if f.tasks:
         on_demand = 1 - f.spot_share
         for share, kind in ((on_demand, f.architecture), (f.spot_share, f"spot-{f.architecture}")):
@@ -251,12 +267,19 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
             vcpu = f.tasks * share * f.vcpu * hours * prices.fargate_vcpu_hour[kind]
             memory = f.tasks * share * f.memory_gb * hours * prices.fargate_gb_hour[kind]
             label = f"Fargate Spot ({f.architecture})" if kind.startswith("spot") else f"Fargate on-demand ({kind})"
-            lines.append(Line(label, f"{f.tasks * share:g} tasks x {f.vcpu:g} vCPU / {f.memory_gb:g} GB x {hours:.0f} h{awake}",
+            lines.append(Line(label + whose, f"{f.tasks * share:g} tasks x {f.vcpu:g} vCPU / {f.memory_gb:g} GB x {hours:.0f} h{awake}",
                               vcpu + memory))
     if f.public_ip_per_task and f.tasks:
         # A task's public address is released when the task stops, so a sleeping service pays for none.
-        lines.append(Line("Public IPv4 (tasks)", f"{f.tasks} addresses x {hours:.0f} h{awake}",
+        lines.append(Line("Public IPv4 (tasks)" + whose, f"{f.tasks} addresses x {hours:.0f} h{awake}",
                           f.tasks * hours * prices.public_ipv4_hour))
+    return lines
+
+
+def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
+    h = HOURS_PER_MONTH
+    hours = h * f.awake_share
+    lines = [*_compute_lines(f, prices), *(line for workload in f.workloads for line in _compute_lines(workload, prices))]
     for scheme in f.load_balancers:
         lines.append(Line(f"Load balancer ({scheme})", f"{h} h + {traffic.lcu:g} LCU average",
                           h * (prices.alb_hour + traffic.lcu * prices.lcu_hour)))
@@ -290,7 +313,8 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         # (CloudWatch user guide, "Amazon ECS Container Insights metrics"), and a performance log event per task
         # and container each minute.
         metrics = f.container_insights * CONTAINER_INSIGHTS_METRICS
-        log_gb = f.tasks * hours * 60 * CONTAINER_INSIGHTS_EVENT_KB / 1e6
+        task_hours = f.tasks * hours + sum(w.tasks * h * w.awake_share for w in f.workloads)
+        log_gb = task_hours * 60 * CONTAINER_INSIGHTS_EVENT_KB / 1e6
         lines.append(Line("Container Insights (standard)", f"{metrics} custom metrics + {log_gb:.2g} GB performance logs",
                           metrics * prices.custom_metric_month + log_gb * prices.log_ingest_gb, beyond_reference=True))
     if f.edge_log_deliveries:
@@ -419,6 +443,12 @@ def estimate_environment(name: str, region: str, production: bool, templates: li
     return EnvironmentCost(name, region, lines, total(lines), reference, savings(f, prices, traffic, production), comparable(lines),
                            f"{prices.source}, {prices.date}", _per_wake(f, prices, wake_hours) if f.awake_share < 1 else None,
                            wake_hours)
+
+
+def _scaled_service(resource_id: Any) -> str:
+    """The ECS service a scalable target scales: the logical id its ResourceId (service/<cluster>/<name>) refers to."""
+    found = re.search(r'"Fn::GetAtt": \["([^"]+)", "Name"\]', json.dumps(resource_id))
+    return found[1] if found else ""
 
 
 def _task_hour(f: Footprint, prices: Prices, kind: str) -> float:
