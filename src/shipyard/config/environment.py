@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from shipyard import naming
-from shipyard.config.catalogue import DB_INSTANCE_MEMORY_GIB, FARGATE_CPU, LOG_RETENTION_DAYS
-from shipyard.config.models import _ACCOUNT_RE, _Model, check_region
+from shipyard.config.catalogue import DB_INSTANCE_MEMORY_GIB, LOG_RETENTION_DAYS
+from shipyard.config.models import _ACCOUNT_RE, FargateCpu, _Model, check_region
 from shipyard.config.workloads import WorkloadSize
 from shipyard.schedule import AwakeSchedule, parse_schedule
 
@@ -19,7 +19,7 @@ class EnvironmentSettings(_Model):
     """Per-environment settings; every key may also be set under [defaults]."""
 
     region: str | None = Field(None, description="AWS region; defaults to app.region")
-    cpu: int = Field(256, description="task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384")
+    cpu: FargateCpu = Field(256, description="task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384")
     memory: int = Field(512, description="task memory in MiB, a size Fargate accepts for the CPU")
     desired_count: int = Field(2, ge=1, description="tasks running after a release (autoscaling minimum)")
     max_count: int = Field(4, ge=1, le=1000, description="autoscaling maximum")
@@ -76,13 +76,6 @@ class EnvironmentSettings(_Model):
     @classmethod
     def _region(cls, value: str | None) -> str | None:
         return None if value is None else check_region(value)
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, value: int) -> int:
-        if value not in FARGATE_CPU:
-            raise ValueError(f"{value} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_CPU))}")
-        return value
 
     @field_validator("log_retention_days")
     @classmethod

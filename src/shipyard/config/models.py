@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shipyard.config.catalogue import (
+    FARGATE_CPU,
     POSTGRES_MAJOR_VERSIONS,
     RESERVED_DB_USERS,
     known_regions,
@@ -118,6 +119,20 @@ def _secret_references(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _url_path(value: str) -> str:
+    if not value.startswith("/") or " " in value:
+        raise ValueError(f"{value!r} must be a URL path starting with '/'")
+    return value
+
+
+def _fargate_cpu(value: int) -> int:
+    if value not in FARGATE_CPU:
+        raise ValueError(f"{value} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_CPU))}")
+    return value
+
+
+UrlPath = Annotated[str, AfterValidator(_url_path)]
+FargateCpu = Annotated[int, AfterValidator(_fargate_cpu)]
 # A container's environment: plain variables (no credential-looking values) and secrets (references only).
 PlainVariables = Annotated[dict[str, str], AfterValidator(_variable_names), AfterValidator(_no_credentials)]
 SecretVariables = Annotated[dict[str, str], AfterValidator(_variable_names), AfterValidator(_secret_references)]
@@ -127,19 +142,12 @@ class ServiceConfig(_Model):
     directory: str = Field("service", description="the service's build context (its Dockerfile), relative to shipyard.toml")
     command: list[str] | None = Field(None, description="the command the image runs, if not its Dockerfile's CMD")
     port: int = Field(8000, ge=1024, le=65535, description="port the container listens on (unprivileged, so the image can run as non-root)")
-    health_check_path: str = Field("/healthz", description="path the load balancer and the release health gate request")
+    health_check_path: UrlPath = Field("/healthz", description="path the load balancer and the release health gate request")
     architecture: Literal["x86_64", "arm64"] = Field("arm64", description="CPU architecture of the image and the tasks")
     stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
     health_check_grace_seconds: int = Field(30, ge=0, le=3600, description="seconds ECS ignores failing health checks after a task starts")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
     secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
-
-    @field_validator("health_check_path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/") or " " in value:
-            raise ValueError(f"{value!r} must be a URL path starting with '/'")
-        return value
 
 
 class SiteConfig(_Model):

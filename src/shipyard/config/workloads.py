@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from shipyard import naming
-from shipyard.config.catalogue import FARGATE_CPU, fargate_memory_options
-from shipyard.config.models import PlainVariables, SecretVariables, ServiceConfig, _Model
+from shipyard.config.catalogue import fargate_memory_options
+from shipyard.config.models import FargateCpu, PlainVariables, SecretVariables, ServiceConfig, UrlPath, _Model
 
 # Short: a workload's name goes into its ECS service, target group and log group names beside the app's and the
 # environment's (a target group name has at most 32 characters).
@@ -43,7 +43,7 @@ class WorkloadConfig(_Model):
     directory: str = Field(description="the workload's build context (its Dockerfile), relative to shipyard.toml")
     command: list[str] | None = Field(None, description="the command the image runs, if not its Dockerfile's CMD")
     port: int | None = Field(None, ge=1024, le=65535, description="port the container listens on (web and backend; default 8000)")
-    health_check_path: str | None = Field(None, description="path the health checks request (web and backend; default /healthz)")
+    health_check_path: UrlPath | None = Field(None, description="path the health checks request (web and backend; default /healthz)")
     routes: list[str] = Field(default_factory=list, description="web: the path patterns CloudFront and the load balancer send to "
                                                                 "it, e.g. [\"/admin/*\"]")
     calls: list[str] = Field(default_factory=list, description="the backend services it calls by name (nothing else is reachable)")
@@ -61,13 +61,6 @@ class WorkloadConfig(_Model):
         if self.kind == "worker" and (self.port is not None or self.health_check_path is not None):
             raise ValueError("a worker listens on no port; remove port and health_check_path (it is judged by its queue)")
         return self
-
-    @field_validator("health_check_path")
-    @classmethod
-    def _health_path(cls, value: str | None) -> str | None:
-        if value is not None and (not value.startswith("/") or " " in value):
-            raise ValueError(f"{value!r} must be a URL path starting with '/'")
-        return value
 
     @field_validator("routes")
     @classmethod
@@ -129,18 +122,11 @@ class JobConfig(_Model):
 class WorkloadSize(_Model):
     """[environments.<env>.services.<name>] and [environments.<env>.jobs.<name>]: one workload's size there."""
 
-    cpu: int | None = Field(None, description="task CPU units (default: the environment's cpu)")
+    cpu: FargateCpu | None = Field(None, description="task CPU units (default: the environment's cpu)")
     memory: int | None = Field(None, description="task memory in MiB (default: the environment's memory)")
     desired_count: int | None = Field(None, ge=0, description="services: tasks running after a release (a worker may idle at 0)")
     max_count: int | None = Field(None, ge=1, le=1000, description="services: the autoscaling maximum")
     backlog_per_task: int | None = Field(None, ge=1, le=100_000, description="workers: queued messages per task autoscaling keeps")
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, value: int | None) -> int | None:
-        if value is not None and value not in FARGATE_CPU:
-            raise ValueError(f"{value} is not a Fargate CPU size; use one of {', '.join(map(str, FARGATE_CPU))}")
-        return value
 
 
 def schedule_problem(expression: str) -> str | None:
