@@ -194,17 +194,25 @@ class Names:
 
     def workload(self, name: str) -> WorkloadNames:
         """The names of a workload beside the primary service ([services.<name>], [jobs.<name>])."""
-        return WorkloadNames(app=self.app, environment=self.environment, account=self.account, workload=name)
+        return WorkloadNames(app=self.app, environment=self.environment, account=self.account, workload=name, shared=self)
 
 
 @dataclass(frozen=True)
 class WorkloadNames:
-    """A workload's own AWS names, under its environment's; spelled like Names' so one construct builds either."""
+    """A workload's own AWS names, under its environment's; spelled like Names' so one construct, and one release
+    step, serves either. What the workload shares with its environment (its stacks, release history and lock, its
+    buckets) is the environment's: every other name is looked up there."""
 
     app: str
     environment: str
     account: str
     workload: str
+    shared: Names
+
+    def __getattr__(self, name: str) -> object:
+        if name == "shared":  # not set yet (a copy being made): no recursion into itself
+            raise AttributeError(name)
+        return getattr(self.shared, name)
 
     @property
     def prefix(self) -> str:

@@ -64,7 +64,7 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
     nag=True adds cdk-nag's AwsSolutions pack as an Aspect; it writes one CSV report per stack.
     customize receives each environment's stacks before synth, for escape-hatch changes (never cached).
     """
-    require_deployable(config, templates=True)
+    require_deployable(config)
     assemblies = []
     for env in environments:
         directory = (out_dir / env.name).resolve()

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from shipyard.checks.engine import Finding, failing, gate, gated_synthesis, run_checks
-from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, Environment, refusals, require_deployable
+from shipyard.config import UNSUPPRESSABLE_IN_PRODUCTION, Config, Environment, refusals
 from shipyard.errors import PolicyRefused
 from shipyard.synth import EnvironmentAssembly
 
@@ -31,16 +31,13 @@ def check(config: Config, names: list[str] | None, fail_on: str | None) -> Check
 
 
 def require_policy(config: Config, assemblies: list[EnvironmentAssembly]) -> None:
-    """Refuse (exit 4) when what would be deployed has unsuppressed policy errors; cached when checked before. The gate
-    of every change (deploy, release, promote), so it also refuses what this version cannot deploy yet (exit 2)."""
-    require_deployable(config)
+    """Refuse (exit 4) when what would be deployed has unsuppressed policy errors; cached when checked before."""
     _refuse_blocking(assemblies, gate(config, assemblies, config.directory / "cdk.out"))
 
 
 def synthesize_gated(config: Config, environments: list[Environment]) -> list[EnvironmentAssembly]:
     """The environments synthesized and passed through the policy gate in one pass (cfn-lint of one runs while the
     next synthesizes); refused (exit 4) on unsuppressed errors, before anything changed."""
-    require_deployable(config)
     assemblies, blocking = gated_synthesis(config, environments, config.directory / "cdk.out")
     _refuse_blocking(assemblies, blocking)
     return assemblies

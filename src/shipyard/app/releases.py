@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from shipyard.app.context import EnvironmentContext, assembly_for, guard_production
 from shipyard.app.policy import require_policy
 from shipyard.aws import Aws
-from shipyard.config import Config, require_deployable
+from shipyard.config import Config
 from shipyard.deploy.apply import check_account
+from shipyard.errors import UsageError
 from shipyard.release import release as flow
-from shipyard.release.attempt import Outcome, ReleaseOptions
+from shipyard.release.attempt import Outcome, ReleaseOptions, Workload
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,34 @@ def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
                              health_timeout=gate.health_timeout, break_lock=gate.break_lock, **more)
 
 
+def workloads_of(config: Config, refs: list[str] | tuple[str, ...] = ()) -> tuple[Workload, ...]:
+    """The set's web workloads, each at the image NAME=REF gives it (none given: the image it runs now)."""
+    given: dict[str, str] = {}
+    webs = [name for name, workload in config.services.items() if workload.kind == "web"]
+    for entry in refs:
+        name, _, ref = entry.partition("=")
+        if name not in webs or not ref:
+            raise UsageError(f"--workload {entry}", f"is not NAME=REF for a web workload of {config.path.name}; web workloads: "
+                             f"{', '.join(webs) or 'none'}", "e.g. --workload admin=sha256:...")
+        given[name] = ref
+    return tuple(Workload(name, config.services[name].health_path or "", given.get(name)) for name in webs)
+
+
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,
-            allow_vulnerable: str | None, override_budget: str | None) -> Outcome:
+            allow_vulnerable: str | None, override_budget: str | None, workload_refs: list[str] | None = None) -> Outcome:
     guard_production([ctx.env], yes=yes, action="release to")
+    workloads = workloads_of(ctx.config, workload_refs or [])
     require_policy(ctx.config, [ctx.assembly])
     options = _options(ctx.config, gate, auto_rollback=auto_rollback, allow_vulnerable=allow_vulnerable,
                        override_budget=override_budget)
-    return flow.release(ctx.aws, ctx.assembly, image, options, health_path=ctx.config.service.health_check_path)
+    return flow.release(ctx.aws, ctx.assembly, image, options, health_path=ctx.config.service.health_check_path,
+                        workloads=workloads)
 
 
 def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, digest: str | None,
-            override_budget: str | None) -> Outcome:
+            override_budget: str | None, workload_refs: list[str] | None = None) -> Outcome:
     guard_production([ctx.env], yes=yes, action="release to")
+    workloads = workloads_of(ctx.config, workload_refs or [])
     require_policy(ctx.config, [ctx.assembly])
     src = ctx.config.environment(source)
     # Before any copy: promote writes with the target's credentials only (the copy lands in the caller's registry),
@@ -50,11 +67,10 @@ def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, dige
                        f"pass --digest (as CI's {ctx.env.name} job does)")
     options = _options(ctx.config, gate, override_budget=override_budget)
     return flow.promote(Aws(ctx.aws.target, src.account), assembly_for(ctx.config, src), ctx.aws, ctx.assembly, options,
-                        health_path=ctx.config.service.health_check_path, digest=digest)
+                        health_path=ctx.config.service.health_check_path, digest=digest, workloads=workloads)
 
 
 def rollback(ctx: EnvironmentContext, gate: Gate, *, yes: bool, to: str | None, steps: int) -> Outcome:
     guard_production([ctx.env], yes=yes, action="roll back")
-    require_deployable(ctx.config)
     return flow.rollback(ctx.aws, ctx.assembly, _options(ctx.config, gate), health_path=ctx.config.service.health_check_path,
-                         to=to, steps=steps)
+                         to=to, steps=steps, workloads=workloads_of(ctx.config))

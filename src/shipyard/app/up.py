@@ -22,6 +22,7 @@ from shipyard.app.context import check_accounts, check_inputs, guard_production
 from shipyard.app.local import serve_until_interrupted
 from shipyard.app.local_images import LocalImage, build_local_image
 from shipyard.app.policy import synthesize_gated
+from shipyard.app.releases import workloads_of
 from shipyard.aws import Aws, Target
 from shipyard.config import Config
 from shipyard.deploy.apply import stop_requested
@@ -30,7 +31,7 @@ from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import deployed_edge, edge_url
 from shipyard.deploy.verify import LiveResult, verify
 from shipyard.errors import ShipyardError
-from shipyard.release.attempt import ReleaseOptions
+from shipyard.release.attempt import ReleaseOptions, Workload
 from shipyard.release.images import Image
 from shipyard.release.release import promote, release
 from shipyard.side_by_side import run_graph
@@ -49,6 +50,7 @@ class EnvironmentUp:
     checks: int
     url: str = ""  # the local edge, on the embedded AWS
     release: str = ""  # what runs there: the verdict and digest of the release up made
+    workloads: tuple[tuple[str, str, str], ...] = ()  # each web workload beside [service]: (name, routes, digest it runs)
 
 
 @dataclass
@@ -89,7 +91,7 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
         check_accounts(assemblies, target)
         report.timings["accounts"] = time.perf_counter() - mark
 
-        pushed: list[LocalImage] = []
+        pushed: list[tuple[LocalImage, dict[str, LocalImage]]] = []  # [service]'s image and each web workload's
 
         def bring_up(assembly: EnvironmentAssembly) -> EnvironmentUp:
             env = assembly.environment
@@ -120,7 +122,7 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
             # The browser opens the first environment's page as soon as its release is done, while the next ones release.
             with ThreadPoolExecutor(1) as browser:
                 opened: list[Future[BrowserCheck]] = []
-                _ship(config, assemblies, target, report, pushed[0].image,
+                _ship(config, assemblies, target, report, pushed[0][0].image, {n: b.image for n, b in pushed[0][1].items()},
                       first_done=lambda url: opened.append(browser.submit(check_page, url)))
                 report.browser = opened[0].result()
             report.timings["browser (beside the promotion)"] = report.browser.seconds
@@ -131,35 +133,45 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
     return report
 
 
-def _push(config: Config, first: EnvironmentAssembly, target: Target, report: UpReport) -> LocalImage:
-    """The service built from its directory and pushed to the first environment's repository."""
-    env, mark = first.environment, time.perf_counter()
-    built = build_local_image(Aws(target, env.account), env, directory=config.service_directory, tag=f"up-{int(time.time())}",
-                              architecture=env.architecture, command=config.service.command, vulnerable=False)
-    report.not_run, report.timings["image"] = built.not_run, time.perf_counter() - mark
-    return built
+def _push(config: Config, first: EnvironmentAssembly, target: Target, report: UpReport) -> tuple[LocalImage, dict[str, LocalImage]]:
+    """The service, and each web workload, built from its directory and pushed to the first environment's repository
+    of it: one image per directory, shared by the workloads built from the same one."""
+    env, mark, tag = first.environment, time.perf_counter(), f"up-{int(time.time())}"
+    aws = Aws(target, env.account)
+    built = build_local_image(aws, env, directory=config.service_directory, tag=tag, architecture=env.architecture,
+                              command=config.service.command, vulnerable=False)
+    workloads = {name: build_local_image(aws, env.workload_view(name), directory=(config.directory / workload.directory).resolve(),
+                                         tag=tag, architecture=env.architecture, command=workload.command, vulnerable=False)
+                 for name, workload in config.services.items() if workload.kind == "web"}
+    report.not_run = tuple(dict.fromkeys([*built.not_run, *(step for own in workloads.values() for step in own.not_run)]))
+    report.timings["image"] = time.perf_counter() - mark
+    return built, workloads
 
 
-def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport, image: Image, *,
-          first_done: Callable[[str], None]) -> None:
-    """Release the image to the first environment and promote the same digest along the chain; first_done(url) once
-    the first environment's release has its verdict."""
+def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport, image: Image,
+          workloads: dict[str, Image], *, first_done: Callable[[str], None]) -> None:
+    """Release the set (the image and each web workload's) to the first environment and promote the same digests
+    along the chain; first_done(url) once the first environment's release has its verdict."""
     options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
+    released = tuple(Workload(w.name, w.health_path, workloads[w.name].reference) for w in workloads_of(config))
+    promoted = tuple(Workload(w.name, w.health_path, workloads[w.name].digest) for w in workloads_of(config))
     before: EnvironmentAssembly | None = None
     for index, assembly in enumerate(assemblies):
         env, aws = assembly.environment, Aws(target, assembly.environment.account)
         mark = time.perf_counter()
         try:
-            outcome = (release(aws, assembly, image.reference, options, health_path=path) if before is None else
+            outcome = (release(aws, assembly, image.reference, options, health_path=path, workloads=released) if before is None else
                        promote(Aws(target, before.environment.account), before, aws, assembly, options, health_path=path,
-                               digest=image.digest))
+                               digest=image.digest, workloads=promoted))
             verdict = f"{outcome.attempt.verdict} {image.digest[:19]}"
+            running = outcome.attempt.workloads
         except ShipyardError as exc:  # the table says what happened; up fails
-            verdict = f"failed: {exc.what}"
+            verdict, running = f"failed: {exc.what}", {}
             report.released = False
         report.timings[f"{'release' if before is None else 'promote'} {env.name}"] = time.perf_counter() - mark
-        report.environments[index] = replace(report.environments[index], url=edge_url(aws, env), release=verdict)
+        report.environments[index] = replace(report.environments[index], url=edge_url(aws, env), release=verdict, workloads=tuple(
+            (name, " ".join(config.services[name].routes), running.get(name, "not released")[:19]) for name in workloads))
         if before is None:
             first_done(report.environments[index].url)
         before = assembly

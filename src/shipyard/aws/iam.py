@@ -41,3 +41,11 @@ class Iam(ServiceApi):
                        for policy in self._pages("ListRolePolicies", "PolicyNames", RoleName=name))
         managed = tuple(p["PolicyArn"] for p in self._pages("ListAttachedRolePolicies", "AttachedPolicies", RoleName=name))
         return Role(name, found[0], found[1], inline, managed)
+
+    def managed_document(self, arn: str) -> dict[str, Any] | None:
+        """A managed policy's document as it is in force (its default version), or None when it does not exist."""
+        policy = self._found("GetPolicy", PolicyArn=arn)
+        if policy is None:
+            return None
+        version = self._call("GetPolicyVersion", PolicyArn=arn, VersionId=policy["Policy"]["DefaultVersionId"])
+        return _document(version["PolicyVersion"]["Document"])

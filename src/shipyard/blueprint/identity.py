@@ -18,6 +18,8 @@ UpdateStack, RoleARN), which the narrow role could not perform
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -34,10 +36,21 @@ SERVICE_UPDATE = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "
 RELEASE_VERDICT = ["ecs:DescribeServices", "ecs:DescribeTasks", "ecs:ListTasks"]
 BLUE_GREEN_GATE = ["ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"]
 READ_LOGS = ["logs:FilterLogEvents", "logs:GetLogEvents"]
+PROMOTE_PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages",
+                "ecr:DescribeImageScanFindings"]
 # The writes a release's stack update makes are allowed only through CloudFormation (aws:CalledVia, IAM user guide,
 # "AWS global condition context keys"): the role cannot register a task definition or pass a task role by calling
 # ECS itself, only by updating its one stack.
 THROUGH_CLOUDFORMATION = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
+
+@dataclass(frozen=True)
+class WorkloadGrant:
+    """A web workload beside the primary service, as its environment's roles are granted it."""
+
+    names: WorkloadNames
+    repository_arn: str
+    source_repository_arn: str | None  # the previous environment's repository of it, which promote copies from
+
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -73,7 +86,7 @@ class Identity(Construct):
         source_repository_arn: str | None = None,
         push_subject: str | None = None,
         wakes: bool = False,
-        workloads: tuple[tuple[WorkloadNames, str], ...] = (),
+        workloads: tuple[WorkloadGrant, ...] = (),
     ) -> None:
         """workloads: each web workload beside [service] with its repository's ARN, which a release changes too."""
         super().__init__(scope, id)
@@ -122,7 +135,7 @@ class Identity(Construct):
                 sid="PushImages",
                 actions=["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
                          "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resources=[repository_arn, *(arn for _, arn in workloads)],
+                resources=[repository_arn, *(w.repository_arn for w in workloads)],
             ))
             suppress(self.push_role.node.find_child("DefaultPolicy"), ECR_LOGIN_TOKEN)
 
@@ -289,12 +302,8 @@ def _statements(stack: Stack, names: Names, repository_arn: str, source_reposito
         ),
     ]
     if source_repository_arn:
-        statements.append(iam.PolicyStatement(
-            sid="PromoteFromPreviousEnvironment",
-            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
-                     "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
-            resources=[source_repository_arn],
-        ))
+        statements.append(iam.PolicyStatement(sid="PromoteFromPreviousEnvironment", actions=PROMOTE_PULL,
+                                              resources=[source_repository_arn]))
     if wakes:
         # An environment with awake hours: a release reads the scalable target's bounds and wakes a sleeping service
         # itself (release/awake.py), on this environment's target only (its tag; Application Auto Scaling authorizes
@@ -328,7 +337,7 @@ def grant_invalidation(scope: Construct, id: str, *, deploy_role_name: str, dist
     ])
 
 
-def _workload_statements(stack: Stack, workloads: tuple[tuple[WorkloadNames, str], ...]) -> list[iam.PolicyStatement]:
+def _workload_statements(stack: Stack, workloads: tuple[WorkloadGrant, ...]) -> list[iam.PolicyStatement]:
     """What a release does to each workload beside the primary service, on that workload's resources only."""
     partition, region, account = Aws.PARTITION, stack.region, stack.account
 
@@ -338,10 +347,13 @@ def _workload_statements(stack: Stack, workloads: tuple[tuple[WorkloadNames, str
     def role(name: str) -> str:
         return f"arn:{partition}:iam::{account}:role/{name}"
 
-    names = [own for own, _ in workloads]
+    names = [w.names for w in workloads]
     services = [arn("ecs", f"service/{n.cluster}/{n.service}") for n in names]
+    sources = [w.source_repository_arn for w in workloads if w.source_repository_arn]
     return [
-        iam.PolicyStatement(sid="WorkloadImages", actions=ECR_PUSH_PULL, resources=[repository for _, repository in workloads]),
+        iam.PolicyStatement(sid="WorkloadImages", actions=ECR_PUSH_PULL, resources=[w.repository_arn for w in workloads]),
+        *([iam.PolicyStatement(sid="PromoteWorkloadsFromPreviousEnvironment", actions=PROMOTE_PULL, resources=sources)]
+          if sources else []),
         iam.PolicyStatement(sid="WorkloadImageParameters", actions=RELEASE_PARAMETER,
                             resources=[arn("ssm", f"parameter{n.image_parameter}") for n in names]),
         iam.PolicyStatement(sid="WorkloadServiceUpdate", actions=SERVICE_UPDATE, conditions=THROUGH_CLOUDFORMATION,

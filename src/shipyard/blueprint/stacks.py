@@ -36,7 +36,7 @@ from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.edge_access_logs import EdgeAccessLogs
 from shipyard.blueprint.edge_alarms import EdgeAlarms
 from shipyard.blueprint.firewall import Firewall
-from shipyard.blueprint.identity import Identity, grant_invalidation
+from shipyard.blueprint.identity import Identity, WorkloadGrant, grant_invalidation
 from shipyard.blueprint.image_slot import ImageSlot
 from shipyard.blueprint.load_balancer import LoadBalancer, Route
 from shipyard.blueprint.network import Network
@@ -114,9 +114,10 @@ class FoundationStack(_EnvironmentStack):
                                       retention_days=env.log_retention_days, retain=env.deletion_protection)
         self.access_logs.log_rejected_traffic(self.network.vpc)
         before, after = settings.promotes_from, settings.promotes_to
+        # The next environment's deploy role copies this one's images (promote): its repositories' policies let it.
+        pull_roles = ((after.account, after.names.deploy_role),) if after and after.account != env.account else ()
         self.registry = Registry(self, "Registry", repository_name=names.repository,
-                                 keep_images=env.image_retention_count, retain=env.deletion_protection,
-                                 pull_roles=((after.account, after.names.deploy_role),) if after and after.account != env.account else ())
+                                 keep_images=env.image_retention_count, retain=env.deletion_protection, pull_roles=pull_roles)
         self.load_balancer = LoadBalancer(
             self, "LoadBalancer", vpc=self.network.vpc, subnets=self.network.load_balancer_subnets,
             name=names.load_balancer, target_port=service.port,
@@ -131,7 +132,7 @@ class FoundationStack(_EnvironmentStack):
             own, construct = names.workload(name), _construct_id(name)
             self.workloads[name] = WorkloadParts(
                 registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
-                                  retain=env.deletion_protection),
+                                  retain=env.deletion_protection, pull_roles=pull_roles),
                 image_slot=ImageSlot(self, f"{construct}ImageSlot", parameter_name=own.image_parameter,
                                      logical_id=f"{construct}ImageParameter",
                                      description=f"Released image of {settings.app.name} {env.name} {name} (written by shipyard release)"),
@@ -153,7 +154,10 @@ class FoundationStack(_EnvironmentStack):
             source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
                                    if before else None),
             wakes=env.schedule is not None,
-            workloads=tuple((names.workload(name), parts.registry.repository.repository_arn) for name, parts in self.workloads.items()),
+            workloads=tuple(WorkloadGrant(names.workload(name), parts.registry.repository.repository_arn,
+                                          f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.workload(name).repository}"
+                                          if before else None)
+                            for name, parts in self.workloads.items()),
         )
         CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
         CfnOutput(self, Output.DEPLOY_ROLE_ARN, value=self.identity.deploy_role.role_arn)

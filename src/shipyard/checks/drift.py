@@ -92,18 +92,20 @@ def _show(statement: dict[str, Any]) -> str:
     return (f"{statement['Sid']}: " if statement.get("Sid") else "") + (text if len(text) <= 240 else text[:237] + "...")
 
 
-def synthesized_role(live: LiveEnvironment, role_name: str) -> tuple[list[dict], list[dict]] | None:
-    """(trust statements, permission statements) the templates give the role, resolved as deployed; None if absent."""
+def synthesized_role(live: LiveEnvironment, role_name: str) -> tuple[list[dict], list[dict], set[str]] | None:
+    """(trust statements, permission statements, ARNs of the managed policies attached) the templates give the role,
+    resolved as deployed; None if absent."""
     trust: list[dict] | None = None
     permissions: list[dict] = []
+    managed: set[str] = set()
     for stack in live.assembly.stacks:
         template = stack.template()
         resources = template.get("Resources", {})
         role_ids = {logical for logical, r in resources.items()
                     if r.get("Type") == "AWS::IAM::Role" and (r.get("Properties") or {}).get("RoleName") == role_name}
-        policies = [r for r in resources.values() if r.get("Type") == "AWS::IAM::Policy"
+        policies = {logical: r for logical, r in resources.items() if r.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
                     and any(ref == role_name or (isinstance(ref, dict) and ref.get("Ref") in role_ids)
-                            for ref in (r.get("Properties") or {}).get("Roles", []))]
+                            for ref in (r.get("Properties") or {}).get("Roles", []))}
         if not role_ids and not policies:
             continue
         refs = live.stack_refs(stack, UNRESOLVED)
@@ -112,21 +114,26 @@ def synthesized_role(live: LiveEnvironment, role_name: str) -> tuple[list[dict],
             trust = _as_list(properties["AssumeRolePolicyDocument"].get("Statement", []))
             for inline in properties.get("Policies") or []:
                 permissions += _as_list(inline["PolicyDocument"].get("Statement", []))
-        for policy in policies:
+        for logical, policy in policies.items():
             permissions += _as_list(_resolve(policy["Properties"]["PolicyDocument"], refs).get("Statement", []))
-    return None if trust is None else (trust, permissions)
+            if policy["Type"] == "AWS::IAM::ManagedPolicy":
+                managed.add(refs.get(logical, UNRESOLVED))  # a managed policy's Ref is its ARN
+    return None if trust is None else (trust, permissions, managed)
 
 
 def role_drift(live: LiveEnvironment, role_name: str) -> RoleDrift:
     synthesized = synthesized_role(live, role_name)
     if synthesized is None:
         raise LookupError(f"no role named {role_name} in the templates")
-    trust, granted = synthesized
-    role = live.aws.iam().role(role_name)
+    trust, granted, attached = synthesized
+    iam = live.aws.iam()
+    role = iam.role(role_name)
     if role is None:
         return RoleDrift(role_name, [], [_show(s) for s in granted], True)
-    live_statements = [statement for document in role.inline for statement in _as_list(document.get("Statement", []))]
-    extra = [f"managed policy {arn}" for arn in role.managed]
+    # The managed policies the templates attach count with what they hold now; any other attached policy is extra.
+    documents = [*role.inline, *(iam.managed_document(arn) or {} for arn in role.managed if arn in attached)]
+    live_statements = [statement for document in documents for statement in _as_list(document.get("Statement", []))]
+    extra = [f"managed policy {arn}" for arn in role.managed if arn not in attached]
     lacking, unexpected = _compare(granted, live_statements)
     extra += [_show(s) for s in unexpected]
     missing = [_show(s) for s in lacking]

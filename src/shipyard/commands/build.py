@@ -32,9 +32,7 @@ def validate() -> None:
     """Check shipyard.toml only (every problem in one run); nothing else runs."""
     loaded = config()
     policy.require_valid_config(loaded)
-    require_deployable(loaded, templates=True)  # what synth refuses; deploy refuses the rest, as the line below says
-    for name in loaded.services:
-        ui.info(f"services.{name}: templates only (synth, check, cost, plan); deploy and release refuse it in this version")
+    require_deployable(loaded)
     ui.result(f"{loaded.path}: valid; environments: " + ", ".join(f"{e.name} ({e.account}, {e.region})" for e in loaded.environments.values()))
 
 

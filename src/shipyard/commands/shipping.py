@@ -25,26 +25,34 @@ from shipyard.cli_options import (
 )
 from shipyard.errors import UsageError
 
+WorkloadImages = Annotated[Optional[list[str]], typer.Option(
+    "--workload", metavar="NAME=REF", help="a web workload's image in its own repository (repeatable); a workload not named "
+                                           "keeps the image it runs (promote: SOURCE's, or this digest)")]
+
 
 @command(groups=(TARGET, GATE))
 def release(environment: EnvironmentArg, target: Choice, gate: Gate,
             image: Annotated[str, typer.Option("--image", help="repo@sha256:..., sha256:... or a tag in this environment's repository")],
+            workload: WorkloadImages = None,
             yes: YesFlag = False, no_rollback: Annotated[bool, typer.Option("--no-rollback", help="leave a failed release in place")] = False,
             allow_vulnerable: Annotated[Optional[str], typer.Option("--allow-vulnerable", help="reason to release despite HIGH/CRITICAL findings")] = None,
             override_budget: OverrideBudget = None) -> None:
-    """Release an image: digest -> image parameter -> service stack -> rollout -> health gate -> LKG or rollback."""
+    """Release an image (and with it each web workload's): digest -> image parameter -> service stack -> rollout ->
+    health gate -> LKG or rollback of the set."""
     render.released(environment, releases.release(context(environment, target), image, gate, yes=yes, auto_rollback=not no_rollback,
-                                                  allow_vulnerable=allow_vulnerable, override_budget=override_budget))
+                                                  allow_vulnerable=allow_vulnerable, override_budget=override_budget,
+                                                  workload_refs=workload or []))
 
 
 @command(groups=(TARGET, GATE))
 def promote(source: Annotated[str, typer.Argument(help="environment whose last known good digest is promoted")],
             environment: Annotated[str, typer.Argument(metavar="TARGET", help="environment that receives it")], target: Choice, gate: Gate,
             digest: Annotated[Optional[str], typer.Option("--digest", help="promote this digest instead of SOURCE's last known good")] = None,
-            yes: YesFlag = False, override_budget: OverrideBudget = None) -> None:
-    """Release to TARGET the exact digest that is last known good in SOURCE, copied between registries."""
+            workload: WorkloadImages = None, yes: YesFlag = False, override_budget: OverrideBudget = None) -> None:
+    """Release to TARGET the exact set (digest and each web workload's) that is last known good in SOURCE, copied
+    between registries."""
     render.released(environment, releases.promote(context(environment, target), source, gate, yes=yes, digest=digest,
-                                                  override_budget=override_budget))
+                                                  override_budget=override_budget, workload_refs=workload or []))
 
 
 @command(groups=(TARGET, GATE))

@@ -161,17 +161,13 @@ def refusals(config: Config) -> list[str]:
             for env in config.environments.values() if env.production and not env.waf]
 
 
-def require_deployable(config: Config, *, templates: bool = False) -> None:
-    """Workloads beside [service] are validated in full, but shipyard builds them step by step: templates (synth,
-    check, cost, plan) for web services so far, and releases for [service] alone. Say what is not built yet (exit 2,
-    nothing synthesized or changed) rather than deploy an app with some of its workloads silently left out.
-    templates: only templates are asked for."""
-    left_out = [(f"services.{name}", f"a {service.kind} service") for name, service in config.services.items()
-                if not (templates and service.kind == "web")]
+def require_deployable(config: Config) -> None:
+    """Workloads beside [service] are validated in full, but shipyard builds them kind by kind: web services so far.
+    Say what is not built yet (exit 2, nothing synthesized or changed) rather than deploy an app with some of its
+    workloads silently left out."""
+    left_out = [(f"services.{name}", f"a {service.kind} service") for name, service in config.services.items() if service.kind != "web"]
     left_out += [(f"jobs.{name}", "a scheduled job") for name in config.jobs]
     if left_out:
-        built = "builds templates for web services but deploys and releases [service] alone" if not templates else \
-            "builds templates for [service] and web services only"
-        raise ConfigErrors([ConfigError(str(config.path), f"{key}: valid, but this version of shipyard {built}, so {what} "
-                                                          "cannot be deployed yet; remove it to deploy")
+        raise ConfigErrors([ConfigError(str(config.path), f"{key}: valid, but this version of shipyard builds [service] and web "
+                                                          f"services only, so {what} cannot be deployed yet; remove it to deploy")
                             for key, what in left_out])

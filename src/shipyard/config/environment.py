@@ -170,6 +170,11 @@ class Environment(EnvironmentInput):
             return ()
         return (self.domain, f"www.{self.domain}") if self.www else (self.domain,)
 
+    def workload_view(self, name: str) -> Environment:
+        """This environment as one workload beside the primary service sees it: its names are the workload's own
+        (repository, image parameter, service, task family), everything else is the environment's."""
+        return self.model_copy(update={"names": self.names.workload(name)})
+
     def workload_size(self, section: str, name: str) -> tuple[int, int, int, int]:
         """A workload's cpu, memory, desired_count and max_count here: its own [environments.<env>.<section>.<name>]
         over this environment's."""

@@ -54,6 +54,16 @@ class Kind(StrEnum):
     ROLLBACK = "rollback"
 
 
+@dataclass(frozen=True)
+class Workload:
+    """A web workload beside the primary service, as a release of the set takes it: a release moves every one of
+    them with the primary, in one service-stack update, and judges each (its rollout and its own health gate)."""
+
+    name: str
+    health_path: str
+    ref: str | None = None  # the image to release; None: the one it runs now (its directory did not change)
+
+
 @dataclass
 class ReleaseOptions:
     health_url: str | None = None
@@ -91,6 +101,7 @@ class Attempt:
     reasons: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     step: Step = Step.CHECKS
+    workloads: dict[str, str] = field(default_factory=dict)  # the set's other images: workload name -> digest
     unreachable: bool = False  # the health URL itself could not be reached (DNS, connection, TLS)
     moved_back: bool = False  # a failed gate during the bake had ECS move the traffic back (StopServiceDeployment)
 

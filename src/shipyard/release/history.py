@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from shipyard.aws import Aws
 from shipyard.config import Environment
@@ -25,6 +25,7 @@ class ReleaseRecord:
     note: str = ""  # --allow-vulnerable / --override-budget reasons, failure summary
     schema: str = ""  # the schema version the release's migrations reported
     contracts: tuple[str, ...] = ()  # contract migrations this release applied (release/migrations.py)
+    workloads: dict[str, str] = field(default_factory=dict)  # the rest of the set: web workload name -> digest
 
 
 def read(aws: Aws, env: Environment) -> list[ReleaseRecord]:

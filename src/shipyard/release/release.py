@@ -18,9 +18,10 @@ from shipyard.aws import Aws, AwsError
 from shipyard.config import Environment
 from shipyard.deploy.apply import Interrupted, apply_stack, check_account, wait_for_stack
 from shipyard.deploy.state import health_url, task_definition_of
-from shipyard.errors import Refused, ShipyardError
+from shipyard.errors import Refused, ShipyardError, UsageError
+from shipyard.naming import NO_IMAGE
 from shipyard.release import awake, history, lock, migrations
-from shipyard.release.attempt import Attempt, Kind, Outcome, ReleaseFailed, ReleaseOptions, Step, Verdict
+from shipyard.release.attempt import Attempt, Kind, Outcome, ReleaseFailed, ReleaseOptions, Step, Verdict, Workload
 from shipyard.release.bake_gate import BakeGate, gate_failed, run_gate
 from shipyard.release.guards import budget_guard, vulnerability_guard
 from shipyard.release.images import Image, resolve
@@ -31,13 +32,14 @@ from shipyard.synth import EnvironmentAssembly
 
 
 def release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str,
-            kind: Kind = Kind.RELEASE) -> Outcome:
-    """Release `ref` holding the environment's release lock; a failure rolls back, an interruption leaves a record."""
+            kind: Kind = Kind.RELEASE, workloads: tuple[Workload, ...] = ()) -> Outcome:
+    """Release `ref` (and with it the set: each web workload's image) holding the environment's release lock; a
+    failure rolls the set back, an interruption leaves a record."""
     env = assembly.environment
     check_account(aws, env.account, env.name)
     with lock.holding(aws, env, action=kind, lease=options.lease, break_expired=options.break_lock):
         try:
-            return _release(aws, assembly, ref, options, health_path=health_path, kind=kind)
+            return _release(aws, assembly, ref, options, health_path=health_path, kind=kind, workloads=workloads)
         finally:
             _end_wake(aws, env)
 
@@ -53,16 +55,18 @@ def _end_wake(aws: Aws, env: Environment) -> None:
         ui.info(f"{env.name}: {woken.text(env)}")
 
 
-def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str, kind: Kind) -> Outcome:
+def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str, kind: Kind,
+             workloads: tuple[Workload, ...]) -> Outcome:
     env = assembly.environment
     image = resolve(aws, env, ref)
-    attempt = Attempt(image.digest)
+    others = workload_images(aws, env, workloads)
+    attempt = Attempt(image.digest, workloads={name: own.digest if own else NO_IMAGE for name, (own, _) in others.items()})
     migrate = options.migrate if kind is not Kind.ROLLBACK else None  # old code runs on the schema as it is
     phases: list[PhaseResult] = []
     lkg = history.last_known_good(history.read(aws, env))
     notes: list[str] = []
     try:
-        notes += _checks(aws, env, image, options, lkg)
+        notes += _checks(aws, env, image, options, lkg, others)
         url = health_url(aws, env, options.health_url, health_path)
         if migrate:
             attempt.step = Step.EXPAND_MIGRATIONS
@@ -70,7 +74,7 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
             if not phases[-1].succeeded:
                 attempt.reasons.append(f"{phases[-1].failure()}; nothing was rolled out")
         if not attempt.reasons:
-            deploy_digest(aws, assembly, image, url, options, attempt)
+            deploy_digest(aws, assembly, image, url, options, attempt, workloads=others)
         if migrate and attempt.released and phases[0].pending:  # nothing left for it otherwise
             attempt.step = Step.CONTRACT_MIGRATIONS
             phases.append(migrations.run_phase(aws, assembly, image.reference, migrate, Phase.CONTRACT, timeout=options.migrate_timeout))
@@ -79,7 +83,8 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
     contract_failed = bool(phases) and phases[-1].phase is Phase.CONTRACT and not phases[-1].succeeded
     if contract_failed:
         notes.append(phases[-1].failure())
-    history.append(aws, env, _record(image.digest, attempt.verdict, kind, "; ".join(notes + attempt.reasons), phases))
+    history.append(aws, env, _record(image.digest, attempt.verdict, kind, "; ".join(notes + attempt.reasons), phases,
+                                     workloads=attempt.workloads))
     outcome = Outcome(env.name, attempt)
     if contract_failed:
         raise ShipyardError(f"release {env.name}", f"released {image.digest[:19]}, but {phases[-1].failure()}; the schema is "
@@ -87,17 +92,22 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
                             "the expand phase finds nothing left to do and the contract phase runs")
     if attempt.released:
         return outcome
-    if attempt.step.rolled_out and options.auto_rollback and lkg and lkg.digest != image.digest:
-        _roll_back(aws, assembly, outcome, Image(image.repository_uri, lkg.digest, ()), url, options)
+    if attempt.step.rolled_out and options.auto_rollback and lkg and (lkg.digest, lkg.workloads) != (image.digest, attempt.workloads):
+        good = workload_images(aws, env, tuple(Workload(w.name, w.health_path, lkg.workloads.get(w.name, NO_IMAGE)) for w in workloads))
+        _roll_back(aws, assembly, outcome, Image(image.repository_uri, lkg.digest, ()), url, options, good)
     elif attempt.step.rolled_out:
         outcome.no_rollback = _without_rollback(attempt, options, lkg)
     raise ReleaseFailed(f"release {env.name}", outcome.summary(), f"run `shipyard explain {env.name}` for the chain edge -> "
                         "load balancer -> targets -> tasks", outcome)
 
 
-def _checks(aws: Aws, env: Environment, image: Image, options: ReleaseOptions, lkg: history.ReleaseRecord | None) -> list[str]:
-    """The guards (they refuse, or note why someone went ahead), then the wake of a sleeping environment."""
+def _checks(aws: Aws, env: Environment, image: Image, options: ReleaseOptions, lkg: history.ReleaseRecord | None,
+            others: WorkloadImages) -> list[str]:
+    """The guards (they refuse, or note why someone went ahead) for every image of the set, then the wake of a
+    sleeping environment."""
     notes = [n for n in (vulnerability_guard(aws, env, image, options.allow_vulnerable),
+                         *(vulnerability_guard(aws, env.workload_view(name), own, options.allow_vulnerable)
+                           for name, (own, _) in others.items() if own is not None),
                          budget_guard(aws, env, options.override_budget)) if n]
     ui.info(f"{env.name}: releasing {image.reference}" + (f" (last known good {lkg.digest[:19]})" if lkg else ""))
     woken = awake.wake(aws, env, hold=options.lease)
@@ -123,7 +133,8 @@ def _without_rollback(attempt: Attempt, options: ReleaseOptions, lkg: history.Re
     return f"no automatic rollback ({why}): {attempt.digest[:19]} runs"
 
 
-def _roll_back(aws: Aws, assembly: EnvironmentAssembly, outcome: Outcome, good: Image, url: str, options: ReleaseOptions) -> None:
+def _roll_back(aws: Aws, assembly: EnvironmentAssembly, outcome: Outcome, good: Image, url: str, options: ReleaseOptions,
+               good_workloads: WorkloadImages) -> None:
     """The automatic rollback to the last known good digest, unless a contract migration since forbids it."""
     env, failed = assembly.environment, outcome.attempt
     try:
@@ -132,35 +143,40 @@ def _roll_back(aws: Aws, assembly: EnvironmentAssembly, outcome: Outcome, good: 
         raise ReleaseFailed(f"release {env.name}", f"{outcome.summary()}; no automatic rollback: {refused.what}",
                             refused.hint, outcome) from None
     ui.info(f"{env.name}: release failed ({'; '.join(failed.reasons)}); rolling back to {good.digest}")
-    outcome.rollback, outcome.rolled_back_to = Attempt(good.digest), good.digest
+    outcome.rollback = Attempt(good.digest, workloads={n: own.digest if own else NO_IMAGE for n, (own, _) in good_workloads.items()})
+    outcome.rolled_back_to = good.digest
     try:
-        deploy_digest(aws, assembly, good, url, options, outcome.rollback, judge_without_url=failed.unreachable)
+        deploy_digest(aws, assembly, good, url, options, outcome.rollback, judge_without_url=failed.unreachable,
+                      workloads=good_workloads)
     except (KeyboardInterrupt, Interrupted) as exc:
         _interrupted(aws, env, Kind.ROLLBACK, outcome.rollback, exc)
     history.append(aws, env, _record(good.digest, outcome.rollback.verdict, Kind.ROLLBACK,
-                                     "; ".join([f"automatic rollback after {failed.digest[:19]} failed", *outcome.rollback.reasons])))
+                                     "; ".join([f"automatic rollback after {failed.digest[:19]} failed", *outcome.rollback.reasons]),
+                                     workloads=outcome.rollback.workloads))
 
 
 def _interrupted(aws: Aws, env: Environment, kind: Kind, attempt: Attempt, cause: BaseException) -> NoReturn:
     """Ctrl-C or SIGTERM: record what was interrupted and say what state it left; exit 130."""
     attempt.verdict = Verdict.INTERRUPTED
-    history.append(aws, env, _record(attempt.digest, Verdict.INTERRUPTED, kind, f"interrupted during {attempt.step}"))
+    history.append(aws, env, _record(attempt.digest, Verdict.INTERRUPTED, kind, f"interrupted during {attempt.step}",
+                                     workloads=attempt.workloads))
     left = attempt.step.left_behind(attempt.digest, stack_continues=isinstance(cause, Interrupted))
     raise Interrupted(f"{kind} {env.name}", f"interrupted during {attempt.step} of {attempt.digest[:19]}; {left}",
                       f"release again, or `shipyard rollback {env.name}` to return to the last known good image") from None
 
 
-def _record(digest: str, verdict: Verdict, kind: Kind, note: str, phases: list[PhaseResult] | None = None) -> history.ReleaseRecord:
+def _record(digest: str, verdict: Verdict, kind: Kind, note: str, phases: list[PhaseResult] | None = None, *,
+            workloads: dict[str, str]) -> history.ReleaseRecord:
     phases = phases or []
     schema = next((p.schema_version for p in reversed(phases) if p.schema_version), "")
     contracts = tuple(name for p in phases for name in p.applied if migrations.is_contract(name))
     return history.ReleaseRecord(digest=digest, time=history.now(), verdict=verdict, kind=kind,
                                  commit=os.environ.get("GITHUB_SHA", ""), actor=os.environ.get("GITHUB_ACTOR", ""), note=note[:300],
-                                 schema=schema, contracts=contracts)
+                                 schema=schema, contracts=contracts, workloads=dict(workloads))
 
 
 def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: str, options: ReleaseOptions,
-                  attempt: Attempt, *, judge_without_url: bool = False) -> Attempt:
+                  attempt: Attempt, *, judge_without_url: bool = False, workloads: WorkloadImages | None = None) -> Attempt:
     """Write the digest, update the service stack, then judge the rollout and the health gate; fills `attempt`.
 
     judge_without_url: the health URL was unreachable before (a rollback after such a failure); if it still is,
@@ -174,6 +190,8 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         ui.info(f"{stack.name}: {busy.status}; waiting for it to finish before releasing")
         wait_for_stack(aws, stack, timeout=options.rollout_timeout)
     attempt.step = Step.DIGEST_WRITE
+    for name, (own, _) in (workloads or {}).items():  # the whole set moves in the one stack update
+        aws.ssm(env.region).put(env.workload_view(name).names.image_parameter, own.reference if own else NO_IMAGE)
     aws.ssm(env.region).put(env.names.image_parameter, image.reference)
     # Same template, re-resolved: only the SSM-resolved image (and what depends on it) changes. CloudFormation waits
     # for the ECS deployment; one that runs past the bound is cancelled and rolled back.
@@ -212,13 +230,47 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         attempt.timings["verdict"] = time.monotonic() - started
         if not gate.passed:
             return gate_failed(attempt, gate, url, options, judge_without_url)
-    attempt.verdict = Verdict.RELEASED
+    for name, (own, path) in (workloads or {}).items():
+        if own is not None:
+            attempt.reasons += _judge_workload(aws, env.workload_view(name), name, path, options)
+    if not attempt.reasons:
+        attempt.verdict = Verdict.RELEASED
     return attempt
 
 
+WorkloadImages = dict[str, tuple[Image | None, str]]  # workload name -> (its image, or None for none; its health path)
+
+
+def workload_images(aws: Aws, env: Environment, workloads: tuple[Workload, ...]) -> WorkloadImages:
+    """Each workload's image in its own repository: the one given, the one it runs where none is (its directory did not
+    change), or none (a workload the set returns to before it existed)."""
+    found: WorkloadImages = {}
+    for workload in workloads:
+        view = env.workload_view(workload.name)
+        ref = workload.ref or (aws.ssm(env.region).get(view.names.image_parameter) or NO_IMAGE)
+        if ref == NO_IMAGE and workload.ref is None:
+            raise UsageError(f"workload {workload.name}", f"has no image released in {env.name} yet",
+                             f"release one with it: --workload {workload.name}=REF (up builds it from its directory)")
+        found[workload.name] = (None if ref == NO_IMAGE else resolve(aws, view, ref), workload.health_path)
+    return found
+
+
+def _judge_workload(aws: Aws, view: Environment, name: str, path: str, options: ReleaseOptions) -> list[str]:
+    """A web workload of the set: its own rollout (ECS and its targets), then its health path through the edge."""
+    rollout = wait_for_rollout(aws, view, task_definition_of(aws, view, view.names.task_family), timeout=options.rollout_timeout)
+    if rollout:
+        return [f"{name}: {reason}" for reason in rollout]
+    url = health_url(aws, view, None, path)
+    gate = run_gate(aws, url, options, f"{view.name} {name}: health gate on {url}")
+    if gate.passed:
+        return []
+    return [f"{name}: health URL {url} did not answer 200 {options.health_successes} times in a row within "
+            f"{gate.timeout:.0f}s (last answer: {gate.last})"]
+
+
 def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *, health_path: str,
-             to: str | None = None, steps: int = 1) -> Outcome:
-    """Release a previous good digest from the history."""
+             to: str | None = None, steps: int = 1, workloads: tuple[Workload, ...] = ()) -> Outcome:
+    """Release a previous good digest from the history, with the rest of the set it was released with."""
     env = assembly.environment
     records = history.read(aws, env)
     good = history.good_digests(records)
@@ -235,7 +287,14 @@ def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *
         raise Refused(f"environment {env.name}", "has no earlier good release to roll back to",
                       "release a known good image with `shipyard release`")
     migrations.guard_rollback(records, target, env.names.database)
-    return release(aws, assembly, target, options, health_path=health_path, kind=Kind.ROLLBACK)
+    released = next(r for r in records if r.digest == target and r.verdict is Verdict.RELEASED)
+    return release(aws, assembly, target, options, health_path=health_path, kind=Kind.ROLLBACK,
+                   workloads=_as_released(workloads, released))
+
+
+def _as_released(workloads: tuple[Workload, ...], record: history.ReleaseRecord) -> tuple[Workload, ...]:
+    """The workloads at the images a release record names (none for a workload the set did not have yet)."""
+    return tuple(Workload(w.name, w.health_path, record.workloads.get(w.name, NO_IMAGE)) for w in workloads)
 
 
 def current_digest(aws: Aws, env: Environment) -> str | None:
@@ -244,8 +303,9 @@ def current_digest(aws: Aws, env: Environment) -> str | None:
 
 
 def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, target: EnvironmentAssembly,
-            options: ReleaseOptions, *, health_path: str, digest: str | None = None) -> Outcome:
-    """Release to TARGET the exact digest that is last known good in SOURCE (or DIGEST), copied registry to registry."""
+            options: ReleaseOptions, *, health_path: str, digest: str | None = None, workloads: tuple[Workload, ...] = ()) -> Outcome:
+    """Release to TARGET the exact set that is last known good in SOURCE (or DIGEST, and each workload's given digest),
+    copied registry to registry."""
     from shipyard.release.copy import copy_image
 
     src, dst = source.environment, target.environment
@@ -260,6 +320,15 @@ def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, targe
             raise Refused(f"environment {src.name}", "has no successful release to promote",
                           f"release to {src.name} first, or pass --digest")
         digest = lkg.digest
+        workloads = tuple(w if w.ref else _as_released((w,), lkg)[0] for w in workloads)
     image = copy_image(source_aws, src, target_aws, dst, digest)
     ui.info(f"{dst.name}: {image.reference} matches {src.name}'s digest byte for byte")
-    return release(target_aws, target, image.reference, options, health_path=health_path, kind=Kind.PROMOTE)
+    copied = []
+    for workload in workloads:
+        if workload.ref in (None, NO_IMAGE):
+            raise UsageError(f"workload {workload.name}", f"has no digest to promote from {src.name}",
+                             f"pass --workload {workload.name}=sha256:... (CI passes each workload's digest), or release it to {src.name}")
+        own = copy_image(source_aws, src.workload_view(workload.name), target_aws, dst.workload_view(workload.name),
+                         workload.ref.rsplit("@", 1)[-1])
+        copied.append(Workload(workload.name, workload.health_path, own.reference))
+    return release(target_aws, target, image.reference, options, health_path=health_path, kind=Kind.PROMOTE, workloads=tuple(copied))
