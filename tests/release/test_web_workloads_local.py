@@ -150,6 +150,26 @@ def test_a_workload_failing_its_gate_returns_the_whole_set_to_the_last_known_goo
     assert newest[1].workloads == {"admin": broken.digest} and newest[0].workloads == good.workloads
 
 
+def test_verify_reads_the_workloads_own_deploy_policy_and_names_a_statement_added_by_hand(app):
+    config, staging, aws = app
+    from shipyard.deploy.verify import verify
+
+    assert {r.id: r.detail for r in verify(aws, staging, config.app, drift=False) if not r.passed} == {}
+    role = aws.iam().role(staging.environment.names.deploy_role)
+    [arn] = role.managed
+    document = aws.iam().managed_document(arn)
+    widened = {**document, "Statement": [*document["Statement"], {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"}]}
+    aws.call("iam", "CreatePolicyVersion", "us-east-1", PolicyArn=arn, PolicyDocument=json.dumps(widened), SetAsDefault=True)
+    try:
+        failed = {r.id: r.detail for r in verify(aws, staging, config.app, drift=False) if not r.passed}
+        assert set(failed) == {"SY-E302"} and "ecs:RunTask" in failed["SY-E302"], failed
+    finally:
+        versions = aws.call("iam", "ListPolicyVersions", "us-east-1", PolicyArn=arn)["Versions"]
+        first = min(versions, key=lambda v: v["CreateDate"])["VersionId"]
+        aws.call("iam", "SetDefaultPolicyVersion", "us-east-1", PolicyArn=arn, VersionId=first)
+    assert {r.id for r in verify(aws, staging, config.app, drift=False) if not r.passed} == set()
+
+
 def test_a_workload_with_no_image_yet_is_named(app):
     config, staging, aws = app
     from shipyard.errors import UsageError
