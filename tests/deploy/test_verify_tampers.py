@@ -16,7 +16,13 @@ import pytest
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import verify
 
+from ..conftest import own_example_fixtures
+
 pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
+
+# Accounts of its own: some tampers cannot be undone exactly (a log delivery deleted and created again has a new id,
+# which the stack does not know), and the modules that share the example's deployment must not meet them.
+example_config, assemblies, deployed = own_example_fixtures()
 
 REGION = "eu-west-1"
 Undo = Callable[[], None]
