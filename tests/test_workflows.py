@@ -242,3 +242,43 @@ def test_a_requirement_missing_from_the_test_lock_makes_the_pipeline_stale(cli, 
     requirements.write_text(requirements.read_text() + "redis==5.2.1\n")
     stale = cli("init", "--check", "--from", str(app / "shipyard.toml"))
     assert stale.code == 1 and "does not pin redis==5.2.1" in stale.err
+
+
+def _with_admin(tmp_path: Path) -> Path:
+    """The example with a web workload beside [service], built from its own directory."""
+    app = tmp_path / "set"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+    (app / "admin").mkdir()
+    shutil.copy(app / "service" / "Dockerfile", app / "admin" / "Dockerfile")
+    text = (app / "shipyard.toml").read_text()
+    at = text.index("\n[defaults]")
+    (app / "shipyard.toml").write_text(text[:at] + '\n[services.admin]\nkind = "web"\ndirectory = "admin"\nroutes = ["/admin/*"]\n'
+                                       'health_check_path = "/admin/healthz"\n' + text[at:])
+    return app / "shipyard.toml"
+
+
+def test_a_set_builds_each_image_per_architecture_and_releases_the_set_by_digest(tmp_path):
+    from shipyard.scaffold import write_workflow
+
+    path = write_workflow(load_config(_with_admin(tmp_path)))[0]
+    jobs = _jobs(path.read_text())
+    legs = {(m["image"], m["context"], m["repository"], m["arch"]) for m in jobs["build"]["strategy"]["matrix"]["include"]}
+    assert legs == {(image, context, repository, arch) for image, context, repository in
+                    (("service", "service", "webapp/staging"), ("admin", "admin", "webapp/staging/admin"))
+                    for arch in ("amd64", "arm64")}
+    steps = jobs["build"]["steps"]
+    names = [s["name"] for s in steps]
+    assert names.index("Build the image for this architecture") < names.index("Scan the image just built (fails on HIGH and CRITICAL)") \
+        < next(i for i, n in enumerate(names) if n.startswith("Push by digest"))
+    assert {m["image"] for m in jobs["image"]["strategy"]["matrix"]["include"]} == {"service", "admin"}
+    runs = {job: " ".join(str(s.get("run", "")) for s in jobs[job]["steps"]) for job in ("staging", "production")}
+    assert 'shipyard release staging --aws --image "$(cat index/service)" --workload "admin=$(cat index/admin)"' in runs["staging"]
+    assert ('shipyard promote staging production --aws --yes --digest "$(cat index/service)" --workload "admin=$(cat index/admin)"'
+            in runs["production"])
+    bin_dir = Path(sys.executable).parent
+    zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
+                             "--format", "json", str(path)], capture_output=True, text=True)
+    assert zizmor.returncode == 0 and json.loads(zizmor.stdout) == [], zizmor.stdout[-3000:] + zizmor.stderr[-2000:]
+    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+                            capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stdout + schema.stderr

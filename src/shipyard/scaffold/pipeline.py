@@ -105,10 +105,27 @@ def _credentials(t: _Text, role: str, *, condition: str | None = None) -> None:
            with_={"role-to-assume": role, "aws-region": "${{ env.AWS_REGION }}"})
 
 
+@dataclass(frozen=True)
+class BuiltImage:
+    """One image CI builds: [service]'s, or a web workload's from its own directory into its own repository."""
+
+    name: str  # "service" for [service], else the workload's name
+    context: str
+    repository: str
+
+
+def built_images(config: Config) -> list[BuiltImage]:
+    first = next(iter(config.environments.values()))
+    return [BuiltImage("service", config.service.directory, first.names.repository),
+            *(BuiltImage(name, workload.directory, first.names.workload(name).repository)
+              for name, workload in config.services.items() if workload.kind == "web")]
+
+
 def render(config: Config, *, python: str) -> str:
     """pipeline.yml for every environment of `config`, in promotion order."""
     envs = list(config.environments.values())
     first = envs[0]
+    images = built_images(config)
     role = roles(config)
     branch = config.app.branch
     publish = (f"github.ref == 'refs/heads/{branch}' && (github.event_name == 'push' || "
@@ -147,10 +164,14 @@ def render(config: Config, *, python: str) -> str:
     t()
     t(0, "jobs:")
     _test_job(t, python)
-    _build_job(t, role, publish)
-    _image_job(t, role, publish)
+    if len(images) == 1:
+        _build_job(t, role, publish)
+        _image_job(t, role, publish)
+    else:
+        _set_build_job(t, role, publish, images)
+        _set_image_job(t, role, publish, images)
     for before, env in zip([None, *envs[:-1]], envs, strict=True):
-        _environment_job(t, env, before, role, python)
+        _environment_job(t, env, before, role, python, images)
     _rollback_job(t, envs, role, python)
     return "\n".join(t.lines).rstrip() + "\n"
 
@@ -251,7 +272,102 @@ def _image_job(t: _Text, role: Roles, publish: str) -> None:
                   "subject-digest": "${{ steps.index.outputs.digest }}", "push-to-registry": "true"})
 
 
-def _environment_job(t: _Text, env: Environment, before: Environment | None, role: Roles, python: str) -> None:
+def _set_build_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]) -> None:
+    """The build job of a set: every image for every architecture, each scanned and given its SBOM before its push."""
+    t()
+    t(1, "build:")
+    t(2, "name: Build and scan ${{ matrix.image }} (${{ matrix.arch }})")
+    t(2, "needs: test")
+    t(2, "strategy:")
+    t(3, "matrix:")
+    t(4, "include:")
+    for image in images:
+        for arch, platform, runner in RUNNERS:
+            t(5, f"- image: {image.name}")
+            t(6, f"context: {image.context}")
+            t(6, f"repository: {image.repository}")
+            t(6, f"arch: {arch}")
+            t(6, f"platform: {platform}")
+            t(6, f"runner: {runner}")
+    t(2, "runs-on: ${{ matrix.runner }}")
+    t(2, "permissions:")
+    t(3, "contents: read  # check out the code")
+    t(3, "security-events: write  # upload the image scan as SARIF")
+    t(3, "id-token: write  # OIDC: the image-push role, and Sigstore for the SBOM attestation")
+    t(3, "attestations: write  # store the SBOM attestation")
+    t(3, "artifact-metadata: write  # record the attested image")
+    t(2, "steps:")
+    _checkout(t)
+    local = "scan/${{ matrix.image }}:${{ matrix.arch }}"
+    leg = "${{ matrix.image }}-${{ matrix.arch }}"
+    t.step(3, "Set up Buildx", uses="setup-buildx")
+    t.step(3, "Build the image for this architecture", uses="build-push",
+           with_={"context": "${{ matrix.context }}", "platforms": "${{ matrix.platform }}", "load": "true", "push": "false",
+                  "provenance": "false", "tags": local})
+    t.step(3, "Scan the image just built (fails on HIGH and CRITICAL)", uses="trivy",
+           with_={"image-ref": local, "severity": "HIGH,CRITICAL", "ignore-unfixed": "true",
+                  "exit-code": '"1"', "format": "sarif", "output": f"trivy-{leg}.sarif"})
+    t.step(3, "Upload image findings", uses="upload-sarif", condition="always()",
+           with_={"sarif_file": f"trivy-{leg}.sarif", "category": f"trivy-{leg}"})
+    t.step(3, "Software bill of materials", uses="trivy",
+           with_={"image-ref": local, "format": "cyclonedx", "output": f"sbom-{leg}.cdx.json"})
+    _credentials(t, role.push, condition=publish)
+    t.step(3, "Log in to ECR", uses="ecr-login", id="ecr", condition=publish)
+    t.step(3, "Push by digest (from the builder's cache: the bytes just scanned)", uses="build-push", id="push", condition=publish,
+           with_={"context": "${{ matrix.context }}", "platforms": "${{ matrix.platform }}", "provenance": "false",
+                  "outputs": "type=image,name=${{ steps.ecr.outputs.registry }}/${{ matrix.repository }},"
+                             "push-by-digest=true,name-canonical=true,push=true"})
+    t.step(3, "Attest the SBOM", uses="attest", condition=publish,
+           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}",
+                  "subject-digest": "${{ steps.push.outputs.digest }}", "sbom-path": f"sbom-{leg}.cdx.json",
+                  "push-to-registry": "true"})
+    t.step(3, "Keep the digest", condition=publish, env={"DIGEST": "${{ steps.push.outputs.digest }}", "LEG": leg},
+           run='mkdir -p digests && echo "$DIGEST" > "digests/$LEG"')
+    t.step(3, "Hand the digest to the image job", uses="upload-artifact", condition=publish,
+           with_={"name": f"digest-{leg}", "path": f"digests/{leg}", "retention-days": "1"})
+
+
+def _set_image_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]) -> None:
+    """Each image's architectures merged into one manifest list, attested; its digest handed on as an artifact."""
+    t()
+    t(1, "image:")
+    t(2, "name: Multi-architecture image of ${{ matrix.image }}")
+    t(2, "needs: build")
+    t(2, f"if: {publish}")
+    t(2, "strategy:")
+    t(3, "matrix:")
+    t(4, "include:")
+    for image in images:
+        t(5, f"- image: {image.name}")
+        t(6, f"repository: {image.repository}")
+    t(2, "runs-on: ubuntu-24.04")
+    t(2, "permissions:")
+    t(3, "id-token: write  # OIDC: the image-push role, and Sigstore for the provenance attestation")
+    t(3, "attestations: write  # store the provenance attestation")
+    t(3, "artifact-metadata: write  # record the attested image")
+    t(2, "steps:")
+    t.step(3, "Digests of the architectures", uses="download-artifact",
+           with_={"pattern": "digest-${{ matrix.image }}-*", "path": "digests", "merge-multiple": "true"})
+    _credentials(t, role.push)
+    t.step(3, "Log in to ECR", uses="ecr-login", id="ecr")
+    t.step(3, "Set up Buildx", uses="setup-buildx")
+    t.step(3, "Merge them into one manifest list", id="index",
+           env={"IMAGE": "${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}", "NAME": "${{ matrix.image }}"},
+           run='tag="$IMAGE:git-$GITHUB_SHA-$GITHUB_RUN_ATTEMPT"\n'
+               'docker buildx imagetools create -t "$tag" $(sed "s|^|$IMAGE@|" digests/*)\n'
+               "digest=\"$(docker buildx imagetools inspect \"$tag\" --format '{{json .Manifest}}' | jq -r .digest)\"\n"
+               'echo "digest=$digest" >> "$GITHUB_OUTPUT"\n'
+               'mkdir -p index && echo "$digest" > "index/$NAME"\n'
+               'echo "$NAME: \\`$IMAGE@$digest\\`" >> "$GITHUB_STEP_SUMMARY"')
+    t.step(3, "Attest its build provenance", uses="attest",
+           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}",
+                  "subject-digest": "${{ steps.index.outputs.digest }}", "push-to-registry": "true"})
+    t.step(3, "Hand the digest to the release jobs", uses="upload-artifact",
+           with_={"name": "index-${{ matrix.image }}", "path": "index/${{ matrix.image }}", "retention-days": "7"})
+
+
+def _environment_job(t: _Text, env: Environment, before: Environment | None, role: Roles, python: str,
+                     images: list[BuiltImage]) -> None:
     t()
     t(1, f"{env.name}:")
     t(2, f"name: {'Release to' if before is None else 'Promote to'} {env.name}")
@@ -270,12 +386,22 @@ def _environment_job(t: _Text, env: Environment, before: Environment | None, rol
     _install(t, python, SHIPYARD_LOCK)
     _credentials(t, role.deploy[env.name])
     yes = " --yes" if env.is_production else ""
-    if before is None:
-        command = f'shipyard release {env.name} --aws{yes} --image "$DIGEST"'
+    if len(images) > 1:
+        # The set's digests, one file per image (the image job's matrix hands them on as artifacts).
+        t.step(3, "Digests of the set", uses="download-artifact", with_={"pattern": "index-*", "path": "index", "merge-multiple": "true"})
+        digest = '"$(cat index/service)"'
+        workloads = "".join(f' --workload "{image.name}=$(cat index/{image.name})"' for image in images[1:])
+        command = (f"shipyard release {env.name} --aws{yes} --image {digest}{workloads}" if before is None else
+                   f"shipyard promote {before.name} {env.name} --aws{yes} --digest {digest}{workloads}")
+        t.step(3, "Release the set (health gates and automatic rollback included)" if before is None else
+               f"Promote the set {before.name} released", run=command)
     else:
-        command = f'shipyard promote {before.name} {env.name} --aws{yes} --digest "$DIGEST"'
-    t.step(3, "Release (health gate and automatic rollback included)" if before is None else
-           f"Promote the digest {before.name} released", env={"DIGEST": "${{ needs.image.outputs.digest }}"}, run=command)
+        if before is None:
+            command = f'shipyard release {env.name} --aws{yes} --image "$DIGEST"'
+        else:
+            command = f'shipyard promote {before.name} {env.name} --aws{yes} --digest "$DIGEST"'
+        t.step(3, "Release (health gate and automatic rollback included)" if before is None else
+               f"Promote the digest {before.name} released", env={"DIGEST": "${{ needs.image.outputs.digest }}"}, run=command)
     t.step(3, "Publish the site", run=f"shipyard publish-site {env.name} --aws")
 
 
