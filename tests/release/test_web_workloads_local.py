@@ -120,6 +120,13 @@ def test_the_set_releases_and_each_path_answers_from_its_own_service(app, tmp_pa
     assert status == 200 and info["image_digest"] == service.digest  # [service] still answers /api/*
     record = history.read(aws, env)[0]
     assert (record.verdict, record.digest, record.workloads) == ("released", service.digest, {"admin": admin.digest})
+    from shipyard.diagnose.status import status
+
+    report = status(aws, staging, ("admin",))
+    [admin_state] = report.workloads
+    assert (admin_state.name, admin_state.image) == ("admin", admin.digest)
+    assert admin_state.running == admin_state.desired == env.desired_count
+    assert report.releases[0].workloads == f"admin {admin.digest[:19]}"
     # Releasing [service] alone keeps the admin's image: the set's other members are what they run.
     again = release(aws, staging, service.reference, release_options(config), health_path=config.service.health_check_path,
                     workloads=workloads_of(config))

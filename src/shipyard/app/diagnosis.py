@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shipyard.app.context import EnvironmentContext, guard_production
+from shipyard.app.releases import workloads_of
 from shipyard.deploy.state import health_url
 from shipyard.diagnose import service_logs, task_exec
 from shipyard.diagnose.explain import Link, explain
@@ -15,7 +16,7 @@ from shipyard.diagnose.status import StatusReport, status
 
 
 def read_status(ctx: EnvironmentContext) -> StatusReport:
-    return status(ctx.aws, ctx.assembly)
+    return status(ctx.aws, ctx.assembly, tuple(w.name for w in workloads_of(ctx.config)))
 
 
 def watch_status(ctx: EnvironmentContext, show: Callable[[StatusReport], None], *, every: float | None) -> None:

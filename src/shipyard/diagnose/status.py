@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shipyard.aws import Aws
 from shipyard.aws.ecs import Deployment
@@ -31,6 +31,17 @@ class ReleaseLine:
     commit: str
     note: str
     schema: str = ""  # the schema version its migrations reported, and the contract migrations it applied
+    workloads: str = ""  # the rest of the set: "admin sha256:..."
+
+
+@dataclass(frozen=True)
+class WorkloadState:
+    """A web workload beside the primary service: the image its parameter names and its tasks."""
+
+    name: str
+    image: str | None
+    running: int | None
+    desired: int | None
 
 
 @dataclass(frozen=True)
@@ -50,9 +61,11 @@ class StatusReport:
     releases: list[ReleaseLine]
     endpoint: str | None
     schedule: str | None = None  # with awake hours: asleep or awake, until when
+    workloads: list[WorkloadState] = field(default_factory=list)
 
 
-def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
+def status(aws: Aws, assembly: EnvironmentAssembly, workloads: tuple[str, ...] = ()) -> StatusReport:
+    """workloads: the web workloads beside the primary service, each shown with its image and tasks."""
     env = assembly.environment
     records = history.read(aws, env)
     lkg = history.last_known_good(records)
@@ -69,11 +82,19 @@ def status(aws: Aws, assembly: EnvironmentAssembly) -> StatusReport:
         targets=[TargetState(t.target, t.state, t.reason) for t in targets],
         alarms_in_alarm=[a.name for a in aws.cloudwatch(env.region).firing() if a.name.startswith(env.names.prefix)],
         releases=[ReleaseLine(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r.time)), r.kind, r.verdict, r.digest, r.commit, r.note,
-                              r.schema + (f" (contract: {', '.join(r.contracts)})" if r.contracts else ""))
+                              r.schema + (f" (contract: {', '.join(r.contracts)})" if r.contracts else ""),
+                              ", ".join(f"{name} {digest[:19]}" for name, digest in r.workloads.items()))
                   for r in records[:5]],
         endpoint=f"https://{edge.domain}" if edge else None,
         schedule=_schedule(aws, env) if env.schedule else None,
+        workloads=[_workload(aws, env.workload_view(name)) for name in workloads],
     )
+
+
+def _workload(aws: Aws, view) -> WorkloadState:
+    service = aws.ecs(view.region).service_of(view.names.cluster, view.names.service)
+    return WorkloadState(view.names.workload, current_digest(aws, view), service.running if service else None,
+                         service.desired if service else None)
 
 
 def _verified(current: str | None, records: list[history.ReleaseRecord]) -> bool:
