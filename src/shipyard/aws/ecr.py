@@ -73,7 +73,13 @@ class Ecr(ServiceApi):
         return ScanResult(status.get("status", "COMPLETE"), status.get("description", ""), {k: int(v) for k, v in counts.items()})
 
     def start_scan(self, repository: str, digest: str) -> None:
-        self._call("StartImageScan", repositoryName=repository, imageId={"imageDigest": digest})
+        """Start a basic scan; one that ECR refuses for its quota (one scan per image a day) has been made already,
+        perhaps by this very call before a retry (ECR API reference, StartImageScan: LimitExceededException)."""
+        try:
+            self._call("StartImageScan", repositoryName=repository, imageId={"imageDigest": digest})
+        except AwsError as exc:
+            if exc.code != "LimitExceededException":
+                raise
 
     def manifest(self, repository: str, digest: str, *, registry: str) -> Manifest | None:
         """The image manifest's exact bytes in `registry` (an account id, so the call may cross accounts)."""
