@@ -19,6 +19,19 @@ from pathlib import Path
 
 READY = "Ctrl-C stops it"
 
+# The embedded AWS does its work in one process, so up takes one environment and one stack at a time (execute.SERIAL);
+# on AWS they go side by side. This runs shipyard with the same threads as on AWS, against the embedded AWS.
+SIDE_BY_SIDE = """
+import sys
+from shipyard.app import up
+from shipyard.deploy import execute
+from shipyard.cli import run
+
+execute.SERIAL = up.SERIAL = None
+sys.argv = ["shipyard", *sys.argv[1:]]
+run()
+"""
+
 
 def local_urls(output: str) -> dict[str, str]:
     """Each environment's local URL, from its own line under the summary table ('staging: http://... (the local edge
@@ -29,13 +42,14 @@ def local_urls(output: str) -> dict[str, str]:
 
 
 @contextmanager
-def kept_up(arguments: list[str], *, cwd: Path, deadline_seconds: float = 240,
-            columns: int | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+def kept_up(arguments: list[str], *, cwd: Path, deadline_seconds: float = 240, columns: int | None = None,
+            side_by_side: bool = False) -> Iterator[tuple[subprocess.Popen, str]]:
     """(process, its output up to 'Ctrl-C stops it'); Ctrl-C when the block ends.
 
     Piped (stderr to cwd/stderr.txt), or with `columns` on a pseudo-terminal of that width, as a user's terminal
-    (its output then has both streams, without the terminal's control sequences)."""
-    command = [sys.executable, "-m", "shipyard", *arguments, "up", "--keep"]
+    (its output then has both streams, without the terminal's control sequences). side_by_side: environments and
+    independent stacks at once, as on AWS (SIDE_BY_SIDE)."""
+    command = [sys.executable, *(("-c", SIDE_BY_SIDE) if side_by_side else ("-m", "shipyard")), *arguments, "up", "--keep"]
     stderr_path = cwd / "stderr.txt"
     if columns is None:
         with stderr_path.open("w") as errors:

@@ -1,8 +1,9 @@
 """`shipyard up`, the README's main job, as a newcomer runs it, in a process of its own (as the README runs it: a
 process holds one embedded AWS) on a 120-column terminal: both environments deployed, published, released and
 verified; with --keep the printed URLs (whole, a line each) answer from the running service, the page works in a
-real browser, the AWS CLI reaches each environment's account, and Ctrl-C leaves no process. (Its tab-separated
-output when piped is read in test_up_side_by_side.py; an 80-column terminal in test_init_starter.py.)"""
+real browser, the AWS CLI reaches each environment's account, and Ctrl-C leaves no process. It runs side by side,
+as on AWS: environments and independent stacks at once, with the threads AWS runs them on (on the embedded AWS a
+plain `up` takes them one at a time, as test_init_starter.py's does on an 80-column terminal)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def kept(tmp_path_factory):
     """`shipyard up --keep` on a copy of the example, running until the module ends: (process, stdout so far)."""
     app = tmp_path_factory.mktemp("keep") / "webapp"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
-    with kept_up(["--config", str(app / "shipyard.toml")], cwd=app, columns=120) as running:
+    with kept_up(["--config", str(app / "shipyard.toml")], cwd=app, columns=120, side_by_side=True) as running:
         yield running
 
 
