@@ -33,19 +33,20 @@ def run(title: str, command: Callable[[Path, Path], list[str]], *, detail: Calla
     """command(config, scratch) gives the shipyard arguments; prints each run's wall time and the median.
 
     --environments N grows the example to N environments; --warm keeps shipyard's result cache between runs
-    (by default every run starts with an empty one).
+    (by default every run starts with an empty one); --app DIR times another app (its folder, with shipyard.toml).
     """
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--environments", type=int, default=2)
     parser.add_argument("--warm", action="store_true", help="keep the check cache between runs (the first run fills it)")
+    parser.add_argument("--app", type=Path, default=EXAMPLE, help="the app to time (default: examples/webapp)")
     args = parser.parse_args()
     times = []
     with tempfile.TemporaryDirectory() as shared_cache:
         for number in range(1, args.runs + 1):
             with tempfile.TemporaryDirectory() as scratch:
                 app = Path(scratch) / "app"
-                shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+                shutil.copytree(args.app, app, ignore=shutil.ignore_patterns("cdk.out"))
                 add_environments(app / "shipyard.toml", args.environments)
                 cache = shared_cache if args.warm else str(Path(scratch) / "cache")
                 started = time.perf_counter()
@@ -58,4 +59,5 @@ def run(title: str, command: Callable[[Path, Path], list[str]], *, detail: Calla
             extra = detail(result.stderr)
             print(f"run {number}: {times[-1]:.2f} s" + (f"  ({extra})" if extra else ""))
     state = "warm cache" if args.warm else "empty cache"
-    print(f"{title}, {args.environments} environments, {state} (wall): median {statistics.median(times):.2f} s over {len(times)} runs")
+    app = "" if args.app == EXAMPLE else f" of {args.app}"
+    print(f"{title}{app}, {args.environments} environments, {state} (wall): median {statistics.median(times):.2f} s over {len(times)} runs")

@@ -1,6 +1,6 @@
 """A web service beside [service] ([services.<name>], kind web): its own repository, image parameter, target groups and
 listener rule on the one load balancer, an ECS service in the one cluster, CloudFront behaviours for its routes and a
-deploy-role policy of its own; the templates pass every check layer (cfn-lint, cdk-nag, shipyard's rules), cost prices
+deploy-role policy of its own; production's templates pass every check layer (cfn-lint, cdk-nag, shipyard's rules), cost prices
 its tasks, and [service]'s own resources and deploy-role policy are what they were without it."""
 
 from __future__ import annotations
@@ -43,11 +43,13 @@ def apps(tmp_path_factory):
         (app / "shipyard.toml").write_text(text[:at] + extra + text[at:] + '\n[environments.production.services.admin]\ndesired_count = 1\nmax_count = 2\n'
                                            if extra else text)
         config = load_config(app / "shipyard.toml")
-        if extra:
-            assemblies, failing = gated_synthesis(config, config.select(None), app / "cdk.out")
+        assemblies = synthesize(config, [config.environment("staging")], app / "cdk.out")
+        if extra:  # production through every check layer (its rules are the strictest), as deploy's gate runs them
+            production, failing = gated_synthesis(config, [config.environment("production")], app / "cdk.out")
             assert failing == [], [f"{f.rule} {f.resource}: {f.message}" for f in failing]
+            assemblies += production
         else:
-            assemblies = synthesize(config, config.select(None), app / "cdk.out")
+            assemblies += synthesize(config, [config.environment("production")], app / "cdk.out")
         found[label] = (config, {a.environment.name: {s.name.split(f"-{a.environment.name}-", 1)[1]: s.template() for s in a.stacks}
                                  for a in assemblies})
     return found

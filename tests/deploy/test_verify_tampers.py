@@ -16,13 +16,37 @@ import pytest
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import verify
 
-from ..conftest import own_example_fixtures
+from ..conftest import copy_example, deploy_example, in_accounts
 
 pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
 
-# Accounts of its own: some tampers cannot be undone exactly (a log delivery deleted and created again has a new id,
-# which the stack does not know), and the modules that share the example's deployment must not meet them.
-example_config, assemblies, deployed = own_example_fixtures()
+
+@pytest.fixture(scope="module")
+def own_production(local_aws, own_accounts, tmp_path_factory):
+    """The example's production in accounts of its own: some tampers cannot be undone exactly (a log delivery deleted
+    and created again has a new id, which the stack does not know), and the modules that share the example's
+    deployment must not meet them. Every case tampers with production, so only production is deployed."""
+    from shipyard.config import load_config
+    from shipyard.synth import synthesize
+
+    config = load_config(in_accounts(copy_example(tmp_path_factory.mktemp("tampers") / "app"), own_accounts))
+    production = synthesize(config, [config.environment("production")], tmp_path_factory.mktemp("cdk.out"))[0]
+    return config, {"production": production}, deploy_example(local_aws, {"production": production}, config)
+
+
+@pytest.fixture(scope="module")
+def example_config(own_production):
+    return own_production[0]
+
+
+@pytest.fixture(scope="module")
+def assemblies(own_production):
+    return own_production[1]
+
+
+@pytest.fixture(scope="module")
+def deployed(own_production):
+    return own_production[2]
 
 REGION = "eu-west-1"
 Undo = Callable[[], None]
