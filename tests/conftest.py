@@ -146,16 +146,22 @@ def deploy_example(local_aws, assemblies, config) -> dict:
     return sessions
 
 
+def example_in_accounts(local_aws, accounts: tuple[str, str], tmp_path_factory, environments: list[str] | None = None):
+    """The example in `accounts`, synthesized and deployed (every environment, or those named): (config, assemblies,
+    an Aws per environment)."""
+    from shipyard.synth import synthesize
+
+    config = load_config(in_accounts(copy_example(tmp_path_factory.mktemp("own") / "app"), accounts))
+    assemblies = {a.environment.name: a for a in synthesize(config, config.select(environments), tmp_path_factory.mktemp("cdk.out"))}
+    return config, assemblies, deploy_example(local_aws, assemblies, config)
+
+
 @pytest.fixture(scope="module")
 def own_example(local_aws, own_accounts, tmp_path_factory):
     """The example in this module's own accounts, synthesized and deployed: (config, assemblies, an Aws per environment).
 
     For a module that leaves the example in a state the others would not accept (a contract migration)."""
-    from shipyard.synth import synthesize
-
-    config = load_config(in_accounts(copy_example(tmp_path_factory.mktemp("own") / "app"), own_accounts))
-    assemblies = {a.environment.name: a for a in synthesize(config, config.select(None), tmp_path_factory.mktemp("cdk.out"))}
-    return config, assemblies, deploy_example(local_aws, assemblies, config)
+    return example_in_accounts(local_aws, own_accounts, tmp_path_factory)
 
 
 def own_example_fixtures():

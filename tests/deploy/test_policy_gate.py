@@ -10,6 +10,7 @@ import pytest
 from shipyard.app.target import embedded
 from shipyard.aws import Aws
 from shipyard.checks import engine
+from shipyard.checks.cache import ResultCache
 from shipyard.checks.lint import Linter, lint_template
 from shipyard.config import load_config
 from shipyard.synth import synthesize
@@ -61,7 +62,10 @@ def test_up_refuses_a_missing_site_before_any_change(cli, example_copy):
 
 
 def test_the_gate_reads_unchanged_templates_from_the_cache(example_copy, tmp_path, monkeypatch):
-    monkeypatch.setenv("SHIPYARD_CACHE_DIR", str(tmp_path / "cache"))
+    # An empty cache of checked environments of its own; the synth and cfn-lint caches stay the suite's (what this
+    # tests is that an environment checked once is neither synthesized for checking nor checked again).
+    fresh = ResultCache("environments", root=tmp_path / "cache")
+    monkeypatch.setattr(engine, "_environment_cache", lambda: fresh)
     config = load_config(example_copy)
     assemblies = synthesize(config, config.select(None), tmp_path / "plain")
     assert engine.gate(config, assemblies, tmp_path / "checked") == []
@@ -77,7 +81,7 @@ def test_the_gate_reads_unchanged_templates_from_the_cache(example_copy, tmp_pat
     example_copy.write_text(example_copy.read_text().replace("waf = true", "waf = false"))
     changed = load_config(example_copy)
     monkeypatch.undo()
-    monkeypatch.setenv("SHIPYARD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(engine, "_environment_cache", lambda: fresh)
     blocking = engine.gate(changed, synthesize(changed, [changed.environment("production")], tmp_path / "plain2"), tmp_path / "c2")
     assert {f.rule for f in blocking} == {"SY-E105"}
 

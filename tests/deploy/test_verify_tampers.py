@@ -16,7 +16,7 @@ import pytest
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import verify
 
-from ..conftest import copy_example, deploy_example, in_accounts
+from ..conftest import example_in_accounts
 
 pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
 
@@ -26,12 +26,7 @@ def own_production(local_aws, own_accounts, tmp_path_factory):
     """The example's production in accounts of its own: some tampers cannot be undone exactly (a log delivery deleted
     and created again has a new id, which the stack does not know), and the modules that share the example's
     deployment must not meet them. Every case tampers with production, so only production is deployed."""
-    from shipyard.config import load_config
-    from shipyard.synth import synthesize
-
-    config = load_config(in_accounts(copy_example(tmp_path_factory.mktemp("tampers") / "app"), own_accounts))
-    production = synthesize(config, [config.environment("production")], tmp_path_factory.mktemp("cdk.out"))[0]
-    return config, {"production": production}, deploy_example(local_aws, {"production": production}, config)
+    return example_in_accounts(local_aws, own_accounts, tmp_path_factory, ["production"])
 
 
 @pytest.fixture(scope="module")

@@ -164,12 +164,8 @@ def render(config: Config, *, python: str) -> str:
     t()
     t(0, "jobs:")
     _test_job(t, python)
-    if len(images) == 1:
-        _build_job(t, role, publish)
-        _image_job(t, role, publish)
-    else:
-        _set_build_job(t, role, publish, images)
-        _set_image_job(t, role, publish, images)
+    _build_job(t, role, publish, images)
+    _image_job(t, role, publish, images)
     for before, env in zip([None, *envs[:-1]], envs, strict=True):
         _environment_job(t, env, before, role, python, images)
     _rollback_job(t, envs, role, python)
@@ -193,100 +189,53 @@ def _test_job(t: _Text, python: str) -> None:
            with_={"sarif_file": "shipyard.sarif", "category": "shipyard-check"})
 
 
-def _build_job(t: _Text, role: Roles, publish: str) -> None:
+@dataclass(frozen=True)
+class _Legs:
+    """How the build and image jobs name what they build: one image (the single service's workflow, unchanged), or
+    each image of a set (a matrix over images too)."""
+
+    single: bool
+
+    @property
+    def context(self) -> str:
+        return "service" if self.single else "${{ matrix.context }}"
+
+    @property
+    def repository(self) -> str:
+        return "${{ env.ECR_REPOSITORY }}" if self.single else "${{ matrix.repository }}"
+
+    @property
+    def local(self) -> str:
+        return "scan/app:${{ matrix.arch }}" if self.single else "scan/${{ matrix.image }}:${{ matrix.arch }}"
+
+    @property
+    def leg(self) -> str:
+        return "${{ matrix.arch }}" if self.single else "${{ matrix.image }}-${{ matrix.arch }}"
+
+    @property
+    def variable(self) -> str:  # the leg's name in the step that keeps the digest
+        return "ARCH" if self.single else "LEG"
+
+
+def _build_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]) -> None:
+    """Every image for every architecture, natively: each scanned and given its SBOM before its push."""
+    legs = _Legs(single=len(images) == 1)
     t()
     t(1, "build:")
-    t(2, "name: Build and scan (${{ matrix.arch }})")
-    t(2, "needs: test")
-    t(2, "strategy:")
-    t(3, "matrix:")
-    t(4, "include:")
-    for arch, platform, runner in RUNNERS:
-        t(5, f"- arch: {arch}")
-        t(6, f"platform: {platform}")
-        t(6, f"runner: {runner}")
-    t(2, "runs-on: ${{ matrix.runner }}")
-    t(2, "permissions:")
-    t(3, "contents: read  # check out the code")
-    t(3, "security-events: write  # upload the image scan as SARIF")
-    t(3, "id-token: write  # OIDC: the image-push role, and Sigstore for the SBOM attestation")
-    t(3, "attestations: write  # store the SBOM attestation")
-    t(3, "artifact-metadata: write  # record the attested image")
-    t(2, "steps:")
-    _checkout(t)
-    t.step(3, "Set up Buildx", uses="setup-buildx")
-    t.step(3, "Build the image for this architecture", uses="build-push",
-           with_={"context": "service", "platforms": "${{ matrix.platform }}", "load": "true", "push": "false",
-                  "provenance": "false", "tags": "scan/app:${{ matrix.arch }}"})
-    t.step(3, "Scan the image just built (fails on HIGH and CRITICAL)", uses="trivy",
-           with_={"image-ref": "scan/app:${{ matrix.arch }}", "severity": "HIGH,CRITICAL", "ignore-unfixed": "true",
-                  "exit-code": '"1"', "format": "sarif", "output": "trivy-${{ matrix.arch }}.sarif"})
-    t.step(3, "Upload image findings", uses="upload-sarif", condition="always()",
-           with_={"sarif_file": "trivy-${{ matrix.arch }}.sarif", "category": "trivy-${{ matrix.arch }}"})
-    t.step(3, "Software bill of materials", uses="trivy",
-           with_={"image-ref": "scan/app:${{ matrix.arch }}", "format": "cyclonedx", "output": "sbom-${{ matrix.arch }}.cdx.json"})
-    _credentials(t, role.push, condition=publish)
-    t.step(3, "Log in to ECR", uses="ecr-login", id="ecr", condition=publish)
-    t.step(3, "Push by digest (from the builder's cache: the bytes just scanned)", uses="build-push", id="push", condition=publish,
-           with_={"context": "service", "platforms": "${{ matrix.platform }}", "provenance": "false",
-                  "outputs": "type=image,name=${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }},"
-                             "push-by-digest=true,name-canonical=true,push=true"})
-    t.step(3, "Attest the SBOM", uses="attest", condition=publish,
-           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }}",
-                  "subject-digest": "${{ steps.push.outputs.digest }}", "sbom-path": "sbom-${{ matrix.arch }}.cdx.json",
-                  "push-to-registry": "true"})
-    t.step(3, "Keep the digest", condition=publish, env={"DIGEST": "${{ steps.push.outputs.digest }}", "ARCH": "${{ matrix.arch }}"},
-           run='mkdir -p digests && echo "$DIGEST" > "digests/$ARCH"')
-    t.step(3, "Hand the digest to the image job", uses="upload-artifact", condition=publish,
-           with_={"name": "digest-${{ matrix.arch }}", "path": "digests/${{ matrix.arch }}", "retention-days": "1"})
-
-
-def _image_job(t: _Text, role: Roles, publish: str) -> None:
-    t()
-    t(1, "image:")
-    t(2, "name: Multi-architecture image")
-    t(2, "needs: build")
-    t(2, f"if: {publish}")
-    t(2, "runs-on: ubuntu-24.04")
-    t(2, "permissions:")
-    t(3, "id-token: write  # OIDC: the image-push role, and Sigstore for the provenance attestation")
-    t(3, "attestations: write  # store the provenance attestation")
-    t(3, "artifact-metadata: write  # record the attested image")
-    t(2, "outputs:")
-    t(3, "digest: ${{ steps.index.outputs.digest }}")
-    t(2, "steps:")
-    t.step(3, "Digests of the architectures", uses="download-artifact",
-           with_={"pattern": "digest-*", "path": "digests", "merge-multiple": "true"})
-    _credentials(t, role.push)
-    t.step(3, "Log in to ECR", uses="ecr-login", id="ecr")
-    t.step(3, "Set up Buildx", uses="setup-buildx")
-    t.step(3, "Merge them into one manifest list", id="index",
-           env={"IMAGE": "${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }}"},
-           run='tag="$IMAGE:git-$GITHUB_SHA-$GITHUB_RUN_ATTEMPT"\n'
-               'docker buildx imagetools create -t "$tag" $(sed "s|^|$IMAGE@|" digests/*)\n'
-               "digest=\"$(docker buildx imagetools inspect \"$tag\" --format '{{json .Manifest}}' | jq -r .digest)\"\n"
-               'echo "digest=$digest" >> "$GITHUB_OUTPUT"\n'
-               'echo "Image: \\`$IMAGE@$digest\\`" >> "$GITHUB_STEP_SUMMARY"')
-    t.step(3, "Attest its build provenance", uses="attest",
-           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ env.ECR_REPOSITORY }}",
-                  "subject-digest": "${{ steps.index.outputs.digest }}", "push-to-registry": "true"})
-
-
-def _set_build_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]) -> None:
-    """The build job of a set: every image for every architecture, each scanned and given its SBOM before its push."""
-    t()
-    t(1, "build:")
-    t(2, "name: Build and scan ${{ matrix.image }} (${{ matrix.arch }})")
+    t(2, "name: Build and scan (${{ matrix.arch }})" if legs.single else "name: Build and scan ${{ matrix.image }} (${{ matrix.arch }})")
     t(2, "needs: test")
     t(2, "strategy:")
     t(3, "matrix:")
     t(4, "include:")
     for image in images:
         for arch, platform, runner in RUNNERS:
-            t(5, f"- image: {image.name}")
-            t(6, f"context: {image.context}")
-            t(6, f"repository: {image.repository}")
-            t(6, f"arch: {arch}")
+            if legs.single:
+                t(5, f"- arch: {arch}")
+            else:
+                t(5, f"- image: {image.name}")
+                t(6, f"context: {image.context}")
+                t(6, f"repository: {image.repository}")
+                t(6, f"arch: {arch}")
             t(6, f"platform: {platform}")
             t(6, f"runner: {runner}")
     t(2, "runs-on: ${{ matrix.runner }}")
@@ -298,72 +247,79 @@ def _set_build_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]
     t(3, "artifact-metadata: write  # record the attested image")
     t(2, "steps:")
     _checkout(t)
-    local = "scan/${{ matrix.image }}:${{ matrix.arch }}"
-    leg = "${{ matrix.image }}-${{ matrix.arch }}"
     t.step(3, "Set up Buildx", uses="setup-buildx")
     t.step(3, "Build the image for this architecture", uses="build-push",
-           with_={"context": "${{ matrix.context }}", "platforms": "${{ matrix.platform }}", "load": "true", "push": "false",
-                  "provenance": "false", "tags": local})
+           with_={"context": legs.context, "platforms": "${{ matrix.platform }}", "load": "true", "push": "false",
+                  "provenance": "false", "tags": legs.local})
     t.step(3, "Scan the image just built (fails on HIGH and CRITICAL)", uses="trivy",
-           with_={"image-ref": local, "severity": "HIGH,CRITICAL", "ignore-unfixed": "true",
-                  "exit-code": '"1"', "format": "sarif", "output": f"trivy-{leg}.sarif"})
+           with_={"image-ref": legs.local, "severity": "HIGH,CRITICAL", "ignore-unfixed": "true",
+                  "exit-code": '"1"', "format": "sarif", "output": f"trivy-{legs.leg}.sarif"})
     t.step(3, "Upload image findings", uses="upload-sarif", condition="always()",
-           with_={"sarif_file": f"trivy-{leg}.sarif", "category": f"trivy-{leg}"})
+           with_={"sarif_file": f"trivy-{legs.leg}.sarif", "category": f"trivy-{legs.leg}"})
     t.step(3, "Software bill of materials", uses="trivy",
-           with_={"image-ref": local, "format": "cyclonedx", "output": f"sbom-{leg}.cdx.json"})
+           with_={"image-ref": legs.local, "format": "cyclonedx", "output": f"sbom-{legs.leg}.cdx.json"})
     _credentials(t, role.push, condition=publish)
     t.step(3, "Log in to ECR", uses="ecr-login", id="ecr", condition=publish)
     t.step(3, "Push by digest (from the builder's cache: the bytes just scanned)", uses="build-push", id="push", condition=publish,
-           with_={"context": "${{ matrix.context }}", "platforms": "${{ matrix.platform }}", "provenance": "false",
-                  "outputs": "type=image,name=${{ steps.ecr.outputs.registry }}/${{ matrix.repository }},"
+           with_={"context": legs.context, "platforms": "${{ matrix.platform }}", "provenance": "false",
+                  "outputs": f"type=image,name=${{{{ steps.ecr.outputs.registry }}}}/{legs.repository},"
                              "push-by-digest=true,name-canonical=true,push=true"})
     t.step(3, "Attest the SBOM", uses="attest", condition=publish,
-           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}",
-                  "subject-digest": "${{ steps.push.outputs.digest }}", "sbom-path": f"sbom-{leg}.cdx.json",
+           with_={"subject-name": f"${{{{ steps.ecr.outputs.registry }}}}/{legs.repository}",
+                  "subject-digest": "${{ steps.push.outputs.digest }}", "sbom-path": f"sbom-{legs.leg}.cdx.json",
                   "push-to-registry": "true"})
-    t.step(3, "Keep the digest", condition=publish, env={"DIGEST": "${{ steps.push.outputs.digest }}", "LEG": leg},
-           run='mkdir -p digests && echo "$DIGEST" > "digests/$LEG"')
+    t.step(3, "Keep the digest", condition=publish, env={"DIGEST": "${{ steps.push.outputs.digest }}", legs.variable: legs.leg},
+           run=f'mkdir -p digests && echo "$DIGEST" > "digests/${legs.variable}"')
     t.step(3, "Hand the digest to the image job", uses="upload-artifact", condition=publish,
-           with_={"name": f"digest-{leg}", "path": f"digests/{leg}", "retention-days": "1"})
+           with_={"name": f"digest-{legs.leg}", "path": f"digests/{legs.leg}", "retention-days": "1"})
 
 
-def _set_image_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]) -> None:
-    """Each image's architectures merged into one manifest list, attested; its digest handed on as an artifact."""
+def _image_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]) -> None:
+    """Each image's architectures merged into one manifest list and attested; a set hands each digest on as an
+    artifact (a matrix job's outputs would overwrite each other), a single image as the job's output."""
+    legs = _Legs(single=len(images) == 1)
     t()
     t(1, "image:")
-    t(2, "name: Multi-architecture image of ${{ matrix.image }}")
+    t(2, "name: Multi-architecture image" if legs.single else "name: Multi-architecture image of ${{ matrix.image }}")
     t(2, "needs: build")
     t(2, f"if: {publish}")
-    t(2, "strategy:")
-    t(3, "matrix:")
-    t(4, "include:")
-    for image in images:
-        t(5, f"- image: {image.name}")
-        t(6, f"repository: {image.repository}")
+    if not legs.single:
+        t(2, "strategy:")
+        t(3, "matrix:")
+        t(4, "include:")
+        for image in images:
+            t(5, f"- image: {image.name}")
+            t(6, f"repository: {image.repository}")
     t(2, "runs-on: ubuntu-24.04")
     t(2, "permissions:")
     t(3, "id-token: write  # OIDC: the image-push role, and Sigstore for the provenance attestation")
     t(3, "attestations: write  # store the provenance attestation")
     t(3, "artifact-metadata: write  # record the attested image")
+    if legs.single:
+        t(2, "outputs:")
+        t(3, "digest: ${{ steps.index.outputs.digest }}")
     t(2, "steps:")
     t.step(3, "Digests of the architectures", uses="download-artifact",
-           with_={"pattern": "digest-${{ matrix.image }}-*", "path": "digests", "merge-multiple": "true"})
+           with_={"pattern": "digest-*" if legs.single else "digest-${{ matrix.image }}-*", "path": "digests", "merge-multiple": "true"})
     _credentials(t, role.push)
     t.step(3, "Log in to ECR", uses="ecr-login", id="ecr")
     t.step(3, "Set up Buildx", uses="setup-buildx")
+    keep = "" if legs.single else 'mkdir -p index && echo "$digest" > "index/$NAME"\n'
     t.step(3, "Merge them into one manifest list", id="index",
-           env={"IMAGE": "${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}", "NAME": "${{ matrix.image }}"},
+           env={"IMAGE": f"${{{{ steps.ecr.outputs.registry }}}}/{legs.repository}",
+                **({} if legs.single else {"NAME": "${{ matrix.image }}"})},
            run='tag="$IMAGE:git-$GITHUB_SHA-$GITHUB_RUN_ATTEMPT"\n'
                'docker buildx imagetools create -t "$tag" $(sed "s|^|$IMAGE@|" digests/*)\n'
                "digest=\"$(docker buildx imagetools inspect \"$tag\" --format '{{json .Manifest}}' | jq -r .digest)\"\n"
-               'echo "digest=$digest" >> "$GITHUB_OUTPUT"\n'
-               'mkdir -p index && echo "$digest" > "index/$NAME"\n'
-               'echo "$NAME: \\`$IMAGE@$digest\\`" >> "$GITHUB_STEP_SUMMARY"')
+               'echo "digest=$digest" >> "$GITHUB_OUTPUT"\n' + keep +
+               ('echo "Image: \\`$IMAGE@$digest\\`" >> "$GITHUB_STEP_SUMMARY"' if legs.single else
+                'echo "$NAME: \\`$IMAGE@$digest\\`" >> "$GITHUB_STEP_SUMMARY"'))
     t.step(3, "Attest its build provenance", uses="attest",
-           with_={"subject-name": "${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}",
+           with_={"subject-name": f"${{{{ steps.ecr.outputs.registry }}}}/{legs.repository}",
                   "subject-digest": "${{ steps.index.outputs.digest }}", "push-to-registry": "true"})
-    t.step(3, "Hand the digest to the release jobs", uses="upload-artifact",
-           with_={"name": "index-${{ matrix.image }}", "path": "index/${{ matrix.image }}", "retention-days": "7"})
+    if not legs.single:
+        t.step(3, "Hand the digest to the release jobs", uses="upload-artifact",
+               with_={"name": "index-${{ matrix.image }}", "path": "index/${{ matrix.image }}", "retention-days": "7"})
 
 
 def _environment_job(t: _Text, env: Environment, before: Environment | None, role: Roles, python: str,
