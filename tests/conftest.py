@@ -164,21 +164,22 @@ def own_example(local_aws, own_accounts, tmp_path_factory):
     return example_in_accounts(local_aws, own_accounts, tmp_path_factory)
 
 
-def own_example_fixtures():
+def own_example_fixtures(source: str = "own_example"):
     """example_config, assemblies and deployed for a module of its own accounts: `example_config, assemblies, deployed
-    = own_example_fixtures()` at the top of the module overrides the shared ones for its tests (and their fixtures)."""
+    = own_example_fixtures()` at the top of the module overrides the shared ones for its tests (and their fixtures).
+    source: the module fixture that gives (config, assemblies, an Aws per environment)."""
 
     @pytest.fixture(scope="module")
-    def example_config(own_example):
-        return own_example[0]
+    def example_config(request):
+        return request.getfixturevalue(source)[0]
 
     @pytest.fixture(scope="module")
-    def assemblies(own_example):
-        return own_example[1]
+    def assemblies(request):
+        return request.getfixturevalue(source)[1]
 
     @pytest.fixture(scope="module")
-    def deployed(own_example):
-        return own_example[2]
+    def deployed(request):
+        return request.getfixturevalue(source)[2]
 
     return example_config, assemblies, deployed
 

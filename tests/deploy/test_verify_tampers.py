@@ -16,7 +16,7 @@ import pytest
 from shipyard.deploy.state import deployed_edge
 from shipyard.deploy.verify import verify
 
-from ..conftest import example_in_accounts
+from ..conftest import example_in_accounts, own_example_fixtures
 
 pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
 
@@ -29,19 +29,7 @@ def own_production(local_aws, own_accounts, tmp_path_factory):
     return example_in_accounts(local_aws, own_accounts, tmp_path_factory, ["production"])
 
 
-@pytest.fixture(scope="module")
-def example_config(own_production):
-    return own_production[0]
-
-
-@pytest.fixture(scope="module")
-def assemblies(own_production):
-    return own_production[1]
-
-
-@pytest.fixture(scope="module")
-def deployed(own_production):
-    return own_production[2]
+example_config, assemblies, deployed = own_example_fixtures("own_production")
 
 REGION = "eu-west-1"
 Undo = Callable[[], None]
