@@ -152,6 +152,9 @@ schedule = "rate(1 hours)"
 [environments.production.services.ghost]
 cpu = 256
 
+[environments.production.services.shop]
+desired_count = 0
+
 [environments.production.jobs.nightly]
 desired_count = 2
 cpu = 256
@@ -178,6 +181,7 @@ def test_every_problem_of_the_workloads_is_one_line_of_one_run(cli, project):
         r"services\.shop\.routes\[1\]: '/s\?op/\*' overlaps '/shop/\*' of services\.shop",
         r"services\.admin\.health_check_path: '/healthz' is not on its routes",
         r"environments\.production\.services\.ghost: there is no \[services\.ghost\]",
+        r"environments\.production\.services\.shop\.desired_count: a web service serves requests, so it needs at least 1 task",
         r"environments\.production\.jobs\.nightly: a job runs one task per schedule",
         r"environments\.production\.jobs\.nightly\.memory: Fargate does not accept 4096 MiB with cpu 256",
     ):

@@ -262,6 +262,8 @@ def check_sizes(environment, services: dict[str, WorkloadConfig], jobs: dict[str
             cpu, memory, desired_count, max_count = environment.workload_size(section, name)
             if memory not in fargate_memory_options(cpu):
                 add(f"{key}.memory: Fargate does not accept {memory} MiB with cpu {cpu}")
+            if kind in ("web", "backend") and desired_count < 1:
+                add(f"{key}.desired_count: a {kind} service serves requests, so it needs at least 1 task (only a worker may idle at 0)")
             if kind != "job" and desired_count > max_count:
                 add(f"{key}.desired_count: {desired_count} is above max_count {max_count} (each, where not set here, is "
                     f"environments.{environment.name}'s)")

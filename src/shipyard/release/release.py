@@ -60,7 +60,7 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
     env = assembly.environment
     image = resolve(aws, env, ref)
     others = workload_images(aws, env, workloads)
-    attempt = Attempt(image.digest, workloads={name: own.digest if own else NO_IMAGE for name, (own, _) in others.items()})
+    attempt = Attempt(image.digest, workloads=_digests(others))
     migrate = options.migrate if kind is not Kind.ROLLBACK else None  # old code runs on the schema as it is
     phases: list[PhaseResult] = []
     lkg = history.last_known_good(history.read(aws, env))
@@ -93,7 +93,7 @@ def _release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: Release
     if attempt.released:
         return outcome
     if attempt.step.rolled_out and options.auto_rollback and lkg and (lkg.digest, lkg.workloads) != (image.digest, attempt.workloads):
-        good = workload_images(aws, env, tuple(Workload(w.name, w.health_path, lkg.workloads.get(w.name, NO_IMAGE)) for w in workloads))
+        good = workload_images(aws, env, _as_released(workloads, lkg))
         _roll_back(aws, assembly, outcome, Image(image.repository_uri, lkg.digest, ()), url, options, good)
     elif attempt.step.rolled_out:
         outcome.no_rollback = _without_rollback(attempt, options, lkg)
@@ -143,7 +143,7 @@ def _roll_back(aws: Aws, assembly: EnvironmentAssembly, outcome: Outcome, good: 
         raise ReleaseFailed(f"release {env.name}", f"{outcome.summary()}; no automatic rollback: {refused.what}",
                             refused.hint, outcome) from None
     ui.info(f"{env.name}: release failed ({'; '.join(failed.reasons)}); rolling back to {good.digest}")
-    outcome.rollback = Attempt(good.digest, workloads={n: own.digest if own else NO_IMAGE for n, (own, _) in good_workloads.items()})
+    outcome.rollback = Attempt(good.digest, workloads=_digests(good_workloads))
     outcome.rolled_back_to = good.digest
     try:
         deploy_digest(aws, assembly, good, url, options, outcome.rollback, judge_without_url=failed.unreachable,
@@ -253,6 +253,11 @@ def workload_images(aws: Aws, env: Environment, workloads: tuple[Workload, ...])
                              f"release one with it: --workload {workload.name}=REF (up builds it from its directory)")
         found[workload.name] = (None if ref == NO_IMAGE else resolve(aws, view, ref), workload.health_path)
     return found
+
+
+def _digests(images: WorkloadImages) -> dict[str, str]:
+    """The set as the history records it: each workload's digest, or none."""
+    return {name: own.digest if own else NO_IMAGE for name, (own, _) in images.items()}
 
 
 def _judge_workload(aws: Aws, view: Environment, name: str, path: str, options: ReleaseOptions) -> list[str]:
