@@ -146,12 +146,20 @@ def deploy_example(local_aws, assemblies, config) -> dict:
     return sessions
 
 
-def example_in_accounts(local_aws, accounts: tuple[str, str], tmp_path_factory, environments: list[str] | None = None):
-    """The example in `accounts`, synthesized and deployed (every environment, or those named): (config, assemblies,
-    an Aws per environment)."""
+def example_in_accounts(local_aws, accounts: tuple[str, str], tmp_path_factory, environments: list[str] | None = None, *,
+                        database: bool = True):
+    """The example in `accounts`, synthesized and deployed (every environment, or those named; without its database
+    where a module needs none, which spares a PostgreSQL server): (config, assemblies, an Aws per environment)."""
     from shipyard.synth import synthesize
 
-    config = load_config(in_accounts(copy_example(tmp_path_factory.mktemp("own") / "app"), accounts))
+    path = in_accounts(copy_example(tmp_path_factory.mktemp("own") / "app"), accounts)
+    if not database:
+        text = path.read_text()
+        for table in ("[database]", "[release]"):  # [release] holds the migrations, which need the database
+            start = text.index(table)
+            text = text[:start] + text[text.index("\n[", start + 1) + 1:]
+        path.write_text(text)
+    config = load_config(path)
     assemblies = {a.environment.name: a for a in synthesize(config, config.select(environments), tmp_path_factory.mktemp("cdk.out"))}
     return config, assemblies, deploy_example(local_aws, assemblies, config)
 

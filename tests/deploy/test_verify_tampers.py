@@ -25,8 +25,9 @@ pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
 def own_production(local_aws, own_accounts, tmp_path_factory):
     """The example's production in accounts of its own: some tampers cannot be undone exactly (a log delivery deleted
     and created again has a new id, which the stack does not know), and the modules that share the example's
-    deployment must not meet them. Every case tampers with production, so only production is deployed."""
-    return example_in_accounts(local_aws, own_accounts, tmp_path_factory, ["production"])
+    deployment must not meet them. Every case tampers with production and none with its database, so only production
+    is deployed, without a database."""
+    return example_in_accounts(local_aws, own_accounts, tmp_path_factory, ["production"], database=False)
 
 
 example_config, assemblies, deployed = own_example_fixtures("own_production")

@@ -17,12 +17,18 @@ from shipyard.deploy.state import edge_url
 from shipyard.errors import ExitCode, Refused
 from shipyard.release import history
 from shipyard.release.release import ReleaseFailed, current_digest, release, rollback
-from tests.conftest import own_example_fixtures
+from tests.conftest import example_in_accounts, own_example_fixtures
 from tests.release.conftest import build_image, release_options
 
-# A contract migration stays applied, and the release history remembers it: in accounts of its own, the example
-# that the other release tests share never has one.
-example_config, assemblies, deployed = own_example_fixtures()
+
+@pytest.fixture(scope="module")
+def own_staging(local_aws, own_accounts, tmp_path_factory):
+    """A contract migration stays applied, and the release history remembers it: the example's staging in accounts
+    of its own (the staging the other release tests share never has one). Only staging is released here."""
+    return example_in_accounts(local_aws, own_accounts, tmp_path_factory, ["staging"])
+
+
+example_config, assemblies, deployed = own_example_fixtures("own_staging")
 
 
 ADD_COLUMN = "ALTER TABLE items ADD COLUMN note text;\n"
