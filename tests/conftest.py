@@ -146,6 +146,14 @@ def deploy_example(local_aws, assemblies, config) -> dict:
     return sessions
 
 
+def without_database(text: str) -> str:
+    """The example's shipyard.toml without its [database] (and [release], whose migrations need it)."""
+    for table in ("[database]", "[release]"):
+        start = text.index(table)
+        text = text[:start] + text[text.index("\n[", start + 1) + 1:]
+    return text
+
+
 def example_in_accounts(local_aws, accounts: tuple[str, str], tmp_path_factory, environments: list[str] | None = None, *,
                         database: bool = True):
     """The example in `accounts`, synthesized and deployed (every environment, or those named; without its database
@@ -154,11 +162,7 @@ def example_in_accounts(local_aws, accounts: tuple[str, str], tmp_path_factory, 
 
     path = in_accounts(copy_example(tmp_path_factory.mktemp("own") / "app"), accounts)
     if not database:
-        text = path.read_text()
-        for table in ("[database]", "[release]"):  # [release] holds the migrations, which need the database
-            start = text.index(table)
-            text = text[:start] + text[text.index("\n[", start + 1) + 1:]
-        path.write_text(text)
+        path.write_text(without_database(path.read_text()))
     config = load_config(path)
     assemblies = {a.environment.name: a for a in synthesize(config, config.select(environments), tmp_path_factory.mktemp("cdk.out"))}
     return config, assemblies, deploy_example(local_aws, assemblies, config)

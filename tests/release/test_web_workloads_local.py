@@ -23,7 +23,7 @@ from shipyard.release.release import ReleaseFailed, release, workload_images
 from shipyard.synth import synthesize
 from tests.release.conftest import build_image, release_options
 
-from ..conftest import copy_example, deploy_example, in_accounts
+from ..conftest import copy_example, deploy_example, in_accounts, without_database
 
 pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
 
@@ -79,10 +79,11 @@ def _admin(directory, *, healthy: bool = True):
 
 @pytest.fixture(scope="module")
 def app(local_aws, own_accounts, tmp_path_factory):
-    """The example with an admin web service, in this module's accounts; staging deployed: (config, assembly, aws)."""
+    """The example with an admin web service, in this module's accounts; staging deployed, without the example's
+    database (the set's release is what is tested here): (config, assembly, aws)."""
     path = in_accounts(copy_example(tmp_path_factory.mktemp("workloads") / "app"), own_accounts)
     _admin(path.parent / "admin")
-    text = path.read_text()
+    text = without_database(path.read_text())
     at = text.index("\n[defaults]")
     path.write_text(text[:at] + ADMIN + text[at:])
     config = load_config(path)
