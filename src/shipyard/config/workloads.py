@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from shipyard import naming
 from shipyard.config.catalogue import fargate_memory_options
 from shipyard.config.models import FargateCpu, PlainVariables, SecretVariables, ServiceConfig, UrlPath, _Model
+
+if TYPE_CHECKING:  # environment.py imports this module for the sizes
+    from shipyard.config.environment import Environment
 
 # Short: a workload's name goes into its ECS service, target group and log group names beside the app's and the
 # environment's (a target group name has at most 32 characters).
@@ -175,7 +179,7 @@ def routes_overlap(first: str, second: str) -> bool:
 
 
 def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig], *, declared: set[str],
-                    primary: ServiceConfig | None, home: Path, config_name: str, add) -> None:
+                    primary: ServiceConfig | None, home: Path, config_name: str, add: Callable[[str], None]) -> None:
     """What needs several tables: names, kinds of what is called or published to, routes, directories on disk.
     declared: every workload name the file has, valid or not (an invalid table's problems are reported already)."""
     for section, table in (("services", services), ("jobs", jobs)):
@@ -221,7 +225,7 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
     _check_routes(services, primary, add)
 
 
-def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | None, add) -> None:
+def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | None, add: Callable[[str], None]) -> None:
     owned: list[tuple[str, str]] = []  # (route, owner) in the order CloudFront and the load balancer evaluate them
     if primary is not None:
         owned += [(route, "[service]") for route in (*PRIMARY_ROUTES, primary.health_check_path)]
@@ -242,8 +246,8 @@ def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | 
         add(f"services: {len(owned)} routes need {behaviors} CloudFront cache behaviours; a distribution has at most {MAX_EDGE_BEHAVIORS}")
 
 
-def check_sizes(environment, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig], declared: dict[str, set[str]],
-                add) -> None:
+def check_sizes(environment: Environment, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig],
+                declared: dict[str, set[str]], add: Callable[[str], None]) -> None:
     """An environment's per-workload sizes name existing workloads, keys that fit their kind, and sizes Fargate takes."""
     for section, table in (("services", services), ("jobs", jobs)):
         for name, size in (environment.services if section == "services" else environment.jobs).items():
