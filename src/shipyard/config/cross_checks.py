@@ -6,6 +6,7 @@ one run reports them all."""
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from shipyard.config.catalogue import fargate_memory_options
 from shipyard.config.environment import Environment, EnvironmentInput
 from shipyard.config.models import UNSUPPRESSABLE_IN_PRODUCTION, AppConfig, ChecksConfig, ServiceConfig
 from shipyard.config.sections import Config
+from shipyard.config.workloads import JobConfig, WorkloadConfig
 from shipyard.errors import ConfigError, ConfigErrors
 
 
@@ -171,3 +173,30 @@ def require_deployable(config: Config) -> None:
         raise ConfigErrors([ConfigError(str(config.path), f"{key}: valid, but this version of shipyard builds [service] and web "
                                                           f"services only, so {what} cannot be deployed yet; remove it to deploy")
                             for key, what in left_out])
+
+
+def check_sizes(environment: Environment, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig],
+                declared: dict[str, set[str]], add: Callable[[str], None]) -> None:
+    """An environment's per-workload sizes name existing workloads, keys that fit their kind, and sizes Fargate takes."""
+    for section, table in (("services", services), ("jobs", jobs)):
+        for name, size in (environment.services if section == "services" else environment.jobs).items():
+            key = f"environments.{environment.name}.{section}.{name}"
+            workload = table.get(name)
+            if name not in declared[section]:
+                add(f"{key}: there is no [{section}.{name}]; known: {', '.join(sorted(declared[section])) or 'none'}")
+                continue
+            if workload is None:  # declared, but its own table is invalid (reported already)
+                continue
+            kind = getattr(workload, "kind", "job")
+            if kind == "job" and (size.desired_count is not None or size.max_count is not None):
+                add(f"{key}: a job runs one task per schedule; desired_count and max_count are for services")
+            if size.backlog_per_task is not None and kind != "worker":
+                add(f"{key}.backlog_per_task: only a worker scales on its queue's backlog")
+            cpu, memory, desired_count, max_count = environment.workload_size(section, name)
+            if memory not in fargate_memory_options(cpu):
+                add(f"{key}.memory: Fargate does not accept {memory} MiB with cpu {cpu}")
+            if kind in ("web", "backend") and desired_count < 1:
+                add(f"{key}.desired_count: a {kind} service serves requests, so it needs at least 1 task (only a worker may idle at 0)")
+            if kind != "job" and desired_count > max_count:
+                add(f"{key}.desired_count: {desired_count} is above max_count {max_count} (each, where not set here, is "
+                    f"environments.{environment.name}'s)")

@@ -19,6 +19,7 @@ from shipyard.config.cross_checks import (
     check_directories,
     check_domains,
     check_shared_accounts,
+    check_sizes,
     check_suppressions,
     resolve_environment,
 )
@@ -26,7 +27,7 @@ from shipyard.config.environment import Environment, EnvironmentInput, Environme
 from shipyard.config.messages import validate_section
 from shipyard.config.models import DEFAULT_CONFIG, NAME_RE
 from shipyard.config.sections import SECTIONS, Config
-from shipyard.config.workloads import check_sizes, check_workloads
+from shipyard.config.workloads import check_workloads
 from shipyard.errors import ConfigError
 
 _TOML_POSITION_RE = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")

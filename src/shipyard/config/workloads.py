@@ -2,7 +2,8 @@
 (scheduled jobs), and their sizes per environment ([environments.<env>.services.<name>], also under [defaults]).
 
 The rules of one table are here; what needs several tables (names, references between workloads, routes that
-overlap, directories on disk, sizes Fargate accepts) is check_workloads, run by load.py.
+overlap, directories on disk) is check_workloads, run by load.py; each environment's sizes of them are checked in
+cross_checks.py, beside the environment's own.
 """
 
 from __future__ import annotations
@@ -12,16 +13,12 @@ import zoneinfo
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from shipyard import naming
-from shipyard.config.catalogue import fargate_memory_options
 from shipyard.config.models import FargateCpu, PlainVariables, SecretVariables, ServiceConfig, UrlPath, _Model
-
-if TYPE_CHECKING:  # environment.py imports this module for the sizes
-    from shipyard.config.environment import Environment
 
 # Short: a workload's name goes into its ECS service, target group and log group names beside the app's and the
 # environment's (a target group name has at most 32 characters).
@@ -244,30 +241,3 @@ def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | 
     behaviors = len(owned) + 1
     if behaviors > MAX_EDGE_BEHAVIORS:
         add(f"services: {len(owned)} routes need {behaviors} CloudFront cache behaviours; a distribution has at most {MAX_EDGE_BEHAVIORS}")
-
-
-def check_sizes(environment: Environment, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig],
-                declared: dict[str, set[str]], add: Callable[[str], None]) -> None:
-    """An environment's per-workload sizes name existing workloads, keys that fit their kind, and sizes Fargate takes."""
-    for section, table in (("services", services), ("jobs", jobs)):
-        for name, size in (environment.services if section == "services" else environment.jobs).items():
-            key = f"environments.{environment.name}.{section}.{name}"
-            workload = table.get(name)
-            if name not in declared[section]:
-                add(f"{key}: there is no [{section}.{name}]; known: {', '.join(sorted(declared[section])) or 'none'}")
-                continue
-            if workload is None:  # declared, but its own table is invalid (reported already)
-                continue
-            kind = getattr(workload, "kind", "job")
-            if kind == "job" and (size.desired_count is not None or size.max_count is not None):
-                add(f"{key}: a job runs one task per schedule; desired_count and max_count are for services")
-            if size.backlog_per_task is not None and kind != "worker":
-                add(f"{key}.backlog_per_task: only a worker scales on its queue's backlog")
-            cpu, memory, desired_count, max_count = environment.workload_size(section, name)
-            if memory not in fargate_memory_options(cpu):
-                add(f"{key}.memory: Fargate does not accept {memory} MiB with cpu {cpu}")
-            if kind in ("web", "backend") and desired_count < 1:
-                add(f"{key}.desired_count: a {kind} service serves requests, so it needs at least 1 task (only a worker may idle at 0)")
-            if kind != "job" and desired_count > max_count:
-                add(f"{key}.desired_count: {desired_count} is above max_count {max_count} (each, where not set here, is "
-                    f"environments.{environment.name}'s)")
