@@ -146,6 +146,17 @@ def deploy_example(local_aws, assemblies, config) -> dict:
     return sessions
 
 
+# A web workload beside [service], as the workload tests add it to the example (before its [defaults]).
+ADMIN_WORKLOAD = """
+[services.admin]
+kind = "web"
+directory = "admin"
+routes = ["/admin/*"]
+health_check_path = "/admin/healthz"
+port = 8100
+"""
+
+
 def without_database(text: str) -> str:
     """The example's shipyard.toml without its [database] (and [release], whose migrations need it)."""
     for table in ("[database]", "[release]"):

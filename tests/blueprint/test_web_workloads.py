@@ -17,23 +17,14 @@ from shipyard.cost.estimate import Traffic, footprint, price
 from shipyard.cost.prices import for_region
 from shipyard.synth import synthesize
 
-from ..conftest import EXAMPLE
-
-ADMIN = '''
-[services.admin]
-kind = "web"
-directory = "admin"
-routes = ["/admin/*"]
-health_check_path = "/admin/healthz"
-port = 8100
-'''
+from ..conftest import ADMIN_WORKLOAD, EXAMPLE
 
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory):
     """The example as it is, and with an admin web service: (config, {environment: {stack suffix: template}}) each."""
     found = {}
-    for label, extra in (("single", ""), ("with_admin", ADMIN)):
+    for label, extra in (("single", ""), ("with_admin", ADMIN_WORKLOAD)):
         app = tmp_path_factory.mktemp(label) / "webapp"
         shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out", "tests", "__pycache__"))
         (app / "admin").mkdir()
@@ -65,7 +56,7 @@ def test_the_admin_service_gets_its_own_repository_image_parameter_and_route(app
     assert "webapp/staging/admin" in [r["RepositoryName"] for r in _of(foundation, "AWS::ECR::Repository").values()]
     parameters = _of(foundation, "AWS::SSM::Parameter")
     assert parameters["AdminImageParameter"]["Name"] == "/shipyard/webapp/staging/workloads/admin/image"
-    rules = {tuple(c["PathPatternConfig"]["Values"] for c in p["Conditions"])[0][0]: p["Priority"]
+    rules = {next(c["PathPatternConfig"]["Values"] for c in p["Conditions"])[0]: p["Priority"]
              for p in _of(foundation, "AWS::ElasticLoadBalancingV2::ListenerRule").values()}
     # The admin's rule is evaluated before [service]'s catch-all, at a priority its name gives it.
     assert rules == {"/admin/*": naming.rule_priority("admin"), "/*": naming.PRIMARY_RULE_PRIORITY_LAST}

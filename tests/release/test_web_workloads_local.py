@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 import urllib.error
 import urllib.request
 
@@ -23,7 +22,7 @@ from shipyard.release.release import ReleaseFailed, release, workload_images
 from shipyard.synth import synthesize
 from tests.release.conftest import build_image, release_options
 
-from ..conftest import copy_example, deploy_example, in_accounts, without_database
+from ..conftest import ADMIN_WORKLOAD, copy_example, deploy_example, in_accounts, without_database
 
 pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
 
@@ -60,14 +59,6 @@ WORKDIR /app
 USER 65534
 CMD ["python", "app.py"]
 '''
-ADMIN = textwrap.dedent('''
-    [services.admin]
-    kind = "web"
-    directory = "admin"
-    routes = ["/admin/*"]
-    health_check_path = "/admin/healthz"
-    port = 8100
-''')
 
 
 def _admin(directory, *, healthy: bool = True):
@@ -85,7 +76,7 @@ def app(local_aws, own_accounts, tmp_path_factory):
     _admin(path.parent / "admin")
     text = without_database(path.read_text())
     at = text.index("\n[defaults]")
-    path.write_text(text[:at] + ADMIN + text[at:])
+    path.write_text(text[:at] + ADMIN_WORKLOAD + text[at:])
     config = load_config(path)
     staging = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
     aws = deploy_example(local_aws, {"staging": staging}, config)["staging"]

@@ -154,8 +154,9 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
     along the chain; first_done(url) once the first environment's release has its verdict."""
     options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
-    released = tuple(Workload(w.name, w.health_path, workloads[w.name].reference) for w in workloads_of(config))
-    promoted = tuple(Workload(w.name, w.health_path, workloads[w.name].digest) for w in workloads_of(config))
+    webs = workloads_of(config)
+    released = tuple(Workload(w.name, w.health_path, workloads[w.name].reference) for w in webs)
+    promoted = tuple(Workload(w.name, w.health_path, workloads[w.name].digest) for w in webs)
     before: EnvironmentAssembly | None = None
     for index, assembly in enumerate(assemblies):
         env, aws = assembly.environment, Aws(target, assembly.environment.account)

@@ -151,12 +151,10 @@ class FoundationStack(_EnvironmentStack):
             subject=settings.app.subject(f"environment:{env.name}"), names=names,
             push_subject=None if before else settings.app.subject(f"ref:refs/heads/{settings.app.branch}"),
             repository_arn=self.registry.repository.repository_arn, existing_provider_arn=env.oidc_provider_arn,
-            source_repository_arn=(f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.repository}"
-                                   if before else None),
+            source_repository_arn=_repository_arn(before, before.names.repository) if before else None,
             wakes=env.schedule is not None,
             workloads=tuple(WorkloadGrant(names.workload(name), parts.registry.repository.repository_arn,
-                                          f"arn:aws:ecr:{before.region}:{before.account}:repository/{before.names.workload(name).repository}"
-                                          if before else None)
+                                          _repository_arn(before, before.names.workload(name).repository) if before else None)
                             for name, parts in self.workloads.items()),
         )
         CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
@@ -333,6 +331,11 @@ class WorkloadParts:
     registry: Registry
     image_slot: ImageSlot
     route: Route
+
+
+def _repository_arn(env: Environment, repository: str) -> str:
+    """A repository of another environment (the one promote copies from), by its name."""
+    return f"arn:aws:ecr:{env.region}:{env.account}:repository/{repository}"
 
 
 def _construct_id(workload: str) -> str:

@@ -81,14 +81,14 @@ def records_to_create(aws: Aws, env: Environment) -> list[DnsRecord]:
     from shipyard.deploy.state import edge_outputs
 
     records = []
-    for region, stack_name, output in ((GLOBAL_REGION, env.names.global_stack, Output.CERTIFICATE_ARN),
-                                       (env.region, env.names.foundation_stack, Output.ORIGIN_CERTIFICATE_ARN)):
-        stack = aws.cloudformation(region).stack(stack_name)
+    global_stack = aws.cloudformation(GLOBAL_REGION).stack(env.names.global_stack)
+    foundation = aws.cloudformation(env.region).stack(env.names.foundation_stack)
+    for region, stack, output in ((GLOBAL_REGION, global_stack, Output.CERTIFICATE_ARN),
+                                  (env.region, foundation, Output.ORIGIN_CERTIFICATE_ARN)):
         arn = stack.outputs.get(output) if stack else None
         if arn:
             records += [DnsRecord(v.name, v.type, v.value, "certificate validation; keep it for renewals")
                         for v in aws.acm(region).certificate(arn).validations if v.name]
-    foundation = aws.cloudformation(env.region).stack(env.names.foundation_stack)
     balancer = foundation.outputs.get(Output.LOAD_BALANCER_DNS) if foundation else None
     if balancer and env.origin_domain:
         records.append(DnsRecord(env.origin_domain, "CNAME", balancer, "the name CloudFront reaches the load balancer by over TLS"))
