@@ -139,8 +139,8 @@ def test_a_resource_type_without_a_price_fails_the_estimate(templates):
     from shipyard.cost.estimate import UnpricedResource, footprint
 
     template = copy.deepcopy(next(iter(templates.values())))
-    template["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
-    with pytest.raises(UnpricedResource, match="no price for AWS::SQS::Queue"):
+    template["Resources"]["Stream"] = {"Type": "AWS::Kinesis::Stream", "Properties": {}}
+    with pytest.raises(UnpricedResource, match="no price for AWS::Kinesis::Stream"):
         footprint([template])
 
 

@@ -254,6 +254,28 @@ class WorkloadNames:
     def traffic_role(self) -> str:
         return f"{self.prefix}-{self.workload}-traffic-shift"
 
+    @property
+    def queue(self) -> str:
+        """A worker's queue (SQS names: up to 80 letters, digits, hyphens and underscores)."""
+        return f"{self.prefix}-{self.workload}"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.prefix}-{self.workload}-dlq"
+
+    @property
+    def dead_letter_alarm(self) -> str:
+        return f"{self.prefix}-{self.workload}-dead-letters"
+
+
+# The address of a worker's queue, as the containers that use it read it: the worker's own, and each publisher's.
+OWN_QUEUE_VARIABLE = "SHIPYARD_QUEUE_URL"
+
+
+def queue_variable(worker: str) -> str:
+    """The variable a publisher reads worker `worker`'s queue URL from ("resize-img" -> SHIPYARD_QUEUE_RESIZE_IMG_URL)."""
+    return f"SHIPYARD_QUEUE_{worker.upper().replace('-', '_')}_URL"
+
 
 PRIMARY_SERVICE = "web"  # [service]'s ECS service, and its name among the workloads
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from shipyard import content_cache
 from shipyard.config import Config, Environment, require_deployable
+from shipyard.config.workloads import DEPLOYABLE_KINDS
 from shipyard.errors import SynthError
 from shipyard.node import use_bundled_node
 
@@ -101,7 +102,7 @@ def _synthesize_one(config: Config, env: Environment, directory: Path, *, nag: b
         before, after = config.neighbours(env.name)
         stacks = build_environment(app, settings=Settings(app=config.app, service=config.service, site=config.site, env=env,
                                                           promotes_from=before, promotes_to=after, database=config.database,
-                                                          web_services={n: w for n, w in config.services.items() if w.kind == "web"}))
+                                                          workloads={n: w for n, w in config.services.items() if w.kind in DEPLOYABLE_KINDS}))
         if customize is not None:
             customize(stacks)
         if nag:

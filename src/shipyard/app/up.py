@@ -25,6 +25,7 @@ from shipyard.app.policy import synthesize_gated
 from shipyard.app.releases import workloads_of
 from shipyard.aws import Aws, Target
 from shipyard.config import Config
+from shipyard.config.workloads import DEPLOYABLE_KINDS
 from shipyard.deploy.apply import stop_requested
 from shipyard.deploy.execute import SERIAL, DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
@@ -134,7 +135,7 @@ def up(config: Config, *, use_aws: bool, profile: str | None, port: int | None, 
 
 
 def _push(config: Config, first: EnvironmentAssembly, target: Target, report: UpReport) -> tuple[LocalImage, dict[str, LocalImage]]:
-    """The service, and each web workload, built from its directory and pushed to the first environment's repository
+    """The service, and each workload beside it, built from its directory and pushed to the first environment's repository
     of it: one image per directory, shared by the workloads built from the same one."""
     env, mark, tag = first.environment, time.perf_counter(), f"up-{int(time.time())}"
     aws = Aws(target, env.account)
@@ -142,7 +143,7 @@ def _push(config: Config, first: EnvironmentAssembly, target: Target, report: Up
                               command=config.service.command, vulnerable=False)
     workloads = {name: build_local_image(aws, env.workload_view(name), directory=(config.directory / workload.directory).resolve(),
                                          tag=tag, architecture=env.architecture, command=workload.command, vulnerable=False)
-                 for name, workload in config.services.items() if workload.kind == "web"}
+                 for name, workload in config.services.items() if workload.kind in DEPLOYABLE_KINDS}
     report.not_run = tuple(dict.fromkeys([*built.not_run, *(step for own in workloads.values() for step in own.not_run)]))
     report.timings["image"] = time.perf_counter() - mark
     return built, workloads
@@ -150,7 +151,7 @@ def _push(config: Config, first: EnvironmentAssembly, target: Target, report: Up
 
 def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target, report: UpReport, image: Image,
           workloads: dict[str, Image], *, first_done: Callable[[str], None]) -> None:
-    """Release the set (the image and each web workload's) to the first environment and promote the same digests
+    """Release the set (the image and each workload's) to the first environment and promote the same digests
     along the chain; first_done(url) once the first environment's release has its verdict."""
     options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
@@ -172,7 +173,8 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
             report.released = False
         report.timings[f"{'release' if before is None else 'promote'} {env.name}"] = time.perf_counter() - mark
         report.environments[index] = replace(report.environments[index], url=edge_url(aws, env), release=verdict, workloads=tuple(
-            (name, " ".join(config.services[name].routes), running.get(name, "not released")[:19]) for name in workloads))
+            (name, " ".join(config.services[name].routes) or f"({config.services[name].kind})", running.get(name, "not released")[:19])
+            for name in workloads))
         if before is None:
             first_done(report.environments[index].url)
         before = assembly

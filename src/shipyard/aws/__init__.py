@@ -23,6 +23,7 @@ from shipyard.aws.rds import Rds, SecretsManager
 from shipyard.aws.route53 import Route53
 from shipyard.aws.s3 import S3
 from shipyard.aws.session import AwsError, Session, Target
+from shipyard.aws.sqs import Sqs
 from shipyard.aws.ssm import Ssm
 
 # Global services answer in us-east-1: IAM, CloudFront, WAF for CloudFront, Route 53, and the Price List API.
@@ -58,6 +59,9 @@ class Aws(Session):
 
     def ssm(self, region: str) -> Ssm:
         return Ssm(self, region)
+
+    def sqs(self, region: str) -> Sqs:
+        return Sqs(self, region)
 
     def cloudwatch(self, region: str) -> CloudWatch:
         return CloudWatch(self, region)

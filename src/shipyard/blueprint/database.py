@@ -40,6 +40,7 @@ class Database(Construct):
         subnets: ec2.SubnetSelection,
         task_security_group: ec2.ISecurityGroup,
         names: Names,
+        other_clients: tuple[tuple[str, ec2.ISecurityGroup], ...] = (),
         version: str,
         database_name: str,
         username: str,
@@ -62,6 +63,11 @@ class Database(Construct):
         ec2.CfnSecurityGroupEgress(
             self, "TaskEgress", group_id=task_security_group.security_group_id, ip_protocol="tcp", from_port=PORT, to_port=PORT,
             destination_security_group_id=self.security_group.security_group_id, description="PostgreSQL to the database")
+        for client, group in other_clients:  # workloads that declare `database = true`, each by its own group
+            self.security_group.add_ingress_rule(group, ec2.Port.tcp(PORT), f"PostgreSQL from {client}'s tasks")
+            ec2.CfnSecurityGroupEgress(
+                self, f"{client.title().replace('-', '')}Egress", group_id=group.security_group_id, ip_protocol="tcp", from_port=PORT,
+                to_port=PORT, destination_security_group_id=self.security_group.security_group_id, description="PostgreSQL to the database")
         subnet_group = rds.CfnDBSubnetGroup(
             self, "Subnets", db_subnet_group_description=f"{names.database}: isolated database subnets",
             subnet_ids=vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids)

@@ -45,11 +45,13 @@ THROUGH_CLOUDFORMATION = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudf
 
 @dataclass(frozen=True)
 class WorkloadGrant:
-    """A web workload beside the primary service, as its environment's roles are granted it."""
+    """A workload beside the primary service, as its environment's roles are granted it."""
 
     names: WorkloadNames
     repository_arn: str
     source_repository_arn: str | None  # the previous environment's repository of it, which promote copies from
+    routed: bool = True  # a web service (blue/green, with a traffic-shift role); a worker deploys rolling
+    queued: bool = False  # a worker: the release verdict reads its queues' depth
 
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -348,6 +350,8 @@ def _workload_statements(stack: Stack, workloads: tuple[WorkloadGrant, ...]) -> 
         return f"arn:{partition}:iam::{account}:role/{name}"
 
     names = [w.names for w in workloads]
+    routed = [w.names for w in workloads if w.routed]
+    queues = [arn("sqs", q) for w in workloads if w.queued for q in (w.names.queue, w.names.dead_letter_queue)]
     services = [arn("ecs", f"service/{n.cluster}/{n.service}") for n in names]
     sources = [w.source_repository_arn for w in workloads if w.source_repository_arn]
     return [
@@ -361,11 +365,14 @@ def _workload_statements(stack: Stack, workloads: tuple[WorkloadGrant, ...]) -> 
         iam.PolicyStatement(sid="PassWorkloadTaskRoles", actions=["iam:PassRole"],
                             resources=[role(r) for n in names for r in (n.task_role, n.execution_role)],
                             conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
-        iam.PolicyStatement(sid="PassWorkloadTrafficShiftRoles", actions=["iam:PassRole"],
-                            resources=[role(n.traffic_role) for n in names],
-                            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}, **THROUGH_CLOUDFORMATION}),
+        *([iam.PolicyStatement(sid="PassWorkloadTrafficShiftRoles", actions=["iam:PassRole"],
+                               resources=[role(n.traffic_role) for n in routed],
+                               conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}, **THROUGH_CLOUDFORMATION})]
+          if routed else []),
         iam.PolicyStatement(sid="ReadWorkloadRoles", actions=["iam:GetRole"], conditions=THROUGH_CLOUDFORMATION,
-                            resources=[role(r) for n in names for r in (n.task_role, n.execution_role, n.traffic_role)]),
+                            resources=[role(r) for w in workloads
+                                       for r in (w.names.task_role, w.names.execution_role, *([w.names.traffic_role] if w.routed else []))]),
+        *([iam.PolicyStatement(sid="WorkerQueueDepth", actions=["sqs:GetQueueAttributes"], resources=queues)] if queues else []),
         iam.PolicyStatement(sid="WorkloadVerdict", actions=RELEASE_VERDICT, resources=services),
         iam.PolicyStatement(sid="WorkloadBlueGreenGate", actions=BLUE_GREEN_GATE,
                             resources=[*services, *(arn("ecs", f"service-deployment/{n.cluster}/{n.service}/*") for n in names)]),

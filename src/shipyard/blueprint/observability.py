@@ -20,6 +20,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from shipyard.naming import INTERNAL_ALARM
@@ -81,7 +82,7 @@ class Observability(Construct):
         self.topic = sns.Topic(self, "Alerts", display_name=f"{prefix} alerts", enforce_ssl=True)
         for address in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(address))
-        action = actions.SnsAction(self.topic)
+        action = self._action = actions.SnsAction(self.topic)
         budget = 1 - slo_target / 100
         self.alarms: list[cw.IAlarm] = []
 
@@ -197,3 +198,25 @@ class Observability(Construct):
                 namespace="AWS/WAFV2", metric_name=m, dimensions_map={"WebACL": web_acl_name, "Rule": "ALL"},
                 statistic="Sum", period=Duration.minutes(5), region="us-east-1") for m in ("AllowedRequests", "BlockedRequests")]))
         self.dashboard.add_widgets(*widgets)
+
+    def watch_dead_letters(self, id: str, *, queue: sqs.IQueue, work_queue: sqs.IQueue, alarm_name: str, worker: str,
+                           cluster_name: str) -> cw.Alarm:
+        """A worker's dead-letter queue is not empty: a message failed every delivery SQS allowed it (SQS publishes
+        its queue metrics once a minute). The worker gets a row of the dashboard: its backlog, its dead letters, its
+        running tasks."""
+        dead = queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum")
+        created = cw.Alarm(self, f"{id}DeadLetters", alarm_name=alarm_name, metric=dead, threshold=0, evaluation_periods=1,
+                           comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                           treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                           alarm_description=f"{worker}: a message failed every delivery and waits in the dead-letter queue "
+                                             f"{queue.queue_name}; read it, fix the worker, then redrive it")
+        created.add_alarm_action(self._action)
+        created.add_ok_action(self._action)
+        self.alarms.append(created)
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title=f"{worker}: backlog and dead letters", left=[
+                work_queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"), dead]),
+            cw.GraphWidget(title=f"{worker}: running tasks", left=[cw.Metric(
+                namespace="ECS/ContainerInsights", metric_name="RunningTaskCount", statistic="Average", period=Duration.minutes(1),
+                dimensions_map={"ClusterName": cluster_name, "ServiceName": worker})]))
+        return created

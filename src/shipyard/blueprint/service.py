@@ -21,6 +21,8 @@ on, the task role gets the SSM messages channel permissions and the cluster logs
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Aws, CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
@@ -44,6 +46,43 @@ from shipyard.blueprint.suppressions import (
 from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX, Names, WorkloadNames
 from shipyard.schedule import AwakeSchedule
 
+@dataclass(frozen=True)
+class Backlog:
+    """A worker's scaling: target tracking on its queue's backlog per task (Application Auto Scaling user guide,
+    "Create a target tracking scaling policy for Application Auto Scaling using metric math", example "Amazon SQS
+    queue backlog per task"): visible messages divided by running tasks (Container Insights' RunningTaskCount, so the
+    worker's cluster has it on). With no task running there is no RunningTaskCount at all (ECS reports nothing for a
+    service without running tasks), so FILL counts one: the whole backlog then stands for one task, and a worker
+    scaled to zero scales out when work arrives."""
+
+    queue_name: str
+    per_task: int
+
+    def track(self, scaling: ecs.ScalableTaskCount, *, cluster_name: str, service_name: str) -> None:
+        target = scaling.node.find_child("Target")
+
+        def stat(id: str, namespace: str, metric: str, dimensions: dict[str, str], statistic: str):
+            return appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
+                id=id, return_data=False, metric_stat=appscaling.CfnScalingPolicy.TargetTrackingMetricStatProperty(
+                    stat=statistic, metric=appscaling.CfnScalingPolicy.TargetTrackingMetricProperty(
+                        namespace=namespace, metric_name=metric,
+                        dimensions=[appscaling.CfnScalingPolicy.TargetTrackingMetricDimensionProperty(name=k, value=v)
+                                    for k, v in dimensions.items()])))
+
+        appscaling.CfnScalingPolicy(
+            scaling, "Backlog", policy_name=f"{service_name}-backlog-per-task", policy_type="TargetTrackingScaling",
+            scaling_target_id=target.scalable_target_id,
+            target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                target_value=self.per_task, scale_out_cooldown=60, scale_in_cooldown=300,
+                customized_metric_specification=appscaling.CfnScalingPolicy.CustomizedMetricSpecificationProperty(metrics=[
+                    stat("visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": self.queue_name}, "Sum"),
+                    stat("tasks", "ECS/ContainerInsights", "RunningTaskCount",
+                         {"ClusterName": cluster_name, "ServiceName": service_name}, "Average"),
+                    appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty(
+                        id="backlog", expression="visible / FILL(tasks, 1)", label="Messages per running task", return_data=True),
+                ])))
+
+
 ARCHITECTURES = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
 # How long the previous revision keeps running after traffic moved: shipyard's health gate runs in this window
 # (ECS takes whole minutes); the deployment alarm watches it too.
@@ -59,16 +98,16 @@ class Service(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
-        target_group: elbv2.IApplicationTargetGroup,
-        alternate_target_group: elbv2.IApplicationTargetGroup,
-        production_rule: elbv2.ApplicationListenerRule,
+        target_group: elbv2.IApplicationTargetGroup | None,
+        alternate_target_group: elbv2.IApplicationTargetGroup | None,
+        production_rule: elbv2.ApplicationListenerRule | None,
         repository: ecr.IRepository,
         names: Names | WorkloadNames,
         log_retention_days: int,
         architecture: str,
         cpu: int,
         memory: int,
-        port: int,
+        port: int | None,
         desired_count: int,
         max_count: int,
         cpu_target: int,
@@ -83,9 +122,12 @@ class Service(Construct):
         awake: AwakeSchedule | None = None,
         ecs_exec: bool = False,
         cluster: ecs.Cluster | None = None,
+        backlog: Backlog | None = None,
     ) -> None:
         """cluster: the environment's, for a workload beside the primary service, which creates it (and the one-off
-        task family that migrations and `shipyard run` use)."""
+        task family that migrations and `shipyard run` use).
+        target_group, alternate_target_group, production_rule and port: None for a workload nothing routes to (a
+        worker), which deploys rolling (ECS's blue/green needs a load balancer) and scales on `backlog` instead of CPU."""
         super().__init__(scope, id)
         primary = cluster is None
         cluster_name, service_name = names.cluster, names.service
@@ -152,7 +194,7 @@ class Service(Construct):
             )
 
         self.container = container(self.task_definition, self.image.value_as_string, SERVICE_LOG_PREFIX,
-                                   port_mappings=[ecs.PortMapping(container_port=port, name="http")])
+                                   port_mappings=[ecs.PortMapping(container_port=port, name="http")] if port else None)
         if primary:
             self.one_off_image = CfnParameter(
                 self, "OneOffImage", type="AWS::SSM::Parameter::Value<String>", default=names.one_off_image_parameter,
@@ -165,6 +207,7 @@ class Service(Construct):
             container(self.one_off_task_definition, self.one_off_image.value_as_string, ONE_OFF_LOG_PREFIX)
             if environment:
                 suppress(self.one_off_task_definition, PLAIN_SETTINGS_ONLY)
+        routed = target_group is not None and alternate_target_group is not None and production_rule is not None and port is not None
         execution_role = self.task_definition.obtain_execution_role()
         repository.grant_pull(execution_role)
         suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)
@@ -187,8 +230,8 @@ class Service(Construct):
             # Blue/green (docs/decisions.md §18): the new revision starts beside the running one, traffic moves
             # by the production rule's weights, and during the bake the old revision keeps running, so a
             # failed health gate moves traffic back instead of starting tasks again.
-            deployment_strategy=ecs.DeploymentStrategy.BLUE_GREEN,
-            bake_time=BAKE_TIME,
+            deployment_strategy=ecs.DeploymentStrategy.BLUE_GREEN if routed else None,
+            bake_time=BAKE_TIME if routed else None,
             min_healthy_percent=100,
             max_healthy_percent=200,
             health_check_grace_period=Duration.seconds(health_check_grace_seconds),
@@ -198,6 +241,42 @@ class Service(Construct):
             capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)]
             if spot else None,
         )
+        if routed:
+            self._route(names, service_name, stack, target_group, alternate_target_group, production_rule, port)
+        running = Fn.condition_if(self.has_image.logical_id, desired_count, 0)
+        self.running_target = running
+        # Before the first release the service runs nothing. After it, the template names no desired count: with one,
+        # every stack update that touches the service (each release) would set it back to the template's number,
+        # undoing autoscaling under load and waking a sleeping environment; without one, CloudFormation's
+        # UpdateService omits it (AWS::ECS::Service, DesiredCount) and the scalable target's bounds own the count.
+        # The first release raises the target's minimum from 0, and Application Auto Scaling starts the tasks.
+        self.service.node.default_child.add_property_override(
+            "DesiredCount", Fn.condition_if(self.has_image.logical_id, Aws.NO_VALUE, 0))
+
+        self.scaling = self.service.auto_scale_task_count(min_capacity=desired_count, max_capacity=max_count)
+        if backlog is None:
+            self.scaling.scale_on_cpu_utilization(
+                "Cpu", target_utilization_percent=cpu_target,
+                scale_out_cooldown=Duration.seconds(60), scale_in_cooldown=Duration.seconds(300),
+            )
+        else:
+            backlog.track(self.scaling, cluster_name=cluster_name, service_name=service_name)
+        scalable_target = self.scaling.node.find_child("Target").node.default_child
+        scalable_target.add_property_override("MinCapacity", running)
+        if awake:
+            zone = TimeZone.of(awake.zone)
+            self.scaling.scale_on_schedule("Wake", schedule=appscaling.Schedule.expression(awake.wake_cron), time_zone=zone,
+                                           min_capacity=desired_count, max_capacity=max_count)
+            self.scaling.scale_on_schedule("Sleep", schedule=appscaling.Schedule.expression(awake.sleep_cron), time_zone=zone,
+                                           min_capacity=0, max_capacity=0)
+            # Before the first release there is nothing to wake: the morning action keeps it at zero too.
+            scalable_target.add_property_override("ScheduledActions.0.ScalableTargetAction.MinCapacity", running)
+        if ecs_exec:
+            suppress(self.task_definition.task_role.node.find_child("DefaultPolicy"), EXEC_CHANNELS)
+
+    def _route(self, names: Names | WorkloadNames, service_name: str, stack: Stack, target_group: elbv2.IApplicationTargetGroup,
+               alternate_target_group: elbv2.IApplicationTargetGroup, production_rule: elbv2.ApplicationListenerRule,
+               port: int) -> None:
         # The role ECS uses to move traffic: writes on the production rule and the two target groups only
         # (instead of the broader AWS-managed AmazonECSInfrastructureRolePolicyForLoadBalancers).
         traffic_role = iam.Role(self, "TrafficShiftRole", role_name=names.traffic_role,
@@ -217,33 +296,6 @@ class Service(Construct):
                                                  production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
                                                      production_rule), role=traffic_role),
         ).attach_to_application_target_group(target_group)
-        running = Fn.condition_if(self.has_image.logical_id, desired_count, 0)
-        self.running_target = running
-        # Before the first release the service runs nothing. After it, the template names no desired count: with one,
-        # every stack update that touches the service (each release) would set it back to the template's number,
-        # undoing autoscaling under load and waking a sleeping environment; without one, CloudFormation's
-        # UpdateService omits it (AWS::ECS::Service, DesiredCount) and the scalable target's bounds own the count.
-        # The first release raises the target's minimum from 0, and Application Auto Scaling starts the tasks.
-        self.service.node.default_child.add_property_override(
-            "DesiredCount", Fn.condition_if(self.has_image.logical_id, Aws.NO_VALUE, 0))
-
-        self.scaling = self.service.auto_scale_task_count(min_capacity=desired_count, max_capacity=max_count)
-        self.scaling.scale_on_cpu_utilization(
-            "Cpu", target_utilization_percent=cpu_target,
-            scale_out_cooldown=Duration.seconds(60), scale_in_cooldown=Duration.seconds(300),
-        )
-        scalable_target = self.scaling.node.find_child("Target").node.default_child
-        scalable_target.add_property_override("MinCapacity", running)
-        if awake:
-            zone = TimeZone.of(awake.zone)
-            self.scaling.scale_on_schedule("Wake", schedule=appscaling.Schedule.expression(awake.wake_cron), time_zone=zone,
-                                           min_capacity=desired_count, max_capacity=max_count)
-            self.scaling.scale_on_schedule("Sleep", schedule=appscaling.Schedule.expression(awake.sleep_cron), time_zone=zone,
-                                           min_capacity=0, max_capacity=0)
-            # Before the first release there is nothing to wake: the morning action keeps it at zero too.
-            scalable_target.add_property_override("ScheduledActions.0.ScalableTargetAction.MinCapacity", running)
-        if ecs_exec:
-            suppress(self.task_definition.task_role.node.find_child("DefaultPolicy"), EXEC_CHANNELS)
 
 
 def _task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:

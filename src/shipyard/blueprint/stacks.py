@@ -23,7 +23,9 @@ from typing import Any
 
 from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, Tags
 from aws_cdk import Environment as CdkEnvironment
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -44,7 +46,8 @@ from shipyard.blueprint.observability import DatabaseWatch, Observability
 from shipyard.blueprint.origin_certificate import OriginCertificate
 from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.security_headers import SecurityHeaders
-from shipyard.blueprint.service import Service
+from shipyard.blueprint.service import Backlog, Service
+from shipyard.blueprint.work_queue import WorkQueue
 from shipyard.config import POSTGRES_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, max_connections
 from shipyard.config.workloads import WorkloadConfig
 from shipyard.naming import Output
@@ -61,7 +64,16 @@ class Settings:
     promotes_from: Environment | None = None  # the environment whose images this one receives
     promotes_to: Environment | None = None  # the environment that copies this one's images
     database: DatabaseConfig | None = None
-    web_services: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service], routed by their own paths
+    workloads: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service]: web services and workers
+
+    @property
+    def web_services(self) -> dict[str, WorkloadConfig]:
+        """The workloads routed by their own paths."""
+        return {name: w for name, w in self.workloads.items() if w.kind == "web"}
+
+    @property
+    def workers(self) -> dict[str, WorkloadConfig]:
+        return {name: w for name, w in self.workloads.items() if w.kind == "worker"}
 
 
 class _EnvironmentStack(Stack):
@@ -126,10 +138,12 @@ class FoundationStack(_EnvironmentStack):
             certificate_arn=self.origin_certificate.certificate.ref if self.origin_certificate else None,
             primary_rule_priority=naming.PRIMARY_RULE_PRIORITY_LAST if settings.web_services else naming.PRIMARY_RULE_PRIORITY,
         )
-        # Each web workload beside [service]: its own repository, released-image parameter and route on the listener.
+        # Each workload beside [service]: its own repository and released-image parameter; a web service's route on
+        # the listener; a worker's queues and security group.
         self.workloads: dict[str, WorkloadParts] = {}
-        for name, workload in settings.web_services.items():
+        for name, workload in settings.workloads.items():
             own, construct = names.workload(name), _construct_id(name)
+            web = workload.kind == "web"
             self.workloads[name] = WorkloadParts(
                 registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
                                   retain=env.deletion_protection, pull_roles=pull_roles),
@@ -137,7 +151,12 @@ class FoundationStack(_EnvironmentStack):
                                      logical_id=f"{construct}ImageParameter",
                                      description=f"Released image of {settings.app.name} {env.name} {name} (written by shipyard release)"),
                 route=self.load_balancer.add_route(construct, target_port=workload.container_port, health_check_path=workload.health_path,
-                                                   routes=workload.routes, priority=naming.rule_priority(name)),
+                                                   routes=workload.routes, priority=naming.rule_priority(name)) if web else None,
+                queue=WorkQueue(self, f"{construct}Queue", queue_name=own.queue, dead_letter_queue_name=own.dead_letter_queue,
+                                max_receive_count=workload.receives, visibility_timeout_seconds=workload.hidden_seconds,
+                                retain=env.deletion_protection) if workload.kind == "worker" else None,
+                security_group=self.load_balancer.target_security_group if web else self.network.worker_security_group(
+                    f"{construct}SecurityGroup", description=f"{own.prefix} {name} tasks: no inbound; outbound HTTPS for AWS APIs"),
             )
         if self.origin_certificate and zone_id:
             self.origin_certificate.point_to(self.load_balancer.load_balancer, name=env.origin_domain, zone_id=zone_id)
@@ -154,7 +173,8 @@ class FoundationStack(_EnvironmentStack):
             source_repository_arn=_repository_arn(before, before.names.repository) if before else None,
             wakes=env.schedule is not None,
             workloads=tuple(WorkloadGrant(names.workload(name), parts.registry.repository.repository_arn,
-                                          _repository_arn(before, before.names.workload(name).repository) if before else None)
+                                          _repository_arn(before, before.names.workload(name).repository) if before else None,
+                                          routed=parts.route is not None, queued=parts.queue is not None)
                             for name, parts in self.workloads.items()),
         )
         CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
@@ -178,6 +198,7 @@ class DataStack(_EnvironmentStack):
             keep_final_snapshot=env.deletion_protection or env.is_production, log_retention_days=env.log_retention_days,
             performance_insights=database.performance_insights, monitoring_interval=database.monitoring_interval,
             production=env.is_production,
+            other_clients=tuple((name, foundation.workloads[name].security_group) for name, w in settings.workers.items() if w.database),
         )
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret_arn)
@@ -198,11 +219,20 @@ def _database_secrets(scope: Construct, data: DataStack) -> dict[str, ecs.Secret
 
 
 class ServiceStack(_EnvironmentStack):
+    _granted_database: dict[str, ecs.Secret] | None = None
+
+    def _database_secrets(self, data: DataStack) -> dict[str, ecs.Secret]:
+        """The database's settings as ECS secrets, made once per stack and given to every workload that connects."""
+        if self._granted_database is None:
+            self._granted_database = _database_secrets(self, data)
+        return self._granted_database
+
     def __init__(self, scope: Construct, *, settings: Settings, foundation: FoundationStack, data: DataStack | None) -> None:
         env, names, service = settings.env, settings.env.names, settings.service
         super().__init__(scope, names.service_stack, settings=settings, region=env.region, description="ECS Fargate service")
         # TLS to the database: the server refuses anything else (rds.force_ssl), and libpq asks for it.
-        environment = {**service.environment, **({"PGSSLMODE": "require"} if data else {})}
+        environment = {**service.environment, **_queue_variables(foundation, service.publishes),
+                       **({"PGSSLMODE": "require"} if data else {})}
         self.service = Service(
             self, "Web",
             vpc=foundation.network.vpc, subnets=foundation.network.task_subnets,
@@ -216,8 +246,9 @@ class ServiceStack(_EnvironmentStack):
             desired_count=env.desired_count, max_count=env.max_count, cpu_target=env.cpu_target,
             stop_timeout=service.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
             environment=environment, secrets=service.secrets,
-            granted_secrets=_database_secrets(self, data) if data else None,
-            container_insights=env.container_insights, retain_logs=env.deletion_protection,
+            granted_secrets=self._database_secrets(data) if data else None,
+            # A worker scales on its backlog per running task, which Container Insights counts.
+            container_insights=env.container_insights or bool(settings.workers), retain_logs=env.deletion_protection,
         )
         lb = foundation.load_balancer
         self.observability = Observability(
@@ -232,22 +263,34 @@ class ServiceStack(_EnvironmentStack):
         self.service.service.enable_deployment_alarms(
             [self.observability.deployment_five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)
         self.workloads = {}
-        for name, workload in settings.web_services.items():
-            parts = foundation.workloads[name]
+        for name, workload in settings.workloads.items():
+            parts, own = foundation.workloads[name], names.workload(name)
             cpu, memory, desired_count, max_count = env.workload_size("services", name)
+            route, queue = parts.route, parts.queue
+            variables = {**workload.environment, **_queue_variables(foundation, workload.publishes),
+                         **({naming.OWN_QUEUE_VARIABLE: queue.queue.queue_url} if queue else {}),
+                         **({"PGSSLMODE": "require"} if data and workload.database else {})}
             self.workloads[name] = Service(
                 self, _construct_id(name), cluster=self.service.cluster,
-                vpc=foundation.network.vpc, subnets=foundation.network.task_subnets,
-                security_group=foundation.load_balancer.target_security_group,
-                target_group=parts.route.target_group, alternate_target_group=parts.route.alternate_target_group,
-                production_rule=parts.route.rule, repository=parts.registry.repository,
-                names=names.workload(name), log_retention_days=env.log_retention_days,
+                vpc=foundation.network.vpc, subnets=foundation.network.task_subnets, security_group=parts.security_group,
+                target_group=route.target_group if route else None, alternate_target_group=route.alternate_target_group if route else None,
+                production_rule=route.rule if route else None, repository=parts.registry.repository,
+                names=own, log_retention_days=env.log_retention_days,
                 architecture=env.architecture, spot=env.spot, awake=env.schedule, ecs_exec=env.ecs_exec, cpu=cpu, memory=memory,
                 port=workload.container_port, desired_count=desired_count, max_count=max_count, cpu_target=env.cpu_target,
                 stop_timeout=workload.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
-                environment=workload.environment, secrets=workload.secrets, container_insights=env.container_insights,
+                environment=variables, secrets=workload.secrets, container_insights=env.container_insights,
+                granted_secrets=self._database_secrets(data) if data and workload.database else None,
                 retain_logs=env.deletion_protection,
+                backlog=Backlog(own.queue, env.backlog_per_task(name)) if queue else None,
             )
+            role = self.workloads[name].task_definition.task_role
+            if queue:
+                queue.queue.grant_consume_messages(role)
+                self.observability.watch_dead_letters(_construct_id(name), queue=queue.dead_letter_queue, work_queue=queue.queue,
+                                                      alarm_name=own.dead_letter_alarm, worker=name, cluster_name=own.cluster)
+            _grant_publishes(foundation, workload.publishes, role)
+        _grant_publishes(foundation, service.publishes, self.service.task_definition.task_role)
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.CLUSTER_NAME, value=self.service.cluster.cluster_name)
         CfnOutput(self, Output.SERVICE_NAME, value=self.service.service.service_name)
@@ -326,11 +369,24 @@ class EdgeAlarmsStack(_EnvironmentStack):
 
 @dataclass(frozen=True)
 class WorkloadParts:
-    """What the foundation holds for a web workload beside [service]."""
+    """What the foundation holds for a workload beside [service]."""
 
     registry: Registry
     image_slot: ImageSlot
-    route: Route
+    route: Route | None  # a web service's
+    queue: WorkQueue | None  # a worker's
+    security_group: ec2.ISecurityGroup  # its tasks': a web service shares the load balancer's targets' group
+
+
+def _queue_variables(foundation: FoundationStack, publishes: list[str]) -> dict[str, str]:
+    """Where a publisher finds each queue it sends to."""
+    return {naming.queue_variable(worker): foundation.workloads[worker].queue.queue.queue_url for worker in publishes}
+
+
+def _grant_publishes(foundation: FoundationStack, publishes: list[str], role: iam.IRole) -> None:
+    """Send, and nothing else, on exactly the queues a workload publishes to."""
+    for worker in publishes:
+        foundation.workloads[worker].queue.queue.grant_send_messages(role)
 
 
 def _repository_arn(env: Environment, repository: str) -> str:

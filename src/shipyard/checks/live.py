@@ -69,6 +69,31 @@ class LiveEnvironment:
             return None
         return self.aws.rds(self.region).instance(self.env.names.database)
 
+    @cached_property
+    def database_clients(self) -> dict[str, set[str]]:
+        """The services whose running task definition is handed the database's settings (PGHOST, as the blueprint does
+        for [service] and each workload with `database = true`), each with its security groups: the only groups the
+        database may admit."""
+        ecs = self.aws.ecs(self.region)
+        clients = {}
+        for name in self.service_names:
+            service = ecs.service_of(self.env.names.cluster, name)
+            if service is None or not service.task_definition:
+                continue
+            secrets = {variable for container in ecs.task_definition(service.task_definition).containers for variable, _ in container.secrets}
+            if "PGHOST" in secrets:
+                clients[name] = set(service.network.security_groups)
+        return clients
+
+    @cached_property
+    def service_names(self) -> list[str]:
+        """The ECS services the blueprint declares in the environment's service stack: the primary and each workload."""
+        stack = next((s for s in self.assembly.stacks if s.name == self.env.names.service_stack), None)
+        if stack is None:
+            return []
+        return [str(r["Properties"]["ServiceName"]) for r in stack.template().get("Resources", {}).values()
+                if r.get("Type") == "AWS::ECS::Service" and isinstance((r.get("Properties") or {}).get("ServiceName"), str)]
+
     def stack_refs(self, stack: StackArtifact, unresolved: str) -> dict[str, Any]:
         """What the stack's Ref and Fn::ImportValue resolved to when CloudFormation deployed it: pseudo parameters,
         parameters as resolved, each resource's physical id (`unresolved` where it has none) and the exports."""

@@ -15,6 +15,10 @@ from shipyard.config.workloads import WorkloadSize
 from shipyard.schedule import AwakeSchedule, parse_schedule
 
 
+# Messages one task works through between two looks of its autoscaling; a queue longer than this per task adds tasks.
+DEFAULT_BACKLOG_PER_TASK = 10
+
+
 class EnvironmentSettings(_Model):
     """Per-environment settings; every key may also be set under [defaults]."""
 
@@ -183,6 +187,11 @@ class Environment(EnvironmentInput):
             return self.cpu, self.memory, self.desired_count, self.max_count
         return (own.cpu or self.cpu, own.memory or self.memory,
                 self.desired_count if own.desired_count is None else own.desired_count, own.max_count or self.max_count)
+
+    def backlog_per_task(self, name: str) -> int:
+        """The queued messages per running task a worker's autoscaling keeps (its backlog_per_task here, else 10)."""
+        own = self.services.get(name)
+        return own.backlog_per_task if own is not None and own.backlog_per_task is not None else DEFAULT_BACKLOG_PER_TASK
 
     @property
     def origin_domain(self) -> str | None:

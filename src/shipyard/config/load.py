@@ -77,7 +77,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     services, jobs = named["services"], named["jobs"]
     declared = {key: set(raw[key]) if isinstance(raw.get(key), dict) else set() for key in ("services", "jobs")}
     check_workloads(services, jobs, declared=declared["services"] | declared["jobs"], primary=service, home=path.parent,
-                    config_name=path.name, add=problems.add)
+                    config_name=path.name, has_database="database" in raw, add=problems.add)
 
     environments: dict[str, Environment] = {}
     envs_raw = raw.get("environments")

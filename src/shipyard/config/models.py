@@ -148,6 +148,8 @@ class ServiceConfig(_Model):
     health_check_grace_seconds: int = Field(30, ge=0, le=3600, description="seconds ECS ignores failing health checks after a task starts")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
     secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+    publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to ([services.<name>] "
+                                                                   "of kind worker); each queue's URL is in SHIPYARD_QUEUE_<NAME>_URL")
 
 
 class SiteConfig(_Model):

@@ -24,6 +24,8 @@ from shipyard.config.models import FargateCpu, PlainVariables, SecretVariables, 
 # environment's (a target group name has at most 32 characters).
 WORKLOAD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 PRIMARY = naming.PRIMARY_SERVICE  # the name [service] takes among the workloads
+# The kinds this version builds (synth, check, cost, release); validate names the others (cross_checks.require_deployable).
+DEPLOYABLE_KINDS = ("web", "worker")
 RESERVED = {"one-off": "the name of the one-off task family"}
 # The primary service's routes: CloudFront sends /api/* and its health path to the load balancer.
 PRIMARY_ROUTES = ("/api/*",)
@@ -49,9 +51,15 @@ class WorkloadConfig(_Model):
                                                                 "it, e.g. [\"/admin/*\"]")
     calls: list[str] = Field(default_factory=list, description="the backend services it calls by name (nothing else is reachable)")
     publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to")
+    database: bool = Field(False, description="connects to the app's [database] (its PG* settings as secrets, and a way through "
+                                              "the database's security group)")
     stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
     secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+    max_receive_count: int | None = Field(None, ge=1, le=1000, description="worker: deliveries of one message before SQS moves it to "
+                                                                             "the dead-letter queue (default 5)")
+    visibility_timeout: int | None = Field(None, ge=0, le=43_200, description="worker: seconds a received message stays hidden from "
+                                                                              "other receivers while it is worked on (default 30)")
 
     @model_validator(mode="after")
     def _by_kind(self) -> WorkloadConfig:
@@ -61,6 +69,8 @@ class WorkloadConfig(_Model):
             raise ValueError(f"only web services are routed from the edge; a {self.kind} has no routes")
         if self.kind == "worker" and (self.port is not None or self.health_check_path is not None):
             raise ValueError("a worker listens on no port; remove port and health_check_path (it is judged by its queue)")
+        if self.kind != "worker" and (self.max_receive_count is not None or self.visibility_timeout is not None):
+            raise ValueError(f"only a worker has a queue; a {self.kind} has no max_receive_count or visibility_timeout")
         return self
 
     @field_validator("routes")
@@ -85,6 +95,14 @@ class WorkloadConfig(_Model):
     @property
     def health_path(self) -> str | None:
         return (self.health_check_path or "/healthz") if self.listens else None
+
+    @property
+    def receives(self) -> int:
+        return self.max_receive_count or 5
+
+    @property
+    def hidden_seconds(self) -> int:
+        return 30 if self.visibility_timeout is None else self.visibility_timeout
 
 
 class JobConfig(_Model):
@@ -176,7 +194,8 @@ def routes_overlap(first: str, second: str) -> bool:
 
 
 def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig], *, declared: set[str],
-                    primary: ServiceConfig | None, home: Path, config_name: str, add: Callable[[str], None]) -> None:
+                    primary: ServiceConfig | None, home: Path, config_name: str, has_database: bool,
+                    add: Callable[[str], None]) -> None:
     """What needs several tables: names, kinds of what is called or published to, routes, directories on disk.
     declared: every workload name the file has, valid or not (an invalid table's problems are reported already)."""
     for section, table in (("services", services), ("jobs", jobs)):
@@ -196,6 +215,8 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
                 add(f"services.{name}: its listener rule priority (from its name) is {other}'s too; rename one of them")
     if primary is not None and PRIMARY in services:
         add(f"services.{PRIMARY}: [service] is the workload named {PRIMARY}; rename this one or move [service] here")
+    if primary is not None:
+        _check_publishes("service", primary.publishes, services, declared, add)
     for section, table in (("services", services), ("jobs", jobs)):
         for name, workload in table.items():
             for index, called in enumerate(workload.calls):
@@ -207,19 +228,26 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
                 elif target is None or target.kind != "backend":
                     known = sorted(n for n, s in services.items() if s.kind == "backend")
                     add(f"{section}.{name}.calls[{index}]: {called!r} is not a backend service; backends: {', '.join(known) or 'none'}")
-            for index, published in enumerate(workload.publishes):
-                target = services.get(published)
-                if target is None and published in declared:
-                    continue
-                if target is None or target.kind != "worker":
-                    known = sorted(n for n, s in services.items() if s.kind == "worker")
-                    add(f"{section}.{name}.publishes[{index}]: {published!r} is not a worker; workers: {', '.join(known) or 'none'}")
+            _check_publishes(f"{section}.{name}", workload.publishes, services, declared, add)
+            if getattr(workload, "database", False) and not has_database:
+                add(f"{section}.{name}.database: the app has no [database] to connect to; add one, or remove this key")
             directory = (home / workload.directory).resolve()
             if not directory.is_relative_to(home.resolve()):
                 add(f"{section}.{name}.directory: {workload.directory!r} is outside the directory that holds {config_name}")
             elif not (directory / "Dockerfile").is_file():
                 add(f"{section}.{name}.directory: {workload.directory!r} has no Dockerfile; each workload is built from its own")
     _check_routes(services, primary, add)
+
+
+def _check_publishes(key: str, publishes: list[str], services: dict[str, WorkloadConfig], declared: set[str],
+                     add: Callable[[str], None]) -> None:
+    for index, published in enumerate(publishes):
+        target = services.get(published)
+        if target is None and published in declared:
+            continue
+        if target is None or target.kind != "worker":
+            known = sorted(n for n, s in services.items() if s.kind == "worker")
+            add(f"{key}.publishes[{index}]: {published!r} is not a worker; workers: {', '.join(known) or 'none'}")
 
 
 def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | None, add: Callable[[str], None]) -> None:

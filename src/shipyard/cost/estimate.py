@@ -32,6 +32,7 @@ class Traffic:
     waf_logged_share: float = 0.02  # requests WAF blocks, counts or challenges: the ones its log keeps
     waf_log_record_kb: float = 1.5
     edge_log_record_kb: float = 0.8  # a CloudFront access log record in JSON, with the default fields
+    queue_messages_millions: float = 0.1  # messages through the workers' queues
 
     @staticmethod
     def default(production: bool) -> Traffic:
@@ -84,6 +85,7 @@ class Footprint:
     functions: int = 0
     alias_records: int = 0
     databases: list[tuple[str, int, bool]] = field(default_factory=list)  # (instance class, storage GiB, multi-AZ)
+    queues: list[str] = field(default_factory=list)  # SQS queue names (workers' queues and their dead-letter queues)
     name: str = ""  # a workload's name; "" for the primary service, whose footprint this is
     workloads: list[Footprint] = field(default_factory=list)  # the services beside it: their compute only
 
@@ -99,8 +101,13 @@ PRICED_TYPES = frozenset({
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
     "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
-    "AWS::Logs::Delivery",
+    "AWS::Logs::Delivery", "AWS::SQS::Queue",
 })
+# A worker long-polls its queue: one ReceiveMessage per task every 20 s (SQS's longest wait) while the queue is empty,
+# which is what an idle month costs; each message adds its send, receive and delete (SQS pricing: a request is one
+# 64 KB chunk of up to 10 messages).
+LONG_POLLS_PER_TASK_HOUR = 3 * 60
+REQUESTS_PER_MESSAGE = 3
 
 # Resource types that cost nothing of their own, and why; what they carry is priced elsewhere.
 FREE_TYPES = {
@@ -132,6 +139,7 @@ FREE_TYPES = {
     "AWS::IAM::Policy": "IAM has no charge",
     "AWS::IAM::Role": "IAM has no charge",
     "AWS::S3::BucketPolicy": "configuration of the bucket, which is priced",
+    "AWS::SQS::QueuePolicy": "configuration of the queue, which is priced",
     "AWS::SNS::Subscription": "email notifications within the free tier (1,000 a month)",
     "AWS::SNS::Topic": "SNS topics have no charge of their own; deliveries are within the free tier",
     "AWS::SNS::TopicPolicy": "configuration of the topic, no charge",
@@ -233,6 +241,8 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.hosted_zones += 1
             elif kind == "AWS::Route53::RecordSet":
                 f.alias_records += 1 if "AliasTarget" in props else 0
+            elif kind == "AWS::SQS::Queue":
+                f.queues.append(str(props.get("QueueName", logical_id)))
             elif kind == "AWS::RDS::DBInstance":
                 f.databases.append((props["DBInstanceClass"], int(props.get("AllocatedStorage", 20)),
                                     str(props.get("MultiAZ", False)).lower() == "true"))
@@ -348,6 +358,14 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         # Queries of alias records to a CloudFront distribution are free (Route 53 pricing, "Queries").
         lines.append(Line("Route 53", f"{f.hosted_zones} hosted zone(s) created; {f.alias_records} alias records to CloudFront "
                           "(their queries are free)", f.hosted_zones * prices.hosted_zone_month))
+    workers = [w for w in f.workloads if any(q.endswith(f"-{w.name}") for q in f.queues)]
+    if workers:
+        polls = sum(w.tasks * h * w.awake_share for w in workers) * LONG_POLLS_PER_TASK_HOUR
+        messages = traffic.queue_messages_millions * 1e6
+        requests = polls + messages * REQUESTS_PER_MESSAGE
+        lines.append(Line("SQS", f"{len(f.queues)} queues; {polls / 1e6:.2g} M long polls + {traffic.queue_messages_millions:g} M "
+                          f"messages x {REQUESTS_PER_MESSAGE} requests ({prices.sqs_free_millions:g} M requests a month free)",
+                          max(0.0, requests / 1e6 - prices.sqs_free_millions) * prices.sqs_million_requests, beyond_reference=True))
     for instance_class, storage_gb, multi_az in f.databases:
         copies = 2 if multi_az else 1  # a Multi-AZ standby is billed like the primary, instance and storage
         if instance_class not in prices.rds_instance_hour:

@@ -67,6 +67,8 @@ class Prices:
     hosted_zone_month: float = 0.50  # the first 25 zones of an account
     function_million: float = 0.10  # CloudFront Functions invocations
     function_free_millions: float = 2.0
+    sqs_million_requests: float = 0.40  # standard queues, beyond the free tier
+    sqs_free_millions: float = 1.0  # SQS requests a month, per account
     cloudfront_free_gb: float = 1024
     cloudfront_free_requests: float = 10_000_000
     # CloudWatch's always-free tier, per account: 10 alarm metrics, 3 dashboards.

@@ -173,7 +173,9 @@ def _server_class() -> type:
             import urllib.parse
 
             from shipyard.localaws.cloudfront import local_edge
+            from shipyard.localaws.ecs import task_runtime
 
+            task_runtime.endpoint = f"http://127.0.0.1:{self._port}"
             moto_app = DomainDispatcherApplication(create_backend_app)
             clients = _clients(f"http://127.0.0.1:{self._port}")
             drift.read_through(clients)
@@ -182,6 +184,10 @@ def _server_class() -> type:
                 if environ.get("PATH_INFO") == PROBE_PATH:
                     start_response("200 OK", [("Content-Type", "application/json")])
                     return [b'{"embedded": "shipyard"}']
+                if environ.get("PATH_INFO", "").startswith(task_runtime.CREDENTIALS_PATH):
+                    found = task_runtime.credentials(environ["PATH_INFO"][len(task_runtime.CREDENTIALS_PATH):])
+                    start_response("200 OK" if found else "404 Not Found", [("Content-Type", "application/json")])
+                    return [json.dumps(found or {"message": "no running task with a task role by that id"}).encode()]
                 if environ.get("PATH_INFO") != EDGE_PATH:
                     try:
                         return moto_app(environ, start_response)

@@ -56,11 +56,12 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Workload:
-    """A web workload beside the primary service, as a release of the set takes it: a release moves every one of
-    them with the primary, in one service-stack update, and judges each (its rollout and its own health gate)."""
+    """A workload beside the primary service, as a release of the set takes it: a release moves every one of them
+    with the primary, in one service-stack update, and judges each (its rollout, then a web service's own health gate
+    or a worker's bake)."""
 
     name: str
-    health_path: str
+    health_path: str | None  # None: a worker, which answers no URL
     ref: str | None = None  # the image to release; None: the one it runs now (its directory did not change)
 
 

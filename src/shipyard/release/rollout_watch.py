@@ -32,7 +32,7 @@ def judge_rollout(service: Service, task_definition: str, targets: list[TargetHe
     if service.running != service.desired:
         problems.append(f"{service.running} of {service.desired} tasks running")
     unhealthy = [t for t in targets if t.state != "healthy"]
-    if unhealthy or not targets:
+    if service.target_groups and (unhealthy or not targets):  # a worker has no target group: ECS's counts judge it
         problems.append(f"{len(unhealthy)} of {len(targets)} targets not healthy" if targets else "no registered targets")
     return not problems, problems
 
@@ -60,9 +60,10 @@ def wait_for_rollout(aws: Aws, env: Environment, task_definition: str, *, timeou
                 return problems
             if time.monotonic() > deadline:
                 return [f"rollout did not complete within {timeout:.0f}s: " + "; ".join(problems)]
-            healthy = sum(1 for t in targets if t.state == "healthy")
+            healthy = sum(1 for t in targets if t.state == "healthy") if service.target_groups else service.running
             ours = service.deployment_of(task_definition)
-            show(f"{healthy}/{service.desired} targets healthy, deployment {ours.rollout_state if ours else 'not started'}")
+            show(f"{healthy}/{service.desired} {'targets healthy' if service.target_groups else 'tasks running'}, "
+                 f"deployment {ours.rollout_state if ours else 'not started'}")
             time.sleep(delay)
             delay = min(delay * 1.5, longest)
 

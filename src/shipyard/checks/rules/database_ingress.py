@@ -15,8 +15,8 @@ class DatabaseIngress(Rule):
     severity = Severity.ERROR
     category = Category.DATABASE
     short = "Database reachable other than from the service's tasks"
-    long = ("A security group of an RDS instance may admit traffic only from another security group (the service "
-            "tasks'), never from an address range or a prefix list.")
+    long = ("A security group of an RDS instance may admit traffic only from another security group (the tasks' of "
+            "[service] and of each workload with `database = true`), never from an address range or a prefix list.")
     rationale = "An address range is broader than the service: anything that lands in it can reach the database."
 
     def check(self, view: StackView):
@@ -31,19 +31,19 @@ class DatabaseIngress(Rule):
             if source:
                 yield Violation(str(logical_id), f"admits {source}; only the service tasks' security group may reach the database")
 
-    verify_title = "database reachable only from the service's tasks"
+    verify_title = "database reachable only from the tasks that connect to it"
 
     def verify(self, live: LiveEnvironment) -> LiveFinding:
         instance = live.database
         if instance is None:
             return LiveFinding(True, "no database", "no [database] in shipyard.toml")
-        tasks = set(live.service.network.security_groups) if live.service else set()
+        tasks = {group for groups in live.database_clients.values() for group in groups}
         groups = live.aws.ec2(live.region).security_groups(list(instance.security_groups))
         problems = []
         for group in groups:
             for ingress in group.ingress:
                 problems += [f"{group.id} admits {source}" for source in (*ingress.cidrs, *ingress.ipv6_cidrs, *ingress.prefix_lists)]
-                problems += [f"{group.id} admits security group {source}, not the tasks'" for source in ingress.security_groups
+                problems += [f"{group.id} admits security group {source}, not the tasks' of a service given the database" for source in ingress.security_groups
                              if source not in tasks]
         return LiveFinding(bool(groups) and not problems, ", ".join(instance.security_groups) or "no security group",
                            "; ".join(problems) or "admit only the service tasks' security group")

@@ -34,6 +34,10 @@ from pathlib import Path
 from typing import Any
 
 REQUIREMENTS_MARKER = ".shipyard-requirements.txt"
+CREDENTIALS_PATH = "/_shipyard/task-credentials/"  # + a task's id: its task role's credentials, as ECS's agent serves them
+# The embedded AWS's own address (set when its server starts): what a task's AWS SDK calls, and where it gets its
+# task role's credentials.
+endpoint: str | None = None
 _lock = threading.RLock()
 _tasks: dict[str, Task] = {}  # task ARN -> task
 
@@ -72,6 +76,7 @@ class Task:
     stop_signal: int = signal.SIGTERM
     exec_enabled: bool = False  # ECS Exec: decided when the task starts, as on ECS
     environment: dict[str, str] = field(default_factory=dict)  # the container's, for ECS Exec sessions
+    task_role_arn: str | None = None
     workdir: str = ""
     runtime_id: str = field(default_factory=lambda: uuid.uuid4().hex[:32])
 
@@ -269,7 +274,8 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
     group = f"service:{service}" if service else f"family:{task_definition.family}"
     task = Task(f"arn:aws:ecs:{region}:{account}:task/{cluster}/{uuid.uuid4().hex}", account, region, cluster,
                 group, task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
-                _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30), exec_enabled=exec_enabled)
+                _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30), exec_enabled=exec_enabled,
+                task_role_arn=getattr(task_definition, "task_role_arn", None) or None)
     with _lock:
         _tasks[task.arn] = task
     # Pulling (unpacking, installing requirements) takes a while the first time: the scheduler does not wait for it.
@@ -307,6 +313,7 @@ def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
         environment[item["name"]] = _secret_value(task.account, task.region, item["valueFrom"])
     environment = {k: _rooted(v, root, venvs) if k == "PATH" else v for k, v in environment.items()}
     environment["PORT"] = str(task.host_port)
+    environment.update(_aws_variables(task))
     entrypoint = container.get("entryPoint") or image.get("Entrypoint") or []
     command = container.get("command") or image.get("Cmd") or []
     argv = [*entrypoint, *command]
@@ -325,6 +332,34 @@ def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         task.last_status, task.started = "RUNNING", time.time()
     threading.Thread(target=_pump, args=(task, log), daemon=True, name=f"task-{task.id}").start()
+
+
+def _aws_variables(task: Task) -> dict[str, str]:
+    """What Fargate gives every container to reach AWS: its region, and its task role's credentials from an endpoint
+    the SDKs read on their own (ECS developer guide, "Amazon ECS task IAM role"; no task role, no credentials). The
+    endpoint is the embedded AWS's: a full URI on loopback, which the SDKs accept where ECS's link-local one would not
+    be reachable, and AWS_ENDPOINT_URL, the one variable ECS does not set, sends the SDK's calls to the embedded AWS."""
+    variables = {"AWS_REGION": task.region, "AWS_DEFAULT_REGION": task.region}
+    if endpoint:
+        variables["AWS_ENDPOINT_URL"] = endpoint
+        if task.task_role_arn:
+            variables["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"{endpoint}{CREDENTIALS_PATH}{task.id}"
+    return variables
+
+
+def credentials(task_id: str) -> dict[str, str] | None:
+    """The task role's temporary credentials for a running task (STS AssumeRole, as ECS's agent does on its behalf),
+    in the container credentials format; None for no such task, a stopped one, or one without a task role."""
+    from moto.sts.models import sts_backends
+
+    task = find(task_id)
+    if task is None or task.last_status == "STOPPED" or not task.task_role_arn:
+        return None
+    role_account = task.task_role_arn.split(":")[4]
+    assumed = sts_backends[role_account]["aws"].assume_role(region_name=task.region, role_session_name=task.id,
+                                                            role_arn=task.task_role_arn, policy="", duration=3600, external_id="")
+    return {"AccessKeyId": assumed.access_key_id, "SecretAccessKey": assumed.secret_access_key,
+            "Token": assumed.session_token, "Expiration": assumed.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"), "RoleArn": task.task_role_arn}
 
 
 def _log_writer(task: Task, container: dict[str, Any]):
