@@ -46,6 +46,7 @@ from shipyard.blueprint.suppressions import (
 from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX, Names, WorkloadNames
 from shipyard.schedule import AwakeSchedule
 
+
 @dataclass(frozen=True)
 class Backlog:
     """A worker's scaling: target tracking on its queue's backlog per task (Application Auto Scaling user guide,

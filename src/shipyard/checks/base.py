@@ -29,6 +29,7 @@ class Category(IntEnum):
     REGISTRY = 4
     SERVICE = 5
     LOGGING = 6
+    MESSAGING = 7
     DATABASE = 8
     STACKS = 9
 
@@ -96,3 +97,9 @@ def statements(document: Any) -> list[dict[str, Any]]:
     if not isinstance(document, dict):
         return []
     return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def grants_anyone(document: Any) -> bool:
+    """An Allow to every principal ('*' or AWS '*')."""
+    return any(s.get("Effect") == "Allow" and (s.get("Principal") == "*" or "*" in as_list((s.get("Principal") or {}).get("AWS")))
+               for s in statements(document))

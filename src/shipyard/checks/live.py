@@ -15,6 +15,7 @@ from shipyard.aws.cloudfront import DistributionConfig, WebAcl
 from shipyard.aws.ecs import Service
 from shipyard.aws.elbv2 import LoadBalancer
 from shipyard.aws.rds import DatabaseInstance
+from shipyard.aws.sqs import Queue
 from shipyard.config import AppConfig, Environment
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
@@ -84,6 +85,16 @@ class LiveEnvironment:
             if "PGHOST" in secrets:
                 clients[name] = set(service.network.security_groups)
         return clients
+
+    @cached_property
+    def queues(self) -> dict[str, Queue | None]:
+        """The SQS queues the foundation stack declares (each worker's and its dead-letter queue), as SQS reports them
+        (None for one that does not exist)."""
+        stack = next((s for s in self.assembly.stacks if s.name == self.env.names.foundation_stack), None)
+        names = [str(r["Properties"]["QueueName"]) for r in (stack.template() if stack else {}).get("Resources", {}).values()
+                 if r.get("Type") == "AWS::SQS::Queue" and isinstance((r.get("Properties") or {}).get("QueueName"), str)]
+        sqs = self.aws.sqs(self.region)
+        return {name: sqs.queue(name) for name in names}
 
     @cached_property
     def service_names(self) -> list[str]:

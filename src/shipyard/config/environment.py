@@ -14,7 +14,6 @@ from shipyard.config.models import _ACCOUNT_RE, FargateCpu, _Model, check_region
 from shipyard.config.workloads import WorkloadSize
 from shipyard.schedule import AwakeSchedule, parse_schedule
 
-
 # Messages one task works through between two looks of its autoscaling; a queue longer than this per task adds tasks.
 DEFAULT_BACKLOG_PER_TASK = 10
 

@@ -1,13 +1,7 @@
 from __future__ import annotations
 
-from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, statements
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, grants_anyone
 from shipyard.checks.live import LiveEnvironment, LiveFinding
-
-
-def grants_anyone(document) -> bool:
-    """An Allow to every principal ('*' or AWS '*')."""
-    return any(s.get("Effect") == "Allow" and (s.get("Principal") == "*" or "*" in as_list((s.get("Principal") or {}).get("AWS")))
-               for s in statements(document))
 
 
 class EcrRepositoryPolicy(Rule):

@@ -3,6 +3,7 @@ policy a template set, as SQS does."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -33,10 +34,8 @@ class SqsQueuePolicy(Handler, CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         backend = sqs_backends[account_id][region_name]
         for url in self.queues:
-            try:
+            with contextlib.suppress(Exception):  # the queue went first: its policy went with it
                 backend.set_queue_attributes(_name(url), {"Policy": ""})
-            except Exception:  # the queue went first: its policy went with it
-                pass
 
 
 def _name(url: str) -> str:
