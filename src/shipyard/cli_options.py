@@ -33,6 +33,8 @@ YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="confirm changes to p
 FormatOption = Annotated[Literal["table", "json"], typer.Option("--format", help="table or json")]
 HealthUrlOption = Annotated[Optional[str], typer.Option(
     "--health-url", help="health URL to gate on (default: the distribution's <health path>; on the embedded AWS, whichever flag chose it, its local edge)")]
+ServiceOption = Annotated[Optional[str], typer.Option(
+    "--service", help="a workload beside [service], by its name in shipyard.toml ([services.NAME]); default: [service]")]
 OverrideBudget = Annotated[Optional[str], typer.Option("--override-budget", help="reason to release to production while the budget alarm is in ALARM")]
 
 

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 from shipyard.app.context import EnvironmentContext, guard_production
 from shipyard.app.releases import workloads_of
+from shipyard.config import Environment
 from shipyard.deploy.state import health_url
 from shipyard.diagnose import service_logs, task_exec
 from shipyard.diagnose.explain import Link, explain
 from shipyard.diagnose.status import StatusReport, status
+from shipyard.errors import UsageError
 
 
 def read_status(ctx: EnvironmentContext) -> StatusReport:
@@ -28,12 +30,26 @@ def watch_status(ctx: EnvironmentContext, show: Callable[[StatusReport], None], 
         time.sleep(every)
 
 
-def explain_environment(ctx: EnvironmentContext, given_health_url: str | None) -> list[Link]:
-    return explain(ctx.aws, ctx.assembly, health_url(ctx.aws, ctx.env, given_health_url, ctx.config.service.health_check_path))
+def workload_env(ctx: EnvironmentContext, service: str | None) -> Environment:
+    """The environment as `service` sees it (--service NAME), or as [service] does."""
+    if service is None:
+        return ctx.env
+    known = [w.name for w in workloads_of(ctx.config)]
+    if service not in known:
+        raise UsageError(f"--service {service}", f"is not a workload of {ctx.config.path.name}; workloads: {', '.join(known) or 'none'}",
+                         "leave --service out for [service]")
+    return ctx.env.workload_view(service)
+
+
+def explain_environment(ctx: EnvironmentContext, given_health_url: str | None, *, service: str | None = None) -> list[Link]:
+    workload_env(ctx, service)  # a name that is no workload is a usage error before anything is read
+    path = ctx.config.services[service].health_path if service else ctx.config.service.health_check_path
+    url = health_url(ctx.aws, ctx.env, given_health_url, path) if path else None
+    return explain(ctx.aws, ctx.assembly, url, workload=service)
 
 
 def show_logs(ctx: EnvironmentContext, show: Callable[[service_logs.LogEvent], None], on_mode: Callable[[str], None], *,
-              since: str, text: str | None, task: str | None, follow: bool) -> int:
+              since: str, text: str | None, task: str | None, follow: bool, service: str | None = None) -> int:
     """The service's log events since `since` (and, following, new ones until Ctrl-C); the number shown."""
     start = datetime.now(UTC) - service_logs.parse_since(since)
     shown = 0
@@ -44,16 +60,17 @@ def show_logs(ctx: EnvironmentContext, show: Callable[[service_logs.LogEvent], N
         show(event)
 
     if not follow:
-        for event in service_logs.read(ctx.aws, ctx.env, start=start, text=text, task=task):
+        for event in service_logs.read(ctx.aws, workload_env(ctx, service), start=start, text=text, task=task):
             counted(event)
         return shown
     with contextlib.suppress(KeyboardInterrupt):  # the way a follow ends: not an interruption of work
-        service_logs.follow(ctx.aws, ctx.env, start=start, text=text, task=task, on_event=counted, on_mode=on_mode)
+        service_logs.follow(ctx.aws, workload_env(ctx, service), start=start, text=text, task=task, on_event=counted, on_mode=on_mode)
     return shown
 
 
-def exec_in_task(ctx: EnvironmentContext, command: list[str], *, task: str | None, yes: bool) -> task_exec.ExecSession:
+def exec_in_task(ctx: EnvironmentContext, command: list[str], *, task: str | None, yes: bool,
+                 service: str | None = None) -> task_exec.ExecSession:
     """A command, or a shell, in a running task; production asks first (a shell there is a change of its own kind)."""
     guard_production([ctx.env], yes=yes, action="open an ECS Exec session in")
     emulator = ctx.aws.target.emulator
-    return task_exec.execute(ctx.aws, ctx.env, emulator.session_plugin if emulator else None, command, task, ctx.aws.target.profile)
+    return task_exec.execute(ctx.aws, workload_env(ctx, service), emulator.session_plugin if emulator else None, command, task, ctx.aws.target.profile)

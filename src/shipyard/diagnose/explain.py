@@ -31,8 +31,10 @@ class Link:
     past: bool = False  # a failure that is history: an earlier deployment's, not the running one's
 
 
-def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> list[Link]:
-    """Walk the chain edge -> load balancer -> targets -> tasks; the first broken link is the likely cause."""
+def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None, *, workload: str | None = None) -> list[Link]:
+    """Walk the chain edge -> load balancer -> targets -> tasks; the first broken link is the likely cause.
+    workload: a workload beside [service], whose own service, tasks and logs are walked (a worker's queues in place of
+    the load balancer's targets)."""
     env = assembly.environment
     findings: list[Link] = [Link("account", False, f"account {env.account}, region {env.region}")]
     for stack in assembly.stacks:
@@ -62,13 +64,16 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
     else:
         findings.append(Link("load balancer", lb.state != "active", f"{lb.name} is {lb.state}, scheme {lb.scheme}",
                              "" if lb.state == "active" else "the load balancer is not active"))
+    env = env.workload_view(workload) if workload else env
     service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
     if service is None:
-        findings.append(Link("tasks", True, "the ECS service does not exist", "", f"shipyard deploy {env.name}"))
+        findings.append(Link("tasks", True, f"the ECS service {env.names.service} does not exist", "", f"shipyard deploy {env.name}"))
         return findings
     targets = target_health(aws, env, service)
     bad = [t for t in targets if t.state != "healthy"]
-    if not targets:
+    if not service.target_groups:  # a worker: nothing routes to it; its queues say how its work goes
+        findings += _queue_links(aws, env)
+    elif not targets:
         findings.append(Link("targets", True, "no targets registered", "no task is running (see tasks)"))
     for target in bad:
         findings.append(Link("targets", True, f"{target.target} is {target.state} ({target.reason})", target.description,
@@ -76,8 +81,9 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
     if targets and not bad:
         findings.append(Link("targets", False, f"{len(targets)} targets healthy"))
     primary = service.primary
-    # Broken now: the running deployment failed, or its tasks are not all serving.
-    now_broken = primary is None or primary.rollout_state == "FAILED" or bool(bad) or (not targets and bool(service.desired))
+    # Broken now: the running deployment failed, or its tasks are not all serving (a worker's: not all running).
+    idle = (not targets and bool(service.desired)) if service.target_groups else service.running < service.desired
+    now_broken = primary is None or primary.rollout_state == "FAILED" or bool(bad) or idle
     revision = {d.task_definition: d.id for d in service.deployments}
     for deployment in service.deployments:
         failed = deployment.rollout_state == "FAILED"
@@ -97,6 +103,21 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None) -> 
         findings.append(Link("tasks", now_broken, message, "ECS service event", past=not now_broken))
     findings += [link if now_broken else _as_history(link) for link in _log_tail(aws, env)]
     return _edge_alone(findings)
+
+
+def _queue_links(aws: Aws, env: Environment) -> list[Link]:
+    """A worker's queue and dead-letter queue: a message in the dead-letter queue failed every delivery SQS allowed."""
+    sqs, names = aws.sqs(env.region), env.names
+    queue, dead = sqs.queue(names.queue), sqs.queue(names.dead_letter_queue)
+    if queue is None or dead is None:
+        return [Link("queue", True, f"{names.queue if queue is None else names.dead_letter_queue} does not exist",
+                     "the foundation stack is missing or broken", f"shipyard deploy {env.name}")]
+    waiting = dead.visible + dead.in_flight
+    return [Link("queue", False, f"{names.queue}: {queue.visible} waiting, {queue.in_flight} being worked on"),
+            Link("queue", waiting > 0, f"{names.dead_letter_queue}: {waiting} message(s)",
+                 "the worker failed these messages on every delivery" if waiting else "",
+                 "read them (aws sqs receive-message), fix the worker, then redrive them (aws sqs start-message-move-task)"
+                 if waiting else "")]
 
 
 def _edge_alone(findings: list[Link]) -> list[Link]:

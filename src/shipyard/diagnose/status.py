@@ -36,12 +36,14 @@ class ReleaseLine:
 
 @dataclass(frozen=True)
 class WorkloadState:
-    """A web workload beside the primary service: the image its parameter names and its tasks."""
+    """A workload beside the primary service: the image its parameter names and its tasks; a worker's queues."""
 
     name: str
     image: str | None
     running: int | None
     desired: int | None
+    queued: int | None = None  # a worker's messages waiting or being worked on
+    dead_letters: int | None = None  # ... and in its dead-letter queue
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,13 @@ def status(aws: Aws, assembly: EnvironmentAssembly, workloads: tuple[str, ...] =
 
 def _workload(aws: Aws, view) -> WorkloadState:
     service = aws.ecs(view.region).service_of(view.names.cluster, view.names.service)
+    queue = dead = None
+    if service is not None and not service.target_groups:  # a worker
+        sqs = aws.sqs(view.region)
+        queue, dead = sqs.queue(view.names.queue), sqs.queue(view.names.dead_letter_queue)
     return WorkloadState(view.names.workload, current_digest(aws, view), service.running if service else None,
-                         service.desired if service else None)
+                         service.desired if service else None, queue.visible + queue.in_flight if queue else None,
+                         dead.visible + dead.in_flight if dead else None)
 
 
 def _verified(current: str | None, records: list[history.ReleaseRecord]) -> bool:

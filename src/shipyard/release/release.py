@@ -29,7 +29,7 @@ from shipyard.release.images import Image, resolve
 from shipyard.release.migrations import Phase, PhaseResult
 from shipyard.release.one_off import TaskInterrupted
 from shipyard.release.rollout_watch import settle_after_wake, wait_for_rollout
-from shipyard.release.worker_watch import dead_letters, watch_worker
+from shipyard.release.worker_watch import watch_worker
 from shipyard.synth import EnvironmentAssembly
 
 
@@ -191,10 +191,7 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
     if busy is not None and busy.status.endswith("_IN_PROGRESS"):  # e.g. an interrupted release: CloudFormation went on
         ui.info(f"{stack.name}: {busy.status}; waiting for it to finish before releasing")
         wait_for_stack(aws, stack, timeout=options.rollout_timeout)
-    # What a worker's verdict compares with: its dead-letter queue before, and tasks stopped since.
-    since = str(datetime.datetime.now(datetime.UTC))
-    dead_before = {name: dead_letters(aws, env.workload_view(name)) for name, (own, path) in (workloads or {}).items()
-                   if own is not None and path is None}
+    since = str(datetime.datetime.now(datetime.UTC))  # a worker's tasks stopped after this are the release's to judge
     attempt.step = Step.DIGEST_WRITE
     for name, (own, _) in (workloads or {}).items():  # the whole set moves in the one stack update
         aws.ssm(env.region).put(env.workload_view(name).names.image_parameter, own.reference if own else NO_IMAGE)
@@ -238,8 +235,7 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
             return gate_failed(attempt, gate, url, options, judge_without_url)
     for name, (own, path) in (workloads or {}).items():
         if own is not None:
-            attempt.reasons += _judge_workload(aws, env.workload_view(name), name, path, options,
-                                               dead_letters_before=dead_before.get(name, 0), since=since)
+            attempt.reasons += _judge_workload(aws, env.workload_view(name), name, path, options, since=since)
     if not attempt.reasons:
         attempt.verdict = Verdict.RELEASED
     return attempt
@@ -268,14 +264,13 @@ def _digests(images: WorkloadImages) -> dict[str, str]:
     return {name: own.digest if own else NO_IMAGE for name, (own, _) in images.items()}
 
 
-def _judge_workload(aws: Aws, view: Environment, name: str, path: str | None, options: ReleaseOptions, *,
-                    dead_letters_before: int, since: str) -> list[str]:
+def _judge_workload(aws: Aws, view: Environment, name: str, path: str | None, options: ReleaseOptions, *, since: str) -> list[str]:
     """A workload of the set: its own rollout (ECS, and a web service's targets), then a web service's health path
     through the edge, or a worker's bake (worker_watch.py)."""
     task_definition = task_definition_of(aws, view, view.names.task_family)
     rollout = wait_for_rollout(aws, view, task_definition, timeout=options.rollout_timeout)
     if not rollout and path is None:
-        rollout = watch_worker(aws, view, task_definition, dead_letters_before=dead_letters_before, since=since)
+        rollout = watch_worker(aws, view, task_definition, since=since)
     if rollout or path is None:
         return [f"{name}: {reason}" for reason in rollout]
     url = health_url(aws, view, None, path)

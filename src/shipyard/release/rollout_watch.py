@@ -26,6 +26,10 @@ def judge_rollout(service: Service, task_definition: str, targets: list[TargetHe
     primary = service.primary
     if primary is not None and primary.task_definition != task_definition:
         return True, [f"ECS rolled the service back to {primary.task_definition}"]
+    if not service.target_groups and ours.status == "PRIMARY" and ours.rollout_state == "COMPLETED":
+        # A worker: ECS completed its deployment once the tasks ran. What they do next (keep running, or crash and be
+        # replaced) is its bake's to judge (worker_watch.py), not a reason to wait here.
+        return True, []
     problems = []
     if ours.status != "PRIMARY" or ours.rollout_state != "COMPLETED":
         problems.append(f"deployment {ours.id} is {ours.status} {ours.rollout_state}")

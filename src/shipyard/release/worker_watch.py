@@ -20,6 +20,9 @@ from shipyard.aws.ecs import Task
 from shipyard.config import Environment
 
 BAKE_SECONDS = 60.0  # as ECS bakes a blue/green web service (blueprint/service.py BAKE_TIME)
+# The embedded AWS runs AWS's timers faster, but a worker's process starts, polls and fails at its own speed, and SQS's
+# visibility timeouts pass in real seconds there: its bake never lasts less than this, in real seconds.
+BAKE_AT_LEAST = 5.0
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,14 @@ def dead_letters(aws: Aws, env: Environment) -> int:
     return queue.visible + queue.in_flight if queue else 0
 
 
-def watch_worker(aws: Aws, env: Environment, task_definition: str, *, dead_letters_before: int, since: str) -> list[str]:
+def watch_worker(aws: Aws, env: Environment, task_definition: str, *, since: str) -> list[str]:
     """The bake: problems as soon as one shows, or none once BAKE_SECONDS (on AWS's clock) passed without any.
-    since: when the release began, as ECS writes a task's stoppedAt (tasks stopped before it are another story)."""
+    since: when the release began, as ECS writes a task's stoppedAt (tasks stopped before it are another story).
+    The dead-letter queue is counted from the bake's start: the rollout has stopped the previous revision's tasks by
+    then, and what they failed on their way out is theirs, not the new revision's."""
     ecs, names = aws.ecs(env.region), env.names
-    deadline = time.monotonic() + aws.target.lasts(BAKE_SECONDS)
+    dead_letters_before = dead_letters(aws, env)
+    deadline = time.monotonic() + aws.target.lasts(BAKE_SECONDS, at_least=BAKE_AT_LEAST)
     with ui.waiting(f"{env.name}: {names.service} bake (tasks running, dead-letter queue)") as show:
         while True:
             service = ecs.service_of(names.cluster, names.service)

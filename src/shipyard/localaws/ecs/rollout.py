@@ -98,6 +98,8 @@ class _Rollout:
     alternate_group: str | None = None
     bake: float = 0.0  # blue/green: seconds (on AWS) blue keeps running after the traffic shift
     events: list[str] = field(default_factory=list)
+    replaced: int = 0  # tasks the scheduler started in place of stopped ones since the deployment completed
+    replace_after: float = 0.0  # monotonic time before which no replacement starts (the throttle)
 
 
 _lock = threading.RLock()
@@ -333,6 +335,8 @@ def _tick(rollout: _Rollout) -> None:
         target.drained_at = None
         task_runtime.stop(target.task, target.task.stopped_reason or "Task stopped by ECS")
     primary = rollout.deployments[0]
+    if primary.rollout == "COMPLETED":
+        _replace_stopped(rollout, primary, now)
     if primary.rollout != "IN_PROGRESS":
         return
     threshold = breaker_threshold(rollout.desired)
@@ -373,6 +377,22 @@ def _tick(rollout: _Rollout) -> None:
         if now - primary.bake_started < local_seconds(rollout.bake):
             return
     _complete(rollout, primary)
+
+
+def _replace_stopped(rollout: _Rollout, primary: _Deployment, now: float) -> None:
+    """A task of a steady service stopped (its process exited): the service scheduler starts another, as ECS does for
+    every service below its desired count. Tasks that keep stopping are started again after growing delays (ECS
+    developer guide, "Amazon ECS service throttle logic": up to 27 minutes), here from 10 s of AWS's time, doubled."""
+    missing = rollout.desired - len(primary.live())
+    if missing <= 0 or now < rollout.replace_after:
+        return
+    for task in [t for t in primary.tasks if t.last_status == "STOPPED" and not getattr(t, "counted", False)]:
+        task.counted = True  # type: ignore[attr-defined]
+        _note(rollout, f"(task {task.id}) stopped: {task.stopped_reason}"
+                       + (f" (exit code {task.exit_code})" if task.exit_code is not None else ""))
+    rollout.replace_after = now + local_seconds(min(10.0 * 2 ** rollout.replaced, 27 * 60.0))
+    rollout.replaced += 1
+    _start_tasks(rollout, primary, missing)
 
 
 def _complete(rollout: _Rollout, primary: _Deployment) -> None:
