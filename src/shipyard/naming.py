@@ -192,6 +192,11 @@ class Names:
         """SSM parameters with the database's connection settings (host, port, name), read by the tasks as secrets."""
         return f"/shipyard/{self.app}/{self.environment}/database/{key}"
 
+    @property
+    def namespace(self) -> str:
+        """The Cloud Map namespace where ECS Service Connect names the environment's backend services."""
+        return f"{self.prefix}.internal"
+
     def workload(self, name: str) -> WorkloadNames:
         """The names of a workload beside the primary service ([services.<name>], [jobs.<name>])."""
         return WorkloadNames(app=self.app, environment=self.environment, account=self.account, workload=name, shared=self)
@@ -275,6 +280,11 @@ OWN_QUEUE_VARIABLE = "SHIPYARD_QUEUE_URL"
 def queue_variable(worker: str) -> str:
     """The variable a publisher reads worker `worker`'s queue URL from ("resize-img" -> SHIPYARD_QUEUE_RESIZE_IMG_URL)."""
     return f"SHIPYARD_QUEUE_{worker.upper().replace('-', '_')}_URL"
+
+
+def service_variable(backend: str) -> str:
+    """The variable a caller reads backend `backend`'s address from ("catalog" -> SHIPYARD_SERVICE_CATALOG_URL)."""
+    return f"SHIPYARD_SERVICE_{backend.upper().replace('-', '_')}_URL"
 
 
 PRIMARY_SERVICE = "web"  # [service]'s ECS service, and its name among the workloads

@@ -115,7 +115,7 @@ def _queue(aws, env, dead: bool = False):
 
 def _release_set(aws, staging, config, service, mailer):
     return release(aws, staging, service.reference, release_options(config), health_path=config.service.health_check_path,
-                   workloads=(Workload("mailer", None, mailer.reference),))
+                   workloads=(Workload("mailer", None, mailer.reference, "worker"),))
 
 
 def test_the_worker_is_released_in_the_set_and_works_its_queue_with_its_task_roles_credentials(app):

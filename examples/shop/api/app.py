@@ -4,10 +4,11 @@
   POST /api/orders         {"items": [{"sku": ..., "cents": ..., "quantity": ...}]} -> 202 {"id": ...}: stored as
                            queued, and its id sent to the orders worker's queue
   GET  /api/orders/<id>    the order: queued, or done with its total and the task that worked it
+  GET  /api/catalog        what the catalog backend answers, called by its Service Connect name
   GET  /api/info           the environment and image this task runs
 
 Configuration is the environment shipyard's task definition sets: PORT, SHIPYARD_QUEUE_ORDERS_URL (the queue this
-service may send to), the database as libpq's PG* variables, SHIPYARD_ENVIRONMENT and SHIPYARD_IMAGE. AWS
+service may send to), SHIPYARD_SERVICE_CATALOG_URL (the backend it calls), the database as libpq's PG* variables, SHIPYARD_ENVIRONMENT and SHIPYARD_IMAGE. AWS
 credentials are the task role's, which the SDK finds on its own.
 """
 
@@ -19,6 +20,7 @@ import re
 import signal
 import sys
 import threading
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -59,6 +61,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         if self.path == "/healthz":
             return self._answer(200, {"status": "ok"})
+        if self.path == "/api/catalog":
+            with urllib.request.urlopen(os.environ["SHIPYARD_SERVICE_CATALOG_URL"] + "/items", timeout=5) as response:
+                return self._answer(200, json.load(response))
         if self.path == "/api/info":
             return self._answer(200, {"service": "api", "environment": os.environ.get("SHIPYARD_ENVIRONMENT", "local"),
                                       "image": os.environ.get("SHIPYARD_IMAGE", "")})

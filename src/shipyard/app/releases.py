@@ -40,7 +40,8 @@ def workloads_of(config: Config, refs: list[str] | tuple[str, ...] = ()) -> tupl
             raise UsageError(f"--workload {entry}", f"is not NAME=REF for a workload of {config.path.name}; workloads: "
                              f"{', '.join(names) or 'none'}", "e.g. --workload admin=sha256:...")
         given[name] = ref
-    return tuple(Workload(name, config.services[name].health_path, given.get(name)) for name in names)
+    return tuple(Workload(name, config.services[name].health_path if config.services[name].kind == "web" else None, given.get(name),
+                          config.services[name].kind) for name in names)
 
 
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,

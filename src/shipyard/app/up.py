@@ -32,7 +32,7 @@ from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import deployed_edge, edge_url
 from shipyard.deploy.verify import LiveResult, verify
 from shipyard.errors import ShipyardError
-from shipyard.release.attempt import ReleaseOptions, Workload
+from shipyard.release.attempt import ReleaseOptions
 from shipyard.release.images import Image
 from shipyard.release.release import promote, release
 from shipyard.side_by_side import run_graph
@@ -156,8 +156,8 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
     options = ReleaseOptions.of(config.release)
     path = config.service.health_check_path
     webs = workloads_of(config)
-    released = tuple(Workload(w.name, w.health_path, workloads[w.name].reference) for w in webs)
-    promoted = tuple(Workload(w.name, w.health_path, workloads[w.name].digest) for w in webs)
+    released = tuple(replace(w, ref=workloads[w.name].reference) for w in webs)
+    promoted = tuple(replace(w, ref=workloads[w.name].digest) for w in webs)
     before: EnvironmentAssembly | None = None
     for index, assembly in enumerate(assemblies):
         env, aws = assembly.environment, Aws(target, assembly.environment.account)

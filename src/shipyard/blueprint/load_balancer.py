@@ -95,7 +95,6 @@ class LoadBalancer(Construct):
         self.security_group.add_egress_rule(
             self.target_security_group, ec2.Port.tcp(target_port), "HTTP to the service tasks",
         )
-        self._target_ports = {target_port}
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self, "LoadBalancer",
             load_balancer_name=name,
@@ -123,15 +122,14 @@ class LoadBalancer(Construct):
         )
         self.production_rule = self._rule("ProductionRule", ["/*"], primary_rule_priority, self.target_group, self.alternate_target_group)
 
-    def add_route(self, id: str, *, target_port: int, health_check_path: str, routes: list[str], priority: int) -> Route:
+    def add_route(self, id: str, *, target_port: int, health_check_path: str, routes: list[str], priority: int,
+                  security_group: ec2.ISecurityGroup) -> Route:
         """A web workload's own target groups (blue and green) and listener rule for its path patterns, and the
-        security group rules that let the load balancer reach its tasks' port."""
+        security group rules that let the load balancer reach its tasks' port (in their own group)."""
         blue = self._target_group(f"{id}TargetGroup", self.vpc, target_port, health_check_path)
         green = self._target_group(f"{id}AlternateTargetGroup", self.vpc, target_port, health_check_path)
-        if target_port not in self._target_ports:
-            self._target_ports.add(target_port)
-            self.target_security_group.add_ingress_rule(self.security_group, ec2.Port.tcp(target_port), "HTTP from the load balancer")
-            self.security_group.add_egress_rule(self.target_security_group, ec2.Port.tcp(target_port), "HTTP to the service tasks")
+        security_group.add_ingress_rule(self.security_group, ec2.Port.tcp(target_port), "HTTP from the load balancer")
+        self.security_group.add_egress_rule(security_group, ec2.Port.tcp(target_port), f"HTTP to the {id} tasks")
         return Route(blue, green, self._rule(f"{id}Rule", routes, priority, blue, green))
 
     def _rule(self, id: str, paths: list[str], priority: int, blue: elbv2.ApplicationTargetGroup,

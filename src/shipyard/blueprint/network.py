@@ -42,9 +42,10 @@ class Network(Construct):
         self.load_balancer_subnets = ec2.SubnetSelection(subnet_group_name=ISOLATED)
         self.database_subnets = ec2.SubnetSelection(subnet_group_name=DATABASE) if database else None
 
-    def worker_security_group(self, id: str, *, description: str) -> ec2.SecurityGroup:
-        """The group of a workload nothing calls (a worker): no ingress at all; out, HTTPS only, which reaches every
-        AWS API it uses (SQS, ECR, CloudWatch Logs, Secrets Manager) over the internet gateway."""
+    def workload_security_group(self, id: str, *, description: str) -> ec2.SecurityGroup:
+        """A workload's own group: no ingress (the load balancer's rule to a web service, and each declared caller's to
+        a backend, are added by who admits them); out, HTTPS only, which reaches every AWS API it uses (SQS, ECR,
+        CloudWatch Logs, Secrets Manager) over the internet gateway."""
         group = ec2.SecurityGroup(self, id, vpc=self.vpc, allow_all_outbound=False, description=description)
         group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS APIs and ECR")
         return group

@@ -124,11 +124,15 @@ class Service(Construct):
         ecs_exec: bool = False,
         cluster: ecs.Cluster | None = None,
         backlog: Backlog | None = None,
+        service_connect: ecs.ServiceConnectProps | None = None,
+        container_health_path: str | None = None,
     ) -> None:
         """cluster: the environment's, for a workload beside the primary service, which creates it (and the one-off
         task family that migrations and `shipyard run` use).
         target_group, alternate_target_group, production_rule and port: None for a workload nothing routes to (a
-        worker), which deploys rolling (ECS's blue/green needs a load balancer) and scales on `backlog` instead of CPU."""
+        worker, a backend), which deploys rolling (ECS's blue/green needs a load balancer); a worker scales on `backlog`
+        instead of CPU. container_health_path: a backend's, which no load balancer checks: the container checks itself
+        (ECS runs the command in the container; `python` is what a Python image has, where curl may be missing)."""
         super().__init__(scope, id)
         primary = cluster is None
         cluster_name, service_name = names.cluster, names.service
@@ -195,7 +199,9 @@ class Service(Construct):
             )
 
         self.container = container(self.task_definition, self.image.value_as_string, SERVICE_LOG_PREFIX,
-                                   port_mappings=[ecs.PortMapping(container_port=port, name="http")] if port else None)
+                                   port_mappings=[ecs.PortMapping(container_port=port, name="http")] if port else None,
+                                   health_check=_container_health_check(port, container_health_path)
+                                   if port and container_health_path else None)
         if primary:
             self.one_off_image = CfnParameter(
                 self, "OneOffImage", type="AWS::SSM::Parameter::Value<String>", default=names.one_off_image_parameter,
@@ -241,6 +247,7 @@ class Service(Construct):
             # Spot for environments that can take a two-minute reclaim: about 70% off compute, x86_64 or ARM64.
             capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1)]
             if spot else None,
+            service_connect_configuration=service_connect,
         )
         if routed:
             self._route(names, service_name, stack, target_group, alternate_target_group, production_rule, port)
@@ -297,6 +304,15 @@ class Service(Construct):
                                                  production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
                                                      production_rule), role=traffic_role),
         ).attach_to_application_target_group(target_group)
+
+
+def _container_health_check(port: int, path: str) -> ecs.HealthCheck:
+    """A request to the health path from inside the container; healthy on 2xx/3xx (urlopen raises otherwise). ECS stops
+    a task whose essential container turns UNHEALTHY and counts it against the deployment (ECS developer guide,
+    "Determine Amazon ECS task health using container health checks")."""
+    probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4)"
+    return ecs.HealthCheck(command=["CMD", "python", "-c", probe], interval=Duration.seconds(10), timeout=Duration.seconds(5),
+                           retries=2, start_period=Duration.seconds(10))
 
 
 def _task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:

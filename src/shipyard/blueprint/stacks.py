@@ -27,6 +27,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
 from shipyard import naming
@@ -74,6 +75,10 @@ class Settings:
     @property
     def workers(self) -> dict[str, WorkloadConfig]:
         return {name: w for name, w in self.workloads.items() if w.kind == "worker"}
+
+    @property
+    def backends(self) -> dict[str, WorkloadConfig]:
+        return {name: w for name, w in self.workloads.items() if w.kind == "backend"}
 
 
 class _EnvironmentStack(Stack):
@@ -144,6 +149,9 @@ class FoundationStack(_EnvironmentStack):
         for name, workload in settings.workloads.items():
             own, construct = names.workload(name), _construct_id(name)
             web = workload.kind == "web"
+            group = self.network.workload_security_group(
+                f"{construct}SecurityGroup", description=f"{own.prefix} {name} tasks: {_admits(name, workload, settings)}; outbound "
+                                                         "HTTPS for AWS APIs")
             self.workloads[name] = WorkloadParts(
                 registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
                                   retain=env.deletion_protection, pull_roles=pull_roles),
@@ -151,13 +159,14 @@ class FoundationStack(_EnvironmentStack):
                                      logical_id=f"{construct}ImageParameter",
                                      description=f"Released image of {settings.app.name} {env.name} {name} (written by shipyard release)"),
                 route=self.load_balancer.add_route(construct, target_port=workload.container_port, health_check_path=workload.health_path,
-                                                   routes=workload.routes, priority=naming.rule_priority(name)) if web else None,
+                                                   routes=workload.routes, priority=naming.rule_priority(name),
+                                                   security_group=group) if web else None,
                 queue=WorkQueue(self, f"{construct}Queue", queue_name=own.queue, dead_letter_queue_name=own.dead_letter_queue,
                                 max_receive_count=workload.receives, visibility_timeout_seconds=workload.hidden_seconds,
                                 retain=env.deletion_protection) if workload.kind == "worker" else None,
-                security_group=self.load_balancer.target_security_group if web else self.network.worker_security_group(
-                    f"{construct}SecurityGroup", description=f"{own.prefix} {name} tasks: no inbound; outbound HTTPS for AWS APIs"),
+                security_group=group,
             )
+        _admit_callers_of(self, settings)
         if self.origin_certificate and zone_id:
             self.origin_certificate.point_to(self.load_balancer.load_balancer, name=env.origin_domain, zone_id=zone_id)
         self.image_slot = ImageSlot(self, "ImageSlot", parameter_name=names.image_parameter, logical_id="ImageParameterEAD1F3E3",
@@ -184,6 +193,26 @@ class FoundationStack(_EnvironmentStack):
         CfnOutput(self, Output.LOAD_BALANCER_DNS, value=self.load_balancer.load_balancer.load_balancer_dns_name)
 
 
+def _admit_callers_of(foundation: FoundationStack, settings: Settings) -> None:
+    """Each backend admits exactly the workloads that declare they call it, on its port; each caller may reach it."""
+    callers = [(naming.PRIMARY_SERVICE, settings.service.calls, foundation.load_balancer.target_security_group)]
+    callers += [(name, w.calls, foundation.workloads[name].security_group) for name, w in settings.workloads.items()]
+    for caller, calls, group in callers:
+        for backend in calls:
+            port, target = settings.workloads[backend].container_port, foundation.workloads[backend].security_group
+            target.add_ingress_rule(group, ec2.Port.tcp(port), f"{caller} calls {backend} (Service Connect)")
+            group.add_egress_rule(target, ec2.Port.tcp(port), f"{caller} calls {backend} (Service Connect)")
+
+
+def _admits(name: str, workload: WorkloadConfig, settings: Settings) -> str:
+    """What a workload's security group admits, for its description."""
+    if workload.kind == "web":
+        return "HTTP from the load balancer only"
+    if workload.kind == "backend":
+        return f"port {workload.container_port} from the workloads that call it only"
+    return "no inbound"
+
+
 class DataStack(_EnvironmentStack):
     def __init__(self, scope: Construct, *, settings: Settings, foundation: FoundationStack) -> None:
         env, names, database = settings.env, settings.env.names, settings.database
@@ -198,7 +227,7 @@ class DataStack(_EnvironmentStack):
             keep_final_snapshot=env.deletion_protection or env.is_production, log_retention_days=env.log_retention_days,
             performance_insights=database.performance_insights, monitoring_interval=database.monitoring_interval,
             production=env.is_production,
-            other_clients=tuple((name, foundation.workloads[name].security_group) for name, w in settings.workers.items() if w.database),
+            other_clients=tuple((name, foundation.workloads[name].security_group) for name, w in settings.workloads.items() if w.database),
         )
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret_arn)
@@ -227,12 +256,25 @@ class ServiceStack(_EnvironmentStack):
             self._granted_database = _database_secrets(self, data)
         return self._granted_database
 
+    def _connect(self, name: str, workload: WorkloadConfig | None, calls: list[str]) -> ecs.ServiceConnectProps | None:
+        """A backend serves its name in the namespace; a workload that calls one is a client of it; others stay out."""
+        if self.namespace is None:
+            return None
+        if workload is not None and workload.kind == "backend":
+            return ecs.ServiceConnectProps(namespace=self.namespace.namespace_arn, services=[ecs.ServiceConnectService(
+                port_mapping_name="http", discovery_name=name, dns_name=name, port=workload.container_port)])
+        return ecs.ServiceConnectProps(namespace=self.namespace.namespace_arn) if calls else None
+
     def __init__(self, scope: Construct, *, settings: Settings, foundation: FoundationStack, data: DataStack | None) -> None:
         env, names, service = settings.env, settings.env.names, settings.service
         super().__init__(scope, names.service_stack, settings=settings, region=env.region, description="ECS Fargate service")
         # TLS to the database: the server refuses anything else (rds.force_ssl), and libpq asks for it.
+        # Backends are reached by name through ECS Service Connect, in one Cloud Map namespace of the environment.
+        self.namespace = servicediscovery.HttpNamespace(
+            self, "Namespace", name=names.namespace, description=f"{names.prefix}: Service Connect names of its backend services",
+        ) if settings.backends else None
         environment = {**service.environment, **_queue_variables(foundation, service.publishes),
-                       **({"PGSSLMODE": "require"} if data else {})}
+                       **_backend_variables(settings, service.calls), **({"PGSSLMODE": "require"} if data else {})}
         self.service = Service(
             self, "Web",
             vpc=foundation.network.vpc, subnets=foundation.network.task_subnets,
@@ -249,6 +291,7 @@ class ServiceStack(_EnvironmentStack):
             granted_secrets=self._database_secrets(data) if data else None,
             # A worker scales on its backlog per running task, which Container Insights counts.
             container_insights=env.container_insights or bool(settings.workers), retain_logs=env.deletion_protection,
+            service_connect=self._connect(naming.PRIMARY_SERVICE, None, service.calls),
         )
         lb = foundation.load_balancer
         self.observability = Observability(
@@ -268,6 +311,7 @@ class ServiceStack(_EnvironmentStack):
             cpu, memory, desired_count, max_count = env.workload_size("services", name)
             route, queue = parts.route, parts.queue
             variables = {**workload.environment, **_queue_variables(foundation, workload.publishes),
+                         **_backend_variables(settings, workload.calls),
                          **({naming.OWN_QUEUE_VARIABLE: queue.queue.queue_url} if queue else {}),
                          **({"PGSSLMODE": "require"} if data and workload.database else {})}
             self.workloads[name] = Service(
@@ -283,6 +327,8 @@ class ServiceStack(_EnvironmentStack):
                 granted_secrets=self._database_secrets(data) if data and workload.database else None,
                 retain_logs=env.deletion_protection,
                 backlog=Backlog(own.queue, env.backlog_per_task(name)) if queue else None,
+                service_connect=self._connect(name, workload, workload.calls),
+                container_health_path=workload.health_path if workload.kind == "backend" else None,
             )
             role = self.workloads[name].task_definition.task_role
             if queue:
@@ -381,6 +427,11 @@ class WorkloadParts:
 def _queue_variables(foundation: FoundationStack, publishes: list[str]) -> dict[str, str]:
     """Where a publisher finds each queue it sends to."""
     return {naming.queue_variable(worker): foundation.workloads[worker].queue.queue.queue_url for worker in publishes}
+
+
+def _backend_variables(settings: Settings, calls: list[str]) -> dict[str, str]:
+    """Where a caller finds each backend it calls: its Service Connect name and port."""
+    return {naming.service_variable(backend): f"http://{backend}:{settings.workloads[backend].container_port}" for backend in calls}
 
 
 def _grant_publishes(foundation: FoundationStack, publishes: list[str], role: iam.IRole) -> None:

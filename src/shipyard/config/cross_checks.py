@@ -164,14 +164,14 @@ def refusals(config: Config) -> list[str]:
 
 
 def require_deployable(config: Config) -> None:
-    """Workloads beside [service] are validated in full, but shipyard builds them kind by kind: web services and workers so far.
+    """Workloads beside [service] are validated in full, but shipyard builds them kind by kind: web and backend services and workers so far.
     Say what is not built yet (exit 2, nothing synthesized or changed) rather than deploy an app with some of its
     workloads silently left out."""
     left_out = [(f"services.{name}", f"a {service.kind} service") for name, service in config.services.items() if service.kind not in DEPLOYABLE_KINDS]
     left_out += [(f"jobs.{name}", "a scheduled job") for name in config.jobs]
     if left_out:
         raise ConfigErrors([ConfigError(str(config.path), f"{key}: valid, but this version of shipyard builds [service], web "
-                                                          f"services and workers only, so {what} cannot be deployed yet; remove it to deploy")
+                                                          f"and backend services and workers only, so {what} cannot be deployed yet; remove it to deploy")
                             for key, what in left_out])
 
 

@@ -150,6 +150,8 @@ class ServiceConfig(_Model):
     secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
     publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to ([services.<name>] "
                                                                    "of kind worker); each queue's URL is in SHIPYARD_QUEUE_<NAME>_URL")
+    calls: list[str] = Field(default_factory=list, description="the backend services it calls by name ([services.<name>] of kind "
+                                                               "backend), at http://<name>:<port>; nothing else is reachable")
 
 
 class SiteConfig(_Model):

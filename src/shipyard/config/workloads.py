@@ -25,7 +25,7 @@ from shipyard.config.models import FargateCpu, PlainVariables, SecretVariables, 
 WORKLOAD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 PRIMARY = naming.PRIMARY_SERVICE  # the name [service] takes among the workloads
 # The kinds this version builds (synth, check, cost, release); validate names the others (cross_checks.require_deployable).
-DEPLOYABLE_KINDS = ("web", "worker")
+DEPLOYABLE_KINDS = ("web", "backend", "worker")
 RESERVED = {"one-off": "the name of the one-off task family"}
 # The primary service's routes: CloudFront sends /api/* and its health path to the load balancer.
 PRIMARY_ROUTES = ("/api/*",)
@@ -216,18 +216,11 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
     if primary is not None and PRIMARY in services:
         add(f"services.{PRIMARY}: [service] is the workload named {PRIMARY}; rename this one or move [service] here")
     if primary is not None:
+        _check_calls("service", PRIMARY, primary.calls, services, declared, add)
         _check_publishes("service", primary.publishes, services, declared, add)
     for section, table in (("services", services), ("jobs", jobs)):
         for name, workload in table.items():
-            for index, called in enumerate(workload.calls):
-                target = services.get(called)
-                if target is None and called in declared:
-                    continue
-                if called == name:
-                    add(f"{section}.{name}.calls[{index}]: a workload does not call itself by name")
-                elif target is None or target.kind != "backend":
-                    known = sorted(n for n, s in services.items() if s.kind == "backend")
-                    add(f"{section}.{name}.calls[{index}]: {called!r} is not a backend service; backends: {', '.join(known) or 'none'}")
+            _check_calls(f"{section}.{name}", name, workload.calls, services, declared, add)
             _check_publishes(f"{section}.{name}", workload.publishes, services, declared, add)
             if getattr(workload, "database", False) and not has_database:
                 add(f"{section}.{name}.database: the app has no [database] to connect to; add one, or remove this key")
@@ -237,6 +230,19 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
             elif not (directory / "Dockerfile").is_file():
                 add(f"{section}.{name}.directory: {workload.directory!r} has no Dockerfile; each workload is built from its own")
     _check_routes(services, primary, add)
+
+
+def _check_calls(key: str, name: str, calls: list[str], services: dict[str, WorkloadConfig], declared: set[str],
+                 add: Callable[[str], None]) -> None:
+    for index, called in enumerate(calls):
+        target = services.get(called)
+        if target is None and called in declared:
+            continue
+        if called == name:
+            add(f"{key}.calls[{index}]: a workload does not call itself by name")
+        elif target is None or target.kind != "backend":
+            known = sorted(n for n, s in services.items() if s.kind == "backend")
+            add(f"{key}.calls[{index}]: {called!r} is not a backend service; backends: {', '.join(known) or 'none'}")
 
 
 def _check_publishes(key: str, publishes: list[str], services: dict[str, WorkloadConfig], declared: set[str],

@@ -86,6 +86,8 @@ class Footprint:
     alias_records: int = 0
     databases: list[tuple[str, int, bool]] = field(default_factory=list)  # (instance class, storage GiB, multi-AZ)
     queues: list[str] = field(default_factory=list)  # SQS queue names (workers' queues and their dead-letter queues)
+    namespaces: int = 0  # Cloud Map namespaces (Service Connect's)
+    discoverable: bool = False  # a backend: its tasks register in Cloud Map as Service Connect endpoints
     name: str = ""  # a workload's name; "" for the primary service, whose footprint this is
     workloads: list[Footprint] = field(default_factory=list)  # the services beside it: their compute only
 
@@ -101,7 +103,7 @@ PRICED_TYPES = frozenset({
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
     "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
-    "AWS::Logs::Delivery", "AWS::SQS::Queue",
+    "AWS::Logs::Delivery", "AWS::SQS::Queue", "AWS::ServiceDiscovery::HttpNamespace",
 })
 # A worker long-polls its queue: one ReceiveMessage per task every 20 s (SQS's longest wait) while the queue is empty,
 # which is what an idle month costs; each message adds its send, receive and delete (SQS pricing: a request is one
@@ -196,6 +198,7 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 strategy = props.get("CapacityProviderStrategy") or []
                 total = sum(int(s.get("Weight", 1)) for s in strategy) or 1
                 compute.spot_share = sum(int(s.get("Weight", 1)) for s in strategy if s.get("CapacityProvider") == "FARGATE_SPOT") / total
+                compute.discoverable = bool((props.get("ServiceConnectConfiguration") or {}).get("Services"))
                 network = ((props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {})
                 compute.public_ip_per_task = network.get("AssignPublicIp") == "ENABLED"
             elif kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
@@ -241,6 +244,8 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.hosted_zones += 1
             elif kind == "AWS::Route53::RecordSet":
                 f.alias_records += 1 if "AliasTarget" in props else 0
+            elif kind == "AWS::ServiceDiscovery::HttpNamespace":
+                f.namespaces += 1
             elif kind == "AWS::SQS::Queue":
                 f.queues.append(str(props.get("QueueName", logical_id)))
             elif kind == "AWS::RDS::DBInstance":
@@ -366,6 +371,12 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         lines.append(Line("SQS", f"{len(f.queues)} queues; {polls / 1e6:.2g} M long polls + {traffic.queue_messages_millions:g} M "
                           f"messages x {REQUESTS_PER_MESSAGE} requests ({prices.sqs_free_millions:g} M requests a month free)",
                           max(0.0, requests / 1e6 - prices.sqs_free_millions) * prices.sqs_million_requests, beyond_reference=True))
+    if f.namespaces:
+        # Service Connect itself has no charge; each backend task registers in Cloud Map as an instance (Cloud Map
+        # pricing: per registered instance a month; its API calls from ECS are within the free tier).
+        instances = sum(w.tasks for w in f.workloads if w.discoverable)
+        lines.append(Line("Cloud Map (Service Connect)", f"{f.namespaces} namespace, {instances} registered backend tasks",
+                          instances * prices.cloud_map_instance_month, beyond_reference=True))
     for instance_class, storage_gb, multi_az in f.databases:
         copies = 2 if multi_az else 1  # a Multi-AZ standby is billed like the primary, instance and storage
         if instance_class not in prices.rds_instance_hour:

@@ -69,6 +69,7 @@ class Prices:
     function_free_millions: float = 2.0
     sqs_million_requests: float = 0.40  # standard queues, beyond the free tier
     sqs_free_millions: float = 1.0  # SQS requests a month, per account
+    cloud_map_instance_month: float = 0.10  # a registered instance (Cloud Map pricing)
     cloudfront_free_gb: float = 1024
     cloudfront_free_requests: float = 10_000_000
     # CloudWatch's always-free tier, per account: 10 alarm metrics, 3 dashboards.

@@ -61,8 +61,9 @@ class Workload:
     or a worker's bake)."""
 
     name: str
-    health_path: str | None  # None: a worker, which answers no URL
+    health_path: str | None  # what its health gate requests through the edge; None where the edge does not reach it
     ref: str | None = None  # the image to release; None: the one it runs now (its directory did not change)
+    kind: str = "web"  # web: its health gate; backend: its container health check (ECS's rollout); worker: its bake
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import os
 import time
+from dataclasses import replace
 from typing import NoReturn
 
 from shipyard import ui
@@ -233,16 +234,15 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         attempt.timings["verdict"] = time.monotonic() - started
         if not gate.passed:
             return gate_failed(attempt, gate, url, options, judge_without_url)
-    for name, (own, path) in (workloads or {}).items():
+    for name, (own, workload) in (workloads or {}).items():
         if own is not None:
-            attempt.reasons += _judge_workload(aws, env.workload_view(name), name, path, options, since=since)
+            attempt.reasons += _judge_workload(aws, env.workload_view(name), workload, options, since=since)
     if not attempt.reasons:
         attempt.verdict = Verdict.RELEASED
     return attempt
 
 
-# workload name -> (its image, or None for none; its health path, None for a worker)
-WorkloadImages = dict[str, tuple[Image | None, str | None]]
+WorkloadImages = dict[str, tuple[Image | None, Workload]]  # workload name -> (its image, or None for none; the workload)
 
 
 def workload_images(aws: Aws, env: Environment, workloads: tuple[Workload, ...]) -> WorkloadImages:
@@ -255,7 +255,7 @@ def workload_images(aws: Aws, env: Environment, workloads: tuple[Workload, ...])
         if ref == NO_IMAGE and workload.ref is None:
             raise UsageError(f"workload {workload.name}", f"has no image released in {env.name} yet",
                              f"release one with it: --workload {workload.name}=REF (up builds it from its directory)")
-        found[workload.name] = (None if ref == NO_IMAGE else resolve(aws, view, ref), workload.health_path)
+        found[workload.name] = (None if ref == NO_IMAGE else resolve(aws, view, ref), workload)
     return found
 
 
@@ -264,16 +264,17 @@ def _digests(images: WorkloadImages) -> dict[str, str]:
     return {name: own.digest if own else NO_IMAGE for name, (own, _) in images.items()}
 
 
-def _judge_workload(aws: Aws, view: Environment, name: str, path: str | None, options: ReleaseOptions, *, since: str) -> list[str]:
-    """A workload of the set: its own rollout (ECS, and a web service's targets), then a web service's health path
-    through the edge, or a worker's bake (worker_watch.py)."""
+def _judge_workload(aws: Aws, view: Environment, workload: Workload, options: ReleaseOptions, *, since: str) -> list[str]:
+    """A workload of the set: its own rollout (ECS, with a web service's targets or a backend's container health checks),
+    then a web service's health path through the edge, or a worker's bake (worker_watch.py)."""
+    name = workload.name
     task_definition = task_definition_of(aws, view, view.names.task_family)
     rollout = wait_for_rollout(aws, view, task_definition, timeout=options.rollout_timeout)
-    if not rollout and path is None:
+    if not rollout and workload.kind == "worker":
         rollout = watch_worker(aws, view, task_definition, since=since)
-    if rollout or path is None:
+    if rollout or workload.kind != "web" or workload.health_path is None:
         return [f"{name}: {reason}" for reason in rollout]
-    url = health_url(aws, view, None, path)
+    url = health_url(aws, view, None, workload.health_path)
     gate = run_gate(aws, url, options, f"{view.name} {name}: health gate on {url}")
     if gate.passed:
         return []
@@ -307,7 +308,7 @@ def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *
 
 def _as_released(workloads: tuple[Workload, ...], record: history.ReleaseRecord) -> tuple[Workload, ...]:
     """The workloads at the images a release record names (none for a workload the set did not have yet)."""
-    return tuple(Workload(w.name, w.health_path, record.workloads.get(w.name, NO_IMAGE)) for w in workloads)
+    return tuple(replace(w, ref=record.workloads.get(w.name, NO_IMAGE)) for w in workloads)
 
 
 def current_digest(aws: Aws, env: Environment) -> str | None:
@@ -343,5 +344,5 @@ def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, targe
                              f"pass --workload {workload.name}=sha256:... (CI passes each workload's digest), or release it to {src.name}")
         own = copy_image(source_aws, src.workload_view(workload.name), target_aws, dst.workload_view(workload.name),
                          workload.ref.rsplit("@", 1)[-1])
-        copied.append(Workload(workload.name, workload.health_path, own.reference))
+        copied.append(replace(workload, ref=own.reference))
     return release(target_aws, target, image.reference, options, health_path=health_path, kind=Kind.PROMOTE, workloads=tuple(copied))

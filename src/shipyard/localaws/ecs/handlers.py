@@ -15,7 +15,7 @@ from moto.ecs.models import Service, ecs_backends
 
 from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
 from shipyard.localaws.ecr import handlers as ecr_handlers
-from shipyard.localaws.ecs import exec_sessions, rollout, task_runtime
+from shipyard.localaws.ecs import exec_sessions, rollout, service_connect, task_runtime
 
 
 def _lower_keys(value: Any) -> Any:
@@ -32,6 +32,7 @@ def _configure(service: Any, props: dict[str, Any]) -> Any:
     service.enable_ecs_managed_tags = bool(props.get("EnableECSManagedTags", False))
     service.enable_execute_command = str(props.get("EnableExecuteCommand", False)).lower() == "true"
     service.platform_version = props.get("PlatformVersion") or "LATEST"
+    service.service_connect_configuration = props.get("ServiceConnectConfiguration") or {}
     if props.get("CapacityProviderStrategy"):  # a strategy replaces the launch type, which AWS then leaves out
         service.capacity_provider_strategy = _lower_keys(props["CapacityProviderStrategy"])
         service.launch_type = None
@@ -406,8 +407,9 @@ def _cluster_updated_as_templated(original: Any) -> Any:
 
 
 def reset() -> None:
-    """Deployments stop and every task process with them."""
+    """Deployments stop and every task process with them, and the Service Connect proxy."""
     rollout.reset()
+    service_connect.reset()
 
 
 def install() -> None:

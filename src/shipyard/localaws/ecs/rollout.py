@@ -240,6 +240,8 @@ def _start_tasks(rollout: _Rollout, deployment: _Deployment, count: int) -> None
                                   exec_enabled=bool(getattr(service, "enable_execute_command", False)))
         deployment.tasks.append(task)
         started.append(task.id)
+        if task.health_check is not None:
+            threading.Thread(target=_container_checks, args=(rollout, deployment, task), daemon=True, name=f"container-health-{task.id}").start()
         if task.last_status != "STOPPED" and deployment.group:
             target = _Target(task, deployment.group)
             if pace.aws_pace():  # Fargate's start (ENI, image pull) before the first health check
@@ -296,6 +298,36 @@ def _health_checks(rollout: _Rollout, target: _Target) -> None:
                         "Target.Timeout" if timed_out else "Target.FailedHealthChecks")
                     target.description = (f"Health checks failed with these codes: [{code}]" if code is not None else
                                           "Request timed out" if timed_out else "Health checks failed")
+
+
+def _container_checks(rollout: _Rollout, deployment: _Deployment, task: Task) -> None:
+    """The container's own health check, as ECS runs it: every interval, failing after `retries` misses in a row once
+    the start period is over; an UNHEALTHY essential container stops the task, which counts against the deployment
+    (ECS developer guide, "Determine Amazon ECS task health using container health checks"). The app starts at its own
+    speed: misses before APP_START_SECONDS of real time count as the start period's."""
+    check = task.health_check or {}
+    interval = max(0.2, local_seconds(float(check.get("interval", 30))))
+    timeout = max(1.0, local_seconds(float(check.get("timeout", 5))))
+    retries, start_period = int(check.get("retries", 3)), max(local_seconds(float(check.get("startPeriod", 0))), APP_START_SECONDS)
+    misses = 0
+    while not _stopping.is_set() and task.desired_status == "RUNNING" and task.last_status != "STOPPED":
+        time.sleep(interval)
+        if task.last_status != "RUNNING":
+            continue
+        if task_runtime.check_health(task, timeout):
+            misses, task.health = 0, "HEALTHY"
+            continue
+        if time.time() - (task.started or time.time()) < start_period:
+            continue
+        misses += 1
+        if misses >= retries:
+            task.health = "UNHEALTHY"
+            with _lock:
+                if deployment.rollout == "IN_PROGRESS":
+                    deployment.failed += 1
+                _note(rollout, f"(task {task.id}) failed container health checks.")
+                task_runtime.stop(task, "Task failed container health checks")
+            return
 
 
 def _retire(rollout: _Rollout, task: Task, reason: str) -> None:
@@ -364,7 +396,7 @@ def _tick(rollout: _Rollout) -> None:
     if missing > 0:
         _start_tasks(rollout, primary, missing)
     healthy = [t for t in primary.live() if (_targets.get(t.arn) is not None and _targets[t.arn].state == "healthy")
-               or (primary.group is None and t.alive)]
+               or (primary.group is None and t.alive and (t.health_check is None or t.health == "HEALTHY"))]
     if len(healthy) < rollout.desired:
         primary.stage = "SCALE_UP" if len(primary.live()) < rollout.desired else "POST_SCALE_UP"
         return

@@ -77,6 +77,8 @@ class Task:
     exec_enabled: bool = False  # ECS Exec: decided when the task starts, as on ECS
     environment: dict[str, str] = field(default_factory=dict)  # the container's, for ECS Exec sessions
     task_role_arn: str | None = None
+    health_check: dict[str, Any] | None = None  # the container definition's healthCheck, where it has one
+    health: str = "UNKNOWN"  # HEALTHY | UNHEALTHY once its health check has decided
     workdir: str = ""
     runtime_id: str = field(default_factory=lambda: uuid.uuid4().hex[:32])
 
@@ -90,6 +92,8 @@ class Task:
                                           "bindIP": "127.0.0.1", "protocol": "tcp"}]}
         if self.exit_code is not None:
             container["exitCode"] = self.exit_code
+        if self.health_check is not None:
+            container["healthStatus"] = self.health
         described = {"taskArn": self.arn, "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{self.cluster}",
                      "taskDefinitionArn": self.task_definition, "group": self.group, "startedBy": self.started_by,
                      "lastStatus": self.last_status, "desiredStatus": self.desired_status, "launchType": "FARGATE",
@@ -275,7 +279,7 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
     task = Task(f"arn:aws:ecs:{region}:{account}:task/{cluster}/{uuid.uuid4().hex}", account, region, cluster,
                 group, task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
                 _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30), exec_enabled=exec_enabled,
-                task_role_arn=getattr(task_definition, "task_role_arn", None) or None)
+                task_role_arn=getattr(task_definition, "task_role_arn", None) or None, health_check=container.get("healthCheck"))
     with _lock:
         _tasks[task.arn] = task
     # Pulling (unpacking, installing requirements) takes a while the first time: the scheduler does not wait for it.
@@ -339,12 +343,35 @@ def _aws_variables(task: Task) -> dict[str, str]:
     the SDKs read on their own (ECS developer guide, "Amazon ECS task IAM role"; no task role, no credentials). The
     endpoint is the embedded AWS's: a full URI on loopback, which the SDKs accept where ECS's link-local one would not
     be reachable, and AWS_ENDPOINT_URL, the one variable ECS does not set, sends the SDK's calls to the embedded AWS."""
-    variables = {"AWS_REGION": task.region, "AWS_DEFAULT_REGION": task.region}
+    from shipyard.localaws.ecs import service_connect
+
+    variables = {"AWS_REGION": task.region, "AWS_DEFAULT_REGION": task.region, **service_connect.variables(task)}
     if endpoint:
         variables["AWS_ENDPOINT_URL"] = endpoint
         if task.task_role_arn:
             variables["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"{endpoint}{CREDENTIALS_PATH}{task.id}"
     return variables
+
+
+def check_health(task: Task, timeout: float) -> bool:
+    """The container's health check once, as ECS runs it in the container: its command (CMD, or CMD-SHELL through
+    /bin/sh -c) with the container's environment and working directory; healthy on exit code 0."""
+    command = list((task.health_check or {}).get("command") or [])
+    kind, argv = (command[0], command[1:]) if command else ("NONE", [])
+    # In a task, 127.0.0.1:<container port> is the container itself (each task has its own network namespace); here
+    # the processes share one, and the task listens on its host port: the command says the same thing this way.
+    for local in ("127.0.0.1", "localhost"):
+        argv = [arg.replace(f"{local}:{task.container_port}", f"127.0.0.1:{task.host_port}") for arg in argv]
+    if kind == "CMD-SHELL":
+        argv = ["/bin/sh", "-c", " ".join(argv)]
+    elif kind != "CMD" or not argv:
+        return True
+    executable = shutil.which(argv[0], path=task.environment.get("PATH", "")) or argv[0]
+    try:
+        return subprocess.run([executable, *argv[1:]], cwd=task.workdir or None, env=task.environment, capture_output=True,
+                              timeout=timeout).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def credentials(task_id: str) -> dict[str, str] | None:
