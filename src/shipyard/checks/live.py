@@ -17,6 +17,7 @@ from shipyard.aws.elbv2 import LoadBalancer
 from shipyard.aws.rds import DatabaseInstance
 from shipyard.aws.sqs import Queue
 from shipyard.config import AppConfig, Environment
+from shipyard.naming import service_variable
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
 
@@ -97,13 +98,31 @@ class LiveEnvironment:
         return {name: sqs.queue(name) for name in names}
 
     @cached_property
-    def service_names(self) -> list[str]:
-        """The ECS services the blueprint declares in the environment's service stack: the primary and each workload."""
+    def declared_services(self) -> dict[str, dict[str, Any]]:
+        """The ECS services the blueprint declares in the environment's service stack (the primary and each workload),
+        each with its properties and, under "Variables", the names of its container's plain environment variables."""
         stack = next((s for s in self.assembly.stacks if s.name == self.env.names.service_stack), None)
-        if stack is None:
-            return []
-        return [str(r["Properties"]["ServiceName"]) for r in stack.template().get("Resources", {}).values()
-                if r.get("Type") == "AWS::ECS::Service" and isinstance((r.get("Properties") or {}).get("ServiceName"), str)]
+        resources = stack.template().get("Resources", {}) if stack else {}
+        found = {}
+        for resource in resources.values():
+            props = resource.get("Properties") or {}
+            if resource.get("Type") != "AWS::ECS::Service" or not isinstance(props.get("ServiceName"), str):
+                continue
+            definition = resources.get((props.get("TaskDefinition") or {}).get("Ref", ""), {}).get("Properties", {})
+            variables = {e["Name"] for c in definition.get("ContainerDefinitions", []) for e in c.get("Environment", [])}
+            found[props["ServiceName"]] = {**props, "Variables": variables}
+        return found
+
+    @property
+    def service_names(self) -> list[str]:
+        return list(self.declared_services)
+
+    @cached_property
+    def backend_callers(self) -> dict[str, list[str]]:
+        """Each backend service (one that serves a Service Connect name) and the services declared to call it (their
+        container has its address variable, naming.service_variable)."""
+        return {name: [caller for caller, other in self.declared_services.items() if service_variable(name) in other["Variables"]]
+                for name, props in self.declared_services.items() if (props.get("ServiceConnectConfiguration") or {}).get("Services")}
 
     def stack_refs(self, stack: StackArtifact, unresolved: str) -> dict[str, Any]:
         """What the stack's Ref and Fn::ImportValue resolved to when CloudFormation deployed it: pseudo parameters,

@@ -194,8 +194,12 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         wait_for_stack(aws, stack, timeout=options.rollout_timeout)
     since = str(datetime.datetime.now(datetime.UTC))  # a worker's tasks stopped after this are the release's to judge
     attempt.step = Step.DIGEST_WRITE
+    moved = set()  # the workloads whose image this release changes (the others keep running what they ran)
     for name, (own, _) in (workloads or {}).items():  # the whole set moves in the one stack update
-        aws.ssm(env.region).put(env.workload_view(name).names.image_parameter, own.reference if own else NO_IMAGE)
+        parameter, wanted = env.workload_view(name).names.image_parameter, own.reference if own else NO_IMAGE
+        if aws.ssm(env.region).get(parameter) != wanted:
+            moved.add(name)
+        aws.ssm(env.region).put(parameter, wanted)
     aws.ssm(env.region).put(env.names.image_parameter, image.reference)
     # Same template, re-resolved: only the SSM-resolved image (and what depends on it) changes. CloudFormation waits
     # for the ECS deployment; one that runs past the bound is cancelled and rolled back.
@@ -236,7 +240,7 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
             return gate_failed(attempt, gate, url, options, judge_without_url)
     for name, (own, workload) in (workloads or {}).items():
         if own is not None:
-            attempt.reasons += _judge_workload(aws, env.workload_view(name), workload, options, since=since)
+            attempt.reasons += _judge_workload(aws, env.workload_view(name), workload, options, since=since, moved=name in moved)
     if not attempt.reasons:
         attempt.verdict = Verdict.RELEASED
     return attempt
@@ -264,13 +268,14 @@ def _digests(images: WorkloadImages) -> dict[str, str]:
     return {name: own.digest if own else NO_IMAGE for name, (own, _) in images.items()}
 
 
-def _judge_workload(aws: Aws, view: Environment, workload: Workload, options: ReleaseOptions, *, since: str) -> list[str]:
+def _judge_workload(aws: Aws, view: Environment, workload: Workload, options: ReleaseOptions, *, since: str, moved: bool) -> list[str]:
     """A workload of the set: its own rollout (ECS, with a web service's targets or a backend's container health checks),
-    then a web service's health path through the edge, or a worker's bake (worker_watch.py)."""
+    then a web service's health path through the edge, or a worker's bake (worker_watch.py) where its image changed
+    (one that kept its image had no deployment to bake)."""
     name = workload.name
     task_definition = task_definition_of(aws, view, view.names.task_family)
     rollout = wait_for_rollout(aws, view, task_definition, timeout=options.rollout_timeout)
-    if not rollout and workload.kind == "worker":
+    if not rollout and workload.kind == "worker" and moved:
         rollout = watch_worker(aws, view, task_definition, since=since)
     if rollout or workload.kind != "web" or workload.health_path is None:
         return [f"{name}: {reason}" for reason in rollout]

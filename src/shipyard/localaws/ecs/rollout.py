@@ -23,6 +23,7 @@ process starts, as long as Fargate takes to start one.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import urllib.error
@@ -304,12 +305,13 @@ def _container_checks(rollout: _Rollout, deployment: _Deployment, task: Task) ->
     """The container's own health check, as ECS runs it: every interval, failing after `retries` misses in a row once
     the start period is over; an UNHEALTHY essential container stops the task, which counts against the deployment
     (ECS developer guide, "Determine Amazon ECS task health using container health checks"). The app starts at its own
-    speed: misses before APP_START_SECONDS of real time count as the start period's."""
+    speed: until its port first accepts a connection, misses before APP_START_SECONDS of real time count as the start
+    period's."""
     check = task.health_check or {}
     interval = max(0.2, local_seconds(float(check.get("interval", 30))))
     timeout = max(1.0, local_seconds(float(check.get("timeout", 5))))
     retries, start_period = int(check.get("retries", 3)), max(local_seconds(float(check.get("startPeriod", 0))), APP_START_SECONDS)
-    misses = 0
+    misses, listening = 0, False
     while not _stopping.is_set() and task.desired_status == "RUNNING" and task.last_status != "STOPPED":
         time.sleep(interval)
         if task.last_status != "RUNNING":
@@ -317,7 +319,8 @@ def _container_checks(rollout: _Rollout, deployment: _Deployment, task: Task) ->
         if task_runtime.check_health(task, timeout):
             misses, task.health = 0, "HEALTHY"
             continue
-        if time.time() - (task.started or time.time()) < start_period:
+        listening = listening or _accepts(task.host_port)
+        if not listening and time.time() - (task.started or time.time()) < start_period:
             continue
         misses += 1
         if misses >= retries:
@@ -328,6 +331,14 @@ def _container_checks(rollout: _Rollout, deployment: _Deployment, task: Task) ->
                 _note(rollout, f"(task {task.id}) failed container health checks.")
                 task_runtime.stop(task, "Task failed container health checks")
             return
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _retire(rollout: _Rollout, task: Task, reason: str) -> None:

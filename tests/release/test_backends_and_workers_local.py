@@ -1,7 +1,11 @@
-"""A worker beside [service] on the embedded AWS: its own image and SQS queue, its tasks consuming real messages with
-their task role's credentials, released in the set and judged by its tasks and its dead-letter queue through a bake.
-A worker that crashes at start, or that fails every message, returns the whole set to the last known good one, and
-`explain --service` names why; a queue made public or left unencrypted is named by `verify`."""
+"""A backend and a worker beside [service] on the embedded AWS, released as one set.
+
+The backend answers by its Service Connect name to the services that declare they call it, and is judged by its
+container health check; the worker has its own image and SQS queue, its tasks consume real messages with their task
+role's credentials, and it is judged by its tasks and its dead-letter queue through a bake. A backend that fails its
+health check, a worker that crashes at start and one that fails every message each return the whole set to the last
+known good one, and `explain --service` names why; a queue made public or left unencrypted, and a backend opened to
+the load balancer, are named by `verify`."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import pytest
 
 from shipyard.app.local_images import build_local_image
 from shipyard.config import load_config
+from shipyard.diagnose import task_exec
 from shipyard.diagnose.explain import explain
 from shipyard.release import history
 from shipyard.release.attempt import Workload
@@ -58,12 +63,46 @@ USER 65534
 CMD ["python", "worker.py"]
 '''
 # Redelivered at once, dead-lettered on the second failure: a worker that fails every message shows within its bake.
-MAILER = """
+WORKLOADS = """
 [services.mailer]
 kind = "worker"
 directory = "mailer"
 max_receive_count = 2
 visibility_timeout = 0
+
+[services.catalog]
+kind = "backend"
+directory = "catalog"
+port = 8001
+"""
+CATALOG = '''\
+import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HEALTHY = True
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        status, body = (200, {"service": "catalog", "path": self.path}) if HEALTHY else (500, {"status": "broken"})
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
+'''
+CATALOG_DOCKERFILE = """\
+FROM python:3.12-slim
+COPY app.py /app/
+WORKDIR /app
+USER 65534
+CMD ["python", "app.py"]
 """
 
 
@@ -76,15 +115,23 @@ def _mailer(directory, mode: str = "ok"):
     return directory
 
 
+def _catalog(directory, *, healthy: bool = True):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Dockerfile").write_text(CATALOG_DOCKERFILE)
+    (directory / "app.py").write_text(CATALOG.replace("HEALTHY = True", f"HEALTHY = {healthy}"))
+    return directory
+
+
 @pytest.fixture(scope="module")
 def app(local_aws, own_accounts, tmp_path_factory):
-    """The example with a mailer worker its [service] publishes to, in this module's accounts; staging deployed,
-    without the example's database: (config, assembly, aws)."""
+    """The example with a mailer worker its [service] publishes to and a catalog backend it calls, in this module's
+    accounts; staging deployed, without the example's database: (config, assembly, aws)."""
     path = in_accounts(copy_example(tmp_path_factory.mktemp("workers") / "app"), own_accounts)
     _mailer(path.parent / "mailer")
-    text = without_database(path.read_text()).replace("[service]\n", '[service]\npublishes = ["mailer"]\n', 1)
+    _catalog(path.parent / "catalog")
+    text = without_database(path.read_text()).replace("[service]\n", '[service]\npublishes = ["mailer"]\ncalls = ["catalog"]\n', 1)
     at = text.index("\n[defaults]")
-    path.write_text(text[:at] + MAILER + text[at:])
+    path.write_text(text[:at] + WORKLOADS + text[at:])
     config = load_config(path)
     staging = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
     aws = deploy_example(local_aws, {"staging": staging}, config)["staging"]
@@ -101,6 +148,11 @@ def _send(aws, env, body: str) -> None:
     aws.call("sqs", "SendMessage", env.region, QueueUrl=queue.url, MessageBody=body)
 
 
+def local_aws_plugin(aws):
+    """The session plugin ECS Exec runs through on the embedded AWS."""
+    return aws.target.emulator.session_plugin
+
+
 def _keep_sending(aws, env, stopped) -> None:
     index = 0
     while not stopped.wait(0.3):
@@ -113,17 +165,43 @@ def _queue(aws, env, dead: bool = False):
     return aws.sqs(env.region).queue(names.dead_letter_queue if dead else names.queue)
 
 
-def _release_set(aws, staging, config, service, mailer):
+def _catalog_image(aws, env, directory, tag: str):
+    return build_local_image(aws, env.workload_view("catalog"), directory=directory, tag=tag, architecture=env.architecture,
+                             command=None, vulnerable=False).image
+
+
+def _release_set(aws, staging, config, service, mailer=None, catalog=None):
+    """The set: [service], the mailer and the catalog (None: the one it runs)."""
     return release(aws, staging, service.reference, release_options(config), health_path=config.service.health_check_path,
-                   workloads=(Workload("mailer", None, mailer.reference, "worker"),))
+                   workloads=(Workload("mailer", None, mailer.reference if mailer else None, "worker"),
+                              Workload("catalog", None, catalog.reference if catalog else None, "backend")))
 
 
-def test_the_worker_is_released_in_the_set_and_works_its_queue_with_its_task_roles_credentials(app):
+def test_the_set_is_released_and_the_backend_answers_its_callers_by_name(app, capfd):
     config, staging, aws = app
     env = staging.environment
     service, mailer = build_image(aws, env, "w-1"), _mailer_image(aws, env, config.directory / "mailer", "w-1")
-    outcome = _release_set(aws, staging, config, service, mailer)
-    assert outcome.attempt.verdict == "released" and outcome.attempt.workloads == {"mailer": mailer.digest}
+    catalog = _catalog_image(aws, env, config.directory / "catalog", "w-1")
+    outcome = _release_set(aws, staging, config, service, mailer, catalog)
+    assert outcome.attempt.verdict == "released"
+    assert outcome.attempt.workloads == {"mailer": mailer.digest, "catalog": catalog.digest}
+    call = ["python", "-c", "import os, urllib.request; print(urllib.request.urlopen(os.environ['SHIPYARD_SERVICE_CATALOG_URL'] "
+                            "+ '/items', timeout=5).read().decode())"]
+    capfd.readouterr()
+    # [service] declared it calls the catalog: the name answers, from the catalog's own task.
+    assert task_exec.execute(aws, env, local_aws_plugin(aws), call, None, None).exit_code == 0
+    assert '"service": "catalog", "path": "/items"' in capfd.readouterr().out
+    # The mailer declared nothing: no Service Connect for it, and the name does not resolve from its tasks.
+    probe = ["python", "-c", "import urllib.request\ntry:\n urllib.request.urlopen('http://catalog:8001/items', timeout=3)\n"
+                             " print('reached')\nexcept OSError as exc:\n print('unreachable', type(exc).__name__)"]
+    task_exec.execute(aws, env.workload_view("mailer"), local_aws_plugin(aws), probe, None, None)
+    assert "unreachable URLError" in capfd.readouterr().out
+
+
+def test_the_worker_works_its_queue_with_its_task_roles_credentials(app):
+    config, staging, aws = app
+    env = staging.environment
+    mailer = history.read(aws, env)[0].workloads["mailer"]
     for index in range(3):
         _send(aws, env, f"welcome-{index}")
     deadline = time.monotonic() + 30
@@ -139,7 +217,7 @@ def test_the_worker_is_released_in_the_set_and_works_its_queue_with_its_task_rol
 
     [state] = status(aws, staging, ("mailer",)).workloads
     assert (state.image, state.running, state.desired, state.queued, state.dead_letters) == (
-        mailer.digest, env.desired_count, env.desired_count, 0, 0)
+        mailer, env.desired_count, env.desired_count, 0, 0)
     template = json.loads((staging.directory / f"{env.names.service_stack}.template.json").read_text())
     sends = [s for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy" and "WebTaskRole" in json.dumps(r)
              for s in r["Properties"]["PolicyDocument"]["Statement"] if "sqs:SendMessage" in s["Action"]]
@@ -174,6 +252,23 @@ def test_a_worker_that_fails_every_message_returns_the_set_and_explain_names_the
     aws.call("sqs", "PurgeQueue", env.region, QueueUrl=_queue(aws, env, dead=True).url)
 
 
+def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_fine(app, tmp_path):
+    config, staging, aws = app
+    env = staging.environment
+    good = history.last_known_good(history.read(aws, env))
+    service = build_image(aws, env, "w-4", variant="changed")
+    broken = _catalog_image(aws, env, _catalog(tmp_path / "catalog", healthy=False), "w-4-broken")
+    with pytest.raises(ReleaseFailed) as failed:
+        _release_set(aws, staging, config, service, catalog=broken)
+    outcome = failed.value.outcome
+    # Its container health check fails, ECS stops its tasks and the circuit breaker the deployment: CloudFormation
+    # rolls the stack back, and the reason names the catalog's service. [service]'s health gate passed meanwhile.
+    assert any("CatalogService" in r and "Circuit Breaker" in r for r in outcome.attempt.reasons), outcome.attempt.reasons
+    assert outcome.rollback is not None and outcome.rollback.released and outcome.rollback.workloads == good.workloads
+    links = explain(aws, staging, None, workload="catalog")
+    assert any("failed container health checks" in link.detail for link in links), [link.detail for link in links]
+
+
 def test_a_worker_that_crashes_at_start_returns_the_set_and_explain_names_its_exit(app, tmp_path):
     config, staging, aws = app
     env = staging.environment
@@ -188,6 +283,24 @@ def test_a_worker_that_crashes_at_start_returns_the_set_and_explain_names_its_ex
     links = explain(aws, staging, None, workload="mailer")
     crashed = [link for link in links if link.link == "tasks" and "exit 3" in link.detail]
     assert crashed and "the mailer cannot start" in crashed[0].detail, [link.detail for link in links]
+
+
+def test_verify_names_a_backend_opened_to_the_load_balancer(app):
+    config, staging, aws = app
+    env = staging.environment
+    from shipyard.deploy.verify import verify
+
+    ecs = aws.ecs(env.region)
+    [backend_group] = ecs.service_of(env.names.cluster, "catalog").network.security_groups
+    [lb_group] = aws.elbv2(env.region).load_balancer(env.names.load_balancer).security_groups
+    opened = {"IpProtocol": "tcp", "FromPort": 8001, "ToPort": 8001, "UserIdGroupPairs": [{"GroupId": lb_group}]}
+    aws.call("ec2", "AuthorizeSecurityGroupIngress", env.region, GroupId=backend_group, IpPermissions=[opened])
+    try:
+        failed = {r.id: r.detail for r in verify(aws, staging, config.app, drift=False) if not r.passed}
+        assert set(failed) == {"SY-E203"} and f"catalog's {backend_group} admits the load balancer's group" in failed["SY-E203"], failed
+    finally:
+        aws.call("ec2", "RevokeSecurityGroupIngress", env.region, GroupId=backend_group, IpPermissions=[opened])
+    assert {r.id for r in verify(aws, staging, config.app, drift=False) if not r.passed} == set()
 
 
 def test_verify_names_a_worker_queue_made_public_or_left_unencrypted(app):
