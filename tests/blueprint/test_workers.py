@@ -98,6 +98,14 @@ def test_the_worker_consumes_its_own_queue_and_its_publisher_may_only_send_to_it
     assert any(e["Name"] == "SHIPYARD_QUEUE_ORDERS_URL" for e in api["ContainerDefinitions"][0]["Environment"])
 
 
+def test_the_deploy_role_may_read_the_worker_queues_depth_for_its_verdict(stacks):
+    [policy] = [p for p in _of(stacks["foundation"], "AWS::IAM::ManagedPolicy").values()]
+    [depth] = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") == "WorkerQueueDepth"]
+    assert depth["Action"] == ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    assert [r["Fn::Join"][1][-1] for r in depth["Resource"]] == [":sqs:eu-west-1:222222222222:shop-production-orders",
+                                                                 ":sqs:eu-west-1:222222222222:shop-production-orders-dlq"]
+
+
 def test_dead_letters_alarm_and_cost_prices_the_queues(stacks):
     alarms = {p["AlarmName"]: p for p in _of(stacks["service"], "AWS::CloudWatch::Alarm").values()}
     dead = alarms["shop-production-orders-dead-letters"]

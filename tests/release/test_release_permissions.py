@@ -38,6 +38,9 @@ RELEASE_MODULES = sorted((ROOT / "src" / "shipyard" / "release").glob("*.py"))
 ONLY_WHERE = {("application-autoscaling", op): (lambda env: env.schedule is not None)  # awake hours (release/awake.py)
               for op in ("DescribeScalableTargets", "RegisterScalableTarget", "PutScheduledAction", "DescribeScheduledActions",
                          "DeleteScheduledAction")}
+# A worker's bake (release/worker_watch.py): only an app with a worker makes these, and its workloads' policy grants
+# them (identity.WORKER_VERDICT, tests/blueprint/test_workers.py); the single-service example has none.
+ONLY_WHERE.update({("sqs", op): (lambda env: False) for op in ("GetQueueUrl", "GetQueueAttributes")})
 
 # Handler permissions of the schemas that the role does not need, each with the reason.
 NOT_NEEDED = {

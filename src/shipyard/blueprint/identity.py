@@ -35,6 +35,7 @@ RELEASE_PARAMETER = ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"
 SERVICE_UPDATE = ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"]
 RELEASE_VERDICT = ["ecs:DescribeServices", "ecs:DescribeTasks", "ecs:ListTasks"]
 BLUE_GREEN_GATE = ["ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"]
+WORKER_VERDICT = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"]  # a worker's bake reads its dead-letter queue (worker_watch.py)
 READ_LOGS = ["logs:FilterLogEvents", "logs:GetLogEvents"]
 PROMOTE_PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages",
                 "ecr:DescribeImageScanFindings"]
@@ -372,7 +373,7 @@ def _workload_statements(stack: Stack, workloads: tuple[WorkloadGrant, ...]) -> 
         iam.PolicyStatement(sid="ReadWorkloadRoles", actions=["iam:GetRole"], conditions=THROUGH_CLOUDFORMATION,
                             resources=[role(r) for w in workloads
                                        for r in (w.names.task_role, w.names.execution_role, *([w.names.traffic_role] if w.routed else []))]),
-        *([iam.PolicyStatement(sid="WorkerQueueDepth", actions=["sqs:GetQueueAttributes"], resources=queues)] if queues else []),
+        *([iam.PolicyStatement(sid="WorkerQueueDepth", actions=WORKER_VERDICT, resources=queues)] if queues else []),
         iam.PolicyStatement(sid="WorkloadVerdict", actions=RELEASE_VERDICT, resources=services),
         iam.PolicyStatement(sid="WorkloadBlueGreenGate", actions=BLUE_GREEN_GATE,
                             resources=[*services, *(arn("ecs", f"service-deployment/{n.cluster}/{n.service}/*") for n in names)]),
