@@ -171,6 +171,14 @@ def _catalog_image(aws, env, directory, tag: str):
                              command=None, vulnerable=False).image
 
 
+def _running(aws, env):
+    """[service]'s image as it runs now."""
+    from shipyard.release.images import resolve
+    from shipyard.release.release import current_digest
+
+    return resolve(aws, env, current_digest(aws, env))
+
+
 def _release_set(aws, staging, config, service, mailer=None, catalog=None):
     """The set: [service], the mailer and the catalog (None: the one it runs)."""
     return release(aws, staging, service.reference, release_options(config), health_path=config.service.health_check_path,
@@ -227,7 +235,7 @@ def test_a_worker_that_fails_every_message_returns_the_set_and_explain_names_the
     env = staging.environment
     good = history.last_known_good(history.read(aws, env))
     assert good is not None and good.workloads, "the set was released by the test before"
-    service = build_image(aws, env, "w-2", variant="changed")
+    service = _running(aws, env)  # [service] as it is: the set moves, and only the workload at fault changes
     failing = _mailer_image(aws, env, _mailer(tmp_path / "mailer", "fail"), "w-2-fail")
     # Work keeps arriving, as on a live queue: once the old tasks are gone, the new ones take it, and fail it.
     stopped = threading.Event()
@@ -254,7 +262,7 @@ def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_
     config, staging, aws = app
     env = staging.environment
     good = history.last_known_good(history.read(aws, env))
-    service = build_image(aws, env, "w-4", variant="changed")
+    service = _running(aws, env)  # [service] as it is: the set moves, and only the workload at fault changes
     broken = _catalog_image(aws, env, _catalog(tmp_path / "catalog", healthy=False), "w-4-broken")
     with pytest.raises(ReleaseFailed) as failed:
         _release_set(aws, staging, config, service, catalog=broken)
@@ -271,7 +279,7 @@ def test_a_worker_that_crashes_at_start_returns_the_set_and_explain_names_its_ex
     config, staging, aws = app
     env = staging.environment
     good = history.last_known_good(history.read(aws, env))
-    service = build_image(aws, env, "w-3", variant="changed")
+    service = _running(aws, env)  # [service] as it is: the set moves, and only the workload at fault changes
     crashing = _mailer_image(aws, env, _mailer(tmp_path / "mailer", "crash"), "w-3-crash")
     with pytest.raises(ReleaseFailed) as failed:
         _release_set(aws, staging, config, service, crashing)

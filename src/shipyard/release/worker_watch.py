@@ -22,7 +22,7 @@ from shipyard.config import Environment
 BAKE_SECONDS = 60.0  # as ECS bakes a blue/green web service (blueprint/service.py BAKE_TIME)
 # The embedded AWS runs AWS's timers faster, but a worker's process starts, polls and fails at its own speed, and SQS's
 # visibility timeouts pass in real seconds there: its bake never lasts less than this, in real seconds.
-BAKE_AT_LEAST = 5.0
+BAKE_AT_LEAST = 3.0
 
 
 @dataclass(frozen=True)
