@@ -30,8 +30,8 @@ from shipyard.release.images import Image, resolve
 from shipyard.release.migrations import Phase, PhaseResult
 from shipyard.release.one_off import TaskInterrupted
 from shipyard.release.rollout_watch import settle_after_wake, wait_for_rollout
-from shipyard.release.worker_watch import watch_worker
-from shipyard.synth import EnvironmentAssembly
+from shipyard.release.set_judge import SetJudge, WorkloadImages
+from shipyard.synth import EnvironmentAssembly, StackArtifact
 
 
 def release(aws: Aws, assembly: EnvironmentAssembly, ref: str, options: ReleaseOptions, *, health_path: str,
@@ -204,6 +204,17 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
     # Same template, re-resolved: only the SSM-resolved image (and what depends on it) changes. CloudFormation waits
     # for the ECS deployment; one that runs past the bound is cancelled and rolled back.
     attempt.step = Step.STACK_UPDATE
+    judges = SetJudge(aws, env, workloads or {}, moved, options, since=since)
+    judges.start()
+    try:
+        return _judged(aws, env, stack, url, options, attempt, judges, judge_without_url=judge_without_url, started=started)
+    finally:
+        judges.stop()
+
+
+def _judged(aws: Aws, env: Environment, stack: StackArtifact, url: str, options: ReleaseOptions, attempt: Attempt, judges: SetJudge,
+            *, judge_without_url: bool, started: float) -> Attempt:
+    """The stack update with [service]'s gate in its bake and the workloads judged beside it; then the verdict."""
     bake_gate = BakeGate(aws, env, url, options, attempt, judge_without_url)
     applied = apply_stack(aws, stack, change_set_type="UPDATE", parameters={}, timeout=options.rollout_timeout,
                           use_previous_template=True, cancel_after_timeout=True, on_wait=bake_gate)
@@ -238,15 +249,12 @@ def deploy_digest(aws: Aws, assembly: EnvironmentAssembly, image: Image, url: st
         attempt.timings["verdict"] = time.monotonic() - started
         if not gate.passed:
             return gate_failed(attempt, gate, url, options, judge_without_url)
-    for name, (own, workload) in (workloads or {}).items():
-        if own is not None:
-            attempt.reasons += _judge_workload(aws, env.workload_view(name), workload, options, since=since, moved=name in moved)
+    attempt.reasons += judges.finish()
+    if judges.judged_at:  # the set's verdict is its last member's
+        attempt.timings["verdict"] = max(attempt.timings.get("verdict", 0.0), max(judges.judged_at.values()))
     if not attempt.reasons:
         attempt.verdict = Verdict.RELEASED
     return attempt
-
-
-WorkloadImages = dict[str, tuple[Image | None, Workload]]  # workload name -> (its image, or None for none; the workload)
 
 
 def workload_images(aws: Aws, env: Environment, workloads: tuple[Workload, ...]) -> WorkloadImages:
@@ -266,25 +274,6 @@ def workload_images(aws: Aws, env: Environment, workloads: tuple[Workload, ...])
 def _digests(images: WorkloadImages) -> dict[str, str]:
     """The set as the history records it: each workload's digest, or none."""
     return {name: own.digest if own else NO_IMAGE for name, (own, _) in images.items()}
-
-
-def _judge_workload(aws: Aws, view: Environment, workload: Workload, options: ReleaseOptions, *, since: str, moved: bool) -> list[str]:
-    """A workload of the set: its own rollout (ECS, with a web service's targets or a backend's container health checks),
-    then a web service's health path through the edge, or a worker's bake (worker_watch.py) where its image changed
-    (one that kept its image had no deployment to bake)."""
-    name = workload.name
-    task_definition = task_definition_of(aws, view, view.names.task_family)
-    rollout = wait_for_rollout(aws, view, task_definition, timeout=options.rollout_timeout)
-    if not rollout and workload.kind == "worker" and moved:
-        rollout = watch_worker(aws, view, task_definition, since=since)
-    if rollout or workload.kind != "web" or workload.health_path is None:
-        return [f"{name}: {reason}" for reason in rollout]
-    url = health_url(aws, view, None, workload.health_path)
-    gate = run_gate(aws, url, options, f"{view.name} {name}: health gate on {url}")
-    if gate.passed:
-        return []
-    return [f"{name}: health URL {url} did not answer 200 {options.health_successes} times in a row within "
-            f"{gate.timeout:.0f}s (last answer: {gate.last})"]
 
 
 def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *, health_path: str,

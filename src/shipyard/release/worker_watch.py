@@ -55,12 +55,25 @@ def dead_letters(aws: Aws, env: Environment) -> int:
     return queue.visible + queue.in_flight if queue else 0
 
 
+def _previous_revision_stopped(aws: Aws, env: Environment, task_definition: str) -> None:
+    """Wait (at most a bake's length) until no task of another revision of the worker is still running."""
+    ecs, names = aws.ecs(env.region), env.names
+    deadline = time.monotonic() + aws.target.lasts(BAKE_SECONDS, at_least=BAKE_AT_LEAST)
+    while time.monotonic() < deadline:
+        running = ecs.tasks(names.cluster, ecs.task_arns(names.cluster, names.service, "RUNNING"))
+        stopping = ecs.tasks(names.cluster, ecs.task_arns(names.cluster, names.service, "STOPPED"))
+        if not any(t.task_definition != task_definition and t.last_status != "STOPPED" for t in (*running, *stopping)):
+            return
+        time.sleep(aws.target.lasts(2, at_least=0.1))
+
+
 def watch_worker(aws: Aws, env: Environment, task_definition: str, *, since: str) -> list[str]:
     """The bake: problems as soon as one shows, or none once BAKE_SECONDS (on AWS's clock) passed without any.
     since: when the release began, as ECS writes a task's stoppedAt (tasks stopped before it are another story).
-    The dead-letter queue is counted from the bake's start: the rollout has stopped the previous revision's tasks by
-    then, and what they failed on their way out is theirs, not the new revision's."""
+    The dead-letter queue is counted from the bake's start, once the previous revision's tasks have stopped: what they
+    failed on their way out is theirs, not the new revision's."""
     ecs, names = aws.ecs(env.region), env.names
+    _previous_revision_stopped(aws, env, task_definition)
     dead_letters_before = dead_letters(aws, env)
     deadline = time.monotonic() + aws.target.lasts(BAKE_SECONDS, at_least=BAKE_AT_LEAST)
     with ui.waiting(f"{env.name}: {names.service} bake (tasks running, dead-letter queue)") as show:

@@ -1,33 +1,40 @@
-"""A backend and a worker beside [service] on the embedded AWS, released as one set.
+"""A web service, a backend and a worker beside [service] on the embedded AWS, released as one set.
 
-The backend answers by its Service Connect name to the services that declare they call it, and is judged by its
+The web service answers its own paths through the one edge from its own image and is judged by its own health gate;
+the backend answers by its Service Connect name to the services that declare they call it, and is judged by its
 container health check; the worker has its own image and SQS queue, its tasks consume real messages with their task
 role's credentials, and it is judged by its tasks and its dead-letter queue through a bake. A backend that fails its
-health check, a worker that crashes at start and one that fails every message each return the whole set to the last
-known good one, and `explain --service` names why; a queue made public or left unencrypted, and a backend opened to
-the load balancer, are named by `verify`."""
+health check, a web service failing its gate, a worker that crashes at start and one that fails every message each
+return the whole set to the last known good one, and `explain --service` names why; a queue made public or left
+unencrypted, a backend opened to the load balancer and a statement added to the workloads' deploy policy are named by
+`verify`."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shipyard.app.local_images import build_local_image
+from shipyard.app.releases import workloads_of
 from shipyard.config import load_config
+from shipyard.deploy.state import edge_url, task_definition_of
 from shipyard.diagnose import service_logs, task_exec
 from shipyard.diagnose.explain import explain
 from shipyard.release import history
 from shipyard.release.attempt import Workload
-from shipyard.release.release import ReleaseFailed, release
+from shipyard.release.release import ReleaseFailed, release, workload_images
 from shipyard.synth import synthesize
 from tests.release.conftest import build_image, release_options
 
-from ..conftest import ROOT, copy_example, deploy_example, in_accounts, without_database
+from ..conftest import ADMIN_WORKLOAD, ROOT, copy_example, deploy_example, in_accounts, without_database
 
 pytestmark = pytest.mark.long  # a minute or more of a worker: handed out first
 
@@ -76,6 +83,48 @@ kind = "backend"
 directory = "catalog"
 port = 8001
 """
+ADMIN_APP = '''\
+import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HEALTHY = True
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/admin/healthz":
+            status, body = (200, {"status": "ok"}) if HEALTHY else (500, {"status": "broken"})
+        else:
+            status, body = 200, {"service": "admin", "path": self.path, "image": os.environ.get("SHIPYARD_IMAGE", "")}
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
+'''
+ADMIN_DOCKERFILE = '''\
+FROM python:3.12-slim
+COPY app.py /app/
+WORKDIR /app
+USER 65534
+CMD ["python", "app.py"]
+'''
+
+
+def _admin(directory, *, healthy: bool = True):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Dockerfile").write_text(ADMIN_DOCKERFILE)
+    (directory / "app.py").write_text(ADMIN_APP.replace("HEALTHY = True", f"HEALTHY = {healthy}"))
+    return directory
+
+
 CATALOG = '''\
 import json, os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -125,14 +174,15 @@ def _catalog(directory, *, healthy: bool = True):
 
 @pytest.fixture(scope="module")
 def app(local_aws, own_accounts, tmp_path_factory):
-    """The example with a mailer worker its [service] publishes to and a catalog backend it calls, in this module's
-    accounts; staging deployed, without the example's database: (config, assembly, aws)."""
+    """The example with an admin web service, a mailer worker its [service] publishes to and a catalog backend it calls,
+    in this module's accounts; staging deployed, without the example's database: (config, assembly, aws)."""
     path = in_accounts(copy_example(tmp_path_factory.mktemp("workers") / "app"), own_accounts)
     _mailer(path.parent / "mailer")
     _catalog(path.parent / "catalog")
     text = without_database(path.read_text()).replace("[service]\n", '[service]\npublishes = ["mailer"]\ncalls = ["catalog"]\n', 1)
     at = text.index("\n[defaults]")
-    path.write_text(text[:at] + WORKLOADS + text[at:])
+    _admin(path.parent / "admin")
+    path.write_text(text[:at] + ADMIN_WORKLOAD + WORKLOADS + text[at:])
     config = load_config(path)
     staging = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
     aws = deploy_example(local_aws, {"staging": staging}, config)["staging"]
@@ -154,11 +204,18 @@ def local_aws_plugin(aws):
     return aws.target.emulator.session_plugin
 
 
-def _keep_sending(aws, env, stopped) -> None:
-    index = 0
-    while not stopped.wait(0.3):
-        index += 1
-        _send(aws, env, f"order-{index}")
+def _send_once_only_the_new_revision_runs(aws, env, stopped) -> None:
+    """Work arriving once the mailer runs only tasks of its new revision (the previous one's are gone): three messages."""
+    view = env.workload_view("mailer")
+    ecs, names = aws.ecs(env.region), view.names
+    before = task_definition_of(aws, view, names.task_family)
+    while not stopped.wait(0.1):
+        current = task_definition_of(aws, view, names.task_family)
+        tasks = ecs.tasks(names.cluster, ecs.task_arns(names.cluster, names.service, "RUNNING"))
+        if current != before and tasks and {t.task_definition for t in tasks} == {current}:
+            for index in range(3):
+                _send(aws, env, f"order-{index}")
+            return
 
 
 def _queue(aws, env, dead: bool = False):
@@ -179,21 +236,55 @@ def _running(aws, env):
     return resolve(aws, env, current_digest(aws, env))
 
 
-def _release_set(aws, staging, config, service, mailer=None, catalog=None):
-    """The set: [service], the mailer and the catalog (None: the one it runs)."""
+def _release_set(aws, staging, config, service, mailer=None, catalog=None, admin=None):
+    """The set: [service], the admin, the mailer and the catalog (None: the one it runs)."""
     return release(aws, staging, service.reference, release_options(config), health_path=config.service.health_check_path,
-                   workloads=(Workload("mailer", None, mailer.reference if mailer else None, "worker"),
+                   workloads=(Workload("admin", "/admin/healthz", admin.reference if admin else None),
+                              Workload("mailer", None, mailer.reference if mailer else None, "worker"),
                               Workload("catalog", None, catalog.reference if catalog else None, "backend")))
 
 
-def test_the_set_is_released_and_the_backend_answers_its_callers_by_name(app, capfd):
+def _get(url: str) -> tuple[int, dict, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.load(response), response.headers["X-Shipyard-Served-By"]
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}, exc.headers["X-Shipyard-Served-By"]
+
+
+def _admin_image(aws, env, directory, tag: str):
+    return build_local_image(aws, env.workload_view("admin"), directory=directory, tag=tag, architecture=env.architecture,
+                             command=None, vulnerable=False).image
+
+
+def test_the_set_is_released_and_each_answers_where_its_callers_reach_it(app, capfd):
     config, staging, aws = app
     env = staging.environment
     service, mailer = build_image(aws, env, "w-1"), _mailer_image(aws, env, config.directory / "mailer", "w-1")
     catalog = _catalog_image(aws, env, config.directory / "catalog", "w-1")
-    outcome = _release_set(aws, staging, config, service, mailer, catalog)
+    admin = _admin_image(aws, env, config.directory / "admin", "w-1")
+    assert admin.repository_uri.endswith("/webapp/staging/admin")
+    outcome = _release_set(aws, staging, config, service, mailer, catalog, admin)
     assert outcome.attempt.verdict == "released"
-    assert outcome.attempt.workloads == {"mailer": mailer.digest, "catalog": catalog.digest}
+    assert outcome.attempt.workloads == {"admin": admin.digest, "mailer": mailer.digest, "catalog": catalog.digest}
+    url = edge_url(aws, env)
+    status_code, body, served = _get(url + "/admin/users")
+    assert (status_code, body["service"], body["path"], served) == (200, "admin", "/admin/users", "load balancer")
+    assert body["image"] == admin.reference  # the admin's task runs the admin's own image
+    status_code, info, _ = _get(url + "/api/info")
+    assert status_code == 200 and info["image_digest"] == service.digest  # [service] still answers /api/*
+    record = history.read(aws, env)[0]
+    assert (record.verdict, record.digest) == ("released", service.digest) and record.workloads == outcome.attempt.workloads
+    from shipyard.diagnose.status import status
+
+    report = status(aws, staging, ("admin",))
+    [admin_state] = report.workloads
+    assert (admin_state.name, admin_state.image) == ("admin", admin.digest)
+    assert admin_state.running == admin_state.desired == env.desired_count
+    assert report.releases[0].workloads.startswith(f"admin {admin.digest[:19]}")
+    # A release that names no image for a workload keeps the one it runs: the set's other members are what they run.
+    kept = workload_images(aws, env, workloads_of(config))
+    assert {name: image.digest for name, (image, _) in kept.items()} == outcome.attempt.workloads
     call = ["python", "-c", "import os, urllib.request; print(urllib.request.urlopen(os.environ['SHIPYARD_SERVICE_CATALOG_URL'] "
                             "+ '/items', timeout=5).read().decode())"]
     capfd.readouterr()
@@ -237,9 +328,9 @@ def test_a_worker_that_fails_every_message_returns_the_set_and_explain_names_the
     assert good is not None and good.workloads, "the set was released by the test before"
     service = _running(aws, env)  # [service] as it is: the set moves, and only the workload at fault changes
     failing = _mailer_image(aws, env, _mailer(tmp_path / "mailer", "fail"), "w-2-fail")
-    # Work keeps arriving, as on a live queue: once the old tasks are gone, the new ones take it, and fail it.
+    # Work arrives while the new revision alone runs: it takes the messages and fails them, during its bake.
     stopped = threading.Event()
-    sending = threading.Thread(target=_keep_sending, args=(aws, env, stopped), daemon=True)
+    sending = threading.Thread(target=_send_once_only_the_new_revision_runs, args=(aws, env, stopped), daemon=True)
     sending.start()
     try:
         with pytest.raises(ReleaseFailed) as failed:
@@ -328,3 +419,56 @@ def test_verify_names_a_worker_queue_made_public_or_left_unencrypted(app):
         aws.call("sqs", "SetQueueAttributes", env.region, QueueUrl=queue.url,
                  Attributes={"Policy": json.dumps(queue.policy), "SqsManagedSseEnabled": "true"})
     assert {r.id for r in verify(aws, staging, config.app, drift=False) if not r.passed} == set()
+
+
+def test_a_workload_failing_its_gate_returns_the_whole_set_to_the_last_known_good(app, tmp_path):
+    config, staging, aws = app
+    env = staging.environment
+    good = history.last_known_good(history.read(aws, env))
+    assert good is not None and good.workloads, "the set was released by the test before"
+    service = build_image(aws, env, "set-2", variant="changed")  # [service] changes too: the set goes back as one
+    broken = _admin_image(aws, env, _admin(tmp_path / "admin", healthy=False), "set-2-broken")
+    with pytest.raises(ReleaseFailed) as failed:
+        _release_set(aws, staging, config, service, admin=broken)
+    outcome = failed.value.outcome
+    # Its targets never pass the load balancer's health check, so ECS's circuit breaker stops the admin's deployment
+    # and CloudFormation rolls the stack back: the reason names the admin's service.
+    assert any("AdminService" in reason and "Circuit Breaker" in reason for reason in outcome.attempt.reasons), outcome.attempt.reasons
+    assert outcome.rollback is not None and outcome.rollback.released
+    assert outcome.rollback.workloads == good.workloads and outcome.rolled_back_to == good.digest
+    url = edge_url(aws, env)
+    assert _get(url + "/admin/users")[1]["image"].endswith(good.workloads["admin"])
+    assert _get(url + "/api/info")[1]["image_digest"] == good.digest  # [service] went back too: the set moves as one
+    newest = history.read(aws, env)[:2]
+    assert [(r.kind, r.verdict) for r in newest] == [("rollback", "released"), ("release", "failed")]
+    assert newest[1].workloads["admin"] == broken.digest and newest[0].workloads == good.workloads
+
+
+def test_verify_reads_the_workloads_own_deploy_policy_and_names_a_statement_added_by_hand(app):
+    config, staging, aws = app
+    from shipyard.deploy.verify import verify
+
+    assert {r.id: r.detail for r in verify(aws, staging, config.app, drift=False) if not r.passed} == {}
+    role = aws.iam().role(staging.environment.names.deploy_role)
+    [arn] = role.managed
+    document = aws.iam().managed_document(arn)
+    widened = {**document, "Statement": [*document["Statement"], {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"}]}
+    aws.call("iam", "CreatePolicyVersion", "us-east-1", PolicyArn=arn, PolicyDocument=json.dumps(widened), SetAsDefault=True)
+    try:
+        failed = {r.id: r.detail for r in verify(aws, staging, config.app, drift=False) if not r.passed}
+        assert set(failed) == {"SY-E302"} and "ecs:RunTask" in failed["SY-E302"], failed
+    finally:
+        versions = aws.call("iam", "ListPolicyVersions", "us-east-1", PolicyArn=arn)["Versions"]
+        first = min(versions, key=lambda v: v["CreateDate"])["VersionId"]
+        aws.call("iam", "SetDefaultPolicyVersion", "us-east-1", PolicyArn=arn, VersionId=first)
+    assert {r.id for r in verify(aws, staging, config.app, drift=False) if not r.passed} == set()
+
+
+def test_a_workload_with_no_image_yet_is_named(app):
+    config, staging, aws = app
+    from shipyard.errors import UsageError
+
+    with pytest.raises(UsageError) as missing:
+        workload_images(aws, staging.environment, (Workload("ghost", "/ghost/healthz"),))
+    assert "has no image released in staging yet" in missing.value.what and "--workload ghost=REF" in missing.value.hint
+    shutil.rmtree(config.directory / "cdk.out", ignore_errors=True)
