@@ -1,9 +1,11 @@
 """Modelled wall time on real AWS for the example app, from its synthesized templates and AWS's latencies.
 
-Usage: python benchmarks/aws_pace.py [--measure]
+Usage: python benchmarks/aws_pace.py [--measure] [--app DIR]
 Prints: one release to production, a failed release and its rollback, and the first `up --aws` of both
 environments (stack after stack, and the critical path with independent stacks and the two environments side by
-side, which is how `up --aws` deploys). The latency table and its sources: src/shipyard/localaws/pace.py and
+side, which is how `up --aws` deploys). With workloads beside [service] (--app examples/shop), the verdict of a
+release of the whole set: each member is judged beside the stack update (release/set_judge.py), so the set's verdict
+is its slowest member's. The latency table and its sources: src/shipyard/localaws/pace.py and
 docs/aws-pace.md. Goals (issue 11): release verdict <= 120 s; failed verdict -> traffic on the last known good
 image <= 60 s.
 
@@ -71,6 +73,28 @@ def back_on_last_known_good(phases: RolloutPhases) -> float:
     return _to_steady(phases)
 
 
+def set_verdicts(config, production, phases: RolloutPhases) -> dict[str, float]:
+    """Each member's verdict in a release of the set, from the start of the release (all deploy in one stack update).
+
+    A web service is judged like [service], in its own bake; a backend once ECS sees its container healthy (its task
+    started, then the first passing check, one interval in); a worker once its task runs and its bake has passed."""
+    from shipyard.release.worker_watch import BAKE_SECONDS
+
+    resources = production.stack(production.environment.names.service_stack).template()["Resources"]
+    definitions = {p["Family"]: p for r in resources.values() if r["Type"] == "AWS::ECS::TaskDefinition" for p in [r["Properties"]]}
+    started = _seconds("change set") + _seconds("resource") + _seconds("fargate task start")
+    verdicts = {"[service]": release_verdict(phases)}
+    for name, workload in config.services.items():
+        if workload.kind == "web":
+            verdicts[name] = release_verdict(phases)
+        elif workload.kind == "backend":
+            check = definitions[production.environment.names.workload(name).task_family]["ContainerDefinitions"][0]["HealthCheck"]
+            verdicts[name] = started + check["Interval"]
+        elif workload.kind == "worker":
+            verdicts[name] = started + BAKE_SECONDS
+    return verdicts
+
+
 def first_up(assembly, phases: RolloutPhases) -> tuple[float, float]:
     """(stacks one after another, critical path with independent stacks side by side) for one environment."""
     seconds = {s.name: stack_create_seconds(s.template()) for s in assembly.stacks}
@@ -86,8 +110,9 @@ def first_up(assembly, phases: RolloutPhases) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--measure", action="store_true")
+    parser.add_argument("--app", type=Path, default=ROOT / "examples" / "webapp", help="the app's directory (its shipyard.toml)")
     args = parser.parse_args()
-    config = load_config(ROOT / "examples" / "webapp" / "shipyard.toml")
+    config = load_config(args.app / "shipyard.toml")
     with tempfile.TemporaryDirectory() as scratch:
         assemblies = {a.environment.name: a for a in synthesize(config, config.select(None), Path(scratch))}
         production = assemblies["production"]
@@ -99,6 +124,11 @@ def main() -> None:
         strategy = "blue/green" if phases.shift else "rolling"
         print(f"release to production ({strategy}), verdict: {release_verdict(phases):.0f} s (goal <= 120 s); "
               f"command done when CloudFormation is: {release_done(phases):.0f} s")
+        if config.services:
+            verdicts = set_verdicts(config, production, phases)
+            print("release of the set to production, each member's verdict: "
+                  + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in verdicts.items())
+                  + f"; the set's: {max(verdicts.values()):.0f} s (goal <= 120 s)")
         print(f"failed release (health gate never passes): verdict after {failed_verdict(phases):.0f} s; traffic back on the "
               f"last known good image {back_on_last_known_good(phases):.0f} s after the verdict (goal <= 60 s)")
         sequential, critical = {}, {}
