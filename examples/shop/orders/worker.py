@@ -17,11 +17,15 @@ import boto3
 import psycopg
 
 stopping = False
+busy = False  # an order is in hand
 
 
 def stop(*_: object) -> None:
+    """SIGTERM (ECS stopping the task): waiting on the queue, leave at once; with an order in hand, finish it first."""
     global stopping
-    stopping = True  # finish the order in hand, then exit
+    stopping = True
+    if not busy:
+        raise SystemExit(0)
 
 
 def work(db: psycopg.Connection, body: str, task: str) -> None:
@@ -35,6 +39,7 @@ def work(db: psycopg.Connection, body: str, task: str) -> None:
 
 
 def main() -> int:
+    global busy
     signal.signal(signal.SIGTERM, stop)
     sqs, url = boto3.client("sqs"), os.environ["SHIPYARD_QUEUE_URL"]
     task = os.environ.get("HOSTNAME") or str(os.getpid())
@@ -42,7 +47,9 @@ def main() -> int:
     with psycopg.connect("", autocommit=True) as db:
         while not stopping:
             # Long polling: one request per 20 s while the queue is empty.
-            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=20).get("Messages", []):
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=20).get("Messages", [])
+            busy = bool(messages)
+            for message in messages:
                 try:
                     work(db, message["Body"], task)
                 except Exception as exc:  # left on the queue: SQS delivers it again, then dead-letters it
@@ -50,6 +57,7 @@ def main() -> int:
                     continue
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 print(json.dumps({"event": "done", "message": message["MessageId"]}), flush=True)
+            busy = False
     return 0
 
 
