@@ -245,15 +245,17 @@ def test_a_requirement_missing_from_the_test_lock_makes_the_pipeline_stale(cli, 
 
 
 def _with_admin(tmp_path: Path) -> Path:
-    """The example with a web workload beside [service], built from its own directory."""
+    """The example with a web workload and a worker beside [service], each built from its own directory."""
     app = tmp_path / "set"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
-    (app / "admin").mkdir()
-    shutil.copy(app / "service" / "Dockerfile", app / "admin" / "Dockerfile")
+    for directory in ("admin", "mailer"):
+        (app / directory).mkdir()
+        shutil.copy(app / "service" / "Dockerfile", app / directory / "Dockerfile")
     text = (app / "shipyard.toml").read_text()
     at = text.index("\n[defaults]")
     (app / "shipyard.toml").write_text(text[:at] + '\n[services.admin]\nkind = "web"\ndirectory = "admin"\nroutes = ["/admin/*"]\n'
-                                       'health_check_path = "/admin/healthz"\n' + text[at:])
+                                       'health_check_path = "/admin/healthz"\n\n[services.mailer]\nkind = "worker"\ndirectory = "mailer"\n'
+                                       + text[at:])
     return app / "shipyard.toml"
 
 
@@ -264,17 +266,18 @@ def test_a_set_builds_each_image_per_architecture_and_releases_the_set_by_digest
     jobs = _jobs(path.read_text())
     legs = {(m["image"], m["context"], m["repository"], m["arch"]) for m in jobs["build"]["strategy"]["matrix"]["include"]}
     assert legs == {(image, context, repository, arch) for image, context, repository in
-                    (("service", "service", "webapp/staging"), ("admin", "admin", "webapp/staging/admin"))
+                    (("service", "service", "webapp/staging"), ("admin", "admin", "webapp/staging/admin"),
+                     ("mailer", "mailer", "webapp/staging/mailer"))
                     for arch in ("amd64", "arm64")}
     steps = jobs["build"]["steps"]
     names = [s["name"] for s in steps]
     assert names.index("Build the image for this architecture") < names.index("Scan the image just built (fails on HIGH and CRITICAL)") \
         < next(i for i, n in enumerate(names) if n.startswith("Push by digest"))
-    assert {m["image"] for m in jobs["image"]["strategy"]["matrix"]["include"]} == {"service", "admin"}
+    assert {m["image"] for m in jobs["image"]["strategy"]["matrix"]["include"]} == {"service", "admin", "mailer"}
     runs = {job: " ".join(str(s.get("run", "")) for s in jobs[job]["steps"]) for job in ("staging", "production")}
-    assert 'shipyard release staging --aws --image "$(cat index/service)" --workload "admin=$(cat index/admin)"' in runs["staging"]
-    assert ('shipyard promote staging production --aws --yes --digest "$(cat index/service)" --workload "admin=$(cat index/admin)"'
-            in runs["production"])
+    each = '--workload "admin=$(cat index/admin)" --workload "mailer=$(cat index/mailer)"'
+    assert f'shipyard release staging --aws --image "$(cat index/service)" {each}' in runs["staging"]
+    assert f'shipyard promote staging production --aws --yes --digest "$(cat index/service)" {each}' in runs["production"]
     bin_dir = Path(sys.executable).parent
     zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
                              "--format", "json", str(path)], capture_output=True, text=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shipyard.config import Config, Environment
+from shipyard.config.workloads import DEPLOYABLE_KINDS
 
 ACTIONS = {
     "checkout": "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
@@ -107,7 +108,7 @@ def _credentials(t: _Text, role: str, *, condition: str | None = None) -> None:
 
 @dataclass(frozen=True)
 class BuiltImage:
-    """One image CI builds: [service]'s, or a web workload's from its own directory into its own repository."""
+    """One image CI builds: [service]'s, or a workload's from its own directory into its own repository."""
 
     name: str  # "service" for [service], else the workload's name
     context: str
@@ -118,7 +119,7 @@ def built_images(config: Config) -> list[BuiltImage]:
     first = next(iter(config.environments.values()))
     return [BuiltImage("service", config.service.directory, first.names.repository),
             *(BuiltImage(name, workload.directory, first.names.workload(name).repository)
-              for name, workload in config.services.items() if workload.kind == "web")]
+              for name, workload in config.services.items() if workload.kind in DEPLOYABLE_KINDS)]
 
 
 def render(config: Config, *, python: str) -> str:
