@@ -269,6 +269,10 @@ class WorkloadNames:
         return f"{self.prefix}-{self.workload}-dlq"
 
     @property
+    def unhealthy_alarm(self) -> str:
+        return f"{self.prefix}-{self.workload}-unhealthy-targets"
+
+    @property
     def dead_letter_alarm(self) -> str:
         return f"{self.prefix}-{self.workload}-dead-letters"
 

@@ -115,3 +115,16 @@ def test_dead_letters_alarm_and_cost_prices_the_queues(stacks):
     lines = {line.item: line for line in price(footprint(list(stacks.values())), for_region("eu-west-1"), Traffic.default(True))}
     assert "2 queues" in lines["SQS"].detail and lines["SQS"].monthly == 0.0  # within SQS's free million requests
     assert "Fargate on-demand (arm64): orders" in lines
+
+
+def test_each_workload_has_its_dashboard_row_and_a_web_service_an_alarm_on_its_targets(stacks):
+    alarms = {p["AlarmName"]: p for p in _of(stacks["service"], "AWS::CloudWatch::Alarm").values()}
+    unhealthy = alarms["shop-production-admin-unhealthy-targets"]
+    assert unhealthy["AlarmActions"] and unhealthy["EvaluationPeriods"] == 2
+    assert [m["Expression"] for m in unhealthy["Metrics"] if "Expression" in m] == ["MAX([FILL(un0, 0), FILL(un1, 0)])"]
+    assert not any(name.startswith(("shop-production-catalog-", "shop-production-orders-unhealthy")) for name in alarms)
+    [dashboard] = _of(stacks["service"], "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["DashboardBody"])
+    for title in ("admin: CPU and memory (%)", "admin: targets (blue and green groups)", "catalog: CPU and memory (%)",
+                  "orders: CPU and memory (%)", "orders: backlog and dead letters", "orders: running tasks"):
+        assert title in body, title

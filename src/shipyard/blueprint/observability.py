@@ -46,6 +46,17 @@ def _lb(metric: str, load_balancer: str, period: Duration, statistic: str = "Sum
                      statistic=statistic, period=period)
 
 
+def _both_groups(load_balancer: str, target_groups: tuple[str, ...], metric: str, statistic: str, combine: str,
+                 label: str) -> cw.MathExpression:
+    """A blue/green service alternates between two target groups: judge the pair (combine: SUM or MAX)."""
+    ids = [f"{metric[:2].lower()}{index}" for index in range(len(target_groups))]
+    filled = ", ".join(f"FILL({i}, 0)" for i in ids)
+    return cw.MathExpression(expression=f"{combine}([{filled}])", label=label, period=Duration.minutes(1), using_metrics={
+        ids[index]: cw.Metric(namespace="AWS/ApplicationELB", metric_name=metric, statistic=statistic,
+                               dimensions_map={"LoadBalancer": load_balancer, "TargetGroup": group}, period=Duration.minutes(1))
+        for index, group in enumerate(target_groups)})
+
+
 def error_ratio(load_balancer: str, period: Duration, label: str) -> cw.MathExpression:
     """5xx responses over requests in one window (0 when there is no traffic)."""
     return cw.MathExpression(
@@ -83,6 +94,7 @@ class Observability(Construct):
         for address in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(address))
         action = self._action = actions.SnsAction(self.topic)
+        self._load_balancer = load_balancer
         budget = 1 - slo_target / 100
         self.alarms: list[cw.IAlarm] = []
 
@@ -132,14 +144,7 @@ class Observability(Construct):
               f"p95 latency above {latency_p95_ms} ms for 10 minutes", periods=2)
 
         def both_groups(metric: str, statistic: str, combine: str, label: str) -> cw.MathExpression:
-            """A blue/green service alternates between two target groups: judge the pair (combine: SUM or MAX)."""
-            ids = [f"{metric[:2].lower()}{index}" for index in range(len(target_groups))]
-            filled = ", ".join(f"FILL({i}, 0)" for i in ids)
-            return cw.MathExpression(expression=f"{combine}([{filled}])", label=label, period=Duration.minutes(1), using_metrics={
-                ids[index]: cw.Metric(namespace="AWS/ApplicationELB", metric_name=metric, statistic=statistic,
-                                       dimensions_map={"LoadBalancer": load_balancer, "TargetGroup": group},
-                                       period=Duration.minutes(1))
-                for index, group in enumerate(target_groups)})
+            return _both_groups(load_balancer, target_groups, metric, statistic, combine, label)
 
         alarm("unhealthy-targets", both_groups("UnHealthyHostCount", "Maximum", "MAX",
                                                "unhealthy targets"),
@@ -198,6 +203,28 @@ class Observability(Construct):
                 namespace="AWS/WAFV2", metric_name=m, dimensions_map={"WebACL": web_acl_name, "Rule": "ALL"},
                 statistic="Sum", period=Duration.minutes(5), region="us-east-1") for m in ("AllowedRequests", "BlockedRequests")]))
         self.dashboard.add_widgets(*widgets)
+
+    def watch_workload(self, id: str, *, name: str, alarm_name: str, cluster_name: str,
+                       target_groups: tuple[str, str] | None) -> None:
+        """A workload's row of the dashboard (its CPU and memory; a web service's targets too) and, for a web service,
+        an alarm on its unhealthy targets. A backend's failing health checks stop its tasks and the circuit breaker,
+        and a worker's failures show in its dead letters (watch_dead_letters)."""
+        usage = cw.GraphWidget(title=f"{name}: CPU and memory (%)", left=[
+            cw.Metric(namespace="AWS/ECS", metric_name=m, statistic="Average", period=Duration.minutes(1),
+                      dimensions_map={"ClusterName": cluster_name, "ServiceName": name}) for m in ("CPUUtilization", "MemoryUtilization")])
+        if target_groups is None:
+            self.dashboard.add_widgets(usage)
+            return
+        unhealthy = _both_groups(self._load_balancer, target_groups, "UnHealthyHostCount", "Maximum", "MAX", "unhealthy")
+        created = cw.Alarm(self, f"{id}UnhealthyTargets", alarm_name=alarm_name, metric=unhealthy, threshold=0, evaluation_periods=2,
+                           datapoints_to_alarm=2, comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                           treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                           alarm_description=f"{name}: a target failed its health checks for 2 minutes")
+        created.add_alarm_action(self._action)
+        created.add_ok_action(self._action)
+        self.alarms.append(created)
+        self.dashboard.add_widgets(usage, cw.GraphWidget(title=f"{name}: targets (blue and green groups)", left=[
+            _both_groups(self._load_balancer, target_groups, "HealthyHostCount", "Minimum", "SUM", "healthy"), unhealthy]))
 
     def watch_dead_letters(self, id: str, *, queue: sqs.IQueue, work_queue: sqs.IQueue, alarm_name: str, worker: str,
                            cluster_name: str) -> cw.Alarm:

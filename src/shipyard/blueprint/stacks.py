@@ -331,6 +331,10 @@ class ServiceStack(_EnvironmentStack):
                 container_health_path=workload.health_path if workload.kind == "backend" else None,
             )
             role = self.workloads[name].task_definition.task_role
+            self.observability.watch_workload(
+                _construct_id(name), name=name, alarm_name=own.unhealthy_alarm, cluster_name=own.cluster,
+                target_groups=(route.target_group.target_group_full_name, route.alternate_target_group.target_group_full_name)
+                if route else None)
             if queue:
                 queue.queue.grant_consume_messages(role)
                 self.observability.watch_dead_letters(_construct_id(name), queue=queue.dead_letter_queue, work_queue=queue.queue,
