@@ -83,19 +83,21 @@ kind = "backend"
 directory = "catalog"
 port = 8001
 """
-ADMIN_APP = '''\
+# A web service's or a backend's code: NAME answers every path with its name and image; its health path (any path
+# ending in /healthz) answers 500 where it is built broken.
+HTTP_APP = '''\
 import json, os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-HEALTHY = True
+NAME, HEALTHY = "app", True
 
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        if self.path == "/admin/healthz":
+        if self.path.endswith("/healthz"):
             status, body = (200, {"status": "ok"}) if HEALTHY else (500, {"status": "broken"})
         else:
-            status, body = 200, {"service": "admin", "path": self.path, "image": os.environ.get("SHIPYARD_IMAGE", "")}
+            status, body = 200, {"service": NAME, "path": self.path, "image": os.environ.get("SHIPYARD_IMAGE", "")}
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -109,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
 '''
-ADMIN_DOCKERFILE = '''\
+HTTP_DOCKERFILE = '''\
 FROM python:3.12-slim
 COPY app.py /app/
 WORKDIR /app
@@ -118,42 +120,11 @@ CMD ["python", "app.py"]
 '''
 
 
-def _admin(directory, *, healthy: bool = True):
+def _http_app(directory, name: str, *, healthy: bool = True):
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "Dockerfile").write_text(ADMIN_DOCKERFILE)
-    (directory / "app.py").write_text(ADMIN_APP.replace("HEALTHY = True", f"HEALTHY = {healthy}"))
+    (directory / "Dockerfile").write_text(HTTP_DOCKERFILE)
+    (directory / "app.py").write_text(HTTP_APP.replace('NAME, HEALTHY = "app", True', f"NAME, HEALTHY = {name!r}, {healthy}"))
     return directory
-
-
-CATALOG = '''\
-import json, os
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-HEALTHY = True
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        status, body = (200, {"service": "catalog", "path": self.path}) if HEALTHY else (500, {"status": "broken"})
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
-ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
-'''
-CATALOG_DOCKERFILE = """\
-FROM python:3.12-slim
-COPY app.py /app/
-WORKDIR /app
-USER 65534
-CMD ["python", "app.py"]
-"""
 
 
 def _mailer(directory, mode: str = "ok"):
@@ -165,23 +136,16 @@ def _mailer(directory, mode: str = "ok"):
     return directory
 
 
-def _catalog(directory, *, healthy: bool = True):
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "Dockerfile").write_text(CATALOG_DOCKERFILE)
-    (directory / "app.py").write_text(CATALOG.replace("HEALTHY = True", f"HEALTHY = {healthy}"))
-    return directory
-
-
 @pytest.fixture(scope="module")
 def app(local_aws, own_accounts, tmp_path_factory):
     """The example with an admin web service, a mailer worker its [service] publishes to and a catalog backend it calls,
     in this module's accounts; staging deployed, without the example's database: (config, assembly, aws)."""
     path = in_accounts(copy_example(tmp_path_factory.mktemp("workers") / "app"), own_accounts)
     _mailer(path.parent / "mailer")
-    _catalog(path.parent / "catalog")
+    _http_app(path.parent / "catalog", "catalog")
     text = without_database(path.read_text()).replace("[service]\n", '[service]\npublishes = ["mailer"]\ncalls = ["catalog"]\n', 1)
     at = text.index("\n[defaults]")
-    _admin(path.parent / "admin")
+    _http_app(path.parent / "admin", "admin")
     path.write_text(text[:at] + ADMIN_WORKLOAD + WORKLOADS + text[at:])
     config = load_config(path)
     staging = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
@@ -204,18 +168,23 @@ def local_aws_plugin(aws):
     return aws.target.emulator.session_plugin
 
 
-def _send_once_only_the_new_revision_runs(aws, env, stopped) -> None:
-    """Work arriving once the mailer runs only tasks of its new revision (the previous one's are gone): three messages."""
+def _send_while_only_the_new_revision_runs(aws, env, stopped) -> None:
+    """Work arriving, a message every 0.3 s, from when the mailer runs only tasks of its new revision (the previous
+    one's are gone) until another revision is deployed (the rollback): the new revision takes it during its bake."""
     view = env.workload_view("mailer")
     ecs, names = aws.ecs(env.region), view.names
-    before = task_definition_of(aws, view, names.task_family)
-    while not stopped.wait(0.1):
+    before, new, index = task_definition_of(aws, view, names.task_family), None, 0
+    while not stopped.wait(0.3):
         current = task_definition_of(aws, view, names.task_family)
-        tasks = ecs.tasks(names.cluster, ecs.task_arns(names.cluster, names.service, "RUNNING"))
-        if current != before and tasks and {t.task_definition for t in tasks} == {current}:
-            for index in range(3):
-                _send(aws, env, f"order-{index}")
+        if new is None:
+            tasks = ecs.tasks(names.cluster, ecs.task_arns(names.cluster, names.service, "RUNNING"))
+            if current != before and tasks and {t.task_definition for t in tasks} == {current}:
+                new = current
+        if new is not None and current != new:
             return
+        if new is not None:
+            index += 1
+            _send(aws, env, f"order-{index}")
 
 
 def _queue(aws, env, dead: bool = False):
@@ -330,7 +299,7 @@ def test_a_worker_that_fails_every_message_returns_the_set_and_explain_names_the
     failing = _mailer_image(aws, env, _mailer(tmp_path / "mailer", "fail"), "w-2-fail")
     # Work arrives while the new revision alone runs: it takes the messages and fails them, during its bake.
     stopped = threading.Event()
-    sending = threading.Thread(target=_send_once_only_the_new_revision_runs, args=(aws, env, stopped), daemon=True)
+    sending = threading.Thread(target=_send_while_only_the_new_revision_runs, args=(aws, env, stopped), daemon=True)
     sending.start()
     try:
         with pytest.raises(ReleaseFailed) as failed:
@@ -354,7 +323,7 @@ def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_
     env = staging.environment
     good = history.last_known_good(history.read(aws, env))
     service = _running(aws, env)  # [service] as it is: the set moves, and only the workload at fault changes
-    broken = _catalog_image(aws, env, _catalog(tmp_path / "catalog", healthy=False), "w-4-broken")
+    broken = _catalog_image(aws, env, _http_app(tmp_path / "catalog", "catalog", healthy=False), "w-4-broken")
     with pytest.raises(ReleaseFailed) as failed:
         _release_set(aws, staging, config, service, catalog=broken)
     outcome = failed.value.outcome
@@ -427,7 +396,7 @@ def test_a_workload_failing_its_gate_returns_the_whole_set_to_the_last_known_goo
     good = history.last_known_good(history.read(aws, env))
     assert good is not None and good.workloads, "the set was released by the test before"
     service = build_image(aws, env, "set-2", variant="changed")  # [service] changes too: the set goes back as one
-    broken = _admin_image(aws, env, _admin(tmp_path / "admin", healthy=False), "set-2-broken")
+    broken = _admin_image(aws, env, _http_app(tmp_path / "admin", "admin", healthy=False), "set-2-broken")
     with pytest.raises(ReleaseFailed) as failed:
         _release_set(aws, staging, config, service, admin=broken)
     outcome = failed.value.outcome
