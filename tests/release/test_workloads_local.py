@@ -28,6 +28,7 @@ from shipyard.config import load_config
 from shipyard.deploy.state import edge_url, task_definition_of
 from shipyard.diagnose import service_logs, task_exec
 from shipyard.diagnose.explain import explain
+from shipyard.errors import ExitCode
 from shipyard.release import history
 from shipyard.release.attempt import Workload
 from shipyard.release.release import ReleaseFailed, release, workload_images
@@ -318,19 +319,25 @@ def test_a_worker_that_fails_every_message_returns_the_set_and_explain_names_the
     aws.call("sqs", "PurgeQueue", env.region, QueueUrl=_queue(aws, env, dead=True).url)
 
 
-def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_fine(app, tmp_path):
+def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_fine(app, tmp_path, cli, local_aws):
     config, staging, aws = app
     env = staging.environment
     good = history.last_known_good(history.read(aws, env))
-    service = _running(aws, env)  # [service] as it is: the set moves, and only the workload at fault changes
     broken = _catalog_image(aws, env, _http_app(tmp_path / "catalog", "catalog", healthy=False), "w-4-broken")
-    with pytest.raises(ReleaseFailed) as failed:
-        _release_set(aws, staging, config, service, catalog=broken)
-    outcome = failed.value.outcome
+    # Names refused before anything is read: a workload that does not exist, --service beside --workload.
+    assert cli("--config", str(config.path), "release", "staging", "--service", "ghost", "--image", "x").code == ExitCode.BAD_INPUT
+    assert cli("--config", str(config.path), "release", "staging", "--service", "catalog", "--image", "x",
+               "--workload", "admin=y").code == ExitCode.BAD_INPUT
+    # The catalog's image alone (--service): [service] and the others keep what they run, and the set is judged.
+    result = cli("--config", str(config.path), "release", "staging", "--service", "catalog", "--image", broken.reference,
+                 "--endpoint", local_aws.endpoint)
+    assert result.code == ExitCode.FAILURE, result.err
     # Its container health check fails, ECS stops its tasks and the circuit breaker the deployment: CloudFormation
     # rolls the stack back, and the reason names the catalog's service. [service]'s health gate passed meanwhile.
-    assert any("CatalogService" in r and "Circuit Breaker" in r for r in outcome.attempt.reasons), outcome.attempt.reasons
-    assert outcome.rollback is not None and outcome.rollback.released and outcome.rollback.workloads == good.workloads
+    failed, back = history.read(aws, env)[1], history.read(aws, env)[0]
+    assert (failed.verdict, failed.digest, failed.workloads["catalog"]) == ("failed", good.digest, broken.digest)
+    assert "CatalogService" in result.err and "Circuit Breaker" in result.err
+    assert (back.kind, back.verdict, back.workloads) == ("rollback", "released", good.workloads)
     links = explain(aws, staging, None, workload="catalog")
     assert any("failed container health checks" in link.detail for link in links), [link.detail for link in links]
 

@@ -45,8 +45,25 @@ def workloads_of(config: Config, refs: list[str] | tuple[str, ...] = ()) -> tupl
 
 
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,
-            allow_vulnerable: str | None, override_budget: str | None, workload_refs: list[str] | None = None) -> Outcome:
+            allow_vulnerable: str | None, override_budget: str | None, workload_refs: list[str] | None = None,
+            service: str | None = None) -> Outcome:
+    """service: release IMAGE as that workload's alone (--service NAME): [service] and the rest of the set keep what
+    they run, and the release is judged, recorded and rolled back as a set all the same."""
     guard_production([ctx.env], yes=yes, action="release to")
+    if service is not None:
+        if workload_refs:
+            raise UsageError("--service", "names the one workload IMAGE is for; --workload cannot be given with it",
+                             "release the set with --image and --workload NAME=REF instead")
+        known = [w.name for w in workloads_of(ctx.config)]
+        if service not in known:
+            raise UsageError(f"--service {service}", f"is not a workload of {ctx.config.path.name}; workloads: {', '.join(known) or 'none'}",
+                             "leave --service out to release [service]")
+        workload_refs = [f"{service}={image}"]
+        running = flow.current_digest(ctx.aws, ctx.env)
+        if running is None:
+            raise UsageError(f"environment {ctx.env.name}", "has no release of [service] yet, which the set needs",
+                             "release the whole set first: --image REF --workload NAME=REF")
+        image = running
     workloads = workloads_of(ctx.config, workload_refs or [])
     require_policy(ctx.config, [ctx.assembly])
     options = _options(ctx.config, gate, auto_rollback=auto_rollback, allow_vulnerable=allow_vulnerable,

@@ -17,6 +17,7 @@ from shipyard.cli_options import (
     TARGET,
     EnvironmentArg,
     OverrideBudget,
+    ServiceOption,
     YesFlag,
     after_dashes,
     command,
@@ -36,12 +37,12 @@ def release(environment: EnvironmentArg, target: Choice, gate: Gate,
             workload: WorkloadImages = None,
             yes: YesFlag = False, no_rollback: Annotated[bool, typer.Option("--no-rollback", help="leave a failed release in place")] = False,
             allow_vulnerable: Annotated[Optional[str], typer.Option("--allow-vulnerable", help="reason to release despite HIGH/CRITICAL findings")] = None,
-            override_budget: OverrideBudget = None) -> None:
-    """Release an image (and with it each web workload's): digest -> image parameter -> service stack -> rollout ->
-    health gate -> LKG or rollback of the set."""
+            override_budget: OverrideBudget = None, service: ServiceOption = None) -> None:
+    """Release an image (and with it each workload's): digest -> image parameter -> service stack -> rollout ->
+    health gate -> LKG or rollback of the set. With --service NAME, IMAGE is that workload's alone."""
     render.released(environment, releases.release(context(environment, target), image, gate, yes=yes, auto_rollback=not no_rollback,
                                                   allow_vulnerable=allow_vulnerable, override_budget=override_budget,
-                                                  workload_refs=workload or []))
+                                                  workload_refs=workload or [], service=service))
 
 
 @command(groups=(TARGET, GATE))
@@ -49,7 +50,7 @@ def promote(source: Annotated[str, typer.Argument(help="environment whose last k
             environment: Annotated[str, typer.Argument(metavar="TARGET", help="environment that receives it")], target: Choice, gate: Gate,
             digest: Annotated[Optional[str], typer.Option("--digest", help="promote this digest instead of SOURCE's last known good")] = None,
             workload: WorkloadImages = None, yes: YesFlag = False, override_budget: OverrideBudget = None) -> None:
-    """Release to TARGET the exact set (digest and each web workload's) that is last known good in SOURCE, copied
+    """Release to TARGET the exact set (digest and each workload's) that is last known good in SOURCE, copied
     between registries."""
     render.released(environment, releases.promote(context(environment, target), source, gate, yes=yes, digest=digest,
                                                   override_budget=override_budget, workload_refs=workload or []))
