@@ -65,7 +65,7 @@ class Settings:
     promotes_from: Environment | None = None  # the environment whose images this one receives
     promotes_to: Environment | None = None  # the environment that copies this one's images
     database: DatabaseConfig | None = None
-    workloads: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service]: web services and workers
+    workloads: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service]: web and backend services, workers
 
     @property
     def web_services(self) -> dict[str, WorkloadConfig]:
@@ -143,14 +143,14 @@ class FoundationStack(_EnvironmentStack):
             certificate_arn=self.origin_certificate.certificate.ref if self.origin_certificate else None,
             primary_rule_priority=naming.PRIMARY_RULE_PRIORITY_LAST if settings.web_services else naming.PRIMARY_RULE_PRIORITY,
         )
-        # Each workload beside [service]: its own repository and released-image parameter; a web service's route on
-        # the listener; a worker's queues and security group.
+        # Each workload beside [service]: its own repository, released-image parameter and security group; a web
+        # service's route on the listener; a worker's queues.
         self.workloads: dict[str, WorkloadParts] = {}
         for name, workload in settings.workloads.items():
             own, construct = names.workload(name), _construct_id(name)
             web = workload.kind == "web"
             group = self.network.workload_security_group(
-                f"{construct}SecurityGroup", description=f"{own.prefix} {name} tasks: {_admits(name, workload, settings)}; outbound "
+                f"{construct}SecurityGroup", description=f"{own.prefix} {name} tasks: {_admits(workload)}; outbound "
                                                          "HTTPS for AWS APIs")
             self.workloads[name] = WorkloadParts(
                 registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
@@ -204,7 +204,7 @@ def _admit_callers_of(foundation: FoundationStack, settings: Settings) -> None:
             group.add_egress_rule(target, ec2.Port.tcp(port), f"{caller} calls {backend} (Service Connect)")
 
 
-def _admits(name: str, workload: WorkloadConfig, settings: Settings) -> str:
+def _admits(workload: WorkloadConfig) -> str:
     """What a workload's security group admits, for its description."""
     if workload.kind == "web":
         return "HTTP from the load balancer only"
@@ -425,7 +425,7 @@ class WorkloadParts:
     image_slot: ImageSlot
     route: Route | None  # a web service's
     queue: WorkQueue | None  # a worker's
-    security_group: ec2.ISecurityGroup  # its tasks': a web service shares the load balancer's targets' group
+    security_group: ec2.ISecurityGroup  # its tasks' own
 
 
 def _queue_variables(foundation: FoundationStack, publishes: list[str]) -> dict[str, str]:

@@ -3,8 +3,10 @@
 The verdict is RELEASED only when the deployment with the new task definition is PRIMARY and COMPLETED, running
 equals desired, every target is healthy (rollout_watch.py), and the health URL answers 200 N times in a row through
 the edge (bake_gate.py). Anything else is FAILED, whatever the stack status says; a failed release rolls back to
-the last known good digest and never exits 0. The guards (guards.py) and migrations (migrations.py) run in their
-own steps; this module only orchestrates them and records every attempt in the history.
+the last known good digest and never exits 0. The workloads beside [service] move in the same stack update, each
+judged by what is true of its kind (set_judge.py), and a failure of any returns the whole set. The guards (guards.py)
+and migrations (migrations.py) run in their own steps; this module only orchestrates them and records every attempt
+in the history.
 """
 
 from __future__ import annotations
