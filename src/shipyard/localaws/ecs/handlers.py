@@ -414,6 +414,7 @@ def reset() -> None:
 
 def install() -> None:
     ecr_handlers.PUSHED.append(task_runtime.warm)
+    task_runtime.VARIABLE_SOURCES.append(service_connect.variables)
     from moto.ecs.models import Cluster, EC2ContainerServiceBackend
     from moto.ecs.responses import EC2ContainerServiceResponse
 

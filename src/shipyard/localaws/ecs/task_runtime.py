@@ -29,6 +29,7 @@ import tarfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ CREDENTIALS_PATH = "/_shipyard/task-credentials/"  # + a task's id: its task rol
 # The embedded AWS's own address (set when its server starts): what a task's AWS SDK calls, and where it gets its
 # task role's credentials.
 endpoint: str | None = None
+# What else gives a starting task variables (ECS Service Connect's proxy: service_connect.variables), registered by
+# the ECS handlers, so this module knows nothing of them.
+VARIABLE_SOURCES: list[Callable[[Task], dict[str, str]]] = []
 _lock = threading.RLock()
 _tasks: dict[str, Task] = {}  # task ARN -> task
 
@@ -343,9 +347,9 @@ def _aws_variables(task: Task) -> dict[str, str]:
     the SDKs read on their own (ECS developer guide, "Amazon ECS task IAM role"; no task role, no credentials). The
     endpoint is the embedded AWS's: a full URI on loopback, which the SDKs accept where ECS's link-local one would not
     be reachable, and AWS_ENDPOINT_URL, the one variable ECS does not set, sends the SDK's calls to the embedded AWS."""
-    from shipyard.localaws.ecs import service_connect
-
-    variables = {"AWS_REGION": task.region, "AWS_DEFAULT_REGION": task.region, **service_connect.variables(task)}
+    variables = {"AWS_REGION": task.region, "AWS_DEFAULT_REGION": task.region}
+    for source in VARIABLE_SOURCES:
+        variables.update(source(task))
     if endpoint:
         variables["AWS_ENDPOINT_URL"] = endpoint
         if task.task_role_arn:
