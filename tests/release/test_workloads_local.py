@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shipyard.app import releases
+from shipyard.app.context import EnvironmentContext
 from shipyard.app.local_images import build_local_image
 from shipyard.app.releases import workloads_of
 from shipyard.config import load_config
@@ -319,7 +321,7 @@ def test_a_worker_that_fails_every_message_returns_the_set_and_explain_names_the
     aws.call("sqs", "PurgeQueue", env.region, QueueUrl=_queue(aws, env, dead=True).url)
 
 
-def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_fine(app, tmp_path, cli, local_aws):
+def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_fine(app, tmp_path, cli, monkeypatch):
     config, staging, aws = app
     env = staging.environment
     good = history.last_known_good(history.read(aws, env))
@@ -328,16 +330,19 @@ def test_a_backend_failing_its_health_check_returns_the_set_while_its_caller_is_
     assert cli("--config", str(config.path), "release", "staging", "--service", "ghost", "--image", "x").code == ExitCode.BAD_INPUT
     assert cli("--config", str(config.path), "release", "staging", "--service", "catalog", "--image", "x",
                "--workload", "admin=y").code == ExitCode.BAD_INPUT
-    # The catalog's image alone (--service): [service] and the others keep what they run, and the set is judged.
-    result = cli("--config", str(config.path), "release", "staging", "--service", "catalog", "--image", broken.reference,
-                 "--endpoint", local_aws.endpoint)
-    assert result.code == ExitCode.FAILURE, result.err
+    # The catalog's image alone (release --service): [service] and the others keep what they run, and the set is
+    # judged. (The policy gate `release` passes first is deploy's, tested with it: a cold cdk-nag synthesis here
+    # would test nothing of --service.)
+    monkeypatch.setattr(releases, "require_policy", lambda *_: None)
+    with pytest.raises(ReleaseFailed) as raised:
+        releases.release(EnvironmentContext(config, env, aws), broken.reference, releases.Gate(), yes=True, auto_rollback=True,
+                         allow_vulnerable=None, override_budget=None, service="catalog")
+    outcome = raised.value.outcome
+    assert outcome.attempt.digest == good.digest and outcome.attempt.workloads["catalog"] == broken.digest
     # Its container health check fails, ECS stops its tasks and the circuit breaker the deployment: CloudFormation
     # rolls the stack back, and the reason names the catalog's service. [service]'s health gate passed meanwhile.
-    failed, back = history.read(aws, env)[1], history.read(aws, env)[0]
-    assert (failed.verdict, failed.digest, failed.workloads["catalog"]) == ("failed", good.digest, broken.digest)
-    assert "CatalogService" in result.err and "Circuit Breaker" in result.err
-    assert (back.kind, back.verdict, back.workloads) == ("rollback", "released", good.workloads)
+    assert any("CatalogService" in r and "Circuit Breaker" in r for r in outcome.attempt.reasons), outcome.attempt.reasons
+    assert outcome.rollback is not None and outcome.rollback.released and outcome.rollback.workloads == good.workloads
     links = explain(aws, staging, None, workload="catalog")
     assert any("failed container health checks" in link.detail for link in links), [link.detail for link in links]
 
