@@ -39,7 +39,7 @@ ONLY_WHERE = {("application-autoscaling", op): (lambda env: env.schedule is not 
               for op in ("DescribeScalableTargets", "RegisterScalableTarget", "PutScheduledAction", "DescribeScheduledActions",
                          "DeleteScheduledAction")}
 # A worker's bake (release/worker_watch.py): only an app with a worker makes these, and its workloads' policy grants
-# them (identity.WORKER_VERDICT, tests/blueprint/test_workers.py); the single-service example has none.
+# them (identity.WORKER_VERDICT, tests/blueprint/test_workloads.py); the single-service example has none.
 ONLY_WHERE.update({("sqs", op): (lambda env: False) for op in ("GetQueueUrl", "GetQueueAttributes")})
 
 # Handler permissions of the schemas that the role does not need, each with the reason.
