@@ -453,3 +453,21 @@ def test_a_workload_with_no_image_yet_is_named(app):
         workload_images(aws, staging.environment, (Workload("ghost", "/ghost/healthz"),))
     assert "has no image released in staging yet" in missing.value.what and "--workload ghost=REF" in missing.value.hint
     shutil.rmtree(config.directory / "cdk.out", ignore_errors=True)
+
+
+def test_one_workload_is_released_and_rolled_back_alone(app, tmp_path, monkeypatch):
+    config, staging, aws = app
+    env = staging.environment
+    good = history.last_known_good(history.read(aws, env))
+    newer = _admin_image(aws, env, _http_app(tmp_path / "admin", "admin-2"), "w-5")
+    monkeypatch.setattr(releases, "require_policy", lambda *_: None)  # deploy's gate, tested with it
+    ctx = EnvironmentContext(config, env, aws)
+    released = releases.release(ctx, newer.reference, releases.Gate(), yes=True, auto_rollback=True, allow_vulnerable=None,
+                                override_budget=None, service="admin")
+    assert released.attempt.released and released.attempt.digest == good.digest  # [service] kept what it runs
+    assert released.attempt.workloads == {**good.workloads, "admin": newer.digest}
+    assert _get(edge_url(aws, env) + "/admin/users")[1]["service"] == "admin-2"
+    back = releases.rollback(ctx, releases.Gate(), yes=True, to=None, steps=1, service="admin")
+    assert back.attempt.released and back.attempt.workloads == good.workloads and back.attempt.digest == good.digest
+    assert _get(edge_url(aws, env) + "/admin/users")[1]["image"].endswith(good.workloads["admin"])
+    assert [r.kind for r in history.read(aws, env)[:2]] == ["rollback", "release"]

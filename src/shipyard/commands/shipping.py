@@ -59,9 +59,11 @@ def promote(source: Annotated[str, typer.Argument(help="environment whose last k
 @command(groups=(TARGET, GATE))
 def rollback(environment: EnvironmentArg, target: Choice, gate: Gate,
              to: Annotated[Optional[str], typer.Option("--to", help="a digest released successfully before")] = None,
-             steps: Annotated[int, typer.Option("--steps", min=1, help="how many good releases back")] = 1, yes: YesFlag = False) -> None:
-    """Release a previous good digest from the history, with the same verdict rules."""
-    render.released(environment, releases.rollback(context(environment, target), gate, yes=yes, to=to, steps=steps))
+             steps: Annotated[int, typer.Option("--steps", min=1, help="how many good releases back")] = 1, yes: YesFlag = False,
+             service: ServiceOption = None) -> None:
+    """Release a previous good digest from the history (the set it was released with), with the same verdict rules;
+    with --service NAME, a previous good image of that workload alone."""
+    render.released(environment, releases.rollback(context(environment, target), gate, yes=yes, to=to, steps=steps, service=service))
 
 
 @command("run")

@@ -279,27 +279,42 @@ def _digests(images: WorkloadImages) -> dict[str, str]:
 
 
 def rollback(aws: Aws, assembly: EnvironmentAssembly, options: ReleaseOptions, *, health_path: str,
-             to: str | None = None, steps: int = 1, workloads: tuple[Workload, ...] = ()) -> Outcome:
-    """Release a previous good digest from the history, with the rest of the set it was released with."""
+             to: str | None = None, steps: int = 1, workloads: tuple[Workload, ...] = (), service: str | None = None) -> Outcome:
+    """Release a previous good digest from the history, with the rest of the set it was released with; or (service)
+    a previous good image of that one workload, the rest of the set keeping what it runs."""
     env = assembly.environment
     records = history.read(aws, env)
+    if service is not None:
+        view = env.workload_view(service)
+        running = aws.ssm(env.region).get(view.names.image_parameter) or NO_IMAGE
+        good = list(dict.fromkeys(r.workloads[service] for r in records
+                                  if r.verdict is Verdict.RELEASED and r.workloads.get(service, NO_IMAGE) != NO_IMAGE))
+        target = _rollback_target(env, f"workload {service}", good, running.rsplit("@", 1)[-1], to, steps)
+        primary = current_digest(aws, env)
+        if primary is None:
+            raise Refused(f"environment {env.name}", "has no release of [service] yet, which the set needs")
+        return release(aws, assembly, primary, options, health_path=health_path, kind=Kind.ROLLBACK,
+                       workloads=tuple(replace(w, ref=target if w.name == service else None) for w in workloads))
     good = history.good_digests(records)
-    current = current_digest(aws, env)
-    candidates = [d for d in good if d != current]
-    if to:
-        if to not in good:
-            raise Refused(f"environment {env.name}", f"{to} was never released successfully here; known good: "
-                          f"{', '.join(d[:19] for d in good) or 'none'}")
-        target = to
-    elif len(candidates) >= steps:
-        target = candidates[steps - 1]
-    else:
-        raise Refused(f"environment {env.name}", "has no earlier good release to roll back to",
-                      "release a known good image with `shipyard release`")
+    target = _rollback_target(env, f"environment {env.name}", good, current_digest(aws, env), to, steps)
     migrations.guard_rollback(records, target, env.names.database)
     released = next(r for r in records if r.digest == target and r.verdict is Verdict.RELEASED)
     return release(aws, assembly, target, options, health_path=health_path, kind=Kind.ROLLBACK,
                    workloads=_as_released(workloads, released))
+
+
+def _rollback_target(env: Environment, what: str, good: list[str], current: str | None, to: str | None, steps: int) -> str:
+    """The good digest a rollback releases: --to, or the one `steps` back from what runs."""
+    if to:
+        if to not in good:
+            raise Refused(what, f"{to} was never released successfully in {env.name}; known good: "
+                          f"{', '.join(d[:19] for d in good) or 'none'}")
+        return to
+    candidates = [d for d in good if d != current]
+    if len(candidates) < steps:
+        raise Refused(what, f"has no earlier good release in {env.name} to roll back to",
+                      "release a known good image with `shipyard release`")
+    return candidates[steps - 1]
 
 
 def _as_released(workloads: tuple[Workload, ...], record: history.ReleaseRecord) -> tuple[Workload, ...]:
