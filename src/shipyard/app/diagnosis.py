@@ -8,13 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shipyard.app.context import EnvironmentContext, guard_production
-from shipyard.app.releases import workloads_of
+from shipyard.app.releases import require_workload, workloads_of
 from shipyard.config import Environment
 from shipyard.deploy.state import health_url
 from shipyard.diagnose import service_logs, task_exec
 from shipyard.diagnose.explain import Link, explain
 from shipyard.diagnose.status import StatusReport, status
-from shipyard.errors import UsageError
 
 
 def read_status(ctx: EnvironmentContext) -> StatusReport:
@@ -32,13 +31,8 @@ def watch_status(ctx: EnvironmentContext, show: Callable[[StatusReport], None], 
 
 def workload_env(ctx: EnvironmentContext, service: str | None) -> Environment:
     """The environment as `service` sees it (--service NAME), or as [service] does."""
-    if service is None:
-        return ctx.env
-    known = [w.name for w in workloads_of(ctx.config)]
-    if service not in known:
-        raise UsageError(f"--service {service}", f"is not a workload of {ctx.config.path.name}; workloads: {', '.join(known) or 'none'}",
-                         "leave --service out for [service]")
-    return ctx.env.workload_view(service)
+    require_workload(ctx.config, service)
+    return ctx.env.workload_view(service) if service else ctx.env
 
 
 def explain_environment(ctx: EnvironmentContext, given_health_url: str | None, *, service: str | None = None) -> list[Link]:

@@ -54,7 +54,7 @@ def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_
         if workload_refs:
             raise UsageError("--service", "names the one workload IMAGE is for; --workload cannot be given with it",
                              "release the set with --image and --workload NAME=REF instead")
-        _known_workload(ctx.config, service)
+        require_workload(ctx.config, service)
         workload_refs = [f"{service}={image}"]
         running = flow.current_digest(ctx.aws, ctx.env)
         if running is None:
@@ -88,14 +88,14 @@ def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, dige
 
 def rollback(ctx: EnvironmentContext, gate: Gate, *, yes: bool, to: str | None, steps: int, service: str | None = None) -> Outcome:
     guard_production([ctx.env], yes=yes, action="roll back")
-    _known_workload(ctx.config, service)
+    require_workload(ctx.config, service)
     return flow.rollback(ctx.aws, ctx.assembly, _options(ctx.config, gate), health_path=ctx.config.service.health_check_path,
                          to=to, steps=steps, workloads=workloads_of(ctx.config), service=service)
 
 
-def _known_workload(config: Config, service: str | None) -> None:
+def require_workload(config: Config, service: str | None) -> None:
     """--service NAME names a workload of the set, or the command is refused before anything is read."""
     known = [w.name for w in workloads_of(config)]
     if service is not None and service not in known:
         raise UsageError(f"--service {service}", f"is not a workload of {config.path.name}; workloads: {', '.join(known) or 'none'}",
-                         "leave --service out for [service] and the whole set")
+                         "leave --service out for [service]")

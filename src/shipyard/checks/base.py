@@ -103,3 +103,28 @@ def grants_anyone(document: Any) -> bool:
     """An Allow to every principal ('*' or AWS '*')."""
     return any(s.get("Effect") == "Allow" and (s.get("Principal") == "*" or "*" in as_list((s.get("Principal") or {}).get("AWS")))
                for s in statements(document))
+
+
+def referenced_id(ref: Any) -> str | None:
+    """The logical id a Ref or Fn::GetAtt names; None for anything else."""
+    if isinstance(ref, dict):
+        return ref.get("Fn::GetAtt", [None])[0] if "Fn::GetAtt" in ref else ref.get("Ref")
+    return None
+
+
+def open_ingress(view: StackView, groups: set[str | None]) -> Iterator[tuple[str, str]]:
+    """(group, source) for every rule of these security groups (inline or AWS::EC2::SecurityGroupIngress) that admits
+    an address range or a prefix list rather than another security group."""
+    rules = [(logical_id, rule) for logical_id, props in view.resources("AWS::EC2::SecurityGroup") if logical_id in groups
+             for rule in props.get("SecurityGroupIngress") or []]
+    rules += [(referenced_id(rule.get("GroupId")), rule) for _, rule in view.resources("AWS::EC2::SecurityGroupIngress")
+              if referenced_id(rule.get("GroupId")) in groups]
+    for logical_id, rule in rules:
+        source = rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId")
+        if source:
+            yield str(logical_id), source
+
+
+def service_security_groups(props: dict[str, Any]) -> list[Any]:
+    """An AWS::ECS::Service's security groups, as its template references them."""
+    return ((props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}).get("SecurityGroups", [])

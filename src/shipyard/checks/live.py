@@ -78,8 +78,7 @@ class LiveEnvironment:
         database may admit."""
         ecs = self.aws.ecs(self.region)
         clients = {}
-        for name in self.service_names:
-            service = ecs.service_of(self.env.names.cluster, name)
+        for name, service in self.services.items():
             if service is None or not service.task_definition:
                 continue
             secrets = {variable for container in ecs.task_definition(service.task_definition).containers for variable, _ in container.secrets}
@@ -113,9 +112,12 @@ class LiveEnvironment:
             found[props["ServiceName"]] = {**props, "Variables": variables}
         return found
 
-    @property
-    def service_names(self) -> list[str]:
-        return list(self.declared_services)
+    @cached_property
+    def services(self) -> dict[str, Service | None]:
+        """Each declared ECS service as ECS reports it (None where it does not exist), read once for every rule."""
+        ecs = self.aws.ecs(self.region)
+        return {name: self.service if name == self.env.names.service else ecs.service_of(self.env.names.cluster, name)
+                for name in self.declared_services}
 
     @cached_property
     def backend_callers(self) -> dict[str, list[str]]:

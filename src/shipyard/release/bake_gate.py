@@ -94,6 +94,11 @@ def gate_failed(attempt: Attempt, gate: health.GateResult, url: str, options: Re
         attempt.reasons.append(f"health URL unreachable before and after ({gate.last}); judged by ECS and target health alone")
         attempt.verdict = Verdict.RELEASED
         return attempt
-    attempt.reasons.append(f"health URL {url} did not answer 200 {options.health_successes} times in a row "
-                           f"within {gate.timeout:.0f}s (last answer: {gate.last})")
+    attempt.reasons.append(gate_failure(url, gate, options))
     return attempt
+
+
+def gate_failure(url: str, gate: health.GateResult, options: ReleaseOptions) -> str:
+    """Why a gate did not pass, in one line."""
+    return (f"health URL {url} did not answer 200 {options.health_successes} times in a row "
+            f"within {gate.timeout:.0f}s (last answer: {gate.last})")

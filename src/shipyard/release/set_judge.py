@@ -24,7 +24,7 @@ from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.deploy.state import health_url, task_definition_of
 from shipyard.release.attempt import Attempt, ReleaseOptions, Workload
-from shipyard.release.bake_gate import BakeGate, run_gate
+from shipyard.release.bake_gate import BakeGate, gate_failure, run_gate
 from shipyard.release.images import Image
 from shipyard.release.rollout_watch import wait_for_rollout
 from shipyard.release.worker_watch import watch_worker
@@ -107,11 +107,7 @@ class SetJudge:
                 time.sleep(self.aws.target.lasts(2, at_least=0.1))
         if gate.result is None:
             return None
-        return [] if gate.result.passed else [gate_reason(view.names.workload, url, gate.result.last, gate.result.timeout, self.options)]
-
-
-def gate_reason(name: str, url: str, last: str, timeout: float, options: ReleaseOptions) -> str:
-    return f"{name}: health URL {url} did not answer 200 {options.health_successes} times in a row within {timeout:.0f}s (last answer: {last})"
+        return [] if gate.result.passed else [f"{view.names.workload}: {gate_failure(url, gate.result, self.options)}"]
 
 
 def judge_workload(aws: Aws, view: Environment, workload: Workload, options: ReleaseOptions, *, since: str, moved: bool,
@@ -128,4 +124,4 @@ def judge_workload(aws: Aws, view: Environment, workload: Workload, options: Rel
         return [f"{name}: {reason}" for reason in rollout]
     url = health_url(aws, view, None, workload.health_path)
     gate = run_gate(aws, url, options, f"{view.name} {name}: health gate on {url}")
-    return [] if gate.passed else [gate_reason(name, url, gate.last, gate.timeout, options)]
+    return [] if gate.passed else [f"{name}: {gate_failure(url, gate, options)}"]

@@ -1,13 +1,7 @@
 from __future__ import annotations
 
-from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, open_ingress, referenced_id, service_security_groups
 from shipyard.checks.live import LiveEnvironment, LiveFinding
-
-
-def _logical(ref) -> str | None:
-    if isinstance(ref, dict):
-        return ref.get("Fn::GetAtt", [None])[0] if "Fn::GetAtt" in ref else ref.get("Ref")
-    return None
 
 
 class BackendIngress(Rule):
@@ -23,28 +17,24 @@ class BackendIngress(Rule):
     def check(self, view: StackView):
         # The backends' groups live in the foundation stack and their services in the service stack: what one template
         # can say is an address range on the group of a backend declared beside it. The live half reads every backend.
-        groups = {_logical(g) for _, props in view.resources("AWS::ECS::Service")
-                  if (props.get("ServiceConnectConfiguration") or {}).get("Services")
-                  for g in ((props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}).get("SecurityGroups", [])}
+        groups = {referenced_id(g) for _, props in view.resources("AWS::ECS::Service")
+                  if (props.get("ServiceConnectConfiguration") or {}).get("Services") for g in service_security_groups(props)}
         groups.discard(None)
-        for logical_id, rule in [(_logical(r.get("GroupId")), r) for _, r in view.resources("AWS::EC2::SecurityGroupIngress")]:
-            source = rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId")
-            if logical_id in groups and source:
-                yield Violation(str(logical_id), f"admits {source}; only the security groups of its callers may reach a backend")
+        for logical_id, source in open_ingress(view, groups):
+            yield Violation(logical_id, f"admits {source}; only the security groups of its callers may reach a backend")
 
     verify_title = "backends reachable only by the workloads that call them"
 
     def verify(self, live: LiveEnvironment) -> LiveFinding:
         if not live.backend_callers:
             return LiveFinding(True, "no backends", "the app has no backend service")
-        ecs, names = live.aws.ecs(live.region), live.env.names
         problems = []
         for backend, callers in live.backend_callers.items():
-            service = ecs.service_of(names.cluster, backend)
+            service = live.services.get(backend)
             if service is None:
                 problems.append(f"{backend} does not exist")
                 continue
-            calling = [ecs.service_of(names.cluster, caller) for caller in callers]
+            calling = [live.services.get(caller) for caller in callers]
             allowed = {g for caller in calling if caller is not None for g in caller.network.security_groups}
             lb = live.load_balancer
             for group in live.aws.ec2(live.region).security_groups(list(service.network.security_groups)):

@@ -1,13 +1,7 @@
 from __future__ import annotations
 
-from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, open_ingress, referenced_id
 from shipyard.checks.live import LiveEnvironment, LiveFinding
-
-
-def _logical(ref) -> str | None:
-    if isinstance(ref, dict):
-        return ref.get("Fn::GetAtt", [None])[0] if "Fn::GetAtt" in ref else ref.get("Ref")
-    return None
 
 
 class DatabaseIngress(Rule):
@@ -20,16 +14,10 @@ class DatabaseIngress(Rule):
     rationale = "An address range is broader than the service: anything that lands in it can reach the database."
 
     def check(self, view: StackView):
-        groups = {_logical(g) for _, props in view.resources("AWS::RDS::DBInstance") for g in props.get("VPCSecurityGroups") or []}
+        groups = {referenced_id(g) for _, props in view.resources("AWS::RDS::DBInstance") for g in props.get("VPCSecurityGroups") or []}
         groups.discard(None)
-        rules = [(logical_id, rule) for logical_id, props in view.resources("AWS::EC2::SecurityGroup") if logical_id in groups
-                 for rule in props.get("SecurityGroupIngress") or []]
-        rules += [(_logical(rule.get("GroupId")), rule) for _, rule in view.resources("AWS::EC2::SecurityGroupIngress")
-                  if _logical(rule.get("GroupId")) in groups]
-        for logical_id, rule in rules:
-            source = rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId")
-            if source:
-                yield Violation(str(logical_id), f"admits {source}; only the service tasks' security group may reach the database")
+        for logical_id, source in open_ingress(view, groups):
+            yield Violation(logical_id, f"admits {source}; only the service tasks' security group may reach the database")
 
     verify_title = "database reachable only from the tasks that connect to it"
 

@@ -1,13 +1,7 @@
 from __future__ import annotations
 
-from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, referenced_id
 from shipyard.checks.live import LiveEnvironment, LiveFinding
-
-
-def _logical(ref) -> str | None:
-    if isinstance(ref, dict) and "Fn::GetAtt" in ref:
-        return ref["Fn::GetAtt"][0]
-    return None
 
 
 class QueueDeadLetters(Rule):
@@ -21,7 +15,7 @@ class QueueDeadLetters(Rule):
 
     def check(self, view: StackView):
         queues = dict(view.resources("AWS::SQS::Queue"))
-        targets = {_logical((props.get("RedrivePolicy") or {}).get("deadLetterTargetArn")) for props in queues.values()}
+        targets = {referenced_id((props.get("RedrivePolicy") or {}).get("deadLetterTargetArn")) for props in queues.values()}
         for logical_id, props in queues.items():
             if logical_id not in targets and not props.get("RedrivePolicy"):
                 yield Violation(logical_id, "no RedrivePolicy: a message that always fails is never set aside")

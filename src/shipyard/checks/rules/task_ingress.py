@@ -1,13 +1,7 @@
 from __future__ import annotations
 
-from shipyard.checks.base import Category, Rule, Severity, StackView, Violation
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, open_ingress, referenced_id, service_security_groups
 from shipyard.checks.live import LiveEnvironment, LiveFinding
-
-
-def _logical(ref) -> str | None:
-    if isinstance(ref, dict):
-        return ref.get("Fn::GetAtt", [None])[0] if "Fn::GetAtt" in ref else ref.get("Ref")
-    return None
 
 
 class TaskIngress(Rule):
@@ -21,17 +15,10 @@ class TaskIngress(Rule):
     rationale = "The internal load balancer and WAF protect nothing if the tasks answer the internet directly."
 
     def check(self, view: StackView):
-        task_groups = {_logical(g) for _, props in view.resources("AWS::ECS::Service")
-                       for g in ((props.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration") or {}).get("SecurityGroups", [])}
+        task_groups = {referenced_id(g) for _, props in view.resources("AWS::ECS::Service") for g in service_security_groups(props)}
         task_groups.discard(None)
-        rules = [(logical_id, rule) for logical_id, props in view.resources("AWS::EC2::SecurityGroup") if logical_id in task_groups
-                 for rule in props.get("SecurityGroupIngress") or []]
-        rules += [(_logical(rule.get("GroupId")), rule) for _, rule in view.resources("AWS::EC2::SecurityGroupIngress")
-                  if _logical(rule.get("GroupId")) in task_groups]
-        for logical_id, rule in rules:
-            source = rule.get("CidrIp") or rule.get("CidrIpv6") or rule.get("SourcePrefixListId")
-            if source:
-                yield Violation(str(logical_id), f"admits {source}; only the load balancer's security group may reach the tasks")
+        for logical_id, source in open_ingress(view, task_groups):
+            yield Violation(logical_id, f"admits {source}; only the load balancer's security group may reach the tasks")
 
     verify_title = "tasks reachable only from the load balancer"
 
