@@ -111,15 +111,24 @@ def test_promote_with_the_source_accounts_credentials_is_refused_before_any_copy
 def test_logs_follow_on_aws_tails_live_and_stops_cleanly_on_ctrl_c(ci):
     """With the SDK's endpoint at the embedded AWS, Live Tail reaches it (no stream host prefix in front of a loopback
     endpoint); the embedded AWS ends each session at once (it cannot hold a stream open), so following then polls."""
+    import queue
     import signal
+    import threading
     import time
 
     process = subprocess.Popen(["bash", "-c", "exec shipyard logs staging --aws --follow"], **ci.popen("staging"))
-    deadline, err = time.monotonic() + 120, ""
     assert process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()  # read beside the wait, so a command that says nothing fails, not hangs
+    threading.Thread(target=lambda: [lines.put(line) for line in iter(process.stderr.readline, "")], daemon=True).start()
+    deadline, err = time.monotonic() + 120, ""
     while time.monotonic() < deadline and "polling every" not in err:
-        err += process.stderr.readline()
+        try:
+            err += lines.get(timeout=1)
+        except queue.Empty:
+            pass
     process.send_signal(signal.SIGINT)
-    rest = process.communicate(timeout=60)[1]
+    process.wait(timeout=60)
+    time.sleep(0.2)  # the reader drains what the process said last
+    rest = "".join(iter(lambda: lines.get_nowait() if not lines.empty() else "", ""))
     assert "(live tail)" in err and "the session closed after" in err, err
     assert process.returncode in (0, 130) and "Traceback" not in rest and "ECONNRESET" not in rest, rest

@@ -82,6 +82,10 @@ class Emulator(Protocol):
         """How long `aws_seconds` of AWS's time last here: the emulator runs AWS's timers (bake times, drains,
         health checks) faster by a factor, and a client's waits on them keep the same proportion."""
 
+    def bake_lasts(self, aws_seconds: float) -> float:
+        """How long an ECS deployment's bake time of `aws_seconds` lasts here: compressed like lasts(), but never
+        shorter than a health gate needs in real seconds to be answered."""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -100,6 +104,10 @@ class Target:
         """How long a wait of `aws_seconds` on AWS lasts at this target: as long on AWS, shorter on the embedded AWS,
         whose timers run faster (never below `at_least`, so a poll stays a poll)."""
         return aws_seconds if self.emulator is None else max(at_least, self.emulator.lasts(aws_seconds))
+
+    def bake_lasts(self, aws_seconds: float) -> float:
+        """How long an ECS deployment's bake time of `aws_seconds` lasts at this target."""
+        return aws_seconds if self.emulator is None else self.emulator.bake_lasts(aws_seconds)
 
     def describe(self) -> str:
         if self.endpoint:

@@ -125,6 +125,10 @@ class Controls:
     def lasts(aws_seconds: float) -> float:
         return pace.local(aws_seconds)
 
+    @staticmethod
+    def bake_lasts(aws_seconds: float) -> float:
+        return pace.local_bake(aws_seconds)
+
 
 def client_options(endpoint: str) -> dict[str, Any]:
     """What the core's Target needs to talk to an embedded AWS at `endpoint`."""

@@ -56,7 +56,7 @@ class BakeGate:
         self.attempt.step = Step.HEALTH_GATE
         service = ecs.service_of(env.names.cluster, env.names.service)
         lasts = self.aws.target.lasts
-        left = lasts(60.0 * (service.bake_minutes if service else 0.0)) - lasts(BAKE_MARGIN)
+        left = self.aws.target.bake_lasts(60.0 * (service.bake_minutes if service else 0.0)) - lasts(BAKE_MARGIN)
         # The verdict must land while the previous revision still runs, or going back means new tasks.
         timeout = min(self.options.health_timeout, max(left, self.options.health_successes * lasts(self.options.health_interval)))
         self.result = run_gate(self.aws, self.url, self.options, f"{env.name}: health gate during the bake on {self.url}", timeout=timeout)

@@ -64,6 +64,17 @@ def local(aws_seconds: float) -> float:
     return aws_seconds / factor()
 
 
+# Real seconds a blue/green bake lasts at least, whatever the compression: the release's health gate judges the new
+# revision inside the bake (three answers through the edge, the load balancer and a task), and on two busy cores one
+# answer can take half a second. A bake compressed below this would fail releases for the machine's speed alone.
+BAKE_AT_LEAST = 5.0
+
+
+def local_bake(aws_seconds: float) -> float:
+    """A deployment's bake time, as long as it lasts on the embedded AWS (local(), never below BAKE_AT_LEAST)."""
+    return max(BAKE_AT_LEAST, local(aws_seconds)) if aws_seconds > 0 else 0.0
+
+
 def aws_pace() -> bool:
     return os.environ.get("SHIPYARD_LOCAL_PACE", "").lower() == "aws"
 

@@ -14,7 +14,7 @@ replaces failed tasks; the circuit breaker fails the deployment after 3 of them 
 and rolls back. A task that never answers is replaced again and again until the breaker trips.
 
 AWS's timers (health-check interval and timeout, grace period, deregistration delay, bake time) run compressed by
-SHIPYARD_LOCAL_PACE_FACTOR (pace.py); the processes themselves start and answer at their own speed. So an app's
+SHIPYARD_LOCAL_PACE_FACTOR (pace.py; a bake lasts pace.BAKE_AT_LEAST real seconds at least); the processes themselves start and answer at their own speed. So an app's
 own start is not held to compressed timers alone: until its port first accepts a connection, a refused connection is
 no miss for APP_START_SECONDS at least (never longer than AWS gives it in real seconds: the grace period plus the
 unhealthy threshold's checks). An app that never listens fails after that. With SHIPYARD_LOCAL_PACE=aws a task also waits, before its
@@ -417,7 +417,7 @@ def _tick(rollout: _Rollout) -> None:
             primary.bake_started, primary.stage = now, "BAKE_TIME"
             _note(rollout, f"deployment {primary.id} shifted production traffic to {primary.group}; baking for {rollout.bake:.0f}s.")
             return
-        if now - primary.bake_started < local_seconds(rollout.bake):
+        if now - primary.bake_started < pace.local_bake(rollout.bake):
             return
     _complete(rollout, primary)
 
