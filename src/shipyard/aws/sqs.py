@@ -18,6 +18,7 @@ class Queue:
     sse_sqs: bool  # SqsManagedSseEnabled
     kms_key: str | None  # KmsMasterKeyId (SSE-KMS)
     redrive: dict[str, Any] | None  # RedrivePolicy: deadLetterTargetArn, maxReceiveCount
+    visibility_timeout: int = 30  # VisibilityTimeout: seconds a received message stays hidden from other consumers
 
     @property
     def encrypted(self) -> bool:
@@ -41,4 +42,5 @@ class Sqs(ServiceApi):
         return Queue(url, int(attributes.get("ApproximateNumberOfMessages", 0)),
                      int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
                      json.loads(policy) if policy else None, str(attributes.get("SqsManagedSseEnabled", "false")).lower() == "true",
-                     attributes.get("KmsMasterKeyId") or None, json.loads(redrive) if redrive else None)
+                     attributes.get("KmsMasterKeyId") or None, json.loads(redrive) if redrive else None,
+                     int(attributes.get("VisibilityTimeout", 30)))

@@ -67,14 +67,32 @@ def _previous_revision_stopped(aws: Aws, env: Environment, task_definition: str)
         time.sleep(aws.target.lasts(2, at_least=0.1))
 
 
+def _settled_dead_letters(aws: Aws, env: Environment) -> int:
+    """The dead-letter queue's count once what the previous revision failed has moved there. SQS moves a message that
+    reached the redrive limit at its next receive (SQS developer guide, "Using dead-letter queues"): messages the
+    previous revision failed up to the limit move when the new revision receives them, at the latest one visibility
+    timeout (SQS's own clock, real seconds here too) after the previous revision stopped, plus a few polls."""
+    main = aws.sqs(env.region).queue(env.names.queue)
+    quiet = aws.target.lasts(5, at_least=0.5)
+    deadline = time.monotonic() + (main.visibility_timeout if main else 0) + 4 * quiet
+    count = dead_letters(aws, env)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = dead_letters(aws, env)
+        if now == count:
+            return count
+        count = now
+    return count
+
+
 def watch_worker(aws: Aws, env: Environment, task_definition: str, *, since: str) -> list[str]:
     """The bake: problems as soon as one shows, or none once BAKE_SECONDS (on AWS's clock) passed without any.
     since: when the release began, as ECS writes a task's stoppedAt (tasks stopped before it are another story).
-    The dead-letter queue is counted from the bake's start, once the previous revision's tasks have stopped: what they
-    failed on their way out is theirs, not the new revision's."""
+    The dead-letter queue is counted from the bake's start, once the previous revision's tasks have stopped and what
+    they failed has settled there: that is theirs, not the new revision's."""
     ecs, names = aws.ecs(env.region), env.names
     _previous_revision_stopped(aws, env, task_definition)
-    dead_letters_before = dead_letters(aws, env)
+    dead_letters_before = _settled_dead_letters(aws, env)
     deadline = time.monotonic() + aws.target.lasts(BAKE_SECONDS, at_least=BAKE_AT_LEAST)
     with ui.waiting(f"{env.name}: {names.service} bake (tasks running, dead-letter queue)") as show:
         while True:
