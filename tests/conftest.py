@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,7 @@ def local_aws():
     from shipyard.app.target import embedded_aws
 
     with embedded_aws() as server:
+        _EMBEDDED_STARTED.append(True)
         yield server
 
 
@@ -118,9 +120,31 @@ def in_accounts(config: Path, accounts: tuple[str, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def own_accounts(request) -> tuple[str, str]:
-    """(staging, production) account ids of this module's own: what it deploys there touches no other module."""
-    return accounts_of(request.module.__name__)
+def own_accounts(request) -> Iterator[tuple[str, str]]:
+    """(staging, production) account ids of this module's own: what it deploys there touches no other module.
+    Once the module is done, its ECS services are deleted: their tasks and health checks would otherwise keep two
+    cores busy for the rest of the session (the stacks stay, for nothing reads them after)."""
+    accounts = accounts_of(request.module.__name__)
+    yield accounts
+    if _EMBEDDED_STARTED:
+        stop_services(request.getfixturevalue("local_aws"), accounts)
+
+
+REGIONS = ("eu-west-1", "us-east-1")  # where the tests' apps run
+_EMBEDDED_STARTED: list[bool] = []  # the embedded AWS of this process has started (local_aws)
+
+
+def stop_services(local_aws, accounts: tuple[str, ...]) -> None:
+    """Delete every ECS service in `accounts` (force: with their tasks), in every region the example uses."""
+    from shipyard.app.target import embedded
+    from shipyard.aws import Aws
+
+    for account in accounts:
+        aws = Aws(embedded(local_aws.endpoint), account)
+        for region in REGIONS:
+            for cluster in aws.call("ecs", "ListClusters", region)["clusterArns"]:
+                for service in aws.call("ecs", "ListServices", region, cluster=cluster)["serviceArns"]:
+                    aws.call("ecs", "DeleteService", region, cluster=cluster, service=service, force=True)
 
 
 @pytest.fixture(scope="session")

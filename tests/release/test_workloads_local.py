@@ -471,3 +471,20 @@ def test_one_workload_is_released_and_rolled_back_alone(app, tmp_path, monkeypat
     assert back.attempt.released and back.attempt.workloads == good.workloads and back.attempt.digest == good.digest
     assert _get(edge_url(aws, env) + "/admin/users")[1]["image"].endswith(good.workloads["admin"])
     assert [r.kind for r in history.read(aws, env)[:2]] == ["rollback", "release"]
+
+
+def test_deleting_a_service_through_the_api_stops_its_tasks(app):
+    """DeleteService with force stops the service's tasks at once, at any desired count (ECS API reference,
+    DeleteService): the last test here, for it leaves the set without its mailer."""
+    config, staging, aws = app
+    names = staging.environment.workload_view("mailer").names
+    running = aws.call("ecs", "ListTasks", "eu-west-1", cluster=names.cluster, serviceName=names.service)["taskArns"]
+    assert running
+    aws.call("ecs", "DeleteService", "eu-west-1", cluster=names.cluster, service=names.service, force=True)
+    tasks = aws.call("ecs", "DescribeTasks", "eu-west-1", cluster=names.cluster, tasks=running)["tasks"]
+    assert {t["desiredStatus"] for t in tasks} == {"STOPPED"}, tasks
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(t["lastStatus"] != "STOPPED" for t in tasks):
+        time.sleep(0.2)
+        tasks = aws.call("ecs", "DescribeTasks", "eu-west-1", cluster=names.cluster, tasks=running)["tasks"]
+    assert {t["lastStatus"] for t in tasks} == {"STOPPED"}, tasks

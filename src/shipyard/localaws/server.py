@@ -7,6 +7,7 @@ Everything shipyard deploys locally goes through this server's real AWS APIs
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import socket
 import sys
@@ -164,6 +165,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _list_moto_modules_once() -> None:
+    """moto's dispatcher lists moto's package directory on every request to find the backend a host names (a tenth of
+    the server's time under the tests' load); the directory does not change while the server runs."""
+    from moto import backends
+
+    if not isinstance(backends.list_of_moto_modules, functools.partial):
+        backends.list_of_moto_modules = functools.partial(tuple, tuple(backends.list_of_moto_modules()))
+
+
 def _server_class() -> type:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -180,6 +190,7 @@ def _server_class() -> type:
             from shipyard.localaws.ecs import task_runtime
 
             task_runtime.endpoint = f"http://127.0.0.1:{self._port}"
+            _list_moto_modules_once()
             moto_app = DomainDispatcherApplication(create_backend_app)
             clients = _clients(f"http://127.0.0.1:{self._port}")
             drift.read_through(clients)

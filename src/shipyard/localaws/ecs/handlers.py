@@ -316,6 +316,16 @@ def _stop_task(original: Any) -> Any:
     return wrapper
 
 
+def _delete_service(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        answer = original(self)
+        rollout.remove(self.current_account, self.region, str(self._get_param("service")).rsplit("/", 1)[-1])
+        return answer
+
+    return wrapper
+
+
 def _execute_command(self: Any) -> Any:
     """ExecuteCommand: ECS's refusals (the task must run, with exec enabled when it started, and the SSM agent must
     reach its channels through the task role), then a session the embedded AWS's session plugin connects to."""
@@ -429,6 +439,8 @@ def install() -> None:
           corrects="RunTask records a task that never runs (and takes no network configuration); the task runtime runs it")
     wrap(EC2ContainerServiceResponse, "stop_task", _stop_task,
          corrects="(with the above) StopTask stops the task's process with its stop signal and timeout")
+    wrap(EC2ContainerServiceResponse, "delete_service", _delete_service,
+         corrects="DeleteService leaves the service's tasks running; ECS stops them (force: at once, at any desired count)")
     wrap(EC2ContainerServiceResponse, "update_service", _update_service,
          corrects="UpdateService through the API changes the record only; ECS deploys a new task definition or scales to a new count")
     wrap(EC2ContainerServiceResponse, "list_tasks", _list_tasks,
