@@ -82,17 +82,12 @@ def test_a_set_of_workloads_loads_with_each_environments_sizes(project):
     assert config.environments["staging"].services == {}
 
 
-def test_validate_and_synth_name_the_workloads_they_cannot_build_yet(cli, project):
-    path = _write(project, WORKLOADS)
-    result = cli("--config", path, "validate")
-    assert result.code == 2 and result.out == ""
-    lines = [line for line in result.err.splitlines() if line.startswith("error:")]
-    # Web and backend services and workers have templates (synth, check, cost, plan); jobs not yet.
-    assert [re.search(r": (\S+): valid, but", line).group(1) for line in lines] == ["jobs.nightly"], result.err
-    assert "so a scheduled job cannot be deployed yet" in lines[0]
-    synth = cli("--config", path, "synth")
-    assert synth.code == 2 and "jobs.nightly: valid, but" in synth.err
-    assert not (project / "cdk.out").exists()  # nothing synthesized, so nothing can reach an account
+def test_a_set_with_a_job_validates_and_a_job_calling_a_backend_is_refused(cli, project):
+    result = cli("--config", _write(project, WORKLOADS), "validate")
+    assert result.code == 0, result.err
+    calling = WORKLOADS.replace('publishes = ["orders"]\n\n[environments', 'publishes = ["orders"]\ncalls = ["catalog"]\n\n[environments', 1)
+    refused = cli("--config", _write(project, calling), "validate")
+    assert refused.code == 2 and "jobs.nightly.calls: a job's task runs outside any ECS service" in refused.err, refused.err
 
 
 WEB_ONLY = WORKLOADS[:WORKLOADS.index("[services.catalog]")].replace('calls = ["catalog"]\npublishes = ["orders"]\n', "")

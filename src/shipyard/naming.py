@@ -276,6 +276,34 @@ class WorkloadNames:
     def dead_letter_alarm(self) -> str:
         return f"{self.prefix}-{self.workload}-dead-letters"
 
+    @property
+    def state_machine(self) -> str:
+        """A job's state machine: one run of its task, judged by the container's exit code, within its timeout."""
+        return f"{self.prefix}-{self.workload}"
+
+    @property
+    def run_log_group(self) -> str:
+        """The state machine's log of a job's runs (Step Functions asks for the /aws/vendedlogs/ prefix)."""
+        return f"/aws/vendedlogs/states/{self.prefix}-{self.workload}"
+
+    @property
+    def schedule(self) -> str:
+        """A job's EventBridge Scheduler schedule (in the account's default schedule group)."""
+        return f"{self.prefix}-{self.workload}"
+
+    @property
+    def run_role(self) -> str:
+        """The role a job's state machine runs its task with."""
+        return f"{self.prefix}-{self.workload}-runs"
+
+    @property
+    def scheduler_role(self) -> str:
+        return f"{self.prefix}-{self.workload}-scheduler"
+
+    @property
+    def failed_runs_alarm(self) -> str:
+        return f"{self.prefix}-{self.workload}-failed-runs"
+
 
 # The address of a worker's queue, as the containers that use it read it: the worker's own, and each publisher's.
 OWN_QUEUE_VARIABLE = "SHIPYARD_QUEUE_URL"

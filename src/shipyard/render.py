@@ -148,7 +148,7 @@ def up(report: UpReport) -> None:
         ui.result(f"{e.environment}: {e.url or e.endpoint}" + (f" (the local edge of {e.endpoint})" if e.url else ""))
         for name, routes, digest in e.workloads:
             ui.result(f"{e.environment}: {name} answers {routes} on the same address ({digest})" if routes.startswith("/") else
-                      f"{e.environment}: {name}, a {routes.strip('()')}, runs {digest}")
+                      f"{e.environment}: {name}, a {routes[1:-1]}, runs {digest}")
     if report.browser is not None:
         ui.result(f"browser check: {report.browser.line()}")
     for step in report.not_run:

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard import content_cache
-from shipyard.config import Config, Environment, require_deployable
-from shipyard.config.workloads import DEPLOYABLE_KINDS
+from shipyard.config import Config, Environment
 from shipyard.errors import SynthError
 from shipyard.node import use_bundled_node
 
@@ -65,7 +64,6 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
     nag=True adds cdk-nag's AwsSolutions pack as an Aspect; it writes one CSV report per stack.
     customize receives each environment's stacks before synth, for escape-hatch changes (never cached).
     """
-    require_deployable(config)
     assemblies = []
     for env in environments:
         directory = (out_dir / env.name).resolve()
@@ -102,7 +100,8 @@ def _synthesize_one(config: Config, env: Environment, directory: Path, *, nag: b
         before, after = config.neighbours(env.name)
         stacks = build_environment(app, settings=Settings(app=config.app, service=config.service, site=config.site, env=env,
                                                           promotes_from=before, promotes_to=after, database=config.database,
-                                                          workloads={n: w for n, w in config.services.items() if w.kind in DEPLOYABLE_KINDS}))
+                                                          workloads=config.services,
+                                                          jobs=config.jobs))
         if customize is not None:
             customize(stacks)
         if nag:

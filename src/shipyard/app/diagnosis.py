@@ -37,7 +37,7 @@ def workload_env(ctx: EnvironmentContext, service: str | None) -> Environment:
 
 def explain_environment(ctx: EnvironmentContext, given_health_url: str | None, *, service: str | None = None) -> list[Link]:
     workload_env(ctx, service)  # a name that is no workload is a usage error before anything is read
-    path = ctx.config.services[service].health_path if service else ctx.config.service.health_check_path
+    path = (ctx.config.services[service].health_path if service in ctx.config.services else None) if service else ctx.config.service.health_check_path
     url = health_url(ctx.aws, ctx.env, given_health_url, path) if path else None
     return explain(ctx.aws, ctx.assembly, url, workload=service)
 

@@ -8,7 +8,6 @@ from shipyard.app.context import EnvironmentContext, assembly_for, guard_product
 from shipyard.app.policy import require_policy
 from shipyard.aws import Aws
 from shipyard.config import Config
-from shipyard.config.workloads import DEPLOYABLE_KINDS
 from shipyard.deploy.apply import check_account
 from shipyard.errors import UsageError
 from shipyard.release import release as flow
@@ -33,15 +32,15 @@ def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
 def workloads_of(config: Config, refs: list[str] | tuple[str, ...] = ()) -> tuple[Workload, ...]:
     """The set's workloads beside [service], each at the image NAME=REF gives it (none given: the image it runs now)."""
     given: dict[str, str] = {}
-    names = [name for name, workload in config.services.items() if workload.kind in DEPLOYABLE_KINDS]
+    names = list(config.workloads)
     for entry in refs:
         name, _, ref = entry.partition("=")
         if name not in names or not ref:
             raise UsageError(f"--workload {entry}", f"is not NAME=REF for a workload of {config.path.name}; workloads: "
                              f"{', '.join(names) or 'none'}", "e.g. --workload admin=sha256:...")
         given[name] = ref
-    return tuple(Workload(name, config.services[name].health_path if config.services[name].kind == "web" else None, given.get(name),
-                          config.services[name].kind) for name in names)
+    return tuple(Workload(name, config.services[name].health_path if config.kind_of(name) == "web" else None, given.get(name),
+                          config.kind_of(name)) for name in names)
 
 
 def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_rollback: bool,

@@ -25,7 +25,6 @@ from shipyard.app.policy import synthesize_gated
 from shipyard.app.releases import workloads_of
 from shipyard.aws import Aws, Target
 from shipyard.config import Config
-from shipyard.config.workloads import DEPLOYABLE_KINDS
 from shipyard.deploy.apply import stop_requested
 from shipyard.deploy.execute import SERIAL, DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
@@ -143,7 +142,7 @@ def _push(config: Config, first: EnvironmentAssembly, target: Target, report: Up
                               command=config.service.command, vulnerable=False)
     workloads = {name: build_local_image(aws, env.workload_view(name), directory=(config.directory / workload.directory).resolve(),
                                          tag=tag, architecture=env.architecture, command=workload.command, vulnerable=False)
-                 for name, workload in config.services.items() if workload.kind in DEPLOYABLE_KINDS}
+                 for name, workload in config.workloads.items()}
     report.not_run = tuple(dict.fromkeys([*built.not_run, *(step for own in workloads.values() for step in own.not_run)]))
     report.timings["image"] = time.perf_counter() - mark
     return built, workloads
@@ -173,8 +172,15 @@ def _ship(config: Config, assemblies: list[EnvironmentAssembly], target: Target,
             report.released = False
         report.timings[f"{'release' if before is None else 'promote'} {env.name}"] = time.perf_counter() - mark
         report.environments[index] = replace(report.environments[index], url=edge_url(aws, env), release=verdict, workloads=tuple(
-            (name, " ".join(config.services[name].routes) or f"({config.services[name].kind})", running.get(name, "not released")[:19])
+            (name, _reached(config, name), running.get(name, "not released")[:19])
             for name in workloads))
         if before is None:
             first_done(report.environments[index].url)
         before = assembly
+
+
+def _reached(config: Config, name: str) -> str:
+    """How a workload is reached, for up's table: a web service's routes, else its kind (a job's schedule)."""
+    if name in config.jobs:
+        return f"(job on {config.jobs[name].schedule} {config.jobs[name].timezone})"
+    return " ".join(config.services[name].routes) or f"({config.services[name].kind})"

@@ -25,6 +25,7 @@ from shipyard.aws.s3 import S3
 from shipyard.aws.session import AwsError, Session, Target
 from shipyard.aws.sqs import Sqs
 from shipyard.aws.ssm import Ssm
+from shipyard.aws.stepfunctions import Scheduler, StepFunctions
 
 # Global services answer in us-east-1: IAM, CloudFront, WAF for CloudFront, Route 53, and the Price List API.
 # ACM certificates for CloudFront live there too.
@@ -62,6 +63,12 @@ class Aws(Session):
 
     def sqs(self, region: str) -> Sqs:
         return Sqs(self, region)
+
+    def stepfunctions(self, region: str) -> StepFunctions:
+        return StepFunctions(self, region)
+
+    def scheduler(self, region: str) -> Scheduler:
+        return Scheduler(self, region)
 
     def cloudwatch(self, region: str) -> CloudWatch:
         return CloudWatch(self, region)

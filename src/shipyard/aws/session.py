@@ -21,7 +21,7 @@ _NOT_FOUND_CODES = frozenset({
     "ServiceNotFoundException", "NoSuchDistribution", "NoSuchOriginAccessControl", "WAFNonexistentItemException",
     "NotFoundException", "ResourceNotFound", "InvalidGroup.NotFound", "InvalidSubnetID.NotFound", "NotFound", "404",
     "RepositoryPolicyNotFoundException", "DBInstanceNotFound", "DBInstanceNotFoundFault", "EntityNotFound",
-    "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "StateMachineDoesNotExist", "ExecutionDoesNotExist",
 })
 
 _ALREADY_EXISTS_CODES = frozenset({"ImageAlreadyExistsException", "AlreadyExistsException", "EntityAlreadyExists",

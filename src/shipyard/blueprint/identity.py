@@ -18,6 +18,7 @@ UpdateStack, RoleARN), which the narrow role could not perform
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, Stack
@@ -53,6 +54,7 @@ class WorkloadGrant:
     source_repository_arn: str | None  # the previous environment's repository of it, which promote copies from
     routed: bool = True  # a web service (blue/green, with a traffic-shift role); a worker deploys rolling
     queued: bool = False  # a worker: the release verdict reads its queues' depth
+    scheduled: bool = False  # a job: no ECS service; a state machine and a schedule, which run --job starts
 
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -352,8 +354,9 @@ def _workload_statements(stack: Stack, workloads: tuple[WorkloadGrant, ...]) -> 
 
     names = [w.names for w in workloads]
     routed = [w.names for w in workloads if w.routed]
+    jobs = [w.names for w in workloads if w.scheduled]
     queues = [arn("sqs", q) for w in workloads if w.queued for q in (w.names.queue, w.names.dead_letter_queue)]
-    services = [arn("ecs", f"service/{n.cluster}/{n.service}") for n in names]
+    services = [arn("ecs", f"service/{n.cluster}/{n.service}") for w in workloads if not w.scheduled for n in (w.names,)]
     sources = [w.source_repository_arn for w in workloads if w.source_repository_arn]
     return [
         iam.PolicyStatement(sid="WorkloadImages", actions=ECR_PUSH_PULL, resources=[w.repository_arn for w in workloads]),
@@ -372,10 +375,34 @@ def _workload_statements(stack: Stack, workloads: tuple[WorkloadGrant, ...]) -> 
           if routed else []),
         iam.PolicyStatement(sid="ReadWorkloadRoles", actions=["iam:GetRole"], conditions=THROUGH_CLOUDFORMATION,
                             resources=[role(r) for w in workloads
-                                       for r in (w.names.task_role, w.names.execution_role, *([w.names.traffic_role] if w.routed else []))]),
+                                       for r in (w.names.task_role, w.names.execution_role, *([w.names.traffic_role] if w.routed else []),
+                                                 *([w.names.run_role, w.names.scheduler_role] if w.scheduled else []))]),
         *([iam.PolicyStatement(sid="WorkerQueueDepth", actions=WORKER_VERDICT, resources=queues)] if queues else []),
-        iam.PolicyStatement(sid="WorkloadVerdict", actions=RELEASE_VERDICT, resources=services),
-        iam.PolicyStatement(sid="WorkloadBlueGreenGate", actions=BLUE_GREEN_GATE,
-                            resources=[*services, *(arn("ecs", f"service-deployment/{n.cluster}/{n.service}/*") for n in names)]),
+        *(_job_statements(arn, role, jobs) if jobs else []),
+        *([iam.PolicyStatement(sid="WorkloadVerdict", actions=RELEASE_VERDICT, resources=services),
+           iam.PolicyStatement(sid="WorkloadBlueGreenGate", actions=BLUE_GREEN_GATE, resources=[
+               *services, *(arn("ecs", f"service-deployment/{w.names.cluster}/{w.names.service}/*") for w in workloads if not w.scheduled)])]
+          if services else []),
         iam.PolicyStatement(sid="ReadWorkloadLogs", actions=READ_LOGS, resources=[arn("logs", f"log-group:{n.log_group}:*") for n in names]),
+    ]
+
+
+# What a release changes of a job through CloudFormation (its task definition's new revision reaches the state machine
+# and the schedule), and what `shipyard run --job` and a release's --smoke run do: start one execution and follow it.
+JOB_UPDATE = ["states:UpdateStateMachine", "states:DescribeStateMachine", "states:ListTagsForResource",
+              "scheduler:UpdateSchedule", "scheduler:GetSchedule"]
+JOB_RUN = ["states:StartExecution", "states:ListExecutions"]
+JOB_EXECUTION = ["states:DescribeExecution", "states:StopExecution", "states:GetExecutionHistory"]
+
+
+def _job_statements(arn: Callable[[str, str], str], role: Callable[[str], str], jobs: list[WorkloadNames]) -> list[iam.PolicyStatement]:
+    machines = [arn("states", f"stateMachine:{n.state_machine}") for n in jobs]
+    return [
+        iam.PolicyStatement(sid="JobUpdate", actions=JOB_UPDATE, conditions=THROUGH_CLOUDFORMATION,
+                            resources=[*machines, *(arn("scheduler", f"schedule/default/{n.schedule}") for n in jobs)]),
+        iam.PolicyStatement(sid="PassJobRoles", actions=["iam:PassRole"], conditions=THROUGH_CLOUDFORMATION,
+                            resources=[role(r) for n in jobs for r in (n.run_role, n.scheduler_role)]),
+        iam.PolicyStatement(sid="RunJob", actions=JOB_RUN, resources=machines),
+        iam.PolicyStatement(sid="FollowJobRuns", actions=JOB_EXECUTION,
+                            resources=[arn("states", f"execution:{n.state_machine}:*") for n in jobs]),
     ]

@@ -21,6 +21,7 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from shipyard.naming import INTERNAL_ALARM
@@ -246,4 +247,30 @@ class Observability(Construct):
             cw.GraphWidget(title=f"{worker}: running tasks", left=[cw.Metric(
                 namespace="ECS/ContainerInsights", metric_name="RunningTaskCount", statistic="Average", period=Duration.minutes(1),
                 dimensions_map={"ClusterName": cluster_name, "ServiceName": worker})]))
+        return created
+
+    def watch_job(self, id: str, *, state_machine: sfn.StateMachine, failed_invocations: sqs.IQueue, alarm_name: str,
+                  job: str) -> cw.Alarm:
+        """A run of the job failed (its container exited non-zero or ran past its timeout: a failed execution, which
+        AWS/States counts), or the scheduler could not start one (it waits in the failed-invocations queue). Runs are
+        rare, so a missing datapoint is no failure. The dashboard gets the job's runs: started, succeeded, failed."""
+        five = Duration.minutes(5)
+        failed = state_machine.metric_failed(period=five, statistic="Sum")
+        timed_out = state_machine.metric_timed_out(period=five, statistic="Sum")
+        unstarted = failed_invocations.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum")
+        problems = cw.MathExpression(expression="FILL(failed, 0) + FILL(timedout, 0) + FILL(unstarted, 0)",
+                                     using_metrics={"failed": failed, "timedout": timed_out, "unstarted": unstarted},
+                                     label=f"{job}: failed runs and runs never started", period=five)
+        created = cw.Alarm(self, f"{id}FailedRuns", alarm_name=alarm_name, metric=problems, threshold=0, evaluation_periods=1,
+                           comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                           treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                           alarm_description=f"{job}: a run exited with a code other than 0 or ran past its timeout, or the "
+                                             f"scheduler could not start one (queue {failed_invocations.queue_name}); "
+                                             f"`shipyard explain ENV --service {job}` names the run")
+        created.add_alarm_action(self._action)
+        created.add_ok_action(self._action)
+        self.alarms.append(created)
+        self.dashboard.add_widgets(cw.GraphWidget(title=f"{job}: runs", left=[
+            state_machine.metric_started(period=five, statistic="Sum"), state_machine.metric_succeeded(period=five, statistic="Sum"),
+            failed, timed_out]))
         return created

@@ -173,14 +173,14 @@ class Service(Construct):
         self.task_definition = ecs.FargateTaskDefinition(
             self, "Task", cpu=cpu, memory_limit_mib=memory, family=names.task_family,
             # Named, so the deploy role passes exactly these two; ECS assumes them only for this account's tasks.
-            task_role=_task_service_role(self, "TaskRole", names.task_role, stack),
-            execution_role=_task_service_role(self, "ExecutionRole", names.execution_role, stack),
+            task_role=task_service_role(self, "TaskRole", names.task_role, stack),
+            execution_role=task_service_role(self, "ExecutionRole", names.execution_role, stack),
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ARCHITECTURES[architecture],
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
-        container_secrets = {**{name: _secret(self, name, ref) for name, ref in secrets.items()}, **(granted_secrets or {})}
+        container_secrets = {**{name: container_secret(self, name, ref) for name, ref in secrets.items()}, **(granted_secrets or {})}
 
         def container(definition: ecs.FargateTaskDefinition, image: str, stream_prefix: str, **options: object) -> ecs.ContainerDefinition:
             return definition.add_container(
@@ -315,7 +315,7 @@ def _container_health_check(port: int, path: str) -> ecs.HealthCheck:
                            retries=2, start_period=Duration.seconds(10))
 
 
-def _task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:
+def task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:
     """A role ECS assumes for this account's tasks only: aws:SourceAccount and aws:SourceArn stop another account's
     ECS from being made to act as it (the cross-service confused deputy; ECS developer guide, "Task IAM role")."""
     return iam.Role(scope, id, role_name=name,
@@ -335,7 +335,7 @@ def _this_account_only(stack: Stack, *, if_exists: bool = False) -> dict[str, di
             f"ArnLike{suffix}": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"}}
 
 
-def _secret(scope: Construct, name: str, ref: str) -> ecs.Secret:
+def container_secret(scope: Construct, name: str, ref: str) -> ecs.Secret:
     kind, _, target = ref.partition(":")
     if kind == "ssm":
         parameter = ssm.StringParameter.from_secure_string_parameter_attributes(

@@ -46,11 +46,12 @@ from shipyard.blueprint.network import Network
 from shipyard.blueprint.observability import DatabaseWatch, Observability
 from shipyard.blueprint.origin_certificate import OriginCertificate
 from shipyard.blueprint.registry import Registry
+from shipyard.blueprint.scheduled_job import ScheduledJob
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Backlog, Service
 from shipyard.blueprint.work_queue import WorkQueue
 from shipyard.config import POSTGRES_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, max_connections
-from shipyard.config.workloads import WorkloadConfig
+from shipyard.config.workloads import JobConfig, WorkloadConfig
 from shipyard.naming import Output
 
 
@@ -66,6 +67,7 @@ class Settings:
     promotes_to: Environment | None = None  # the environment that copies this one's images
     database: DatabaseConfig | None = None
     workloads: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service]: web and backend services, workers
+    jobs: dict[str, JobConfig] = field(default_factory=dict)  # scheduled jobs
 
     @property
     def web_services(self) -> dict[str, WorkloadConfig]:
@@ -166,6 +168,17 @@ class FoundationStack(_EnvironmentStack):
                                 retain=env.deletion_protection) if workload.kind == "worker" else None,
                 security_group=group,
             )
+        for name in settings.jobs:
+            own, construct = names.workload(name), _construct_id(name)
+            self.workloads[name] = WorkloadParts(
+                registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
+                                  retain=env.deletion_protection, pull_roles=pull_roles),
+                image_slot=ImageSlot(self, f"{construct}ImageSlot", parameter_name=own.image_parameter,
+                                     logical_id=f"{construct}ImageParameter",
+                                     description=f"Released image of {settings.app.name} {env.name} job {name} (written by shipyard release)"),
+                route=None, queue=None,
+                security_group=self.network.workload_security_group(
+                    f"{construct}SecurityGroup", description=f"{own.prefix} {name} job runs: no inbound; outbound HTTPS for AWS APIs"))
         _admit_callers_of(self, settings)
         if self.origin_certificate and zone_id:
             self.origin_certificate.point_to(self.load_balancer.load_balancer, name=env.origin_domain, zone_id=zone_id)
@@ -183,7 +196,7 @@ class FoundationStack(_EnvironmentStack):
             wakes=env.schedule is not None,
             workloads=tuple(WorkloadGrant(names.workload(name), parts.registry.repository.repository_arn,
                                           _repository_arn(before, before.names.workload(name).repository) if before else None,
-                                          routed=parts.route is not None, queued=parts.queue is not None)
+                                          routed=parts.route is not None, queued=parts.queue is not None, scheduled=name in settings.jobs)
                             for name, parts in self.workloads.items()),
         )
         CfnOutput(self, Output.REPOSITORY_URI, value=self.registry.repository.repository_uri)
@@ -227,7 +240,8 @@ class DataStack(_EnvironmentStack):
             keep_final_snapshot=env.deletion_protection or env.is_production, log_retention_days=env.log_retention_days,
             performance_insights=database.performance_insights, monitoring_interval=database.monitoring_interval,
             production=env.is_production,
-            other_clients=tuple((name, foundation.workloads[name].security_group) for name, w in settings.workloads.items() if w.database),
+            other_clients=tuple((name, foundation.workloads[name].security_group)
+                                for name, w in {**settings.workloads, **settings.jobs}.items() if w.database),
         )
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret_arn)
@@ -341,6 +355,23 @@ class ServiceStack(_EnvironmentStack):
                                                       alarm_name=own.dead_letter_alarm, worker=name, cluster_name=own.cluster)
             _grant_publishes(foundation, workload.publishes, role)
         _grant_publishes(foundation, service.publishes, self.service.task_definition.task_role)
+        self.jobs = {}
+        for name, job in settings.jobs.items():
+            parts, own = foundation.workloads[name], names.workload(name)
+            cpu, memory, _count, _most = env.workload_size("jobs", name)
+            self.jobs[name] = ScheduledJob(
+                self, _construct_id(name), cluster=self.service.cluster, subnets=foundation.network.task_subnets,
+                security_group=parts.security_group, repository=parts.registry.repository, names=own,
+                log_retention_days=env.log_retention_days, architecture=env.architecture, cpu=cpu, memory=memory,
+                command=job.command, environment={**job.environment, **_queue_variables(foundation, job.publishes),
+                                                  **({"PGSSLMODE": "require"} if data and job.database else {})},
+                secrets=job.secrets, granted_secrets=self._database_secrets(data) if data and job.database else None,
+                retain=env.deletion_protection, schedule=job.schedule, timezone=job.timezone,
+                timeout_minutes=job.timeout_minutes, retries=job.retries)
+            self.observability.watch_job(_construct_id(name), state_machine=self.jobs[name].state_machine,
+                                         failed_invocations=self.jobs[name].failed_invocations,
+                                         alarm_name=own.failed_runs_alarm, job=name)
+            _grant_publishes(foundation, job.publishes, self.jobs[name].task_definition.task_role)
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.CLUSTER_NAME, value=self.service.cluster.cluster_name)
         CfnOutput(self, Output.SERVICE_NAME, value=self.service.service.service_name)

@@ -62,11 +62,18 @@ TRAFFIC_SHIFT_READS = Suppression(
 EXEC_CHANNELS = Suppression(
     "AwsSolutions-IAM5", "ECS Exec: the ssmmessages channel actions and logs:DescribeLogGroups support no resource "
     "scope (Service Authorization Reference); the session log writes are scoped to the environment's exec log group.")
+JOB_RUN_TASK_READS = Suppression(
+    "AwsSolutions-IAM5", "Step Functions' ecs:runTask.sync integration: ecs:StopTask and ecs:DescribeTasks act on the "
+    "task it starts, whose ARN is unknown before the run, and X-Ray's and CloudWatch Logs' delivery actions support no "
+    "resource scope; ecs:RunTask is scoped to the job's task family and iam:PassRole to its two roles.")
+FAILED_INVOCATIONS_QUEUE = Suppression(
+    "AwsSolutions-SQS3", "This queue is a dead-letter queue: EventBridge Scheduler sends it the invocations of the job's "
+    "schedule it could never start (the schedule's DeadLetterConfig, which cdk-nag does not read).")
 
 ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
        CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, EXECUTION_ROLE_STANDARD_GRANTS,
        CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, TRAFFIC_SHIFT_READS, DATABASE_DEFAULT_PORT, DATABASE_SIZED_FOR_COST,
-       DATABASE_DISPOSABLE, EXEC_CHANNELS)
+       DATABASE_DISPOSABLE, EXEC_CHANNELS, JOB_RUN_TASK_READS, FAILED_INVOCATIONS_QUEUE)
 
 
 def suppress(construct: Construct, *suppressions: Suppression) -> None:

@@ -16,6 +16,7 @@ from shipyard.aws.ecs import Service
 from shipyard.aws.elbv2 import LoadBalancer
 from shipyard.aws.rds import DatabaseInstance
 from shipyard.aws.sqs import Queue
+from shipyard.aws.stepfunctions import StateMachine
 from shipyard.config import AppConfig, Environment
 from shipyard.naming import service_variable
 from shipyard.synth import EnvironmentAssembly, StackArtifact
@@ -84,7 +85,23 @@ class LiveEnvironment:
             secrets = {variable for container in ecs.task_definition(service.task_definition).containers for variable, _ in container.secrets}
             if "PGHOST" in secrets:
                 clients[name] = set(service.network.security_groups)
+        for name, machine in self.jobs.items():  # a job's runs: the task its state machine starts, in that network
+            for run in machine.ecs_runs() if machine else []:
+                definition = ecs.task_definition(str(run.get("TaskDefinition", "")))
+                if any(variable == "PGHOST" for container in definition.containers for variable, _ in container.secrets):
+                    groups = (run.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration", {}).get("SecurityGroups", [])
+                    clients[name] = set(groups)
         return clients
+
+    @cached_property
+    def jobs(self) -> dict[str, StateMachine | None]:
+        """The state machines the blueprint declares for scheduled jobs, as Step Functions reports them (None where one
+        does not exist)."""
+        stack = next((s for s in self.assembly.stacks if s.name == self.env.names.service_stack), None)
+        names = [str(r["Properties"]["StateMachineName"]) for r in (stack.template() if stack else {}).get("Resources", {}).values()
+                 if r.get("Type") == "AWS::StepFunctions::StateMachine" and isinstance((r.get("Properties") or {}).get("StateMachineName"), str)]
+        machines = self.aws.stepfunctions(self.region)
+        return {name: machines.state_machine(name) for name in names}
 
     @cached_property
     def queues(self) -> dict[str, Queue | None]:

@@ -23,7 +23,6 @@ from shipyard.cli_options import (
     exit_with,
     state,
 )
-from shipyard.config import require_deployable
 from shipyard.errors import ShipyardError, UsageError
 
 
@@ -32,7 +31,6 @@ def validate() -> None:
     """Check shipyard.toml only (every problem in one run); nothing else runs."""
     loaded = config()
     policy.require_valid_config(loaded)
-    require_deployable(loaded)
     ui.result(f"{loaded.path}: valid; environments: " + ", ".join(f"{e.name} ({e.account}, {e.region})" for e in loaded.environments.values()))
 
 

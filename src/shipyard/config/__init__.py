@@ -11,7 +11,7 @@ reference.py     the README's table of keys, made from SECTIONS
 """
 
 from shipyard.config.catalogue import POSTGRES_VERSIONS, fargate_memory_options, max_connections
-from shipyard.config.cross_checks import refusals, require_deployable
+from shipyard.config.cross_checks import refusals
 from shipyard.config.environment import Environment
 from shipyard.config.load import load_config, parse_config
 from shipyard.config.messages import answer_problem
@@ -29,4 +29,4 @@ from shipyard.config.sections import Config
 
 __all__ = ["DEFAULT_CONFIG", "POSTGRES_VERSIONS", "UNSUPPRESSABLE_IN_PRODUCTION", "AppConfig", "Config", "DatabaseConfig",
            "Environment", "ReleaseConfig", "ServiceConfig", "SiteConfig", "answer_problem", "fargate_memory_options",
-           "load_config", "max_connections", "parse_config", "reference_markdown", "refusals", "require_deployable"]
+           "load_config", "max_connections", "parse_config", "reference_markdown", "refusals"]

@@ -15,7 +15,7 @@ from shipyard.config.catalogue import fargate_memory_options
 from shipyard.config.environment import Environment, EnvironmentInput
 from shipyard.config.models import UNSUPPRESSABLE_IN_PRODUCTION, AppConfig, ChecksConfig, ServiceConfig
 from shipyard.config.sections import Config
-from shipyard.config.workloads import DEPLOYABLE_KINDS, JobConfig, WorkloadConfig
+from shipyard.config.workloads import JobConfig, WorkloadConfig
 from shipyard.errors import ConfigError, ConfigErrors
 
 
@@ -161,18 +161,6 @@ def refusals(config: Config) -> list[str]:
     return [f"environments.{env.name}.waf: {env.name} is production (production = true) and needs waf = true; "
             "SY-E105 refuses a production distribution without a web ACL and cannot be suppressed there"
             for env in config.environments.values() if env.production and not env.waf]
-
-
-def require_deployable(config: Config) -> None:
-    """Workloads beside [service] are validated in full, but shipyard builds them kind by kind: web and backend services and workers so far.
-    Say what is not built yet (exit 2, nothing synthesized or changed) rather than deploy an app with some of its
-    workloads silently left out."""
-    left_out = [(f"services.{name}", f"a {service.kind} service") for name, service in config.services.items() if service.kind not in DEPLOYABLE_KINDS]
-    left_out += [(f"jobs.{name}", "a scheduled job") for name in config.jobs]
-    if left_out:
-        raise ConfigErrors([ConfigError(str(config.path), f"{key}: valid, but this version of shipyard builds [service], web "
-                                                          f"and backend services and workers only, so {what} cannot be deployed yet; remove it to deploy")
-                            for key, what in left_out])
 
 
 def check_sizes(environment: Environment, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig],

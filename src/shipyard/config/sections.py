@@ -26,6 +26,15 @@ class Config:
     jobs: dict[str, JobConfig] = field(default_factory=dict)
 
     @property
+    def workloads(self) -> dict[str, WorkloadConfig | JobConfig]:
+        """Every workload beside [service], each built from its own directory: services, then jobs."""
+        return {**self.services, **self.jobs}
+
+    def kind_of(self, name: str) -> str:
+        """web, backend, worker or job."""
+        return "job" if name in self.jobs else self.services[name].kind
+
+    @property
     def migrations_directory(self) -> Path | None:
         if self.database is None or self.database.migrations is None:
             return None

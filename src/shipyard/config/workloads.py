@@ -24,8 +24,6 @@ from shipyard.config.models import FargateCpu, PlainVariables, SecretVariables, 
 # environment's (a target group name has at most 32 characters).
 WORKLOAD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 PRIMARY = naming.PRIMARY_SERVICE  # the name [service] takes among the workloads
-# The kinds this version builds (synth, check, cost, release); validate names the others (cross_checks.require_deployable).
-DEPLOYABLE_KINDS = ("web", "backend", "worker")
 RESERVED = {"one-off": "the name of the one-off task family"}
 # The primary service's routes: CloudFront sends /api/* and its health path to the load balancer.
 PRIMARY_ROUTES = ("/api/*",)
@@ -115,10 +113,20 @@ class JobConfig(_Model):
     timezone: str = Field("UTC", description="the time zone the cron expression is read in (IANA name, e.g. Europe/Berlin)")
     timeout_minutes: int = Field(60, ge=1, le=1440, description="a run still going after this long is stopped and counts as failed")
     retries: int = Field(2, ge=0, le=185, description="times EventBridge Scheduler retries a run it could not start")
-    calls: list[str] = Field(default_factory=list, description="the backend services it calls by name")
+    calls: list[str] = Field(default_factory=list, description="refused: a job's task runs outside any ECS service, and Service "
+                                                               "Connect reaches backends from services only")
     publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to")
+    database: bool = Field(False, description="hand it the app's [database] (its PG* settings, and a way through the database's security group)")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
     secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+
+    @field_validator("calls")
+    @classmethod
+    def _calls(cls, value: list[str]) -> list[str]:
+        if value:
+            raise ValueError("a job's task runs outside any ECS service, and ECS Service Connect reaches backends from services "
+                             "only (ECS developer guide, \"Service Connect\"); have a service do the call, or publish to a worker")
+        return value
 
     @field_validator("schedule")
     @classmethod

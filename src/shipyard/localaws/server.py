@@ -17,7 +17,7 @@ from typing import Any
 
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.localaws.cloudformation import drift
-from shipyard.localaws.core import pace, registry, unimplemented
+from shipyard.localaws.core import own_api, pace, registry, unimplemented
 from shipyard.localaws.ecr.scans import register_scan
 
 # Credentials the embedded AWS accepts; they are not secrets and work nowhere else.
@@ -194,6 +194,7 @@ def _server_class() -> type:
             moto_app = DomainDispatcherApplication(create_backend_app)
             clients = _clients(f"http://127.0.0.1:{self._port}")
             drift.read_through(clients)
+            own_api.use(clients)
 
             def app(environ: dict[str, Any], start_response: Any) -> Any:
                 if environ.get("PATH_INFO") == PROBE_PATH:

@@ -63,7 +63,7 @@ class Workload:
     name: str
     health_path: str | None  # what its health gate requests through the edge; None where the edge does not reach it
     ref: str | None = None  # the image to release; None: the one it runs now (its directory did not change)
-    kind: str = "web"  # web: its health gate; backend: its container health check (ECS's rollout); worker: its bake
+    kind: str = "web"  # web: its health gate; backend: its container health check (ECS's rollout); worker: its bake; job: its state machine (and --smoke, a run)
 
 
 @dataclass
@@ -79,6 +79,7 @@ class ReleaseOptions:
     break_lock: bool = False  # break another release's lock once its lease has expired
     migrate: list[str] | None = None  # [release] migrate: run in one-off tasks of the new image (migrations.py)
     migrate_timeout: float = 600.0
+    smoke: bool = False  # each job whose image changes runs once and must succeed (job_run.py)
 
     @classmethod
     def of(cls, settings: ReleaseConfig, **overrides: object) -> ReleaseOptions:

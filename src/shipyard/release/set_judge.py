@@ -8,7 +8,8 @@ a thread of its own as soon as its deployment allows, exactly as it would be aft
 - a web service by its own health gate during its own bake (bake_gate.BakeGate, on the workload's service), while
   its previous revision still runs;
 - a backend by its rollout, which ECS completes once its containers' health checks pass;
-- a worker by its rollout and then its bake (worker_watch.py).
+- a worker by its rollout and then its bake (worker_watch.py);
+- a job by its state machine and task definition, and with --smoke by one run (job_run.py).
 
 A workload whose image did not change has no deployment: it is judged by its rollout (and a web service by its gate)
 after the stack update, which takes a moment. finish() stops the threads (a failed [service] gate or stack update ends
@@ -26,6 +27,7 @@ from shipyard.deploy.state import health_url, task_definition_of
 from shipyard.release.attempt import Attempt, ReleaseOptions, Workload
 from shipyard.release.bake_gate import BakeGate, gate_failure, run_gate
 from shipyard.release.images import Image
+from shipyard.release.job_run import judge_job
 from shipyard.release.rollout_watch import wait_for_rollout
 from shipyard.release.worker_watch import watch_worker
 
@@ -117,6 +119,8 @@ def judge_workload(aws: Aws, view: Environment, workload: Workload, options: Rel
     (one that kept its image had no deployment to bake)."""
     name = workload.name
     task_definition = task_definition or task_definition_of(aws, view, view.names.task_family)
+    if workload.kind == "job":
+        return judge_job(aws, view, task_definition, smoke=options.smoke and moved, timeout=options.rollout_timeout)
     rollout = wait_for_rollout(aws, view, task_definition, timeout=options.rollout_timeout)
     if not rollout and workload.kind == "worker" and moved:
         rollout = watch_worker(aws, view, task_definition, since=since)

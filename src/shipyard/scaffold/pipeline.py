@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shipyard.config import Config, Environment
-from shipyard.config.workloads import DEPLOYABLE_KINDS
 
 ACTIONS = {
     "checkout": "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
@@ -119,7 +118,7 @@ def built_images(config: Config) -> list[BuiltImage]:
     first = next(iter(config.environments.values()))
     return [BuiltImage("service", config.service.directory, first.names.repository),
             *(BuiltImage(name, workload.directory, first.names.workload(name).repository)
-              for name, workload in config.services.items() if workload.kind in DEPLOYABLE_KINDS)]
+              for name, workload in config.workloads.items())]
 
 
 def render(config: Config, *, python: str) -> str:

@@ -10,12 +10,16 @@ class QueueDeadLetters(Rule):
     category = Category.MESSAGING
     short = "Worker queue without a dead-letter queue"
     long = ("Every queue a worker consumes has a RedrivePolicy: after maxReceiveCount deliveries a message moves to "
-            "its dead-letter queue, whose depth is alarmed and judged by the release.")
+            "its dead-letter queue, whose depth is alarmed and judged by the release. A queue that is a dead-letter queue "
+            "(a redrive target, or a schedule's DeadLetterConfig) needs none.")
     rationale = "Without one, a message the worker always fails is delivered forever, and no release or alarm sees it."
 
     def check(self, view: StackView):
         queues = dict(view.resources("AWS::SQS::Queue"))
         targets = {referenced_id((props.get("RedrivePolicy") or {}).get("deadLetterTargetArn")) for props in queues.values()}
+        # A scheduled job's queue of invocations its schedule could never start is a dead-letter queue itself.
+        targets |= {referenced_id(((props.get("Target") or {}).get("DeadLetterConfig") or {}).get("Arn"))
+                    for _, props in view.resources("AWS::Scheduler::Schedule")}
         for logical_id, props in queues.items():
             if logical_id not in targets and not props.get("RedrivePolicy"):
                 yield Violation(logical_id, "no RedrivePolicy: a message that always fails is never set aside")
