@@ -17,7 +17,7 @@ is DISABLED, so a fresh environment never runs a job without an image.
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -77,8 +77,12 @@ class ScheduledJob(Construct):
         suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)
         suppress(self.task_definition, PLAIN_SETTINGS_ONLY)
 
+        # The exact revision a release registered, not the family's newest ACTIVE one: while CloudFormation cleans up
+        # after an update, or after a rollback, the newest is not always the one the stack holds.
+        revision = Token.as_number(Fn.select(6, Fn.split(":", self.task_definition.task_definition_arn)))
         run = tasks.EcsRunTask(
             self, "Run", integration_pattern=sfn.IntegrationPattern.RUN_JOB, cluster=cluster, task_definition=self.task_definition,
+            revision_number=revision,
             launch_target=tasks.EcsFargateLaunchTarget(platform_version=ecs.FargatePlatformVersion.VERSION1_4),
             assign_public_ip=True, subnets=subnets, security_groups=[security_group],
             task_timeout=sfn.Timeout.duration(Duration.minutes(timeout_minutes)),

@@ -68,13 +68,24 @@ def rollback(environment: EnvironmentArg, target: Choice, gate: Gate,
 
 @command("run")
 def run_one_off(environment: EnvironmentArg, target: Choice,
-                words: Annotated[list[str], typer.Argument(metavar="COMMAND", help="the command, after --: shipyard run staging -- python migrate.py")],
+                words: Annotated[Optional[list[str]], typer.Argument(metavar="COMMAND", help="the command, after --: shipyard run staging -- python migrate.py")] = None,
                 digest: Annotated[Optional[str], typer.Option("--digest", help="run this image (repo@sha256:..., sha256:... or a tag) "
                                                                               "instead of the service's current one")] = None,
+                job: Annotated[Optional[str], typer.Option("--job", metavar="NAME", help="run the scheduled job NAME now, as its "
+                                                                                         "schedule would (no COMMAND)")] = None,
                 timeout: Annotated[float, typer.Option("--timeout", min=10, max=86400, help="seconds the task may run before it is stopped")] = 900,
                 yes: YesFlag = False) -> None:
-    """Run a one-off task of the service's task definition with COMMAND; stream its log; exit with its exit code."""
-    run = run_command.run_command(context(environment, target), after_dashes(words), digest=digest, timeout=timeout, yes=yes)
+    """Run a one-off task of the service's task definition with COMMAND; stream its log; exit with its exit code.
+    With --job NAME, one run of that scheduled job instead; exit 0 when it succeeded."""
+    if job is not None:
+        if words or digest:
+            raise UsageError("--job", "runs the job's own image and command; give no COMMAND and no --digest with it",
+                             f"shipyard run {environment} --job {job}")
+        ran = run_command.run_job_now(context(environment, target), job, timeout=timeout, yes=yes)
+        (ui.info if ran.succeeded else ui.error)(f"{environment}: {job} {ran.describe()}")
+        exit_with(0 if ran.succeeded else 1)
+        return
+    run = run_command.run_command(context(environment, target), after_dashes(words or []), digest=digest, timeout=timeout, yes=yes)
     render.one_off(environment, run)
     exit_with(run.exit_code)
 

@@ -3,7 +3,7 @@
 `shipyard run ENV --job NAME` and a release's `--smoke` start one execution of the job's state machine, as its
 schedule would, and follow it to its end: SUCCEEDED (the container exited 0) or FAILED (another exit code, or past
 its timeout). A job has no service: without --smoke a release judges it by what is true without a run, that its
-state machine runs the task family whose newest revision holds the released image.
+state machine runs the task definition revision that holds the released image.
 """
 
 from __future__ import annotations
@@ -51,17 +51,16 @@ def run_job(aws: Aws, view: Environment, *, timeout: float, reason: str) -> JobR
 
 
 def judge_job(aws: Aws, view: Environment, task_definition: str, *, smoke: bool, timeout: float) -> list[str]:
-    """A job of the set: its state machine runs its task family, whose newest revision is `task_definition`; with
-    `smoke`, one run that succeeds."""
+    """A job of the set: its state machine runs `task_definition` (the revision of the released image); with `smoke`,
+    one run that succeeds."""
     name = view.names.workload
     machine = aws.stepfunctions(view.region).state_machine(view.names.state_machine)
     if machine is None:
         return [f"{name}: its state machine {view.names.state_machine} does not exist"]
-    families = {str(run.get("TaskDefinition", "")).rsplit("/", 1)[-1].split(":")[0] for run in machine.ecs_runs()}
-    if view.names.task_family not in families:
-        return [f"{name}: its state machine runs {', '.join(sorted(families)) or 'no task'}, not {view.names.task_family}"]
-    if f":task-definition/{view.names.task_family}:" not in task_definition:
-        return [f"{name}: its task definition is {task_definition}, not of the family {view.names.task_family}"]
+    runs = {str(run.get("TaskDefinition", "")).rsplit("/", 1)[-1] for run in machine.ecs_runs()}
+    revision = task_definition.rsplit("/", 1)[-1]
+    if runs != {revision}:
+        return [f"{name}: its state machine runs {', '.join(sorted(runs)) or 'no task'}, not the released {revision}"]
     if not smoke:
         return []
     run = run_job(aws, view, timeout=timeout, reason="smoke")
