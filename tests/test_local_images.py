@@ -65,3 +65,19 @@ def test_local_image_without_a_target_names_the_embedded_aws_only(cli, example_c
     assert result.code == 2
     assert "local-image: needs the embedded AWS" in result.err and "pass --endpoint URL" in result.err
     assert "--aws" not in result.err
+
+
+def test_an_image_built_again_is_not_scanned_again(deployed, assemblies, monkeypatch):
+    """ECR scans an image once a day (StartImageScan: LimitExceededException after that, which the SDK retries as
+    throttling for a minute): the same image pushed again has its scan already, and is not sent to be scanned."""
+    from shipyard.aws import Aws
+    from tests.release.conftest import build_image
+
+    aws, env = deployed["staging"], assemblies["staging"].environment
+    build_image(aws, env, "rescan-1")
+    calls = []
+    original = Aws.call
+    monkeypatch.setattr(Aws, "call", lambda self, service, operation, region, /, **kw: (
+        calls.append(operation), original(self, service, operation, region, **kw))[1])
+    again = build_image(aws, env, "rescan-1")
+    assert "StartImageScan" not in calls and aws.ecr(env.region).scan(env.names.repository, again.digest) is not None

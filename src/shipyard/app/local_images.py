@@ -44,7 +44,9 @@ def build_local_image(aws: Aws, env: Environment, *, directory: Path, tag: str, 
     for step in built.not_run:
         ui.info(f"{step}: not run (shipyard's builder runs no commands; a container engine would, as CI's build does)")
     digest = oci.push(aws, env, built, tag=tag)
-    aws.ecr(env.region).start_scan(env.names.repository, digest)
+    ecr = aws.ecr(env.region)
+    if ecr.scan(env.names.repository, digest) is None:  # ECR scans an image once a day: a rebuilt one is scanned already
+        ecr.start_scan(env.names.repository, digest)
     emulator.register_scan(account=env.account, region=env.region, repository=env.names.repository, digest=digest,
                            counts={"HIGH": 2, "CRITICAL": 1} if vulnerable else {})
     return LocalImage(Image(repository_uri(env), digest, (tag,)), built.not_run)
