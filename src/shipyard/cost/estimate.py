@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+from croniter import croniter
 
 from shipyard.cost.prices import HOURS_PER_MONTH, Prices
 from shipyard.errors import ShipyardError, UsageError
@@ -88,6 +91,7 @@ class Footprint:
     queues: list[str] = field(default_factory=list)  # SQS queue names (workers' queues and their dead-letter queues)
     namespaces: int = 0  # Cloud Map namespaces (Service Connect's)
     discoverable: bool = False  # a backend: its tasks register in Cloud Map as Service Connect endpoints
+    jobs: list[Job] = field(default_factory=list)  # scheduled jobs: their runs a month, each a task for at most its timeout
     name: str = ""  # a workload's name; "" for the primary service, whose footprint this is
     workloads: list[Footprint] = field(default_factory=list)  # the services beside it: their compute only
 
@@ -103,8 +107,17 @@ PRICED_TYPES = frozenset({
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
     "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
-    "AWS::Logs::Delivery", "AWS::SQS::Queue", "AWS::ServiceDiscovery::HttpNamespace",
+    "AWS::Logs::Delivery", "AWS::SQS::Queue", "AWS::ServiceDiscovery::HttpNamespace", "AWS::Scheduler::Schedule",
+    "AWS::StepFunctions::StateMachine",
 })
+# A job's run: Step Functions' state transitions (start, the task, the exit-code choice, the end state) on a standard
+# workflow, the first 4,000 of an account's month free, then $0.025 per 1,000 (Step Functions pricing); one
+# EventBridge Scheduler invocation, the first 14 M a month free, then $1.00 per million (EventBridge pricing).
+TRANSITIONS_PER_RUN = 4
+FREE_TRANSITIONS = 4_000
+TRANSITION_PRICE = 0.025 / 1000
+FREE_INVOCATIONS = 14_000_000
+INVOCATION_PRICE = 1.00 / 1e6
 # A worker long-polls its queue: one ReceiveMessage per task every 20 s (SQS's longest wait) while the queue is empty,
 # which is what an idle month costs; each message adds its send, receive and delete (SQS pricing: a request is one
 # 64 KB chunk of up to 10 messages).
@@ -151,6 +164,33 @@ FREE_TYPES = {
     "AWS::RDS::DBSubnetGroup": "configuration of the database, which is priced",
     "AWS::RDS::DBParameterGroup": "configuration of the database, which is priced",
 }
+
+
+@dataclass
+class Job:
+    """A scheduled job as the estimate prices it: runs a month, and each run's task for at most its timeout."""
+
+    name: str
+    runs: float
+    vcpu: float
+    memory_gb: float
+    architecture: str
+    timeout_hours: float
+
+
+def runs_a_month(expression: str) -> float:
+    """How often an EventBridge Scheduler expression fires in 30 days: a rate's exact count; a cron expression's occurrences
+    counted by croniter ('?' read as '*'; Scheduler numbers weekdays from 1, croniter from 0, which changes which days,
+    not how many)."""
+    rate = re.match(r"^rate\((\d+) (minute|hour|day)s?\)$", expression)
+    if rate:
+        return 30 * 86400 / (int(rate[1]) * {"minute": 60, "hour": 3600, "day": 86400}[rate[2]])
+    fields = expression[len("cron("):-1].split()
+    found, start = croniter(" ".join(field.replace("?", "*") for field in fields[:5]), datetime(2026, 1, 1, tzinfo=UTC)), 0
+    end = datetime(2026, 1, 31, tzinfo=UTC)
+    while found.get_next(datetime) < end and start < 50_000:
+        start += 1
+    return float(start)
 
 
 class UnpricedResource(ShipyardError):
@@ -246,6 +286,18 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.alias_records += 1 if "AliasTarget" in props else 0
             elif kind == "AWS::ServiceDiscovery::HttpNamespace":
                 f.namespaces += 1
+            elif kind == "AWS::Scheduler::Schedule":
+                # The schedule's job: the task family of its name, and the timeout its state machine gives a run.
+                task = next((r.get("Properties", {}) for r in resources.values() if r.get("Type") == "AWS::ECS::TaskDefinition"
+                             and (r.get("Properties") or {}).get("Family") == props.get("Name")), {})
+                machine = json.dumps([r.get("Properties", {}).get("DefinitionString") for r in resources.values()
+                                      if r.get("Type") == "AWS::StepFunctions::StateMachine"
+                                      and (r.get("Properties") or {}).get("StateMachineName") == props.get("Name")])
+                timeout = re.search(r'TimeoutSeconds\\*":(\d+)', machine)
+                f.jobs.append(Job(str(props.get("Name", logical_id)), runs_a_month(str(props["ScheduleExpression"])),
+                                  int(task.get("Cpu", 256)) / 1024, int(task.get("Memory", 512)) / 1024,
+                                  (task.get("RuntimePlatform") or {}).get("CpuArchitecture", "X86_64").lower(),
+                                  int(timeout[1]) / 3600 if timeout else 1.0))
             elif kind == "AWS::SQS::Queue":
                 f.queues.append(str(props.get("QueueName", logical_id)))
             elif kind == "AWS::RDS::DBInstance":
@@ -377,6 +429,18 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         instances = sum(w.tasks for w in f.workloads if w.discoverable)
         lines.append(Line("Cloud Map (Service Connect)", f"{f.namespaces} namespace, {instances} registered backend tasks",
                           instances * prices.cloud_map_instance_month, beyond_reference=True))
+    if f.jobs:
+        runs = sum(job.runs for job in f.jobs)
+        lines.append(Line("Fargate (scheduled jobs)", "; ".join(
+            f"{job.name}: {job.runs:g} runs x at most {job.timeout_hours * 60:g} min, {job.vcpu:g} vCPU / {job.memory_gb:g} GB"
+            for job in f.jobs) + " (each run priced at its timeout: an upper bound)",
+            sum(job.runs * job.timeout_hours * (job.vcpu * prices.fargate_vcpu_hour[job.architecture]
+                                                + job.memory_gb * prices.fargate_gb_hour[job.architecture]) for job in f.jobs),
+            beyond_reference=True))
+        lines.append(Line("Step Functions and EventBridge Scheduler", f"{runs:g} runs x {TRANSITIONS_PER_RUN} state transitions "
+                          f"({FREE_TRANSITIONS:,} a month free) and {runs:g} schedule invocations ({FREE_INVOCATIONS / 1e6:g} M free)",
+                          max(0.0, runs * TRANSITIONS_PER_RUN - FREE_TRANSITIONS) * TRANSITION_PRICE
+                          + max(0.0, runs - FREE_INVOCATIONS) * INVOCATION_PRICE, beyond_reference=True))
     for instance_class, storage_gb, multi_az in f.databases:
         copies = 2 if multi_az else 1  # a Multi-AZ standby is billed like the primary, instance and storage
         if instance_class not in prices.rds_instance_hour:
