@@ -7,7 +7,10 @@ service in the one cluster, CloudFront behaviours for its routes, a deploy-role 
 A worker: its queue and dead-letter queue in the foundation, a security group that admits nothing, a rolling ECS
 service without a load balancer that scales on its backlog per task, grants that let it consume its own queue and its
 publisher only send to it, the database's admission of it, an alarm on its dead letters; cost prices the queues.
-A backend: its Service Connect name, a group that admits its declared caller only, its container health check."""
+A backend: its Service Connect name, a group that admits its declared caller only, its container health check.
+A job: a schedule (disabled until its first release) that may only start its state machine, which runs the exact
+released revision, fails a run on an exit code other than 0 or past its timeout, and may pass only the job's roles;
+an alarm on failed runs; cost prices its runs."""
 
 from __future__ import annotations
 
@@ -37,6 +40,14 @@ max_receive_count = 3
 kind = "backend"
 directory = "admin"
 port = 8001
+
+[jobs.nightly]
+directory = "admin"
+schedule = "cron(0 3 * * ? *)"
+timezone = "Europe/Berlin"
+timeout_minutes = 30
+database = true
+publishes = ["orders"]
 """
 
 
@@ -94,7 +105,7 @@ def test_the_admin_service_runs_in_the_one_cluster_with_its_own_family_and_roles
     assert services["admin"]["Cluster"] == services["web"]["Cluster"]
     families = {p["Family"]: p for p in _of(service_stack, "AWS::ECS::TaskDefinition").values()}
     assert set(families) == {"webapp-production-web", "webapp-production-one-off", "webapp-production-admin",
-                             "webapp-production-orders", "webapp-production-catalog"}
+                             "webapp-production-orders", "webapp-production-catalog", "webapp-production-nightly"}
     assert families["webapp-production-admin"]["ContainerDefinitions"][0]["PortMappings"][0]["ContainerPort"] == 8100
     roles = {p.get("RoleName") for p in _of(service_stack, "AWS::IAM::Role").values()}
     assert {"webapp-production-admin-task", "webapp-production-admin-task-execution", "webapp-production-admin-traffic-shift"} <= roles
@@ -164,7 +175,7 @@ def test_the_workers_tasks_admit_nothing_and_reach_only_https_and_the_database(a
     data = stacks["data"]
     ingress = [r for r in _of(data, "AWS::EC2::SecurityGroupIngress").values() if "orders" in r["Description"]]
     assert [(r["FromPort"], r["Description"]) for r in ingress] == [(5432, "PostgreSQL from orders's tasks")]
-    assert [e["FromPort"] for e in _of(data, "AWS::EC2::SecurityGroupEgress").values()] == [5432, 5432]
+    assert [e["FromPort"] for e in _of(data, "AWS::EC2::SecurityGroupEgress").values()] == [5432, 5432, 5432]  # orders, nightly, [service]
 
 
 def test_the_worker_deploys_rolling_without_a_load_balancer_and_scales_on_backlog_per_task(apps):
@@ -227,7 +238,8 @@ def test_dead_letters_alarm_and_cost_prices_the_queues(apps):
         "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
     assert dead["AlarmActions"] and dead["OKActions"]
     lines = {line.item: line for line in price(footprint(list(stacks.values())), for_region("eu-west-1"), Traffic.default(True))}
-    assert "2 queues" in lines["SQS"].detail and lines["SQS"].monthly == 0.0  # within SQS's free million requests
+    # The worker's queue and dead-letter queue, and the job's failed invocations: within SQS's free million requests.
+    assert "3 queues" in lines["SQS"].detail and lines["SQS"].monthly == 0.0
     assert "Fargate on-demand (arm64): orders" in lines and "Cloud Map (Service Connect)" in lines
 
 
@@ -262,3 +274,52 @@ def test_the_backend_serves_its_name_and_admits_only_its_caller(apps):
     assert check["Command"][:2] == ["CMD", "python"] and "http://127.0.0.1:8001/healthz" in check["Command"][-1]
     [admin] = [p for p in _of(stacks["service"], "AWS::ECS::TaskDefinition").values() if p["Family"] == "webapp-production-admin"]
     assert {"Name": "SHIPYARD_SERVICE_CATALOG_URL", "Value": "http://catalog:8001"} in admin["ContainerDefinitions"][0]["Environment"]
+
+
+def _statements(template: dict, role_logical_prefix: str) -> list[dict]:
+    return [st for lid, p in _of(template, "AWS::IAM::Policy").items() if lid.startswith(role_logical_prefix)
+            for st in p["PolicyDocument"]["Statement"]]
+
+
+def test_the_jobs_state_machine_runs_the_released_revision_and_judges_its_exit_code_and_timeout(apps):
+    _, stacks = apps["with_admin"]
+    service = stacks["production"]["service"]
+    [machine] = _of(service, "AWS::StepFunctions::StateMachine").values()
+    assert machine["StateMachineName"] == "webapp-production-nightly"
+    parts = machine["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else json.dumps(p) for p in parts)
+    assert ':states:::ecs:runTask.sync' in text and '"TimeoutSeconds":1800' in text
+    assert '"Variable":"$.ExitCode","NumericEquals":0' in text and '"Error":"NonZeroExit"' in text
+    # The exact revision: family:revision, the revision read from the released task definition's ARN.
+    revision = next(p for p in parts if isinstance(p, dict) and "Fn::Select" in p)
+    assert revision["Fn::Select"][0] == 6 and revision["Fn::Select"][1]["Fn::Split"][1]["Ref"].startswith("NightlyTask")
+    assert machine["LoggingConfiguration"]["Level"] == "ALL" and machine["TracingConfiguration"] == {"Enabled": True}
+    passed = [st for st in _statements(service, "NightlyRunRole") if st["Action"] == "iam:PassRole"]
+    assert [sorted(r["Fn::GetAtt"][0] for r in st["Resource"]) for st in passed] == [["NightlyExecutionRole0608EFC9", "NightlyTaskRole0110A49A"]]
+
+
+def test_the_schedule_starts_only_its_state_machine_and_waits_for_the_first_release(apps):
+    _, stacks = apps["with_admin"]
+    service = stacks["production"]["service"]
+    [schedule] = _of(service, "AWS::Scheduler::Schedule").values()
+    assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)" and schedule["ScheduleExpressionTimezone"] == "Europe/Berlin"
+    assert schedule["State"]["Fn::If"][1:] == ["ENABLED", "DISABLED"]
+    target = schedule["Target"]
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}
+    assert target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0].startswith("NightlyFailedInvocations")
+    actions = {(st["Action"] if isinstance(st["Action"], str) else tuple(st["Action"])): st["Resource"]
+               for st in _statements(service, "NightlySchedulerRole")}
+    assert actions[("states:StartExecution")] == {"Ref": next(iter(_of(service, "AWS::StepFunctions::StateMachine")))}
+    assert all(a.startswith("sqs:") for a in (x for k in actions if k != "states:StartExecution" for x in (k if isinstance(k, tuple) else (k,))))
+    role = next(p for lid, p in _of(service, "AWS::IAM::Role").items() if lid.startswith("NightlySchedulerRole"))
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "222222222222"}
+
+
+def test_a_failed_run_alarms_and_cost_prices_the_runs(apps):
+    config, stacks = apps["with_admin"]
+    service = stacks["production"]["service"]
+    alarm = next(p for p in _of(service, "AWS::CloudWatch::Alarm").values() if p.get("AlarmName") == "webapp-production-nightly-failed-runs")
+    assert "FILL(failed, 0)" in next(m["Expression"] for m in alarm["Metrics"] if "Expression" in m)
+    lines = price(footprint(list(stacks["production"].values())), for_region("eu-west-1"), Traffic.default(True))
+    [runs] = [line for line in lines if line.item == "Fargate (scheduled jobs)"]
+    assert "30 runs x at most 30 min" in runs.detail and runs.monthly > 0
