@@ -207,8 +207,10 @@ def status(report: StatusReport, output_format: str) -> None:
              [(d.id, d.status, d.rollout_state, d.running, d.desired, d.failed, d.task_definition.rsplit("/", 1)[-1]) for d in report.deployments])
     ui.table("targets", ["target", "state", "reason"], [(t.id, t.state, t.reason) for t in report.targets])
     if report.workloads:
-        ui.table("workloads beside the service", ["workload", "image", "tasks", "queue"],
-                 [(w.name, w.image or "none released", f"{w.running} running / {w.desired} desired",
+        ui.table("workloads beside the service", ["workload", "image", "tasks", "queue or schedule"],
+                 [(w.name, w.image or "none released",
+                   f"last run: {w.last_run}" if w.schedule is not None else f"{w.running} running / {w.desired} desired",
+                   w.schedule if w.schedule is not None else
                    f"{w.queued} queued, {w.dead_letters} dead letters" if w.queued is not None else "") for w in report.workloads])
     ui.table("last releases", ["time", "kind", "verdict", "digest", "schema", "note"],
              [(r.time, r.kind, r.verdict, r.digest[:19] + (f" with {r.workloads}" if r.workloads else ""), r.schema, r.note)

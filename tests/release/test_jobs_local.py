@@ -96,6 +96,11 @@ def test_a_job_is_released_with_the_set_and_run_now_by_its_command(app, tmp_path
 
     ran = cli("--config", str(config.path), "run", "staging", "--job", "tally", "--endpoint", aws.target.endpoint)
     assert ran.code == 0 and "tally run manual-" in ran.err and "succeeded (exit code 0)" in ran.err, ran.err
+    from shipyard.diagnose.status import status
+
+    [state] = status(aws, staging, ("tally",), ("tally",)).workloads
+    assert state.schedule == "rate(6 hours) UTC (enabled)" and state.image == tally.digest
+    assert state.last_run.startswith("manual-") and " succeeded at " in state.last_run, state.last_run
     unknown = cli("--config", str(config.path), "run", "staging", "--job", "nightly", "--endpoint", aws.target.endpoint)
     assert unknown.code == 2 and "--job nightly: is not a job of shipyard.toml; jobs: tally" in unknown.err, unknown.err
 

@@ -17,7 +17,7 @@ from shipyard.diagnose.status import StatusReport, status
 
 
 def read_status(ctx: EnvironmentContext) -> StatusReport:
-    return status(ctx.aws, ctx.assembly, tuple(w.name for w in workloads_of(ctx.config)))
+    return status(ctx.aws, ctx.assembly, tuple(w.name for w in workloads_of(ctx.config)), tuple(ctx.config.jobs))
 
 
 def watch_status(ctx: EnvironmentContext, show: Callable[[StatusReport], None], *, every: float | None) -> None:

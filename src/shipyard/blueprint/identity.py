@@ -389,17 +389,19 @@ def _workload_statements(stack: Stack, workloads: tuple[WorkloadGrant, ...]) -> 
 
 # What a release changes of a job through CloudFormation (its task definition's new revision reaches the state machine
 # and the schedule), and what `shipyard run --job` and a release's --smoke run do: start one execution and follow it.
-JOB_UPDATE = ["states:UpdateStateMachine", "states:DescribeStateMachine", "states:ListTagsForResource",
-              "scheduler:UpdateSchedule", "scheduler:GetSchedule"]
+JOB_UPDATE = ["states:UpdateStateMachine", "states:ListTagsForResource", "scheduler:UpdateSchedule"]
+# Read by CloudFormation too, and directly by the release verdict (judge_job) and `status`.
+JOB_READ = ["states:DescribeStateMachine", "scheduler:GetSchedule"]
 JOB_RUN = ["states:StartExecution", "states:ListExecutions"]
 JOB_EXECUTION = ["states:DescribeExecution", "states:StopExecution", "states:GetExecutionHistory"]
 
 
 def _job_statements(arn: Callable[[str, str], str], role: Callable[[str], str], jobs: list[WorkloadNames]) -> list[iam.PolicyStatement]:
     machines = [arn("states", f"stateMachine:{n.state_machine}") for n in jobs]
+    schedules = [arn("scheduler", f"schedule/default/{n.schedule}") for n in jobs]
     return [
-        iam.PolicyStatement(sid="JobUpdate", actions=JOB_UPDATE, conditions=THROUGH_CLOUDFORMATION,
-                            resources=[*machines, *(arn("scheduler", f"schedule/default/{n.schedule}") for n in jobs)]),
+        iam.PolicyStatement(sid="JobUpdate", actions=JOB_UPDATE, conditions=THROUGH_CLOUDFORMATION, resources=[*machines, *schedules]),
+        iam.PolicyStatement(sid="ReadJobs", actions=JOB_READ, resources=[*machines, *schedules]),
         iam.PolicyStatement(sid="PassJobRoles", actions=["iam:PassRole"], conditions=THROUGH_CLOUDFORMATION,
                             resources=[role(r) for n in jobs for r in (n.run_role, n.scheduler_role)]),
         iam.PolicyStatement(sid="RunJob", actions=JOB_RUN, resources=machines),

@@ -44,6 +44,8 @@ class WorkloadState:
     desired: int | None
     queued: int | None = None  # a worker's messages waiting or being worked on
     dead_letters: int | None = None  # ... and in its dead-letter queue
+    last_run: str | None = None  # a job's newest run: its name, how it ended, when
+    schedule: str | None = None  # a job's schedule and its state (ENABLED / DISABLED)
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,9 @@ class StatusReport:
     workloads: list[WorkloadState] = field(default_factory=list)
 
 
-def status(aws: Aws, assembly: EnvironmentAssembly, workloads: tuple[str, ...] = ()) -> StatusReport:
-    """workloads: the web workloads beside the primary service, each shown with its image and tasks."""
+def status(aws: Aws, assembly: EnvironmentAssembly, workloads: tuple[str, ...] = (), jobs: tuple[str, ...] = ()) -> StatusReport:
+    """workloads: the workloads beside the primary service, each shown with its image and tasks (a worker with its
+    queues); jobs: those of them that are scheduled jobs, shown with their schedule and newest run instead."""
     env = assembly.environment
     records = history.read(aws, env)
     lkg = history.last_known_good(records)
@@ -89,8 +92,18 @@ def status(aws: Aws, assembly: EnvironmentAssembly, workloads: tuple[str, ...] =
                   for r in records[:5]],
         endpoint=f"https://{edge.domain}" if edge else None,
         schedule=_schedule(aws, env) if env.schedule else None,
-        workloads=[_workload(aws, env.workload_view(name)) for name in workloads],
+        workloads=[_job(aws, env.workload_view(name)) if name in jobs else _workload(aws, env.workload_view(name)) for name in workloads],
     )
+
+
+def _job(aws: Aws, view) -> WorkloadState:
+    """A job has no service: its schedule and its newest run."""
+    schedule = aws.scheduler(view.region).schedule(view.names.schedule)
+    runs = aws.stepfunctions(view.region).executions(view.names.state_machine, newest=1)
+    last = (f"{runs[0].name} {runs[0].status.lower()}" + (f" at {runs[0].started:%Y-%m-%d %H:%M}" if runs[0].started else "")
+            if runs else "none yet")
+    return WorkloadState(view.names.workload, current_digest(aws, view), None, None, last_run=last,
+                         schedule=f"{schedule.expression} {schedule.timezone} ({schedule.state.lower()})" if schedule else "missing")
 
 
 def _workload(aws: Aws, view) -> WorkloadState:
