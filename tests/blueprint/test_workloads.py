@@ -323,3 +323,24 @@ def test_a_failed_run_alarms_and_cost_prices_the_runs(apps):
     lines = price(footprint(list(stacks["production"].values())), for_region("eu-west-1"), Traffic.default(True))
     [runs] = [line for line in lines if line.item == "Fargate (scheduled jobs)"]
     assert "30 runs x at most 30 min" in runs.detail and runs.monthly > 0
+
+
+def test_the_deploy_role_updates_reads_and_runs_its_jobs_only(apps):
+    stacks = apps["with_admin"][1]["production"]
+    [policy] = [p for p in _of(stacks["foundation"], "AWS::IAM::ManagedPolicy").values()]
+    by_sid = {s.get("Sid"): s for s in policy["PolicyDocument"]["Statement"]}
+
+    def ends(sid):
+        resources = by_sid[sid]["Resource"]
+        return [r["Fn::Join"][1][-1] for r in (resources if isinstance(resources, list) else [resources])]
+
+    machine, schedule = ":states:eu-west-1:222222222222:stateMachine:webapp-production-nightly", \
+        ":scheduler:eu-west-1:222222222222:schedule/default/webapp-production-nightly"
+    assert by_sid["JobUpdate"]["Condition"] == {"ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}}
+    assert ends("JobUpdate") == ends("ReadJobs") == [machine, schedule]
+    assert by_sid["RunJob"]["Action"] == ["states:StartExecution", "states:ListExecutions"] and ends("RunJob") == [machine]
+    assert ends("FollowJobRuns") == [":states:eu-west-1:222222222222:execution:webapp-production-nightly:*"]
+    assert sorted(r.rsplit("/", 1)[-1] for r in ends("PassJobRoles")) == [
+        "webapp-production-nightly-runs", "webapp-production-nightly-scheduler"]
+    # A job has no ECS service: the service statements name the services only.
+    assert "service/webapp-production/nightly" not in json.dumps(by_sid["WorkloadVerdict"])

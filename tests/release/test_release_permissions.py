@@ -41,6 +41,9 @@ ONLY_WHERE = {("application-autoscaling", op): (lambda env: env.schedule is not 
 # A worker's bake (release/worker_watch.py): only an app with a worker makes these, and its workloads' policy grants
 # them (identity.WORKER_VERDICT, tests/blueprint/test_workloads.py); the single-service example has none.
 ONLY_WHERE.update({("sqs", op): (lambda env: False) for op in ("GetQueueUrl", "GetQueueAttributes")})
+# A job's verdict and its runs (release/job_run.py): only an app with a scheduled job makes these, and its workloads'
+# policy grants them (identity.JOB_READ, JOB_RUN, JOB_EXECUTION; tests/blueprint/test_workloads.py).
+ONLY_WHERE.update({("stepfunctions", op): (lambda env: False) for op in ("DescribeStateMachine", "StartExecution", "DescribeExecution")})
 
 # Handler permissions of the schemas that the role does not need, each with the reason.
 NOT_NEEDED = {
