@@ -115,6 +115,13 @@ def test_a_job_that_exits_non_zero_fails_its_smoke_run_and_the_set_goes_back(app
     outcome = failed.value.outcome
     assert any("tally: the smoke run smoke-" in r and "failed: NonZeroExit" in r for r in outcome.attempt.reasons), outcome.attempt.reasons
     assert outcome.rollback is not None and outcome.rollback.released, outcome.rollback.reasons
+    from shipyard.diagnose.explain import explain
+
+    links = explain(aws, staging, None, workload="tally", job=True)
+    runs = [link for link in links if link.link == "runs"]
+    assert runs[0].detail.startswith("newest run smoke-") and not runs[0].broken  # the rollback's smoke run passed
+    assert any(link.detail.startswith("earlier run smoke-") and link.detail.endswith(": failed") for link in runs), runs
+    assert any(link.link == "logs" and "tallying (fail)" in link.detail for link in links), links
     assert aws.ssm(env.region).get(env.workload_view("tally").names.image_parameter) == good
 
 
@@ -131,6 +138,8 @@ def test_a_run_past_its_timeout_fails_and_its_task_is_stopped(app, tmp_path, cli
                                                             desiredStatus="STOPPED")["taskArns"])
                if names.task_family in t.task_definition]
     assert any("timed out" in t.stopped_reason for t in stopped), [t.stopped_reason for t in stopped]
+    explained = cli("--config", str(config.path), "explain", "staging", "--service", "tally", "--endpoint", aws.target.endpoint)
+    assert "newest run manual-" in explained.out + explained.err and "(States.Timeout)" in explained.out + explained.err, explained.out
 
 
 def test_the_schedule_starts_runs_at_the_embedded_aws_pace(app, tmp_path):

@@ -39,7 +39,7 @@ def explain_environment(ctx: EnvironmentContext, given_health_url: str | None, *
     workload_env(ctx, service)  # a name that is no workload is a usage error before anything is read
     path = (ctx.config.services[service].health_path if service in ctx.config.services else None) if service else ctx.config.service.health_check_path
     url = health_url(ctx.aws, ctx.env, given_health_url, path) if path else None
-    return explain(ctx.aws, ctx.assembly, url, workload=service)
+    return explain(ctx.aws, ctx.assembly, url, workload=service, job=service in ctx.config.jobs)
 
 
 def show_logs(ctx: EnvironmentContext, show: Callable[[service_logs.LogEvent], None], on_mode: Callable[[str], None], *,

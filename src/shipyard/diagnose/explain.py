@@ -31,10 +31,11 @@ class Link:
     past: bool = False  # a failure that is history: an earlier deployment's, not the running one's
 
 
-def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None, *, workload: str | None = None) -> list[Link]:
+def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None, *, workload: str | None = None,
+            job: bool = False) -> list[Link]:
     """Walk the chain edge -> load balancer -> targets -> tasks; the first broken link is the likely cause.
     workload: a workload beside [service], whose own service, tasks and logs are walked (a worker's queues in place of
-    the load balancer's targets)."""
+    the load balancer's targets); job: it is a scheduled job, whose schedule, newest runs and logs are walked."""
     env = assembly.environment
     findings: list[Link] = [Link("account", False, f"account {env.account}, region {env.region}")]
     for stack in assembly.stacks:
@@ -65,6 +66,8 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None, *, 
         findings.append(Link("load balancer", lb.state != "active", f"{lb.name} is {lb.state}, scheme {lb.scheme}",
                              "" if lb.state == "active" else "the load balancer is not active"))
     env = env.workload_view(workload) if workload else env
+    if job:
+        return findings + _job_links(aws, env) + _log_tail(aws, env)
     service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
     if service is None:
         findings.append(Link("tasks", True, f"the ECS service {env.names.service} does not exist", "", f"shipyard deploy {env.name}"))
@@ -103,6 +106,29 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None, *, 
         findings.append(Link("tasks", now_broken, message, "ECS service event", past=not now_broken))
     findings += [link if now_broken else _as_history(link) for link in _log_tail(aws, env)]
     return _edge_alone(findings)
+
+
+def _job_links(aws: Aws, env: Environment) -> list[Link]:
+    """A job: its schedule (disabled until its first release), and its newest runs, the newest one's outcome first."""
+    names = env.names
+    schedule = aws.scheduler(env.region).schedule(names.schedule)
+    if schedule is None:
+        return [Link("schedule", True, f"the schedule {names.schedule} does not exist", "the service stack is missing or broken",
+                     f"shipyard deploy {env.name}")]
+    links = [Link("schedule", schedule.state != "ENABLED", f"{names.schedule}: {schedule.expression} {schedule.timezone}, "
+                  f"{schedule.state.lower()}", "" if schedule.state == "ENABLED" else "no image released yet",
+                  "" if schedule.state == "ENABLED" else f"shipyard release {env.name} --service {names.workload} --image REF")]
+    machines = aws.stepfunctions(env.region)
+    runs = machines.executions(names.state_machine, newest=3)
+    if not runs:
+        return links + [Link("runs", False, "no run yet", hint=f"shipyard run {env.name} --job {names.workload} runs it now")]
+    newest = machines.execution(runs[0].arn)
+    failed = newest.status in ("FAILED", "TIMED_OUT", "ABORTED")
+    links.append(Link("runs", failed, f"newest run {newest.name}: {newest.status.lower()}"
+                      + (f" ({newest.error})" if newest.error else ""), newest.cause if failed else "",
+                      "read the run's log below, fix the job, release it, then run it again" if failed else ""))
+    links += [Link("runs", False, f"earlier run {run.name}: {run.status.lower()}", past=True) for run in runs[1:]]
+    return links
 
 
 def _queue_links(aws: Aws, env: Environment) -> list[Link]:
