@@ -6,6 +6,7 @@ The example, without its database, plus [jobs.tally], in this module's own accou
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -159,3 +160,19 @@ def test_the_schedule_starts_runs_at_the_embedded_aws_pace(app, tmp_path):
         assert any(r.status == "SUCCEEDED" for r in fired), fired
     finally:
         aws.call("scheduler", "UpdateSchedule", env.region, Name=names.schedule, ScheduleExpression="rate(6 hours)", **keep)
+
+
+def test_verify_names_a_schedule_role_widened_by_hand(app):
+    from shipyard.deploy.verify import verify
+
+    config, staging, aws = app
+    env = staging.environment
+    assert {r.id for r in verify(aws, staging, config.app, drift=False) if not r.passed} == set()
+    role = env.workload_view("tally").names.scheduler_role
+    aws.call("iam", "PutRolePolicy", "us-east-1", RoleName=role, PolicyName="by-hand", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"}]}))
+    try:
+        [failed] = [r for r in verify(aws, staging, config.app, drift=False) if not r.passed]
+        assert failed.id == "SY-E303" and f"{role}: allows ecs:RunTask on *" in failed.detail, failed
+    finally:
+        aws.call("iam", "DeleteRolePolicy", "us-east-1", RoleName=role, PolicyName="by-hand")
