@@ -108,6 +108,8 @@ GATE = OptionGroup("gate", (
     _option("rollout_timeout", Annotated[Optional[float], typer.Option("--rollout-timeout", help="seconds to wait for the ECS rollout")], None),
     _option("health_timeout", Annotated[Optional[float], typer.Option("--health-timeout", help="seconds for the health gate")], None),
     _option("break_lock", Annotated[bool, typer.Option("--break-lock", help="break another release's lock whose lease has expired")], False),
+    _option("smoke", Annotated[bool, typer.Option("--smoke", help="run each scheduled job whose image changes once; the release "
+                                                                  "fails unless it succeeds")], False),
 ), Gate)
 
 

@@ -106,7 +106,9 @@ def test_a_job_is_released_with_the_set_and_run_now_by_its_command(app, tmp_path
     assert unknown.code == 2 and "--job nightly: is not a job of shipyard.toml; jobs: tally" in unknown.err, unknown.err
 
 
-def test_a_job_that_exits_non_zero_fails_its_smoke_run_and_the_set_goes_back(app, tmp_path):
+def test_a_job_that_exits_non_zero_fails_its_smoke_run_and_the_set_goes_back(app, tmp_path, cli, monkeypatch):
+    from shipyard.app import releases
+
     config, staging, aws = app
     env = staging.environment
     good = aws.ssm(env.region).get(env.workload_view("tally").names.image_parameter)
@@ -116,6 +118,11 @@ def test_a_job_that_exits_non_zero_fails_its_smoke_run_and_the_set_goes_back(app
     outcome = failed.value.outcome
     assert any("tally: the smoke run smoke-" in r and "failed: NonZeroExit" in r for r in outcome.attempt.reasons), outcome.attempt.reasons
     assert outcome.rollback is not None and outcome.rollback.released, outcome.rollback.reasons
+    # The command line's --smoke, on the job alone (--service): the same verdict.
+    monkeypatch.setattr(releases, "require_policy", lambda *_: None)  # deploy's gate, tested with it
+    said = cli("--config", str(config.path), "release", "staging", "--service", "tally", "--image", failing.reference, "--smoke",
+               "--endpoint", aws.target.endpoint)
+    assert said.code != 0 and "tally: the smoke run smoke-" in said.err and "NonZeroExit" in said.err, said.err
     from shipyard.diagnose.explain import explain
 
     links = explain(aws, staging, None, workload="tally", job=True)

@@ -22,11 +22,12 @@ class Gate:
     rollout_timeout: float | None = None
     health_timeout: float | None = None
     break_lock: bool = False
+    smoke: bool = False  # --smoke: a job whose image changes runs once and must succeed
 
 
 def _options(config: Config, gate: Gate, **more: object) -> ReleaseOptions:
     return ReleaseOptions.of(config.release, health_url=gate.health_url, rollout_timeout=gate.rollout_timeout,
-                             health_timeout=gate.health_timeout, break_lock=gate.break_lock, **more)
+                             health_timeout=gate.health_timeout, break_lock=gate.break_lock, smoke=gate.smoke, **more)
 
 
 def workloads_of(config: Config, refs: list[str] | tuple[str, ...] = ()) -> tuple[Workload, ...]:
