@@ -245,17 +245,17 @@ def test_a_requirement_missing_from_the_test_lock_makes_the_pipeline_stale(cli, 
 
 
 def _with_admin(tmp_path: Path) -> Path:
-    """The example with a web workload and a worker beside [service], each built from its own directory."""
+    """The example with a web workload, a worker and a job beside [service], each built from its own directory."""
     app = tmp_path / "set"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
-    for directory in ("admin", "mailer"):
+    for directory in ("admin", "mailer", "nightly"):
         (app / directory).mkdir()
         shutil.copy(app / "service" / "Dockerfile", app / directory / "Dockerfile")
     text = (app / "shipyard.toml").read_text()
     at = text.index("\n[defaults]")
     (app / "shipyard.toml").write_text(text[:at] + '\n[services.admin]\nkind = "web"\ndirectory = "admin"\nroutes = ["/admin/*"]\n'
                                        'health_check_path = "/admin/healthz"\n\n[services.mailer]\nkind = "worker"\ndirectory = "mailer"\n'
-                                       + text[at:])
+                                       '\n[jobs.nightly]\ndirectory = "nightly"\nschedule = "rate(1 day)"\n' + text[at:])
     return app / "shipyard.toml"
 
 
@@ -267,16 +267,17 @@ def test_a_set_builds_each_image_per_architecture_and_releases_the_set_by_digest
     legs = {(m["image"], m["context"], m["repository"], m["arch"]) for m in jobs["build"]["strategy"]["matrix"]["include"]}
     assert legs == {(image, context, repository, arch) for image, context, repository in
                     (("service", "service", "webapp/staging"), ("admin", "admin", "webapp/staging/admin"),
-                     ("mailer", "mailer", "webapp/staging/mailer"))
+                     ("mailer", "mailer", "webapp/staging/mailer"), ("nightly", "nightly", "webapp/staging/nightly"))
                     for arch in ("amd64", "arm64")}
     steps = jobs["build"]["steps"]
     names = [s["name"] for s in steps]
     assert names.index("Build the image for this architecture") < names.index("Scan the image just built (fails on HIGH and CRITICAL)") \
         < next(i for i, n in enumerate(names) if n.startswith("Push by digest"))
-    assert {m["image"] for m in jobs["image"]["strategy"]["matrix"]["include"]} == {"service", "admin", "mailer"}
+    assert {m["image"] for m in jobs["image"]["strategy"]["matrix"]["include"]} == {"service", "admin", "mailer", "nightly"}
     runs = {job: " ".join(str(s.get("run", "")) for s in jobs[job]["steps"]) for job in ("staging", "production")}
-    each = '--workload "admin=$(cat index/admin)" --workload "mailer=$(cat index/mailer)"'
-    assert f'shipyard release staging --aws --image "$(cat index/service)" {each}' in runs["staging"]
+    each = '--workload "admin=$(cat index/admin)" --workload "mailer=$(cat index/mailer)" --workload "nightly=$(cat index/nightly)"'
+    # Staging runs the changed job once (--smoke); production promotes what passed there.
+    assert f'shipyard release staging --aws --smoke --image "$(cat index/service)" {each}' in runs["staging"]
     assert f'shipyard promote staging production --aws --yes --digest "$(cat index/service)" {each}' in runs["production"]
     bin_dir = Path(sys.executable).parent
     zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",

@@ -167,7 +167,7 @@ def render(config: Config, *, python: str) -> str:
     _build_job(t, role, publish, images)
     _image_job(t, role, publish, images)
     for before, env in zip([None, *envs[:-1]], envs, strict=True):
-        _environment_job(t, env, before, role, python, images)
+        _environment_job(t, env, before, role, python, images, smoke=bool(config.jobs) and before is None)
     _rollback_job(t, envs, role, python)
     return "\n".join(t.lines).rstrip() + "\n"
 
@@ -323,7 +323,8 @@ def _image_job(t: _Text, role: Roles, publish: str, images: list[BuiltImage]) ->
 
 
 def _environment_job(t: _Text, env: Environment, before: Environment | None, role: Roles, python: str,
-                     images: list[BuiltImage]) -> None:
+                     images: list[BuiltImage], *, smoke: bool) -> None:
+    """smoke: the first environment's release runs each changed job once (--smoke); the next ones promote what passed."""
     t()
     t(1, f"{env.name}:")
     t(2, f"name: {'Release to' if before is None else 'Promote to'} {env.name}")
@@ -347,7 +348,7 @@ def _environment_job(t: _Text, env: Environment, before: Environment | None, rol
         t.step(3, "Digests of the set", uses="download-artifact", with_={"pattern": "index-*", "path": "index", "merge-multiple": "true"})
         digest = '"$(cat index/service)"'
         workloads = "".join(f' --workload "{image.name}=$(cat index/{image.name})"' for image in images[1:])
-        command = (f"shipyard release {env.name} --aws{yes} --image {digest}{workloads}" if before is None else
+        command = (f"shipyard release {env.name} --aws{yes}{' --smoke' if smoke else ''} --image {digest}{workloads}" if before is None else
                    f"shipyard promote {before.name} {env.name} --aws{yes} --digest {digest}{workloads}")
         t.step(3, "Release the set (health gates and automatic rollback included)" if before is None else
                f"Promote the set {before.name} released", run=command)
