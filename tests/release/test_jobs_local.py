@@ -88,6 +88,9 @@ def test_a_job_is_released_with_the_set_and_run_now_by_its_command(app, tmp_path
     names = env.workload_view("tally").names
     schedule = aws.scheduler(env.region).schedule(names.schedule)
     assert schedule.state == "DISABLED"  # no image yet: nothing to run
+    machine = aws.call("stepfunctions", "DescribeStateMachine", env.region,
+                       stateMachineArn=aws.stepfunctions(env.region).machine_arn(names.state_machine))
+    assert machine["loggingConfiguration"]["level"] == "ALL" and machine["tracingConfiguration"] == {"enabled": True}
     service, tally = build_image(aws, env, "jobs-1"), _image(aws, env, _tally(tmp_path / "ok"), "tally-1")
     outcome = _release(aws, staging, config, service, tally, smoke=True)
     assert outcome.attempt.released and outcome.attempt.workloads == {"tally": tally.digest}

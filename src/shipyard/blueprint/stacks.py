@@ -148,11 +148,11 @@ class FoundationStack(_EnvironmentStack):
         # Each workload beside [service]: its own repository, released-image parameter and security group; a web
         # service's route on the listener; a worker's queues.
         self.workloads: dict[str, WorkloadParts] = {}
-        for name, workload in settings.workloads.items():
+        for name, workload in {**settings.workloads, **settings.jobs}.items():
             own, construct = names.workload(name), _construct_id(name)
-            web = workload.kind == "web"
+            kind = "job" if name in settings.jobs else workload.kind
             group = self.network.workload_security_group(
-                f"{construct}SecurityGroup", description=f"{own.prefix} {name} tasks: {_admits(workload)}; outbound "
+                f"{construct}SecurityGroup", description=f"{own.prefix} {name} tasks: {_admits(workload, kind)}; outbound "
                                                          "HTTPS for AWS APIs")
             self.workloads[name] = WorkloadParts(
                 registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
@@ -162,23 +162,12 @@ class FoundationStack(_EnvironmentStack):
                                      description=f"Released image of {settings.app.name} {env.name} {name} (written by shipyard release)"),
                 route=self.load_balancer.add_route(construct, target_port=workload.container_port, health_check_path=workload.health_path,
                                                    routes=workload.routes, priority=naming.rule_priority(name),
-                                                   security_group=group) if web else None,
+                                                   security_group=group) if kind == "web" else None,
                 queue=WorkQueue(self, f"{construct}Queue", queue_name=own.queue, dead_letter_queue_name=own.dead_letter_queue,
                                 max_receive_count=workload.receives, visibility_timeout_seconds=workload.hidden_seconds,
-                                retain=env.deletion_protection) if workload.kind == "worker" else None,
+                                retain=env.deletion_protection) if kind == "worker" else None,
                 security_group=group,
             )
-        for name in settings.jobs:
-            own, construct = names.workload(name), _construct_id(name)
-            self.workloads[name] = WorkloadParts(
-                registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
-                                  retain=env.deletion_protection, pull_roles=pull_roles),
-                image_slot=ImageSlot(self, f"{construct}ImageSlot", parameter_name=own.image_parameter,
-                                     logical_id=f"{construct}ImageParameter",
-                                     description=f"Released image of {settings.app.name} {env.name} job {name} (written by shipyard release)"),
-                route=None, queue=None,
-                security_group=self.network.workload_security_group(
-                    f"{construct}SecurityGroup", description=f"{own.prefix} {name} job runs: no inbound; outbound HTTPS for AWS APIs"))
         _admit_callers_of(self, settings)
         if self.origin_certificate and zone_id:
             self.origin_certificate.point_to(self.load_balancer.load_balancer, name=env.origin_domain, zone_id=zone_id)
@@ -217,11 +206,11 @@ def _admit_callers_of(foundation: FoundationStack, settings: Settings) -> None:
             group.add_egress_rule(target, ec2.Port.tcp(port), f"{caller} calls {backend} (Service Connect)")
 
 
-def _admits(workload: WorkloadConfig) -> str:
+def _admits(workload: WorkloadConfig | JobConfig, kind: str) -> str:
     """What a workload's security group admits, for its description."""
-    if workload.kind == "web":
+    if kind == "web":
         return "HTTP from the load balancer only"
-    if workload.kind == "backend":
+    if kind == "backend":
         return f"port {workload.container_port} from the workloads that call it only"
     return "no inbound"
 

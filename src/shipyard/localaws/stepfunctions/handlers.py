@@ -4,6 +4,7 @@ tracing configuration (moto's CloudFormation model drops both)."""
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 from moto.stepfunctions import models
@@ -19,22 +20,16 @@ def _configuration(props: dict[str, Any]) -> dict[str, Any]:
             "tracing_configuration": run.lower_keys(props["TracingConfiguration"]) if "TracingConfiguration" in props else None}
 
 
-def _created(original: Any) -> Any:
+def _configured(original: Any) -> Any:
+    """A create or an update of a state machine by CloudFormation, then its logging and tracing as the template says."""
+    signature = inspect.signature(original)
+
     @functools.wraps(original)
-    def wrapper(resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
-        machine = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        return stepfunctions_backends[account_id][region_name].update_state_machine(
-            machine.arn, **_configuration(properties(cloudformation_json)))
-
-    return staticmethod(wrapper)
-
-
-def _updated(original: Any) -> Any:
-    @functools.wraps(original)
-    def wrapper(original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Any:
-        machine = original(original_resource, new_resource_name, cloudformation_json, account_id, region_name)
-        return stepfunctions_backends[account_id][region_name].update_state_machine(
-            machine.arn, **_configuration(properties(cloudformation_json)))
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        machine = original(*args, **kwargs)
+        given = signature.bind(*args, **kwargs).arguments
+        return stepfunctions_backends[given["account_id"]][given["region_name"]].update_state_machine(
+            machine.arn, **_configuration(properties(given["cloudformation_json"])))
 
     return staticmethod(wrapper)
 
@@ -56,9 +51,9 @@ def reset() -> None:
 
 
 def install() -> None:
-    patch(models.StateMachine, "create_from_cloudformation_json", _created(models.StateMachine.create_from_cloudformation_json),
+    patch(models.StateMachine, "create_from_cloudformation_json", _configured(models.StateMachine.create_from_cloudformation_json),
           corrects="a state machine made by CloudFormation drops the template's LoggingConfiguration and TracingConfiguration")
-    patch(models.StateMachine, "update_from_cloudformation_json", _updated(models.StateMachine.update_from_cloudformation_json),
+    patch(models.StateMachine, "update_from_cloudformation_json", _configured(models.StateMachine.update_from_cloudformation_json),
           corrects="(with the above) a stack update of a state machine changes only its definition and role")
     wrap(models.StateMachine, "start_execution", _start_execution,
          corrects="StartExecution records an execution that never runs; run.py runs its states (ecs:runTask.sync, Choice, "
