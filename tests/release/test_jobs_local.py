@@ -2,7 +2,8 @@
 `shipyard run --job` runs it now and says how it ended; a run that exits non-zero or passes its timeout fails, and
 its task is stopped; the schedule starts runs at the embedded AWS's pace.
 
-The example, without its database, plus [jobs.tally], in this module's own accounts; staging only."""
+The example, without its database, plus [jobs.tally], in this module's own accounts; production only receives
+promotions."""
 
 from __future__ import annotations
 
@@ -56,16 +57,22 @@ def _tally(directory, mode: str = "ok"):
 
 
 @pytest.fixture(scope="module")
-def app(local_aws, own_accounts, tmp_path_factory):
+def both(local_aws, own_accounts, tmp_path_factory):
+    """(config, assembly by environment, Aws by environment): staging and production deployed."""
     path = in_accounts(copy_example(tmp_path_factory.mktemp("jobs") / "app"), own_accounts)
     _tally(path.parent / "tally")
     text = without_database(path.read_text())
     at = text.index("\n[defaults]")
     path.write_text(text[:at] + TALLY + text[at:])
     config = load_config(path)
-    staging = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
-    aws = deploy_example(local_aws, {"staging": staging}, config)["staging"]
-    return config, staging, aws
+    assemblies = {a.environment.name: a for a in synthesize(config, config.select(None), tmp_path_factory.mktemp("out"))}
+    return config, assemblies, deploy_example(local_aws, assemblies, config)
+
+
+@pytest.fixture(scope="module")
+def app(both):
+    config, assemblies, sessions = both
+    return config, assemblies["staging"], sessions["staging"]
 
 
 def _image(aws, env, directory, tag):
@@ -186,3 +193,26 @@ def test_verify_names_a_schedule_role_widened_by_hand(app):
         assert failed.id == "SY-E303" and f"{role}: allows ecs:RunTask on *" in failed.detail, failed
     finally:
         aws.call("iam", "DeleteRolePolicy", "us-east-1", RoleName=role, PolicyName="by-hand")
+
+
+def test_promote_service_moves_the_jobs_image_alone(both, tmp_path, cli, monkeypatch):
+    from shipyard.app import releases
+    from shipyard.release.release import current_digest, promote
+
+    config, assemblies, sessions = both
+    staging, production = assemblies["staging"], assemblies["production"]
+    s_aws, p_aws = sessions["staging"], sessions["production"]
+    path = config.service.health_check_path
+    # Production runs staging's set first, as a whole.
+    assert promote(s_aws, staging, p_aws, production, release_options(config), health_path=path,
+                   workloads=(Workload("tally", None, None, "job"),)).attempt.released
+    primary = current_digest(p_aws, production.environment)
+    newer = _image(s_aws, staging.environment, _tally(tmp_path / "newer"), "tally-5")
+    assert _release(s_aws, staging, config, build_image(s_aws, staging.environment, "jobs-1"), newer).attempt.released
+    monkeypatch.setattr(releases, "require_policy", lambda *_: None)  # deploy's gate, tested with it
+    said = cli("--config", str(config.path), "promote", "staging", "production", "--service", "tally", "--yes",
+               "--endpoint", p_aws.target.endpoint)
+    assert said.code == 0, said.err
+    tally = production.environment.workload_view("tally").names.image_parameter
+    assert p_aws.ssm(production.environment.region).get(tally).endswith(newer.digest)
+    assert current_digest(p_aws, production.environment) == primary  # [service] kept what it runs

@@ -70,8 +70,13 @@ def release(ctx: EnvironmentContext, image: str, gate: Gate, *, yes: bool, auto_
 
 
 def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, digest: str | None,
-            override_budget: str | None, workload_refs: list[str] | None = None) -> Outcome:
+            override_budget: str | None, workload_refs: list[str] | None = None, service: str | None = None) -> Outcome:
+    """service: promote that workload's image alone (--service NAME); the rest of the set keeps what it runs."""
     guard_production([ctx.env], yes=yes, action="release to")
+    if service is not None and workload_refs:
+        raise UsageError("--service", "names the one workload to promote; --workload cannot be given with it",
+                         "promote the set with --workload NAME=REF instead")
+    require_workload(ctx.config, service)
     workloads = workloads_of(ctx.config, workload_refs or [])
     require_policy(ctx.config, [ctx.assembly])
     src = ctx.config.environment(source)
@@ -83,7 +88,7 @@ def promote(ctx: EnvironmentContext, source: str, gate: Gate, *, yes: bool, dige
                        f"pass --digest (as CI's {ctx.env.name} job does)")
     options = _options(ctx.config, gate, override_budget=override_budget)
     return flow.promote(Aws(ctx.aws.target, src.account), assembly_for(ctx.config, src), ctx.aws, ctx.assembly, options,
-                        health_path=ctx.config.service.health_check_path, digest=digest, workloads=workloads)
+                        health_path=ctx.config.service.health_check_path, digest=digest, workloads=workloads, service=service)
 
 
 def rollback(ctx: EnvironmentContext, gate: Gate, *, yes: bool, to: str | None, steps: int, service: str | None = None) -> Outcome:

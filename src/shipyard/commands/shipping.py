@@ -49,11 +49,12 @@ def release(environment: EnvironmentArg, target: Choice, gate: Gate,
 def promote(source: Annotated[str, typer.Argument(help="environment whose last known good digest is promoted")],
             environment: Annotated[str, typer.Argument(metavar="TARGET", help="environment that receives it")], target: Choice, gate: Gate,
             digest: Annotated[Optional[str], typer.Option("--digest", help="promote this digest instead of SOURCE's last known good")] = None,
-            workload: WorkloadImages = None, yes: YesFlag = False, override_budget: OverrideBudget = None) -> None:
+            workload: WorkloadImages = None, yes: YesFlag = False, override_budget: OverrideBudget = None,
+            service: ServiceOption = None) -> None:
     """Release to TARGET the exact set (digest and each workload's) that is last known good in SOURCE, copied
-    between registries."""
+    between registries. With --service NAME, that workload's image alone (--digest: its digest)."""
     render.released(environment, releases.promote(context(environment, target), source, gate, yes=yes, digest=digest,
-                                                  override_budget=override_budget, workload_refs=workload or []))
+                                                  override_budget=override_budget, workload_refs=workload or [], service=service))
 
 
 @command(groups=(TARGET, GATE))

@@ -328,12 +328,31 @@ def current_digest(aws: Aws, env: Environment) -> str | None:
 
 
 def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, target: EnvironmentAssembly,
-            options: ReleaseOptions, *, health_path: str, digest: str | None = None, workloads: tuple[Workload, ...] = ()) -> Outcome:
+            options: ReleaseOptions, *, health_path: str, digest: str | None = None, workloads: tuple[Workload, ...] = (),
+            service: str | None = None) -> Outcome:
     """Release to TARGET the exact set that is last known good in SOURCE (or DIGEST, and each workload's given digest),
-    copied registry to registry."""
+    copied registry to registry. service: that workload's image alone (DIGEST, or its image in SOURCE's last known
+    good set); the rest of TARGET's set keeps what it runs."""
     from shipyard.release.copy import copy_image
 
     src, dst = source.environment, target.environment
+    if service is not None:
+        running = current_digest(target_aws, dst)
+        if running is None:
+            raise UsageError(f"environment {dst.name}", "has no release of [service] yet, which the set needs",
+                             f"promote the whole set first: shipyard promote {src.name} {dst.name}")
+        if digest is None:
+            check_account(source_aws, src.account, src.name,
+                          hint=f"without --digest, promote reads {src.name}'s release history: pass --digest (the workload's)")
+            lkg = history.last_known_good(history.read(source_aws, src))
+            digest = lkg.workloads.get(service) if lkg else None
+            if digest is None:
+                raise Refused(f"--service {service}", f"has no image in {src.name}'s last known good set",
+                              f"release it to {src.name} first, or pass --digest")
+        own = copy_image(source_aws, src.workload_view(service), target_aws, dst.workload_view(service), digest.rsplit("@", 1)[-1])
+        ui.info(f"{dst.name}: {service} {own.reference} matches {src.name}'s digest byte for byte")
+        return release(target_aws, target, running, options, health_path=health_path, kind=Kind.PROMOTE,
+                       workloads=tuple(replace(w, ref=own.reference if w.name == service else None) for w in workloads))
     if digest is None:
         # SOURCE's release history is an SSM parameter of its own account, which no other account can read: CI's
         # production job (production's deploy role) passes --digest, and reads staging only through its registry.
