@@ -316,7 +316,7 @@ def test_the_schedule_starts_only_its_state_machine_and_waits_for_the_first_rele
 
 
 def test_a_failed_run_alarms_and_cost_prices_the_runs(apps):
-    config, stacks = apps["with_admin"]
+    _, stacks = apps["with_admin"]
     service = stacks["production"]["service"]
     alarm = next(p for p in _of(service, "AWS::CloudWatch::Alarm").values() if p.get("AlarmName") == "webapp-production-nightly-failed-runs")
     assert "FILL(failed, 0)" in next(m["Expression"] for m in alarm["Metrics"] if "Expression" in m)

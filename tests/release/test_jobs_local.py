@@ -179,6 +179,31 @@ def test_the_schedule_starts_runs_at_the_embedded_aws_pace(app, tmp_path):
         aws.call("scheduler", "UpdateSchedule", env.region, Name=names.schedule, ScheduleExpression="rate(6 hours)", **keep)
 
 
+def test_a_start_the_scheduler_cannot_make_goes_to_the_jobs_dead_letter_queue(app):
+    """A schedule whose target is gone: no retries allowed, so its first invocation lands in the dead-letter queue with
+    Scheduler's error attributes."""
+    config, staging, aws = app
+    env = staging.environment
+    names = env.workload_view("tally").names
+    found = aws.call("scheduler", "GetSchedule", env.region, Name=names.schedule)
+    keep = {key: found[key] for key in ("FlexibleTimeWindow", "State", "ScheduleExpressionTimezone")}
+    gone = {**found["Target"], "Arn": found["Target"]["Arn"] + "-gone", "RetryPolicy": {"MaximumRetryAttempts": 0,
+                                                                                        "MaximumEventAgeInSeconds": 60}}
+    aws.call("scheduler", "UpdateSchedule", env.region, Name=names.schedule, ScheduleExpression="rate(1 minute)", Target=gone, **keep)
+    queue = aws.sqs(env.region).queue(names.dead_letter_queue)
+    try:
+        deadline, messages = time.monotonic() + 30, []
+        while time.monotonic() < deadline and not messages:
+            messages = aws.call("sqs", "ReceiveMessage", env.region, QueueUrl=queue.url, WaitTimeSeconds=1,
+                                MessageAttributeNames=["All"]).get("Messages", [])
+        assert messages, "nothing reached the dead-letter queue"
+        attributes = {k: v["StringValue"] for k, v in messages[0]["MessageAttributes"].items()}
+        assert attributes["ERROR_CODE"] == "TargetInvocationFailed" and attributes["TARGET_ARN"].endswith("-gone"), attributes
+    finally:
+        aws.call("scheduler", "UpdateSchedule", env.region, Name=names.schedule, ScheduleExpression="rate(6 hours)",
+                 Target=found["Target"], **keep)
+
+
 def test_verify_names_a_schedule_role_widened_by_hand(app):
     from shipyard.deploy.verify import verify
 

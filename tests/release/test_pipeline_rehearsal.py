@@ -111,6 +111,7 @@ def test_promote_with_the_source_accounts_credentials_is_refused_before_any_copy
 def test_logs_follow_on_aws_tails_live_and_stops_cleanly_on_ctrl_c(ci):
     """With the SDK's endpoint at the embedded AWS, Live Tail reaches it (no stream host prefix in front of a loopback
     endpoint); the embedded AWS ends each session at once (it cannot hold a stream open), so following then polls."""
+    import contextlib
     import queue
     import signal
     import threading
@@ -122,10 +123,8 @@ def test_logs_follow_on_aws_tails_live_and_stops_cleanly_on_ctrl_c(ci):
     threading.Thread(target=lambda: [lines.put(line) for line in iter(process.stderr.readline, "")], daemon=True).start()
     deadline, err = time.monotonic() + 120, ""
     while time.monotonic() < deadline and "polling every" not in err:
-        try:
+        with contextlib.suppress(queue.Empty):
             err += lines.get(timeout=1)
-        except queue.Empty:
-            pass
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
     time.sleep(0.2)  # the reader drains what the process said last

@@ -476,7 +476,7 @@ def test_one_workload_is_released_and_rolled_back_alone(app, tmp_path, monkeypat
 def test_deleting_a_service_through_the_api_stops_its_tasks(app):
     """DeleteService with force stops the service's tasks at once, at any desired count (ECS API reference,
     DeleteService): the last test here, for it leaves the set without its mailer."""
-    config, staging, aws = app
+    _, staging, aws = app
     names = staging.environment.workload_view("mailer").names
     running = aws.call("ecs", "ListTasks", "eu-west-1", cluster=names.cluster, serviceName=names.service)["taskArns"]
     assert running

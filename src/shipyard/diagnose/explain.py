@@ -67,7 +67,7 @@ def explain(aws: Aws, assembly: EnvironmentAssembly, health_url: str | None, *, 
                              "" if lb.state == "active" else "the load balancer is not active"))
     env = env.workload_view(workload) if workload else env
     if job:
-        return findings + _job_links(aws, env) + _log_tail(aws, env)
+        return [*findings, *_job_links(aws, env), *_log_tail(aws, env)]
     service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
     if service is None:
         findings.append(Link("tasks", True, f"the ECS service {env.names.service} does not exist", "", f"shipyard deploy {env.name}"))
@@ -121,7 +121,7 @@ def _job_links(aws: Aws, env: Environment) -> list[Link]:
     machines = aws.stepfunctions(env.region)
     runs = machines.executions(names.state_machine, newest=3)
     if not runs:
-        return links + [Link("runs", False, "no run yet", hint=f"shipyard run {env.name} --job {names.workload} runs it now")]
+        return [*links, Link("runs", False, "no run yet", hint=f"shipyard run {env.name} --job {names.workload} runs it now")]
     newest = machines.execution(runs[0].arn)
     failed = newest.status in ("FAILED", "TIMED_OUT", "ABORTED")
     links.append(Link("runs", failed, f"newest run {newest.name}: {newest.status.lower()}"

@@ -33,7 +33,7 @@ class ScheduleRole(Rule):
                        referenced_id((target.get("DeadLetterConfig") or {}).get("Arn")): DEAD_LETTERS}
             held = [s for _, p in policies if role in {referenced_id(r) for r in as_list(p.get("Roles"))}
                     for s in statements(p.get("PolicyDocument"))]
-            for problem in _problems(held, lambda resource: allowed.get(referenced_id(resource), set())):
+            for problem in _problems(held, lambda resource, allowed=allowed: allowed.get(referenced_id(resource), set())):
                 yield Violation(logical_id, f"its role {role}: {problem}")
             if role in roles and not _source_account_only((roles[role] or {}).get("AssumeRolePolicyDocument")):
                 yield Violation(logical_id, f"its role {role} trusts scheduler.amazonaws.com without aws:SourceAccount")
@@ -54,8 +54,9 @@ class ScheduleRole(Rule):
             dead = f":sqs:{live.region}:{live.aws.account}:{view.names.dead_letter_queue}"
             held = [s for document in role.inline for s in statements(document)]
             held += [s for arn in role.managed for s in statements(live.aws.iam().managed_document(arn))]
-            problems += [f"{role.name}: {p}" for p in _problems(held, lambda resource: STARTS if resource == schedule.target_arn
-                                                                 else DEAD_LETTERS if str(resource).endswith(dead) else set())]
+            problems += [f"{role.name}: {p}" for p in _problems(
+                held, lambda resource, machine=schedule.target_arn, dead=dead: STARTS if resource == machine
+                else DEAD_LETTERS if str(resource).endswith(dead) else set())]
             if not _source_account_only(role.trust):
                 problems.append(f"{role.name} trusts scheduler.amazonaws.com without aws:SourceAccount")
         return LiveFinding(not problems, ", ".join(live.jobs), "; ".join(problems) or "each starts its state machine only")

@@ -2,10 +2,11 @@
 schedule's time zone, lasts pace.local() of it here. A rate(5 minutes) schedule fires every 10 s at the default pace.
 
 Firing is what Scheduler does with the target (Scheduler user guide, "Configuring a dead-letter queue" and "Retry
-policy"): start an execution of a state machine target, as the schedule's role; a start that fails is retried up to
-MaximumRetryAttempts (with a short, compressed backoff) within MaximumEventAgeInSeconds, then the event goes to the
-dead-letter queue with Scheduler's error attributes. A DISABLED schedule does not fire; a changed one starts over
-from its new expression.
+policy"): start an execution of a state machine target; a start that fails is retried up to MaximumRetryAttempts
+(with a backoff, compressed like every AWS timer) while the event is younger than MaximumEventAgeInSeconds, then the
+event goes to the dead-letter queue with Scheduler's error attributes. A DISABLED schedule does not fire; a changed
+one starts over from its new expression. The schedule's role is not evaluated here (the embedded AWS enforces no
+IAM policy); SY-E303 checks what it allows, in the template and live.
 """
 
 from __future__ import annotations
@@ -86,14 +87,20 @@ def _tick(key: tuple[str, str, str], schedule: Any) -> None:
 def _invoke(account: str, region: str, schedule: Any, occurrence: datetime) -> None:
     target = schedule.target
     retry = target.get("RetryPolicy", {})
-    attempts, last = int(retry.get("MaximumRetryAttempts", 185)) + 1, ""
+    attempts, oldest = int(retry.get("MaximumRetryAttempts", 185)) + 1, float(retry.get("MaximumEventAgeInSeconds", 86400))
+    last, age, exhausted, attempt = "", 0.0, "MaximumRetryAttempts", 0
     for attempt in range(attempts):
         try:
             _start(account, region, target, schedule, occurrence)
             return
-        except Exception as exc:  # noqa: BLE001 - whatever the target answered is the failure Scheduler records
+        except Exception as exc:  # whatever the target answered is the failure Scheduler records
             last = str(exc)
-        if _stopping.wait(pace.local(min(60.0 * 2 ** attempt, 3600.0))):
+        backoff = min(60.0 * 2 ** attempt, 3600.0)  # on AWS's clock
+        if age + backoff > oldest:
+            exhausted = "MaximumEventAgeInSeconds"
+            break
+        age += backoff
+        if _stopping.wait(pace.local(backoff)):
             return
     dead = target.get("DeadLetterConfig", {}).get("Arn")
     if dead:
@@ -103,8 +110,8 @@ def _invoke(account: str, region: str, schedule: Any, occurrence: datetime) -> N
                          MessageAttributes={
                              "ERROR_CODE": {"DataType": "String", "StringValue": "TargetInvocationFailed"},
                              "ERROR_MESSAGE": {"DataType": "String", "StringValue": last[:1000] or "unknown"},
-                             "EXHAUSTED_RETRY_CONDITION": {"DataType": "String", "StringValue": "MaximumRetryAttempts"},
-                             "RETRY_ATTEMPTS": {"DataType": "Number", "StringValue": str(attempts - 1)},
+                             "EXHAUSTED_RETRY_CONDITION": {"DataType": "String", "StringValue": exhausted},
+                             "RETRY_ATTEMPTS": {"DataType": "Number", "StringValue": str(attempt)},
                              "TARGET_ARN": {"DataType": "String", "StringValue": target.get("Arn", "")}})
 
 
