@@ -286,3 +286,25 @@ def test_a_set_builds_each_image_per_architecture_and_releases_the_set_by_digest
     schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
                             capture_output=True, text=True)
     assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+def test_init_with_workloads_writes_their_tables_and_starters_and_they_validate(cli, tmp_path):
+    result = cli("init", str(tmp_path), *INIT, "--no-lock", "--workload", "admin:web", "--workload", "catalog:backend",
+                 "--workload", "orders:worker", "--workload", "nightly:job")
+    assert result.code == 0, result.err
+    config = load_config(tmp_path / "shipyard.toml")
+    assert {n: s.kind for n, s in config.services.items()} == {"admin": "web", "catalog": "backend", "orders": "worker"}
+    assert config.services["admin"].routes == ["/admin/*"] and config.jobs["nightly"].schedule == "cron(0 3 * * ? *)"
+    for name in ("admin", "catalog", "orders", "nightly"):
+        assert (tmp_path / name / "Dockerfile").is_file() and (tmp_path / name / "main.py").is_file()
+    assert 'HEALTH = "NAME", "/admin/healthz"'.replace("NAME", "admin") in (tmp_path / "admin" / "main.py").read_text()
+    assert "boto3==" in (tmp_path / "orders" / "requirements.txt").read_text()
+    # The pipeline builds each of them, and the first release runs the job once.
+    assert "index/nightly" in (tmp_path / pipeline.WORKFLOW).read_text() and "--smoke" in (tmp_path / pipeline.WORKFLOW).read_text()
+    assert "a starter for each workload" in result.out, result.out
+
+
+def test_init_refuses_a_workload_that_is_not_name_and_kind(cli, tmp_path):
+    result = cli("init", str(tmp_path), *INIT, "--no-lock", "--workload", "admin:frontend")
+    assert result.code == 2 and "--workload admin:frontend: is not NAME:KIND" in result.err
+    assert not (tmp_path / "shipyard.toml").exists()

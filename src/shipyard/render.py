@@ -32,8 +32,12 @@ def scaffolded(paths: list[Path]) -> None:
     # Only what the user has: the docs/ of shipyard's repository are not in their directory.
     shown = [Path(os.path.relpath(path)) for path in paths]
     started = [folder for folder in ("service", "site") if any(path.parts[0] == folder for path in shown)]
+    home = paths[0].parent if paths else Path(".")  # shipyard.toml's directory: a workload's starter is NAME/main.py there
+    workloads = sorted({path.parent.name for path in paths if path.name == "main.py" and path.parent.parent == home})
     ui.result((f"{' and '.join(f'{s}/' for s in started)} hold a starter (an app with /healthz and /api/hello, its tests, a page that shows "
                "what the API answers); " if started else "") +
+              (f"{', '.join(f'{w}/' for w in workloads)}: a starter for each workload, which its kind's verdict passes; "
+               if workloads else "") +
               "next: `shipyard up` runs both environments on the embedded AWS and prints their URLs; `shipyard COMMAND "
               "--help` explains each command")
 

@@ -10,13 +10,27 @@ from __future__ import annotations
 import os
 import shutil
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shipyard import ui
 from shipyard.config import answer_problem, load_config, parse_config
+from shipyard.config.workloads import WORKLOAD_NAME_RE
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.scaffold import CONFIG, MIGRATIONS, SERVICE, SITE, Answers, render_config, stale, starter, write_locks, write_workflow
+from shipyard.scaffold import (
+    CONFIG,
+    MIGRATIONS,
+    SERVICE,
+    SITE,
+    WORKLOAD_KINDS,
+    Answers,
+    render_config,
+    stale,
+    starter,
+    workload_starter,
+    write_locks,
+    write_workflow,
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,20 @@ def _ask(question: Question, default: str | None) -> object:
         ui.info(f"  {question.key}: {problem}; try again")
 
 
+def parse_workloads(given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """--workload NAME:KIND, each checked before anything is asked or written."""
+    parsed = []
+    for entry in given:
+        name, _, kind = entry.partition(":")
+        if kind not in WORKLOAD_KINDS or not WORKLOAD_NAME_RE.match(name) or name.endswith("-"):
+            raise UsageError(f"--workload {entry}", f"is not NAME:KIND with a name of [a-z][a-z0-9-]* (at most 12 characters) "
+                             f"and a kind of {', '.join(WORKLOAD_KINDS)}", "e.g. --workload admin:web --workload nightly:job")
+        if name in (n for n, _ in parsed) or name in (SERVICE, SITE):
+            raise UsageError(f"--workload {entry}", f"names {name!r} twice or after a folder init makes itself", "give each workload its own name")
+        parsed.append((name, kind))
+    return tuple(parsed)
+
+
 def answers(given: dict[str, object | None], alert_emails: tuple[str, ...], database: bool = False) -> Answers:
     """Flags first; on a terminal the rest is asked, one answer at a time, each checked before the next."""
     asking = any(given.get(q.flag) is None for q in QUESTIONS if not q.optional)
@@ -92,8 +120,11 @@ def answers(given: dict[str, object | None], alert_emails: tuple[str, ...], data
 
 
 def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[str, ...], *, force: bool, lock: bool,
-         database: bool = False) -> list[Path]:
-    chosen = answers(given, alert_emails, database)
+         database: bool = False, workloads: tuple[str, ...] = ()) -> list[Path]:
+    """workloads: NAME:KIND beside [service] (--workload), each with a table and, where its folder does not exist yet,
+    a starter its kind's verdict passes."""
+    kinds = parse_workloads(workloads)
+    chosen = replace(answers(given, alert_emails, database), workloads=kinds)
     target = directory / CONFIG
     if target.exists() and not force:
         raise UsageError(str(target), "already exists; nothing was written", "pass --force to overwrite, or `shipyard init --from` to regenerate the pipeline")
@@ -101,11 +132,15 @@ def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[s
     # The folders the config names, which validation looks for. A service and a site that do not exist yet get a
     # starter each (so `init` then `up` works in an empty directory); one that exists is never touched.
     folders = [directory / SERVICE, directory / SITE] + ([directory / MIGRATIONS] if database else [])
+    folders += [directory / name for name, _ in kinds]
     made = [folder for folder in folders if not folder.exists()]
     starters: list[Path] = []
+    kind_of = dict(kinds)
     for folder in made:
         folder.mkdir(parents=True)
-        for relative, content in (starter(folder.name, chosen.app) if folder.name in (SERVICE, SITE) else {}).items():
+        files = (starter(folder.name, chosen.app) if folder.name in (SERVICE, SITE) else
+                 workload_starter(folder.name, kind_of[folder.name]) if folder.name in kind_of else {})
+        for relative, content in files.items():
             path = folder / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content)

@@ -41,6 +41,9 @@ def init(
     alert_email: Annotated[Optional[list[str]], typer.Option("--alert-email", help="production alert address (repeatable)")] = None,
     database: Annotated[bool, typer.Option("--database", help="add RDS for PostgreSQL, migrations in releases and per-environment "
                                                               "sizes (docs/database.md); creates service/migrations")] = False,
+    workload: Annotated[Optional[list[str]], typer.Option("--workload", metavar="NAME:KIND", help="a workload beside the "
+                                                          "service (repeatable; KIND: web, backend, worker or job), with a "
+                                                          "starter in NAME/")] = None,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing shipyard.toml")] = False,
     from_config: Annotated[Optional[Path], typer.Option("--from", help="regenerate the pipeline of this shipyard.toml")] = None,
     check: Annotated[bool, typer.Option("--check", help="exit 1 when the committed pipeline is stale for shipyard.toml")] = False,
@@ -56,7 +59,7 @@ def init(
         render.scaffolded(scaffolding.regenerate(from_config, lock=bool(lock)))
         return
     render.scaffolded(scaffolding.init(directory, given, tuple(alert_email or ()), force=force, lock=lock is not False,
-                                       database=database))
+                                       database=database, workloads=tuple(workload or ())))
 
 
 @app.command()

@@ -32,6 +32,7 @@ class Answers:
     repository_owner_id: int | None = None
     repository_id: int | None = None
     database: bool = False  # [database], migrations in releases, and each environment's size
+    workloads: tuple[tuple[str, str], ...] = ()  # (name, kind) beside [service], each with its own directory
 
 
 MIGRATIONS = "service/migrations"
@@ -71,6 +72,36 @@ _STAGING_DATABASE = 'database_instance_class = "db.t4g.micro"\ndatabase_backup_d
 _PRODUCTION_DATABASE = 'database_instance_class = "db.t4g.small"\ndatabase_backup_days = 14\ndatabase_multi_az = true\n'
 
 
+WORKLOAD_KINDS = ("web", "backend", "worker", "job")
+
+
+def workload_table(name: str, kind: str) -> str:
+    """A workload's table in shipyard.toml, with what its starter answers."""
+    if kind == "job":
+        return (f'\n# A scheduled job: every night at 03:00 UTC its schedule runs one task; a run that exits non-zero fails.\n'
+                f'[jobs.{name}]\ndirectory = "{name}"\nschedule = "cron(0 3 * * ? *)"\ntimezone = "UTC"\n')
+    lines = [f"\n[services.{name}]", f'kind = "{kind}"', f'directory = "{name}"']
+    if kind == "web":
+        lines += [f'routes = ["/{name}/*"]', f'health_check_path = "/{name}/healthz"']
+    elif kind == "backend":
+        lines += ["port = 8000", 'health_check_path = "/healthz"']
+    return "\n".join(lines) + "\n"
+
+
+def workload_starter(name: str, kind: str) -> dict[str, str]:
+    """The starter files of a workload's directory, relative path -> text: an app its kind's verdict passes."""
+    root = resources.files("shipyard.scaffold").joinpath("templates", "starter", "workloads")
+
+    def read(template: str) -> str:
+        health = f"/{name}/healthz" if kind == "web" else "/healthz"
+        return root.joinpath(template).read_text().replace("<<name>>", name).replace("<<kind>>", kind).replace("<<health>>", health)
+
+    if kind == "worker":
+        return {"Dockerfile": read("Dockerfile.worker.tmpl"), "main.py": read("worker.py.tmpl"),
+                "requirements.txt": read("requirements.txt.tmpl")}
+    return {"Dockerfile": read("Dockerfile.tmpl"), "main.py": read("job.py.tmpl" if kind == "job" else "http.py.tmpl")}
+
+
 def render_config(answers: Answers) -> str:
     ids = ""
     if answers.repository_owner_id and answers.repository_id:
@@ -86,6 +117,9 @@ def render_config(answers: Answers) -> str:
     text = resources.files("shipyard.scaffold").joinpath("templates", "shipyard.toml.tmpl").read_text()
     for key, value in values.items():
         text = text.replace(f"<<{key}>>", value)
+    if answers.workloads:
+        at = text.index("\n[defaults]")
+        text = text[:at] + "".join(workload_table(name, kind) for name, kind in answers.workloads) + text[at:]
     return text
 
 
