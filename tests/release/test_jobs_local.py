@@ -182,7 +182,7 @@ def test_the_schedule_starts_runs_at_the_embedded_aws_pace(app, tmp_path):
 def test_a_start_the_scheduler_cannot_make_goes_to_the_jobs_dead_letter_queue(app):
     """A schedule whose target is gone: no retries allowed, so its first invocation lands in the dead-letter queue with
     Scheduler's error attributes."""
-    config, staging, aws = app
+    _, staging, aws = app
     env = staging.environment
     names = env.workload_view("tally").names
     found = aws.call("scheduler", "GetSchedule", env.region, Name=names.schedule)
