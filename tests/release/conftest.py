@@ -95,3 +95,8 @@ def released(deployed, assemblies, example_config):
         release(aws, staging, image.reference, release_options(example_config),
                 health_path=example_config.service.health_check_path)
     return aws
+
+
+def stdlib_dockerfile(script: str) -> str:
+    """A Dockerfile for a test app of Python's standard library only: `script`, run as nobody."""
+    return f'FROM python:3.12-slim\nCOPY {script} /app/\nWORKDIR /app\nUSER 65534\nCMD ["python", "{script}"]\n'

@@ -17,7 +17,7 @@ from shipyard.config import load_config
 from shipyard.release.attempt import Workload
 from shipyard.release.release import ReleaseFailed, release
 from shipyard.synth import synthesize
-from tests.release.conftest import build_image, release_options
+from tests.release.conftest import build_image, release_options, stdlib_dockerfile
 
 from ..conftest import copy_example, deploy_example, in_accounts, without_database
 
@@ -32,13 +32,7 @@ if MODE == "hang":
     time.sleep(3600)
 sys.exit(3 if MODE == "fail" else 0)
 '''
-DOCKERFILE = '''\
-FROM python:3.12-slim
-COPY tally.py /app/
-WORKDIR /app
-USER 65534
-CMD ["python", "tally.py"]
-'''
+DOCKERFILE = stdlib_dockerfile("tally.py")
 # Six hours between runs: the schedule stays quiet unless a test makes it fire. One minute of timeout: 5 s here.
 TALLY = """
 [jobs.tally]

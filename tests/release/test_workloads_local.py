@@ -35,7 +35,7 @@ from shipyard.release import history
 from shipyard.release.attempt import Workload
 from shipyard.release.release import ReleaseFailed, release, workload_images
 from shipyard.synth import synthesize
-from tests.release.conftest import build_image, release_options
+from tests.release.conftest import build_image, release_options, stdlib_dockerfile
 
 from ..conftest import ADMIN_WORKLOAD, ROOT, copy_example, deploy_example, in_accounts, without_database
 
@@ -114,13 +114,7 @@ class Handler(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
 '''
-HTTP_DOCKERFILE = '''\
-FROM python:3.12-slim
-COPY app.py /app/
-WORKDIR /app
-USER 65534
-CMD ["python", "app.py"]
-'''
+HTTP_DOCKERFILE = stdlib_dockerfile("app.py")
 
 
 def _http_app(directory, name: str, *, healthy: bool = True):

@@ -93,13 +93,21 @@ class LiveEnvironment:
                     clients[name] = set(groups)
         return clients
 
+    def _resources(self, stack_name: str) -> dict[str, Any]:
+        """The Resources of one of the environment's synthesized stacks (none where it has no such stack)."""
+        stack = next((s for s in self.assembly.stacks if s.name == stack_name), None)
+        return stack.template().get("Resources", {}) if stack else {}
+
+    def _declared_names(self, stack_name: str, kind: str, key: str) -> list[str]:
+        """The names the stack gives its resources of `kind` (under `key`), where the template spells them out."""
+        return [str(r["Properties"][key]) for r in self._resources(stack_name).values()
+                if r.get("Type") == kind and isinstance((r.get("Properties") or {}).get(key), str)]
+
     @cached_property
     def jobs(self) -> dict[str, StateMachine | None]:
         """The state machines the blueprint declares for scheduled jobs, as Step Functions reports them (None where one
         does not exist)."""
-        stack = next((s for s in self.assembly.stacks if s.name == self.env.names.service_stack), None)
-        names = [str(r["Properties"]["StateMachineName"]) for r in (stack.template() if stack else {}).get("Resources", {}).values()
-                 if r.get("Type") == "AWS::StepFunctions::StateMachine" and isinstance((r.get("Properties") or {}).get("StateMachineName"), str)]
+        names = self._declared_names(self.env.names.service_stack, "AWS::StepFunctions::StateMachine", "StateMachineName")
         machines = self.aws.stepfunctions(self.region)
         return {name: machines.state_machine(name) for name in names}
 
@@ -107,9 +115,7 @@ class LiveEnvironment:
     def queues(self) -> dict[str, Queue | None]:
         """The SQS queues the foundation stack declares (each worker's and its dead-letter queue), as SQS reports them
         (None for one that does not exist)."""
-        stack = next((s for s in self.assembly.stacks if s.name == self.env.names.foundation_stack), None)
-        names = [str(r["Properties"]["QueueName"]) for r in (stack.template() if stack else {}).get("Resources", {}).values()
-                 if r.get("Type") == "AWS::SQS::Queue" and isinstance((r.get("Properties") or {}).get("QueueName"), str)]
+        names = self._declared_names(self.env.names.foundation_stack, "AWS::SQS::Queue", "QueueName")
         sqs = self.aws.sqs(self.region)
         return {name: sqs.queue(name) for name in names}
 
@@ -117,8 +123,7 @@ class LiveEnvironment:
     def declared_services(self) -> dict[str, dict[str, Any]]:
         """The ECS services the blueprint declares in the environment's service stack (the primary and each workload),
         each with its properties and, under "Variables", the names of its container's plain environment variables."""
-        stack = next((s for s in self.assembly.stacks if s.name == self.env.names.service_stack), None)
-        resources = stack.template().get("Resources", {}) if stack else {}
+        resources = self._resources(self.env.names.service_stack)
         found = {}
         for resource in resources.values():
             props = resource.get("Properties") or {}

@@ -156,6 +156,12 @@ class WorkloadSize(_Model):
     backlog_per_task: int | None = Field(None, ge=1, le=100_000, description="workers: queued messages per task autoscaling keeps")
 
 
+def rate_seconds(expression: str) -> int | None:
+    """The seconds between two runs of a rate(value unit) expression; None for a cron one."""
+    rate = _RATE_RE.match(expression)
+    return int(rate["value"]) * {"minute": 60, "hour": 3600, "day": 86400}[rate["unit"].rstrip("s")] if rate else None
+
+
 def schedule_problem(expression: str) -> str | None:
     """Why EventBridge Scheduler would refuse a recurring schedule expression, or None (Scheduler user guide,
     "Schedule types": rate(value unit), cron with six fields and a '?' in day-of-month or day-of-week)."""

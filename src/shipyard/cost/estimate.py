@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from croniter import croniter
-
+from shipyard.config.workloads import rate_seconds
 from shipyard.cost.prices import HOURS_PER_MONTH, Prices
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.naming import PRIMARY_SERVICE
@@ -182,15 +181,17 @@ def runs_a_month(expression: str) -> float:
     """How often an EventBridge Scheduler expression fires in 30 days: a rate's exact count; a cron expression's occurrences
     counted by croniter ('?' read as '*'; Scheduler numbers weekdays from 1, croniter from 0, which changes which days,
     not how many)."""
-    rate = re.match(r"^rate\((\d+) (minute|hour|day)s?\)$", expression)
-    if rate:
-        return 30 * 86400 / (int(rate[1]) * {"minute": 60, "hour": 3600, "day": 86400}[rate[2]])
+    every = rate_seconds(expression)
+    if every is not None:
+        return 30 * 86400 / every
+    from croniter import croniter  # only for an app with a cron job: kept out of every command's start-up
+
     fields = expression[len("cron("):-1].split()
-    found, start = croniter(" ".join(field.replace("?", "*") for field in fields[:5]), datetime(2026, 1, 1, tzinfo=UTC)), 0
+    found, runs = croniter(" ".join(field.replace("?", "*") for field in fields[:5]), datetime(2026, 1, 1, tzinfo=UTC)), 0
     end = datetime(2026, 1, 31, tzinfo=UTC)
-    while found.get_next(datetime) < end and start < 50_000:
-        start += 1
-    return float(start)
+    while found.get_next(datetime) < end and runs < 50_000:
+        runs += 1
+    return float(runs)
 
 
 class UnpricedResource(ShipyardError):

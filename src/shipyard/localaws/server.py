@@ -193,7 +193,6 @@ def _server_class() -> type:
             _list_moto_modules_once()
             moto_app = DomainDispatcherApplication(create_backend_app)
             clients = _clients(f"http://127.0.0.1:{self._port}")
-            drift.read_through(clients)
             own_api.use(clients)
 
             def app(environ: dict[str, Any], start_response: Any) -> Any:

@@ -327,6 +327,19 @@ def current_digest(aws: Aws, env: Environment) -> str | None:
     return value.split("@", 1)[1] if value and "@" in value else None
 
 
+def _last_known_good(source_aws: Aws, src: Environment, dst: Environment) -> history.ReleaseRecord:
+    """SOURCE's last known good set, which promote copies where no --digest names it."""
+    # SOURCE's release history is an SSM parameter of its own account, which no other account can read: CI's
+    # production job (production's deploy role) passes --digest, and reads staging only through its registry.
+    check_account(source_aws, src.account, src.name,
+                  hint=f"without --digest, promote reads {src.name}'s release history, which only account {src.account} "
+                       f"can read: pass --digest (CI's {dst.name} job reads {src.name} only through its registry)")
+    lkg = history.last_known_good(history.read(source_aws, src))
+    if lkg is None:
+        raise Refused(f"environment {src.name}", "has no successful release to promote", f"release to {src.name} first, or pass --digest")
+    return lkg
+
+
 def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, target: EnvironmentAssembly,
             options: ReleaseOptions, *, health_path: str, digest: str | None = None, workloads: tuple[Workload, ...] = (),
             service: str | None = None) -> Outcome:
@@ -342,10 +355,7 @@ def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, targe
             raise UsageError(f"environment {dst.name}", "has no release of [service] yet, which the set needs",
                              f"promote the whole set first: shipyard promote {src.name} {dst.name}")
         if digest is None:
-            check_account(source_aws, src.account, src.name,
-                          hint=f"without --digest, promote reads {src.name}'s release history: pass --digest (the workload's)")
-            lkg = history.last_known_good(history.read(source_aws, src))
-            digest = lkg.workloads.get(service) if lkg else None
+            digest = _last_known_good(source_aws, src, dst).workloads.get(service)
             if digest is None:
                 raise Refused(f"--service {service}", f"has no image in {src.name}'s last known good set",
                               f"release it to {src.name} first, or pass --digest")
@@ -354,15 +364,7 @@ def promote(source_aws: Aws, source: EnvironmentAssembly, target_aws: Aws, targe
         return release(target_aws, target, running, options, health_path=health_path, kind=Kind.PROMOTE,
                        workloads=tuple(replace(w, ref=own.reference if w.name == service else None) for w in workloads))
     if digest is None:
-        # SOURCE's release history is an SSM parameter of its own account, which no other account can read: CI's
-        # production job (production's deploy role) passes --digest, and reads staging only through its registry.
-        check_account(source_aws, src.account, src.name,
-                      hint=f"without --digest, promote reads {src.name}'s release history, which only account {src.account} "
-                           f"can read: pass --digest (CI's {dst.name} job reads {src.name} only through its registry)")
-        lkg = history.last_known_good(history.read(source_aws, src))
-        if lkg is None:
-            raise Refused(f"environment {src.name}", "has no successful release to promote",
-                          f"release to {src.name} first, or pass --digest")
+        lkg = _last_known_good(source_aws, src, dst)
         digest = lkg.digest
         workloads = tuple(w if w.ref else _as_released((w,), lkg)[0] for w in workloads)
     image = copy_image(source_aws, src, target_aws, dst, digest)

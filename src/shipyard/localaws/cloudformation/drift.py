@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from shipyard.localaws.cloudformation.drift_readers import READERS
+from shipyard.localaws.core import own_api
 
 UNKNOWN = object()  # a value only CloudFormation knows: present, not compared
 _NO_VALUE = object()
@@ -98,16 +98,9 @@ class Detection:
         return [r for r in self.resources if r.status in ("MODIFIED", "DELETED")]
 
 
-_clients: Callable[[str, str, str], Any] | None = None
 _detections: dict[str, Detection] = {}
 _latest: dict[tuple[str, str, str], str] = {}  # (account, region, stack id) -> its newest detection
 _lock = threading.Lock()
-
-
-def read_through(clients: Callable[[str, str, str], Any]) -> None:
-    """The server's clients, (account, service, region) -> boto3 client: detection reads resources through them."""
-    global _clients
-    _clients = clients
 
 
 def reset() -> None:
@@ -123,8 +116,8 @@ class _Api:
         self.account = account
 
     def call(self, service: str, operation: str, region: str, **kwargs: Any) -> dict[str, Any]:
-        assert _clients is not None, "drift detection needs the server's clients (read_through)"
-        answer = getattr(_clients(self.account, service, region), xform_name(operation))(**kwargs)
+        # Detection reads each resource through the embedded AWS's own API, as CloudFormation reads AWS's.
+        answer = getattr(own_api.client(self.account, service, region), xform_name(operation))(**kwargs)
         answer.pop("ResponseMetadata", None)
         return answer
 

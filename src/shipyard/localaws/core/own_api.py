@@ -1,6 +1,6 @@
 """The embedded AWS calling its own APIs, as AWS's services call each other (EventBridge Scheduler starts a Step
-Functions execution, Step Functions runs an ECS task): through the server's endpoint, in the resource's account, so
-each call meets the same handlers and checks as a client's."""
+Functions execution, Step Functions runs an ECS task, drift detection reads a resource as CloudFormation does): through
+the server's endpoint, in the resource's account, so each call meets the same handlers and checks as a client's."""
 
 from __future__ import annotations
 
