@@ -1,7 +1,8 @@
 """`shipyard init` on a terminal: each answer is checked as it is typed and asked again when it is wrong.
 
 Driven through a real pseudo-terminal, as a person at a keyboard would: the prompts show the expected form,
-the region defaults to the AWS configuration's, and a bad answer costs one retry, not the other answers.
+the region defaults to the AWS configuration's, and a bad answer costs one retry, not the other answers. The workloads beside the web service are asked last,
+one a line, each checked with those before it.
 """
 
 from __future__ import annotations
@@ -79,10 +80,23 @@ def test_init_asks_checks_each_answer_and_asks_again(tmp_path):
     terminal.type("111111111111")
     terminal.expect("production AWS account id (12 digits)")
     terminal.type("222222222222")
+    terminal.expect("another workload (NAME:KIND, a kind of web, backend, worker, job; empty when done)")
+    terminal.type("orders:queue")
+    terminal.expect("orders:queue: is not NAME:KIND")
+    terminal.expect("try again")
+    terminal.type("orders:worker")
+    terminal.expect("another workload")
+    terminal.type("orders:job")
+    terminal.expect("names 'orders' twice")
+    terminal.type("nightly:job")
+    terminal.expect("another workload")
+    terminal.type("")
     terminal.expect("wrote")
     assert terminal.close() == 0
     config = load_config(tmp_path / "repo" / "shipyard.toml")
     assert (config.app.name, config.app.repository, config.app.region) == ("shop", "acme/shop", "eu-west-1")
     assert config.app.subject("environment:staging") == "repo:acme@4242001/shop@917305218:environment:staging"
     assert [e.account for e in config.environments.values()] == ["111111111111", "222222222222"]
+    assert {name: config.kind_of(name) for name in config.workloads} == {"orders": "worker", "nightly": "job"}
+    assert (tmp_path / "repo" / "orders" / "Dockerfile").exists()
     assert (tmp_path / "repo" / ".github" / "workflows" / "pipeline.yml").exists()

@@ -97,11 +97,29 @@ def parse_workloads(given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(parsed)
 
 
+def _missing(given: dict[str, object | None]) -> Question | None:
+    """The first required answer no flag gave: init asks from there on a terminal (or stops, off one)."""
+    return next((q for q in QUESTIONS if not q.optional and given.get(q.flag) is None), None)
+
+
+def _ask_workloads() -> tuple[tuple[str, str], ...]:
+    """One workload a line beside the web service init always makes, each checked with everything asked before it."""
+    chosen: tuple[tuple[str, str], ...] = ()
+    while True:
+        raw = str(ui.prompt(f"another workload (NAME:KIND, a kind of {', '.join(WORKLOAD_KINDS)}; empty when done)", default="")).strip()
+        if not raw:
+            return chosen
+        try:
+            chosen = parse_workloads((*(f"{name}:{kind}" for name, kind in chosen), raw))
+        except UsageError as error:
+            ui.info(f"  {raw}: {error.what}; try again")
+
+
 def answers(given: dict[str, object | None], alert_emails: tuple[str, ...], database: bool = False) -> Answers:
     """Flags first; on a terminal the rest is asked, one answer at a time, each checked before the next."""
-    asking = any(given.get(q.flag) is None for q in QUESTIONS if not q.optional)
-    if asking and not ui.interactive():
-        missing = next(q for q in QUESTIONS if not q.optional and given.get(q.flag) is None)
+    missing = _missing(given)
+    asking = missing is not None
+    if missing is not None and not ui.interactive():
         raise UsageError(missing.flag, f"is required when not running on a terminal ({missing.form})")
     chosen: dict[str, object | None] = {}
     for question in QUESTIONS:
@@ -124,7 +142,10 @@ def init(directory: Path, given: dict[str, object | None], alert_emails: tuple[s
     """workloads: NAME:KIND beside [service] (--workload), each with a table and, where its folder does not exist yet,
     a starter its kind's verdict passes."""
     kinds = parse_workloads(workloads)
-    chosen = replace(answers(given, alert_emails, database), workloads=kinds)
+    chosen = answers(given, alert_emails, database)
+    if _missing(given) is not None and not kinds:  # asked on a terminal: the workloads are asked too
+        kinds = _ask_workloads()
+    chosen = replace(chosen, workloads=kinds)
     target = directory / CONFIG
     if target.exists() and not force:
         raise UsageError(str(target), "already exists; nothing was written", "pass --force to overwrite, or `shipyard init --from` to regenerate the pipeline")
