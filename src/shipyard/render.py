@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 from shipyard import ui
+from shipyard.app.importing import Imported
 from shipyard.app.infrastructure import DeployReport, DestroyReport, PlanReport, PublishReport, SynthReport
 from shipyard.app.policy import CheckReport
 from shipyard.app.up import UpReport
 from shipyard.checks import report as formats
+from shipyard.copilot.translate import CHANGED, MAPPED, NOT_CARRIED
 from shipyard.cost.estimate import EnvironmentCost
 from shipyard.cost.prices import PRICES_DATE
 from shipyard.deploy.apply import Change
@@ -40,6 +43,22 @@ def scaffolded(paths: list[Path]) -> None:
                if workloads else "") +
               "next: `shipyard up` runs both environments on the embedded AWS and prints their URLs; `shipyard COMMAND "
               "--help` explains each command")
+
+
+def imported(result: Imported, output_format: str) -> None:
+    """Where every manifest key went; then what was written, or what is left to decide."""
+    if output_format == "json":
+        ui.result(json.dumps({"rows": [dataclasses.asdict(r) for r in result.rows], "decisions": result.decisions,
+                              "written": [str(p) for p in result.written]}, indent=2))
+        return
+    ui.table("Copilot manifest keys and where they went", ["file", "key", "outcome", "shipyard", "note"],
+             [(r.file, r.key, r.outcome, r.target, r.note) for r in result.rows], shown_whole_below=["note"])
+    counts = Counter(r.outcome for r in result.rows)
+    ui.result(", ".join(f"{counts[o]} {o}" for o in (MAPPED, CHANGED, NOT_CARRIED)) + f" ({len(result.rows)} keys and tables)")
+    for path in result.written:
+        ui.result(f"wrote {os.path.relpath(path)}")
+    if result.written:
+        ui.result("next: `shipyard validate`, then `shipyard up` rehearses the app on the embedded AWS")
 
 
 def synth(result: SynthReport) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from shipyard import render, ui
-from shipyard.app import costing, infrastructure, policy, scaffolding
+from shipyard.app import costing, importing, infrastructure, policy, scaffolding
 from shipyard.app import target as targets
 from shipyard.app.local import serve_until_interrupted
 from shipyard.app.target import Choice
@@ -60,6 +60,31 @@ def init(
         return
     render.scaffolded(scaffolding.init(directory, given, tuple(alert_email or ()), force=force, lock=lock is not False,
                                        database=database, workloads=tuple(workload or ())))
+
+
+import_app = typer.Typer(help="Bring an app over from another tool: its config translated, with a report of every key.",
+                         no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("copilot")
+def import_copilot(
+    directory: Annotated[Path, typer.Argument(help="the app's directory, which holds copilot/ (default: the current directory)")] = Path("."),
+    account: Annotated[Optional[list[str]], typer.Option("--account", metavar="ENV=ACCOUNT", help="each environment's 12-digit "
+                                                         "AWS account (repeatable; Copilot keeps them outside the workspace)")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", help="the app's AWS region")] = None,
+    repository: Annotated[Optional[str], typer.Option("--repository", help="owner/repo that deploys (default: the Copilot "
+                                                                           "pipeline's source)")] = None,
+    pipeline: Annotated[bool, typer.Option("--pipeline", help="also write the pipeline, .github/workflows/pipeline.yml")] = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing shipyard.toml")] = False,
+    output_format: FormatOption = "table",
+) -> None:
+    """Write shipyard.toml from a Copilot workspace, and report where every manifest key went."""
+    result = importing.import_copilot(directory, accounts=tuple(account or ()), region=region, repository=repository,
+                                      pipeline=pipeline, force=force)
+    render.imported(result, output_format)
+    if result.decisions:
+        raise importing.ImportUndecided(str(directory / "copilot"), result.decisions)
 
 
 @app.command()

@@ -26,7 +26,9 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SECRET_REF_RE = re.compile(r"^(secretsmanager:[A-Za-z0-9/_+=.@:-]+|ssm:/[A-Za-z0-9/_.-]+)$")
+# An SSM parameter's name with or without its leading slash: "/a/b" and "GH_TOKEN" are both names SSM takes (and
+# Copilot's manifests use both); CDK turns either into the parameter's ARN.
+_SECRET_REF_RE = re.compile(r"^(secretsmanager:[A-Za-z0-9/_+=.@:-]+|ssm:/?[A-Za-z0-9_.-][A-Za-z0-9/_.-]*)$")
 
 # What an environment marked production may never run without, whatever [[checks.suppress]] says: a web ACL,
 # a private bucket, a load balancer only CloudFront reaches, a deploy role only its own GitHub environment assumes.
