@@ -14,7 +14,7 @@ from typing import Any
 
 from moto.cloudformation import models, parsing
 
-from shipyard.localaws.cloudformation import drift, stabilize
+from shipyard.localaws.cloudformation import drift, resource_import, stabilize
 from shipyard.localaws.core.base import patch, wrap
 from shipyard.localaws.core.pace import references
 
@@ -427,3 +427,4 @@ def install() -> None:
          corrects="no per-resource UPDATE_IN_PROGRESS / UPDATE_COMPLETE / UPDATE_FAILED events")
     wrap(models.CloudFormationBackend, "execute_change_set", _execute_change_set,
          corrects="a failing change set raises instead of rolling back; change-set stacks neither import nor export values")
+    resource_import.install()  # last: an IMPORT change set is told apart before the wrappers above see it
