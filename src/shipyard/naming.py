@@ -22,6 +22,7 @@ ONE_OFF_LOG_PREFIX = "one-off"
 # How an alarm without actions of its own says who acts on it (ECS, or a composite alarm that notifies): the
 # blueprint writes it first in the description, SY-E602 reads it.
 INTERNAL_ALARM = "Internal, read by"
+PRIMARY_SERVICE = "web"  # [service]'s ECS service, and its name among the workloads
 
 
 
@@ -64,6 +65,12 @@ class Names:
     app: str
     environment: str
     account: str
+    # Resources `shipyard adopt` moved into this environment's stacks keep the names they had (an import does not
+    # rename): (kind, workload) -> name, kind one of repository, log_group, site_bucket ([environments.<env>.adopted]).
+    adopted: tuple[tuple[tuple[str, str], str], ...] = ()
+
+    def adopted_name(self, kind: str, workload: str = PRIMARY_SERVICE) -> str | None:
+        return dict(self.adopted).get((kind, workload))
 
     @property
     def prefix(self) -> str:
@@ -91,11 +98,11 @@ class Names:
 
     @property
     def repository(self) -> str:
-        return f"{self.app}/{self.environment}"
+        return self.adopted_name("repository") or f"{self.app}/{self.environment}"
 
     @property
     def site_bucket(self) -> str:
-        return f"{self.prefix}-site-{self.account}"
+        return self.adopted_name("site_bucket") or f"{self.prefix}-site-{self.account}"
 
     @property
     def logs_bucket(self) -> str:
@@ -127,7 +134,7 @@ class Names:
 
     @property
     def log_group(self) -> str:
-        return f"/shipyard/{self.app}/{self.environment}/service"
+        return self.adopted_name("log_group") or f"/shipyard/{self.app}/{self.environment}/service"
 
     @property
     def edge_log_group(self) -> str:
@@ -233,7 +240,7 @@ class WorkloadNames:
 
     @property
     def repository(self) -> str:
-        return f"{self.app}/{self.environment}/{self.workload}"
+        return self.shared.adopted_name("repository", self.workload) or f"{self.app}/{self.environment}/{self.workload}"
 
     @property
     def image_parameter(self) -> str:
@@ -241,7 +248,7 @@ class WorkloadNames:
 
     @property
     def log_group(self) -> str:
-        return f"/shipyard/{self.app}/{self.environment}/workloads/{self.workload}"
+        return self.shared.adopted_name("log_group", self.workload) or f"/shipyard/{self.app}/{self.environment}/workloads/{self.workload}"
 
     @property
     def task_family(self) -> str:
@@ -319,7 +326,6 @@ def service_variable(backend: str) -> str:
     return f"SHIPYARD_SERVICE_{backend.upper().replace('-', '_')}_URL"
 
 
-PRIMARY_SERVICE = "web"  # [service]'s ECS service, and its name among the workloads
 
 PRIMARY_RULE_PRIORITY = 1  # the primary service's catch-all rule, alone on the listener
 PRIMARY_RULE_PRIORITY_LAST = 50_000  # ... and beside web workloads' rules, which must be evaluated first (ELB's highest)

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from shipyard import ui
+from shipyard.app.adopting import AdoptReport
 from shipyard.app.importing import Imported
 from shipyard.app.infrastructure import DeployReport, DestroyReport, PlanReport, PublishReport, SynthReport
 from shipyard.app.policy import CheckReport
@@ -43,6 +44,23 @@ def scaffolded(paths: list[Path]) -> None:
                if workloads else "") +
               "next: `shipyard up` runs both environments on the embedded AWS and prints their URLs; `shipyard COMMAND "
               "--help` explains each command")
+
+
+def adopted(report: AdoptReport) -> None:
+    ui.table(f"{report.environment}: moving into shipyard's stacks", ["resource", "name", "from", "to"],
+             [(m.resource_type, m.physical_id, f"{m.source_stack}/{m.source_logical}" if m.source_stack else "(in no stack)",
+               f"{m.target_stack}/{m.target_logical}" if m.target_stack else "") for m in report.moves])
+    if report.kept:
+        ui.table("staying in Copilot's stacks (keep those stacks until each is handled)", ["resource", "name", "stack", "why"],
+                 [(k.resource_type, k.physical_id, k.stack, k.why) for k in report.kept], shown_whole_below=["why"])
+    if report.recorded:
+        ui.result(f"recorded in shipyard.toml:\n{report.recorded}")
+    for step in report.steps:
+        ui.result(step)
+    ui.result(f"{report.environment}: " + (
+        "adopted; next: `shipyard deploy` brings each resource to shipyard's template, then the cutover in docs/copilot.md"
+        if report.executed else "nothing left to move: every adopted resource is in shipyard's stacks" if not report.moves
+        else "nothing was changed (--dry-run)"))
 
 
 def imported(result: Imported, output_format: str) -> None:

@@ -11,26 +11,20 @@ and a pipeline. The app's code is examples/shop's.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from shipyard.config import load_config
+from tests.copilot import copilot_workspace
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = ROOT / "tests" / "fixtures" / "copilot" / "shop"
 ACCOUNTS = ("--account", "test=111111111111", "--account", "prod=222222222222", "--region", "eu-west-1")
 
 
 @pytest.fixture
 def workspace(tmp_path) -> Path:
-    app = tmp_path / "shop"
-    for folder in ("api", "catalog", "orders", "nightly", "site"):
-        shutil.copytree(ROOT / "examples" / "shop" / folder, app / folder, ignore=shutil.ignore_patterns("__pycache__", "tests"))
-    shutil.copytree(FIXTURE / "copilot", app / "copilot")
-    return app
+    return copilot_workspace(tmp_path / "shop")
 
 
 def _keys(data, prefix=""):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shipyard.aws.session import ServiceApi
+from shipyard.aws.session import AwsError, ServiceApi
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Stack:
     outputs: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)  # as resolved (an SSM parameter's value, not its name)
     termination_protection: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    given_parameters: dict[str, str] = field(default_factory=dict)  # as given (an SSM parameter's name)
 
 
 @dataclass(frozen=True)
@@ -87,16 +89,21 @@ class CloudFormation(ServiceApi):
     service = "cloudformation"
 
     def stack(self, name: str) -> Stack | None:
-        found = self._found("DescribeStacks", StackName=name)
-        stacks = (found or {}).get("Stacks") or []
-        if not stacks:
-            return None
-        stack = stacks[0]
-        return Stack(
-            name=name, status=stack["StackStatus"], reason=stack.get("StackStatusReason", ""),
-            outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", []) or []},
-            parameters={p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", "")) for p in stack.get("Parameters", []) or []},
-            termination_protection=bool(stack.get("EnableTerminationProtection")))
+        stacks = self._described(StackName=name)
+        return _stack(stacks[0], name) if stacks else None
+
+    def stacks(self) -> list[Stack]:
+        """Every stack of the account and region that is not deleted, with its tags."""
+        return [_stack(s, s["StackName"]) for s in self._described() if s["StackStatus"] != "DELETE_COMPLETE"]
+
+    def _described(self, **name: str) -> list[dict[str, Any]]:
+        """DescribeStacks, every page; nothing where the named stack does not exist."""
+        try:
+            return self._pages("DescribeStacks", "Stacks", **name)
+        except AwsError as exc:
+            if exc.not_found:
+                return []
+            raise
 
     def events(self, name: str, *, after: set[str] | frozenset[str] = frozenset()) -> list[StackEvent]:
         """Newest first, as CloudFormation returns them; none for a stack that is gone. after: ids of events already
@@ -144,8 +151,10 @@ class CloudFormation(ServiceApi):
 
     def create_change_set(self, *, stack: str, name: str, change_set_type: str, parameters: dict[str, str],
                           capabilities: list[str], description: str, template_body: str | None = None,
-                          template_url: str | None = None, role_arn: str | None = None) -> str:
-        """A change set from a template (body or S3 URL), or of the deployed template when neither is given."""
+                          template_url: str | None = None, role_arn: str | None = None,
+                          resources_to_import: list[dict[str, Any]] | None = None) -> str:
+        """A change set from a template (body or S3 URL), or of the deployed template when neither is given;
+        resources_to_import with an IMPORT change set."""
         template: dict[str, Any] = ({"TemplateBody": template_body} if template_body is not None else
                                     {"TemplateURL": template_url} if template_url is not None else {"UsePreviousTemplate": True})
         arguments: dict[str, Any] = dict(
@@ -153,6 +162,8 @@ class CloudFormation(ServiceApi):
             Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()], **template)
         if role_arn:
             arguments["RoleARN"] = role_arn
+        if resources_to_import:
+            arguments["ResourcesToImport"] = resources_to_import
         return self._call("CreateChangeSet", **arguments)["Id"]
 
     def change_set(self, change_set_id: str) -> ChangeSet:
@@ -204,3 +215,14 @@ def _resource_change(change: dict[str, Any]) -> ResourceChange:
     why = ("replaced because of " + ", ".join(recreating)) if recreating else ", ".join(n for n in changed if n)
     return ResourceChange(change.get("Action", ""), change.get("LogicalResourceId", ""), change.get("ResourceType", ""),
                           change.get("Replacement", ""), why)
+
+
+def _stack(stack: dict[str, Any], name: str) -> Stack:
+    given = stack.get("Parameters", []) or []
+    return Stack(
+        name=name, status=stack["StackStatus"], reason=stack.get("StackStatusReason", ""),
+        outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", []) or []},
+        parameters={p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", "")) for p in given},
+        termination_protection=bool(stack.get("EnableTerminationProtection")),
+        tags={t["Key"]: t["Value"] for t in stack.get("Tags", []) or []},
+        given_parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in given})

@@ -15,6 +15,7 @@ class Repository:
     uri: str
     immutable_tags: bool
     scan_on_push: bool
+    encryption: dict[str, str] | None = None  # as DescribeRepositories spells it (encryptionType, kmsKey)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Ecr(ServiceApi):
             return None
         repo = repositories[0]
         return Repository(repo["repositoryName"], repo["repositoryUri"], repo.get("imageTagMutability") == "IMMUTABLE",
-                          bool((repo.get("imageScanningConfiguration") or {}).get("scanOnPush")))
+                          bool((repo.get("imageScanningConfiguration") or {}).get("scanOnPush")), repo.get("encryptionConfiguration"))
 
     def repository_policy(self, name: str) -> dict[str, Any] | None:
         """The repository's policy document, or None when it has none."""

@@ -67,9 +67,17 @@ class Logs(ServiceApi):
         return StreamPage(tuple(_event({**e, "logStreamName": stream}) for e in answer.get("events", [])),
                           answer.get("nextForwardToken") or token)
 
+    def group_kms_key(self, group: str) -> str | None:
+        """The KMS key a log group is encrypted with, None where CloudWatch Logs' own encryption applies."""
+        return (self._group(group) or {}).get("kmsKeyId")
+
     def group_arn(self, group: str) -> str | None:
+        found = self._group(group)
+        return found["arn"].removesuffix(":*") if found else None
+
+    def _group(self, group: str) -> dict[str, Any] | None:
         listed = self._call("DescribeLogGroups", logGroupNamePrefix=group)["logGroups"]
-        return next((g["arn"].removesuffix(":*") for g in listed if g["logGroupName"] == group), None)
+        return next((g for g in listed if g["logGroupName"] == group), None)
 
     def deliveries_of(self, resource_arn: str) -> list[LogDelivery]:
         """The log deliveries of a resource (CloudFront's standard logging v2, say), each with where it writes."""

@@ -21,6 +21,11 @@ class Grant:
 class S3(ServiceApi):
     service = "s3"
 
+    def encryption(self, bucket: str) -> dict[str, Any] | None:
+        """The bucket's default encryption (ServerSideEncryptionConfiguration), None where none is set."""
+        found = self._found("GetBucketEncryption", Bucket=bucket)
+        return None if found is None else found.get("ServerSideEncryptionConfiguration")
+
     def exists(self, bucket: str) -> bool:
         return self._found("HeadBucket", Bucket=bucket) is not None
 

@@ -16,6 +16,7 @@ from shipyard.errors import ShipyardError
 # Error codes by which AWS says "that does not exist", per service API reference.
 _NOT_FOUND_CODES = frozenset({
     "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
     "ParameterNotFound", "ResourceNotFoundException", "RepositoryNotFoundException", "ImageNotFoundException",
     "ScanNotFoundException", "LoadBalancerNotFound", "TargetGroupNotFound", "ClusterNotFoundException",
     "ServiceNotFoundException", "NoSuchDistribution", "NoSuchOriginAccessControl", "WAFNonexistentItemException",

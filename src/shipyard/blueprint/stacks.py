@@ -135,8 +135,9 @@ class FoundationStack(_EnvironmentStack):
         before, after = settings.promotes_from, settings.promotes_to
         # The next environment's deploy role copies this one's images (promote): its repositories' policies let it.
         pull_roles = ((after.account, after.names.deploy_role),) if after and after.account != env.account else ()
-        self.registry = Registry(self, "Registry", repository_name=names.repository,
-                                 keep_images=env.image_retention_count, retain=env.deletion_protection, pull_roles=pull_roles)
+        # What `shipyard adopt` moved in is retained whatever the environment's protection: it came with data.
+        self.registry = Registry(self, "Registry", repository_name=names.repository, keep_images=env.image_retention_count,
+                                 retain=env.deletion_protection or _adopted(names, "repository"), pull_roles=pull_roles)
         self.load_balancer = LoadBalancer(
             self, "LoadBalancer", vpc=self.network.vpc, subnets=self.network.load_balancer_subnets,
             name=names.load_balancer, target_port=service.port,
@@ -156,7 +157,7 @@ class FoundationStack(_EnvironmentStack):
                                                          "HTTPS for AWS APIs")
             self.workloads[name] = WorkloadParts(
                 registry=Registry(self, f"{construct}Registry", repository_name=own.repository, keep_images=env.image_retention_count,
-                                  retain=env.deletion_protection, pull_roles=pull_roles),
+                                  retain=env.deletion_protection or _adopted(names, "repository", name), pull_roles=pull_roles),
                 image_slot=ImageSlot(self, f"{construct}ImageSlot", parameter_name=own.image_parameter,
                                      logical_id=f"{construct}ImageParameter",
                                      description=f"Released image of {settings.app.name} {env.name} {name} (written by shipyard release)"),
@@ -293,7 +294,8 @@ class ServiceStack(_EnvironmentStack):
             environment=environment, secrets=service.secrets,
             granted_secrets=self._database_secrets(data) if data else None,
             # A worker scales on its backlog per running task, which Container Insights counts.
-            container_insights=env.container_insights or bool(settings.workers), retain_logs=env.deletion_protection,
+            container_insights=env.container_insights or bool(settings.workers),
+            retain_logs=env.deletion_protection or _adopted(names, "log_group"),
             service_connect=self._connect(naming.PRIMARY_SERVICE, None, service.calls),
         )
         lb = foundation.load_balancer
@@ -328,7 +330,7 @@ class ServiceStack(_EnvironmentStack):
                 stop_timeout=workload.stop_timeout, health_check_grace_seconds=service.health_check_grace_seconds,
                 environment=variables, secrets=workload.secrets, container_insights=env.container_insights,
                 granted_secrets=self._database_secrets(data) if data and workload.database else None,
-                retain_logs=env.deletion_protection,
+                retain_logs=env.deletion_protection or _adopted(names, "log_group", name),
                 backlog=Backlog(own.queue, env.backlog_per_task(name)) if queue else None,
                 service_connect=self._connect(name, workload, workload.calls),
                 container_health_path=workload.health_path if workload.kind == "backend" else None,
@@ -355,7 +357,7 @@ class ServiceStack(_EnvironmentStack):
                 command=job.command, environment={**job.environment, **_queue_variables(foundation, job.publishes),
                                                   **({"PGSSLMODE": "require"} if data and job.database else {})},
                 secrets=job.secrets, granted_secrets=self._database_secrets(data) if data and job.database else None,
-                retain=env.deletion_protection, schedule=job.schedule, timezone=job.timezone,
+                retain=env.deletion_protection or _adopted(names, "log_group", name), schedule=job.schedule, timezone=job.timezone,
                 timeout_minutes=job.timeout_minutes, retries=job.retries)
             self.observability.watch_job(_construct_id(name), state_machine=self.jobs[name].state_machine,
                                          failed_invocations=self.jobs[name].failed_invocations,
@@ -408,7 +410,8 @@ class EdgeStack(_EnvironmentStack):
             zone_name=env.zone_name,
             bucket_name=names.site_bucket, load_balancer=foundation.load_balancer.load_balancer,
             health_check_path=settings.service.health_check_path, price_class=env.price_class,
-            spa_fallback=settings.site.spa_fallback, web_acl_arn=web_acl_arn, retain=env.deletion_protection,
+            spa_fallback=settings.site.spa_fallback, web_acl_arn=web_acl_arn,
+            retain=env.deletion_protection or _adopted(names, "site_bucket"),
             access_logs_bucket=names.logs_bucket, origin_domain=env.origin_domain,
             workload_routes=tuple(route for workload in settings.web_services.values() for route in workload.routes),
         )
@@ -484,3 +487,7 @@ def build_environment(scope: Construct, *, settings: Settings) -> list[_Environm
     edge = EdgeStack(scope, settings=settings, foundation=foundation, global_stack=global_stack)
     edge_alarms = EdgeAlarmsStack(scope, settings=settings, edge=edge, global_stack=global_stack)
     return [foundation, global_stack, *([data] if data else []), service, edge, edge_alarms]
+
+
+def _adopted(names: naming.Names, kind: str, workload: str = naming.PRIMARY_SERVICE) -> bool:
+    return names.adopted_name(kind, workload) is not None

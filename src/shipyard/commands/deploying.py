@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from shipyard import render
-from shipyard.app import infrastructure
+from shipyard.app import adopting, infrastructure
 from shipyard.app.target import Choice
 from shipyard.app.up import up as run_up
 from shipyard.cli_options import (
@@ -20,7 +20,7 @@ from shipyard.cli_options import (
     context,
     exit_with,
 )
-from shipyard.errors import ExitCode
+from shipyard.errors import ExitCode, UsageError
 
 
 @command()
@@ -38,6 +38,18 @@ def deploy(environment: EnvironmentArg, target: Choice, yes: YesFlag = False,
                "--dns-wait", min=1, max=720, help="minutes to wait for DNS validation records made by hand (dns = \"external\"; default 30)")] = None) -> None:
     """Deploy an environment's stacks in dependency order through change sets."""
     render.deployed(infrastructure.deploy_environment(context(environment, target), yes=yes, recover=recover, dns_wait_minutes=dns_wait))
+
+
+@command()
+def adopt(environment: EnvironmentArg, target: Choice, yes: YesFlag = False,
+          from_copilot: Annotated[bool, typer.Option("--from-copilot", help="the resources come from the Copilot app of the "
+                                                     "workspace beside shipyard.toml (the only source today)")] = False,
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="show the moves and refusals; change nothing, write nothing")] = False) -> None:
+    """Move the resources of a deployed Copilot environment that hold data (ECR repositories, the site's bucket, log
+    groups) into shipyard's stacks: not copied, not deleted (CloudFormation's Retain, then resource import)."""
+    if not from_copilot:
+        raise UsageError("--from-copilot", "is required: Copilot is the one source adopt knows", "shipyard adopt ENV --from-copilot")
+    render.adopted(adopting.adopt(config(), environment, target.target(), yes=yes, dry_run=dry_run))
 
 
 @command()

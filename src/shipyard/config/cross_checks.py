@@ -96,7 +96,7 @@ def resolve_environment(name: str, s: EnvironmentInput, app: AppConfig, service:
         fail("spot", f"{name} is production; Spot reclaims tasks at two minutes' notice, so use it for other environments only")
     if s.awake and production:
         fail("awake", f"{name} is production and takes traffic at any hour; remove awake, or use it for other environments")
-    names = naming.Names(app=app.name, environment=name, account=s.account)
+    names = naming.Names(app=app.name, environment=name, account=s.account, adopted=s.adopted.entries() if s.adopted else ())
     for label, value, problem in (
         ("ECR repository name", names.repository, naming.repository_name_problem(names.repository)),
         ("S3 bucket name", names.site_bucket, naming.bucket_name_problem(names.site_bucket)),
@@ -165,7 +165,15 @@ def refusals(config: Config) -> list[str]:
 
 def check_sizes(environment: Environment, services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig],
                 declared: dict[str, set[str]], add: Callable[[str], None]) -> None:
-    """An environment's per-workload sizes name existing workloads, keys that fit their kind, and sizes Fargate takes."""
+    """An environment's per-workload sizes name existing workloads, keys that fit their kind, and sizes Fargate takes;
+    so do its adopted resources."""
+    if environment.adopted is not None:
+        known = {"service", *declared["services"], *declared["jobs"]}
+        for field in ("repositories", "log_groups"):
+            for name in getattr(environment.adopted, field):
+                if name not in known:
+                    add(f"environments.{environment.name}.adopted.{field}.{name}: no workload is called {name!r}; known: "
+                        f"{', '.join(sorted(known))}")
     for section, table in (("services", services), ("jobs", jobs)):
         for name, size in (environment.services if section == "services" else environment.jobs).items():
             key = f"environments.{environment.name}.{section}.{name}"

@@ -106,12 +106,36 @@ class EnvironmentSettings(_Model):
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?!-)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+class AdoptedResources(_Model):
+    """[environments.<env>.adopted]: resources `shipyard adopt` moved into this environment's stacks from another
+    tool's (Copilot's), which keep their own names: CloudFormation imports a resource as it is, and renaming it would
+    replace it, and its data with it. `adopt` writes this table; an adopted resource is retained if its stack goes."""
+
+    repositories: dict[str, str] = Field(default_factory=dict, description="ECR repositories by workload ('service' for "
+                                                                            "[service]): the images it had stay")
+    log_groups: dict[str, str] = Field(default_factory=dict, description="log groups by workload ('service' for [service])")
+    site_bucket: str | None = Field(None, description="the site's S3 bucket")
+
+    def entries(self) -> tuple[tuple[tuple[str, str], str], ...]:
+        """As naming.Names takes them: ((kind, workload), name), [service] under its workload name."""
+        def workload(key: str) -> str:
+            return naming.PRIMARY_SERVICE if key == "service" else key
+
+        entries = [(("repository", workload(k)), v) for k, v in self.repositories.items()]
+        entries += [(("log_group", workload(k)), v) for k, v in self.log_groups.items()]
+        if self.site_bucket:
+            entries.append((("site_bucket", naming.PRIMARY_SERVICE), self.site_bucket))
+        return tuple(entries)
+
+
 class EnvironmentInput(EnvironmentSettings):
     account: str = Field(description="12-digit AWS account id")
     domain: str | None = Field(None, description="the environment's own domain, e.g. shop.example.com (a certificate, aliases and DNS records follow)")
     hosted_zone: str | None = Field(None, description="the Route 53 zone the domain's records go in (a suffix of domain); default: the domain itself")
     hosted_zone_id: str | None = Field(None, description="an existing hosted zone in the environment's account; without it shipyard creates hosted_zone")
     www: bool = Field(False, description="also serve www.<domain>, redirected to the domain")
+    adopted: AdoptedResources | None = Field(None, description="resources moved in by `shipyard adopt`, by their own names "
+                                                               "(written by adopt)")
     dns: Literal["route53", "external"] = Field(
         "route53", description="where the domain's DNS lives: route53 (a zone in the environment's account, created or "
                                "hosted_zone_id) or external (another account or provider: deploy prints the records to "

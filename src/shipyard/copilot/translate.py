@@ -206,6 +206,17 @@ def schedule_expression(reading: Reading, key: str) -> str | None:
     raise reading.fail(key, f"{raw!r} is not a schedule: use @daily, @every 1h, a five-field cron or rate(...)")
 
 
+def primary_service(workspace: Workspace) -> str | None:
+    """The Load Balanced Web Service that becomes [service]: the one on the api path, else the first by name."""
+    web = [name for name, m in workspace.workloads.items() if m.data.get("type") == WEB]
+    on_api = [name for name in web if str((workspace.workloads[name].data.get("http") or {}).get("path", "")).strip("/").split("/")[0] == "api"]
+    return (on_api or web or [None])[0]
+
+
+def static_site(workspace: Workspace) -> str | None:
+    return next((name for name, m in workspace.workloads.items() if m.data.get("type") == SITE), None)
+
+
 def translate(workspace: Workspace, *, accounts: dict[str, str], region: str | None, repository: str | None) -> Translation:
     translation = Translation(config={})
     _Translator(workspace, translation, accounts, region, repository).run()
@@ -248,13 +259,11 @@ class _Translator:
         return ordered + [n for n in names if n not in ordered]
 
     def _primary(self) -> str | None:
-        web = [n for n, t in self.types.items() if t == WEB]
-        if not web:
+        primary = primary_service(self.ws)
+        if primary is None:
             self.t.decisions.append("the workspace has no Load Balanced Web Service: shipyard's [service] is one; add one, "
                                     "or import after `copilot svc init --svc-type \"Load Balanced Web Service\"`")
-            return None
-        by_path = [n for n in web if str(self.readings[n].get("http.path", "")).strip("/").split("/")[0] == "api"]
-        return (by_path or web)[0]
+        return primary
 
     # -- the whole app -------------------------------------------------------------------------------------------
 

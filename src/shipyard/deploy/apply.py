@@ -60,6 +60,7 @@ class Change(StrEnum):
 
     CREATED = "created"
     UPDATED = "updated"
+    IMPORTED = "imported"
     UNCHANGED = "unchanged"
     FAILED = "failed"
 
@@ -101,7 +102,7 @@ def check_account(aws: Aws, expected: str, environment: str, *, hint: str | None
 def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: dict[str, str],
                 timeout: float = STACK_TIMEOUT, use_previous_template: bool = False,
                 inline_limit: int = TEMPLATE_INLINE_LIMIT, cancel_after_timeout: bool = False,
-                on_wait: Callable[[str], None] | None = None) -> Applied:
+                on_wait: Callable[[str], None] | None = None, resources_to_import: list[dict] | None = None) -> Applied:
     """Create and execute a change set, stream its events until a final status, and explain a failure.
 
     cancel_after_timeout: an update still in progress after `timeout` is cancelled (CancelUpdateStack) and
@@ -109,14 +110,16 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
     on_wait(status): called on every poll while the stack is in progress (a release's health gate runs there).
     """
     started = time.monotonic()
+    # An import goes into a stack that exists, or makes one (shipyard adopt); a creation never finds one.
+    existed = change_set_type == "UPDATE" or (change_set_type == "IMPORT" and aws.cloudformation(stack.region).stack(stack.name) is not None)
     changes = create_change_set(aws, stack, change_set_type, parameters, inline_limit=inline_limit,
-                                use_previous_template=use_previous_template)
+                                use_previous_template=use_previous_template, resources_to_import=resources_to_import)
     if changes.empty:
         ui.info(f"{stack.name}: no changes")
         return Applied(stack.name, change_set_type, Change.UNCHANGED, "", 0, time.monotonic() - started)
     ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
     cloudformation = aws.cloudformation(stack.region)
-    seen = cloudformation.newest_event(stack.name) if change_set_type == "UPDATE" else set()
+    seen = cloudformation.newest_event(stack.name) if existed else set()
     cloudformation.execute_change_set(changes.change_set_id)
     cancelled_after = None
     try:
@@ -130,8 +133,8 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
         status = wait_for_stack(aws, stack, since=seen)
     seconds = time.monotonic() - started
     if status in SUCCESS:
-        return Applied(stack.name, change_set_type, Change.CREATED if change_set_type == "CREATE" else Change.UPDATED, status,
-                       len(changes.changes), seconds)
+        outcome = {"CREATE": Change.CREATED, "IMPORT": Change.IMPORTED}.get(change_set_type, Change.UPDATED)
+        return Applied(stack.name, change_set_type, outcome, status, len(changes.changes), seconds)
     cause = root_cause(stack.name, cloudformation.events(stack.name), cloudformation.events)
     return Applied(stack.name, change_set_type, Change.FAILED, status, len(changes.changes), seconds, cause, cancelled_after)
 

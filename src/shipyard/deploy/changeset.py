@@ -70,16 +70,19 @@ def _template_location(aws: Aws, stack: StackArtifact, limit: int) -> dict[str, 
 
 def create_change_set(aws: Aws, stack: StackArtifact, change_set_type: str, parameters: dict[str, str],
                       *, role_arn: str | None = None, inline_limit: int = TEMPLATE_INLINE_LIMIT,
-                      timeout: float = 600, use_previous_template: bool = False) -> StackChanges:
+                      timeout: float = 600, use_previous_template: bool = False,
+                      resources_to_import: list[dict] | None = None) -> StackChanges:
     """Create a change set and wait until CloudFormation has computed it.
 
-    use_previous_template re-applies what is deployed (a release: only SSM-resolved values change).
+    use_previous_template re-applies what is deployed (a release: only SSM-resolved values change);
+    resources_to_import goes with an IMPORT change set (shipyard adopt).
     """
     cloudformation = aws.cloudformation(stack.region)
     template = {} if use_previous_template else _template_location(aws, stack, inline_limit)
     change_set_id = cloudformation.create_change_set(
         stack=stack.name, name=f"shipyard-{int(time.time() * 1000)}", change_set_type=change_set_type, parameters=parameters,
-        capabilities=CAPABILITIES, description="shipyard deploy", role_arn=role_arn, **template)
+        capabilities=CAPABILITIES, description="shipyard deploy", role_arn=role_arn, resources_to_import=resources_to_import,
+        **template)
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:

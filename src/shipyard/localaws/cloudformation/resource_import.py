@@ -203,6 +203,38 @@ def _delete_resource(original: Any) -> Any:
     return wrapper
 
 
+POLICIES = {"DeletionPolicy", "UpdateReplacePolicy"}
+
+
+def _policy_changes(original: Any) -> Any:
+    """Which modified resources differ from before in their policies alone: CloudFormation records those in the
+    template and leaves the resource as it is (moto calls the resource's update, and a type without one is lost)."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        diff = original(self, other_template, parameters)
+        new = other_template.get("Resources") or {}
+
+        def without_policies(body: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in body.items() if k not in POLICIES}
+
+        self.policy_only = {name for name in diff["Modify"] if name in self._resource_json_map and name in new
+                            and without_policies(self._resource_json_map[name]) == without_policies(new[name])}
+        return diff
+
+    return wrapper
+
+
+def _keep_on_policy_change(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(logical_id: str, resource_json: dict[str, Any], resources_map: Any, *args: Any, **kwargs: Any) -> Any:
+        if logical_id in getattr(resources_map, "policy_only", ()):
+            return resources_map._parsed_resources.get(logical_id)
+        return original(logical_id, resource_json, resources_map, *args, **kwargs)
+
+    return wrapper
+
+
 def _backend(resource_map: Any) -> Any:
     return models.cloudformation_backends[resource_map._account_id][resource_map._region_name]
 
@@ -214,5 +246,10 @@ def install() -> None:
                   "an import without a DeletionPolicy, of a missing resource, of one another stack holds, or with other changes")
     wrap(models.CloudFormationBackend, "execute_change_set", _execute_change_set,
          corrects="(with the above) executing an import creates resources; CloudFormation takes the existing ones (IMPORT_COMPLETE)")
+    wrap(parsing.ResourceMap, "build_resource_diff", _policy_changes,
+         corrects="a change of DeletionPolicy alone updates the resource (a type without an update handler is lost from its "
+                  "stack); CloudFormation records the policy and leaves the resource as it is")
+    wrap(parsing, "parse_and_update_resource", _keep_on_policy_change,
+         corrects="(with the above) the resource is kept as it is")
     wrap(parsing.ResourceMap, "_delete_resource", _delete_resource,
          corrects="a resource removed from a template is deleted whatever its DeletionPolicy; Retain keeps it (DELETE_SKIPPED)")

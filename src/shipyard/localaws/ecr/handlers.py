@@ -246,6 +246,27 @@ def _across_accounts(action: str) -> Callable[[Any], Any]:
     return wrapper
 
 
+def _encryption(configuration: dict[str, str] | None) -> tuple[str, str]:
+    """(type, key) of an ECR encryption configuration, spelled as CloudFormation or as the API spells it."""
+    lowered = {key.lower(): value for key, value in (configuration or {}).items()}
+    return lowered.get("encryptiontype", "AES256"), lowered.get("kmskey", "")
+
+
+def _update_in_place(original: Any) -> Any:
+    """A repository whose name and encryption stay is updated in place, whichever way its encryption is spelled."""
+
+    def update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str,
+               region_name: str) -> Any:
+        properties = cloudformation_json.get("Properties") or {}
+        if new_resource_name == original_resource.name and \
+                _encryption(properties.get("EncryptionConfiguration")) == _encryption(original_resource.encryption_configuration):
+            cloudformation_json = {**cloudformation_json, "Properties": {
+                **properties, "EncryptionConfiguration": original_resource.encryption_configuration}}
+        return original(original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+
+    return classmethod(update)
+
+
 def install() -> None:
     from moto.ecr.models import ECRBackend
     from moto.ecr.models import Image as EcrImage
@@ -265,5 +286,8 @@ def install() -> None:
         wrap(ECRResponse, xform_name(action), _across_accounts(action),
              corrects=f"{action} of another account's repository answers RepositoryNotFound for every caller; ECR "
                       "answers as the repository policy allows")
+    wrap(Repository, "update_from_cloudformation_json", _update_in_place,
+         corrects="a stack update of a repository compares CloudFormation's EncryptionConfiguration with the API's spelling, "
+                  "finds them different and replaces the repository (its images lost); ECR updates it in place")
     wrap(ECRBackend, "put_image", _put_image,
          corrects="(not a correction) a pushed image's layers go to the task runtime, which prepares them as a host pulls an image")

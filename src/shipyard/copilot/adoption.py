@@ -1,0 +1,300 @@
+"""Adoption, planned: which resources of a deployed Copilot environment hold data and move into shipyard's stacks, and
+the templates that move them (pure: what AWS holds comes in, templates and refusals go out; app/adopting.py runs it).
+
+A move is CloudFormation's own (CloudFormation user guide, "Move resources between stacks"): the Copilot stack keeps
+the resource on removal (DeletionPolicy Retain), then lets it go from its template (references to it become the
+values they resolved to, so the rest of the stack keeps working), then shipyard's stack imports it (an IMPORT change
+set, "Import AWS resources into a CloudFormation stack"). Nothing is copied, nothing deleted: deleting the Copilot
+stacks afterwards deletes none of it.
+
+Copilot's names and tags (its templates in github.com/aws/copilot-cli, internal/pkg/template/templates): every stack
+carries copilot-application, an environment's and its workloads' copilot-environment, a workload's copilot-service;
+the app's ECR repositories are `<app>/<workload>` in the StackSet instance stack; a workload's log group is
+`/copilot/<app>-<env>-<workload>`; a Static Site's bucket is in its own stack.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+APP_TAG, ENV_TAG, SERVICE_TAG = "copilot-application", "copilot-environment", "copilot-service"
+
+# What moves, and the property CloudFormation identifies it by.
+MOVABLE = {"AWS::ECR::Repository": ("repository", "RepositoryName"), "AWS::Logs::LogGroup": ("log_group", "LogGroupName"),
+           "AWS::S3::Bucket": ("site_bucket", "BucketName")}
+# Resources that hold data but do not move yet, and why.
+NOT_MOVED = {
+    "AWS::RDS::DBCluster": "an Aurora cluster: shipyard's [database] is an RDS for PostgreSQL instance, so the cluster stays in "
+                           "its Copilot stack (keep that stack, or move the data with pg_dump and pg_restore)",
+    "AWS::RDS::DBInstance": "the database stays in its Copilot stack until shipyard's [database] can adopt it; keep that stack",
+    "AWS::DynamoDB::Table": "DynamoDB is not in the platform; keep its Copilot stack",
+    "AWS::EFS::FileSystem": "EFS is not in the platform; keep its Copilot stack",
+    "AWS::SecretsManager::Secret": "a secret made by an addon stays with its addon's stack; workloads reference secrets by name",
+    "AWS::SQS::Queue": "a Copilot worker's queue: shipyard's worker has its own; drain the old queue before deleting its stack",
+    "AWS::SNS::Topic": "Copilot's topics: publishers send to the workers' queues in shipyard",
+}
+# Properties whose value an import must find as the template has it: existing data stays encrypted as it was, and a
+# property CloudFormation can only set at creation would replace the resource (and its data) on the next update.
+MUST_MATCH = {"AWS::S3::Bucket": ("BucketEncryption",), "AWS::ECR::Repository": ("EncryptionConfiguration",),
+              "AWS::Logs::LogGroup": ("KmsKeyId",)}
+
+
+@dataclass(frozen=True)
+class CopilotStack:
+    name: str
+    tags: dict[str, str]
+    template: dict[str, Any]
+    resources: dict[str, tuple[str, str]]  # logical id -> (type, physical id)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Move:
+    kind: str  # repository | log_group | site_bucket
+    workload: str  # shipyard's workload, "service" for [service]
+    resource_type: str
+    physical_id: str
+    source_stack: str
+    source_logical: str
+    target_stack: str = ""
+    target_logical: str = ""
+
+
+@dataclass(frozen=True)
+class Kept:
+    stack: str
+    logical: str
+    resource_type: str
+    physical_id: str
+    why: str
+
+
+@dataclass
+class Plan:
+    moves: list[Move] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+
+    def adopted(self) -> dict[str, Any]:
+        """[environments.<env>.adopted] for these moves."""
+        table: dict[str, Any] = {}
+        for move in self.moves:
+            if move.kind == "site_bucket":
+                table["site_bucket"] = move.physical_id
+            else:
+                table.setdefault({"repository": "repositories", "log_group": "log_groups"}[move.kind], {})[move.workload] = move.physical_id
+        return table
+
+
+def copilot_stacks(stacks: list[CopilotStack], app: str, env: str) -> list[CopilotStack]:
+    """The application's stacks that serve this environment: the environment's, its workloads', and the app-wide ones
+    (the StackSet instance holding the repositories), by their tags."""
+    return [s for s in stacks if s.tags.get(APP_TAG) == app and s.tags.get(ENV_TAG, env) == env]
+
+
+def plan_moves(stacks: list[CopilotStack], *, app: str, primary: str, workloads: set[str], site: str | None) -> Plan:
+    """What moves where, by Copilot's names; `primary` is the Copilot service that became [service], `site` the
+    Static Site's name (if any), `workloads` shipyard's other workload names."""
+    plan = Plan()
+
+    def shipyard_name(copilot: str) -> str | None:
+        return "service" if copilot == primary else copilot if copilot in workloads else None
+
+    for stack in stacks:
+        owner = stack.tags.get(SERVICE_TAG)
+        for logical, (resource_type, physical) in stack.resources.items():
+            mapped = MOVABLE.get(resource_type)
+            kind = mapped[0] if mapped else None
+            workload = None
+            if kind == "repository" and physical.startswith(f"{app}/"):
+                workload = shipyard_name(physical.removeprefix(f"{app}/"))
+            elif kind == "log_group" and owner is not None:
+                workload = shipyard_name(owner)
+            elif kind == "site_bucket" and owner is not None and owner == site:
+                workload = "service"
+            else:
+                kind = None
+            if kind is not None and workload is not None:
+                plan.moves.append(Move(kind, workload, resource_type, physical, stack.name, logical))
+            elif resource_type in NOT_MOVED or (mapped and kind is None) or (kind and workload is None):
+                why = NOT_MOVED.get(resource_type) or (
+                    f"{physical} belongs to no workload in shipyard.toml" if kind else "not the app's data (Copilot's own)")
+                plan.kept.append(Kept(stack.name, logical, resource_type, physical, why))
+    return plan
+
+
+def place(plan: Plan, templates: dict[str, dict[str, Any]]) -> None:
+    """Each move's stack and logical id in shipyard's templates (by stack name): the resource of its type whose
+    identifier is the adopted name."""
+    placed = []
+    for move in plan.moves:
+        key = MOVABLE[move.resource_type][1]
+        found = [(stack, logical) for stack, template in templates.items() for logical, body in (template.get("Resources") or {}).items()
+                 if body.get("Type") == move.resource_type and (body.get("Properties") or {}).get(key) == move.physical_id]
+        if len(found) != 1:
+            plan.refusals.append(f"{move.source_stack}/{move.source_logical}: {move.resource_type} {move.physical_id} is not in "
+                                 f"shipyard's templates once ({len(found)} times); is [environments.<env>.adopted] written?")
+            placed.append(move)
+            continue
+        stack, logical = found[0]
+        placed.append(Move(**{**move.__dict__, "target_stack": stack, "target_logical": logical}))
+    plan.moves[:] = placed
+
+
+def compare(plan: Plan, templates: dict[str, dict[str, Any]], live: dict[str, dict[str, Any]]) -> None:
+    """A refusal for each property an import cannot take: `live` holds each moved resource's MUST_MATCH properties as
+    AWS reports them, in the template's form (by physical id)."""
+    for move in plan.moves:
+        if not move.target_stack:
+            continue
+        declared = templates[move.target_stack]["Resources"][move.target_logical].get("Properties") or {}
+        actual = live.get(move.physical_id, {})
+        for name in MUST_MATCH.get(move.resource_type, ()):
+            wanted, found = normalized(move.resource_type, name, declared.get(name)), normalized(move.resource_type, name, actual.get(name))
+            if wanted != found:
+                plan.refusals.append(f"{move.resource_type} {move.physical_id} ({move.source_stack}/{move.source_logical}): "
+                                     f"{name} is {found or 'not set'} there but {wanted or 'not set'} in shipyard's template "
+                                     f"({move.target_stack}/{move.target_logical}); an import takes the resource as it is, "
+                                     "so change one of them before adopting")
+
+
+def normalized(resource_type: str, name: str, value: Any) -> str:
+    """A MUST_MATCH property as one comparable text (AWS's defaults filled in: an S3 bucket and an ECR repository are
+    encrypted with AES256 where nothing else is said)."""
+    if resource_type == "AWS::S3::Bucket" and name == "BucketEncryption":
+        rules = ((value or {}).get("ServerSideEncryptionConfiguration") or [{}]) if isinstance(value, dict) else [{}]
+        default = (rules[0] or {}).get("ServerSideEncryptionByDefault") or {}
+        algorithm = default.get("SSEAlgorithm", "AES256")
+        return f"{algorithm} ({default['KMSMasterKeyID']})" if default.get("KMSMasterKeyID") else algorithm
+    if resource_type == "AWS::ECR::Repository" and name == "EncryptionConfiguration":
+        value = value if isinstance(value, dict) else {}
+        kind = value.get("EncryptionType", "AES256")
+        return f"{kind} ({value['KmsKey']})" if value.get("KmsKey") else kind
+    return "" if value in (None, "") else str(value)
+
+
+# -- the templates of a move -------------------------------------------------------------------------------------
+
+def retained(template: dict[str, Any], logicals: set[str]) -> dict[str, Any]:
+    """The Copilot stack's template with the moving resources kept on removal (step 1)."""
+    changed = copy.deepcopy(template)
+    for logical in logicals:
+        changed["Resources"][logical]["DeletionPolicy"] = "Retain"
+        changed["Resources"][logical]["UpdateReplacePolicy"] = "Retain"
+    return changed
+
+
+def detached(template: dict[str, Any], values: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """The Copilot stack's template without the moving resources (step 2), every reference to them replaced by the
+    value it resolved to: values[logical] holds "Ref" and each attribute by name. Returns the template and the
+    references that could not be resolved (each refuses the move)."""
+    changed = copy.deepcopy(template)
+    for logical in values:
+        del changed["Resources"][logical]
+    unresolved: list[str] = []
+
+    def replace(node: Any, where: str) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Ref"} and node["Ref"] in values:
+                return values[node["Ref"]]["Ref"]
+            if set(node) == {"Fn::GetAtt"}:
+                target, attribute = (node["Fn::GetAtt"].split(".", 1) if isinstance(node["Fn::GetAtt"], str) else node["Fn::GetAtt"])
+                if target in values:
+                    if attribute not in values[target]:
+                        unresolved.append(f"{where}: Fn::GetAtt {target}.{attribute}")
+                        return node
+                    return values[target][attribute]
+            if set(node) == {"Fn::Sub"}:
+                return {"Fn::Sub": _substituted(node["Fn::Sub"], values, where, unresolved)}
+            if "DependsOn" in node:
+                node = {**node, "DependsOn": _without(node["DependsOn"], values)}
+                if not node["DependsOn"]:
+                    del node["DependsOn"]
+            return {key: replace(value, f"{where}.{key}") for key, value in node.items()}
+        if isinstance(node, list):
+            return [replace(item, f"{where}[{i}]") for i, item in enumerate(node)]
+        return node
+
+    for section in ("Resources", "Outputs", "Conditions"):
+        if section in changed:
+            changed[section] = {name: replace(body, f"{section}.{name}") for name, body in changed[section].items()}
+    return changed, unresolved
+
+
+def _without(depends_on: Any, values: dict[str, Any]) -> Any:
+    if isinstance(depends_on, str):
+        return [] if depends_on in values else depends_on
+    return [d for d in depends_on if d not in values]
+
+
+def _substituted(body: Any, values: dict[str, dict[str, Any]], where: str, unresolved: list[str]) -> Any:
+    text, variables = (body, None) if isinstance(body, str) else (body[0], body[1])
+    for logical, resolved in values.items():
+        text = text.replace("${" + logical + "}", str(resolved["Ref"]))
+        for attribute, value in resolved.items():
+            text = text.replace("${" + f"{logical}.{attribute}" + "}", str(value))
+        if "${" + logical + "." in text:
+            unresolved.append(f"{where}: Fn::Sub ${{{logical}.…}}")
+    return text if variables is None else [text, variables]
+
+
+def import_template(current: dict[str, Any] | None, desired: dict[str, Any], logicals: set[str]) -> tuple[dict[str, Any], list[str]]:
+    """What shipyard's stack holds while it imports (step 3): what it holds now (nothing, for a stack not yet
+    created) and each imported resource as the desired template declares it, kept on removal and with only its
+    literal properties (what refers to resources the stack does not hold yet comes with the next deploy). Returns
+    the template and the create-only properties that could not go in (each refuses the import: the next deploy
+    would replace the resource)."""
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+
+    template = copy.deepcopy(current) if current else {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}
+    missing: list[str] = []
+    for logical in sorted(logicals):
+        body = desired["Resources"][logical]
+        properties = {k: v for k, v in (body.get("Properties") or {}).items() if not _intrinsic(v)}
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", body["Type"]).schema
+        create_only = {p.removeprefix("/properties/").split("/")[0] for p in schema.get("createOnlyProperties", [])}
+        missing += [f"{logical}.{p}" for p in sorted(create_only & set(body.get("Properties") or {}) - set(properties))]
+        template["Resources"][logical] = {"Type": body["Type"], "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                                          "Properties": properties}
+    return template, missing
+
+
+def _intrinsic(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(k == "Ref" or k.startswith("Fn::") for k in value) or any(_intrinsic(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_intrinsic(v) for v in value)
+    return False
+
+
+def attribute_values(resource_type: str, physical_id: str, *, account: str, region: str) -> dict[str, str]:
+    """What a reference to a moved resource resolved to: Ref and each Fn::GetAtt attribute, in the forms each
+    resource type's "Return values" documents (CloudFormation template reference)."""
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    if resource_type == "AWS::ECR::Repository":
+        return {"Ref": physical_id, "Arn": f"arn:{partition}:ecr:{region}:{account}:repository/{physical_id}",
+                "RepositoryUri": f"{account}.dkr.ecr.{region}.{suffix}/{physical_id}"}
+    if resource_type == "AWS::Logs::LogGroup":
+        return {"Ref": physical_id, "Arn": f"arn:{partition}:logs:{region}:{account}:log-group:{physical_id}:*"}
+    if resource_type == "AWS::S3::Bucket":
+        return {"Ref": physical_id, "Arn": f"arn:{partition}:s3:::{physical_id}", "DomainName": f"{physical_id}.s3.{suffix}",
+                "RegionalDomainName": f"{physical_id}.s3.{region}.{suffix}",
+                "DualStackDomainName": f"{physical_id}.s3.dualstack.{region}.{suffix}",
+                "WebsiteURL": f"http://{physical_id}.s3-website.{region}.{suffix}"}
+    return {"Ref": physical_id}
+
+
+def live_form(resource_type: str, *, encryption: Any) -> dict[str, Any]:
+    """What a service API reports of a resource's MUST_MATCH properties, in its template's form."""
+    if resource_type == "AWS::S3::Bucket":
+        rules = (encryption or {}).get("Rules") or []
+        default = (rules[0] if rules else {}).get("ApplyServerSideEncryptionByDefault") or {}
+        return {"BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": default}]}} if default else {}
+    if resource_type == "AWS::ECR::Repository":
+        lowered = {k.lower(): v for k, v in (encryption or {}).items()}
+        return {"EncryptionConfiguration": {"EncryptionType": lowered.get("encryptiontype", "AES256"),
+                                            **({"KmsKey": lowered["kmskey"]} if lowered.get("kmskey") else {})}}
+    return {"KmsKeyId": encryption} if encryption else {}

@@ -1,0 +1,104 @@
+"""`shipyard adopt test --from-copilot` on the embedded AWS: a deployed Copilot app (tests/copilot/copilot_shapes.py)
+with data in it moves into the stacks of the config `import copilot` wrote, and deleting Copilot's stacks afterwards
+deletes none of it.
+
+What is moved: the ECR repositories with their images, the Static Site's bucket with its files, each workload's log
+group with its events. A property an import cannot take refuses the whole move before anything changes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shipyard.aws import Aws
+from tests.conftest import accounts_of
+from tests.copilot import copilot_shapes, copilot_workspace
+from tests.copilot.copilot_shapes import APP, ENV, REGION, SITE_BUCKET, WORKLOADS
+
+ACCOUNT, PRODUCTION = accounts_of(__name__)
+pytestmark = pytest.mark.embedded
+
+
+@pytest.fixture(scope="module")
+def app(local_aws, tmp_path_factory, request):
+    from shipyard.app.target import embedded
+
+    directory = copilot_workspace(tmp_path_factory.mktemp("copilot") / "shop")
+    aws = Aws(embedded(local_aws.endpoint), ACCOUNT)
+    data = copilot_shapes.deploy(aws, ACCOUNT)
+    return directory, aws, data
+
+
+def _run(cli, app, *args):
+    directory, _, _ = app
+    return cli("--config", str(directory / "shipyard.toml"), *args)
+
+
+def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, app, local_aws):
+    directory, aws, data = app
+    imported = cli("import", "copilot", str(directory), "--account", f"test={ACCOUNT}", "--account", f"prod={PRODUCTION}",
+                   "--region", REGION)
+    assert imported.code == 0, imported.err
+    before = (directory / "shipyard.toml").read_text()
+    endpoint = ["--endpoint", local_aws.endpoint]
+
+    # A property an import cannot take: the bucket is encrypted with KMS, shipyard's template says AES256.
+    aws.call("s3", "PutBucketEncryption", REGION, Bucket=SITE_BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/aws/s3"}}]})
+    refused = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
+    assert refused.code == 4, refused.err
+    assert f"AWS::S3::Bucket {SITE_BUCKET} ({APP}-{ENV}-www/Bucket): BucketEncryption is aws:kms (alias/aws/s3) there but AES256" in refused.err
+    assert "nothing was changed" in refused.err
+    assert (directory / "shipyard.toml").read_text() == before
+    assert _holders(aws, SITE_BUCKET) == [f"{APP}-{ENV}-www"]
+    aws.call("s3", "PutBucketEncryption", REGION, Bucket=SITE_BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+
+    # The plan, and nothing done.
+    planned = _run(cli, app, "adopt", "test", "--from-copilot", "--dry-run", *endpoint)
+    assert planned.code == 0, planned.err
+    assert f"{APP}/api" in planned.out and SITE_BUCKET in planned.out and f"/copilot/{APP}-{ENV}-orders" in planned.out
+    assert "AWS::DynamoDB::Table" in planned.out and "nothing was changed" in planned.out
+    assert (directory / "shipyard.toml").read_text() == before
+
+    adopted = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
+    assert adopted.code == 0, adopted.err
+    table = (directory / "shipyard.toml").read_text().removeprefix(before)
+    assert "[environments.test.adopted]" in table and f'service = "{APP}/api"' in table and f'site_bucket = "{SITE_BUCKET}"' in table
+
+    # Now in shipyard's stacks, and in no Copilot stack.
+    assert _holders(aws, f"{APP}/api") == [f"{APP}-test-foundation"]
+    assert _holders(aws, f"{APP}/orders") == [f"{APP}-test-foundation"]
+    assert _holders(aws, SITE_BUCKET) == [f"{APP}-test-edge"]
+    assert _holders(aws, f"/copilot/{APP}-{ENV}-nightly") == [f"{APP}-test-service"]
+
+    # Copilot's stacks go; every image, file and log event stays.
+    for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT)):
+        if "AddonsStack" not in name:  # the addon's table stays with it (adopt says so)
+            aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
+    for workload in WORKLOADS:
+        images = aws.call("ecr", "DescribeImages", REGION, repositoryName=f"{APP}/{workload}")["imageDetails"]
+        assert [i["imageDigest"] for i in images] == [data["digests"][workload]]
+        events = aws.call("logs", "FilterLogEvents", REGION, logGroupName=f"/copilot/{APP}-{ENV}-{workload}")["events"]
+        assert [e["message"] for e in events] == [f"{workload} served its first request"]
+    assert aws.call("s3", "GetObject", REGION, Bucket=SITE_BUCKET, Key="index.html")["Body"].read() == b"<h1>shop</h1>"
+    secret = aws.call("ssm", "GetParameter", REGION, Name=f"/copilot/{APP}/{ENV}/secrets/PAYMENT_KEY", WithDecryption=True)
+    assert secret["Parameter"]["Value"] == "pk_test_42"
+
+    # Again: nothing is left to move, and nothing changes.
+    again = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
+    assert again.code == 0, again.err
+    assert "nothing left to move" in again.out and "imported" not in again.out
+
+
+HELD_TYPES = ("AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
+
+
+def _holders(aws: Aws, physical_id: str) -> list[str]:
+    """The stacks that hold a repository, bucket or log group of this name (a bucket policy has its bucket's)."""
+    held = []
+    for stack in aws.call("cloudformation", "DescribeStacks", REGION)["Stacks"]:
+        resources = aws.call("cloudformation", "DescribeStackResources", REGION, StackName=stack["StackName"])["StackResources"]
+        if any(r.get("PhysicalResourceId") == physical_id and r["ResourceType"] in HELD_TYPES for r in resources):
+            held.append(stack["StackName"])
+    return held
