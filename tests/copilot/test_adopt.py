@@ -1,6 +1,6 @@
 """`shipyard adopt test --from-copilot` on the embedded AWS: a deployed Copilot app (tests/copilot/copilot_shapes.py)
-with data in it moves into the stacks of the config `import copilot` wrote, and deleting Copilot's stacks afterwards
-deletes none of it.
+with data in it moves into the stacks of the config `import copilot` wrote; deleting Copilot's stacks afterwards
+deletes none of it, and `deploy` then `verify` of the imported config pass with the moved resources in place.
 
 What is moved: the ECR repositories with their images, the Static Site's bucket with its files, each workload's log
 group with its events. A property an import cannot take refuses the whole move before anything changes.
@@ -72,10 +72,19 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     assert _holders(aws, SITE_BUCKET) == [f"{APP}-test-edge"]
     assert _holders(aws, f"/copilot/{APP}-{ENV}-nightly") == [f"{APP}-test-service"]
 
-    # Copilot's stacks go; every image, file and log event stays.
+    # Copilot's stacks go; shipyard's deploy brings each moved resource to its template, and verify passes (drift
+    # included: an import applies no property, the deploy after it applies them all).
     for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT)):
         if "AddonsStack" not in name:  # the addon's table stays with it (adopt says so)
             aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
+    deployed = _run(cli, app, "deploy", "test", *endpoint)
+    assert deployed.code == 0, deployed.err
+    verified = _run(cli, app, "verify", "test", *endpoint)
+    assert verified.code == 0, verified.out + verified.err
+    repository = aws.call("ecr", "DescribeRepositories", REGION, repositoryNames=[f"{APP}/api"])["repositories"][0]
+    assert repository["imageTagMutability"] == "IMMUTABLE"  # shipyard's template, applied in place
+
+    # Every image, file and log event stayed.
     for workload in WORKLOADS:
         images = aws.call("ecr", "DescribeImages", REGION, repositoryName=f"{APP}/{workload}")["imageDetails"]
         assert [i["imageDigest"] for i in images] == [data["digests"][workload]]

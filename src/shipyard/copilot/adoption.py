@@ -242,22 +242,23 @@ def _substituted(body: Any, values: dict[str, dict[str, Any]], where: str, unres
 
 def import_template(current: dict[str, Any] | None, desired: dict[str, Any], logicals: set[str]) -> tuple[dict[str, Any], list[str]]:
     """What shipyard's stack holds while it imports (step 3): what it holds now (nothing, for a stack not yet
-    created) and each imported resource as the desired template declares it, kept on removal and with only its
-    literal properties (what refers to resources the stack does not hold yet comes with the next deploy). Returns
-    the template and the create-only properties that could not go in (each refuses the import: the next deploy
-    would replace the resource)."""
+    created) and each imported resource with only its identifier and the properties set at creation (which must be
+    the resource's own: `compare` checks what it can), kept on removal. An import takes a resource as it is and
+    applies none of its template's other properties; the next deploy changes them as an update, so the resource ends
+    as shipyard's template says instead of drifting from it. Returns the template and the create-only properties
+    that refer to other resources (each refuses the import: the stack could not resolve them yet)."""
     from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 
     template = copy.deepcopy(current) if current else {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}
     missing: list[str] = []
     for logical in sorted(logicals):
         body = desired["Resources"][logical]
-        properties = {k: v for k, v in (body.get("Properties") or {}).items() if not _intrinsic(v)}
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", body["Type"]).schema
         create_only = {p.removeprefix("/properties/").split("/")[0] for p in schema.get("createOnlyProperties", [])}
-        missing += [f"{logical}.{p}" for p in sorted(create_only & set(body.get("Properties") or {}) - set(properties))]
+        kept = {k: v for k, v in (body.get("Properties") or {}).items() if k in create_only}
+        missing += [f"{logical}.{k}" for k, v in sorted(kept.items()) if _intrinsic(v)]
         template["Resources"][logical] = {"Type": body["Type"], "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-                                          "Properties": properties}
+                                          "Properties": {k: v for k, v in kept.items() if not _intrinsic(v)}}
     return template, missing
 
 

@@ -33,7 +33,9 @@ def _task_definition(a, r, p):
 
 def _service(a, r, p):
     service = a.call("ecs", "DescribeServices", r, cluster=p.split("/")[1], services=[p], include=["TAGS"])["services"][0]
-    return {**service, "cluster": service["clusterArn"].rsplit("/", 1)[-1], "tags": _tags(service.get("tags"))}
+    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    return {**service, "cluster": service["clusterArn"].rsplit("/", 1)[-1], "tags": _tags(service.get("tags")),
+            "ServiceConnectConfiguration": primary.get("serviceConnectConfiguration")}
 
 
 def _load_balancer(a, r, p):

@@ -205,6 +205,12 @@ def _describe_services(original: Any) -> Any:
         result, failures = original(self, *args, **kwargs)
         for service in result:
             rollout.advance(service)
+            # Each deployment carries the Service Connect configuration it runs with (ECS API reference, Deployment),
+            # a service scaled to zero too.
+            connect = getattr(service, "service_connect_configuration", None)
+            for deployment in service.deployments or []:
+                if connect and isinstance(deployment, dict):
+                    deployment["serviceConnectConfiguration"] = _lower_keys(connect)
         return result, failures
 
     return wrapper

@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
+from moto.logs.models import LogGroup as MotoLogGroup
 from moto.logs.models import logs_backends
 
-from shipyard.localaws.core.base import Handler, patch, properties
+from shipyard.localaws.core.base import Delegate, Handler, patch, properties
 
 
 def _tags(props: dict[str, Any]) -> dict[str, str]:
@@ -23,6 +24,33 @@ class _Named(Handler):
 
     def __init__(self, name: str, arn: str) -> None:
         self.physical_id, self.attributes = name, {"Arn": arn}
+
+
+class LogGroup(Delegate, CloudFormationModel):
+    """moto's log group, updated in place as CloudWatch Logs does: moto has no update, so a stack update that changes
+    a group's retention or tags loses it from its stack. LogGroupName is set at creation only: a new name replaces it."""
+
+    MODEL = MotoLogGroup
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::LogGroup"
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = properties(cloudformation_json)
+        if props.get("LogGroupName", original_resource.name) != original_resource.name:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        backend = logs_backends[account_id][region_name]
+        if props.get("RetentionInDays") is not None:
+            backend.put_retention_policy(original_resource.name, props["RetentionInDays"])
+        else:
+            backend.delete_retention_policy(original_resource.name)
+        if props.get("Tags"):
+            backend.tag_log_group(original_resource.name, _tags(props))
+        original_resource.kms_key_id = props.get("KmsKeyId")
+        return original_resource
 
 
 class DeliverySource(_Named, CloudFormationModel):
