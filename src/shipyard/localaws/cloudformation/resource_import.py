@@ -218,7 +218,10 @@ def _policy_changes(original: Any) -> Any:
         def without_policies(body: dict[str, Any]) -> dict[str, Any]:
             return {k: v for k, v in body.items() if k not in POLICIES}
 
-        self.policy_only = {name for name in diff["Modify"] if name in self._resource_json_map and name in new
+        # A resource modified because a value it resolves changed (an SSM parameter: handlers.py) is a real update.
+        driven = getattr(self, "parameter_driven", {})
+        self.policy_only = {name for name in diff["Modify"] if name in self._resource_json_map and name in new and name not in driven
+                            and self._resource_json_map[name] != new[name]
                             and without_policies(self._resource_json_map[name]) == without_policies(new[name])}
         return diff
 
