@@ -28,11 +28,14 @@ from shipyard.release.attempt import Outcome
 from shipyard.release.one_off import OneOffRun
 
 
+LOCK_HINT = "the pipeline installs from .github/*.lock: write them with `shipyard init --from shipyard.toml --lock` (needs PyPI)"
+
+
 def scaffolded(paths: list[Path]) -> None:
     for path in paths:
         ui.result(f"wrote {os.path.relpath(path)}")
     if not any(path.name.endswith(".lock") for path in paths):
-        ui.result("the pipeline installs from .github/*.lock: write them with `shipyard init --from shipyard.toml --lock` (needs PyPI)")
+        ui.result(LOCK_HINT)
     # Only what the user has: the docs/ of shipyard's repository are not in their directory.
     shown = [Path(os.path.relpath(path)) for path in paths]
     started = [folder for folder in ("service", "site") if any(path.parts[0] == folder for path in shown)]
@@ -75,6 +78,8 @@ def imported(result: Imported, output_format: str) -> None:
     ui.result(", ".join(f"{counts[o]} {o}" for o in (MAPPED, CHANGED, NOT_CARRIED)) + f" ({len(result.rows)} keys and tables)")
     for path in result.written:
         ui.result(f"wrote {os.path.relpath(path)}")
+    if any(path.name == "pipeline.yml" for path in result.written):
+        ui.result(LOCK_HINT)
     if result.written:
         ui.result("next: `shipyard validate`, then `shipyard up` rehearses the app on the embedded AWS")
 

@@ -186,3 +186,16 @@ def test_no_workspace_and_an_existing_config_are_refused(cli, workspace, tmp_pat
     assert result.code == 2 and "already exists; nothing was written" in result.err
     assert (workspace / "shipyard.toml").read_text() == "# mine\n"
     assert cli("import", "copilot", str(workspace), "--account", "prod=12").code == 2
+
+
+def test_pipeline_is_written_beside_the_config_and_matches_it(cli, workspace):
+    result = cli("import", "copilot", str(workspace), *ACCOUNTS, "--pipeline")
+    assert result.code == 0, result.err
+    workflow = workspace / ".github" / "workflows" / "pipeline.yml"
+    assert workflow.is_file() and "wrote" in result.out
+    # The environments in the Copilot pipeline's stage order, the same digest promoted from test to prod.
+    text = workflow.read_text()
+    assert text.index("environment: test") < text.index("environment: prod")
+    assert "init --from shipyard.toml --lock" in result.out  # the locks need PyPI, as with init --no-lock
+    checked = cli("--config", str(workspace / "shipyard.toml"), "init", "--check")
+    assert checked.code == 1 and checked.err.count("missing; run `shipyard init --lock`") == 2 and "2 problem(s)" in checked.err
