@@ -27,7 +27,6 @@ from shipyard.diagnose.task_exec import ExecSession
 from shipyard.release.attempt import Outcome
 from shipyard.release.one_off import OneOffRun
 
-
 LOCK_HINT = "the pipeline installs from .github/*.lock: write them with `shipyard init --from shipyard.toml --lock` (needs PyPI)"
 
 
