@@ -17,7 +17,7 @@ from pathlib import Path
 import tomli_w
 
 from shipyard import naming, ui
-from shipyard.app.context import guard_production, open_environment
+from shipyard.app.context import assembly_for, guard_production, open_environment
 from shipyard.aws import Aws, Target
 from shipyard.config import Config, Environment, parse_config
 from shipyard.config.environment import AdoptedResources
@@ -27,7 +27,7 @@ from shipyard.copilot.translate import primary_service, static_site
 from shipyard.copilot.workspace import read_workspace
 from shipyard.deploy.apply import DeployFailed, apply_stack, check_account
 from shipyard.errors import ConfigError, Refused
-from shipyard.synth import StackArtifact, synthesize
+from shipyard.synth import StackArtifact
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,9 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
                                workloads=set(config.workloads), site=static_site(workspace))
     config, recorded = _with_adopted(config, env_name, plan.adopted())
     ctx = open_environment(config, env_name, target)
+    # With cdk-nag's reports, as deploy synthesizes: the deploy after the adoption finds these templates in the cache.
     with tempfile.TemporaryDirectory() as out:
-        templates = {stack.name: stack.template() for stack in synthesize(config, [ctx.env], Path(out))[0].stacks}
+        templates = {stack.name: stack.template() for stack in assembly_for(config, ctx.env, Path(out)).stacks}
     _resume(plan, aws, ctx.env, templates)
     adoption.place(plan, templates)
     _drop_imported(plan, aws, env.region)
