@@ -103,6 +103,8 @@ BAD_INPUTS = [
      r"defaults\.log_retention_days: 31 is not a CloudWatch Logs retention"),
     ("secret-plain-value", mutate('LOG_LEVEL = "info"', 'LOG_LEVEL = "info"\n\n[service.secrets]\nDB_PASSWORD = "hunter2"'),
      r"service\.secrets: DB_PASSWORD = 'hunter2' is not a secret reference; use 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'"),
+    ("secret-unknown-placeholder", mutate('LOG_LEVEL = "info"', 'LOG_LEVEL = "info"\n\n[service.secrets]\nKEY = "ssm:/copilot/{app}/key"'),
+     r"service\.secrets: KEY = 'ssm:/copilot/\{app\}/key' is not a secret reference; .* \{environment\} in the name stands for its name"),
     ("secret-also-plain", mutate('LOG_LEVEL = "info"', 'LOG_LEVEL = "info"\n\n[service.secrets]\nLOG_LEVEL = "ssm:/webapp/level"'),
      r"service\.secrets\.LOG_LEVEL: also set in service\.environment"),
     ("env-var-name-invalid", mutate('LOG_LEVEL = "info"', '"1LEVEL" = "info"'), r"service\.environment: '1LEVEL' is not a valid environment variable name"),

@@ -53,8 +53,8 @@ def adopted(report: AdoptReport) -> None:
              [(m.resource_type, m.physical_id, f"{m.source_stack}/{m.source_logical}" if m.source_stack else "(in no stack)",
                f"{m.target_stack}/{m.target_logical}" if m.target_stack else "") for m in report.moves])
     if report.kept:
-        ui.table("staying in Copilot's stacks (keep those stacks until each is handled)", ["resource", "name", "stack", "why"],
-                 [(k.resource_type, k.physical_id, k.stack, k.why) for k in report.kept], shown_whole_below=["why"])
+        ui.table("staying where they are (keep the Copilot stacks named until each is handled)", ["resource", "name", "stack", "why"],
+                 [(k.resource_type, k.physical_id, k.stack or "(none)", k.why) for k in report.kept], shown_whole_below=["why"])
     if report.recorded:
         ui.result(f"recorded in shipyard.toml:\n{report.recorded}")
     for step in report.steps:

@@ -94,6 +94,14 @@ def test_secrets_are_injected_never_plain():
     assert "parameter/webapp/api-key" in str(secrets["API_KEY"])
 
 
+def test_a_secret_named_per_environment_is_read_as_this_environments_and_a_name_without_its_slash_stays_so():
+    container = _task(_template(secrets={"PAYMENT_KEY": "ssm:/copilot/webapp/{environment}/secrets/PAYMENT_KEY",
+                                         "GITHUB_TOKEN": "ssm:GH_TOKEN_SECRET"}))["ContainerDefinitions"][0]
+    secrets = {s["Name"]: str(s["ValueFrom"]) for s in container["Secrets"]}
+    assert "parameter/copilot/webapp/staging/secrets/PAYMENT_KEY" in secrets["PAYMENT_KEY"] and "{environment}" not in secrets["PAYMENT_KEY"]
+    assert "parameter/GH_TOKEN_SECRET" in secrets["GITHUB_TOKEN"]
+
+
 def test_circuit_breaker_rollback_and_rollout_percentages():
     service = only(_template(), "AWS::ECS::Service")
     deployment = service["DeploymentConfiguration"]

@@ -59,6 +59,11 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     assert planned.code == 0, planned.err
     assert f"{APP}/api" in planned.out and SITE_BUCKET in planned.out and f"/copilot/{APP}-{ENV}-orders" in planned.out
     assert "AWS::DynamoDB::Table" in planned.out and "nothing was changed" in planned.out
+    # Copilot's pipeline bucket is its own, not the app's; the secrets shipyard.toml references stay, each checked.
+    assert "Copilot's own (the pipeline's artifacts)" in planned.out
+    assert f"/copilot/{APP}/{ENV}/secrets/PAYMENT_KEY" in planned.out and "stays where it is, referenced by this name" in planned.out
+    assert "GH_TOKEN_SECRET" in planned.out and "MISSING in this account" in planned.out  # the worker's, never made
+    assert "pk_test_42" not in planned.out + planned.err
     assert (directory / "shipyard.toml").read_text() == before
 
     adopted = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)

@@ -75,7 +75,8 @@ def test_every_workload_type_imports_validates_and_every_key_is_accounted_for(cl
     assert config.environments["prod"].domain == "shop.example.com"
     assert config.environments["test"].domain == "test.shop.example.com" and config.environments["test"].spot
     assert (config.service.directory, config.service.port, config.service.publishes, config.service.calls) == ("api", 8000, ["orders"], ["catalog"])
-    assert config.service.secrets == {"PAYMENT_KEY": "ssm:/shop/payment-key", "SIGNING_SECRET": "secretsmanager:shop/signing"}
+    assert config.service.secrets == {"PAYMENT_KEY": "ssm:/copilot/shop/{environment}/secrets/PAYMENT_KEY",
+                                      "SIGNING_SECRET": "secretsmanager:shop/signing"}
     assert (config.environments["test"].desired_count, config.environments["test"].max_count) == (1, 2)
     assert (config.environments["prod"].desired_count, config.environments["prod"].max_count, config.environments["prod"].cpu_target) == (2, 6, 60)
     catalog, orders = config.services["catalog"], config.services["orders"]

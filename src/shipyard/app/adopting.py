@@ -21,6 +21,7 @@ from shipyard.app.context import assembly_for, guard_production, open_environmen
 from shipyard.aws import Aws, Target
 from shipyard.config import Config, Environment, parse_config
 from shipyard.config.environment import AdoptedResources
+from shipyard.config.models import secret_in
 from shipyard.copilot import adoption
 from shipyard.copilot.adoption import APP_TAG, ENV_TAG, CopilotStack, Kept, Move
 from shipyard.copilot.translate import primary_service, static_site
@@ -75,6 +76,7 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
     imports = _import_templates(plan, aws, env.region, templates)
     if plan.refusals:
         raise AdoptionRefused(f"environment {env.name}", plan.refusals)
+    plan.kept += _secrets(config, env, aws)
     report = AdoptReport(env.name, plan.moves, plan.kept, recorded)
     if dry_run or not plan.moves:
         return report
@@ -115,6 +117,22 @@ def _drop_imported(plan: adoption.Plan, aws: Aws, region: str) -> None:
     held = {(stack, r.logical_id, r.physical_id) for stack in {m.target_stack for m in plan.moves if m.target_stack}
             if cloudformation.stack(stack) is not None for r in cloudformation.resources(stack)}
     plan.moves[:] = [m for m in plan.moves if (m.target_stack, m.target_logical, m.physical_id) not in held]
+
+
+def _secrets(config: Config, env: Environment, aws: Aws) -> list[Kept]:
+    """The secrets shipyard.toml references stay where they are (Copilot made them outside any stack): each is
+    listed, and one this account does not have is said so now, before a task fails to start for it."""
+    references = [secret_in(ref, env.name) for ref in
+                  (*config.service.secrets.values(), *(ref for w in config.workloads.values() for ref in w.secrets.values()))]
+    region = env.region
+    kept = []
+    for service, name in adoption.secret_names(references):
+        exists = aws.ssm(region).exists(name) if service == "ssm" else aws.secrets(region).exists(name)
+        kind = "AWS::SSM::Parameter" if service == "ssm" else "AWS::SecretsManager::Secret"
+        kept.append(Kept("", "", kind, name, "in no stack: stays where it is, referenced by this name (its value is not read)"
+                         if exists else "MISSING in this account and region: create it before the cutover, or tasks that "
+                                        "reference it will not start"))
+    return kept
 
 
 def _copilot_stacks(aws: Aws, region: str, app: str, env: str) -> list[CopilotStack]:

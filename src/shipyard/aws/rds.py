@@ -46,4 +46,11 @@ class SecretsManager(ServiceApi):
     service = "secretsmanager"
 
     def rotates(self, secret: str) -> bool:
-        return bool(self._call("DescribeSecret", SecretId=secret).get("RotationEnabled"))
+        return bool((self._described(secret) or {}).get("RotationEnabled"))
+
+    def exists(self, secret: str) -> bool:
+        """Whether the secret exists (its description only: no value is read)."""
+        return self._described(secret) is not None
+
+    def _described(self, secret: str) -> dict | None:
+        return self._found("DescribeSecret", SecretId=secret)

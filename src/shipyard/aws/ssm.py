@@ -13,6 +13,11 @@ class Ssm(ServiceApi):
         answer = self._found("GetParameter", Name=name)
         return answer["Parameter"]["Value"] if answer else None
 
+    def exists(self, name: str) -> bool:
+        """Whether the parameter exists (its metadata only: a SecureString's value is not read)."""
+        found = self._call("DescribeParameters", ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
+        return bool(found.get("Parameters"))
+
     def put(self, name: str, value: str, *, description: str | None = None) -> None:
         """Write (or overwrite) a String parameter."""
         self._put(name, value, overwrite=True, description=description)

@@ -71,7 +71,7 @@ class ScheduledJob(Construct):
             logging=ecs.LogDriver.aws_logs(stream_prefix=SERVICE_LOG_PREFIX, log_group=self.log_group,
                                            mode=ecs.AwsLogDriverMode.NON_BLOCKING),
             environment={**environment, "SHIPYARD_ENVIRONMENT": names.environment, "SHIPYARD_IMAGE": image},
-            secrets={**{name: container_secret(self, name, ref) for name, ref in secrets.items()}, **(granted_secrets or {})},
+            secrets={**{name: container_secret(self, name, ref, names.environment) for name, ref in secrets.items()}, **(granted_secrets or {})},
             readonly_root_filesystem=True, essential=True)
         repository.grant_pull(self.task_definition.obtain_execution_role())
         suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)

@@ -43,6 +43,7 @@ from shipyard.blueprint.suppressions import (
     TRAFFIC_SHIFT_READS,
     suppress,
 )
+from shipyard.config.models import secret_in
 from shipyard.naming import CONTAINER, NO_IMAGE, ONE_OFF_LOG_PREFIX, SERVICE_LOG_PREFIX, Names, WorkloadNames
 from shipyard.schedule import AwakeSchedule
 
@@ -180,7 +181,8 @@ class Service(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
-        container_secrets = {**{name: container_secret(self, name, ref) for name, ref in secrets.items()}, **(granted_secrets or {})}
+        container_secrets = {**{name: container_secret(self, name, ref, names.environment) for name, ref in secrets.items()},
+                             **(granted_secrets or {})}
 
         def container(definition: ecs.FargateTaskDefinition, image: str, stream_prefix: str, **options: object) -> ecs.ContainerDefinition:
             return definition.add_container(
@@ -335,8 +337,9 @@ def _this_account_only(stack: Stack, *, if_exists: bool = False) -> dict[str, di
             f"ArnLike{suffix}": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"}}
 
 
-def container_secret(scope: Construct, name: str, ref: str) -> ecs.Secret:
-    kind, _, target = ref.partition(":")
+def container_secret(scope: Construct, name: str, ref: str, environment: str) -> ecs.Secret:
+    """An ECS secret from a shipyard.toml reference, as `environment` reads it."""
+    kind, _, target = secret_in(ref, environment).partition(":")
     if kind == "ssm":
         parameter = ssm.StringParameter.from_secure_string_parameter_attributes(
             scope, f"Secret{name}", parameter_name=target,

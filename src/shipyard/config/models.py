@@ -114,10 +114,23 @@ def _no_credentials(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+SECRETS_HELP = ("NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'; {environment} in a name stands for the "
+                "environment's name")
+# A secret's name may hold the environment's name where each environment has its own (as Copilot names the secrets
+# `copilot secret init` makes: /copilot/<app>/<env>/secrets/<name>).
+ENVIRONMENT_PLACEHOLDER = "{environment}"
+
+
+def secret_in(reference: str, environment: str) -> str:
+    """A secret reference as one environment reads it."""
+    return reference.replace(ENVIRONMENT_PLACEHOLDER, environment)
+
+
 def _secret_references(value: dict[str, str]) -> dict[str, str]:
     for name, ref in value.items():
-        if not _SECRET_REF_RE.match(ref):
-            raise ValueError(f"{name} = {ref!r} is not a secret reference; use 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+        if not _SECRET_REF_RE.match(secret_in(ref, "env")):
+            raise ValueError(f"{name} = {ref!r} is not a secret reference; use 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name' "
+                             f"(where each environment has its own, {ENVIRONMENT_PLACEHOLDER} in the name stands for its name)")
     return value
 
 
@@ -149,7 +162,7 @@ class ServiceConfig(_Model):
     stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
     health_check_grace_seconds: int = Field(30, ge=0, le=3600, description="seconds ECS ignores failing health checks after a task starts")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
-    secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+    secrets: SecretVariables = Field(default_factory=dict, description=SECRETS_HELP)
     publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to ([services.<name>] "
                                                                    "of kind worker); each queue's URL is in SHIPYARD_QUEUE_<NAME>_URL")
     calls: list[str] = Field(default_factory=list, description="the backend services it calls by name ([services.<name>] of kind "

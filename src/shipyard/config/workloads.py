@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from shipyard import naming
-from shipyard.config.models import FargateCpu, PlainVariables, SecretVariables, ServiceConfig, UrlPath, _Model
+from shipyard.config.models import SECRETS_HELP, FargateCpu, PlainVariables, SecretVariables, ServiceConfig, UrlPath, _Model
 
 # Short: a workload's name goes into its ECS service, target group and log group names beside the app's and the
 # environment's (a target group name has at most 32 characters).
@@ -53,7 +53,7 @@ class WorkloadConfig(_Model):
                                               "the database's security group)")
     stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
-    secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+    secrets: SecretVariables = Field(default_factory=dict, description=SECRETS_HELP)
     max_receive_count: int | None = Field(None, ge=1, le=1000, description="worker: deliveries of one message before SQS moves it to "
                                                                              "the dead-letter queue (default 5)")
     visibility_timeout: int | None = Field(None, ge=0, le=43_200, description="worker: seconds a received message stays hidden from "
@@ -118,7 +118,7 @@ class JobConfig(_Model):
     publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to")
     database: bool = Field(False, description="hand it the app's [database] (its PG* settings, and a way through the database's security group)")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
-    secrets: SecretVariables = Field(default_factory=dict, description="NAME = 'secretsmanager:<name-or-arn>' or 'ssm:/parameter/name'")
+    secrets: SecretVariables = Field(default_factory=dict, description=SECRETS_HELP)
 
     @field_validator("calls")
     @classmethod

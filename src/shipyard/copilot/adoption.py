@@ -118,11 +118,31 @@ def plan_moves(stacks: list[CopilotStack], *, app: str, primary: str, workloads:
                 kind = None
             if kind is not None and workload is not None:
                 plan.moves.append(Move(kind, workload, resource_type, physical, stack.name, logical))
-            elif resource_type in NOT_MOVED or (mapped and kind is None) or (kind and workload is None):
-                why = NOT_MOVED.get(resource_type) or (
-                    f"{physical} belongs to no workload in shipyard.toml" if kind else "not the app's data (Copilot's own)")
-                plan.kept.append(Kept(stack.name, logical, resource_type, physical, why))
+            elif resource_type in NOT_MOVED or mapped:
+                plan.kept.append(Kept(stack.name, logical, resource_type, physical, _why_kept(stack, resource_type, physical, kind)))
     return plan
+
+
+def _why_kept(stack: CopilotStack, resource_type: str, physical: str, kind: str | None) -> str:
+    if resource_type in NOT_MOVED:
+        return NOT_MOVED[resource_type]
+    if kind is not None:  # a repository or log group of a workload shipyard.toml does not have
+        return f"{physical} belongs to no workload in shipyard.toml"
+    if ENV_TAG not in stack.tags:
+        return "Copilot's own (the pipeline's artifacts): not the app's data; it goes with `copilot app delete`"
+    if SERVICE_TAG not in stack.tags:
+        return "an addon's: shipyard has no table for it yet; keep its Copilot stack, or copy its data and delete it"
+    return "not a workload's repository, log group or site bucket; keep its Copilot stack until it is handled"
+
+
+def secret_names(references: list[str]) -> list[tuple[str, str]]:
+    """(service, name) of each secret reference of shipyard.toml ('ssm:NAME', 'secretsmanager:NAME'), once each."""
+    found = []
+    for reference in references:
+        service, _, name = reference.partition(":")
+        if (service, name) not in found:
+            found.append((service, name))
+    return found
 
 
 def place(plan: Plan, templates: dict[str, dict[str, Any]]) -> None:

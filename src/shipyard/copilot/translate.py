@@ -426,12 +426,16 @@ class _Translator:
                 out.setdefault("environment", {})[key] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
                 r.row(f"variables.{key}", MAPPED, f"{table}.environment {key}")
         for key, value in (r.get("secrets") or {}).items():
-            reference = _secret(value)
+            reference = _secret(value, self.ws.application)
             if reference is None:
-                r.row(f"secrets.{key}", NOT_CARRIED, "", "from_cfn reads another stack's output; reference the parameter or secret by name")
+                r.row(f"secrets.{key}", NOT_CARRIED, "", "from_cfn (another stack's output) or a variable shipyard cannot "
+                      "substitute; reference the parameter or secret by its name")
                 continue
             out.setdefault("secrets", {})[key] = reference
-            r.row(f"secrets.{key}", MAPPED, f"{table}.secrets {key}", "the same name: no value is read or copied")
+            each = "{environment}" in reference
+            r.row(f"secrets.{key}", CHANGED if each else MAPPED, f"{table}.secrets {key}", "the same name in each environment: "
+                  "{environment} stands for its name, as ${COPILOT_ENVIRONMENT_NAME} did; no value is read or copied" if each
+                  else "the same name: no value is read or copied")
         for key in ("sidecars", "storage", "logging", "observability", "taskdef_overrides", "entrypoint", "env_file", "tags", "nlb",
                     "network.vpc.security_groups", "deployment.rollback_alarms"):
             r.row(key, NOT_CARRIED, "", NOT_TAKEN[key])
@@ -762,13 +766,22 @@ class _Translator:
         return NOT_CARRIED, "", f"{kind} is not in the platform; keep it in a stack of its own"
 
 
-def _secret(value: Any) -> str | None:
+COPILOT_NAMES = {"${COPILOT_ENVIRONMENT_NAME}": "{environment}"}  # the application's name is the same everywhere
+
+
+def _secret(value: Any, app: str) -> str | None:
     """A Copilot secret as a shipyard reference to the same name: an SSM parameter's name (or ARN), or
-    {secretsmanager: name-or-ARN}; None for from_cfn."""
-    if isinstance(value, str):
-        if value.startswith("arn:") and value.split(":")[2:3] == ["ssm"]:
-            return "ssm:" + value.split(":parameter", 1)[1]
-        return f"secretsmanager:{value}" if value.startswith("arn:") else f"ssm:{value}"
+    {secretsmanager: name-or-ARN}; Copilot's ${COPILOT_APPLICATION_NAME} and ${COPILOT_ENVIRONMENT_NAME} in a name
+    as it substitutes them. None for from_cfn, or a name with another variable."""
     if isinstance(value, dict) and isinstance(value.get("secretsmanager"), str):
-        return f"secretsmanager:{value['secretsmanager']}"
-    return None
+        value, service = value["secretsmanager"], "secretsmanager"
+    elif isinstance(value, str):
+        service = "ssm" if not value.startswith("arn:") or value.split(":")[2:3] == ["ssm"] else "secretsmanager"
+        if value.startswith("arn:") and service == "ssm":
+            value = value.split(":parameter", 1)[1]
+    else:
+        return None
+    value = value.replace("${COPILOT_APPLICATION_NAME}", app)
+    for variable, placeholder in COPILOT_NAMES.items():
+        value = value.replace(variable, placeholder)
+    return None if "${" in value else f"{service}:{value}"
