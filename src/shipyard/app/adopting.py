@@ -71,6 +71,7 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
     _resume(plan, aws, ctx.env, templates)
     adoption.place(plan, templates)
     _drop_imported(plan, aws, env.region)
+    adoption.held_already(plan, _holding(aws, env.region, {m.target_stack for m in plan.moves if m.target_stack}))
     adoption.compare(plan, templates, {m.physical_id: _live(aws, env.region, m) for m in plan.moves})
     retains, detaches = _source_templates(plan, stacks, env.account, env.region)
     imports = _import_templates(plan, aws, env.region, templates)
@@ -111,12 +112,17 @@ def _resume(plan: adoption.Plan, aws: Aws, env: Environment, templates: dict) ->
             plan.moves.append(Move(kind, shown, kinds[kind], name, "", ""))
 
 
+def _holding(aws: Aws, region: str, stacks: set[str]) -> dict[str, dict[str, str]]:
+    """Stack -> logical id -> physical id, of the shipyard stacks that exist."""
+    cloudformation = aws.cloudformation(region)
+    return {stack: {r.logical_id: r.physical_id for r in cloudformation.resources(stack)}
+            for stack in stacks if cloudformation.stack(stack) is not None}
+
+
 def _drop_imported(plan: adoption.Plan, aws: Aws, region: str) -> None:
     """What a shipyard stack holds already is done."""
-    cloudformation = aws.cloudformation(region)
-    held = {(stack, r.logical_id, r.physical_id) for stack in {m.target_stack for m in plan.moves if m.target_stack}
-            if cloudformation.stack(stack) is not None for r in cloudformation.resources(stack)}
-    plan.moves[:] = [m for m in plan.moves if (m.target_stack, m.target_logical, m.physical_id) not in held]
+    holding = _holding(aws, region, {m.target_stack for m in plan.moves if m.target_stack})
+    plan.moves[:] = [m for m in plan.moves if holding.get(m.target_stack, {}).get(m.target_logical) != m.physical_id]
 
 
 def _secrets(config: Config, env: Environment, aws: Aws) -> list[Kept]:

@@ -163,6 +163,18 @@ def place(plan: Plan, templates: dict[str, dict[str, Any]]) -> None:
     plan.moves[:] = placed
 
 
+def held_already(plan: Plan, holding: dict[str, dict[str, str]]) -> None:
+    """A refusal for each move whose place in shipyard's stack holds another resource already (`holding`: stack ->
+    logical id -> physical id): the environment was deployed before it adopted, and its own repository, bucket or log
+    group stands where the adopted one would go."""
+    for move in plan.moves:
+        present = holding.get(move.target_stack, {}).get(move.target_logical)
+        if present is not None and present != move.physical_id:
+            plan.refusals.append(f"{move.target_stack}/{move.target_logical} holds shipyard's own {move.resource_type} {present} "
+                                 f"where {move.physical_id} would go: adopt before an environment's first deploy, or `shipyard "
+                                 "destroy` it first (what it holds goes with it)")
+
+
 def compare(plan: Plan, templates: dict[str, dict[str, Any]], live: dict[str, dict[str, Any]]) -> None:
     """A refusal for each property an import cannot take: `live` holds each moved resource's MUST_MATCH properties as
     AWS reports them, in the template's form (by physical id)."""
