@@ -16,7 +16,7 @@ from tests.copilot import copilot_shapes, copilot_workspace
 from tests.copilot.copilot_shapes import APP, ENV, REGION, SITE_BUCKET, WORKLOADS
 
 ACCOUNT, PRODUCTION = accounts_of(__name__)
-pytestmark = pytest.mark.embedded
+pytestmark = [pytest.mark.embedded, pytest.mark.long]  # a minute of a worker in the full suite: handed out first
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,7 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT)):
         if "AddonsStack" not in name:  # the addon's table stays with it (adopt says so)
             aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
-    deployed = _run(cli, app, "deploy", "test", *endpoint)
-    assert deployed.code == 0, deployed.err
+    _deploy(directory, aws)
     verified = _run(cli, app, "verify", "test", *endpoint)
     assert verified.code == 0, verified.out + verified.err
     repository = aws.call("ecr", "DescribeRepositories", REGION, repositoryNames=[f"{APP}/api"])["repositories"][0]
@@ -103,6 +102,19 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     again = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
     assert again.code == 0, again.err
     assert "nothing left to move" in again.out and "imported" not in again.out
+
+
+def _deploy(directory, aws: Aws) -> None:
+    """The imported config's test environment deployed as `shipyard deploy` does it, without the policy gate
+    (tests/deploy/test_policy_gate.py covers it; here it would lint every template of a new app again)."""
+    from shipyard.app.context import assembly_for
+    from shipyard.config import load_config
+    from shipyard.deploy.execute import DeployOptions, deploy
+
+    config = load_config(directory / "shipyard.toml")
+    assembly = assembly_for(config, config.environment("test"))  # adopt synthesized it: from the cache
+    results = deploy(aws, assembly, DeployOptions())  # a failure raises
+    assert {r.stack for r in results} == {s.name for s in assembly.stacks}
 
 
 HELD_TYPES = ("AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
