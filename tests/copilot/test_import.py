@@ -120,6 +120,7 @@ def test_a_key_the_importer_does_not_know_is_reported_by_name_and_file(cli, work
     (("api", "  port: 8000", "  port: 80"), "copilot/api/manifest.yml: image.port: 80 is a privileged port"),
     (("nightly", 'schedule: "0 3 * * *"', "schedule: none"), "copilot/nightly/manifest.yml: on.schedule: none"),
     (("api", "platform: linux/arm64", "platform: windows/x86_64"), "copilot/api/manifest.yml: platform: 'windows/x86_64'"),
+    (("api", "path: 'api'", "path: '/'"), "copilot/api/manifest.yml: http.path: '/': shipyard's primary service answers /api/*"),
 ])
 def test_what_has_no_counterpart_is_a_decision_and_nothing_is_written(cli, workspace, change, expected):
     accounts = ACCOUNTS

@@ -462,9 +462,9 @@ class _Translator:
         if primary:
             r.row("http.path", MAPPED if path == "api" else CHANGED, "[service] (routes /api/*)",
                   "" if path == "api" else "the primary service answers /api/* and its health path; the site is served at /")
-            if path not in ("api", ""):
-                r.decide("http.path", f"'{path}': shipyard's primary service answers /api/*; serve the API there (or move "
-                                      "this service's path to api), then import again")
+            if path != "api":
+                r.decide("http.path", f"'/{path}': shipyard's primary service answers /api/* (its health path too) and the "
+                                      "static site answers /; serve the API under /api and set http.path to api, then import again")
         else:
             if not path:
                 r.decide("http.path", "'/': the site is served at /; give this service a path of its own")
