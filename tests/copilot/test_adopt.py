@@ -8,14 +8,18 @@ group with its events. A property an import cannot take refuses the whole move b
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shipyard.aws import Aws
+from shipyard.config import load_config
 from tests.conftest import accounts_of
 from tests.copilot import copilot_shapes, copilot_workspace
 from tests.copilot.copilot_shapes import APP, ENV, REGION, SITE_BUCKET, WORKLOADS
 
 ACCOUNT, PRODUCTION = accounts_of(__name__)
+RECORDS = "7" + ACCOUNT[1:]  # the Copilot application's account, where its records are
 pytestmark = [pytest.mark.embedded, pytest.mark.long]  # a minute of a worker in the full suite: handed out first
 
 
@@ -27,6 +31,25 @@ def app(local_aws, tmp_path_factory, request):
     aws = Aws(embedded(local_aws.endpoint), ACCOUNT)
     data = copilot_shapes.deploy(aws, ACCOUNT)
     return directory, aws, data
+
+
+def test_import_reads_each_environments_account_and_region_from_copilots_records(cli, local_aws, tmp_path):
+    """Copilot keeps each environment's account and region in the application account's SSM parameters
+    (/copilot/applications/<app>/environments/<env>, JSON): with --endpoint (or --aws) import needs no --account."""
+    from shipyard.app.target import embedded
+
+    records = Aws(embedded(local_aws.endpoint), RECORDS)
+    for name, account, region in (("test", ACCOUNT, REGION), ("prod", PRODUCTION, "eu-central-1")):
+        records.call("ssm", "PutParameter", REGION, Name=f"/copilot/applications/{APP}/environments/{name}", Type="String",
+                     Value=json.dumps({"app": APP, "name": name, "region": region, "accountID": account, "prod": name == "prod"}))
+    directory = copilot_workspace(tmp_path / "shop")
+    missing = cli("import", "copilot", str(directory), "--region", REGION, "--endpoint", local_aws.endpoint)
+    assert missing.code == 2 and "--app-account: is required with --endpoint" in missing.err
+    result = cli("import", "copilot", str(directory), "--region", REGION, "--endpoint", local_aws.endpoint, "--app-account", RECORDS)
+    assert result.code == 0, result.err
+    config = load_config(directory / "shipyard.toml")
+    assert [(e.name, e.account, e.region) for e in config.environments.values()] == [
+        ("test", ACCOUNT, REGION), ("prod", PRODUCTION, "eu-central-1")]
 
 
 def _run(cli, app, *args):

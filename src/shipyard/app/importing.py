@@ -3,6 +3,7 @@ exactly as shipyard will read it, and only then written: shipyard.toml, and with
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import tomli_w
 
 from shipyard.app.policy import require_valid_config
+from shipyard.aws import Aws, Target
 from shipyard.config import parse_config
 from shipyard.copilot.translate import Row, translate
 from shipyard.copilot.workspace import read_workspace
@@ -54,13 +56,43 @@ def parse_accounts(given: tuple[str, ...]) -> dict[str, str]:
     return accounts
 
 
+def copilot_environments(aws: Aws, region: str, app: str) -> dict[str, tuple[str, str]]:
+    """Each environment's (account, region), as Copilot records them in its application account's SSM parameters
+    (/copilot/applications/<app>/environments/<env>: JSON with accountID and region; copilot-cli
+    internal/pkg/config/env.go). These are Copilot's metadata, not secrets."""
+    found = {}
+    for name, value in aws.ssm(region).under(f"/copilot/applications/{app}/environments/").items():
+        try:
+            record = json.loads(value)
+        except ValueError:
+            raise UsageError(name, "is not the JSON Copilot writes for an environment; nothing was written") from None
+        if isinstance(record, dict) and record.get("name") and record.get("accountID"):
+            found[str(record["name"])] = (str(record["accountID"]), str(record.get("region") or region))
+    return found
+
+
 def import_copilot(directory: Path, *, accounts: tuple[str, ...], region: str | None, repository: str | None,
-                   pipeline: bool, force: bool) -> Imported:
+                   pipeline: bool, force: bool, records: Target | None = None, app_account: str | None = None) -> Imported:
+    """records: where Copilot's records are read (each environment's account and region, for those --account does
+    not give): the application's account there, the caller's unless app_account names it."""
     chosen = parse_accounts(accounts)
     target = directory.resolve() / CONFIG
     if target.exists() and not force:
         raise UsageError(str(target), "already exists; nothing was written", "pass --force to overwrite it")
-    translation = translate(read_workspace(directory), accounts=chosen, region=region, repository=repository)
+    workspace = read_workspace(directory)
+    regions: dict[str, str] = {}
+    if records is not None:
+        if records.is_local and not app_account:
+            raise UsageError("--app-account", "is required with --endpoint: which account of the embedded AWS holds Copilot's records")
+        aws = Aws(records, app_account or "")
+        if not app_account:
+            aws = Aws(records, aws.caller_account())
+        if region is None:
+            raise UsageError("--region", "is needed to read Copilot's records: the region where `copilot app init` ran")
+        for name, (account, where) in copilot_environments(aws, region, workspace.application).items():
+            chosen.setdefault(name, account)
+            regions[name] = where
+    translation = translate(workspace, accounts=chosen, region=region, repository=repository, regions=regions)
     if translation.decisions:
         return Imported(translation.rows, translation.decisions)
     text = HEADER.format(app=translation.config["app"]["name"]) + tomli_w.dumps(translation.config)

@@ -13,6 +13,10 @@ class Ssm(ServiceApi):
         answer = self._found("GetParameter", Name=name)
         return answer["Parameter"]["Value"] if answer else None
 
+    def under(self, path: str) -> dict[str, str]:
+        """The String parameters directly under a path, by name (GetParametersByPath, every page)."""
+        return {p["Name"]: p["Value"] for p in self._pages("GetParametersByPath", "Parameters", Path=path, Recursive=False)}
+
     def exists(self, name: str) -> bool:
         """Whether the parameter exists (its metadata only: a SecureString's value is not read)."""
         found = self._call("DescribeParameters", ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])

@@ -78,10 +78,17 @@ def import_copilot(
     pipeline: Annotated[bool, typer.Option("--pipeline", help="also write the pipeline, .github/workflows/pipeline.yml")] = False,
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing shipyard.toml")] = False,
     output_format: FormatOption = "table",
+    use_aws: Annotated[bool, typer.Option("--aws", help="read each environment's account and region from Copilot's records "
+                                                        "in the application's account (SSM parameters; default credentials)")] = False,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile for --aws (implies it)")] = None,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="read them from an embedded AWS instead")] = None,
+    app_account: Annotated[Optional[str], typer.Option("--app-account", help="the Copilot application's account "
+                                                       "(default: the caller's; required with --endpoint)")] = None,
 ) -> None:
     """Write shipyard.toml from a Copilot workspace, and report where every manifest key went."""
+    records = targets.resolve(use_aws=use_aws, profile=profile, endpoint=endpoint) if use_aws or profile or endpoint else None
     result = importing.import_copilot(directory, accounts=tuple(account or ()), region=region, repository=repository,
-                                      pipeline=pipeline, force=force)
+                                      pipeline=pipeline, force=force, records=records, app_account=app_account)
     render.imported(result, output_format)
     if result.decisions:
         raise importing.ImportUndecided(str(directory / "copilot"), result.decisions)

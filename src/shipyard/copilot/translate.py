@@ -217,17 +217,19 @@ def static_site(workspace: Workspace) -> str | None:
     return next((name for name, m in workspace.workloads.items() if m.data.get("type") == SITE), None)
 
 
-def translate(workspace: Workspace, *, accounts: dict[str, str], region: str | None, repository: str | None) -> Translation:
+def translate(workspace: Workspace, *, accounts: dict[str, str], region: str | None, repository: str | None,
+              regions: dict[str, str] | None = None) -> Translation:
+    """regions: an environment's own region where Copilot recorded one other than `region`."""
     translation = Translation(config={})
-    _Translator(workspace, translation, accounts, region, repository).run()
+    _Translator(workspace, translation, accounts, region, repository, regions or {}).run()
     return translation
 
 
 class _Translator:
     def __init__(self, workspace: Workspace, translation: Translation, accounts: dict[str, str], region: str | None,
-                 repository: str | None) -> None:
+                 repository: str | None, regions: dict[str, str]) -> None:
         self.ws, self.t = workspace, translation
-        self.accounts, self.region, self.repository = accounts, region, repository
+        self.accounts, self.region, self.repository, self.regions = accounts, region, repository, regions
         self.readings = {name: Reading(m, translation) for name, m in workspace.workloads.items()}
         self.types: dict[str, str] = {}
         for name, reading in self.readings.items():
@@ -247,7 +249,7 @@ class _Translator:
         missing = [n for n in names if n not in self.accounts]
         for name in missing:
             self.t.decisions.append(f"environment {name!r}: its AWS account is kept by Copilot outside the workspace; "
-                                    f"pass --account {name}=<12 digits>")
+                                    f"pass --account {name}=<12 digits>, or --aws to read it from Copilot's records")
         for name in self.accounts:
             if name not in names:
                 self.t.decisions.append(f"--account {name}: the workspace has no environment {name!r}; it has: {', '.join(names) or 'none'}")
@@ -298,6 +300,9 @@ class _Translator:
         if not self.config.get("app", {}).get("repository"):
             self.t.decisions.append("the GitHub repository that deploys: no Copilot pipeline names one; pass --repository owner/repo")
         self.config["environments"] = {e: {"account": self.accounts.get(e, ""), **self.env_tables[e]} for e in self.environments}
+        for env, where in self.regions.items():
+            if env in self.config["environments"] and where != self.region:
+                self.config["environments"][env]["region"] = where
         for env in self.environments:
             if env in PRODUCTION_NAMES:
                 self.config["environments"][env].update(production=True, waf=True)
