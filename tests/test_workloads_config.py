@@ -169,7 +169,7 @@ def test_every_problem_of_the_workloads_is_one_line_of_one_run(cli, project):
         r"jobs\.orders\.schedule: .*exactly one of day-of-month and day-of-week must be '\?'",
         r"jobs\.orders\.timezone: 'Mars/Olympus' is not an IANA time zone",
         r"jobs\.weekly\.schedule: 'rate\(1 hours\)': use a singular unit for 1",
-        r"jobs\.nightly\.publishes\[0\]: 'admin' is not a worker; workers: Queue",
+        r"jobs\.nightly\.publishes\[0\]: 'admin' is neither a worker nor a topic; workers: Queue",
         r"services\.admin\.calls\[1\]: 'ghost' is not a backend service",
         r"services\.admin\.routes\[0\]: '/api/admin/\*' overlaps '/api/\*' of \[service\]",
         r"services\.shop\.routes\[1\]: '/s\?op/\*' overlaps '/shop/\*' of services\.shop",
@@ -198,8 +198,36 @@ publishes = ["ghost"]
 '''
     said = cli("--config", _write(project, clash), "validate").err
     assert "jobs.orders: orders is also a service; services and jobs share one set of names" in said
-    assert "jobs.orders.publishes[0]: 'ghost' is not a worker; workers: orders" in said
+    assert "jobs.orders.publishes[0]: 'ghost' is neither a worker nor a topic; workers: orders; topics: none" in said
 
+
+TOPICS = WORKLOADS.replace('''[services.orders]
+kind = "worker"
+directory = "worker"
+''', '''[services.orders]
+kind = "worker"
+directory = "worker"
+
+[services.audit]
+kind = "worker"
+directory = "worker"
+
+[topics.placed]
+subscribers = ["orders", "audit"]
+''').replace('publishes = ["orders"]', 'publishes = ["placed"]', 1)
+
+
+def test_a_topic_fans_out_to_workers_and_what_it_names_is_checked(cli, project):
+    config = load_config(_write(project, TOPICS))
+    assert config.topics["placed"].subscribers == ["orders", "audit"] and config.services["admin"].publishes == ["placed"]
+    wrong = TOPICS.replace('subscribers = ["orders", "audit"]', 'subscribers = ["catalog", "ghost"]').replace(
+        "[topics.placed]", '[topics.orders]\nsubscribers = []\n\n[topics.Bad]\nsubscribers = ["orders"]\n\n[topics.placed]')
+    said = cli("--config", _write(project, wrong), "validate").err
+    assert "topics.placed.subscribers[0]: 'catalog' is not a worker; workers: audit, orders" in said, said
+    assert "topics.placed.subscribers[1]: 'ghost' is not a worker" in said
+    assert "topics.orders.subscribers: a topic needs at least one subscriber" in said
+    assert "topics.Bad: name 'Bad' is not valid" in said
+    assert "topics.orders: orders is also a workload's name" not in said  # its own table is wrong, reported once above
 
 @pytest.mark.parametrize(("first", "second", "overlap"), [
     ("/api/*", "/admin/*", False), ("/api/*", "/api/orders/*", True), ("/a?c", "/abc", True), ("/x*", "*y", True),

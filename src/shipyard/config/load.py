@@ -76,8 +76,10 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     check_directories(raw, tables, path, problems)
     services, jobs = named["services"], named["jobs"]
     declared = {key: set(raw[key]) if isinstance(raw.get(key), dict) else set() for key in ("services", "jobs")}
+    topics = named["topics"]
     check_workloads(services, jobs, declared=declared["services"] | declared["jobs"], primary=service, home=path.parent,
-                    config_name=path.name, has_database="database" in raw, add=problems.add)
+                    config_name=path.name, has_database="database" in raw, add=problems.add, topics=topics,
+                    declared_topics=set(raw["topics"]) if isinstance(raw.get("topics"), dict) else set())
 
     environments: dict[str, Environment] = {}
     envs_raw = raw.get("environments")
@@ -120,7 +122,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     problems.raise_any()
     assert app and service and site and checks and tables.get("release")  # every None above added a problem
     return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks,
-                  release=tables["release"], database=database, services=services, jobs=jobs)
+                  release=tables["release"], database=database, services=services, jobs=jobs, topics=topics)
 
 
 def _named_tables(key: str, model: Any, raw: Any, problems: Problems) -> dict[str, Any]:

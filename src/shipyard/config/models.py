@@ -164,7 +164,8 @@ class ServiceConfig(_Model):
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
     secrets: SecretVariables = Field(default_factory=dict, description=SECRETS_HELP)
     publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to ([services.<name>] "
-                                                                   "of kind worker); each queue's URL is in SHIPYARD_QUEUE_<NAME>_URL")
+                                                                   "of kind worker), each queue's URL in SHIPYARD_QUEUE_<NAME>_URL, and "
+                                                                   "the [topics.<name>] it may publish to, each ARN in SHIPYARD_TOPIC_<NAME>_ARN")
     calls: list[str] = Field(default_factory=list, description="the backend services it calls by name ([services.<name>] of kind "
                                                                "backend), at http://<name>:<port>; nothing else is reachable")
 

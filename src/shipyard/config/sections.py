@@ -8,7 +8,7 @@ from pathlib import Path
 
 from shipyard.config.environment import Environment, EnvironmentInput, EnvironmentSettings
 from shipyard.config.models import AppConfig, ChecksConfig, DatabaseConfig, ReleaseConfig, ServiceConfig, SiteConfig, _Model
-from shipyard.config.workloads import JobConfig, WorkloadConfig
+from shipyard.config.workloads import JobConfig, TopicConfig, WorkloadConfig
 from shipyard.errors import UsageError
 
 
@@ -24,6 +24,7 @@ class Config:
     database: DatabaseConfig | None = None
     services: dict[str, WorkloadConfig] = field(default_factory=dict)  # workloads beside [service], by name
     jobs: dict[str, JobConfig] = field(default_factory=dict)
+    topics: dict[str, TopicConfig] = field(default_factory=dict)  # SNS topics that fan out to workers, by name
 
     @property
     def workloads(self) -> dict[str, WorkloadConfig | JobConfig]:
@@ -97,6 +98,7 @@ SECTIONS = (
     Section("site", SiteConfig),
     Section("services", WorkloadConfig, named=True, listed_as="services.<name>"),
     Section("jobs", JobConfig, named=True, listed_as="jobs.<name>"),
+    Section("topics", TopicConfig, named=True, listed_as="topics.<name>"),
     Section("database", DatabaseConfig, written_only=True),
     Section("environments", EnvironmentInput, required=True, listed_as="environments.<name>"),
     # Every key of environments.<name> but the environment's own (account, domain, production) may be set here.

@@ -48,7 +48,8 @@ class WorkloadConfig(_Model):
     routes: list[str] = Field(default_factory=list, description="web: the path patterns CloudFront and the load balancer send to "
                                                                 "it, e.g. [\"/admin/*\"]")
     calls: list[str] = Field(default_factory=list, description="the backend services it calls by name (nothing else is reachable)")
-    publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to")
+    publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to, and the "
+                                                                   "[topics.<name>] it may publish to")
     database: bool = Field(False, description="connects to the app's [database] (its PG* settings as secrets, and a way through "
                                               "the database's security group)")
     stop_timeout: int = Field(30, ge=2, le=120, description="seconds between SIGTERM and SIGKILL when a task stops")
@@ -115,7 +116,8 @@ class JobConfig(_Model):
     retries: int = Field(2, ge=0, le=185, description="times EventBridge Scheduler retries a run it could not start")
     calls: list[str] = Field(default_factory=list, description="refused: a job's task runs outside any ECS service, and Service "
                                                                "Connect reaches backends from services only")
-    publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to")
+    publishes: list[str] = Field(default_factory=list, description="the workers whose queues it may send messages to, and the "
+                                                                   "[topics.<name>] it may publish to")
     database: bool = Field(False, description="hand it the app's [database] (its PG* settings, and a way through the database's security group)")
     environment: PlainVariables = Field(default_factory=dict, description="plain environment variables (never secrets)")
     secrets: SecretVariables = Field(default_factory=dict, description=SECRETS_HELP)
@@ -143,6 +145,22 @@ class JobConfig(_Model):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin)") from None
+        return value
+
+
+class TopicConfig(_Model):
+    """[topics.<name>]: an SNS topic whose every message reaches each subscriber's queue (publish/subscribe fan-out,
+    Copilot's model). A workload that lists the topic in `publishes` may publish to it, and nothing else may."""
+
+    subscribers: list[str] = Field(description="the workers whose queues receive every message published to the topic")
+
+    @field_validator("subscribers")
+    @classmethod
+    def _subscribers(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("a topic needs at least one subscriber (a worker); without one its messages go nowhere")
+        if len(set(value)) != len(value):
+            raise ValueError("names a subscriber twice")
         return value
 
 
@@ -209,7 +227,8 @@ def routes_overlap(first: str, second: str) -> bool:
 
 def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConfig], *, declared: set[str],
                     primary: ServiceConfig | None, home: Path, config_name: str, has_database: bool,
-                    add: Callable[[str], None]) -> None:
+                    add: Callable[[str], None], topics: dict[str, TopicConfig] | None = None,
+                    declared_topics: set[str] = frozenset()) -> None:
     """What needs several tables: names, kinds of what is called or published to, routes, directories on disk.
     declared: every workload name the file has, valid or not (an invalid table's problems are reported already)."""
     for section, table in (("services", services), ("jobs", jobs)):
@@ -229,13 +248,15 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
                 add(f"services.{name}: its listener rule priority (from its name) is {other}'s too; rename one of them")
     if primary is not None and PRIMARY in services:
         add(f"services.{PRIMARY}: [service] is the workload named {PRIMARY}; rename this one or move [service] here")
+    topics = topics or {}
+    _check_topics(topics, services, declared, add)
     if primary is not None:
         _check_calls("service", PRIMARY, primary.calls, services, declared, add)
-        _check_publishes("service", primary.publishes, services, declared, add)
+        _check_publishes("service", primary.publishes, services, declared, declared_topics, add)
     for section, table in (("services", services), ("jobs", jobs)):
         for name, workload in table.items():
             _check_calls(f"{section}.{name}", name, workload.calls, services, declared, add)
-            _check_publishes(f"{section}.{name}", workload.publishes, services, declared, add)
+            _check_publishes(f"{section}.{name}", workload.publishes, services, declared, declared_topics, add)
             if getattr(workload, "database", False) and not has_database:
                 add(f"{section}.{name}.database: the app has no [database] to connect to; add one, or remove this key")
             directory = (home / workload.directory).resolve()
@@ -260,14 +281,32 @@ def _check_calls(key: str, name: str, calls: list[str], services: dict[str, Work
 
 
 def _check_publishes(key: str, publishes: list[str], services: dict[str, WorkloadConfig], declared: set[str],
-                     add: Callable[[str], None]) -> None:
+                     topics: set[str], add: Callable[[str], None]) -> None:
     for index, published in enumerate(publishes):
         target = services.get(published)
-        if target is None and published in declared:
+        if published in topics or (target is None and published in declared):
             continue
         if target is None or target.kind != "worker":
             known = sorted(n for n, s in services.items() if s.kind == "worker")
-            add(f"{key}.publishes[{index}]: {published!r} is not a worker; workers: {', '.join(known) or 'none'}")
+            add(f"{key}.publishes[{index}]: {published!r} is neither a worker nor a topic; workers: {', '.join(known) or 'none'}; "
+                f"topics: {', '.join(sorted(topics)) or 'none'}")
+
+
+def _check_topics(topics: dict[str, TopicConfig], services: dict[str, WorkloadConfig], declared: set[str],
+                  add: Callable[[str], None]) -> None:
+    """A topic's name goes into AWS names beside the workloads' (and may not be one of theirs); it fans out to workers."""
+    for name, topic in topics.items():
+        if not WORKLOAD_NAME_RE.match(name) or name.endswith("-"):
+            add(f"topics.{name}: name {name!r} is not valid; use [a-z][a-z0-9-]*, at most 12 characters (it goes into AWS names)")
+        if name in declared:
+            add(f"topics.{name}: {name} is also a workload's name; `publishes` would name either")
+        for index, subscriber in enumerate(topic.subscribers):
+            target = services.get(subscriber)
+            if target is None and subscriber in declared:
+                continue
+            if target is None or target.kind != "worker":
+                known = sorted(n for n, s in services.items() if s.kind == "worker")
+                add(f"topics.{name}.subscribers[{index}]: {subscriber!r} is not a worker; workers: {', '.join(known) or 'none'}")
 
 
 def _check_routes(services: dict[str, WorkloadConfig], primary: ServiceConfig | None, add: Callable[[str], None]) -> None:
