@@ -84,6 +84,10 @@ class Names:
     def service_stack(self) -> str:
         return f"{self.prefix}-service"
 
+    def topic(self, name: str) -> str:
+        """A [topics.<name>] topic (SNS names: up to 256 letters, digits, hyphens and underscores)."""
+        return f"{self.prefix}-{name}"
+
     @property
     def edge_stack(self) -> str:
         return f"{self.prefix}-edge"
@@ -314,6 +318,11 @@ class WorkloadNames:
 
 # The address of a worker's queue, as the containers that use it read it: the worker's own, and each publisher's.
 OWN_QUEUE_VARIABLE = "SHIPYARD_QUEUE_URL"
+
+
+def topic_variable(topic: str) -> str:
+    """The variable a publisher reads topic `topic`'s ARN from ("order-placed" -> SHIPYARD_TOPIC_ORDER_PLACED_ARN)."""
+    return f"SHIPYARD_TOPIC_{topic.upper().replace('-', '_')}_ARN"
 
 
 def queue_variable(worker: str) -> str:

@@ -101,7 +101,7 @@ def _synthesize_one(config: Config, env: Environment, directory: Path, *, nag: b
         stacks = build_environment(app, settings=Settings(app=config.app, service=config.service, site=config.site, env=env,
                                                           promotes_from=before, promotes_to=after, database=config.database,
                                                           workloads=config.services,
-                                                          jobs=config.jobs))
+                                                          jobs=config.jobs, topics=config.topics))
         if customize is not None:
             customize(stacks)
         if nag:
@@ -139,7 +139,7 @@ def _cache_key(config: Config, env: Environment, *, nag: bool) -> str:
     field), shipyard's code, and the CDK libraries that turn them into templates."""
     before, after = config.neighbours(env.name)
     inputs = [repr(model) for model in (config.app, config.service, config.site, env, before, after, config.database,
-                                        config.services, config.jobs)]
+                                        config.services, config.jobs, config.topics)]
     code = content_cache.code_version(Path(__file__).parent, "aws-cdk-lib", "constructs", "cdk-nag")
     return content_cache.digest(code, *inputs, f"nag={nag}")
 

@@ -28,8 +28,12 @@ from shipyard.synth import synthesize
 
 from ..conftest import ADMIN_WORKLOAD, EXAMPLE
 
-# Beside the admin: a worker it publishes to (with the database) and a backend it calls; [service] does neither.
-WORKLOADS = ADMIN_WORKLOAD.replace('port = 8100\n', 'port = 8100\npublishes = ["orders"]\ncalls = ["catalog"]\n') + """
+# Beside the admin: a worker it publishes to, directly and through a topic (with the database), and a backend it
+# calls; [service] does neither.
+WORKLOADS = ADMIN_WORKLOAD.replace('port = 8100\n', 'port = 8100\npublishes = ["orders", "placed"]\ncalls = ["catalog"]\n') + """
+[topics.placed]
+subscribers = ["orders"]
+
 [services.orders]
 kind = "worker"
 directory = "admin"
@@ -162,8 +166,10 @@ def test_the_queue_is_encrypted_tls_only_and_dead_letters_after_its_receive_coun
     assert work["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]}, "maxReceiveCount": 3}
     assert work["VisibilityTimeout"] == 30 and dead["MessageRetentionPeriod"] == 14 * 86400
     for policy in _of(stacks["foundation"], "AWS::SQS::QueuePolicy").values():
-        [deny] = policy["PolicyDocument"]["Statement"]
+        deny, *others = policy["PolicyDocument"]["Statement"]
         assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        # Besides: only a topic's delivery to the queue it fans out to (test_a_topic_fans_out_...).
+        assert all(s["Principal"] == {"Service": "sns.amazonaws.com"} and "aws:SourceArn" in s["Condition"]["ArnEquals"] for s in others)
 
 
 def test_the_workers_tasks_admit_nothing_and_reach_only_https_and_the_database(apps):
@@ -344,3 +350,28 @@ def test_the_deploy_role_updates_reads_and_runs_its_jobs_only(apps):
         "webapp-production-nightly-runs", "webapp-production-nightly-scheduler"]
     # A job has no ECS service: the service statements name the services only.
     assert "service/webapp-production/nightly" not in json.dumps(by_sid["WorkloadVerdict"])
+
+
+def test_a_topic_fans_out_encrypted_tls_only_and_only_its_publishers_may_publish(apps):
+    _, stacks = apps["with_admin"]
+    foundation, service_stack = stacks["production"]["foundation"], stacks["production"]["service"]
+    (topic_id, topic), = [(lid, t) for lid, t in _of(foundation, "AWS::SNS::Topic").items() if t.get("TopicName")]
+    assert topic["TopicName"] == "webapp-production-placed" and "alias/aws/sns" in json.dumps(topic["KmsMasterKeyId"])
+    policies = [p for p in _of(foundation, "AWS::SNS::TopicPolicy").values() if {"Ref": topic_id} in p["Topics"]]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for p in policies for s in p["PolicyDocument"]["Statement"])
+    (subscription,) = [p for p in _of(foundation, "AWS::SNS::Subscription").values() if p["Protocol"] == "sqs"]
+    assert subscription["Protocol"] == "sqs" and subscription["RawMessageDelivery"] is True
+    queue_policy = next(p for p in _of(foundation, "AWS::SQS::QueuePolicy").values()
+                        if any(s.get("Principal") == {"Service": "sns.amazonaws.com"} for s in p["PolicyDocument"]["Statement"]))
+    (admits,) = [s for s in queue_policy["PolicyDocument"]["Statement"] if s.get("Principal") == {"Service": "sns.amazonaws.com"}]
+    assert admits["Action"] == "sqs:SendMessage" and admits["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": topic_id}}}
+    # The admin publishes (its ARN in its variables, sns:Publish on it alone); [service] and the job may not.
+    families = {p["Family"]: p for p in _of(service_stack, "AWS::ECS::TaskDefinition").values()}
+    variables = {e["Name"] for e in families["webapp-production-admin"]["ContainerDefinitions"][0]["Environment"]}
+    assert "SHIPYARD_TOPIC_PLACED_ARN" in variables
+    assert not any("SHIPYARD_TOPIC" in e["Name"] for f in ("webapp-production-web", "webapp-production-nightly")
+                   for e in families[f]["ContainerDefinitions"][0]["Environment"])
+    publishing = [(lid, s) for lid, p in _of(service_stack, "AWS::IAM::Policy").items()
+                  for s in p["PolicyDocument"]["Statement"] if "sns:Publish" in json.dumps(s["Action"])]
+    assert len(publishing) == 1 and publishing[0][0].startswith("Admin"), publishing

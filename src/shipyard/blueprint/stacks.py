@@ -49,9 +49,10 @@ from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.scheduled_job import ScheduledJob
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Backlog, Service
+from shipyard.blueprint.fan_out import FanOut
 from shipyard.blueprint.work_queue import WorkQueue
 from shipyard.config import POSTGRES_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, max_connections
-from shipyard.config.workloads import JobConfig, WorkloadConfig
+from shipyard.config.workloads import JobConfig, TopicConfig, WorkloadConfig
 from shipyard.naming import Output
 
 
@@ -68,6 +69,7 @@ class Settings:
     database: DatabaseConfig | None = None
     workloads: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service]: web and backend services, workers
     jobs: dict[str, JobConfig] = field(default_factory=dict)  # scheduled jobs
+    topics: dict[str, TopicConfig] = field(default_factory=dict)  # SNS topics that fan out to workers
 
     @property
     def web_services(self) -> dict[str, WorkloadConfig]:
@@ -169,6 +171,10 @@ class FoundationStack(_EnvironmentStack):
                                 retain=env.deletion_protection) if kind == "worker" else None,
                 security_group=group,
             )
+        # Each topic beside the queues it delivers to: a topic holds no data, but its subscriptions are the queues'.
+        self.topics = {name: FanOut(self, f"{_construct_id(name)}FanOut", topic_name=names.topic(name),
+                                    queues=[self.workloads[w].queue.queue for w in topic.subscribers])
+                       for name, topic in settings.topics.items()}
         _admit_callers_of(self, settings)
         if self.origin_certificate and zone_id:
             self.origin_certificate.point_to(self.load_balancer.load_balancer, name=env.origin_domain, zone_id=zone_id)
@@ -452,8 +458,10 @@ class WorkloadParts:
 
 
 def _queue_variables(foundation: FoundationStack, publishes: list[str]) -> dict[str, str]:
-    """Where a publisher finds each queue it sends to."""
-    return {naming.queue_variable(worker): foundation.workloads[worker].queue.queue.queue_url for worker in publishes}
+    """Where a publisher finds each queue it sends to, and each topic it publishes to."""
+    return {**{naming.queue_variable(name): foundation.workloads[name].queue.queue.queue_url
+               for name in publishes if name not in foundation.topics},
+            **{naming.topic_variable(name): foundation.topics[name].topic.topic_arn for name in publishes if name in foundation.topics}}
 
 
 def _backend_variables(settings: Settings, calls: list[str]) -> dict[str, str]:
@@ -462,9 +470,12 @@ def _backend_variables(settings: Settings, calls: list[str]) -> dict[str, str]:
 
 
 def _grant_publishes(foundation: FoundationStack, publishes: list[str], role: iam.IRole) -> None:
-    """Send, and nothing else, on exactly the queues a workload publishes to."""
-    for worker in publishes:
-        foundation.workloads[worker].queue.queue.grant_send_messages(role)
+    """Send, and nothing else, on exactly the queues and topics a workload publishes to."""
+    for name in publishes:
+        if name in foundation.topics:
+            foundation.topics[name].topic.grant_publish(role)
+        else:
+            foundation.workloads[name].queue.queue.grant_send_messages(role)
 
 
 def _repository_arn(env: Environment, repository: str) -> str:

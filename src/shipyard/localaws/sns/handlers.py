@@ -1,4 +1,5 @@
-"""AWS::SNS::Subscription and ::TopicPolicy into moto's SNS backend (moto's CloudFormation skips both)."""
+"""AWS::SNS::Subscription (raw delivery included) and ::TopicPolicy into moto's SNS backend (moto's CloudFormation
+skips both)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ class SnsSubscription(Handler, CloudFormationModel):
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         p = properties(cloudformation_json)
-        subscription = sns_backends[account_id][region_name].subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
+        backend = sns_backends[account_id][region_name]
+        subscription = backend.subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
+        # moto reads the attribute as truthy: it is set only where it is true, as the string SNS's API takes.
+        if str(p.get("RawMessageDelivery", "false")).lower() == "true":
+            backend.set_subscription_attributes(subscription.arn, "RawMessageDelivery", "true")
         return cls(subscription.arn)
 
     def delete(self, account_id: str, region_name: str) -> None:
