@@ -38,6 +38,7 @@ from shipyard.blueprint.domain import Domain
 from shipyard.blueprint.edge import Edge
 from shipyard.blueprint.edge_access_logs import EdgeAccessLogs
 from shipyard.blueprint.edge_alarms import EdgeAlarms
+from shipyard.blueprint.fan_out import FanOut
 from shipyard.blueprint.firewall import Firewall
 from shipyard.blueprint.identity import Identity, WorkloadGrant, grant_invalidation
 from shipyard.blueprint.image_slot import ImageSlot
@@ -49,7 +50,6 @@ from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.scheduled_job import ScheduledJob
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Backlog, Service
-from shipyard.blueprint.fan_out import FanOut
 from shipyard.blueprint.work_queue import WorkQueue
 from shipyard.config import POSTGRES_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, max_connections
 from shipyard.config.workloads import JobConfig, TopicConfig, WorkloadConfig
