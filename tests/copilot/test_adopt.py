@@ -108,6 +108,13 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     _deploy(directory, aws)
     verified = _run(cli, app, "verify", "test", *endpoint)
     assert verified.code == 0, verified.out + verified.err
+    assert next(line for line in verified.out.splitlines() if line.startswith("SY-E704")).split("\t")[3] == f"{APP}-test-api-orders"
+    # The API's topic fans out to the orders worker's queue, in SNS's envelope as Copilot delivered it.
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{APP}-test-api-orders"
+    aws.call("sns", "Publish", REGION, TopicArn=topic, Message='{"order": 7}')
+    queue = aws.call("sqs", "GetQueueUrl", REGION, QueueName=f"{APP}-test-orders")["QueueUrl"]
+    received = aws.call("sqs", "ReceiveMessage", REGION, QueueUrl=queue, WaitTimeSeconds=2)["Messages"]
+    assert [json.loads(m["Body"])["Message"] for m in received] == ['{"order": 7}']
     repository = aws.call("ecr", "DescribeRepositories", REGION, repositoryNames=[f"{APP}/api"])["repositories"][0]
     assert repository["imageTagMutability"] == "IMMUTABLE"  # shipyard's template, applied in place
 

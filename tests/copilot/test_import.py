@@ -74,7 +74,11 @@ def test_every_workload_type_imports_validates_and_every_key_is_accounted_for(cl
     assert config.environments["prod"].production and config.environments["prod"].waf
     assert config.environments["prod"].domain == "shop.example.com"
     assert config.environments["test"].domain == "test.shop.example.com" and config.environments["test"].spot
-    assert (config.service.directory, config.service.port, config.service.publishes, config.service.calls) == ("api", 8000, ["orders"], ["catalog"])
+    assert (config.service.directory, config.service.port, config.service.publishes, config.service.calls) == ("api", 8000, ["api-orders"], ["catalog"])
+    # The topic named like the worker takes its publisher's name; Copilot delivered SNS's envelope, and still does.
+    assert (config.topics["api-orders"].subscribers, config.topics["api-orders"].raw_delivery) == (["orders"], False)
+    filters = [r for r in report["rows"] if r["key"] == "subscribe.topics[0].filter_policy"]
+    assert [(r["file"], r["outcome"]) for r in filters] == [("copilot/orders/manifest.yml", "not carried over")]
     assert config.service.secrets == {"PAYMENT_KEY": "ssm:/copilot/shop/{environment}/secrets/PAYMENT_KEY",
                                       "SIGNING_SECRET": "secretsmanager:shop/signing"}
     assert (config.environments["test"].desired_count, config.environments["test"].max_count) == (1, 2)

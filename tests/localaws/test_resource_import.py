@@ -111,3 +111,22 @@ def test_a_retained_resource_moves_to_another_stack_with_its_data_and_the_refusa
     logical = {r["LogicalResourceId"] for r in aws.call("cloudformation", "DescribeStackResources", REGION,
                                                          StackName="shipyard-new")["StackResources"]}
     assert logical == {"SiteBucket", "Images"}
+
+
+def test_a_topic_delivers_raw_to_each_subscribed_queue_where_its_subscription_says_so(aws):
+    """AWS::SNS::Subscription's RawMessageDelivery as SNS applies it ("Amazon SNS raw message delivery"): the body is
+    the message as published; without it, SNS's JSON envelope."""
+    resources = {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "fan-out"}},
+                 **{f"Queue{i}": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"fan-out-{i}"}} for i in (1, 2)},
+                 **{f"Subscription{i}": {"Type": "AWS::SNS::Subscription", "Properties": {
+                     "TopicArn": {"Ref": "Topic"}, "Protocol": "sqs", "Endpoint": {"Fn::GetAtt": [f"Queue{i}", "Arn"]},
+                     "RawMessageDelivery": raw}} for i, raw in ((1, True), (2, False))}}
+    aws.call("cloudformation", "CreateStack", REGION, StackName="fan-out", TemplateBody=_template(resources))
+    assert _settled(aws, "fan-out") == "CREATE_COMPLETE"
+    topic = aws.call("sns", "CreateTopic", REGION, Name="fan-out")["TopicArn"]  # the stack's topic, by its name
+    aws.call("sns", "Publish", REGION, TopicArn=topic, Message="order 7")
+    bodies = []
+    for i in (1, 2):
+        url = aws.call("sqs", "GetQueueUrl", REGION, QueueName=f"fan-out-{i}")["QueueUrl"]
+        bodies.append(aws.call("sqs", "ReceiveMessage", REGION, QueueUrl=url, WaitTimeSeconds=2)["Messages"][0]["Body"])
+    assert bodies[0] == "order 7" and json.loads(bodies[1])["Message"] == "order 7"

@@ -23,6 +23,7 @@ from shipyard.aws.rds import Rds, SecretsManager
 from shipyard.aws.route53 import Route53
 from shipyard.aws.s3 import S3
 from shipyard.aws.session import AwsError, Session, Target
+from shipyard.aws.sns import Sns
 from shipyard.aws.sqs import Sqs
 from shipyard.aws.ssm import Ssm
 from shipyard.aws.stepfunctions import Scheduler, StepFunctions
@@ -60,6 +61,9 @@ class Aws(Session):
 
     def ssm(self, region: str) -> Ssm:
         return Ssm(self, region)
+
+    def sns(self, region: str) -> Sns:
+        return Sns(self, region)
 
     def sqs(self, region: str) -> Sqs:
         return Sqs(self, region)

@@ -19,10 +19,10 @@ SNS_MANAGED_KEY = "alias/aws/sns"
 
 
 class FanOut(Construct):
-    def __init__(self, scope: Construct, id: str, *, topic_name: str, queues: list[sqs.IQueue]) -> None:
+    def __init__(self, scope: Construct, id: str, *, topic_name: str, queues: list[sqs.IQueue], raw_delivery: bool = True) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(self, "Topic", topic_name=topic_name, enforce_ssl=True,
                                master_key=kms.Alias.from_alias_name(self, "Key", SNS_MANAGED_KEY))
         for queue in queues:
             # Raw delivery: the worker reads the message as published, not wrapped in SNS's envelope.
-            self.topic.add_subscription(subscriptions.SqsSubscription(queue, raw_message_delivery=True))
+            self.topic.add_subscription(subscriptions.SqsSubscription(queue, raw_message_delivery=raw_delivery))

@@ -173,7 +173,8 @@ class FoundationStack(_EnvironmentStack):
             )
         # Each topic beside the queues it delivers to: a topic holds no data, but its subscriptions are the queues'.
         self.topics = {name: FanOut(self, f"{_construct_id(name)}FanOut", topic_name=names.topic(name),
-                                    queues=[self.workloads[w].queue.queue for w in topic.subscribers])
+                                    queues=[self.workloads[w].queue.queue for w in topic.subscribers],
+                                    raw_delivery=topic.raw_delivery)
                        for name, topic in settings.topics.items()}
         _admit_callers_of(self, settings)
         if self.origin_certificate and zone_id:

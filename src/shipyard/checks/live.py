@@ -15,6 +15,7 @@ from shipyard.aws.cloudfront import DistributionConfig, WebAcl
 from shipyard.aws.ecs import Service
 from shipyard.aws.elbv2 import LoadBalancer
 from shipyard.aws.rds import DatabaseInstance
+from shipyard.aws.sns import Topic
 from shipyard.aws.sqs import Queue
 from shipyard.aws.stepfunctions import StateMachine
 from shipyard.config import AppConfig, Environment
@@ -118,6 +119,14 @@ class LiveEnvironment:
         names = self._declared_names(self.env.names.foundation_stack, "AWS::SQS::Queue", "QueueName")
         sqs = self.aws.sqs(self.region)
         return {name: sqs.queue(name) for name in names}
+
+    @cached_property
+    def fan_out_topics(self) -> dict[str, Topic | None]:
+        """The topics the foundation stack declares that deliver to queues ([topics.<name>]), as SNS reports them
+        (None for one that does not exist)."""
+        names = self._declared_names(self.env.names.foundation_stack, "AWS::SNS::Topic", "TopicName")
+        sns = self.aws.sns(self.region)
+        return {name: sns.topic(name) for name in names}
 
     @cached_property
     def declared_services(self) -> dict[str, dict[str, Any]]:

@@ -153,6 +153,8 @@ class TopicConfig(_Model):
     Copilot's model). A workload that lists the topic in `publishes` may publish to it, and nothing else may."""
 
     subscribers: list[str] = Field(description="the workers whose queues receive every message published to the topic")
+    raw_delivery: bool = Field(True, description="deliver each message as published; false: inside SNS's JSON envelope "
+                                                 "(its Message field), as Copilot's workers received them")
 
     @field_validator("subscribers")
     @classmethod

@@ -117,11 +117,18 @@ class Reading:
         self.taken: list[str] = []
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The value at a key path (a.b, a[0].b), or default."""
         value: Any = self.manifest.data
-        for part in key.split("."):
-            if not isinstance(value, dict) or part not in value:
+        for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+            if part.startswith("["):
+                index = int(part[1:-1])
+                if not isinstance(value, list) or index >= len(value):
+                    return default
+                value = value[index]
+            elif not isinstance(value, dict) or part not in value:
                 return default
-            value = value[part]
+            else:
+                value = value[part]
         return value
 
     def has(self, key: str) -> bool:
@@ -306,7 +313,7 @@ class _Translator:
         for env in self.environments:
             if env in PRODUCTION_NAMES:
                 self.config["environments"][env].update(production=True, waf=True)
-        ordered = ("app", "service", "services", "jobs", "database", "release", "site", "environments")
+        ordered = ("app", "service", "services", "jobs", "topics", "database", "release", "site", "environments")
         self.t.config = {key: self.config[key] for key in ordered if self.config.get(key)}
 
     def _app(self) -> None:
@@ -354,12 +361,7 @@ class _Translator:
             self._backend_health(r, out, table)
         else:
             self._worker_queue(r, out, table)
-        publishes = sorted({w for item in r.get("publish.topics") or [] if isinstance(item, dict)
-                            for w in topics.get((name, str(item.get("name"))), [])})
-        if r.has("publish"):
-            r.row("publish", CHANGED if publishes else NOT_CARRIED, f"{table} publishes = {publishes}" if publishes else "",
-                  "sends to each subscribed worker's queue (SHIPYARD_QUEUE_<NAME>_URL) instead of one SNS topic: a message "
-                  "for two workers is sent twice" if publishes else "no worker subscribes to its topics")
+        publishes = self._topics(r, name, topics)
         if publishes:
             out["publishes"] = publishes
         if kind == BACKEND:
@@ -374,6 +376,31 @@ class _Translator:
         else:
             self.config.setdefault("services", {})[name] = out
         self._sizes(r, name, kind, primary)
+
+    def _topics(self, r: Reading, name: str, subscriptions: dict[tuple[str, str], list[str]]) -> list[str]:
+        """Each topic the workload publishes becomes a [topics.<name>] fanning out to the workers subscribed to it;
+        a topic named like a workload takes the publisher's name before it (topics and workloads share names)."""
+        published = []
+        for index, item in enumerate(r.get("publish.topics") or []):
+            topic = str(item.get("name")) if isinstance(item, dict) else ""
+            subscribers = subscriptions.get((name, topic), [])
+            key = f"publish.topics[{index}]"
+            if not subscribers:
+                r.row(key, NOT_CARRIED, "", "no worker subscribes to it: its messages would go nowhere")
+                continue
+            taken = set(self.readings) | set(self.config.get("topics", {}))
+            chosen = topic if topic not in taken else f"{name}-{topic}"
+            if not WORKLOAD_NAME_RE.match(chosen):
+                r.decide(key, f"topic {topic!r} needs a shipyard name ([a-z][a-z0-9-]*, at most 12 characters, unlike any "
+                              "workload's): rename it in both manifests, then import again")
+                continue
+            # Copilot's subscriptions deliver SNS's JSON envelope (its worker template sets no RawMessageDelivery).
+            self.config.setdefault("topics", {})[chosen] = {"subscribers": subscribers, "raw_delivery": False}
+            published.append(chosen)
+            r.row(key, MAPPED if chosen == topic else CHANGED, f"[topics.{chosen}], publishes = [{chosen!r}]",
+                  "" if chosen == topic else f"named {chosen}: a topic may not share a workload's name; its ARN is in "
+                                             f"SHIPYARD_TOPIC_{chosen.upper().replace('-', '_')}_ARN, not COPILOT_SNS_TOPIC_ARNS")
+        return published
 
     def _image(self, r: Reading, out: dict[str, Any], table: str, *, needs_port: bool) -> None:
         build = r.get("image.build")
@@ -544,8 +571,11 @@ class _Translator:
         r.row("subscribe.queue.retention", NOT_CARRIED, "", "messages are kept 4 days, dead letters 14")
         r.row("subscribe.queue.delay", NOT_CARRIED, "", "messages are delivered at once; delay in the publisher (DelaySeconds)")
         r.row("subscribe.queue.fifo", NOT_CARRIED, "", "a worker's queue is a standard queue; make the work idempotent")
-        r.row("subscribe.topics", CHANGED, f"{table} (its queue)", "publishers send to this worker's queue directly; a topic's "
-              "filter_policy is not carried, filter in the worker")
+        for index in range(len(r.get("subscribe.topics") or [])):
+            r.row(f"subscribe.topics[{index}].filter_policy", NOT_CARRIED, "", "every message reaches every subscriber; filter "
+                  "in the worker")
+        r.row("subscribe.topics", MAPPED, "[topics.<name>] subscribers", "delivered in SNS's JSON envelope as before "
+              "(raw_delivery = false), to this worker's own queue")
 
     def _sizes(self, r: Reading, name: str, kind: str, primary: bool) -> None:
         """cpu, memory and count in every environment (the manifest's own, then each environment's overrides), and the

@@ -220,7 +220,8 @@ READERS = {
     # IAM returns the provider's URL without its scheme (GetOpenIDConnectProvider reference).
     "AWS::IAM::OIDCProvider": lambda a, r, p, s: {**(found := a.call("iam", "GetOpenIDConnectProvider", r, OpenIDConnectProviderArn=p)),
                                                   "Url": "https://" + found["Url"]},
-    "AWS::SNS::Topic": lambda a, r, p, s: {**a.call("sns", "GetTopicAttributes", r, TopicArn=p)["Attributes"],
+    # GetTopicAttributes has no name: a topic's name is the last part of its ARN.
+    "AWS::SNS::Topic": lambda a, r, p, s: {**a.call("sns", "GetTopicAttributes", r, TopicArn=p)["Attributes"], "TopicName": p.rsplit(":", 1)[-1],
                                            "Tags": a.call("sns", "ListTagsForResource", r, ResourceArn=p)["Tags"]},
     "AWS::SNS::Subscription": lambda a, r, p, s: a.call("sns", "GetSubscriptionAttributes", r, SubscriptionArn=p)["Attributes"],
     "AWS::CloudWatch::CompositeAlarm": lambda a, r, p, s: _alarm(a, r, p, "CompositeAlarms"),
