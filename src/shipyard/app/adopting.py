@@ -210,9 +210,9 @@ def _import_templates(plan: adoption.Plan, aws: Aws, region: str, templates: dic
         template, missing = adoption.import_template(current, templates[stack], {m.target_logical for m in moving})
         plan.refusals += [f"{stack}: {where} is set at creation only and refers to another resource: the first deploy after the "
                           "import would replace it" for where in missing]
-        identifier = adoption.MOVABLE
         imports[stack] = (template, [{"ResourceType": m.resource_type, "LogicalResourceId": m.target_logical,
-                                      "ResourceIdentifier": {identifier[m.resource_type][1]: m.physical_id}} for m in moving])
+                                      "ResourceIdentifier": {adoption.identifier_of(m.resource_type): m.physical_id}}
+                                     for m in moving])
     return imports
 
 

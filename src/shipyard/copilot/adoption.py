@@ -24,6 +24,11 @@ APP_TAG, ENV_TAG, SERVICE_TAG = "copilot-application", "copilot-environment", "c
 # What moves, and the property CloudFormation identifies it by.
 MOVABLE = {"AWS::ECR::Repository": ("repository", "RepositoryName"), "AWS::Logs::LogGroup": ("log_group", "LogGroupName"),
            "AWS::S3::Bucket": ("site_bucket", "BucketName")}
+def identifier_of(resource_type: str) -> str:
+    """The property CloudFormation identifies a movable resource by, on import."""
+    return MOVABLE[resource_type][1]
+
+
 # Resources that hold data but do not move yet, and why.
 NOT_MOVED = {
     "AWS::RDS::DBCluster": "an Aurora cluster: shipyard's [database] is an RDS for PostgreSQL instance, so the cluster stays in "
@@ -150,7 +155,7 @@ def place(plan: Plan, templates: dict[str, dict[str, Any]]) -> None:
     identifier is the adopted name."""
     placed = []
     for move in plan.moves:
-        key = MOVABLE[move.resource_type][1]
+        key = identifier_of(move.resource_type)
         found = [(stack, logical) for stack, template in templates.items() for logical, body in (template.get("Resources") or {}).items()
                  if body.get("Type") == move.resource_type and (body.get("Properties") or {}).get(key) == move.physical_id]
         if len(found) != 1:
