@@ -320,6 +320,16 @@ class WorkloadNames:
 OWN_QUEUE_VARIABLE = "SHIPYARD_QUEUE_URL"
 
 
+def partition(region: str) -> str:
+    """The ARN partition of a region."""
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def dns_suffix(region: str) -> str:
+    """The suffix of a region's service endpoints (s3.<region>.<suffix>)."""
+    return "amazonaws.com.cn" if partition(region) == "aws-cn" else "amazonaws.com"
+
+
 def topic_variable(topic: str) -> str:
     """The variable a publisher reads topic `topic`'s ARN from ("order-placed" -> SHIPYARD_TOPIC_ORDER_PLACED_ARN)."""
     return f"SHIPYARD_TOPIC_{topic.upper().replace('-', '_')}_ARN"

@@ -23,7 +23,7 @@ from shipyard.config import Config, Environment, parse_config
 from shipyard.config.environment import AdoptedResources
 from shipyard.config.models import secret_in
 from shipyard.copilot import adoption
-from shipyard.copilot.adoption import APP_TAG, ENV_TAG, CopilotStack, Kept, Move
+from shipyard.copilot.adoption import CopilotStack, Kept, Move
 from shipyard.copilot.translate import primary_service, static_site
 from shipyard.copilot.workspace import read_workspace
 from shipyard.deploy.apply import DeployFailed, apply_stack, check_account
@@ -70,8 +70,9 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
         templates = {stack.name: stack.template() for stack in assembly_for(config, ctx.env, Path(out)).stacks}
     _resume(plan, aws, ctx.env, templates)
     adoption.place(plan, templates)
-    _drop_imported(plan, aws, env.region)
-    adoption.held_already(plan, _holding(aws, env.region, {m.target_stack for m in plan.moves if m.target_stack}))
+    holding = _holding(aws, env.region, {m.target_stack for m in plan.moves if m.target_stack})
+    adoption.drop_imported(plan, holding)
+    adoption.held_already(plan, holding)
     adoption.compare(plan, templates, {m.physical_id: _live(aws, env.region, m) for m in plan.moves})
     retains, detaches = _source_templates(plan, stacks, env.account, env.region)
     imports = _import_templates(plan, aws, env.region, templates)
@@ -105,11 +106,10 @@ def _resume(plan: adoption.Plan, aws: Aws, env: Environment, templates: dict) ->
     if env.adopted is None:
         return
     planned = {m.physical_id for m in plan.moves}
-    kinds = {"repository": "AWS::ECR::Repository", "log_group": "AWS::Logs::LogGroup", "site_bucket": "AWS::S3::Bucket"}
     for (kind, workload), name in env.adopted.entries():
         if name not in planned:
             shown = "service" if workload == naming.PRIMARY_SERVICE else workload
-            plan.moves.append(Move(kind, shown, kinds[kind], name, "", ""))
+            plan.moves.append(Move(kind, shown, adoption.type_of(kind), name, "", ""))
 
 
 def _holding(aws: Aws, region: str, stacks: set[str]) -> dict[str, dict[str, str]]:
@@ -117,12 +117,6 @@ def _holding(aws: Aws, region: str, stacks: set[str]) -> dict[str, dict[str, str
     cloudformation = aws.cloudformation(region)
     return {stack: {r.logical_id: r.physical_id for r in cloudformation.resources(stack)}
             for stack in stacks if cloudformation.stack(stack) is not None}
-
-
-def _drop_imported(plan: adoption.Plan, aws: Aws, region: str) -> None:
-    """What a shipyard stack holds already is done."""
-    holding = _holding(aws, region, {m.target_stack for m in plan.moves if m.target_stack})
-    plan.moves[:] = [m for m in plan.moves if holding.get(m.target_stack, {}).get(m.target_logical) != m.physical_id]
 
 
 def _secrets(config: Config, env: Environment, aws: Aws) -> list[Kept]:
@@ -145,7 +139,7 @@ def _copilot_stacks(aws: Aws, region: str, app: str, env: str) -> list[CopilotSt
     cloudformation = aws.cloudformation(region)
     found = []
     for stack in cloudformation.stacks():
-        if stack.tags.get(APP_TAG) != app or stack.tags.get(ENV_TAG, env) != env:
+        if not adoption.serves(stack.tags, app, env):
             continue
         resources = {r.logical_id: (r.resource_type, r.physical_id) for r in cloudformation.resources(stack.name)}
         found.append(CopilotStack(stack.name, stack.tags, cloudformation.template(stack.name) or {}, resources, stack.given_parameters))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipyard.aws.session import ServiceApi
+from shipyard.naming import partition
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,10 @@ class Sns(ServiceApi):
 
     def topic(self, name: str) -> Topic | None:
         """A topic of this account and region by name; None when it does not exist."""
-        arn = f"arn:{self._partition}:sns:{self.region}:{self.account}:{name}"
+        arn = f"arn:{partition(self.region)}:sns:{self.region}:{self.account}:{name}"
         found = self._found("GetTopicAttributes", TopicArn=arn)
         if found is None:
             return None
         attributes = found.get("Attributes", {})
         policy = attributes.get("Policy")
         return Topic(arn, attributes.get("KmsMasterKeyId") or None, json.loads(policy) if policy else None)
-
-    @property
-    def _partition(self) -> str:
-        return "aws-cn" if self.region.startswith("cn-") else "aws-us-gov" if self.region.startswith("us-gov-") else "aws"

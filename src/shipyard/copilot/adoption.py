@@ -19,11 +19,18 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipyard import naming
+
 APP_TAG, ENV_TAG, SERVICE_TAG = "copilot-application", "copilot-environment", "copilot-service"
 
 # What moves, and the property CloudFormation identifies it by.
 MOVABLE = {"AWS::ECR::Repository": ("repository", "RepositoryName"), "AWS::Logs::LogGroup": ("log_group", "LogGroupName"),
            "AWS::S3::Bucket": ("site_bucket", "BucketName")}
+def type_of(kind: str) -> str:
+    """The resource type of a movable kind (repository, log_group, site_bucket)."""
+    return next(t for t, (k, _) in MOVABLE.items() if k == kind)
+
+
 def identifier_of(resource_type: str) -> str:
     """The property CloudFormation identifies a movable resource by, on import."""
     return MOVABLE[resource_type][1]
@@ -93,10 +100,10 @@ class Plan:
         return table
 
 
-def copilot_stacks(stacks: list[CopilotStack], app: str, env: str) -> list[CopilotStack]:
-    """The application's stacks that serve this environment: the environment's, its workloads', and the app-wide ones
-    (the StackSet instance holding the repositories), by their tags."""
-    return [s for s in stacks if s.tags.get(APP_TAG) == app and s.tags.get(ENV_TAG, env) == env]
+def serves(tags: dict[str, str], app: str, env: str) -> bool:
+    """A stack of the application that serves this environment: the environment's, its workloads', or app-wide (the
+    StackSet instance holding the repositories), by Copilot's tags."""
+    return tags.get(APP_TAG) == app and tags.get(ENV_TAG, env) == env
 
 
 def plan_moves(stacks: list[CopilotStack], *, app: str, primary: str, workloads: set[str], site: str | None) -> Plan:
@@ -166,6 +173,11 @@ def place(plan: Plan, templates: dict[str, dict[str, Any]]) -> None:
         stack, logical = found[0]
         placed.append(Move(**{**move.__dict__, "target_stack": stack, "target_logical": logical}))
     plan.moves[:] = placed
+
+
+def drop_imported(plan: Plan, holding: dict[str, dict[str, str]]) -> None:
+    """What a shipyard stack holds already (`holding`: stack -> logical id -> physical id) is done."""
+    plan.moves[:] = [m for m in plan.moves if holding.get(m.target_stack, {}).get(m.target_logical) != m.physical_id]
 
 
 def held_already(plan: Plan, holding: dict[str, dict[str, str]]) -> None:
@@ -310,8 +322,7 @@ def _intrinsic(value: Any) -> bool:
 def attribute_values(resource_type: str, physical_id: str, *, account: str, region: str) -> dict[str, str]:
     """What a reference to a moved resource resolved to: Ref and each Fn::GetAtt attribute, in the forms each
     resource type's "Return values" documents (CloudFormation template reference)."""
-    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    partition, suffix = naming.partition(region), naming.dns_suffix(region)
     if resource_type == "AWS::ECR::Repository":
         return {"Ref": physical_id, "Arn": f"arn:{partition}:ecr:{region}:{account}:repository/{physical_id}",
                 "RepositoryUri": f"{account}.dkr.ecr.{region}.{suffix}/{physical_id}"}

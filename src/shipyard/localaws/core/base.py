@@ -98,6 +98,16 @@ class Delegate(Handler):
         return cls.MODEL.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
 
 
+def lower_keys(node: Any) -> Any:
+    """CloudFormation's (and Step Functions' Parameters') field names as the service APIs spell them: the first letter
+    lower-cased, at every depth."""
+    if isinstance(node, dict):
+        return {key[:1].lower() + key[1:]: lower_keys(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [lower_keys(item) for item in node]
+    return node
+
+
 def properties(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
     return cloudformation_json.get("Properties", {})
 

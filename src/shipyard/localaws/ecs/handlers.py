@@ -13,28 +13,20 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.ecs.models import Service, ecs_backends
 
-from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
+from shipyard.localaws.core.base import Handler, lower_keys, patch, properties, tags_list, wrap
 from shipyard.localaws.ecr import handlers as ecr_handlers
 from shipyard.localaws.ecs import exec_sessions, rollout, service_connect, task_runtime
 
 
-def _lower_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k[0].lower() + k[1:]: _lower_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_lower_keys(v) for v in value]
-    return value
-
-
 def _configure(service: Any, props: dict[str, Any]) -> Any:
-    service.deployment_configuration = _lower_keys(props.get("DeploymentConfiguration", {}))
+    service.deployment_configuration = lower_keys(props.get("DeploymentConfiguration", {}))
     service.health_check_grace_period_seconds = props.get("HealthCheckGracePeriodSeconds")
     service.enable_ecs_managed_tags = bool(props.get("EnableECSManagedTags", False))
     service.enable_execute_command = str(props.get("EnableExecuteCommand", False)).lower() == "true"
     service.platform_version = props.get("PlatformVersion") or "LATEST"
     service.service_connect_configuration = props.get("ServiceConnectConfiguration") or {}
     if props.get("CapacityProviderStrategy"):  # a strategy replaces the launch type, which AWS then leaves out
-        service.capacity_provider_strategy = _lower_keys(props["CapacityProviderStrategy"])
+        service.capacity_provider_strategy = lower_keys(props["CapacityProviderStrategy"])
         service.launch_type = None
     return service
 
@@ -81,12 +73,12 @@ class EcsService(Handler, CloudFormationModel):
             service_name=resource_name,
             desired_count=int(props.get("DesiredCount", 1)),
             task_definition_str=props.get("TaskDefinition"),
-            load_balancers=_lower_keys(props.get("LoadBalancers", [])),
+            load_balancers=lower_keys(props.get("LoadBalancers", [])),
             tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)],
-            deployment_controller=_lower_keys(props.get("DeploymentController")),
+            deployment_controller=lower_keys(props.get("DeploymentController")),
             launch_type=props.get("LaunchType") or ("FARGATE" if not props.get("CapacityProviderStrategy") else None),
             propagate_tags=props.get("PropagateTags", "NONE"),
-            network_configuration=_lower_keys(props.get("NetworkConfiguration")),
+            network_configuration=lower_keys(props.get("NetworkConfiguration")),
         )
         _start_rollout(service, None)
         return _configure(service, props)
@@ -141,8 +133,8 @@ class EcsTaskDefinition(Handler, CloudFormationModel):
     def _register(resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Any:
         return ecs_backends[account_id][region_name].register_task_definition(
             family=props.get("Family") or resource_name,
-            container_definitions=_lower_keys(props.get("ContainerDefinitions", [])),
-            volumes=_lower_keys(props.get("Volumes", [])),
+            container_definitions=lower_keys(props.get("ContainerDefinitions", [])),
+            volumes=lower_keys(props.get("Volumes", [])),
             network_mode=props.get("NetworkMode"),
             tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or None,
             requires_compatibilities=props.get("RequiresCompatibilities"),
@@ -150,8 +142,8 @@ class EcsTaskDefinition(Handler, CloudFormationModel):
             memory=props.get("Memory"),
             task_role_arn=props.get("TaskRoleArn"),
             execution_role_arn=props.get("ExecutionRoleArn"),
-            runtime_platform=_lower_keys(props.get("RuntimePlatform")),
-            ephemeral_storage=_lower_keys(props.get("EphemeralStorage")),
+            runtime_platform=lower_keys(props.get("RuntimePlatform")),
+            ephemeral_storage=lower_keys(props.get("EphemeralStorage")),
         )
 
     @classmethod
@@ -189,7 +181,7 @@ class ClusterCapacityProviderAssociations(Handler, CloudFormationModel):
         props = properties(cloudformation_json)
         cluster = str(props["Cluster"]).split("/")[-1]
         ecs_backends[account_id][region_name].put_cluster_capacity_providers(
-            cluster, props.get("CapacityProviders", []), _lower_keys(props.get("DefaultCapacityProviderStrategy", [])))
+            cluster, props.get("CapacityProviders", []), lower_keys(props.get("DefaultCapacityProviderStrategy", [])))
         return cls(cluster)
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -210,7 +202,7 @@ def _describe_services(original: Any) -> Any:
             connect = getattr(service, "service_connect_configuration", None)
             for deployment in service.deployments or []:
                 if connect and isinstance(deployment, dict):
-                    deployment["serviceConnectConfiguration"] = _lower_keys(connect)
+                    deployment["serviceConnectConfiguration"] = lower_keys(connect)
         return result, failures
 
     return wrapper
@@ -398,9 +390,9 @@ def _configure_cluster(cluster: Any, cloudformation_json: dict[str, Any]) -> Any
     props = properties(cloudformation_json)
     cluster.tags = [{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or cluster.tags
     if props.get("Configuration"):
-        cluster.configuration = _lower_keys(props["Configuration"])
+        cluster.configuration = lower_keys(props["Configuration"])
     if props.get("ClusterSettings"):
-        cluster.settings = _lower_keys(props["ClusterSettings"])
+        cluster.settings = lower_keys(props["ClusterSettings"])
     return cluster
 
 

@@ -10,14 +10,14 @@ from typing import Any
 from moto.stepfunctions import models
 from moto.stepfunctions.models import stepfunctions_backends
 
-from shipyard.localaws.core.base import patch, properties, wrap
+from shipyard.localaws.core.base import lower_keys, patch, properties, wrap
 from shipyard.localaws.stepfunctions import run
 
 
 def _configuration(props: dict[str, Any]) -> dict[str, Any]:
     """LoggingConfiguration and TracingConfiguration of the template, in the API's shape."""
-    return {"logging_configuration": run.lower_keys(props["LoggingConfiguration"]) if "LoggingConfiguration" in props else None,
-            "tracing_configuration": run.lower_keys(props["TracingConfiguration"]) if "TracingConfiguration" in props else None}
+    return {"logging_configuration": lower_keys(props["LoggingConfiguration"]) if "LoggingConfiguration" in props else None,
+            "tracing_configuration": lower_keys(props["TracingConfiguration"]) if "TracingConfiguration" in props else None}
 
 
 def _configured(original: Any) -> Any:

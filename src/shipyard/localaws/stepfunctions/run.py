@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shipyard.localaws.core import own_api, pace
+from shipyard.localaws.core.base import lower_keys
 
 RUN_TASK_SYNC = re.compile(r"^arn:aws[a-z-]*:states:::ecs:runTask\.sync$")
 RUN_AT_LEAST = 5.0
@@ -145,15 +146,6 @@ def _path(data: Any, path: str) -> Any:
         except (KeyError, IndexError, TypeError):
             raise StateFailed("States.Runtime", f"the path {path} matches nothing in the state's input") from None
     return value
-
-
-def lower_keys(node: Any) -> Any:
-    """Step Functions' Parameters are the API's fields with a capital first letter."""
-    if isinstance(node, dict):
-        return {key[:1].lower() + key[1:]: lower_keys(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [lower_keys(item) for item in node]
-    return node
 
 
 def _capitalized(node: Any) -> Any:
