@@ -64,11 +64,11 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
     plan = adoption.plan_moves(stacks, app=workspace.application, primary=primary_service(workspace) or "",
                                workloads=set(config.workloads), site=static_site(workspace))
     config, recorded = _with_adopted(config, env_name, plan.adopted())
-    ctx = open_environment(config, env_name, target)
+    env = config.environment(env_name)  # its names now the adopted ones
     # With cdk-nag's reports, as deploy synthesizes: the deploy after the adoption finds these templates in the cache.
     with tempfile.TemporaryDirectory() as out:
-        templates = {stack.name: stack.template() for stack in assembly_for(config, ctx.env, Path(out)).stacks}
-    _resume(plan, aws, ctx.env, templates)
+        templates = {stack.name: stack.template() for stack in assembly_for(config, env, Path(out)).stacks}
+    _resume(plan, aws, env, templates)
     adoption.place(plan, templates)
     holding = _holding(aws, env.region, {m.target_stack for m in plan.moves if m.target_stack})
     adoption.drop_imported(plan, holding)
@@ -82,7 +82,7 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
     report = AdoptReport(env.name, plan.moves, plan.kept, recorded)
     if dry_run or not plan.moves:
         return report
-    guard_production([ctx.env], yes=yes, action="move Copilot's resources into")
+    guard_production([env], yes=yes, action="move Copilot's resources into")
     if recorded:  # before the first change: a stopped run resumes from the names it recorded
         config.path.write_text(config.path.read_text() + recorded)
     steps = []

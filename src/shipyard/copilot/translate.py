@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from shipyard.config.models import NAME_RE
 from shipyard.config.workloads import WORKLOAD_NAME_RE
 from shipyard.copilot.workspace import Manifest, ManifestError, Workspace
 
@@ -318,7 +319,7 @@ class _Translator:
 
     def _app(self) -> None:
         name = self.ws.application
-        if not re.match(r"^[a-z][a-z0-9-]*$", name) or name.endswith("-"):
+        if not NAME_RE.match(name) or name.endswith("-"):
             self.t.decisions.append(f"copilot/.workspace: application: {name!r} is not a shipyard app name "
                                     "(lowercase letters, digits and hyphens, starting with a letter); rename it in the file")
         self.config["app"] = {"name": name, "region": self.region or "", **({"repository": self.repository} if self.repository else {})}
@@ -583,9 +584,10 @@ class _Translator:
         group = "jobs" if kind == JOB else "services"
         for env in self.environments:
             table = self.env_tables[env] if primary else self.env_tables[env].setdefault(group, {}).setdefault(name, {})
-            where = f"[environments.{env}]" if primary else f"[environments.{env}.{group}.{name}]"
             for prefix in ("", f"environments.{env}."):
-                shown = where if prefix else where.replace(f".{env}", ".*")
+                # The manifest's own value goes to every environment; an override to its own.
+                scope = env if prefix else "*"
+                shown = f"[environments.{scope}]" if primary else f"[environments.{scope}.{group}.{name}]"
                 for key in ("cpu", "memory"):
                     if r.get(prefix + key) is not None:
                         table[key] = int(r.get(prefix + key))
