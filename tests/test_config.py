@@ -35,6 +35,11 @@ BAD_INPUTS = [
     ("unknown-section", BASE + "\n[databases]\nengine = 'pg'\n", r"databases: unknown section; valid sections: app, service"),
     ("database-version", mutate('version = "16"', 'version = "9.6"'), r"database\.version: '9\.6' is not a supported major version; pin one of 14, 15, 16, 17"),
     ("database-engine", mutate('version = "16"', 'version = "16"\nengine = "mysql"'), r"database\.engine: .*'postgres'"),
+    ("database-aurora-step", mutate('version = "16"', 'version = "16"\nengine = "aurora-postgresql"').replace(
+        'database_backup_days = 1', 'database_backup_days = 1\ndatabase_max_capacity = 2.3'),
+     r"environments\.staging\.database_max_capacity: 2\.3 is not an Aurora capacity; use a multiple of 0\.5 ACU"),
+    ("database-aurora-range", mutate('database_backup_days = 1', 'database_backup_days = 1\ndatabase_min_capacity = 4'),
+     r"environments\.staging: database_min_capacity \(4\) is above database_max_capacity \(2\)"),
     ("database-reserved-user", mutate('name = "app"', 'name = "app"\nusername = "postgres"'), r"database\.username: 'postgres' is reserved"),
     ("database-class", mutate('database_instance_class = "db.t4g.micro"', 'database_instance_class = "db.t9.huge"'),
      r"environments\.staging\.database_instance_class: 'db\.t9\.huge' is not an instance class shipyard knows"),

@@ -90,7 +90,11 @@ def test_every_workload_type_imports_validates_and_every_key_is_accounted_for(cl
     assert config.environments["test"].services["orders"].backlog_per_task == 20  # 10 s latency / 0.5 s a message
     nightly = config.jobs["nightly"]
     assert (nightly.schedule, nightly.timeout_minutes, nightly.retries) == ("cron(0 3 * * ? *)", 30, 3)
-    assert config.database is not None and (config.database.version, config.database.name) == ("16", "shop")
+    assert config.database is not None and (config.database.engine, config.database.version, config.database.name) == (
+        "aurora-postgresql", "16", "shop")
+    # Serverless v2 capacity from the addon's Mappings: the minimum by Ref Env (test pauses), the maximum from "All".
+    assert [(config.environments[e].database_min_capacity, config.environments[e].database_max_capacity)
+            for e in ("test", "prod")] == [(0, 8), (1, 8)]
     assert nightly.database and orders.database
     assert config.site.directory == "site"
     assert config.app.repository == "acme/shop"

@@ -106,6 +106,21 @@ def test_a_database_is_priced_by_class_storage_and_multi_az():
     assert lines["Secrets Manager"] == 0.40
 
 
+def test_an_aurora_cluster_is_priced_by_each_instances_minimum_capacity_and_its_storage_rate_is_named():
+    prices = for_region("us-east-1")
+    cluster = {"Type": "AWS::RDS::DBCluster", "Properties": {"ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 8}}}
+    member = {"Type": "AWS::RDS::DBInstance", "Properties": {"DBClusterIdentifier": {"Ref": "C"}, "DBInstanceClass": "db.serverless"}}
+    lines = {line.item: line for line in price(footprint([{"Resources": {"C": cluster, "W": member, "R": member}}]), prices,
+                                                Traffic.default(True))}
+    assert lines["Aurora Serverless v2"].monthly == pytest.approx(2 * 0.5 * 730 * 0.12, abs=0.01)  # writer and reader
+    assert "up to 8 ACUs" in lines["Aurora Serverless v2"].detail and "RDS for PostgreSQL" not in lines
+    assert lines["Aurora storage and I/O"].monthly == 0 and "$0.1/GiB-month" in lines["Aurora storage and I/O"].detail
+    paused = {"Type": "AWS::RDS::DBCluster", "Properties": {"ServerlessV2ScalingConfiguration": {"MinCapacity": 0, "MaxCapacity": 2}}}
+    [compute] = [line for line in price(footprint([{"Resources": {"C": paused, "W": member}}]), prices, Traffic.default(True))
+                 if line.item == "Aurora Serverless v2"]
+    assert compute.monthly == 0 and "while paused" in compute.detail
+
+
 def test_awake_hours_and_arm64_spot_are_priced():
     prices = for_region("eu-west-1")
     target = {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {"ScheduledActions": [

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from shipyard.cost.estimate import Traffic, footprint, price
-from shipyard.cost.price_list import USAGE, cached, live_prices, unit_price
+from shipyard.cost.price_list import PER_UNIT_SCALE, USAGE, cached, live_prices, unit_price
 from shipyard.cost.prices import for_region
 from shipyard.errors import UsageError
 
@@ -29,6 +29,9 @@ SYDNEY = {
     ("AmazonS3", "APS2-TimedStorage-ByteHrs"): "0.0250000000",
     ("AmazonECR", "APS2-TimedStorage-ByteHrs"): "0.1000000000",
     ("AmazonRDS", "APS2-RDS:GP3-Storage"): "0.1380000000",
+    ("AmazonRDS", "APS2-Aurora:ServerlessV2Usage"): "0.2000000000",
+    ("AmazonRDS", "APS2-Aurora:StorageUsage"): "0.1100000000",
+    ("AmazonRDS", "APS2-Aurora:StorageIOUsage"): "0.0000002200",
 }
 
 
@@ -69,6 +72,7 @@ def test_live_prices_for_a_region_the_table_does_not_cover():
     assert prices.fargate_vcpu_hour["spot-arm64"] == pytest.approx(0.03885 * 0.3)  # Spot has no list price
     assert (prices.alb_hour, prices.nat_hour, prices.log_ingest_gb) == (0.0252, 0.059, 0.67)
     assert prices.rds_instance_hour["db.t4g.micro"] == pytest.approx(0.021)
+    assert (prices.aurora_acu_hour, prices.aurora_io_million) == pytest.approx((0.20, 0.22))  # I/O: per request, times a million
     assert ("AmazonECS", [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": "ap-southeast-2"},
                           {"Type": "TERM_MATCH", "Field": "usagetype", "Value": "APS2-Fargate-vCPU-Hours:perCPU"}]) in calls
     # The estimate runs on them like on the table.
@@ -90,7 +94,8 @@ def test_ireland_is_looked_up_by_its_billing_code_and_agrees_with_the_table():
             return (table.fargate_vcpu_hour if kind == "vcpu" else table.fargate_gb_hour)[arch]
         return getattr(table, key)
 
-    ireland = {(service, f"EU-{usage}"): f"{figure(key):.10f}" for key, (service, usage) in USAGE.items()}
+    # The Price List quotes I/O per request, the table per million.
+    ireland = {(service, f"EU-{usage}"): f"{figure(key) / PER_UNIT_SCALE.get(key, 1):.12f}" for key, (service, usage) in USAGE.items()}
     asked: list[str] = []
 
     def get(service: str, filters: list[dict[str, str]]) -> list[str]:

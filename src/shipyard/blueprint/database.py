@@ -1,4 +1,6 @@
-"""Amazon RDS for PostgreSQL for one environment, reachable only by the service's tasks.
+"""The environment's PostgreSQL, reachable only by the tasks that connect: an Amazon RDS for PostgreSQL instance, or an
+Aurora PostgreSQL Serverless v2 cluster (engine = "aurora-postgresql": a writer instance, and a reader in another zone
+with database_multi_az, scaling between database_min_capacity and database_max_capacity ACUs). What follows holds for both.
 
 - In the VPC's database subnets, which have no route to or from the internet; not publicly accessible.
 - Its security group admits the tasks' security group on 5432 and nothing else; the tasks may open 5432 to it
@@ -12,6 +14,8 @@
   CloudFormation deletes or replaces it, and deletion protection is on.
 - The PostgreSQL log goes to a log group made here with the environment's retention (RDS would otherwise create
   one that never expires). Performance Insights and Enhanced Monitoring only when asked: they cost.
+- Aurora keeps its storage in the cluster (no size to choose; it grows as it fills) and its parameters in a cluster
+  parameter group, where rds.force_ssl lives; its log group is /aws/rds/cluster/<id>/postgresql.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from shipyard.blueprint.suppressions import DATABASE_DEFAULT_PORT, DATABASE_DISP
 from shipyard.naming import Names
 
 PORT = 5432
+AUTO_PAUSE_SECONDS = 300  # with a minimum capacity of 0: idle this long, the database pauses (Aurora's default)
 
 
 class Database(Construct):
@@ -41,6 +46,7 @@ class Database(Construct):
         task_security_group: ec2.ISecurityGroup,
         names: Names,
         other_clients: tuple[tuple[str, ec2.ISecurityGroup], ...] = (),
+        engine: str = "postgres",
         version: str,
         database_name: str,
         username: str,
@@ -53,6 +59,8 @@ class Database(Construct):
         performance_insights: bool,
         monitoring_interval: int,
         production: bool,
+        min_capacity: float = 0.5,
+        max_capacity: float = 2,
     ) -> None:
         super().__init__(scope, id)
         self.security_group = ec2.SecurityGroup(
@@ -71,11 +79,10 @@ class Database(Construct):
         subnet_group = rds.CfnDBSubnetGroup(
             self, "Subnets", db_subnet_group_description=f"{names.database}: isolated database subnets",
             subnet_ids=vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids)
-        parameters = rds.CfnDBParameterGroup(
-            self, "Parameters", family=f"postgres{version.split('.')[0]}", description=f"{names.database}: TLS required",
-            parameters={"rds.force_ssl": "1"})
+        aurora = engine == "aurora-postgresql"
+        family = f"{'aurora-postgresql' if aurora else 'postgres'}{version.split('.')[0]}"
         self.log_group = logs.LogGroup(
-            self, "Logs", log_group_name=f"/aws/rds/instance/{names.database}/postgresql",
+            self, "Logs", log_group_name=f"/aws/rds/{'cluster' if aurora else 'instance'}/{names.database}/postgresql",
             removal_policy=RemovalPolicy.RETAIN if keep_final_snapshot else RemovalPolicy.DESTROY)
         self.log_group.node.default_child.retention_in_days = log_retention_days
         monitoring_role = None
@@ -83,32 +90,50 @@ class Database(Construct):
             monitoring_role = iam.Role(self, "MonitoringRole", assumed_by=iam.ServicePrincipal("monitoring.rds.amazonaws.com"),
                                        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
                                            "service-role/AmazonRDSEnhancedMonitoringRole")])
-        self.instance = rds.CfnDBInstance(
-            self, "Instance",
-            db_instance_identifier=names.database,
-            engine="postgres", engine_version=version, auto_minor_version_upgrade=True,
-            db_instance_class=instance_class, storage_type="gp3", allocated_storage=str(storage_gb), storage_encrypted=True,
-            db_name=database_name, master_username=username, manage_master_user_password=True,
-            db_subnet_group_name=subnet_group.ref, vpc_security_groups=[self.security_group.security_group_id],
-            db_parameter_group_name=parameters.ref, port=str(PORT), publicly_accessible=False, multi_az=multi_az,
-            backup_retention_period=backup_days, copy_tags_to_snapshot=True, deletion_protection=keep_final_snapshot,
-            enable_iam_database_authentication=True, enable_cloudwatch_logs_exports=["postgresql"],
-            enable_performance_insights=performance_insights,
-            performance_insights_retention_period=7 if performance_insights else None,
-            monitoring_interval=monitoring_interval,
-            monitoring_role_arn=monitoring_role.role_arn if monitoring_role else None,
-        )
-        self.instance.node.add_dependency(self.log_group)
-        suppress(self.instance, DATABASE_DEFAULT_PORT)
+        monitoring = {"monitoring_interval": monitoring_interval,
+                      "monitoring_role_arn": monitoring_role.role_arn if monitoring_role else None,
+                      "enable_performance_insights": performance_insights,
+                      "performance_insights_retention_period": 7 if performance_insights else None}
+        common = {"engine": engine, "engine_version": version, "master_username": username, "manage_master_user_password": True,
+                  "db_subnet_group_name": subnet_group.ref, "port": PORT if aurora else str(PORT),
+                  "copy_tags_to_snapshot": True, "deletion_protection": keep_final_snapshot, "backup_retention_period": backup_days,
+                  "enable_iam_database_authentication": True, "enable_cloudwatch_logs_exports": ["postgresql"]}
+        if aurora:
+            parameters = rds.CfnDBClusterParameterGroup(
+                self, "Parameters", family=family, description=f"{names.database}: TLS required", parameters={"rds.force_ssl": "1"})
+            self.primary: rds.CfnDBCluster | rds.CfnDBInstance = rds.CfnDBCluster(
+                self, "Cluster", db_cluster_identifier=names.database, database_name=database_name, storage_encrypted=True,
+                db_cluster_parameter_group_name=parameters.ref, vpc_security_group_ids=[self.security_group.security_group_id],
+                serverless_v2_scaling_configuration=rds.CfnDBCluster.ServerlessV2ScalingConfigurationProperty(
+                    min_capacity=min_capacity, max_capacity=max_capacity,
+                    seconds_until_auto_pause=AUTO_PAUSE_SECONDS if min_capacity == 0 else None),
+                **common)
+            # Serverless v2 capacity is an instance class of the cluster's; a reader in another zone takes over on failure.
+            for index, role in enumerate(("Writer", "Reader") if multi_az else ("Writer",)):
+                member = rds.CfnDBInstance(
+                    self, role, db_instance_identifier=f"{names.database}-{role.lower()}", db_cluster_identifier=self.primary.ref,
+                    engine=engine, db_instance_class="db.serverless", publicly_accessible=False, auto_minor_version_upgrade=True,
+                    promotion_tier=index, **monitoring)
+                member.cfn_options.deletion_policy = CfnDeletionPolicy.DELETE  # the cluster holds the data, not its instances
+        else:
+            parameters = rds.CfnDBParameterGroup(
+                self, "Parameters", family=family, description=f"{names.database}: TLS required", parameters={"rds.force_ssl": "1"})
+            self.primary = rds.CfnDBInstance(
+                self, "Instance", db_instance_identifier=names.database, auto_minor_version_upgrade=True,
+                db_instance_class=instance_class, storage_type="gp3", allocated_storage=str(storage_gb), storage_encrypted=True,
+                db_name=database_name, vpc_security_groups=[self.security_group.security_group_id],
+                db_parameter_group_name=parameters.ref, publicly_accessible=False, multi_az=multi_az, **common, **monitoring)
+        self.primary.node.add_dependency(self.log_group)
+        suppress(self.primary, DATABASE_DEFAULT_PORT)
         if not production:
-            suppress(self.instance, DATABASE_SIZED_FOR_COST, DATABASE_DISPOSABLE)
+            suppress(self.primary, DATABASE_SIZED_FOR_COST, DATABASE_DISPOSABLE)
         policy = CfnDeletionPolicy.SNAPSHOT if keep_final_snapshot else CfnDeletionPolicy.DELETE
-        self.instance.cfn_options.deletion_policy = policy
-        self.instance.cfn_options.update_replace_policy = policy
-        self.secret_arn = self.instance.attr_master_user_secret_secret_arn
+        self.primary.cfn_options.deletion_policy = policy
+        self.primary.cfn_options.update_replace_policy = policy
+        endpoint = (self.primary.attr_endpoint_address, self.primary.attr_endpoint_port)
+        self.secret_arn = self.primary.attr_master_user_secret_secret_arn
         self.parameters = {
             key: ssm.StringParameter(self, f"{key.title()}Parameter", parameter_name=names.database_parameter(key), string_value=value,
                                      description=f"{names.database}: {key} for the service's tasks")
-            for key, value in (("host", self.instance.attr_endpoint_address), ("port", self.instance.attr_endpoint_port),
-                               ("name", database_name))
+            for key, value in (("host", endpoint[0]), ("port", endpoint[1]), ("name", database_name))
         }

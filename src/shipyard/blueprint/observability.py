@@ -30,16 +30,19 @@ FIVE_XX_RATE_PERCENT = 2
 FAST_BURN, SLOW_BURN = 14.4, 6.0
 DATABASE_CPU_PERCENT = 80
 DATABASE_FREE_STORAGE_SHARE = 0.10
+DATABASE_CAPACITY_PERCENT = 90
 DATABASE_CONNECTIONS_SHARE = 0.80
 
 
 @dataclass(frozen=True)
 class DatabaseWatch:
-    """The environment's RDS instance, as its alarms need it."""
+    """The environment's database, as its alarms need it: an RDS instance, or an Aurora cluster (whose storage grows by
+    itself, so its capacity is watched instead)."""
 
     identifier: str
-    storage_gb: int
+    storage_gb: int | None
     max_connections: int
+    cluster: bool = False
 
 
 def _lb(metric: str, load_balancer: str, period: Duration, statistic: str = "Sum") -> cw.Metric:
@@ -162,14 +165,19 @@ class Observability(Construct):
         if database:
             def rds(metric: str, statistic: str = "Average") -> cw.Metric:
                 return cw.Metric(namespace="AWS/RDS", metric_name=metric, statistic=statistic, period=Duration.minutes(5),
-                                 dimensions_map={"DBInstanceIdentifier": database.identifier})
+                                 dimensions_map={"DBClusterIdentifier" if database.cluster else "DBInstanceIdentifier": database.identifier})
 
             alarm("database-cpu", rds("CPUUtilization"), DATABASE_CPU_PERCENT,
                   f"Database CPU above {DATABASE_CPU_PERCENT}% for 15 minutes", periods=3)
-            free_bytes = database.storage_gb * 1024 ** 3 * DATABASE_FREE_STORAGE_SHARE
-            alarm("database-free-storage", rds("FreeStorageSpace", "Minimum"), free_bytes,
-                  f"Database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of {database.storage_gb} GiB",
-                  comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)
+            if database.cluster:  # Aurora Serverless v2: ACUUtilization is the capacity used of its maximum
+                alarm("database-capacity", rds("ACUUtilization", "Maximum"), DATABASE_CAPACITY_PERCENT,
+                      f"Database at {DATABASE_CAPACITY_PERCENT}% of its maximum capacity for 15 minutes (raise "
+                      "database_max_capacity)", periods=3)
+            else:
+                free_bytes = (database.storage_gb or 0) * 1024 ** 3 * DATABASE_FREE_STORAGE_SHARE
+                alarm("database-free-storage", rds("FreeStorageSpace", "Minimum"), free_bytes,
+                      f"Database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of {database.storage_gb} GiB",
+                      comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)
             busy = int(database.max_connections * DATABASE_CONNECTIONS_SHARE)
             alarm("database-connections", rds("DatabaseConnections", "Maximum"), busy,
                   f"More than {busy} database connections ({DATABASE_CONNECTIONS_SHARE:.0%} of max_connections "

@@ -51,7 +51,7 @@ from shipyard.blueprint.scheduled_job import ScheduledJob
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Backlog, Service
 from shipyard.blueprint.work_queue import WorkQueue
-from shipyard.config import POSTGRES_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, max_connections
+from shipyard.config import ENGINE_TITLES, ENGINE_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, aurora_max_connections, max_connections
 from shipyard.config.workloads import JobConfig, TopicConfig, WorkloadConfig
 from shipyard.naming import Output
 
@@ -228,10 +228,12 @@ class DataStack(_EnvironmentStack):
         env, names, database = settings.env, settings.env.names, settings.database
         assert database is not None and foundation.network.database_subnets is not None
         super().__init__(scope, names.data_stack, settings=settings, region=env.region,
-                         description="RDS for PostgreSQL, reachable only by the service's tasks")
+                         description=f"{ENGINE_TITLES[database.engine]}, reachable only by the service's tasks")
         self.database = Database(
             self, "Database", vpc=foundation.network.vpc, subnets=foundation.network.database_subnets,
-            task_security_group=foundation.load_balancer.target_security_group, names=names, version=POSTGRES_VERSIONS[database.version],
+            task_security_group=foundation.load_balancer.target_security_group, names=names, engine=database.engine,
+            version=ENGINE_VERSIONS[database.engine][database.version], min_capacity=env.database_min_capacity,
+            max_capacity=env.database_max_capacity,
             database_name=database.name, username=database.username, instance_class=env.database_instance_class,
             storage_gb=env.database_storage_gb, backup_days=env.database_backup_days, multi_az=env.database_multi_az,
             keep_final_snapshot=env.deletion_protection or env.is_production, log_retention_days=env.log_retention_days,
@@ -242,7 +244,15 @@ class DataStack(_EnvironmentStack):
         )
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret_arn)
-        CfnOutput(self, Output.DATABASE_IDENTIFIER, value=self.database.instance.ref)
+        CfnOutput(self, Output.DATABASE_IDENTIFIER, value=self.database.primary.ref)
+
+
+def _database_watch(settings: Settings) -> DatabaseWatch:
+    env, database = settings.env, settings.database
+    assert database is not None
+    if database.engine == "aurora-postgresql":
+        return DatabaseWatch(env.names.database, None, aurora_max_connections(env.database_max_capacity), cluster=True)
+    return DatabaseWatch(env.names.database, env.database_storage_gb, max_connections(env.database_instance_class))
 
 
 def _database_secrets(scope: Construct, data: DataStack) -> dict[str, ecs.Secret]:
@@ -312,8 +322,7 @@ class ServiceStack(_EnvironmentStack):
             cluster_name=names.cluster, service_name=names.service,
             running_target=self.service.running_target, slo_target=env.slo_target, latency_p95_ms=env.latency_p95_ms,
             emails=env.alert_emails, web_acl_name=names.web_acl if env.waf else None,
-            database=DatabaseWatch(names.database, env.database_storage_gb, max_connections(env.database_instance_class))
-            if data else None, sleeps=env.schedule is not None,
+            database=_database_watch(settings) if data else None, sleeps=env.schedule is not None,
         )
         self.service.service.enable_deployment_alarms(
             [self.observability.deployment_five_xx.alarm_name], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM)

@@ -14,7 +14,7 @@ from shipyard.aws import Aws
 from shipyard.aws.cloudfront import DistributionConfig, WebAcl
 from shipyard.aws.ecs import Service
 from shipyard.aws.elbv2 import LoadBalancer
-from shipyard.aws.rds import DatabaseInstance
+from shipyard.aws.rds import LiveDatabase
 from shipyard.aws.sns import Topic
 from shipyard.aws.sqs import Queue
 from shipyard.aws.stepfunctions import StateMachine
@@ -67,11 +67,11 @@ class LiveEnvironment:
         return self.aws.elbv2(self.region).load_balancer(self.env.names.load_balancer)
 
     @cached_property
-    def database(self) -> DatabaseInstance | None:
-        """The environment's RDS instance; None without a [database]."""
+    def database(self) -> LiveDatabase | None:
+        """The environment's RDS instance or Aurora cluster; None without a [database]."""
         if not any(stack.name == self.env.names.data_stack for stack in self.assembly.stacks):
             return None
-        return self.aws.rds(self.region).instance(self.env.names.database)
+        return self.aws.rds(self.region).database(self.env.names.database)
 
     @cached_property
     def database_clients(self) -> dict[str, set[str]]:

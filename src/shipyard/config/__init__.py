@@ -10,7 +10,7 @@ messages.py      one line per invalid key
 reference.py     the README's table of keys, made from SECTIONS
 """
 
-from shipyard.config.catalogue import POSTGRES_VERSIONS, fargate_memory_options, max_connections
+from shipyard.config.catalogue import ENGINE_TITLES, ENGINE_VERSIONS, aurora_max_connections, fargate_memory_options, max_connections
 from shipyard.config.cross_checks import refusals
 from shipyard.config.environment import Environment
 from shipyard.config.load import load_config, parse_config
@@ -27,6 +27,24 @@ from shipyard.config.models import (
 from shipyard.config.reference import reference_markdown
 from shipyard.config.sections import Config
 
-__all__ = ["DEFAULT_CONFIG", "POSTGRES_VERSIONS", "UNSUPPRESSABLE_IN_PRODUCTION", "AppConfig", "Config", "DatabaseConfig",
-           "Environment", "ReleaseConfig", "ServiceConfig", "SiteConfig", "answer_problem", "fargate_memory_options",
-           "load_config", "max_connections", "parse_config", "reference_markdown", "refusals"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "ENGINE_TITLES",
+    "ENGINE_VERSIONS",
+    "UNSUPPRESSABLE_IN_PRODUCTION",
+    "AppConfig",
+    "Config",
+    "DatabaseConfig",
+    "Environment",
+    "ReleaseConfig",
+    "ServiceConfig",
+    "SiteConfig",
+    "answer_problem",
+    "aurora_max_connections",
+    "fargate_memory_options",
+    "load_config",
+    "max_connections",
+    "parse_config",
+    "reference_markdown",
+    "refusals",
+]

@@ -57,6 +57,21 @@ def max_connections(instance_class: str) -> int:
 # marks the older ones, and a bare major version, deprecated). Minor upgrades then arrive through AutoMinorVersionUpgrade.
 POSTGRES_VERSIONS = {"14": "14.24", "15": "15.19", "16": "16.15", "17": "17.11"}
 POSTGRES_MAJOR_VERSIONS = tuple(POSTGRES_VERSIONS)
+# Aurora PostgreSQL's, pinned the same way from cfn-lint's DBCluster data (its newest minors happen to carry RDS's numbers).
+AURORA_POSTGRES_VERSIONS = {"14": "14.24", "15": "15.19", "16": "16.15", "17": "17.11"}
+ENGINE_VERSIONS = {"postgres": POSTGRES_VERSIONS, "aurora-postgresql": AURORA_POSTGRES_VERSIONS}
+ENGINE_TITLES = {"postgres": "RDS for PostgreSQL", "aurora-postgresql": "Aurora PostgreSQL Serverless v2"}
+
+# Aurora Serverless v2 capacity (Aurora user guide, "Aurora Serverless v2 capacity"): 0 to 256 ACUs in steps of 0.5, each
+# ACU about 2 GiB of memory; a minimum of 0 pauses the instance when idle (Aurora PostgreSQL 13.15, 14.12, 15.7, 16.3 and
+# later, which every pinned version is).
+ACU_STEP, ACU_MAX, ACU_MEMORY_GIB = 0.5, 256, 2
+
+
+def aurora_max_connections(max_capacity: float) -> int:
+    """Aurora PostgreSQL's default max_connections for Serverless v2, sized by the maximum capacity's memory with the same
+    formula as an instance's (Aurora user guide, "Maximum connections to an Aurora PostgreSQL DB instance")."""
+    return min(int(max(max_capacity, 1) * ACU_MEMORY_GIB * 1024 ** 3 / 9531392), 5000)
 # Reserved by RDS or PostgreSQL as master user names.
 RESERVED_DB_USERS = {"postgres", "rdsadmin", "rdsrepladmin", "rds_superuser", "admin", "public", "user"}
 

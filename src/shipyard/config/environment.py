@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shipyard import naming
-from shipyard.config.catalogue import DB_INSTANCE_MEMORY_GIB, LOG_RETENTION_DAYS
+from shipyard.config.catalogue import ACU_MAX, ACU_STEP, DB_INSTANCE_MEMORY_GIB, LOG_RETENTION_DAYS
 from shipyard.config.models import _ACCOUNT_RE, FargateCpu, _Model, check_region
 from shipyard.config.workloads import WorkloadSize
 from shipyard.schedule import AwakeSchedule, parse_schedule
@@ -55,7 +55,12 @@ class EnvironmentSettings(_Model):
     database_instance_class: str = Field("db.t4g.micro", description="RDS instance class (with [database])")
     database_storage_gb: int = Field(20, ge=20, le=65536, description="gp3 storage in GiB (with [database])")
     database_backup_days: int = Field(7, ge=1, le=35, description="automated backup retention in days (with [database])")
-    database_multi_az: bool = Field(False, description="a standby in a second availability zone (with [database]; doubles its cost)")
+    database_multi_az: bool = Field(False, description="a standby in a second availability zone (with [database]; doubles its cost; "
+                                    "on Aurora a reader instance that takes over)")
+    database_min_capacity: float = Field(0.5, ge=0, le=ACU_MAX, description="Aurora Serverless v2 minimum ACUs (with engine = "
+                                         "\"aurora-postgresql\"); 0 pauses the database after 5 idle minutes")
+    database_max_capacity: float = Field(2, ge=1, le=ACU_MAX, description="Aurora Serverless v2 maximum ACUs (with engine = "
+                                         "\"aurora-postgresql\")")
     services: dict[str, WorkloadSize] = Field(default_factory=dict, description="sizes of [services.<name>] here: "
                                               "[environments.<env>.services.<name>] with cpu, memory, desired_count, max_count, "
                                               "backlog_per_task (default: this environment's cpu and memory)")
@@ -66,6 +71,13 @@ class EnvironmentSettings(_Model):
     def _awake(cls, value: str | None) -> str | None:
         if value is not None:
             parse_schedule(value)
+        return value
+
+    @field_validator("database_min_capacity", "database_max_capacity")
+    @classmethod
+    def _capacity(cls, value: float) -> float:
+        if value % ACU_STEP:
+            raise ValueError(f"{value:g} is not an Aurora capacity; use a multiple of {ACU_STEP} ACU")
         return value
 
     @field_validator("database_instance_class")
@@ -164,6 +176,14 @@ class EnvironmentInput(EnvironmentSettings):
         if not _ACCOUNT_RE.match(value):
             raise ValueError(f"{value!r} is not an AWS account id; use 12 digits")
         return value
+
+    @model_validator(mode="after")
+    def _capacity_range(self) -> EnvironmentInput:
+        # Here, not on the settings: [defaults] may set one end and the environment the other.
+        if self.database_min_capacity > self.database_max_capacity:
+            raise ValueError(f"database_min_capacity ({self.database_min_capacity:g}) is above database_max_capacity "
+                             f"({self.database_max_capacity:g}); the minimum ACUs must not exceed the maximum")
+        return self
 
 
 class Environment(EnvironmentInput):

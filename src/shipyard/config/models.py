@@ -228,7 +228,9 @@ class ReleaseConfig(_Model):
 
 
 class DatabaseConfig(_Model):
-    engine: Literal["postgres"] = Field("postgres", description="Amazon RDS for PostgreSQL (the only engine)")
+    engine: Literal["postgres", "aurora-postgresql"] = Field(
+        "postgres", description="postgres: an Amazon RDS for PostgreSQL instance; aurora-postgresql: an Aurora PostgreSQL "
+                                "Serverless v2 cluster (sized by database_min_capacity and database_max_capacity)")
     version: str = Field("16", description=f"PostgreSQL major version, pinned: {', '.join(POSTGRES_MAJOR_VERSIONS)}")
     name: str = Field("app", description="the database the service uses")
     username: str = Field("app_owner", description="master user; its password is made and rotated by RDS in Secrets Manager")

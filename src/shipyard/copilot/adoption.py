@@ -38,8 +38,9 @@ def identifier_of(resource_type: str) -> str:
 
 # Resources that hold data but do not move yet, and why.
 NOT_MOVED = {
-    "AWS::RDS::DBCluster": "an Aurora cluster: shipyard's [database] is an RDS for PostgreSQL instance, so the cluster stays in "
-                           "its Copilot stack (keep that stack, or move the data with pg_dump and pg_restore)",
+    "AWS::RDS::DBCluster": "an Aurora cluster lives in Copilot's VPC, which it cannot leave without a snapshot restore, and "
+                           "shipyard's environment has a VPC of its own: it stays in its Copilot stack (keep that stack, or "
+                           "move the data with pg_dump and pg_restore)",
     "AWS::RDS::DBInstance": "the database stays in its Copilot stack until shipyard's [database] can adopt it; keep that stack",
     "AWS::DynamoDB::Table": "DynamoDB is not in the platform; keep its Copilot stack",
     "AWS::EFS::FileSystem": "EFS is not in the platform; keep its Copilot stack",

@@ -768,20 +768,28 @@ class _Translator:
                 for logical, resource in resources.items():
                     kind = resource.get("Type") if isinstance(resource, dict) else None
                     properties = resource.get("Properties") or {} if isinstance(resource, dict) else {}
-                    row = self._addon_resource(owner, logical, str(kind), properties)
+                    row = self._addon_resource(owner, logical, str(kind), properties, template.data.get("Mappings") or {})
                     self.t.rows.append(Row(template.path, f"Resources.{logical}", *row))
                 for key in template.data:
-                    if key != "Resources":
+                    if key == "Mappings":
+                        self.t.rows.append(Row(template.path, key, MAPPED, "[environments.<env>] database_min_capacity, "
+                                               "database_max_capacity", "read where the cluster's scaling names them"))
+                    elif key != "Resources":
                         self.t.rows.append(Row(template.path, key, CHANGED if key in ("Parameters", "Outputs") else NOT_CARRIED, "",
                                                "an addon's wiring (App, Env, Name in; outputs as variables out); shipyard hands "
                                                "the database's settings to the workloads that declare `database = true`"
                                                if key in ("Parameters", "Outputs") else "not read"))
 
-    def _addon_resource(self, owner: str, logical: str, kind: str, properties: dict[str, Any]) -> tuple[str, str, str]:
+    def _addon_resource(self, owner: str, logical: str, kind: str, properties: dict[str, Any],
+                        mappings: dict[str, Any]) -> tuple[str, str, str]:
         engine = str(properties.get("Engine", ""))
         if kind in ("AWS::RDS::DBCluster", "AWS::RDS::DBInstance") and "postgres" in engine:
+            aurora = kind == "AWS::RDS::DBCluster"
             version = properties.get("EngineVersion")
             database: dict[str, Any] = {"version": str(version).split(".")[0]} if isinstance(version, (str, int, float)) else {}
+            if aurora:
+                database["engine"] = "aurora-postgresql"
+                self._aurora_capacity(properties.get("ServerlessV2ScalingConfiguration") or {}, mappings)
             if isinstance(properties.get("DatabaseName"), str):
                 database["name"] = properties["DatabaseName"]
             self.config.setdefault("database", {}).update(database)
@@ -791,9 +799,8 @@ class _Translator:
                 table = self.config.get("services", {}).get(user) or self.config.get("jobs", {}).get(user)
                 if table is not None:
                     table["database"] = True
-            aurora = kind == "AWS::RDS::DBCluster"
-            return (CHANGED if aurora else MAPPED, "[database]",
-                    ("Aurora PostgreSQL becomes shipyard's RDS for PostgreSQL: `shipyard adopt` moves the data; " if aurora else "")
+            return (MAPPED, "[database]" + (' engine = "aurora-postgresql"' if aurora else ""),
+                    ("Aurora PostgreSQL Serverless v2 in shipyard's data stack, its capacity per environment; " if aurora else "")
                     + ("the workload of this addon gets" if owner in self.readings else "every backend, worker and job gets")
                     + " database = true and the PG* settings as secrets (remove it where a workload does not connect)")
         if kind in ("AWS::RDS::DBSubnetGroup", "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress",
@@ -801,6 +808,27 @@ class _Translator:
                     "AWS::RDS::DBParameterGroup", "AWS::IAM::ManagedPolicy"):
             return CHANGED, "[database]", "made by shipyard with the database (its subnets, security group, rotated secret, access)"
         return NOT_CARRIED, "", f"{kind} is not in the platform; keep it in a stack of its own"
+
+
+    def _aurora_capacity(self, scaling: dict[str, Any], mappings: dict[str, Any]) -> None:
+        """The cluster's MinCapacity and MaxCapacity in each environment: a number, or a Fn::FindInMap on the addon's
+        Mappings by a fixed key (Copilot's "All") or by Ref Env (a value per environment)."""
+        for prop, key in (("MinCapacity", "database_min_capacity"), ("MaxCapacity", "database_max_capacity")):
+            for env in self.environments:
+                value = _mapped(scaling.get(prop), mappings, env)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.env_tables[env][key] = value
+
+
+def _mapped(value: Any, mappings: dict[str, Any], env: str) -> Any:
+    """A number, or what a Fn::FindInMap of literal names (or Ref Env as the second) finds for `env`; else None."""
+    if isinstance(value, dict) and isinstance(value.get("Fn::FindInMap"), list) and len(value["Fn::FindInMap"]) == 3:
+        table, key, attribute = value["Fn::FindInMap"]
+        key = env if key == {"Ref": "Env"} else key
+        if all(isinstance(part, str) for part in (table, key, attribute)):
+            return ((mappings.get(table) or {}).get(key) or {}).get(attribute)
+        return None
+    return value
 
 
 COPILOT_NAMES = {"${COPILOT_ENVIRONMENT_NAME}": "{environment}"}  # the application's name is the same everywhere

@@ -87,6 +87,8 @@ class Footprint:
     functions: int = 0
     alias_records: int = 0
     databases: list[tuple[str, int, bool]] = field(default_factory=list)  # (instance class, storage GiB, multi-AZ)
+    clusters: list[tuple[float, float]] = field(default_factory=list)  # Aurora Serverless v2: (minimum, maximum) ACUs
+    cluster_instances: int = 0  # the clusters' instances (a writer, and a reader with database_multi_az), each billed ACUs
     queues: list[str] = field(default_factory=list)  # SQS queue names (workers' queues and their dead-letter queues)
     namespaces: int = 0  # Cloud Map namespaces (Service Connect's)
     discoverable: bool = False  # a backend: its tasks register in Cloud Map as Service Connect endpoints
@@ -106,6 +108,7 @@ PRICED_TYPES = frozenset({
     "AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup", "AWS::EC2::FlowLog", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::CloudFront::Distribution",
     "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
+    "AWS::RDS::DBCluster",
     "AWS::Logs::Delivery", "AWS::SQS::Queue", "AWS::ServiceDiscovery::HttpNamespace", "AWS::Scheduler::Schedule",
     "AWS::StepFunctions::StateMachine",
 })
@@ -162,6 +165,7 @@ FREE_TYPES = {
     "AWS::Logs::DeliveryDestination": "configuration of a log delivery, which is priced",
     "AWS::RDS::DBSubnetGroup": "configuration of the database, which is priced",
     "AWS::RDS::DBParameterGroup": "configuration of the database, which is priced",
+    "AWS::RDS::DBClusterParameterGroup": "configuration of the database, which is priced",
 }
 
 
@@ -301,6 +305,11 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                                   int(timeout[1]) / 3600 if timeout else 1.0))
             elif kind == "AWS::SQS::Queue":
                 f.queues.append(str(props.get("QueueName", logical_id)))
+            elif kind == "AWS::RDS::DBCluster":
+                scaling = props.get("ServerlessV2ScalingConfiguration") or {}
+                f.clusters.append((float(scaling.get("MinCapacity", 0.5)), float(scaling.get("MaxCapacity", 1))))
+            elif kind == "AWS::RDS::DBInstance" and props.get("DBClusterIdentifier"):
+                f.cluster_instances += 1
             elif kind == "AWS::RDS::DBInstance":
                 f.databases.append((props["DBInstanceClass"], int(props.get("AllocatedStorage", 20)),
                                     str(props.get("MultiAZ", False)).lower() == "true"))
@@ -451,6 +460,17 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
                           copies * h * prices.rds_instance_hour[instance_class], beyond_reference=True))
         lines.append(Line("RDS storage (gp3)", f"{storage_gb} GiB{' x 2 (Multi-AZ)' if multi_az else ''}; backups up to the "
                           "same size are free", copies * storage_gb * prices.rds_gp3_gb_month, beyond_reference=True))
+        lines.append(Line("Secrets Manager", "the database's master secret, managed and rotated by RDS", prices.secret_month,
+                          beyond_reference=True))
+    for low, high in f.clusters:
+        instances = max(f.cluster_instances, 1)
+        paused = " (0 while paused after 5 idle minutes; at least 0.5 ACU an hour when awake)" if low == 0 else ""
+        lines.append(Line("Aurora Serverless v2", f"{instances} instance{'s' if instances > 1 else ''} x {low:g} ACU minimum "
+                          f"x {h} h{paused}; up to {high:g} ACUs under load at ${prices.aurora_acu_hour}/ACU-hour",
+                          instances * low * h * prices.aurora_acu_hour, beyond_reference=True))
+        lines.append(Line("Aurora storage and I/O", f"billed as used: ${prices.aurora_storage_gb_month}/GiB-month and "
+                          f"${prices.aurora_io_million}/million I/O requests (not estimated: no data yet); backups up to "
+                          "the data's size are free", 0.0, beyond_reference=True))
         lines.append(Line("Secrets Manager", "the database's master secret, managed and rotated by RDS", prices.secret_month,
                           beyond_reference=True))
     return [Line(line.item, line.detail, round(line.monthly, 2), line.beyond_reference) for line in lines]

@@ -39,7 +39,12 @@ USAGE: dict[str, tuple[str, str]] = {
     "s3_gb_month": ("AmazonS3", "TimedStorage-ByteHrs"),
     "ecr_gb_month": ("AmazonECR", "TimedStorage-ByteHrs"),
     "rds_gp3_gb_month": ("AmazonRDS", "RDS:GP3-Storage"),
+    "aurora_acu_hour": ("AmazonRDS", "Aurora:ServerlessV2Usage"),
+    "aurora_storage_gb_month": ("AmazonRDS", "Aurora:StorageUsage"),
+    "aurora_io_million": ("AmazonRDS", "Aurora:StorageIOUsage"),
 }
+# Keys the Price List quotes per unit where the table holds a multiple: I/O is priced per request.
+PER_UNIT_SCALE = {"aurora_io_million": 1_000_000}
 # Region prefixes of usage types: the billing codes of "AWS Region billing codes" (AWS Regions and Availability Zones
 # guide), which the Price List's usagetype attribute carries. Ireland's is EU, not EUW1; us-east-1 has USE1 on some
 # services and no prefix on others.
@@ -80,6 +85,7 @@ def live_prices(region: str, get_products: GetProducts) -> Prices:
             if prices:
                 found[key] = min(prices)
                 break
+    found.update({key: found[key] * scale for key, scale in PER_UNIT_SCALE.items() if key in found})
     missing = sorted(set(USAGE) - set(found))
     if missing:
         raise UsageError(f"region {region}", f"the Price List has no price for {', '.join(missing)}",

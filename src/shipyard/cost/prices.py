@@ -63,6 +63,9 @@ class Prices:
     cloudfront_10k_requests: float  # beyond the always-free 10 M
     rds_instance_hour: dict[str, float] = None  # type: ignore[assignment]  # PostgreSQL, Single-AZ, by instance class
     rds_gp3_gb_month: float = 0.115
+    aurora_acu_hour: float = 0.12  # Aurora Serverless v2, Aurora Standard
+    aurora_storage_gb_month: float = 0.10
+    aurora_io_million: float = 0.20
     secret_month: float = 0.40
     hosted_zone_month: float = 0.50  # the first 25 zones of an account
     function_million: float = 0.10  # CloudFront Functions invocations
@@ -106,7 +109,8 @@ TABLE: dict[str, Prices] = {
     "us-east-2": Prices(region="us-east-2", **_US_EAST_1),
     "us-west-2": Prices(region="us-west-2", **_US_EAST_1),
     "eu-west-1": Prices(region="eu-west-1", alb_hour=0.0252, nat_hour=0.048, nat_gb=0.048, log_ingest_gb=0.57,
-                        rds_instance_hour=_RDS_EU_WEST_1, rds_gp3_gb_month=0.127, **_COMMON),
+                        rds_instance_hour=_RDS_EU_WEST_1, rds_gp3_gb_month=0.127, aurora_acu_hour=0.13,
+                        aurora_storage_gb_month=0.11, aurora_io_million=0.22, **_COMMON),
 }
 
 

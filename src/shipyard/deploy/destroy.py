@@ -39,12 +39,14 @@ def retained_resources(assembly: EnvironmentAssembly) -> list[Retained]:
 
 
 def _unprotect_databases(aws: Aws, template: dict, region: str) -> None:
-    """RDS refuses to delete a protected instance; the typed confirmation of destroy is the decision to delete it."""
+    """RDS refuses to delete a protected instance or cluster; the typed confirmation of destroy is the decision to delete it."""
     for resource in template.get("Resources", {}).values():
-        if resource["Type"] == "AWS::RDS::DBInstance" and str(resource["Properties"].get("DeletionProtection")).lower() == "true":
-            identifier = resource["Properties"]["DBInstanceIdentifier"]
+        cluster = resource["Type"] == "AWS::RDS::DBCluster"
+        if (cluster or resource["Type"] == "AWS::RDS::DBInstance") and \
+                str(resource["Properties"].get("DeletionProtection")).lower() == "true":
+            identifier = resource["Properties"]["DBClusterIdentifier" if cluster else "DBInstanceIdentifier"]
             ui.info(f"{identifier}: turning deletion protection off (its final snapshot is kept)")
-            aws.rds(region).allow_deletion(identifier)
+            aws.rds(region).allow_deletion(identifier, cluster=cluster)
 
 
 def _deleted_buckets(template: dict) -> list[str]:

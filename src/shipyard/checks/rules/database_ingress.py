@@ -22,18 +22,18 @@ class DatabaseIngress(Rule):
     verify_title = "database reachable only from the tasks that connect to it"
 
     def verify(self, live: LiveEnvironment) -> LiveFinding:
-        instance = live.database
-        if instance is None:
+        database = live.database
+        if database is None:
             return LiveFinding(True, "no database", "no [database] in shipyard.toml")
         tasks = {group for groups in live.database_clients.values() for group in groups}
-        groups = live.aws.ec2(live.region).security_groups(list(instance.security_groups))
+        groups = live.aws.ec2(live.region).security_groups(list(database.security_groups))
         problems = []
         for group in groups:
             for ingress in group.ingress:
                 problems += [f"{group.id} admits {source}" for source in (*ingress.cidrs, *ingress.ipv6_cidrs, *ingress.prefix_lists)]
                 problems += [f"{group.id} admits security group {source}, not the tasks' of a service given the database" for source in ingress.security_groups
                              if source not in tasks]
-        return LiveFinding(bool(groups) and not problems, ", ".join(instance.security_groups) or "no security group",
+        return LiveFinding(bool(groups) and not problems, ", ".join(database.security_groups) or "no security group",
                            "; ".join(problems) or "admit only the service tasks' security group")
 
 

@@ -58,6 +58,7 @@ NOT_RETURNED = {
     ("AWS::WAFv2::WebACL", "Scope"): "GetWebACL takes the scope as input and does not repeat it in the web ACL",
     ("AWS::RDS::DBInstance", "Port"): "the embedded AWS's instance listens on a free loopback port (Endpoint.Port), not "
                                       "the template's 5432: several instances share one machine",
+    ("AWS::RDS::DBCluster", "Port"): "the embedded AWS's cluster listens on a free loopback port, as its instances do",
 }
 
 

@@ -167,12 +167,31 @@ def _parameter(a, r, p):
 def _db_instance(a, r, p):
     """DescribeDBInstances in the template's names (the API renames several: IAMDatabaseAuthenticationEnabled, ...)."""
     i = a.call("rds", "DescribeDBInstances", r, DBInstanceIdentifier=p)["DBInstances"][0]
-    return {**i, "ManageMasterUserPassword": "MasterUserSecret" in i, "DBSubnetGroupName": i["DBSubnetGroup"]["DBSubnetGroupName"],
-            "VPCSecurityGroups": [g["VpcSecurityGroupId"] for g in i["VpcSecurityGroups"]],
-            "DBParameterGroupName": i["DBParameterGroups"][0]["DBParameterGroupName"],
+    # An Aurora cluster's instance has its subnets, groups and secret from the cluster, which reads them back.
+    return {**i, "ManageMasterUserPassword": "MasterUserSecret" in i,
+            "DBSubnetGroupName": (i.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+            "VPCSecurityGroups": [g["VpcSecurityGroupId"] for g in i.get("VpcSecurityGroups", [])],
+            "DBParameterGroupName": next((g["DBParameterGroupName"] for g in i.get("DBParameterGroups", [])), None),
             "EnableIAMDatabaseAuthentication": i["IAMDatabaseAuthenticationEnabled"],
             "EnableCloudwatchLogsExports": i.get("EnabledCloudwatchLogsExports", []),
             "EnablePerformanceInsights": i.get("PerformanceInsightsEnabled", False), "Tags": i.get("TagList", [])}
+
+
+def _db_cluster(a, r, p):
+    """DescribeDBClusters in the template's names."""
+    c = a.call("rds", "DescribeDBClusters", r, DBClusterIdentifier=p)["DBClusters"][0]
+    return {**c, "ManageMasterUserPassword": "MasterUserSecret" in c, "DBSubnetGroupName": c.get("DBSubnetGroup"),
+            "DBClusterParameterGroupName": c.get("DBClusterParameterGroup"),
+            "VpcSecurityGroupIds": [g["VpcSecurityGroupId"] for g in c.get("VpcSecurityGroups", [])],
+            "EnableIAMDatabaseAuthentication": c.get("IAMDatabaseAuthenticationEnabled", False),
+            "EnableCloudwatchLogsExports": c.get("EnabledCloudwatchLogsExports", []), "Tags": c.get("TagList", [])}
+
+
+def _db_cluster_parameter_group(a, r, p):
+    group = a.call("rds", "DescribeDBClusterParameterGroups", r, DBClusterParameterGroupName=p)["DBClusterParameterGroups"][0]
+    parameters = a.call("rds", "DescribeDBClusterParameters", r, DBClusterParameterGroupName=p, Source="user")["Parameters"]
+    return {**group, "Family": group["DBParameterGroupFamily"], "Parameters": {x["ParameterName"]: x["ParameterValue"] for x in parameters},
+            "Tags": a.call("rds", "ListTagsForResource", r, ResourceName=group["DBClusterParameterGroupArn"])["TagList"]}
 
 
 def _db_parameter_group(a, r, p):
@@ -191,6 +210,8 @@ def _db_subnet_group(a, r, p):
 READERS = {
     "AWS::RDS::DBInstance": lambda a, r, p, s: _db_instance(a, r, p),
     "AWS::RDS::DBParameterGroup": lambda a, r, p, s: _db_parameter_group(a, r, p),
+    "AWS::RDS::DBCluster": lambda a, r, p, s: _db_cluster(a, r, p),
+    "AWS::RDS::DBClusterParameterGroup": lambda a, r, p, s: _db_cluster_parameter_group(a, r, p),
     "AWS::RDS::DBSubnetGroup": lambda a, r, p, s: _db_subnet_group(a, r, p),
     "AWS::ECS::TaskDefinition": lambda a, r, p, s: _task_definition(a, r, p),
     "AWS::ECS::Service": lambda a, r, p, s: _service(a, r, p),

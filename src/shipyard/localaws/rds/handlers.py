@@ -9,6 +9,12 @@ the master user and a random password, configures the 7-day rotation RDS sets up
 with that user, password and database, TLS required where the parameter group says rds.force_ssl = 1.
 The endpoint is that server: 127.0.0.1 and its port. Deleting the instance stops the server; with deletion
 protection on, DeleteDBInstance fails as on AWS.
+
+AWS::RDS::DBCluster (Aurora PostgreSQL), which moto's CloudFormation does not create at all, is the same: the cluster
+holds the server, the managed secret and the data; its instances (DBClusterIdentifier set, db.serverless) answer on
+the cluster's server, and RDS refuses a managed password or a storage setting on them, as on AWS (RDS API reference,
+CreateDBInstance: "Not applicable. ... managed by the DB cluster"). A cluster with instances cannot be deleted; its
+TLS setting comes from its cluster parameter group (AWS::RDS::DBClusterParameterGroup, also made here).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import socket
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
-from moto.rds.models import DBInstance, rds_backends
+from moto.rds.models import DBCluster, DBInstance, rds_backends
 
 from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
 from shipyard.localaws.rds import postgres
@@ -38,8 +44,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _force_ssl(backend: Any, group_name: str | None) -> bool:
-    group = backend.db_parameter_groups.get(group_name) if group_name else None
+def _force_ssl(backend: Any, group_name: str | None, *, cluster: bool = False) -> bool:
+    groups = backend.db_cluster_parameter_groups if cluster else backend.db_parameter_groups
+    group = groups.get(group_name) if group_name else None
     value = (getattr(group, "parameters", {}) or {}).get("rds.force_ssl", {}) if group else {}
     return str(value.get("ParameterValue", "0") if isinstance(value, dict) else value) == "1"
 
@@ -74,6 +81,8 @@ class RdsInstance(Handler, CloudFormationModel):
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = properties(cloudformation_json)
+        if props.get("DBClusterIdentifier"):
+            return RdsClusterInstance.create(resource_name, props, account_id, region_name)
         if props.get("Engine") != "postgres":
             raise ValueError(f"the embedded AWS runs RDS for PostgreSQL only, not {props.get('Engine')}")
         if not _flag(props.get("ManageMasterUserPassword")):
@@ -100,12 +109,7 @@ class RdsInstance(Handler, CloudFormationModel):
             "monitoring_interval": int(props.get("MonitoringInterval", 0)), "monitoring_role_arn": props.get("MonitoringRoleArn"),
             "tags": tags_list(props),
         })
-        password = secrets.token_urlsafe(24)
-        secret = instance.master_user_secret.secret
-        backend.secretsmanager.put_secret_value(secret.arn, json.dumps({"username": instance.master_username, "password": password}),
-                                                None, None, ["AWSCURRENT"])
-        secret.rotation_enabled, secret.auto_rotate_after_days = True, ROTATION_DAYS
-        secret.rotation_requested = True
+        password = _managed_password(backend, instance)
         server = postgres.start(_key(account_id, region_name, identifier), port=port, user=instance.master_username,
                                 password=password, database=props.get("DBName") or "postgres",
                                 force_ssl=_force_ssl(backend, _name(props.get("DBParameterGroupName"))))
@@ -130,14 +134,173 @@ class RdsInstance(Handler, CloudFormationModel):
         postgres.stop(_key(account_id, self.region, self.physical_id))
 
 
-def _address(original: Any) -> Any:
-    @functools.wraps(original.fget)
-    def address(self: Any) -> str:
-        if postgres.find(_key(self.account_id, self.region, self.db_instance_identifier)) is not None:
-            return "127.0.0.1"
-        return original.fget(self)
+def _managed_password(backend: Any, owner: Any) -> str:
+    """The master password RDS makes for an instance or cluster with ManageMasterUserPassword, in its managed secret,
+    rotating every 7 days."""
+    password = secrets.token_urlsafe(24)
+    secret = owner.master_user_secret.secret
+    backend.secretsmanager.put_secret_value(secret.arn, json.dumps({"username": owner.master_username, "password": password}),
+                                            None, None, ["AWSCURRENT"])
+    secret.rotation_enabled, secret.auto_rotate_after_days = True, ROTATION_DAYS
+    secret.rotation_requested = True
+    return password
 
-    return property(address)
+
+def _scaling(props: dict[str, Any]) -> dict[str, Any] | None:
+    """ServerlessV2ScalingConfiguration as RDS reports it; RDS refuses a range outside 0-256 ACUs or upside down."""
+    given = props.get("ServerlessV2ScalingConfiguration")
+    if not given:
+        return None
+    low, high = float(given.get("MinCapacity", 0.5)), float(given.get("MaxCapacity", 0))
+    if not (0 <= low <= high <= 256 and high >= 1):
+        raise ValueError(f"InvalidParameterCombination: ServerlessV2ScalingConfiguration {low}-{high} ACUs is not a valid range")
+    scaling = {"MinCapacity": low, "MaxCapacity": high}
+    if low == 0:
+        scaling["SecondsUntilAutoPause"] = int(given.get("SecondsUntilAutoPause", 300))
+    return scaling
+
+
+class RdsClusterParameterGroup(Handler, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "DBClusterParameterGroupName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::RDS::DBClusterParameterGroup"
+
+    def __init__(self, name: str, region: str) -> None:
+        self.physical_id, self.region, self.attributes = name, region, {}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        backend = rds_backends[account_id][region_name]
+        name = str(props.get("DBClusterParameterGroupName") or resource_name).lower()
+        backend.create_db_cluster_parameter_group(name, props.get("Family"), props.get("Description"), tags_list(props))
+        backend.modify_db_cluster_parameter_group(name, [
+            {"ParameterName": key, "ParameterValue": str(value), "ApplyMethod": "pending-reboot"}
+            for key, value in (props.get("Parameters") or {}).items()])
+        return cls(name, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        rds_backends[account_id][self.region].delete_db_cluster_parameter_group(self.physical_id)
+
+
+class RdsCluster(Handler, CloudFormationModel):
+    ATTRIBUTES = ("Endpoint.Address", "Endpoint.Port", "ReadEndpoint.Address", "DBClusterArn", "DBClusterResourceId",
+                  "MasterUserSecret.SecretArn")
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "DBClusterIdentifier"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::RDS::DBCluster"
+
+    def __init__(self, cluster: Any, server: postgres.Server) -> None:
+        self.physical_id, self.region = cluster.db_cluster_identifier, cluster.region
+        self.attributes = {"Endpoint.Address": "127.0.0.1", "Endpoint.Port": str(server.port), "ReadEndpoint.Address": "127.0.0.1",
+                           "DBClusterArn": cluster.arn, "DBClusterResourceId": cluster.db_cluster_resource_id,
+                           "MasterUserSecret.SecretArn": cluster.master_user_secret.secret_arn}
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = properties(cloudformation_json)
+        if props.get("Engine") != "aurora-postgresql":
+            raise ValueError(f"the embedded AWS runs Aurora PostgreSQL clusters only, not {props.get('Engine')}")
+        if not _flag(props.get("ManageMasterUserPassword")):
+            raise ValueError("the embedded AWS runs clusters with ManageMasterUserPassword only (a password in a template "
+                             "is what shipyard never makes)")
+        backend = rds_backends[account_id][region_name]
+        identifier = str(props.get("DBClusterIdentifier") or resource_name).lower()
+        port = _free_port()
+        group = _name(props.get("DBClusterParameterGroupName"))
+        cluster = backend.create_db_cluster({
+            "db_cluster_identifier": identifier, "engine": "aurora-postgresql", "engine_version": props.get("EngineVersion"),
+            "master_username": props.get("MasterUsername"), "manage_master_user_password": True, "port": port,
+            "database_name": props.get("DatabaseName"), "db_cluster_parameter_group_name": group,
+            "db_subnet_group_name": _name(props.get("DBSubnetGroupName")), "vpc_security_group_ids": props.get("VpcSecurityGroupIds", []),
+            "storage_encrypted": _flag(props.get("StorageEncrypted")), "kms_key_id": props.get("KmsKeyId"),
+            "backup_retention_period": int(props.get("BackupRetentionPeriod", 1)),
+            "copy_tags_to_snapshot": _flag(props.get("CopyTagsToSnapshot")), "deletion_protection": _flag(props.get("DeletionProtection")),
+            "enable_iam_database_authentication": _flag(props.get("EnableIAMDatabaseAuthentication")),
+            "enable_cloudwatch_logs_exports": props.get("EnableCloudwatchLogsExports"),
+            "serverless_v2_scaling_configuration": _scaling(props), "tags": tags_list(props),
+        })
+        password = _managed_password(backend, cluster)
+        server = postgres.start(_key(account_id, region_name, identifier), port=port, user=cluster.master_username,
+                                password=password, database=props.get("DatabaseName") or "postgres",
+                                force_ssl=_force_ssl(backend, group, cluster=True))
+        return cls(cluster, server)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        props = properties(cloudformation_json)
+        backend = rds_backends[account_id][region_name]
+        cluster = backend.clusters[original_resource.physical_id]
+        cluster.backup_retention_period = int(props.get("BackupRetentionPeriod", 1))
+        cluster.deletion_protection = _flag(props.get("DeletionProtection"))
+        cluster.vpc_security_group_ids = props.get("VpcSecurityGroupIds", [])
+        cluster.serverless_v2_scaling_configuration = _scaling(props)
+        server = postgres.find(_key(account_id, region_name, original_resource.physical_id))
+        assert server is not None, f"no PostgreSQL server runs {original_resource.physical_id}"
+        return cls(cluster, server)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = rds_backends[account_id][self.region]
+        backend.delete_db_cluster(self.physical_id)  # refused while deletion protection is on, or instances remain
+        postgres.stop(_key(account_id, self.region, self.physical_id))
+
+
+class RdsClusterInstance(Handler):
+    """An instance of an Aurora cluster: its endpoint is the cluster's server."""
+
+    ATTRIBUTES = RdsInstance.ATTRIBUTES
+
+    def __init__(self, instance: Any, server: postgres.Server) -> None:
+        self.physical_id, self.region = instance.db_instance_identifier, instance.region
+        self.attributes = {"Endpoint.Address": "127.0.0.1", "Endpoint.Port": str(server.port), "DBInstanceArn": instance.arn,
+                           "DbiResourceId": instance.dbi_resource_id}
+
+    @classmethod
+    def create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> RdsClusterInstance:
+        for managed_by_cluster in ("ManageMasterUserPassword", "MasterUserPassword", "StorageEncrypted", "AllocatedStorage",
+                                   "BackupRetentionPeriod", "DBName"):
+            if managed_by_cluster in props:
+                raise ValueError(f"InvalidParameterCombination: {managed_by_cluster} is managed by the DB cluster, not its instance")
+        backend = rds_backends[account_id][region_name]
+        cluster_id = _name(props["DBClusterIdentifier"])
+        server = postgres.find(_key(account_id, region_name, str(cluster_id)))
+        if server is None:
+            raise ValueError(f"DBClusterNotFoundFault: cluster {cluster_id} does not exist")
+        instance = backend.create_db_instance({
+            "db_instance_identifier": props.get("DBInstanceIdentifier") or str(resource_name).lower(),
+            "db_cluster_identifier": cluster_id, "engine": props.get("Engine"), "db_instance_class": props.get("DBInstanceClass"),
+            "publicly_accessible": _flag(props.get("PubliclyAccessible")), "promotion_tier": int(props.get("PromotionTier", 1)),
+            "auto_minor_version_upgrade": _flag(props.get("AutoMinorVersionUpgrade", True)),
+            "monitoring_interval": int(props.get("MonitoringInterval", 0)), "monitoring_role_arn": props.get("MonitoringRoleArn"),
+            "tags": tags_list(props),
+        })
+        return cls(instance, server)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        rds_backends[account_id][self.region].delete_db_instance(self.physical_id, skip_final_snapshot=True)
+
+
+def _local(holder: Any) -> Any:
+    """A wrapper of an endpoint property: 127.0.0.1 where the embedded AWS runs the server of holder(model)."""
+    def wrapper(original: Any) -> Any:
+        @functools.wraps(original.fget)
+        def address(self: Any) -> str:
+            if postgres.find(_key(self.account_id, self.region, holder(self))) is not None:
+                return "127.0.0.1"
+            return original.fget(self)
+
+        return property(address)
+
+    return wrapper
 
 
 def reset() -> None:
@@ -148,8 +311,10 @@ def reset() -> None:
 def install() -> None:
     from moto.rds.models import DBParameterGroup, DBSubnetGroup
 
-    wrap(DBInstance, "address", _address,
+    wrap(DBInstance, "address", _local(lambda i: getattr(i, "db_cluster_identifier", None) or i.db_instance_identifier),
          corrects="an instance's endpoint is a made-up DNS name; the embedded AWS's instances answer on 127.0.0.1")
+    wrap(DBCluster, "endpoint", _local(lambda c: c.db_cluster_identifier),
+         corrects="a cluster's endpoint is a made-up DNS name; the embedded AWS's clusters answer on 127.0.0.1")
     for model in (DBSubnetGroup, DBParameterGroup):
         if "physical_resource_id" not in dir(model):
             patch(model, "physical_resource_id", property(lambda self: self.name),
