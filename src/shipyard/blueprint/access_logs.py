@@ -41,6 +41,10 @@ class AccessLogs(Construct):
                         "StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
         ))
 
-    def log_rejected_traffic(self, vpc: ec2.Vpc) -> None:
-        vpc.add_flow_log("RejectedTraffic", destination=ec2.FlowLogDestination.to_s3(self.bucket, FLOW_LOG_PREFIX),
-                         traffic_type=ec2.FlowLogTrafficType.REJECT)
+    def log_rejected_traffic(self, vpc: ec2.IVpc) -> None:
+        destination = ec2.FlowLogDestination.to_s3(self.bucket, FLOW_LOG_PREFIX)
+        if isinstance(vpc, ec2.Vpc):
+            vpc.add_flow_log("RejectedTraffic", destination=destination, traffic_type=ec2.FlowLogTrafficType.REJECT)
+        else:  # an existing VPC: the same flow log, made beside it
+            ec2.FlowLog(self, "RejectedTraffic", resource_type=ec2.FlowLogResourceType.from_vpc(vpc), destination=destination,
+                        traffic_type=ec2.FlowLogTrafficType.REJECT)

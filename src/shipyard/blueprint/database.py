@@ -28,6 +28,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from shipyard.blueprint.network import selected
 from shipyard.blueprint.suppressions import DATABASE_DEFAULT_PORT, DATABASE_DISPOSABLE, DATABASE_SIZED_FOR_COST, suppress
 from shipyard.naming import Names
 
@@ -78,7 +79,7 @@ class Database(Construct):
                 to_port=PORT, destination_security_group_id=self.security_group.security_group_id, description="PostgreSQL to the database")
         subnet_group = rds.CfnDBSubnetGroup(
             self, "Subnets", db_subnet_group_description=f"{names.database}: isolated database subnets",
-            subnet_ids=vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnet_ids)
+            subnet_ids=selected(vpc, subnets).subnet_ids)
         aurora = engine == "aurora-postgresql"
         family = f"{'aurora-postgresql' if aurora else 'postgres'}{version.split('.')[0]}"
         self.log_group = logs.LogGroup(

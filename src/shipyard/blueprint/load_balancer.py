@@ -18,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from shipyard import naming
+from shipyard.blueprint.network import selected
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class LoadBalancer(Construct):
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
             description=f"{name} load balancer: {'HTTPS' if certificate_arn else 'HTTP'} from the CloudFront VPC origin only",
         )
-        for subnet in vpc.select_subnets(subnet_group_name=subnets.subnet_group_name).subnets:
+        for subnet in selected(vpc, subnets).subnets:
             self.security_group.add_ingress_rule(
                 ec2.Peer.ipv4(subnet.ipv4_cidr_block), ec2.Port.tcp(port),
                 "CloudFront VPC origin interfaces in this isolated subnet",

@@ -130,7 +130,7 @@ class FoundationStack(_EnvironmentStack):
                 zone_id = self.output_of(global_stack, Output.HOSTED_ZONE_ID, naming.HOSTED_ZONE_PARAMETER, allowed_pattern=r"^Z[A-Z0-9]+$")
             self.origin_certificate = OriginCertificate(self, "OriginCertificate", name=env.origin_domain, zone_id=zone_id)
             CfnOutput(self, Output.ORIGIN_CERTIFICATE_ARN, value=self.origin_certificate.certificate.ref)
-        self.network = Network(self, "Network", database=settings.database is not None)
+        self.network = Network(self, "Network", database=settings.database is not None, existing=env.network)
         self.access_logs = AccessLogs(self, "AccessLogs", bucket_name=names.logs_bucket, site_bucket_name=names.site_bucket,
                                       retention_days=env.log_retention_days, retain=env.deletion_protection)
         self.access_logs.log_rejected_traffic(self.network.vpc)

@@ -3,6 +3,7 @@ blueprint builds from: one settings model, so a new setting is one edit."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
@@ -140,6 +141,79 @@ class AdoptedResources(_Model):
         return tuple(entries)
 
 
+_VPC_RE, _SUBNET_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$"), re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_ZONE_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
+
+
+class ExistingSubnet(_Model):
+    """A subnet of an existing VPC as `aws ec2 describe-subnets` shows it: what the templates need of it."""
+
+    id: str = Field(description="SubnetId (subnet-...)")
+    zone: str = Field(description="AvailabilityZone, e.g. eu-west-1a")
+    cidr: str = Field(description="CidrBlock, e.g. 10.0.2.0/24")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _SUBNET_RE.match(value):
+            raise ValueError(f"{value!r} is not a subnet id (subnet- and 8 or 17 hex digits)")
+        return value
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if not _ZONE_RE.match(value):
+            raise ValueError(f"{value!r} is not an availability zone such as eu-west-1a")
+        return value
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IPv4 range such as 10.0.2.0/24") from None
+        return value
+
+
+class ExistingNetwork(_Model):
+    """[environments.<env>.network]: a VPC the environment runs in instead of one of its own (a VPC another tool made,
+    such as the one a Copilot environment imported, where its database stays). shipyard makes nothing in it but its
+    security groups, its internal load balancer and database in the private subnets, and a flow log of rejected
+    traffic. Each subnet is written as `aws ec2 describe-subnets` shows it (`shipyard import copilot --aws` reads them)."""
+
+    vpc_id: str = Field(description="the VPC's id (vpc-...)")
+    public_subnets: list[ExistingSubnet] = Field(
+        description="subnets routed to an internet gateway ({id, zone, cidr} each), in two availability zones or more: the "
+                    "tasks (public IPs; no NAT gateway)")
+    private_subnets: list[ExistingSubnet] = Field(
+        description="subnets without a route to the internet ({id, zone, cidr} each), in two availability zones or more: "
+                    "the internal load balancer, which admits CloudFront's VPC origin from their ranges alone, and the database")
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc(cls, value: str) -> str:
+        if not _VPC_RE.match(value):
+            raise ValueError(f"{value!r} is not a VPC id (vpc- and 8 or 17 hex digits)")
+        return value
+
+    @field_validator("public_subnets", "private_subnets")
+    @classmethod
+    def _two_zones(cls, value: list[ExistingSubnet]) -> list[ExistingSubnet]:
+        if len({s.zone for s in value}) < 2:
+            raise ValueError("list subnets in two availability zones or more (a load balancer needs two)")
+        if len({s.id for s in value}) != len(value):
+            raise ValueError("a subnet is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _apart(self) -> ExistingNetwork:
+        shared = sorted({s.id for s in self.public_subnets} & {s.id for s in self.private_subnets})
+        if shared:
+            raise ValueError(f"{shared[0]} is listed as public and private; a subnet is one or the other")
+        return self
+
+
 class EnvironmentInput(EnvironmentSettings):
     account: str = Field(description="12-digit AWS account id")
     domain: str | None = Field(None, description="the environment's own domain, e.g. shop.example.com (a certificate, aliases and DNS records follow)")
@@ -148,6 +222,8 @@ class EnvironmentInput(EnvironmentSettings):
     www: bool = Field(False, description="also serve www.<domain>, redirected to the domain")
     adopted: AdoptedResources | None = Field(None, description="resources moved in by `shipyard adopt`, by their own names "
                                                                "(written by adopt)")
+    network: ExistingNetwork | None = Field(None, description="an existing VPC to run in ([environments.<env>.network] with "
+                                                              "vpc_id, public_subnets, private_subnets); default: a VPC of its own")
     dns: Literal["route53", "external"] = Field(
         "route53", description="where the domain's DNS lives: route53 (a zone in the environment's account, created or "
                                "hosted_zone_id) or external (another account or provider: deploy prints the records to "
