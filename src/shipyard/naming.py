@@ -66,7 +66,8 @@ class Names:
     environment: str
     account: str
     # Resources `shipyard adopt` moved into this environment's stacks keep the names they had (an import does not
-    # rename): (kind, workload) -> name, kind one of repository, log_group, site_bucket ([environments.<env>.adopted]).
+    # rename): (kind, workload) -> name, kind one of repository, log_group, site_bucket, database, database_writer, database_subnet_group
+    # ([environments.<env>.adopted]).
     adopted: tuple[tuple[tuple[str, str], str], ...] = ()
 
     def adopted_name(self, kind: str, workload: str = PRIMARY_SERVICE) -> str | None:
@@ -196,8 +197,17 @@ class Names:
 
     @property
     def database(self) -> str:
-        """The RDS instance identifier (letters, digits, hyphens; config.py checks the length)."""
-        return f"{self.prefix}-db"
+        """The RDS instance or Aurora cluster identifier (letters, digits, hyphens; config.py checks the length)."""
+        return self.adopted_name("database") or f"{self.prefix}-db"
+
+    def database_member(self, role: str) -> str:
+        """An Aurora cluster's instance: writer or reader."""
+        return self.adopted_name(f"database_{role}") or f"{self.prefix}-db-{role}"
+
+    @property
+    def database_subnet_group(self) -> str | None:
+        """The DB subnet group's name where adopted; None where CloudFormation names shipyard's own."""
+        return self.adopted_name("database_subnet_group")
 
     def database_parameter(self, key: str) -> str:
         """SSM parameters with the database's connection settings (host, port, name), read by the tasks as secrets."""

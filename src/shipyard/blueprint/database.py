@@ -79,7 +79,10 @@ class Database(Construct):
                 to_port=PORT, destination_security_group_id=self.security_group.security_group_id, description="PostgreSQL to the database")
         subnet_group = rds.CfnDBSubnetGroup(
             self, "Subnets", db_subnet_group_description=f"{names.database}: isolated database subnets",
-            subnet_ids=selected(vpc, subnets).subnet_ids)
+            subnet_ids=selected(vpc, subnets).subnet_ids, db_subnet_group_name=names.database_subnet_group)
+        # An adopted cluster is bound to its subnet group by name, a property set at creation: the template names it
+        # as a value, which an import can take (a reference it could not resolve yet).
+        subnet_group_name = names.database_subnet_group or subnet_group.ref
         aurora = engine == "aurora-postgresql"
         family = f"{'aurora-postgresql' if aurora else 'postgres'}{version.split('.')[0]}"
         self.log_group = logs.LogGroup(
@@ -96,7 +99,7 @@ class Database(Construct):
                       "enable_performance_insights": performance_insights,
                       "performance_insights_retention_period": 7 if performance_insights else None}
         common = {"engine": engine, "engine_version": version, "master_username": username, "manage_master_user_password": True,
-                  "db_subnet_group_name": subnet_group.ref, "port": PORT if aurora else str(PORT),
+                  "db_subnet_group_name": subnet_group_name, "port": PORT if aurora else str(PORT),
                   "copy_tags_to_snapshot": True, "deletion_protection": keep_final_snapshot, "backup_retention_period": backup_days,
                   "enable_iam_database_authentication": True, "enable_cloudwatch_logs_exports": ["postgresql"]}
         if aurora:
@@ -112,9 +115,10 @@ class Database(Construct):
             # Serverless v2 capacity is an instance class of the cluster's; a reader in another zone takes over on failure.
             for index, role in enumerate(("Writer", "Reader") if multi_az else ("Writer",)):
                 member = rds.CfnDBInstance(
-                    self, role, db_instance_identifier=f"{names.database}-{role.lower()}", db_cluster_identifier=self.primary.ref,
+                    self, role, db_instance_identifier=names.database_member(role.lower()), db_cluster_identifier=names.database,
                     engine=engine, db_instance_class="db.serverless", publicly_accessible=False, auto_minor_version_upgrade=True,
                     promotion_tier=index, **monitoring)
+                member.add_dependency(self.primary)  # named by value, as an import needs (above)
                 member.cfn_options.deletion_policy = CfnDeletionPolicy.DELETE  # the cluster holds the data, not its instances
         else:
             parameters = rds.CfnDBParameterGroup(
@@ -129,6 +133,9 @@ class Database(Construct):
         if not production:
             suppress(self.primary, DATABASE_SIZED_FOR_COST, DATABASE_DISPOSABLE)
         policy = CfnDeletionPolicy.SNAPSHOT if keep_final_snapshot else CfnDeletionPolicy.DELETE
+        if names.adopted_name("database"):  # adopted, with its rows: it stays whatever becomes of the stack
+            policy = CfnDeletionPolicy.RETAIN
+            subnet_group.cfn_options.deletion_policy = subnet_group.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
         self.primary.cfn_options.deletion_policy = policy
         self.primary.cfn_options.update_replace_policy = policy
         endpoint = (self.primary.attr_endpoint_address, self.primary.attr_endpoint_port)

@@ -73,7 +73,9 @@ def aurora_max_connections(max_capacity: float) -> int:
     formula as an instance's (Aurora user guide, "Maximum connections to an Aurora PostgreSQL DB instance")."""
     return min(int(max(max_capacity, 1) * ACU_MEMORY_GIB * 1024 ** 3 / 9531392), 5000)
 # Reserved by RDS or PostgreSQL as master user names.
-RESERVED_DB_USERS = {"postgres", "rdsadmin", "rdsrepladmin", "rds_superuser", "admin", "public", "user"}
+# Not "postgres": it is the RDS console's own default master user (RDS user guide, "Understanding PostgreSQL roles and
+# permissions"), and Copilot's Aurora addons use it.
+RESERVED_DB_USERS = {"rdsadmin", "rdsrepladmin", "rds_superuser", "admin", "public", "user"}
 
 # What a credential looks like, by its variable's name or by its value: an AWS access key id, a PEM private key, a
 # GitHub token, a Slack token. SY-E501 finds them in templates; shipyard.toml refuses them in plain environment values.

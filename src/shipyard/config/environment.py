@@ -128,6 +128,9 @@ class AdoptedResources(_Model):
                                                                             "[service]): the images it had stay")
     log_groups: dict[str, str] = Field(default_factory=dict, description="log groups by workload ('service' for [service])")
     site_bucket: str | None = Field(None, description="the site's S3 bucket")
+    database: str | None = Field(None, description="the Aurora cluster [database] is (its rows stay)")
+    database_writer: str | None = Field(None, description="the cluster's writer instance")
+    database_subnet_group: str | None = Field(None, description="the cluster's DB subnet group (the cluster is bound to it)")
 
     def entries(self) -> tuple[tuple[tuple[str, str], str], ...]:
         """As naming.Names takes them: ((kind, workload), name), [service] under its workload name."""
@@ -136,8 +139,9 @@ class AdoptedResources(_Model):
 
         entries = [(("repository", workload(k)), v) for k, v in self.repositories.items()]
         entries += [(("log_group", workload(k)), v) for k, v in self.log_groups.items()]
-        if self.site_bucket:
-            entries.append((("site_bucket", naming.PRIMARY_SERVICE), self.site_bucket))
+        entries += [((kind, naming.PRIMARY_SERVICE), name) for kind, name in (
+            ("site_bucket", self.site_bucket), ("database", self.database), ("database_writer", self.database_writer),
+            ("database_subnet_group", self.database_subnet_group)) if name]
         return tuple(entries)
 
 

@@ -111,6 +111,11 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
 
     check_shared_accounts(environments, problems)
     check_domains(environments, problems)
+    for env in environments.values():
+        adopted = env.adopted.database if env.adopted else None
+        if adopted and (database is None or database.engine != "aurora-postgresql"):
+            problems.add(f"environments.{env.name}.adopted.database: {adopted!r} is an Aurora cluster; [database] must say "
+                         'engine = "aurora-postgresql"')
     if database:
         for env in environments.values():
             problem = naming.rds_identifier_problem(env.names.database)

@@ -10,7 +10,7 @@ import re
 import shlex
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from shipyard.config.catalogue import (
     FARGATE_CPU,
@@ -249,9 +249,13 @@ class DatabaseConfig(_Model):
 
     @field_validator("name", "username")
     @classmethod
-    def _identifier(cls, value: str) -> str:
-        if not re.match(r"^[a-z][a-z0-9_]{0,62}$", value):
-            raise ValueError(f"{value!r} is not valid; use lowercase letters, digits and '_', starting with a letter (at most 63)")
+    def _identifier(cls, value: str, info: ValidationInfo) -> str:
+        # A master user name is 1 to 16 letters, digits or '_' (RDS API reference, CreateDBInstance and
+        # CreateDBCluster, MasterUsername); a database name up to PostgreSQL's 63.
+        longest = 16 if info.field_name == "username" else 63
+        if not re.match(rf"^[a-z][a-z0-9_]{{0,{longest - 1}}}$", value):
+            raise ValueError(f"{value!r} is not valid; use lowercase letters, digits and '_', starting with a letter "
+                             f"(at most {longest})")
         if value in RESERVED_DB_USERS:
             raise ValueError(f"{value!r} is reserved by RDS or PostgreSQL; pick another name")
         return value
