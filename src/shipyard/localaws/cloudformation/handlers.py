@@ -14,7 +14,7 @@ from typing import Any
 
 from moto.cloudformation import models, parsing
 
-from shipyard.localaws.cloudformation import drift, resource_import, stabilize
+from shipyard.localaws.cloudformation import drift, dynamic_references, resource_import, stabilize
 from shipyard.localaws.core.base import patch, wrap
 from shipyard.localaws.core.pace import references
 
@@ -394,6 +394,7 @@ def install() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
 
     drift.install()
+    dynamic_references.install()
     patch(models.Stack, "parse_template", staticmethod(_json_first(models.Stack.parse_template)),
           corrects="(not a correction) a JSON template is read as JSON, not by the YAML parser: the service stack took 127 ms to parse")
     patch(models.ChangeSet, "_parse_template", _change_set_template,

@@ -43,14 +43,10 @@ def _backend_object(resource_type: str, identifier: dict[str, str], account: str
         from moto.logs.models import logs_backends
 
         return "LogGroupName", logs_backends[account][region].groups.get(identifier.get("LogGroupName", ""))
-    if resource_type == "AWS::RDS::DBInstance":
-        from moto.rds.models import rds_backends
+    if resource_type in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::RDS::DBSubnetGroup"):
+        from shipyard.localaws.rds.handlers import existing
 
-        return "DBInstanceIdentifier", rds_backends[account][region].databases.get(identifier.get("DBInstanceIdentifier", ""))
-    if resource_type == "AWS::RDS::DBCluster":
-        from moto.rds.models import rds_backends
-
-        return "DBClusterIdentifier", rds_backends[account][region].clusters.get(identifier.get("DBClusterIdentifier", ""))
+        return existing(resource_type, identifier, account, region)
     return None
 
 

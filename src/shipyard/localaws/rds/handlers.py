@@ -26,7 +26,7 @@ import socket
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
-from moto.rds.models import DBCluster, DBInstance, rds_backends
+from moto.rds.models import DBCluster, DBInstance, MasterUserSecret, rds_backends
 
 from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
 from shipyard.localaws.rds import postgres
@@ -119,6 +119,13 @@ class RdsInstance(Handler, CloudFormationModel):
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
         props = properties(cloudformation_json)
         backend = rds_backends[account_id][region_name]
+        if props.get("DBClusterIdentifier"):  # a cluster's instance: what it has of its own changes in place
+            member = backend.databases[original_resource.physical_id]
+            member.db_instance_class = props.get("DBInstanceClass", member.db_instance_class)
+            member.publicly_accessible = _flag(props.get("PubliclyAccessible"))
+            member.promotion_tier = int(props.get("PromotionTier", 1))
+            member.auto_minor_version_upgrade = _flag(props.get("AutoMinorVersionUpgrade", True))
+            return RdsClusterInstance.existing(member)
         instance = backend.modify_db_instance(original_resource.physical_id, {
             "db_instance_class": props.get("DBInstanceClass"), "allocated_storage": int(props.get("AllocatedStorage") or 20),
             "backup_retention_period": int(props.get("BackupRetentionPeriod", 1)), "multi_az": _flag(props.get("MultiAZ")),
@@ -203,23 +210,32 @@ class RdsCluster(Handler, CloudFormationModel):
         self.physical_id, self.region = cluster.db_cluster_identifier, cluster.region
         self.attributes = {"Endpoint.Address": "127.0.0.1", "Endpoint.Port": str(server.port), "ReadEndpoint.Address": "127.0.0.1",
                            "DBClusterArn": cluster.arn, "DBClusterResourceId": cluster.db_cluster_resource_id,
-                           "MasterUserSecret.SecretArn": cluster.master_user_secret.secret_arn}
+                           **({"MasterUserSecret.SecretArn": cluster.master_user_secret.secret_arn}
+                              if cluster.manage_master_user_password else {})}
+
+    @classmethod
+    def existing(cls, cluster: Any) -> RdsCluster:
+        """A cluster that exists already, as a stack that imports it holds it."""
+        server = postgres.find(_key(cluster.account_id, cluster.region, cluster.db_cluster_identifier))
+        assert server is not None, f"no PostgreSQL server runs {cluster.db_cluster_identifier}"
+        return cls(cluster, server)
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = properties(cloudformation_json)
         if props.get("Engine") != "aurora-postgresql":
             raise ValueError(f"the embedded AWS runs Aurora PostgreSQL clusters only, not {props.get('Engine')}")
-        if not _flag(props.get("ManageMasterUserPassword")):
-            raise ValueError("the embedded AWS runs clusters with ManageMasterUserPassword only (a password in a template "
-                             "is what shipyard never makes)")
+        managed = _flag(props.get("ManageMasterUserPassword"))
+        if managed == bool(props.get("MasterUserPassword")):
+            raise ValueError("InvalidParameterCombination: give MasterUserPassword or ManageMasterUserPassword, one of them")
         backend = rds_backends[account_id][region_name]
         identifier = str(props.get("DBClusterIdentifier") or resource_name).lower()
         port = _free_port()
         group = _name(props.get("DBClusterParameterGroupName"))
         cluster = backend.create_db_cluster({
             "db_cluster_identifier": identifier, "engine": "aurora-postgresql", "engine_version": props.get("EngineVersion"),
-            "master_username": props.get("MasterUsername"), "manage_master_user_password": True, "port": port,
+            "master_username": props.get("MasterUsername"), "manage_master_user_password": managed,
+            "master_user_password": props.get("MasterUserPassword"), "port": port,
             "database_name": props.get("DatabaseName"), "db_cluster_parameter_group_name": group,
             "db_subnet_group_name": _name(props.get("DBSubnetGroupName")), "vpc_security_group_ids": props.get("VpcSecurityGroupIds", []),
             "storage_encrypted": _flag(props.get("StorageEncrypted")), "kms_key_id": props.get("KmsKeyId"),
@@ -229,7 +245,7 @@ class RdsCluster(Handler, CloudFormationModel):
             "enable_cloudwatch_logs_exports": props.get("EnableCloudwatchLogsExports"),
             "serverless_v2_scaling_configuration": _scaling(props), "tags": tags_list(props),
         })
-        password = _managed_password(backend, cluster)
+        password = _managed_password(backend, cluster) if managed else props["MasterUserPassword"]
         server = postgres.start(_key(account_id, region_name, identifier), port=port, user=cluster.master_username,
                                 password=password, database=props.get("DatabaseName") or "postgres",
                                 force_ssl=_force_ssl(backend, group, cluster=True))
@@ -244,8 +260,25 @@ class RdsCluster(Handler, CloudFormationModel):
         cluster.deletion_protection = _flag(props.get("DeletionProtection"))
         cluster.vpc_security_group_ids = props.get("VpcSecurityGroupIds", [])
         cluster.serverless_v2_scaling_configuration = _scaling(props)
+        cluster.enabled_cloudwatch_logs_exports = props.get("EnableCloudwatchLogsExports") or []
+        cluster.iam_auth = _flag(props.get("EnableIAMDatabaseAuthentication"))
+        cluster.copy_tags_to_snapshot = _flag(props.get("CopyTagsToSnapshot"))
+        if props.get("EngineVersion"):
+            cluster.engine_version = props["EngineVersion"]
         server = postgres.find(_key(account_id, region_name, original_resource.physical_id))
         assert server is not None, f"no PostgreSQL server runs {original_resource.physical_id}"
+        group = _name(props.get("DBClusterParameterGroupName"))
+        if group:
+            cluster.parameter_group = group
+            server.front.require_tls = _force_ssl(backend, group, cluster=True)
+        if _flag(props.get("ManageMasterUserPassword")) and not cluster.manage_master_user_password:
+            # Management turned on: RDS makes the secret and a new password, so clients of the old password stop
+            # connecting (Aurora user guide, "Password management with Amazon Aurora and AWS Secrets Manager").
+            cluster.manage_master_user_password = True
+            cluster.master_user_secret = MasterUserSecret(cluster, None)
+            server.set_password(_managed_password(backend, cluster))
+        elif props.get("MasterUserPassword") and not cluster.manage_master_user_password:
+            server.set_password(props["MasterUserPassword"])
         return cls(cluster, server)
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -263,6 +296,12 @@ class RdsClusterInstance(Handler):
         self.physical_id, self.region = instance.db_instance_identifier, instance.region
         self.attributes = {"Endpoint.Address": "127.0.0.1", "Endpoint.Port": str(server.port), "DBInstanceArn": instance.arn,
                            "DbiResourceId": instance.dbi_resource_id}
+
+    @classmethod
+    def existing(cls, instance: Any) -> RdsClusterInstance:
+        server = postgres.find(_key(instance.account_id, instance.region, instance.db_cluster_identifier))
+        assert server is not None, f"no PostgreSQL server runs {instance.db_cluster_identifier}"
+        return cls(instance, server)
 
     @classmethod
     def create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> RdsClusterInstance:
@@ -289,6 +328,20 @@ class RdsClusterInstance(Handler):
         rds_backends[account_id][self.region].delete_db_instance(self.physical_id, skip_final_snapshot=True)
 
 
+def existing(resource_type: str, identifier: dict[str, str], account: str, region: str) -> tuple[str, Any]:
+    """(the identifying property, the resource as a stack holds it, or None) of an RDS resource to import."""
+    backend = rds_backends[account][region]
+    if resource_type == "AWS::RDS::DBCluster":
+        cluster = backend.clusters.get(identifier.get("DBClusterIdentifier", "").lower())
+        return "DBClusterIdentifier", RdsCluster.existing(cluster) if cluster is not None else None
+    if resource_type == "AWS::RDS::DBSubnetGroup":
+        return "DBSubnetGroupName", backend.subnet_groups.get(identifier.get("DBSubnetGroupName", "").lower())
+    instance = backend.databases.get(identifier.get("DBInstanceIdentifier", "").lower())
+    if instance is not None and getattr(instance, "db_cluster_identifier", None):
+        return "DBInstanceIdentifier", RdsClusterInstance.existing(instance)
+    return "DBInstanceIdentifier", instance
+
+
 def _local(holder: Any) -> Any:
     """A wrapper of an endpoint property: 127.0.0.1 where the embedded AWS runs the server of holder(model)."""
     def wrapper(original: Any) -> Any:
@@ -303,6 +356,17 @@ def _local(holder: Any) -> Any:
     return wrapper
 
 
+def _update_subnet_group(cls: Any, original: Any, new_name: str, cloudformation_json: dict[str, Any], account_id: str,
+                         region_name: str) -> Any:
+    from moto.ec2.models import ec2_backends
+
+    props = properties(cloudformation_json)
+    original.description = props.get("DBSubnetGroupDescription", original.description)
+    original.subnets = [ec2_backends[account_id][region_name].get_subnet(s) for s in props.get("SubnetIds", [])]
+    original.tags = tags_list(props)
+    return original
+
+
 def reset() -> None:
     """Every database server stops."""
     postgres.stop_all()
@@ -315,6 +379,8 @@ def install() -> None:
          corrects="an instance's endpoint is a made-up DNS name; the embedded AWS's instances answer on 127.0.0.1")
     wrap(DBCluster, "endpoint", _local(lambda c: c.db_cluster_identifier),
          corrects="a cluster's endpoint is a made-up DNS name; the embedded AWS's clusters answer on 127.0.0.1")
+    patch(DBSubnetGroup, "update_from_cloudformation_json", classmethod(_update_subnet_group),
+          corrects="a DB subnet group's update returns nothing, and the stack loses it; RDS modifies it in place")
     for model in (DBSubnetGroup, DBParameterGroup):
         if "physical_resource_id" not in dir(model):
             patch(model, "physical_resource_id", property(lambda self: self.name),
