@@ -92,6 +92,7 @@ def test_every_workload_type_imports_validates_and_every_key_is_accounted_for(cl
     assert (nightly.schedule, nightly.timeout_minutes, nightly.retries) == ("cron(0 3 * * ? *)", 30, 3)
     assert config.database is not None and (config.database.engine, config.database.version, config.database.name) == (
         "aurora-postgresql", "16", "shop")
+    assert config.database.username == "postgres"  # from the addon secret's template, as the cluster was created
     # Serverless v2 capacity from the addon's Mappings: the minimum by Ref Env (test pauses), the maximum from "All".
     assert [(config.environments[e].database_min_capacity, config.environments[e].database_max_capacity)
             for e in ("test", "prod")] == [(0, 8), (1, 8)]

@@ -12,9 +12,10 @@ import tomli_w
 
 from shipyard.app.policy import require_valid_config
 from shipyard.aws import Aws, Target
+from shipyard.aws.session import AwsError
 from shipyard.config import parse_config
 from shipyard.copilot.translate import Row, translate
-from shipyard.copilot.workspace import read_workspace
+from shipyard.copilot.workspace import Workspace, read_workspace
 from shipyard.errors import ConfigError, ConfigErrors, PolicyRefused, ShipyardError, UsageError
 from shipyard.scaffold import CONFIG
 
@@ -71,6 +72,27 @@ def copilot_environments(aws: Aws, region: str, app: str) -> dict[str, tuple[str
     return found
 
 
+def _subnets(workspace: Workspace, records: Target, accounts: dict[str, str], regions: dict[str, str],
+             region: str | None) -> dict[str, dict[str, str]]:
+    """Each subnet an environment manifest imports, as AWS describes it in that environment's account ({id: {vpc,
+    zone, cidr}}): what [environments.<env>.network] needs and a manifest does not say. An environment whose account
+    these credentials do not reach is left out (its VPC is then reported as not carried)."""
+    found: dict[str, dict[str, str]] = {}
+    for name, manifest in workspace.environments.items():
+        vpc = ((manifest.data.get("network") or {}).get("vpc") or {}) if isinstance(manifest.data, dict) else {}
+        listed = [s.get("id") for kind in ("public", "private") for s in ((vpc.get("subnets") or {}).get(kind) or [])
+                  if isinstance(s, dict)]
+        where = regions.get(name) or region
+        if not vpc.get("id") or not all(isinstance(i, str) for i in listed) or not listed or name not in accounts or not where:
+            continue
+        try:
+            described = Aws(records, accounts[name]).ec2(where).subnets(listed)
+        except AwsError:
+            continue
+        found.update({s.id: {"vpc": s.vpc, "zone": s.zone, "cidr": s.cidr} for s in described})
+    return found
+
+
 def import_copilot(directory: Path, *, accounts: tuple[str, ...], region: str | None, repository: str | None,
                    pipeline: bool, force: bool, records: Target | None = None, app_account: str | None = None) -> Imported:
     """records: where Copilot's records are read (each environment's account and region, for those --account does
@@ -92,7 +114,8 @@ def import_copilot(directory: Path, *, accounts: tuple[str, ...], region: str | 
         for name, (account, where) in copilot_environments(aws, region, workspace.application).items():
             chosen.setdefault(name, account)
             regions[name] = where
-    translation = translate(workspace, accounts=chosen, region=region, repository=repository, regions=regions)
+    subnets = _subnets(workspace, records, chosen, regions, region) if records is not None else {}
+    translation = translate(workspace, accounts=chosen, region=region, repository=repository, regions=regions, subnets=subnets)
     if translation.decisions:
         return Imported(translation.rows, translation.decisions)
     text = HEADER.format(app=translation.config["app"]["name"]) + tomli_w.dumps(translation.config)

@@ -8,6 +8,14 @@ from shipyard.aws.session import ServiceApi
 
 
 @dataclass(frozen=True)
+class Subnet:
+    id: str
+    vpc: str
+    zone: str
+    cidr: str
+
+
+@dataclass(frozen=True)
 class Ingress:
     """One inbound permission of a security group, by what it admits."""
 
@@ -27,9 +35,13 @@ class Ec2(ServiceApi):
     service = "ec2"
 
     def subnet_cidrs(self, subnet_ids: list[str]) -> list[str]:
+        return [subnet.cidr for subnet in self.subnets(subnet_ids)]
+
+    def subnets(self, subnet_ids: list[str]) -> list[Subnet]:
         if not subnet_ids:
             return []
-        return [s["CidrBlock"] for s in self._call("DescribeSubnets", SubnetIds=subnet_ids)["Subnets"]]
+        return [Subnet(s["SubnetId"], s["VpcId"], s["AvailabilityZone"], s["CidrBlock"])
+                for s in self._call("DescribeSubnets", SubnetIds=subnet_ids)["Subnets"]]
 
     def security_groups(self, group_ids: list[str]) -> list[SecurityGroup]:
         if not group_ids:

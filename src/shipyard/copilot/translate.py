@@ -13,6 +13,7 @@ backend-service, worker-service, scheduled-job, static-site, environment, pipeli
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shlex
@@ -226,18 +227,20 @@ def static_site(workspace: Workspace) -> str | None:
 
 
 def translate(workspace: Workspace, *, accounts: dict[str, str], region: str | None, repository: str | None,
-              regions: dict[str, str] | None = None) -> Translation:
-    """regions: an environment's own region where Copilot recorded one other than `region`."""
+              regions: dict[str, str] | None = None, subnets: dict[str, dict[str, str]] | None = None) -> Translation:
+    """regions: an environment's own region where Copilot recorded one other than `region`; subnets: the imported
+    VPCs' subnets as AWS describes them ({id: {vpc, zone, cidr}}), where they could be read."""
     translation = Translation(config={})
-    _Translator(workspace, translation, accounts, region, repository, regions or {}).run()
+    _Translator(workspace, translation, accounts, region, repository, regions or {}, subnets or {}).run()
     return translation
 
 
 class _Translator:
     def __init__(self, workspace: Workspace, translation: Translation, accounts: dict[str, str], region: str | None,
-                 repository: str | None, regions: dict[str, str]) -> None:
+                 repository: str | None, regions: dict[str, str], subnets: dict[str, dict[str, str]]) -> None:
         self.ws, self.t = workspace, translation
         self.accounts, self.region, self.repository, self.regions = accounts, region, repository, regions
+        self.subnets = subnets
         self.readings = {name: Reading(m, translation) for name, m in workspace.workloads.items()}
         self.types: dict[str, str] = {}
         for name, reading in self.readings.items():
@@ -720,9 +723,7 @@ class _Translator:
         production = name in PRODUCTION_NAMES
         r.row("type", CHANGED if production else MAPPED, target, "production = true, with WAF and AWS managed rules in front of "
               "CloudFront (waf = true), which shipyard requires of production" if production else "")
-        r.row("network.vpc.id", NOT_CARRIED, "", "shipyard builds each environment's own VPC (private subnets, VPC endpoints); "
-              "Copilot's VPC stays until the cutover (docs/copilot.md)")
-        r.row("network.vpc.subnets", NOT_CARRIED, "", "shipyard's VPC has its own subnets")
+        self._imported_vpc(name, target, r)
         r.row("network.vpc.cidr", NOT_CARRIED, "", "shipyard picks the VPC's range")
         r.row("network.vpc.flow_logs", CHANGED, "", "shipyard logs rejected traffic to the environment's log bucket")
         r.row("network.vpc.security_group", NOT_CARRIED, "", "each workload's security group comes from what it declares")
@@ -738,6 +739,32 @@ class _Translator:
             self.env_tables.setdefault(name, {})["container_insights"] = bool(insights)
             r.row("observability.container_insights", MAPPED, f"{target} container_insights")
         r.finish("an environment")
+
+    def _imported_vpc(self, name: str, target: str, r: Reading) -> None:
+        """An imported VPC becomes the environment's existing network where AWS described each of its subnets (the
+        zone and range a manifest does not give); otherwise shipyard builds the environment a VPC of its own."""
+        vpc = r.get("network.vpc.id")
+        listed = {kind: [s.get("id") if isinstance(s, dict) else None for s in (r.get(f"network.vpc.subnets.{kind}") or [])]
+                  for kind in ("public", "private")}
+        described = {kind: [self.subnets.get(i) if isinstance(i, str) else None for i in ids] for kind, ids in listed.items()}
+        if not vpc:
+            r.row("network.vpc.id", NOT_CARRIED, "", "shipyard builds the environment's own VPC")
+        elif all(described.values()) and all(d is not None and d["vpc"] == vpc for ds in described.values() for d in ds):
+            self.env_tables[name]["network"] = {"vpc_id": vpc, **{
+                f"{kind}_subnets": [{"id": i, "zone": d["zone"], "cidr": d["cidr"]} for i, d in zip(listed[kind], ds, strict=True)]
+                for kind, ds in described.items()}}
+            r.row("network.vpc.id", MAPPED, f"{target}.network vpc_id", "the environment runs in this VPC: its database can move "
+                  "with `shipyard adopt`")
+            r.row("network.vpc.subnets", MAPPED, f"{target}.network public_subnets, private_subnets",
+                  "with each subnet's zone and range as AWS describes them; tasks in the public ones, the load balancer and "
+                  "the database in the private ones")
+            return
+        else:
+            r.row("network.vpc.id", NOT_CARRIED, "", "each subnet's zone and range are needed to run in this VPC, and AWS "
+                  "was not asked or did not describe them: import again with --aws (or --endpoint) in reach of the "
+                  f"environment's account, or write [environments.{name}.network]; until then shipyard builds the "
+                  "environment its own VPC, and a database in this VPC cannot move")
+        r.row("network.vpc.subnets", NOT_CARRIED, "", "shipyard's VPC has its own subnets")
 
     def _pipeline(self, r: Reading) -> None:
         source = str(r.get("source.properties.repository") or "")
@@ -768,7 +795,7 @@ class _Translator:
                 for logical, resource in resources.items():
                     kind = resource.get("Type") if isinstance(resource, dict) else None
                     properties = resource.get("Properties") or {} if isinstance(resource, dict) else {}
-                    row = self._addon_resource(owner, logical, str(kind), properties, template.data.get("Mappings") or {})
+                    row = self._addon_resource(owner, logical, str(kind), properties, template.data)
                     self.t.rows.append(Row(template.path, f"Resources.{logical}", *row))
                 for key in template.data:
                     if key == "Mappings":
@@ -781,7 +808,7 @@ class _Translator:
                                                if key in ("Parameters", "Outputs") else "not read"))
 
     def _addon_resource(self, owner: str, logical: str, kind: str, properties: dict[str, Any],
-                        mappings: dict[str, Any]) -> tuple[str, str, str]:
+                        template: dict[str, Any]) -> tuple[str, str, str]:
         engine = str(properties.get("Engine", ""))
         if kind in ("AWS::RDS::DBCluster", "AWS::RDS::DBInstance") and "postgres" in engine:
             aurora = kind == "AWS::RDS::DBCluster"
@@ -789,7 +816,10 @@ class _Translator:
             database: dict[str, Any] = {"version": str(version).split(".")[0]} if isinstance(version, (str, int, float)) else {}
             if aurora:
                 database["engine"] = "aurora-postgresql"
-                self._aurora_capacity(properties.get("ServerlessV2ScalingConfiguration") or {}, mappings)
+                self._aurora_capacity(properties.get("ServerlessV2ScalingConfiguration") or {}, template.get("Mappings") or {})
+            username = _master_username(properties.get("MasterUsername"), template.get("Resources") or {})
+            if username:  # set at creation: an adopted database keeps it
+                database["username"] = username
             if isinstance(properties.get("DatabaseName"), str):
                 database["name"] = properties["DatabaseName"]
             self.config.setdefault("database", {}).update(database)
@@ -818,6 +848,24 @@ class _Translator:
                 value = _mapped(scaling.get(prop), mappings, env)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.env_tables[env][key] = value
+
+
+def _master_username(value: Any, resources: dict[str, Any]) -> str | None:
+    """The master user's name: a value, or Copilot's dynamic reference to its addon secret's username, which the
+    secret's GenerateSecretString template holds ('{"username": "postgres"}'); None where it cannot be known."""
+    if isinstance(value, str):
+        return None if "{{resolve:" in value else value
+    parts = (value or {}).get("Fn::Join", [None, []])[1] if isinstance(value, dict) else []
+    secret = next((p["Ref"] for p in parts if isinstance(p, dict) and isinstance(p.get("Ref"), str)), None)
+    if not secret or not any(isinstance(p, str) and ":SecretString:username" in p for p in parts):
+        return None
+    body = resources.get(secret) or {}
+    template = ((body.get("Properties") or {}).get("GenerateSecretString") or {}).get("SecretStringTemplate")
+    try:
+        name = json.loads(template).get("username") if isinstance(template, str) else None
+    except ValueError:
+        return None
+    return name if isinstance(name, str) else None
 
 
 def _mapped(value: Any, mappings: dict[str, Any], env: str) -> Any:
