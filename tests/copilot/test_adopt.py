@@ -3,13 +3,15 @@ with data in it moves into the stacks of the config `import copilot` wrote; dele
 deletes none of it, and `deploy` then `verify` of the imported config pass with the moved resources in place.
 
 What is moved: the ECR repositories with their images, the Static Site's bucket with its files, each workload's log
-group with its events. A property an import cannot take refuses the whole move before anything changes.
+group with its events, the Aurora cluster with its rows (with its writer and subnet group; the environment runs in the
+VPC the Copilot environment imported). A property an import cannot take refuses the whole move before anything changes.
 """
 
 from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 
 from shipyard.aws import Aws
@@ -30,6 +32,12 @@ def app(local_aws, tmp_path_factory, request):
     directory = copilot_workspace(tmp_path_factory.mktemp("copilot") / "shop")
     aws = Aws(embedded(local_aws.endpoint), ACCOUNT)
     data = copilot_shapes.deploy(aws, ACCOUNT)
+    # The test environment's manifest imports the VPC the team made (its ids are the embedded AWS's).
+    manifest = directory / "copilot" / "environments" / "test" / "manifest.yml"
+    text = manifest.read_text().replace("vpc-0a1b2c3d4e5f60718", data["network"]["vpc"])
+    for index, subnet in enumerate([*data["network"]["public"], *data["network"]["private"]], start=1):
+        text = text.replace(f"subnet-0a1b2c3d4e5f6000{index}", subnet)
+    manifest.write_text(text)
     return directory, aws, data
 
 
@@ -57,13 +65,17 @@ def _run(cli, app, *args):
     return cli("--config", str(directory / "shipyard.toml"), *args)
 
 
-def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, app, local_aws):
+def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_can_go(cli, app, local_aws):
     directory, aws, data = app
-    imported = cli("import", "copilot", str(directory), "--account", f"test={ACCOUNT}", "--account", f"prod={PRODUCTION}",
-                   "--region", REGION)
-    assert imported.code == 0, imported.err
-    before = (directory / "shipyard.toml").read_text()
     endpoint = ["--endpoint", local_aws.endpoint]
+    # With AWS in reach, import reads the imported VPC's subnets: the environment runs in that VPC, where its cluster is.
+    imported = cli("import", "copilot", str(directory), "--account", f"test={ACCOUNT}", "--account", f"prod={PRODUCTION}",
+                   "--region", REGION, *endpoint, "--app-account", ACCOUNT)
+    assert imported.code == 0, imported.err
+    network = load_config(directory / "shipyard.toml").environment("test").network
+    assert network is not None and network.vpc_id == data["network"]["vpc"]
+    assert [(s.id, s.zone) for s in network.private_subnets] == [(s, f"{REGION}{z}") for s, z in zip(data["network"]["private"], "ab")]
+    before = (directory / "shipyard.toml").read_text()
 
     # A property an import cannot take: the bucket is encrypted with KMS, shipyard's template says AES256.
     aws.call("s3", "PutBucketEncryption", REGION, Bucket=SITE_BUCKET, ServerSideEncryptionConfiguration={"Rules": [
@@ -82,6 +94,8 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     assert planned.code == 0, planned.err
     assert f"{APP}/api" in planned.out and SITE_BUCKET in planned.out and f"/copilot/{APP}-{ENV}-orders" in planned.out
     assert "AWS::DynamoDB::Table" in planned.out and "nothing was changed" in planned.out
+    cluster = copilot_shapes.copilot_credentials(aws)["dbClusterIdentifier"]
+    assert cluster in planned.out  # the Aurora cluster moves, with its writer and subnet group
     # Copilot's pipeline bucket is its own, not the app's; the secrets shipyard.toml references stay, each checked.
     assert "Copilot's own (the pipeline's artifacts)" in planned.out
     assert f"/copilot/{APP}/{ENV}/secrets/PAYMENT_KEY" in planned.out and "stays where it is, referenced by this name" in planned.out
@@ -93,19 +107,23 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     assert adopted.code == 0, adopted.err
     table = (directory / "shipyard.toml").read_text().removeprefix(before)
     assert "[environments.test.adopted]" in table and f'service = "{APP}/api"' in table and f'site_bucket = "{SITE_BUCKET}"' in table
+    assert f'database = "{cluster}"' in table and "database_writer = " in table and "database_subnet_group = " in table
 
     # Now in shipyard's stacks, and in no Copilot stack.
     assert _holders(aws, f"{APP}/api") == [f"{APP}-test-foundation"]
     assert _holders(aws, f"{APP}/orders") == [f"{APP}-test-foundation"]
     assert _holders(aws, SITE_BUCKET) == [f"{APP}-test-edge"]
     assert _holders(aws, f"/copilot/{APP}-{ENV}-nightly") == [f"{APP}-test-service"]
+    assert _holders(aws, cluster, "AWS::RDS::DBCluster") == [f"{APP}-test-data"]
 
-    # Copilot's stacks go; shipyard's deploy brings each moved resource to its template, and verify passes (drift
-    # included: an import applies no property, the deploy after it applies them all).
-    for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT)):
-        if "AddonsStack" not in name:  # the addon's table stays with it (adopt says so)
-            aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
+    # shipyard's deploy brings each moved resource to its template (the cluster to shipyard's security group and
+    # parameter group, its password to one RDS manages), then Copilot's stacks go, and verify passes (drift included:
+    # an import applies no property, the deploy after it applies them all).
+    copilot = copilot_shapes.copilot_credentials(aws)
     _deploy(directory, aws)
+    for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT, data["network"])):
+        if name != copilot_shapes.ADDONS_STACK:  # the addon's table stays with it (adopt says so)
+            aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
     verified = _run(cli, app, "verify", "test", *endpoint)
     assert verified.code == 0, verified.out + verified.err
     assert next(line for line in verified.out.splitlines() if line.startswith("SY-E704")).split("\t")[3] == f"{APP}-test-api-orders"
@@ -127,6 +145,14 @@ def test_import_then_adopt_moves_images_files_and_logs_and_copilot_can_go(cli, a
     assert aws.call("s3", "GetObject", REGION, Bucket=SITE_BUCKET, Key="index.html")["Body"].read() == b"<h1>shop</h1>"
     secret = aws.call("ssm", "GetParameter", REGION, Name=f"/copilot/{APP}/{ENV}/secrets/PAYMENT_KEY", WithDecryption=True)
     assert secret["Parameter"]["Value"] == "pk_test_42"
+    # Every row stayed, in the same cluster: now over TLS with the password RDS manages; Copilot's password is gone.
+    [described] = aws.call("rds", "DescribeDBClusters", REGION, DBClusterIdentifier=cluster)["DBClusters"]
+    managed = json.loads(aws.call("secretsmanager", "GetSecretValue", REGION,
+                                  SecretId=described["MasterUserSecret"]["SecretArn"])["SecretString"])
+    with copilot_shapes.connect({**copilot, **managed}, sslmode="require") as connection:
+        assert connection.execute("SELECT item FROM orders ORDER BY id").fetchall() == [("tea",), ("cake",)]
+    with pytest.raises(psycopg.OperationalError):
+        copilot_shapes.connect(copilot, sslmode="require")
 
     # Again: nothing is left to move, and nothing changes.
     again = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
@@ -150,11 +176,12 @@ def _deploy(directory, aws: Aws) -> None:
 HELD_TYPES = ("AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
 
 
-def _holders(aws: Aws, physical_id: str) -> list[str]:
-    """The stacks that hold a repository, bucket or log group of this name (a bucket policy has its bucket's)."""
+def _holders(aws: Aws, physical_id: str, *types: str) -> list[str]:
+    """The stacks that hold a resource of this name and of these types (a repository, bucket or log group where none
+    are given: a bucket policy has its bucket's)."""
     held = []
     for stack in aws.call("cloudformation", "DescribeStacks", REGION)["Stacks"]:
         resources = aws.call("cloudformation", "DescribeStackResources", REGION, StackName=stack["StackName"])["StackResources"]
-        if any(r.get("PhysicalResourceId") == physical_id and r["ResourceType"] in HELD_TYPES for r in resources):
+        if any(r.get("PhysicalResourceId") == physical_id and r["ResourceType"] in (types or HELD_TYPES) for r in resources):
             held.append(stack["StackName"])
     return held

@@ -75,3 +75,48 @@ def test_an_import_carries_the_identifier_and_what_creation_fixes_only():
     assert missing == []
     named_by_reference = {"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": {"Ref": "Name"}}}}}
     assert adoption.import_template(None, named_by_reference, {"Logs"})[1] == ["Logs.LogGroupName"]
+
+
+def _addon_with_cluster() -> CopilotStack:
+    resources = {"Subnets": ("AWS::RDS::DBSubnetGroup", "addon-subnets-x"), "Cluster": ("AWS::RDS::DBCluster", "addon-cluster-x"),
+                 "Writer": ("AWS::RDS::DBInstance", "addon-writer-x"), "Secret": ("AWS::SecretsManager::Secret", "arn:secret")}
+    template = {"Resources": {
+        "Subnets": {"Type": "AWS::RDS::DBSubnetGroup"}, "Secret": {"Type": "AWS::SecretsManager::Secret"},
+        "Cluster": {"Type": "AWS::RDS::DBCluster", "Properties": {"DBSubnetGroupName": {"Ref": "Subnets"}}},
+        "Writer": {"Type": "AWS::RDS::DBInstance", "Properties": {"DBClusterIdentifier": {"Ref": "Cluster"}}}}}
+    return CopilotStack("shop-test-AddonsStack-1", {"copilot-application": APP, "copilot-environment": "test"}, template, resources)
+
+
+def test_an_aurora_cluster_moves_with_its_writer_and_subnet_group_where_database_runs_in_its_vpc():
+    stack = _addon_with_cluster()
+    assert not adoption.plan_moves([stack], app=APP, primary="api", workloads=set(), site=None).moves  # no Aurora [database] there
+    plan = adoption.plan_moves([stack], app=APP, primary="api", workloads=set(), site=None, database=True)
+    assert plan.adopted() == {"database": "addon-cluster-x", "database_writer": "addon-writer-x", "database_subnet_group": "addon-subnets-x"}
+    assert [k.physical_id for k in plan.kept] == ["arn:secret"]  # the addon's secret: shipyard's [database] has RDS manage one
+    adoption.same_network(plan, {"addon-subnets-x": "vpc-0aaa"}, "vpc-0bbb")
+    assert plan.refusals == ["AWS::RDS::DBSubnetGroup addon-subnets-x (shop-test-AddonsStack-1/Subnets): its subnets are in vpc-0aaa, "
+                             "but the environment's network is vpc-0bbb; the cluster cannot leave its VPC without a copy, so "
+                             "[environments.<env>.network] must name that VPC"]
+
+
+def test_a_cluster_created_otherwise_than_shipyards_template_says_is_refused_naming_the_property():
+    plan = adoption.plan_moves([_addon_with_cluster()], app=APP, primary="api", workloads=set(), site=None, database=True)
+    placed = [Move(**{**m.__dict__, "target_stack": "shop-test-data", "target_logical": "DatabaseCluster"}) for m in plan.moves
+              if m.kind == "database"]
+    plan = adoption.Plan(moves=placed)
+    templates = {"shop-test-data": {"Resources": {"DatabaseCluster": {"Type": "AWS::RDS::DBCluster", "Properties": {
+        "Engine": "aurora-postgresql", "DatabaseName": "shop", "MasterUsername": "app_owner", "StorageEncrypted": True}}}}}
+    live = adoption.cluster_form(engine="aurora-postgresql", database_name="shop", master_username="postgres", encrypted=True)
+    adoption.compare(plan, templates, {"addon-cluster-x": live})
+    [refusal] = plan.refusals
+    assert refusal.startswith("AWS::RDS::DBCluster addon-cluster-x (shop-test-AddonsStack-1/Cluster): MasterUsername is postgres "
+                              "there but app_owner in shipyard's template")
+
+
+def test_a_moving_buckets_policy_is_let_go_with_it_so_deleting_copilots_stack_keeps_the_bucket_policed():
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"},
+                              "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Bucket"}}}}}
+    stack = CopilotStack("shop-test-www", {"copilot-application": APP, "copilot-environment": "test", "copilot-service": "www"},
+                         template, {"Bucket": ("AWS::S3::Bucket", "shop-test-www-bucket"), "Policy": ("AWS::S3::BucketPolicy", "p")})
+    plan = adoption.plan_moves([stack], app=APP, primary="api", workloads=set(), site="www")
+    assert [m.physical_id for m in plan.moves] == ["shop-test-www-bucket"] and plan.released == [("shop-test-www", "Policy")]

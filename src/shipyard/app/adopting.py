@@ -61,8 +61,9 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
         raise Refused(f"environment {env.name}", f"no stack of Copilot app {workspace.application!r} and environment {env.name!r} "
                                                  f"in account {env.account} ({env.region}); nothing was changed",
                       "check the account and region, and the environment's name in copilot/environments/")
+    aurora = config.database is not None and config.database.engine == "aurora-postgresql" and env.network is not None
     plan = adoption.plan_moves(stacks, app=workspace.application, primary=primary_service(workspace) or "",
-                               workloads=set(config.workloads), site=static_site(workspace))
+                               workloads=set(config.workloads), site=static_site(workspace), database=aurora)
     config, recorded = _with_adopted(config, env_name, plan.adopted())
     env = config.environment(env_name)  # its names now the adopted ones
     # With cdk-nag's reports, as deploy synthesizes: the deploy after the adoption finds these templates in the cache.
@@ -74,7 +75,10 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
     adoption.drop_imported(plan, holding)
     adoption.held_already(plan, holding)
     adoption.compare(plan, templates, {m.physical_id: _live(aws, env.region, m) for m in plan.moves})
-    retains, detaches = _source_templates(plan, stacks, env.account, env.region)
+    if env.network is not None:
+        adoption.same_network(plan, {m.physical_id: aws.rds(env.region).subnet_group_vpc(m.physical_id) for m in plan.moves
+                                     if m.kind == "database_subnet_group"}, env.network.vpc_id)
+    retains, detaches = _source_templates(plan, stacks, aws, env)
     imports = _import_templates(plan, aws, env.region, templates)
     if plan.refusals:
         raise AdoptionRefused(f"environment {env.name}", plan.refusals)
@@ -169,6 +173,12 @@ def _with_adopted(config: Config, env_name: str, adopted: dict) -> tuple[Config,
 
 
 def _live(aws: Aws, region: str, move: Move) -> dict:
+    if move.resource_type == "AWS::RDS::DBCluster":
+        facts = aws.rds(region).cluster(move.physical_id)
+        return adoption.cluster_form(engine=facts.engine, database_name=facts.database_name, master_username=facts.master_username,
+                                     encrypted=facts.encrypted) if facts else {}
+    if move.resource_type in ("AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup"):
+        return {}  # nothing of theirs must match: what they were created with is the cluster's, or their name
     if move.resource_type == "AWS::S3::Bucket":
         return adoption.live_form(move.resource_type, encryption={"Rules": (aws.s3(region).encryption(move.physical_id) or {}).get("Rules")})
     if move.resource_type == "AWS::ECR::Repository":
@@ -177,18 +187,28 @@ def _live(aws: Aws, region: str, move: Move) -> dict:
     return adoption.live_form(move.resource_type, encryption=aws.logs(region).group_kms_key(move.physical_id))
 
 
+def _endpoints(aws: Aws, region: str, resource_type: str, physical_id: str) -> dict[str, str]:
+    """A cluster's endpoint attributes, which only RDS knows (a reference to them in Copilot's stack becomes these)."""
+    if resource_type != "AWS::RDS::DBCluster":
+        return {}
+    facts = aws.rds(region).cluster(physical_id)
+    return {"Endpoint.Address": facts.endpoint, "Endpoint.Port": facts.port, "ReadEndpoint.Address": facts.reader_endpoint} if facts else {}
+
+
 def _moving(plan: adoption.Plan, stack: str) -> set[str]:
-    return {m.source_logical for m in plan.moves if m.source_stack == stack}
+    """What the Copilot stack lets go of: what moves, and what is released with it."""
+    return {m.source_logical for m in plan.moves if m.source_stack == stack} | {l for s, l in plan.released if s == stack}
 
 
-def _source_templates(plan: adoption.Plan, stacks: list[CopilotStack], account: str, region: str) -> tuple[dict, dict]:
+def _source_templates(plan: adoption.Plan, stacks: list[CopilotStack], aws: Aws, env: Environment) -> tuple[dict, dict]:
     """Each Copilot stack's two steps: keep on removal, then let go."""
     retains, detaches = {}, {}
     for stack in stacks:
         moving = _moving(plan, stack.name)
         if not moving:
             continue
-        values = {logical: adoption.attribute_values(stack.resources[logical][0], stack.resources[logical][1], account=account, region=region)
+        values = {logical: {**adoption.attribute_values(stack.resources[logical][0], stack.resources[logical][1], account=env.account,
+                                                        region=env.region), **_endpoints(aws, env.region, *stack.resources[logical])}
                   for logical in moving}
         retains[stack.name] = adoption.retained(stack.template, moving)
         detaches[stack.name], unresolved = adoption.detached(retains[stack.name], values)

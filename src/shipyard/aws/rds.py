@@ -23,6 +23,19 @@ class LiveDatabase:
     master_secret: str | None  # the ARN of the secret RDS manages, None when RDS manages none
 
 
+@dataclass(frozen=True)
+class ClusterFacts:
+    arn: str
+    engine: str
+    database_name: str
+    master_username: str
+    encrypted: bool
+    subnet_group: str
+    endpoint: str
+    reader_endpoint: str
+    port: str
+
+
 def _group_ids(described: dict) -> tuple[str, ...]:
     return tuple(g["VpcSecurityGroupId"] for g in described.get("VpcSecurityGroups", []))
 
@@ -40,16 +53,32 @@ class Rds(ServiceApi):
                 int(i.get("BackupRetentionPeriod", 0)), bool(i.get("DeletionProtection")),
                 tuple(g["DBParameterGroupName"] for g in i.get("DBParameterGroups", [])), _group_ids(i),
                 (i.get("MasterUserSecret") or {}).get("SecretArn"))
-        clusters = ((self._found("DescribeDBClusters", DBClusterIdentifier=identifier) or {}).get("DBClusters") or [])
-        if not clusters:
+        c = self._cluster(identifier)
+        if c is None:
             return None
-        c = clusters[0]
         members = self._instances(Filters=[{"Name": "db-cluster-id", "Values": [identifier]}])
         return LiveDatabase(
             c["DBClusterArn"], True, any(m.get("PubliclyAccessible") for m in members), bool(c.get("StorageEncrypted")),
             int(c.get("BackupRetentionPeriod", 0)), bool(c.get("DeletionProtection")),
             (c["DBClusterParameterGroup"],) if c.get("DBClusterParameterGroup") else (), _group_ids(c),
             (c.get("MasterUserSecret") or {}).get("SecretArn"))
+
+    def cluster(self, identifier: str) -> ClusterFacts | None:
+        """What a cluster was created with, as adoption compares it, and where it answers."""
+        c = self._cluster(identifier)
+        if c is None:
+            return None
+        return ClusterFacts(c["DBClusterArn"], c.get("Engine", ""), c.get("DatabaseName", ""), c.get("MasterUsername", ""),
+                            bool(c.get("StorageEncrypted")), c.get("DBSubnetGroup", ""), c.get("Endpoint", ""),
+                            c.get("ReaderEndpoint", ""), str(c.get("Port", "")))
+
+    def subnet_group_vpc(self, name: str) -> str | None:
+        found = (self._found("DescribeDBSubnetGroups", DBSubnetGroupName=name) or {}).get("DBSubnetGroups") or []
+        return found[0].get("VpcId") if found else None
+
+    def _cluster(self, identifier: str) -> dict | None:
+        found = (self._found("DescribeDBClusters", DBClusterIdentifier=identifier) or {}).get("DBClusters") or []
+        return found[0] if found else None
 
     def _instances(self, **which: object) -> list[dict]:
         """The instances of an identifier or a filter; none where the identifier names no instance."""

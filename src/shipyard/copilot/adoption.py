@@ -25,7 +25,10 @@ APP_TAG, ENV_TAG, SERVICE_TAG = "copilot-application", "copilot-environment", "c
 
 # What moves, and the property CloudFormation identifies it by.
 MOVABLE = {"AWS::ECR::Repository": ("repository", "RepositoryName"), "AWS::Logs::LogGroup": ("log_group", "LogGroupName"),
-           "AWS::S3::Bucket": ("site_bucket", "BucketName")}
+           "AWS::S3::Bucket": ("site_bucket", "BucketName"), "AWS::RDS::DBCluster": ("database", "DBClusterIdentifier"),
+           "AWS::RDS::DBInstance": ("database_writer", "DBInstanceIdentifier"),
+           "AWS::RDS::DBSubnetGroup": ("database_subnet_group", "DBSubnetGroupName")}
+DATABASE_KINDS = ("database", "database_writer", "database_subnet_group")
 def type_of(kind: str) -> str:
     """The resource type of a movable kind (repository, log_group, site_bucket)."""
     return next(t for t, (k, _) in MOVABLE.items() if k == kind)
@@ -38,10 +41,12 @@ def identifier_of(resource_type: str) -> str:
 
 # Resources that hold data but do not move yet, and why.
 NOT_MOVED = {
-    "AWS::RDS::DBCluster": "an Aurora cluster lives in Copilot's VPC, which it cannot leave without a snapshot restore, and "
-                           "shipyard's environment has a VPC of its own: it stays in its Copilot stack (keep that stack, or "
-                           "move the data with pg_dump and pg_restore)",
-    "AWS::RDS::DBInstance": "the database stays in its Copilot stack until shipyard's [database] can adopt it; keep that stack",
+    "AWS::RDS::DBCluster": "an Aurora cluster moves into [database] when shipyard.toml has [database] engine = "
+                           "\"aurora-postgresql\" and the environment runs in the cluster's VPC ([environments.<env>.network], "
+                           "which `import copilot --aws` writes); until then it stays in its Copilot stack",
+    "AWS::RDS::DBInstance": "a database instance moves with its Aurora cluster only (an RDS instance addon stays: keep its "
+                            "stack, or move the data with pg_dump and pg_restore)",
+    "AWS::RDS::DBSubnetGroup": "it moves with its Aurora cluster only",
     "AWS::DynamoDB::Table": "DynamoDB is not in the platform; keep its Copilot stack",
     "AWS::EFS::FileSystem": "EFS is not in the platform; keep its Copilot stack",
     "AWS::SecretsManager::Secret": "a secret made by an addon stays with its addon's stack; workloads reference secrets by name",
@@ -51,7 +56,8 @@ NOT_MOVED = {
 # Properties whose value an import must find as the template has it: existing data stays encrypted as it was, and a
 # property CloudFormation can only set at creation would replace the resource (and its data) on the next update.
 MUST_MATCH = {"AWS::S3::Bucket": ("BucketEncryption",), "AWS::ECR::Repository": ("EncryptionConfiguration",),
-              "AWS::Logs::LogGroup": ("KmsKeyId",)}
+              "AWS::Logs::LogGroup": ("KmsKeyId",),
+              "AWS::RDS::DBCluster": ("Engine", "DatabaseName", "MasterUsername", "StorageEncrypted")}
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class CopilotStack:
 
 @dataclass(frozen=True)
 class Move:
-    kind: str  # repository | log_group | site_bucket
+    kind: str  # repository | log_group | site_bucket | database | database_writer | database_subnet_group
     workload: str  # shipyard's workload, "service" for [service]
     resource_type: str
     physical_id: str
@@ -89,13 +95,16 @@ class Plan:
     moves: list[Move] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    # Resources Copilot's stacks let go of with what moves, though nothing imports them: a moving bucket's policy
+    # (deleting it from Copilot's stack would delete the bucket's one policy, shipyard's by then). (stack, logical id)
+    released: list[tuple[str, str]] = field(default_factory=list)
 
     def adopted(self) -> dict[str, Any]:
         """[environments.<env>.adopted] for these moves."""
         table: dict[str, Any] = {}
         for move in self.moves:
-            if move.kind == "site_bucket":
-                table["site_bucket"] = move.physical_id
+            if move.kind in ("site_bucket", *DATABASE_KINDS):
+                table[move.kind] = move.physical_id
             else:
                 table.setdefault({"repository": "repositories", "log_group": "log_groups"}[move.kind], {})[move.workload] = move.physical_id
         return table
@@ -107,10 +116,14 @@ def serves(tags: dict[str, str], app: str, env: str) -> bool:
     return tags.get(APP_TAG) == app and tags.get(ENV_TAG, env) == env
 
 
-def plan_moves(stacks: list[CopilotStack], *, app: str, primary: str, workloads: set[str], site: str | None) -> Plan:
+def plan_moves(stacks: list[CopilotStack], *, app: str, primary: str, workloads: set[str], site: str | None,
+               database: bool = False) -> Plan:
     """What moves where, by Copilot's names; `primary` is the Copilot service that became [service], `site` the
-    Static Site's name (if any), `workloads` shipyard's other workload names."""
+    Static Site's name (if any), `workloads` shipyard's other workload names; `database`: shipyard's [database] is an
+    Aurora cluster in the environment's existing network, so an addon's cluster moves into it (with its subnet group
+    and writer instance)."""
     plan = Plan()
+    clusters = _addon_cluster(stacks) if database else None
 
     def shipyard_name(copilot: str) -> str | None:
         return "service" if copilot == primary else copilot if copilot in workloads else None
@@ -127,13 +140,43 @@ def plan_moves(stacks: list[CopilotStack], *, app: str, primary: str, workloads:
                 workload = shipyard_name(owner)
             elif kind == "site_bucket" and owner is not None and owner == site:
                 workload = "service"
+            elif kind in DATABASE_KINDS and clusters is not None and (stack.name, logical) in clusters:
+                kind, workload = clusters[(stack.name, logical)], "service"
             else:
                 kind = None
             if kind is not None and workload is not None:
                 plan.moves.append(Move(kind, workload, resource_type, physical, stack.name, logical))
+                if kind == "site_bucket":
+                    plan.released += [(stack.name, policy) for policy in _policies_of(stack, logical)]
             elif resource_type in NOT_MOVED or mapped:
                 plan.kept.append(Kept(stack.name, logical, resource_type, physical, _why_kept(stack, resource_type, physical, kind)))
     return plan
+
+
+def _policies_of(stack: CopilotStack, bucket: str) -> list[str]:
+    """The stack's bucket policies of this bucket (by logical id)."""
+    return [logical for logical, body in (stack.template.get("Resources") or {}).items()
+            if body.get("Type") == "AWS::S3::BucketPolicy" and (body.get("Properties") or {}).get("Bucket") == {"Ref": bucket}]
+
+
+def _addon_cluster(stacks: list[CopilotStack]) -> dict[tuple[str, str], str]:
+    """(stack, logical id) -> kind of the one Aurora cluster of the environment's addons that becomes [database], its
+    subnet group and its writer: found by the references of its template (Copilot's storage addon names none)."""
+    found = [(stack, logical) for stack in stacks if SERVICE_TAG not in stack.tags and ENV_TAG in stack.tags
+             for logical, (kind, _) in stack.resources.items() if kind == "AWS::RDS::DBCluster"]
+    if len(found) != 1:
+        return {}
+    stack, cluster = found[0]
+    resources = stack.template.get("Resources") or {}
+    moving = {(stack.name, cluster): "database"}
+    group = ((resources.get(cluster) or {}).get("Properties") or {}).get("DBSubnetGroupName")
+    if isinstance(group, dict) and group.get("Ref") in stack.resources:
+        moving[(stack.name, group["Ref"])] = "database_subnet_group"
+    members = [logical for logical, body in resources.items() if body.get("Type") == "AWS::RDS::DBInstance"
+               and (body.get("Properties") or {}).get("DBClusterIdentifier") == {"Ref": cluster}]
+    if len(members) == 1:  # shipyard's [database] has a writer, and a reader with database_multi_az
+        moving[(stack.name, members[0])] = "database_writer"
+    return moving
 
 
 def _why_kept(stack: CopilotStack, resource_type: str, physical: str, kind: str | None) -> str:
@@ -334,7 +377,27 @@ def attribute_values(resource_type: str, physical_id: str, *, account: str, regi
                 "RegionalDomainName": f"{physical_id}.s3.{region}.{suffix}",
                 "DualStackDomainName": f"{physical_id}.s3.dualstack.{region}.{suffix}",
                 "WebsiteURL": f"http://{physical_id}.s3-website.{region}.{suffix}"}
+    if resource_type == "AWS::RDS::DBCluster":
+        return {"Ref": physical_id, "DBClusterArn": f"arn:{partition}:rds:{region}:{account}:cluster:{physical_id}"}
+    if resource_type == "AWS::RDS::DBInstance":
+        return {"Ref": physical_id, "DBInstanceArn": f"arn:{partition}:rds:{region}:{account}:db:{physical_id}"}
     return {"Ref": physical_id}
+
+
+def cluster_form(*, engine: str, database_name: str, master_username: str, encrypted: bool) -> dict[str, Any]:
+    """What RDS reports of a cluster's MUST_MATCH properties, in its template's form."""
+    return {"Engine": engine, "DatabaseName": database_name, "MasterUsername": master_username, "StorageEncrypted": encrypted}
+
+
+def same_network(plan: Plan, subnet_group_vpcs: dict[str, str | None], vpc: str) -> None:
+    """A refusal for a moving subnet group in another VPC than the environment's: a cluster cannot leave the VPC
+    of its subnet group without a copy (a snapshot restored elsewhere)."""
+    for move in plan.moves:
+        found = subnet_group_vpcs.get(move.physical_id, vpc) if move.kind == "database_subnet_group" else vpc
+        if found != vpc:
+            plan.refusals.append(f"AWS::RDS::DBSubnetGroup {move.physical_id} ({move.source_stack}/{move.source_logical}): "
+                                 f"its subnets are in {found}, but the environment's network is {vpc}; the cluster cannot leave "
+                                 "its VPC without a copy, so [environments.<env>.network] must name that VPC")
 
 
 def live_form(resource_type: str, *, encryption: Any) -> dict[str, Any]:

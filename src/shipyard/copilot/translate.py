@@ -810,6 +810,9 @@ class _Translator:
     def _addon_resource(self, owner: str, logical: str, kind: str, properties: dict[str, Any],
                         template: dict[str, Any]) -> tuple[str, str, str]:
         engine = str(properties.get("Engine", ""))
+        if kind == "AWS::RDS::DBInstance" and properties.get("DBClusterIdentifier"):
+            return MAPPED, "[database]", ("the cluster's writer (db.serverless): [database] has one, and a reader in another "
+                                          "zone with database_multi_az")
         if kind in ("AWS::RDS::DBCluster", "AWS::RDS::DBInstance") and "postgres" in engine:
             aurora = kind == "AWS::RDS::DBCluster"
             version = properties.get("EngineVersion")

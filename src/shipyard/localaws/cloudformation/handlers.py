@@ -96,6 +96,21 @@ def _roll_back(stack: Any, change_set_type: str, previous_template: Any, previou
         stack.status = "UPDATE_ROLLBACK_COMPLETE"
 
 
+def _publish_exports(backend: Any, stack: Any) -> None:
+    """The stack's exports replace what it exported before; a name another stack exports is refused (moto's own
+    check counts the stack's previous exports as taken, so a stack with exports could never be updated)."""
+    from moto.cloudformation.exceptions import ValidationError
+
+    taken = {name for name, export in backend.exports.items() if export.exporting_stack_id != stack.stack_id}
+    clash = sorted(taken & {export.name for export in stack.exports})
+    if clash:
+        raise ValidationError(stack.stack_id, message=f"Export with name {clash[0]} is already exported by another stack")
+    for name in [n for n, e in backend.exports.items() if e.exporting_stack_id == stack.stack_id]:
+        del backend.exports[name]
+    for export in stack.exports:
+        backend.exports[export.name] = export
+
+
 def _execute_change_set(original: Any) -> Any:
     @functools.wraps(original)
     def wrapper(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
@@ -116,9 +131,7 @@ def _execute_change_set(original: Any) -> Any:
             stack._parse_template()
             stack.description = stack.template_dict.get("Description")
             stack.output_map = stack._create_output_map()
-            self._validate_export_uniqueness(stack)
-            for export in stack.exports:
-                self.exports[export.name] = export
+            _publish_exports(self, stack)
         except Exception as exc:  # roll back as CloudFormation would
             log.info("change set %s failed: %s", change_set_name, exc)
             change_set.execution_status = "EXECUTE_FAILED"

@@ -162,6 +162,7 @@ def _execute_change_set(original: Any) -> Any:
             stack.events.append(_event(stack, logical, _physical_id(resource), resource_type, "IMPORT_IN_PROGRESS"))
             stack.resource_map._parsed_resources[logical] = resource  # taken as it is: nothing is created
             resource.logical_resource_id = logical  # the emulator's object answers for its new stack
+            resource.cf_resource_type = resource_type
             stack.events.append(_event(stack, logical, _physical_id(resource), resource_type, "IMPORT_COMPLETE"))
         if new:
             stack.resource_map.create(stack.template_dict)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import secrets
 import socket
 from typing import Any
@@ -36,6 +37,14 @@ ROTATION_DAYS = 7  # RDS rotates the secrets it manages every 7 days by default
 
 def _key(account_id: str, region_name: str, identifier: str) -> str:
     return f"{account_id}/{region_name}/{identifier}"
+
+
+def _generated(resource_name: str) -> str:
+    """The identifier CloudFormation makes for an RDS resource the template names none for: its stack and logical id
+    with a random suffix, lowercase and cut to RDS's 63 characters (a letter first, no double or trailing hyphen)."""
+    stack_and_logical, _, suffix = str(resource_name).lower().rpartition("-")
+    cleaned = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", stack_and_logical)).strip("-")
+    return f"{cleaned[:62 - len(suffix)].rstrip('-')}-{suffix}"
 
 
 def _free_port() -> int:
@@ -89,7 +98,7 @@ class RdsInstance(Handler, CloudFormationModel):
             raise ValueError("the embedded AWS runs RDS instances with ManageMasterUserPassword only (a password in a template "
                              "is what shipyard never makes)")
         backend = rds_backends[account_id][region_name]
-        identifier = props.get("DBInstanceIdentifier") or str(resource_name).lower()
+        identifier = props.get("DBInstanceIdentifier") or _generated(resource_name)
         port = _free_port()
         instance = backend.create_db_instance({
             "db_instance_identifier": identifier, "engine": "postgres", "engine_version": props.get("EngineVersion"),
@@ -125,6 +134,7 @@ class RdsInstance(Handler, CloudFormationModel):
             member.publicly_accessible = _flag(props.get("PubliclyAccessible"))
             member.promotion_tier = int(props.get("PromotionTier", 1))
             member.auto_minor_version_upgrade = _flag(props.get("AutoMinorVersionUpgrade", True))
+            member.tags = tags_list(props)
             return RdsClusterInstance.existing(member)
         instance = backend.modify_db_instance(original_resource.physical_id, {
             "db_instance_class": props.get("DBInstanceClass"), "allocated_storage": int(props.get("AllocatedStorage") or 20),
@@ -183,7 +193,7 @@ class RdsClusterParameterGroup(Handler, CloudFormationModel):
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = properties(cloudformation_json)
         backend = rds_backends[account_id][region_name]
-        name = str(props.get("DBClusterParameterGroupName") or resource_name).lower()
+        name = str(props.get("DBClusterParameterGroupName") or _generated(resource_name)).lower()
         backend.create_db_cluster_parameter_group(name, props.get("Family"), props.get("Description"), tags_list(props))
         backend.modify_db_cluster_parameter_group(name, [
             {"ParameterName": key, "ParameterValue": str(value), "ApplyMethod": "pending-reboot"}
@@ -229,7 +239,7 @@ class RdsCluster(Handler, CloudFormationModel):
         if managed == bool(props.get("MasterUserPassword")):
             raise ValueError("InvalidParameterCombination: give MasterUserPassword or ManageMasterUserPassword, one of them")
         backend = rds_backends[account_id][region_name]
-        identifier = str(props.get("DBClusterIdentifier") or resource_name).lower()
+        identifier = str(props.get("DBClusterIdentifier") or _generated(resource_name)).lower()
         port = _free_port()
         group = _name(props.get("DBClusterParameterGroupName"))
         cluster = backend.create_db_cluster({
@@ -263,6 +273,7 @@ class RdsCluster(Handler, CloudFormationModel):
         cluster.enabled_cloudwatch_logs_exports = props.get("EnableCloudwatchLogsExports") or []
         cluster.iam_auth = _flag(props.get("EnableIAMDatabaseAuthentication"))
         cluster.copy_tags_to_snapshot = _flag(props.get("CopyTagsToSnapshot"))
+        cluster.tags = tags_list(props)
         if props.get("EngineVersion"):
             cluster.engine_version = props["EngineVersion"]
         server = postgres.find(_key(account_id, region_name, original_resource.physical_id))
@@ -315,7 +326,7 @@ class RdsClusterInstance(Handler):
         if server is None:
             raise ValueError(f"DBClusterNotFoundFault: cluster {cluster_id} does not exist")
         instance = backend.create_db_instance({
-            "db_instance_identifier": props.get("DBInstanceIdentifier") or str(resource_name).lower(),
+            "db_instance_identifier": props.get("DBInstanceIdentifier") or _generated(resource_name),
             "db_cluster_identifier": cluster_id, "engine": props.get("Engine"), "db_instance_class": props.get("DBInstanceClass"),
             "publicly_accessible": _flag(props.get("PubliclyAccessible")), "promotion_tier": int(props.get("PromotionTier", 1)),
             "auto_minor_version_upgrade": _flag(props.get("AutoMinorVersionUpgrade", True)),
@@ -356,15 +367,15 @@ def _local(holder: Any) -> Any:
     return wrapper
 
 
-def _update_subnet_group(cls: Any, original: Any, new_name: str, cloudformation_json: dict[str, Any], account_id: str,
-                         region_name: str) -> Any:
+def _update_subnet_group(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+                         account_id: str, region_name: str) -> Any:
     from moto.ec2.models import ec2_backends
 
     props = properties(cloudformation_json)
-    original.description = props.get("DBSubnetGroupDescription", original.description)
-    original.subnets = [ec2_backends[account_id][region_name].get_subnet(s) for s in props.get("SubnetIds", [])]
-    original.tags = tags_list(props)
-    return original
+    original_resource.description = props.get("DBSubnetGroupDescription", original_resource.description)
+    original_resource.subnets = [ec2_backends[account_id][region_name].get_subnet(s) for s in props.get("SubnetIds", [])]
+    original_resource.tags = tags_list(props)
+    return original_resource
 
 
 def reset() -> None:
