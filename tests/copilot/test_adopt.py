@@ -74,7 +74,7 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
     assert imported.code == 0, imported.err
     network = load_config(directory / "shipyard.toml").environment("test").network
     assert network is not None and network.vpc_id == data["network"]["vpc"]
-    assert [(s.id, s.zone) for s in network.private_subnets] == [(s, f"{REGION}{z}") for s, z in zip(data["network"]["private"], "ab")]
+    assert [(s.id, s.zone) for s in network.private_subnets] == [(s, f"{REGION}{z}") for s, z in zip(data["network"]["private"], "ab", strict=True)]
     before = (directory / "shipyard.toml").read_text()
 
     # A property an import cannot take: the bucket is encrypted with KMS, shipyard's template says AES256.

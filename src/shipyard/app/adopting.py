@@ -197,7 +197,7 @@ def _endpoints(aws: Aws, region: str, resource_type: str, physical_id: str) -> d
 
 def _moving(plan: adoption.Plan, stack: str) -> set[str]:
     """What the Copilot stack lets go of: what moves, and what is released with it."""
-    return {m.source_logical for m in plan.moves if m.source_stack == stack} | {l for s, l in plan.released if s == stack}
+    return {m.source_logical for m in plan.moves if m.source_stack == stack} | {logical for held, logical in plan.released if held == stack}
 
 
 def _source_templates(plan: adoption.Plan, stacks: list[CopilotStack], aws: Aws, env: Environment) -> tuple[dict, dict]:
