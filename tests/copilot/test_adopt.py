@@ -77,6 +77,18 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
     assert [(s.id, s.zone) for s in network.private_subnets] == [(s, f"{REGION}{z}") for s, z in zip(data["network"]["private"], "ab", strict=True)]
     before = (directory / "shipyard.toml").read_text()
 
+    # A network shipyard.toml describes otherwise than AWS does is refused before any change: here the public and
+    # private subnets swapped (the load balancer would sit in subnets routed to the internet).
+    swapped = directory / "swapped.toml"
+    swapped.write_text(before.replace("public_subnets", "PUBLIC").replace("private_subnets", "public_subnets").replace(
+        "PUBLIC", "private_subnets"))
+    refused = cli("--config", str(swapped), "plan", "test", *endpoint)
+    assert refused.code == 2 and refused.err.count("\n") == 2, refused.err  # the error and its hint
+    assert f"environments.test.network: public_subnets: {network.private_subnets[0].id} has no route to an internet gateway" in refused.err
+    assert f"private_subnets: {network.public_subnets[0].id} routes to an internet gateway" in refused.err
+    assert _holders(aws, SITE_BUCKET) == [f"{APP}-{ENV}-www"]  # nothing moved, nothing made
+    swapped.unlink()
+
     # A property an import cannot take: the bucket is encrypted with KMS, shipyard's template says AES256.
     aws.call("s3", "PutBucketEncryption", REGION, Bucket=SITE_BUCKET, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/aws/s3"}}]})

@@ -118,7 +118,7 @@ class Database(Construct):
                     self, role, db_instance_identifier=names.database_member(role.lower()), db_cluster_identifier=names.database,
                     engine=engine, db_instance_class="db.serverless", publicly_accessible=False, auto_minor_version_upgrade=True,
                     promotion_tier=index, **monitoring)
-                member.add_dependency(self.primary)  # named by value, as an import needs (above)
+                member.node.add_dependency(self.primary)  # named by value, as an import needs (above)
                 member.cfn_options.deletion_policy = CfnDeletionPolicy.DELETE  # the cluster holds the data, not its instances
         else:
             parameters = rds.CfnDBParameterGroup(

@@ -16,9 +16,10 @@ from enum import StrEnum
 
 from shipyard import ui
 from shipyard.aws import Aws
+from shipyard.config import Environment
 from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, create_change_set
 from shipyard.deploy.root_cause import RootCause, root_cause
-from shipyard.errors import ExitCode, ShipyardError
+from shipyard.errors import ConfigError, ExitCode, ShipyardError
 from shipyard.synth import StackArtifact
 
 SUCCESS = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
@@ -97,6 +98,37 @@ def check_account(aws: Aws, expected: str, environment: str, *, hint: str | None
             f"the caller is in account {caller}, but shipyard.toml puts {environment} in account {expected}; nothing was changed",
             hint or f"use credentials for account {expected} (e.g. AWS_PROFILE) or fix environments.{environment}.account",
         )
+
+
+def check_network(aws: Aws, env: Environment) -> None:
+    """An existing VPC ([environments.<env>.network]) is as shipyard.toml describes it, before anything is made in it:
+    each subnet in the VPC, in its zone with its range; the public ones routed to an internet gateway (the tasks pull
+    images and reach AWS's APIs through it), the private ones not (the load balancer and database stay unreachable
+    from the internet)."""
+    network = env.network
+    if network is None:
+        return
+    ec2 = aws.ec2(env.region)
+    listed = {("public_subnets", s.id): s for s in network.public_subnets} | {("private_subnets", s.id): s for s in network.private_subnets}
+    try:
+        found = {s.id: s for s in ec2.subnets([i for _, i in listed])}
+    except ShipyardError as exc:
+        raise ConfigError(f"environments.{env.name}.network", f"AWS does not describe its subnets ({exc.what}); nothing was changed",
+                          "list the subnets `aws ec2 describe-subnets --filters Name=vpc-id,Values=<vpc>` shows") from None
+    problems = []
+    for (kind, subnet_id), subnet in listed.items():
+        live = found.get(subnet_id)
+        if live is None or live.vpc != network.vpc_id:
+            problems.append(f"{kind}: {subnet_id} is not a subnet of {network.vpc_id}")
+        elif (live.zone, live.cidr) != (subnet.zone, subnet.cidr):
+            problems.append(f"{kind}: {subnet_id} is {live.cidr} in {live.zone}, not {subnet.cidr} in {subnet.zone}")
+        elif ec2.routes_to_internet(subnet_id, network.vpc_id) != (kind == "public_subnets"):
+            problems.append(f"{kind}: {subnet_id} " + ("has no route to an internet gateway" if kind == "public_subnets" else
+                                                        "routes to an internet gateway, so it is not private"))
+    if problems:
+        raise ConfigError(f"environments.{env.name}.network", "; ".join(problems) + "; nothing was changed",
+                          "describe each subnet as `aws ec2 describe-subnets` shows it, tasks in public and the load balancer "
+                          "and database in private subnets")
 
 
 def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: dict[str, str],

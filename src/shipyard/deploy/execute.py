@@ -15,7 +15,18 @@ from dataclasses import dataclass, field, replace
 from shipyard import ui
 from shipyard.aws import Aws
 from shipyard.aws.cloudformation import Stack
-from shipyard.deploy.apply import STACK_TIMEOUT, Change, DeployFailed, StackTimeout, apply_stack, check_account, delete_stack, stop_requested, wait_for_stack
+from shipyard.deploy.apply import (
+    STACK_TIMEOUT,
+    Change,
+    DeployFailed,
+    StackTimeout,
+    apply_stack,
+    check_account,
+    check_network,
+    delete_stack,
+    stop_requested,
+    wait_for_stack,
+)
 from shipyard.deploy.changeset import TEMPLATE_INLINE_LIMIT, StackChanges, changes_of_new_stack, create_change_set, resolve_parameters
 from shipyard.deploy.dns_records import DNS_WAIT, ValidationWatch
 from shipyard.deploy.plan import Action, Plan, StackStep, plan_environment
@@ -62,6 +73,7 @@ def prepare(aws: Aws, assembly: EnvironmentAssembly) -> tuple[Plan, dict[str, St
     """Guards first (no change is made when they fail), then the plan and the states it was made from."""
     guard_resource_types(aws, assembly)
     check_account(aws, assembly.environment.account, assembly.environment.name)
+    check_network(aws, assembly.environment)
     states = read_states(aws, assembly)
     return plan_environment(assembly, states), states
 
