@@ -19,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 
 APP, ENV, REGION = "shop", "test", "eu-west-1"
 WORKLOADS = ("api", "catalog", "orders", "nightly")
 SITE_BUCKET = "shop-test-www-bucket-8x2k1q"
 ADDONS_STACK = f"{APP}-{ENV}-AddonsStack-1XYZ2W3V"
+SITE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "site"  # the workspace's site (tests/copilot/__init__.py)
 
 
 def _tags(**extra: str) -> list[dict[str, str]]:
@@ -130,7 +132,9 @@ def deploy(aws, account: str) -> dict[str, object]:
         aws.call("logs", "CreateLogStream", REGION, logGroupName=group, logStreamName="copilot/1")
         aws.call("logs", "PutLogEvents", REGION, logGroupName=group, logStreamName="copilot/1",
                  logEvents=[{"timestamp": int(time.time() * 1000), "message": f"{workload} served its first request"}])
-    aws.call("s3", "PutObject", REGION, Bucket=SITE_BUCKET, Key="index.html", Body=b"<h1>shop</h1>")
+    for path in sorted(SITE.rglob("*")):  # `copilot svc deploy` of the Static Site uploads its files
+        if path.is_file():
+            aws.call("s3", "PutObject", REGION, Bucket=SITE_BUCKET, Key=str(path.relative_to(SITE)), Body=path.read_bytes())
     aws.call("ssm", "PutParameter", REGION, Name=f"/copilot/{APP}/{ENV}/secrets/PAYMENT_KEY", Value="pk_test_42", Type="SecureString",
              Tags=[{"Key": "copilot-application", "Value": APP}, {"Key": "copilot-environment", "Value": ENV}])
     with connect(copilot_credentials(aws)) as connection:  # Copilot's parameter group asks for no TLS

@@ -1,6 +1,7 @@
 """`shipyard adopt test --from-copilot` on the embedded AWS: a deployed Copilot app (tests/copilot/copilot_shapes.py)
 with data in it moves into the stacks of the config `import copilot` wrote; deleting Copilot's stacks afterwards
-deletes none of it, and `deploy` then `verify` of the imported config pass with the moved resources in place.
+deletes none of it, and `shipyard up --aws` (deploy, publish, verify of both environments) on the imported config
+passes with the moved resources in place.
 
 What is moved: the ECR repositories with their images, the Static Site's bucket with its files, each workload's log
 group with its events, the Aurora cluster with its rows (with its writer and subnet group; the environment runs in the
@@ -10,6 +11,9 @@ VPC the Copilot environment imported). A property an import cannot take refuses 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -65,13 +69,16 @@ def _run(cli, app, *args):
     return cli("--config", str(directory / "shipyard.toml"), *args)
 
 
-def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_can_go(cli, app, local_aws):
+def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_can_go(cli, app, local_aws, tmp_path):
     directory, aws, data = app
     endpoint = ["--endpoint", local_aws.endpoint]
     # With AWS in reach, import reads the imported VPC's subnets: the environment runs in that VPC, where its cluster is.
-    imported = cli("import", "copilot", str(directory), "--account", f"test={ACCOUNT}", "--account", f"prod={PRODUCTION}",
+    # Copilot's test and prod share an account here: prod imports the account's GitHub OIDC provider.
+    imported = cli("import", "copilot", str(directory), "--account", f"test={ACCOUNT}", "--account", f"prod={ACCOUNT}",
                    "--region", REGION, *endpoint, "--app-account", ACCOUNT)
     assert imported.code == 0, imported.err
+    assert load_config(directory / "shipyard.toml").environment("prod").oidc_provider_arn == (
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com")
     network = load_config(directory / "shipyard.toml").environment("test").network
     assert network is not None and network.vpc_id == data["network"]["vpc"]
     assert [(s.id, s.zone) for s in network.private_subnets] == [(s, f"{REGION}{z}") for s, z in zip(data["network"]["private"], "ab", strict=True)]
@@ -132,7 +139,13 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
     # parameter group, its password to one RDS manages), then Copilot's stacks go, and verify passes (drift included:
     # an import applies no property, the deploy after it applies them all).
     copilot = copilot_shapes.copilot_credentials(aws)
-    _deploy(directory, aws)
+    # `shipyard up --aws` as an operator runs it against that account (rehearsed through the SDK's endpoint setting):
+    # the policy gate, then both environments deployed, their sites published and verified.
+    up = subprocess.run([sys.executable, "-m", "shipyard", "up", "--aws", "--yes"], cwd=directory, capture_output=True, text=True,
+                        timeout=600, env=_operator(aws, local_aws.endpoint, tmp_path))
+    assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+    rows = [line.split("\t") for line in up.stdout.splitlines() if line.startswith(("test\t", "prod\t"))]
+    assert [(row[0], row[6]) for row in rows] == [("test", "28/28 pass"), ("prod", "28/28 pass")], up.stdout
     for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT, data["network"])):
         if name != copilot_shapes.ADDONS_STACK:  # the addon's table stays with it (adopt says so)
             aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
@@ -154,7 +167,10 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
         assert [i["imageDigest"] for i in images] == [data["digests"][workload]]
         events = aws.call("logs", "FilterLogEvents", REGION, logGroupName=f"/copilot/{APP}-{ENV}-{workload}")["events"]
         assert [e["message"] for e in events] == [f"{workload} served its first request"]
-    assert aws.call("s3", "GetObject", REGION, Bucket=SITE_BUCKET, Key="index.html")["Body"].read() == b"<h1>shop</h1>"
+    # The site's files: `up` published the same site, so none was replaced by anything else or deleted.
+    for path in (p for p in copilot_shapes.SITE.rglob("*") if p.is_file()):
+        key = str(path.relative_to(copilot_shapes.SITE))
+        assert aws.call("s3", "GetObject", REGION, Bucket=SITE_BUCKET, Key=key)["Body"].read() == path.read_bytes(), key
     secret = aws.call("ssm", "GetParameter", REGION, Name=f"/copilot/{APP}/{ENV}/secrets/PAYMENT_KEY", WithDecryption=True)
     assert secret["Parameter"]["Value"] == "pk_test_42"
     # Every row stayed, in the same cluster: now over TLS with the password RDS manages; Copilot's password is gone.
@@ -172,17 +188,17 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
     assert "nothing left to move" in again.out and "imported" not in again.out
 
 
-def _deploy(directory, aws: Aws) -> None:
-    """The imported config's test environment deployed as `shipyard deploy` does it, without the policy gate
-    (tests/deploy/test_policy_gate.py covers it; here it would lint every template of a new app again)."""
-    from shipyard.app.context import assembly_for
-    from shipyard.config import load_config
-    from shipyard.deploy.execute import DeployOptions, deploy
+def _operator(aws: Aws, endpoint: str, home) -> dict[str, str]:
+    """An operator's shell: a profile with a role in the app's account, the SDK pointed at the embedded AWS."""
+    from shipyard.localaws.server import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 
-    config = load_config(directory / "shipyard.toml")
-    assembly = assembly_for(config, config.environment("test"))  # adopt synthesized it: from the cache
-    results = deploy(aws, assembly, DeployOptions())  # a failure raises
-    assert {r.stack for r in results} == {s.name for s in assembly.stacks}
+    aws.call("iam", "CreateRole", "us-east-1", RoleName="operator", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}))
+    (home / "config").write_text(f"[profile runner]\naws_access_key_id = {LOCAL_ACCESS_KEY}\naws_secret_access_key = {LOCAL_SECRET_KEY}\n\n"
+                                 f"[profile operator]\nsource_profile = runner\nrole_arn = arn:aws:iam::{ACCOUNT}:role/operator\n"
+                                 f"role_session_name = operator\nregion = {REGION}\n")
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_ENDPOINT_URL": endpoint, "AWS_PROFILE": "operator"}
 
 
 HELD_TYPES = ("AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::Logs::LogGroup")

@@ -104,7 +104,8 @@ def import_copilot(directory: Path, *, accounts: tuple[str, ...], region: str | 
     workspace = read_workspace(directory)
     regions: dict[str, str] = {}
     if records is not None:
-        if records.is_local and not app_account:
+        # --endpoint calls with the embedded AWS's own keys, which name no account; --aws credentials choose theirs.
+        if records.is_local and records.credentials is not None and not app_account:
             raise UsageError("--app-account", "is required with --endpoint: which account of the embedded AWS holds Copilot's records")
         aws = Aws(records, app_account or "")
         if not app_account:

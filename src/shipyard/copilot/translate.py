@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from shipyard import naming
 from shipyard.config.models import NAME_RE
 from shipyard.config.workloads import WORKLOAD_NAME_RE
 from shipyard.copilot.workspace import Manifest, ManifestError, Workspace
@@ -317,6 +318,7 @@ class _Translator:
         for env in self.environments:
             if env in PRODUCTION_NAMES:
                 self.config["environments"][env].update(production=True, waf=True)
+        self._shared_oidc_provider()
         ordered = ("app", "service", "services", "jobs", "topics", "database", "release", "site", "environments")
         self.t.config = {key: self.config[key] for key in ordered if self.config.get(key)}
 
@@ -328,6 +330,22 @@ class _Translator:
         self.config["app"] = {"name": name, "region": self.region or "", **({"repository": self.repository} if self.repository else {})}
         if not self.region:
             self.t.decisions.append("the AWS region: Copilot keeps each environment's region outside the workspace; pass --region")
+
+    def _shared_oidc_provider(self) -> None:
+        """Environments in one account (Copilot's test and prod often are) share the account's one GitHub OIDC
+        provider: the first creates it, the others import it (oidc_provider_arn), as `validate` asks."""
+        first: dict[str, str] = {}
+        for env in self.environments:
+            account = self.accounts.get(env, "")
+            if account and account in first:
+                table = self.config["environments"][env]
+                table["oidc_provider_arn"] = f"arn:{naming.partition(self.regions.get(env) or self.region or '')}:iam::{account}:" \
+                                             "oidc-provider/token.actions.githubusercontent.com"
+                manifest = self.ws.environments[env]
+                self.t.rows.append(Row(manifest.path, "(account)", CHANGED, f"[environments.{env}] oidc_provider_arn",
+                                       f"shares account {account} with {first[account]}, whose stack creates the GitHub OIDC "
+                                       "provider; this environment's imports it"))
+            first.setdefault(account, env)
 
     def _subscriptions(self) -> dict[tuple[str, str], list[str]]:
         """(publishing service, topic) -> the workers subscribed to it."""
