@@ -7,8 +7,7 @@ resources that a move must keep working, cut down to what holds data and what re
 - each workload's stack: its log group `/copilot/<app>-<env>-<workload>` and a task definition that logs there;
 - the Static Site's stack: its bucket, the bucket policy that lets CloudFront read it, and its outputs;
 - the environment's addon (a nested stack on AWS): the Aurora Serverless v2 cluster of the workspace's
-  copilot/environments/addons/db.yml (its subnet group, security group, secret, parameter group and writer), and a
-  DynamoDB table, which holds data shipyard does not take.
+  copilot/environments/addons/db.yml (its subnet group, security group, secret, parameter group and writer).
 
 The environment imports a VPC the team made (network.vpc in its manifest): it is made here first, outside any stack,
 and the environment's stack exports its ids as Copilot's does (VpcId, PublicSubnets, PrivateSubnets).
@@ -50,16 +49,13 @@ def network(aws) -> dict[str, object]:
 
 
 def _addon() -> dict:
-    """The environment's addons as one stack: the workspace's Aurora addon and a DynamoDB table."""
+    """The environment's addon: the workspace's Aurora addon (copilot/environments/addons/db.yml), as CloudFormation
+    holds it."""
     from shipyard.copilot.workspace import read_workspace
     from tests.copilot import FIXTURE
 
     [database] = read_workspace(FIXTURE).addons["environments"]
-    template = json.loads(json.dumps(database.data))
-    template["Resources"]["carts"] = {"Type": "AWS::DynamoDB::Table", "Properties": {
-        "TableName": f"{APP}-{ENV}-carts", "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}], "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}}
-    return template
+    return json.loads(json.dumps(database.data))
 
 
 def stacks(account: str, network: dict[str, object]) -> list[tuple[str, dict, list[dict[str, str]]]]:

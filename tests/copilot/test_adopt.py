@@ -112,7 +112,9 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
     planned = _run(cli, app, "adopt", "test", "--from-copilot", "--dry-run", *endpoint)
     assert planned.code == 0, planned.err
     assert f"{APP}/api" in planned.out and SITE_BUCKET in planned.out and f"/copilot/{APP}-{ENV}-orders" in planned.out
-    assert "AWS::DynamoDB::Table" in planned.out and "nothing was changed" in planned.out
+    assert "nothing was changed" in planned.out
+    # The addon's own secret stays with its stack: [database]'s password will be one RDS manages.
+    assert "AWS::SecretsManager::Secret" in planned.out and "a secret made by an addon stays with its addon's stack" in planned.out
     cluster = copilot_shapes.copilot_credentials(aws)["dbClusterIdentifier"]
     assert cluster in planned.out  # the Aurora cluster moves, with its writer and subnet group
     # Copilot's pipeline bucket is its own, not the app's; the secrets shipyard.toml references stay, each checked.
@@ -146,9 +148,13 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
     rows = [line.split("\t") for line in up.stdout.splitlines() if line.startswith(("test\t", "prod\t"))]
     assert [(row[0], row[6]) for row in rows] == [("test", "28/28 pass"), ("prod", "28/28 pass")], up.stdout
-    for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT, data["network"])):
-        if name != copilot_shapes.ADDONS_STACK:  # the addon's table stays with it (adopt says so)
-            aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
+    # Again: nothing is left to move, and nothing changes.
+    again = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
+    assert again.code == 0, again.err
+    assert "nothing left to move" in again.out and "imported" not in again.out
+    for name, _, _ in reversed(copilot_shapes.stacks(ACCOUNT, data["network"])):  # `copilot app delete`
+        aws.call("cloudformation", "DeleteStack", REGION, StackName=name)
+        assert _gone(aws, name), name
     verified = _run(cli, app, "verify", "test", *endpoint)
     assert verified.code == 0, verified.out + verified.err
     assert next(line for line in verified.out.splitlines() if line.startswith("SY-E704")).split("\t")[3] == f"{APP}-test-api-orders"
@@ -182,10 +188,12 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
     with pytest.raises(psycopg.OperationalError):
         copilot_shapes.connect(copilot, sslmode="require")
 
-    # Again: nothing is left to move, and nothing changes.
-    again = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
-    assert again.code == 0, again.err
-    assert "nothing left to move" in again.out and "imported" not in again.out
+
+
+def _gone(aws: Aws, stack: str) -> bool:
+    """The stack's deletion completed (nothing it held was refused)."""
+    found = aws.call("cloudformation", "ListStacks", REGION)["StackSummaries"]
+    return any(s["StackName"] == stack and s["StackStatus"] == "DELETE_COMPLETE" for s in found)
 
 
 def _operator(aws: Aws, endpoint: str, home) -> dict[str, str]:
