@@ -115,6 +115,18 @@ def test_verify_names_a_cluster_parameter_group_that_stops_requiring_tls(aurora)
         force_ssl("1")
 
 
+def test_what_the_cluster_uses_cannot_be_deleted_from_under_it(aurora):
+    """As AWS refuses (EC2 DependencyViolation; RDS InvalidDBParameterGroupState): the runbook's order for a moved
+    database (shipyard's deploy first, then Copilot's stacks) rests on these refusals."""
+    _, assemblies, aws = aurora
+    env = assemblies["production"].environment
+    [cluster] = aws.call("rds", "DescribeDBClusters", env.region, DBClusterIdentifier=env.names.database)["DBClusters"]
+    with pytest.raises(ShipyardError, match="DependencyViolation"):
+        aws.call("ec2", "DeleteSecurityGroup", env.region, GroupId=cluster["VpcSecurityGroups"][0]["VpcSecurityGroupId"])
+    with pytest.raises(ShipyardError, match="InvalidDBParameterGroupState"):
+        aws.call("rds", "DeleteDBClusterParameterGroup", env.region, DBClusterParameterGroupName=cluster["DBClusterParameterGroup"])
+
+
 def test_destroy_turns_off_the_clusters_deletion_protection_and_deletes_it(aurora):
     from shipyard.deploy.destroy import destroy
     from shipyard.localaws.rds import postgres

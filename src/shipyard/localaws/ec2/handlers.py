@@ -194,17 +194,23 @@ def _with_settings(original: Any) -> Any:
 
 
 def _referenced_group(original: Any) -> Any:
-    """EC2 refuses to delete a security group another group's rule refers to (DependencyViolation, "resource sg-... has
-    a dependent object"); CloudFormation then deletes the referring rule first."""
+    """EC2 refuses to delete a security group another group's rule refers to, or that a network interface still uses
+    (DependencyViolation, "resource sg-... has a dependent object"): CloudFormation then deletes the referring rule
+    first, and a database's interfaces keep its groups until the database moves to others or goes."""
 
     def wrapper(self: Any, vpc_id: str | None, group_id: str) -> None:
         from moto.ec2.exceptions import DependencyViolationError
+        from moto.rds.models import rds_backends
 
         for groups in self.groups.values():
             for group in groups.values():
                 if group.id != group_id and any((rule.source_group or {}).get("GroupId") == group_id
                                                 for rule in [*group.ingress_rules, *group.egress_rules]):
                     raise DependencyViolationError(f"resource {group_id} has a dependent object")
+        databases = rds_backends[self.account_id][self.region_name]
+        if any(group_id in (holder.vpc_security_group_ids or []) for holder in
+               [*databases.clusters.values(), *databases.databases.values()]):
+            raise DependencyViolationError(f"resource {group_id} has a dependent object")
         return original(self, vpc_id, group_id)
 
     return wrapper
@@ -215,7 +221,7 @@ def install() -> None:
     from moto.ec2.models.security_groups import SecurityGroupBackend
 
     wrap(SecurityGroupBackend, "_delete_security_group", _referenced_group,
-         corrects="a security group another group's rule refers to is deleted, leaving that rule impossible to revoke")
+         corrects="a security group another group's rule refers to, or a database uses, is deleted")
     from moto.ec2.models.subnets import Subnet
     from moto.ec2.models.vpcs import VPC
 

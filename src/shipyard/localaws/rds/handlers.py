@@ -367,6 +367,22 @@ def _local(holder: Any) -> Any:
     return wrapper
 
 
+def _parameter_group_in_use(original: Any) -> Any:
+    """RDS refuses to delete a cluster parameter group a cluster still uses (InvalidDBParameterGroupState)."""
+
+    def wrapper(self: Any, db_cluster_parameter_group_name: str) -> None:
+        from moto.rds.exceptions import RDSClientError
+
+        name = db_cluster_parameter_group_name.lower()
+        users = [c.db_cluster_identifier for c in self.clusters.values() if str(c.parameter_group).lower() == name]
+        if users:
+            raise RDSClientError("InvalidDBParameterGroupState", f"One or more database clusters are still members of this "
+                                                                 f"parameter group {name}: {', '.join(users)}")
+        return original(self, db_cluster_parameter_group_name)
+
+    return wrapper
+
+
 def _update_subnet_group(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
                          account_id: str, region_name: str) -> Any:
     from moto.ec2.models import ec2_backends
@@ -384,12 +400,14 @@ def reset() -> None:
 
 
 def install() -> None:
-    from moto.rds.models import DBParameterGroup, DBSubnetGroup
+    from moto.rds.models import DBParameterGroup, DBSubnetGroup, RDSBackend
 
     wrap(DBInstance, "address", _local(lambda i: getattr(i, "db_cluster_identifier", None) or i.db_instance_identifier),
          corrects="an instance's endpoint is a made-up DNS name; the embedded AWS's instances answer on 127.0.0.1")
     wrap(DBCluster, "endpoint", _local(lambda c: c.db_cluster_identifier),
          corrects="a cluster's endpoint is a made-up DNS name; the embedded AWS's clusters answer on 127.0.0.1")
+    wrap(RDSBackend, "delete_db_cluster_parameter_group", _parameter_group_in_use,
+         corrects="a cluster parameter group a cluster still uses is deleted")
     patch(DBSubnetGroup, "update_from_cloudformation_json", classmethod(_update_subnet_group),
           corrects="a DB subnet group's update returns nothing, and the stack loses it; RDS modifies it in place")
     for model in (DBSubnetGroup, DBParameterGroup):
