@@ -765,9 +765,7 @@ class _Translator:
         listed = {kind: [s.get("id") if isinstance(s, dict) else None for s in (r.get(f"network.vpc.subnets.{kind}") or [])]
                   for kind in ("public", "private")}
         described = {kind: [self.subnets.get(i) if isinstance(i, str) else None for i in ids] for kind, ids in listed.items()}
-        if not vpc:
-            r.row("network.vpc.id", NOT_CARRIED, "", "shipyard builds the environment's own VPC")
-        elif all(described.values()) and all(d is not None and d["vpc"] == vpc for ds in described.values() for d in ds):
+        if vpc and all(described.values()) and all(d is not None and d["vpc"] == vpc for ds in described.values() for d in ds):
             self.env_tables[name]["network"] = {"vpc_id": vpc, **{
                 f"{kind}_subnets": [{"id": i, "zone": d["zone"], "cidr": d["cidr"]} for i, d in zip(listed[kind], ds, strict=True)]
                 for kind, ds in described.items()}}
@@ -777,11 +775,10 @@ class _Translator:
                   "with each subnet's zone and range as AWS describes them; tasks in the public ones, the load balancer and "
                   "the database in the private ones")
             return
-        else:
-            r.row("network.vpc.id", NOT_CARRIED, "", "each subnet's zone and range are needed to run in this VPC, and AWS "
-                  "was not asked or did not describe them: import again with --aws (or --endpoint) in reach of the "
-                  f"environment's account, or write [environments.{name}.network]; until then shipyard builds the "
-                  "environment its own VPC, and a database in this VPC cannot move")
+        r.row("network.vpc.id", NOT_CARRIED, "", "each subnet's zone and range are needed to run in this VPC, and AWS "
+              "was not asked or did not describe them: import again with --aws (or --endpoint) in reach of the "
+              f"environment's account, or write [environments.{name}.network]; until then shipyard builds the "
+              "environment its own VPC, and a database in this VPC cannot move" if vpc else "shipyard builds the environment's own VPC")
         r.row("network.vpc.subnets", NOT_CARRIED, "", "shipyard's VPC has its own subnets")
 
     def _pipeline(self, r: Reading) -> None:
