@@ -7,6 +7,7 @@ is never spelled twice.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from dataclasses import dataclass
@@ -407,6 +408,29 @@ def repository_name_problem(name: str) -> str | None:
     if not ECR_REPOSITORY_RE.match(name):
         return "breaks ECR's rule: lowercase letters and digits, separated by single '.', '_', '-' or '/'"
     return None
+
+
+PREVIEW_NAME_LENGTH = 12  # as a workload's name: it goes into every AWS name a preview's resources have
+
+
+def preview_name(given: str) -> str:
+    """A preview environment's name from what names it (`pr-7`, a branch name): lowercase letters, digits and single
+    hyphens, a letter first, at most PREVIEW_NAME_LENGTH characters, so it fits every AWS name it goes into and none
+    of its characters reaches a shell, a path or a template as anything but a name. A longer name is cut and given 4
+    hex digits of its own hash, so two long branch names stay apart. ValueError (naming what is wrong) where nothing
+    usable is left: only punctuation or characters outside ASCII."""
+    if len(given) > 1024:
+        raise ValueError(f"is {len(given)} characters; name a preview in at most 1024 (a branch name, or pr-<number>)")
+    words = re.findall(r"[a-z0-9]+", given.lower())
+    if not words:
+        raise ValueError(f"{given[:40]!r} has no ASCII letter or digit to name a preview by; use pr-<number>")
+    name = "-".join(words)
+    if not name[0].isalpha():
+        name = f"p-{name}"
+    if len(name) > PREVIEW_NAME_LENGTH:
+        digest = hashlib.sha256(given.encode()).hexdigest()[:4]
+        name = f"{name[:PREVIEW_NAME_LENGTH - 5].rstrip('-')}-{digest}"
+    return name
 
 
 def rds_identifier_problem(name: str) -> str | None:
