@@ -201,6 +201,11 @@ publishes = ["ghost"]
     assert "jobs.orders.publishes[0]: 'ghost' is neither a worker nor a topic; workers: orders; topics: none" in said
 
 
+def test_a_workload_may_not_take_the_names_preview_environments_begin_with(cli, project):
+    said = cli("--config", _write(project, '\n[services.pv-cart]\nkind = "worker"\ndirectory = "worker"\n'), "validate").err
+    assert "services.pv-cart: 'pv-cart' is reserved: preview environments' names begin with pv-" in said
+
+
 TOPICS = WORKLOADS.replace('''[services.orders]
 kind = "worker"
 directory = "worker"
