@@ -19,6 +19,7 @@ import tomli_w
 from shipyard import naming, ui
 from shipyard.app.context import assembly_for, guard_production, open_environment
 from shipyard.aws import Aws, Target
+from shipyard.aws.rds import ClusterFacts
 from shipyard.config import Config, Environment, parse_config
 from shipyard.config.environment import AdoptedResources
 from shipyard.config.models import secret_in
@@ -74,11 +75,13 @@ def adopt(config: Config, env_name: str, target: Target, *, yes: bool, dry_run: 
     holding = _holding(aws, env.region, {m.target_stack for m in plan.moves if m.target_stack})
     adoption.drop_imported(plan, holding)
     adoption.held_already(plan, holding)
-    adoption.compare(plan, templates, {m.physical_id: _live(aws, env.region, m) for m in plan.moves})
+    # A moving cluster is described once: what it was created with (compared) and where it answers (references to it).
+    clusters = {m.physical_id: aws.rds(env.region).cluster(m.physical_id) for m in plan.moves if m.kind == "database"}
+    adoption.compare(plan, templates, {m.physical_id: _live(aws, env.region, m, clusters) for m in plan.moves})
     if env.network is not None:
         adoption.same_network(plan, {m.physical_id: aws.rds(env.region).subnet_group_vpc(m.physical_id) for m in plan.moves
                                      if m.kind == "database_subnet_group"}, env.network.vpc_id)
-    retains, detaches = _source_templates(plan, stacks, aws, env)
+    retains, detaches = _source_templates(plan, stacks, env, clusters)
     imports = _import_templates(plan, aws, env.region, templates)
     if plan.refusals:
         raise AdoptionRefused(f"environment {env.name}", plan.refusals)
@@ -172,9 +175,9 @@ def _with_adopted(config: Config, env_name: str, adopted: dict) -> tuple[Config,
         raise ConfigError(str(config.path), f"cannot take [environments.{env_name}.adopted]: {exc}; nothing was changed") from None
 
 
-def _live(aws: Aws, region: str, move: Move) -> dict:
+def _live(aws: Aws, region: str, move: Move, clusters: dict[str, ClusterFacts | None]) -> dict:
     if move.resource_type == "AWS::RDS::DBCluster":
-        facts = aws.rds(region).cluster(move.physical_id)
+        facts = clusters.get(move.physical_id)
         return adoption.cluster_form(engine=facts.engine, database_name=facts.database_name, master_username=facts.master_username,
                                      encrypted=facts.encrypted) if facts else {}
     if move.resource_type in ("AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup"):
@@ -187,11 +190,8 @@ def _live(aws: Aws, region: str, move: Move) -> dict:
     return adoption.live_form(move.resource_type, encryption=aws.logs(region).group_kms_key(move.physical_id))
 
 
-def _endpoints(aws: Aws, region: str, resource_type: str, physical_id: str) -> dict[str, str]:
+def _endpoints(facts: ClusterFacts | None) -> dict[str, str]:
     """A cluster's endpoint attributes, which only RDS knows (a reference to them in Copilot's stack becomes these)."""
-    if resource_type != "AWS::RDS::DBCluster":
-        return {}
-    facts = aws.rds(region).cluster(physical_id)
     return {"Endpoint.Address": facts.endpoint, "Endpoint.Port": facts.port, "ReadEndpoint.Address": facts.reader_endpoint} if facts else {}
 
 
@@ -200,7 +200,8 @@ def _moving(plan: adoption.Plan, stack: str) -> set[str]:
     return {m.source_logical for m in plan.moves if m.source_stack == stack} | {logical for held, logical in plan.released if held == stack}
 
 
-def _source_templates(plan: adoption.Plan, stacks: list[CopilotStack], aws: Aws, env: Environment) -> tuple[dict, dict]:
+def _source_templates(plan: adoption.Plan, stacks: list[CopilotStack], env: Environment,
+                      clusters: dict[str, ClusterFacts | None]) -> tuple[dict, dict]:
     """Each Copilot stack's two steps: keep on removal, then let go."""
     retains, detaches = {}, {}
     for stack in stacks:
@@ -208,7 +209,7 @@ def _source_templates(plan: adoption.Plan, stacks: list[CopilotStack], aws: Aws,
         if not moving:
             continue
         values = {logical: {**adoption.attribute_values(stack.resources[logical][0], stack.resources[logical][1], account=env.account,
-                                                        region=env.region), **_endpoints(aws, env.region, *stack.resources[logical])}
+                                                        region=env.region), **_endpoints(clusters.get(stack.resources[logical][1]))}
                   for logical in moving}
         retains[stack.name] = adoption.retained(stack.template, moving)
         detaches[stack.name], unresolved = adoption.detached(retains[stack.name], values)

@@ -14,7 +14,7 @@ from shipyard.app.policy import require_valid_config
 from shipyard.aws import Aws, Target
 from shipyard.aws.session import AwsError
 from shipyard.config import parse_config
-from shipyard.copilot.translate import Row, translate
+from shipyard.copilot.translate import Row, imported_vpc, translate
 from shipyard.copilot.workspace import Workspace, read_workspace
 from shipyard.errors import ConfigError, ConfigErrors, PolicyRefused, ShipyardError, UsageError
 from shipyard.scaffold import CONFIG
@@ -79,11 +79,10 @@ def _subnets(workspace: Workspace, records: Target, accounts: dict[str, str], re
     these credentials do not reach is left out (its VPC is then reported as not carried)."""
     found: dict[str, dict[str, str]] = {}
     for name, manifest in workspace.environments.items():
-        vpc = ((manifest.data.get("network") or {}).get("vpc") or {}) if isinstance(manifest.data, dict) else {}
-        listed = [s.get("id") for kind in ("public", "private") for s in ((vpc.get("subnets") or {}).get(kind) or [])
-                  if isinstance(s, dict)]
+        vpc, subnets = imported_vpc(manifest)
+        listed = [i for ids in subnets.values() for i in ids]
         where = regions.get(name) or region
-        if not vpc.get("id") or not all(isinstance(i, str) for i in listed) or not listed or name not in accounts or not where:
+        if not vpc or not listed or None in listed or name not in accounts or not where:
             continue
         try:
             described = Aws(records, accounts[name]).ec2(where).subnets(listed)

@@ -43,12 +43,17 @@ class Ec2(ServiceApi):
         return [Subnet(s["SubnetId"], s["VpcId"], s["AvailabilityZone"], s["CidrBlock"])
                 for s in self._call("DescribeSubnets", SubnetIds=subnet_ids)["Subnets"]]
 
-    def routes_to_internet(self, subnet_id: str, vpc_id: str) -> bool:
-        """Whether the subnet's route table (its own, else the VPC's main one) sends traffic to an internet gateway."""
+    def internet_routed(self, vpc_id: str, subnet_ids: list[str]) -> set[str]:
+        """Those of the subnets whose route table (their own, else the VPC's main one) sends traffic to an internet
+        gateway; the VPC's route tables are read once."""
         tables = self._call("DescribeRouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
-        own = [t for t in tables if any(a.get("SubnetId") == subnet_id for a in t.get("Associations", []))]
-        used = own or [t for t in tables if any(a.get("Main") for a in t.get("Associations", []))]
-        return any(str(r.get("GatewayId", "")).startswith("igw-") for t in used for r in t.get("Routes", []))
+
+        def routed(subnet_id: str) -> bool:
+            own = [t for t in tables if any(a.get("SubnetId") == subnet_id for a in t.get("Associations", []))]
+            used = own or [t for t in tables if any(a.get("Main") for a in t.get("Associations", []))]
+            return any(str(r.get("GatewayId", "")).startswith("igw-") for t in used for r in t.get("Routes", []))
+
+        return {subnet_id for subnet_id in subnet_ids if routed(subnet_id)}
 
     def security_groups(self, group_ids: list[str]) -> list[SecurityGroup]:
         if not group_ids:

@@ -40,9 +40,12 @@ class DatabaseWatch:
     itself, so its capacity is watched instead)."""
 
     identifier: str
-    storage_gb: int | None
+    storage_gb: int | None  # None for an Aurora cluster
     max_connections: int
-    cluster: bool = False
+
+    @property
+    def cluster(self) -> bool:
+        return self.storage_gb is None
 
 
 def _lb(metric: str, load_balancer: str, period: Duration, statistic: str = "Sum") -> cw.Metric:
@@ -174,7 +177,7 @@ class Observability(Construct):
                       f"Database at {DATABASE_CAPACITY_PERCENT}% of its maximum capacity for 15 minutes (raise "
                       "database_max_capacity)", periods=3)
             else:
-                free_bytes = (database.storage_gb or 0) * 1024 ** 3 * DATABASE_FREE_STORAGE_SHARE
+                free_bytes = database.storage_gb * 1024 ** 3 * DATABASE_FREE_STORAGE_SHARE
                 alarm("database-free-storage", rds("FreeStorageSpace", "Minimum"), free_bytes,
                       f"Database free storage below {DATABASE_FREE_STORAGE_SHARE:.0%} of {database.storage_gb} GiB",
                       comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD)

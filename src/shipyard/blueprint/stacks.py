@@ -251,7 +251,7 @@ def _database_watch(settings: Settings) -> DatabaseWatch:
     env, database = settings.env, settings.database
     assert database is not None
     if database.engine == "aurora-postgresql":
-        return DatabaseWatch(env.names.database, None, aurora_max_connections(env.database_max_capacity), cluster=True)
+        return DatabaseWatch(env.names.database, None, aurora_max_connections(env.database_max_capacity))
     return DatabaseWatch(env.names.database, env.database_storage_gb, max_connections(env.database_instance_class))
 
 

@@ -761,9 +761,7 @@ class _Translator:
     def _imported_vpc(self, name: str, target: str, r: Reading) -> None:
         """An imported VPC becomes the environment's existing network where AWS described each of its subnets (the
         zone and range a manifest does not give); otherwise shipyard builds the environment a VPC of its own."""
-        vpc = r.get("network.vpc.id")
-        listed = {kind: [s.get("id") if isinstance(s, dict) else None for s in (r.get(f"network.vpc.subnets.{kind}") or [])]
-                  for kind in ("public", "private")}
+        vpc, listed = imported_vpc(r.manifest)
         described = {kind: [self.subnets.get(i) if isinstance(i, str) else None for i in ids] for kind, ids in listed.items()}
         if vpc and all(described.values()) and all(d is not None and d["vpc"] == vpc for ds in described.values() for d in ds):
             self.env_tables[name]["network"] = {"vpc_id": vpc, **{
@@ -866,6 +864,19 @@ class _Translator:
                 value = _mapped(scaling.get(prop), mappings, env)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.env_tables[env][key] = value
+
+
+def imported_vpc(manifest: Manifest) -> tuple[str | None, dict[str, list[str | None]]]:
+    """An environment manifest's imported VPC: its id, and its public and private subnets' ids (None for an entry
+    that names none)."""
+    network = manifest.data.get("network") if isinstance(manifest.data, dict) else None
+    vpc = (network or {}).get("vpc") if isinstance(network, dict) else None
+    vpc = vpc if isinstance(vpc, dict) else {}
+    subnets = vpc.get("subnets") if isinstance(vpc.get("subnets"), dict) else {}
+    listed = {kind: [s.get("id") if isinstance(s, dict) and isinstance(s.get("id"), str) else None
+                     for s in (subnets.get(kind) if isinstance(subnets.get(kind), list) else [])]
+              for kind in ("public", "private")}
+    return (vpc.get("id") if isinstance(vpc.get("id"), str) else None), listed
 
 
 def _master_username(value: Any, resources: dict[str, Any]) -> str | None:

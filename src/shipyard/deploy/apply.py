@@ -115,6 +115,7 @@ def check_network(aws: Aws, env: Environment) -> None:
     except ShipyardError as exc:
         raise ConfigError(f"environments.{env.name}.network", f"AWS does not describe its subnets ({exc.what}); nothing was changed",
                           "list the subnets `aws ec2 describe-subnets --filters Name=vpc-id,Values=<vpc>` shows") from None
+    routed = ec2.internet_routed(network.vpc_id, [i for _, i in listed])
     problems = []
     for (kind, subnet_id), subnet in listed.items():
         live = found.get(subnet_id)
@@ -122,7 +123,7 @@ def check_network(aws: Aws, env: Environment) -> None:
             problems.append(f"{kind}: {subnet_id} is not a subnet of {network.vpc_id}")
         elif (live.zone, live.cidr) != (subnet.zone, subnet.cidr):
             problems.append(f"{kind}: {subnet_id} is {live.cidr} in {live.zone}, not {subnet.cidr} in {subnet.zone}")
-        elif ec2.routes_to_internet(subnet_id, network.vpc_id) != (kind == "public_subnets"):
+        elif (subnet_id in routed) != (kind == "public_subnets"):
             problems.append(f"{kind}: {subnet_id} " + ("has no route to an internet gateway" if kind == "public_subnets" else
                                                         "routes to an internet gateway, so it is not private"))
     if problems:

@@ -112,6 +112,11 @@ def properties(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
     return cloudformation_json.get("Properties", {})
 
 
+def flag(value: Any) -> bool:
+    """A template's boolean, which arrives as true, "true" or "True"."""
+    return str(value).lower() == "true"
+
+
 def tags_list(props: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t["Value"]} for t in props.get("Tags", [])]
 

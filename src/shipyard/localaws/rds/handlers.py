@@ -29,7 +29,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.rds.models import DBCluster, DBInstance, MasterUserSecret, rds_backends
 
-from shipyard.localaws.core.base import Handler, patch, properties, tags_list, wrap
+from shipyard.localaws.core.base import Handler, flag, patch, properties, tags_list, wrap
 from shipyard.localaws.rds import postgres
 
 ROTATION_DAYS = 7  # RDS rotates the secrets it manages every 7 days by default
@@ -45,6 +45,13 @@ def _generated(resource_name: str) -> str:
     stack_and_logical, _, suffix = str(resource_name).lower().rpartition("-")
     cleaned = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", stack_and_logical)).strip("-")
     return f"{cleaned[:62 - len(suffix)].rstrip('-')}-{suffix}"
+
+
+def _running(account: str, region: str, identifier: str) -> postgres.Server:
+    """The PostgreSQL server of an instance or cluster that exists."""
+    server = postgres.find(_key(account, region, identifier))
+    assert server is not None, f"no PostgreSQL server runs {identifier}"
+    return server
 
 
 def _free_port() -> int:
@@ -64,9 +71,6 @@ def _name(value: Any) -> str | None:
     """A Ref to a subnet or parameter group: moto hands over its model, whose name is what CloudFormation's Ref returns."""
     return None if value is None else str(getattr(value, "name", value))
 
-
-def _flag(value: Any) -> bool:
-    return str(value).lower() == "true"
 
 
 class RdsInstance(Handler, CloudFormationModel):
@@ -94,7 +98,7 @@ class RdsInstance(Handler, CloudFormationModel):
             return RdsClusterInstance.create(resource_name, props, account_id, region_name)
         if props.get("Engine") != "postgres":
             raise ValueError(f"the embedded AWS runs RDS for PostgreSQL only, not {props.get('Engine')}")
-        if not _flag(props.get("ManageMasterUserPassword")):
+        if not flag(props.get("ManageMasterUserPassword")):
             raise ValueError("the embedded AWS runs RDS instances with ManageMasterUserPassword only (a password in a template "
                              "is what shipyard never makes)")
         backend = rds_backends[account_id][region_name]
@@ -103,17 +107,17 @@ class RdsInstance(Handler, CloudFormationModel):
         instance = backend.create_db_instance({
             "db_instance_identifier": identifier, "engine": "postgres", "engine_version": props.get("EngineVersion"),
             "db_instance_class": props.get("DBInstanceClass"), "allocated_storage": int(props.get("AllocatedStorage") or 20),
-            "storage_type": props.get("StorageType", "gp2"), "storage_encrypted": _flag(props.get("StorageEncrypted")),
+            "storage_type": props.get("StorageType", "gp2"), "storage_encrypted": flag(props.get("StorageEncrypted")),
             "db_name": props.get("DBName"), "master_username": props.get("MasterUsername"),
             "manage_master_user_password": True, "port": port,
             "db_subnet_group_name": _name(props.get("DBSubnetGroupName")), "vpc_security_group_ids": props.get("VPCSecurityGroups", []),
             "db_parameter_group_name": _name(props.get("DBParameterGroupName")),
-            "publicly_accessible": _flag(props.get("PubliclyAccessible")), "multi_az": _flag(props.get("MultiAZ")),
+            "publicly_accessible": flag(props.get("PubliclyAccessible")), "multi_az": flag(props.get("MultiAZ")),
             "backup_retention_period": int(props.get("BackupRetentionPeriod", 1)),
-            "copy_tags_to_snapshot": _flag(props.get("CopyTagsToSnapshot")),
-            "deletion_protection": _flag(props.get("DeletionProtection")),
-            "auto_minor_version_upgrade": _flag(props.get("AutoMinorVersionUpgrade", True)),
-            "enable_iam_database_authentication": _flag(props.get("EnableIAMDatabaseAuthentication")),
+            "copy_tags_to_snapshot": flag(props.get("CopyTagsToSnapshot")),
+            "deletion_protection": flag(props.get("DeletionProtection")),
+            "auto_minor_version_upgrade": flag(props.get("AutoMinorVersionUpgrade", True)),
+            "enable_iam_database_authentication": flag(props.get("EnableIAMDatabaseAuthentication")),
             "enable_cloudwatch_logs_exports": props.get("EnableCloudwatchLogsExports"),
             "monitoring_interval": int(props.get("MonitoringInterval", 0)), "monitoring_role_arn": props.get("MonitoringRoleArn"),
             "tags": tags_list(props),
@@ -131,18 +135,17 @@ class RdsInstance(Handler, CloudFormationModel):
         if props.get("DBClusterIdentifier"):  # a cluster's instance: what it has of its own changes in place
             member = backend.databases[original_resource.physical_id]
             member.db_instance_class = props.get("DBInstanceClass", member.db_instance_class)
-            member.publicly_accessible = _flag(props.get("PubliclyAccessible"))
+            member.publicly_accessible = flag(props.get("PubliclyAccessible"))
             member.promotion_tier = int(props.get("PromotionTier", 1))
-            member.auto_minor_version_upgrade = _flag(props.get("AutoMinorVersionUpgrade", True))
+            member.auto_minor_version_upgrade = flag(props.get("AutoMinorVersionUpgrade", True))
             member.tags = tags_list(props)
             return RdsClusterInstance.existing(member)
         instance = backend.modify_db_instance(original_resource.physical_id, {
             "db_instance_class": props.get("DBInstanceClass"), "allocated_storage": int(props.get("AllocatedStorage") or 20),
-            "backup_retention_period": int(props.get("BackupRetentionPeriod", 1)), "multi_az": _flag(props.get("MultiAZ")),
-            "deletion_protection": _flag(props.get("DeletionProtection")),
+            "backup_retention_period": int(props.get("BackupRetentionPeriod", 1)), "multi_az": flag(props.get("MultiAZ")),
+            "deletion_protection": flag(props.get("DeletionProtection")),
         })
-        server = postgres.find(_key(account_id, region_name, original_resource.physical_id))
-        assert server is not None, f"no PostgreSQL server runs {original_resource.physical_id}"
+        server = _running(account_id, region_name, original_resource.physical_id)
         return cls(instance, server)
 
     def delete(self, account_id: str, region_name: str) -> None:
@@ -226,16 +229,14 @@ class RdsCluster(Handler, CloudFormationModel):
     @classmethod
     def existing(cls, cluster: Any) -> RdsCluster:
         """A cluster that exists already, as a stack that imports it holds it."""
-        server = postgres.find(_key(cluster.account_id, cluster.region, cluster.db_cluster_identifier))
-        assert server is not None, f"no PostgreSQL server runs {cluster.db_cluster_identifier}"
-        return cls(cluster, server)
+        return cls(cluster, _running(cluster.account_id, cluster.region, cluster.db_cluster_identifier))
 
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = properties(cloudformation_json)
         if props.get("Engine") != "aurora-postgresql":
             raise ValueError(f"the embedded AWS runs Aurora PostgreSQL clusters only, not {props.get('Engine')}")
-        managed = _flag(props.get("ManageMasterUserPassword"))
+        managed = flag(props.get("ManageMasterUserPassword"))
         if managed == bool(props.get("MasterUserPassword")):
             raise ValueError("InvalidParameterCombination: give MasterUserPassword or ManageMasterUserPassword, one of them")
         backend = rds_backends[account_id][region_name]
@@ -248,10 +249,10 @@ class RdsCluster(Handler, CloudFormationModel):
             "master_user_password": props.get("MasterUserPassword"), "port": port,
             "database_name": props.get("DatabaseName"), "db_cluster_parameter_group_name": group,
             "db_subnet_group_name": _name(props.get("DBSubnetGroupName")), "vpc_security_group_ids": props.get("VpcSecurityGroupIds", []),
-            "storage_encrypted": _flag(props.get("StorageEncrypted")), "kms_key_id": props.get("KmsKeyId"),
+            "storage_encrypted": flag(props.get("StorageEncrypted")), "kms_key_id": props.get("KmsKeyId"),
             "backup_retention_period": int(props.get("BackupRetentionPeriod", 1)),
-            "copy_tags_to_snapshot": _flag(props.get("CopyTagsToSnapshot")), "deletion_protection": _flag(props.get("DeletionProtection")),
-            "enable_iam_database_authentication": _flag(props.get("EnableIAMDatabaseAuthentication")),
+            "copy_tags_to_snapshot": flag(props.get("CopyTagsToSnapshot")), "deletion_protection": flag(props.get("DeletionProtection")),
+            "enable_iam_database_authentication": flag(props.get("EnableIAMDatabaseAuthentication")),
             "enable_cloudwatch_logs_exports": props.get("EnableCloudwatchLogsExports"),
             "serverless_v2_scaling_configuration": _scaling(props), "tags": tags_list(props),
         })
@@ -267,22 +268,21 @@ class RdsCluster(Handler, CloudFormationModel):
         backend = rds_backends[account_id][region_name]
         cluster = backend.clusters[original_resource.physical_id]
         cluster.backup_retention_period = int(props.get("BackupRetentionPeriod", 1))
-        cluster.deletion_protection = _flag(props.get("DeletionProtection"))
+        cluster.deletion_protection = flag(props.get("DeletionProtection"))
         cluster.vpc_security_group_ids = props.get("VpcSecurityGroupIds", [])
         cluster.serverless_v2_scaling_configuration = _scaling(props)
         cluster.enabled_cloudwatch_logs_exports = props.get("EnableCloudwatchLogsExports") or []
-        cluster.iam_auth = _flag(props.get("EnableIAMDatabaseAuthentication"))
-        cluster.copy_tags_to_snapshot = _flag(props.get("CopyTagsToSnapshot"))
+        cluster.iam_auth = flag(props.get("EnableIAMDatabaseAuthentication"))
+        cluster.copy_tags_to_snapshot = flag(props.get("CopyTagsToSnapshot"))
         cluster.tags = tags_list(props)
         if props.get("EngineVersion"):
             cluster.engine_version = props["EngineVersion"]
-        server = postgres.find(_key(account_id, region_name, original_resource.physical_id))
-        assert server is not None, f"no PostgreSQL server runs {original_resource.physical_id}"
+        server = _running(account_id, region_name, original_resource.physical_id)
         group = _name(props.get("DBClusterParameterGroupName"))
         if group:
             cluster.parameter_group = group
             server.front.require_tls = _force_ssl(backend, group, cluster=True)
-        if _flag(props.get("ManageMasterUserPassword")) and not cluster.manage_master_user_password:
+        if flag(props.get("ManageMasterUserPassword")) and not cluster.manage_master_user_password:
             # Management turned on: RDS makes the secret and a new password, so clients of the old password stop
             # connecting (Aurora user guide, "Password management with Amazon Aurora and AWS Secrets Manager").
             cluster.manage_master_user_password = True
@@ -310,9 +310,7 @@ class RdsClusterInstance(Handler):
 
     @classmethod
     def existing(cls, instance: Any) -> RdsClusterInstance:
-        server = postgres.find(_key(instance.account_id, instance.region, instance.db_cluster_identifier))
-        assert server is not None, f"no PostgreSQL server runs {instance.db_cluster_identifier}"
-        return cls(instance, server)
+        return cls(instance, _running(instance.account_id, instance.region, instance.db_cluster_identifier))
 
     @classmethod
     def create(cls, resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> RdsClusterInstance:
@@ -328,8 +326,8 @@ class RdsClusterInstance(Handler):
         instance = backend.create_db_instance({
             "db_instance_identifier": props.get("DBInstanceIdentifier") or _generated(resource_name),
             "db_cluster_identifier": cluster_id, "engine": props.get("Engine"), "db_instance_class": props.get("DBInstanceClass"),
-            "publicly_accessible": _flag(props.get("PubliclyAccessible")), "promotion_tier": int(props.get("PromotionTier", 1)),
-            "auto_minor_version_upgrade": _flag(props.get("AutoMinorVersionUpgrade", True)),
+            "publicly_accessible": flag(props.get("PubliclyAccessible")), "promotion_tier": int(props.get("PromotionTier", 1)),
+            "auto_minor_version_upgrade": flag(props.get("AutoMinorVersionUpgrade", True)),
             "monitoring_interval": int(props.get("MonitoringInterval", 0)), "monitoring_role_arn": props.get("MonitoringRoleArn"),
             "tags": tags_list(props),
         })

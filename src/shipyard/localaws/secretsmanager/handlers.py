@@ -18,7 +18,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.secretsmanager.models import secretsmanager_backends
 
-from shipyard.localaws.core.base import Handler, properties, tags_list
+from shipyard.localaws.core.base import Handler, flag, properties, tags_list
 
 # The engine names of a database secret's JSON (Secrets Manager user guide, "JSON structure of database secrets").
 ENGINES = {"aurora-postgresql": "postgres", "aurora-mysql": "mysql"}
@@ -27,15 +27,15 @@ PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 def _generated(spec: dict[str, Any]) -> str:
     alphabet = ""
-    if not _flag(spec.get("ExcludeLowercase")):
+    if not flag(spec.get("ExcludeLowercase")):
         alphabet += string.ascii_lowercase
-    if not _flag(spec.get("ExcludeUppercase")):
+    if not flag(spec.get("ExcludeUppercase")):
         alphabet += string.ascii_uppercase
-    if not _flag(spec.get("ExcludeNumbers")):
+    if not flag(spec.get("ExcludeNumbers")):
         alphabet += string.digits
-    if not _flag(spec.get("ExcludePunctuation")):
+    if not flag(spec.get("ExcludePunctuation")):
         alphabet += PUNCTUATION
-    if _flag(spec.get("IncludeSpace")):
+    if flag(spec.get("IncludeSpace")):
         alphabet += " "
     alphabet = "".join(c for c in alphabet if c not in str(spec.get("ExcludeCharacters", "")))
     password = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
@@ -46,9 +46,6 @@ def _generated(spec: dict[str, Any]) -> str:
         raise ValueError("GenerateSecretString: SecretStringTemplate needs GenerateStringKey")
     return json.dumps({**json.loads(template), key: password})
 
-
-def _flag(value: Any) -> bool:
-    return str(value).lower() == "true"
 
 
 class Secret(Handler, CloudFormationModel):
