@@ -45,6 +45,11 @@ class Output:
     DISTRIBUTION_ID = "DistributionId"  # edge
     DISTRIBUTION_DOMAIN = "DistributionDomain"  # edge
     SITE_BUCKET = "SiteBucket"  # edge
+    # foundation of a previews' base environment ([previews]): what each preview's stack is built into
+    VPC_ID = "VpcId"
+    TASK_SUBNETS = "TaskSubnets"  # comma-separated
+    LISTENER_ARN = "ListenerArn"
+    PREVIEW_SECURITY_GROUP = "PreviewSecurityGroup"
 
 
 # Stacks in another region receive values as CloudFormation parameters that the
@@ -408,6 +413,34 @@ def repository_name_problem(name: str) -> str | None:
     if not ECR_REPOSITORY_RE.match(name):
         return "breaks ECR's rule: lowercase letters and digits, separated by single '.', '_', '-' or '/'"
     return None
+
+
+# Preview environments (docs/previews.md): <app>-<base>-pv-<name> in the base environment's account.
+PREVIEW_INFIX = "pv"  # no workload may be named so (validate): no branch name can make a base environment's names
+PREVIEW_PATH = "/pv"  # a preview's URLs: <the base's edge>/pv/<name>/...
+PREVIEW_HEADER = "x-shipyard-preview"  # the edge's function sets it to the preview's name; its listener rules match it
+PREVIEW_TAG = "shipyard:preview"  # on every resource of a preview, and in its task roles' conditions
+PREVIEW_EXPIRES_TAG = "shipyard:expires"  # on a preview's stack: when `preview prune` may destroy it (ISO 8601, UTC)
+PREVIEW_SLOT_TAG = "shipyard:preview-slot"  # on a preview's stack: its place among the base listener's rules
+# The base's own rules come first (1000-40999, and [service]'s at 41000 where previews exist); each preview's after
+# them, so no preview rule ever decides a request before a base rule has (a check says so).
+PRIMARY_RULE_PRIORITY_BEFORE_PREVIEWS = 41_000
+PREVIEW_RULE_FIRST = 41_001
+PREVIEW_RULES_PER_SLOT = 50
+
+
+def preview_environment(base: str, name: str) -> str:
+    """A preview's environment name, the root of every name it has: <base>-pv-<name>."""
+    return f"{base}-{PREVIEW_INFIX}-{name}"
+
+
+def preview_path(name: str) -> str:
+    return f"{PREVIEW_PATH}/{name}"
+
+
+def preview_rule_priority(slot: int, index: int) -> int:
+    """The listener rule priority of a preview's `index`th web workload, in the preview's slot."""
+    return PREVIEW_RULE_FIRST + slot * PREVIEW_RULES_PER_SLOT + index
 
 
 PREVIEW_NAME_LENGTH = 12  # as a workload's name: it goes into every AWS name a preview's resources have

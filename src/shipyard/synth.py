@@ -77,6 +77,46 @@ def synthesize(config: Config, environments: list[Environment], out_dir: Path, *
     return assemblies
 
 
+def settings_of(config: Config, env: Environment):
+    """What the blueprint builds `env`'s stacks from."""
+    from shipyard.blueprint.stacks import Settings
+
+    before, after = config.neighbours(env.name)
+    return Settings(app=config.app, service=config.service, site=config.site, env=env, promotes_from=before, promotes_to=after,
+                    database=config.database, workloads=config.services, jobs=config.jobs, topics=config.topics,
+                    previews=config.previews)
+
+
+def synthesize_preview(config: Config, name: str, *, slot: int, expires: str, out_dir: Path, nag: bool = False) -> EnvironmentAssembly:
+    """A preview environment's one stack, inside [previews]' base environment (blueprint/preview_stack.py)."""
+    use_bundled_node()
+    os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
+    import aws_cdk as cdk
+
+    from shipyard.blueprint.preview_stack import PreviewSettings, PreviewStack
+
+    assert config.previews is not None
+    base = config.environment(config.previews.base)
+    preview = PreviewSettings(base=settings_of(config, base), name=name, slot=slot, expires=expires)
+    directory = (out_dir / preview.env.name).resolve()
+    shutil.rmtree(directory, ignore_errors=True)
+    app = cdk.App(outdir=str(directory), analytics_reporting=False, stack_traces=False, builtin_cloud_formation_validation=False,
+                  context={"aws:cdk:enable-path-metadata": False, "aws:cdk:disable-stack-trace": True})
+    try:
+        stack = PreviewStack(app, preview=preview)
+        if nag:
+            import cdk_nag
+
+            cdk.Aspects.of(app).add(cdk_nag.AwsSolutionsChecks(reports=True, verbose=True))
+        app.synth(validate_on_synthesis=False)
+    except Exception as exc:  # jsii surfaces CDK errors as RuntimeError/JSIIError
+        raise SynthError(f"synth preview {name}", str(exc).splitlines()[0], "run with --debug for the full CDK error") from exc
+    artifact = StackArtifact(name=stack.stack_name, account=base.account, region=base.region,
+                             template_path=directory / stack.template_file, depends_on=(),
+                             parameters_from=dict(stack.parameters_from), environment=preview.env.name)
+    return EnvironmentAssembly(environment=preview.env, directory=directory, stacks=(artifact,))
+
+
 def _synthesize_one(config: Config, env: Environment, directory: Path, *, nag: bool,
                     customize: Callable[[list[Any]], None] | None) -> None:
     use_bundled_node()
@@ -84,7 +124,7 @@ def _synthesize_one(config: Config, env: Environment, directory: Path, *, nag: b
     os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
     import aws_cdk as cdk
 
-    from shipyard.blueprint.stacks import Settings, build_environment
+    from shipyard.blueprint.stacks import build_environment
 
     shutil.rmtree(directory, ignore_errors=True)
     app = cdk.App(
@@ -97,11 +137,7 @@ def _synthesize_one(config: Config, env: Environment, directory: Path, *, nag: b
         context={"aws:cdk:enable-path-metadata": False, "aws:cdk:disable-stack-trace": True},
     )
     try:
-        before, after = config.neighbours(env.name)
-        stacks = build_environment(app, settings=Settings(app=config.app, service=config.service, site=config.site, env=env,
-                                                          promotes_from=before, promotes_to=after, database=config.database,
-                                                          workloads=config.services,
-                                                          jobs=config.jobs, topics=config.topics))
+        stacks = build_environment(app, settings=settings_of(config, env))
         if customize is not None:
             customize(stacks)
         if nag:
@@ -139,7 +175,7 @@ def _cache_key(config: Config, env: Environment, *, nag: bool) -> str:
     field), shipyard's code, and the CDK libraries that turn them into templates."""
     before, after = config.neighbours(env.name)
     inputs = [repr(model) for model in (config.app, config.service, config.site, env, before, after, config.database,
-                                        config.services, config.jobs, config.topics)]
+                                        config.services, config.jobs, config.topics, config.previews)]
     code = content_cache.code_version(Path(__file__).parent, "aws-cdk-lib", "constructs", "cdk-nag")
     return content_cache.digest(code, *inputs, f"nag={nag}")
 

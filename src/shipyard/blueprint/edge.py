@@ -31,6 +31,8 @@ from shipyard.blueprint.suppressions import (
     CLOUDFRONT_NO_GEO_RESTRICTION,
     suppress,
 )
+from shipyard.config.workloads import PRIMARY_ROUTES
+from shipyard.naming import PREVIEW_HEADER, PREVIEW_PATH
 
 PRICE_CLASSES = {
     "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
@@ -38,9 +40,22 @@ PRICE_CLASSES = {
     "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
 }
 
-def _viewer_request(*, spa: bool, apex: str | None) -> str:
-    """One viewer-request function (CloudFront allows one per event): www -> apex redirect, single-page-app routes."""
+def _viewer_request(*, spa: bool, apex: str | None, previews: bool = False) -> str:
+    """One viewer-request function (CloudFront allows one per event): www -> apex redirect, a preview's site files
+    under its prefix (its index for the prefix itself, a redirect to add the slash relative URLs need), single-page-app
+    routes."""
     lines = ["function handler(event) {", "  var request = event.request;"]
+    if previews:
+        lines += [f"  if (request.uri.indexOf('{PREVIEW_PATH}/') === 0) {{",
+                  "    var parts = request.uri.split('/');",
+                  "    if (parts.length === 3) {",
+                  "      return { statusCode: 301, statusDescription: 'Moved Permanently', headers: { location: { value: request.uri + '/' } } };",
+                  "    }",
+                  f"    var home = '{PREVIEW_PATH}/' + parts[2] + '/index.html';",
+                  "    if (parts[3] === '' && parts.length === 4) { request.uri = home; }",
+                  *(["    else if (parts[parts.length - 1].indexOf('.') === -1) { request.uri = home; }"] if spa else []),
+                  "    return request;",
+                  "  }"]
     if apex:
         lines += ["  var host = request.headers.host && request.headers.host.value;",
                   f"  if (host === 'www.{apex}') {{",
@@ -49,6 +64,21 @@ def _viewer_request(*, spa: bool, apex: str | None) -> str:
     if spa:  # paths without a file extension are app routes
         lines += ["  var last = request.uri.split('/').pop();", "  if (last.indexOf('.') === -1) { request.uri = '/index.html'; }"]
     return "\n".join([*lines, "  return request;", "}"])
+
+
+def _preview_request() -> str:
+    """A preview's way to the load balancer: its name, from the path, in the header its listener rules match. A name
+    that is not one (previews are named [a-z][a-z0-9-]{0,11}) never reaches the load balancer."""
+    return "\n".join([
+        "function handler(event) {",
+        "  var request = event.request;",
+        "  var name = request.uri.split('/')[2] || '';",
+        "  if (!/^[a-z][a-z0-9-]{0,11}$/.test(name)) {",
+        "    return { statusCode: 404, statusDescription: 'Not Found' };",
+        "  }",
+        f"  request.headers['{PREVIEW_HEADER}'] = {{ value: name }};",
+        "  return request;",
+        "}"])
 
 
 class Edge(Construct):
@@ -72,7 +102,10 @@ class Edge(Construct):
         zone_name: str | None = None,
         origin_domain: str | None = None,
         workload_routes: tuple[str, ...] = (),
+        previews: bool = False,
     ) -> None:
+        """previews: the distribution also serves previews under /pv/<name>/ (docs/previews.md): their site files
+        from the bucket's pv/<name>/ prefix, their load balancer paths with the header their rules match."""
         super().__init__(scope, id)
         self.bucket = private_bucket(
             self, "SiteBucket", bucket_name=bucket_name, retain=retain, versioned=True,
@@ -101,6 +134,7 @@ class Edge(Construct):
                 load_balancer, http_port=HTTP_PORT, protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
                 read_timeout=Duration.seconds(30),
             )
+        load_balancer_routes = (*PRIMARY_ROUTES, health_check_path, *workload_routes)
         api_behavior = cloudfront.BehaviorOptions(
             origin=api,
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -112,10 +146,11 @@ class Edge(Construct):
         )
         function_associations = None
         www = len(domain_names) > 1
-        if spa_fallback or www:
+        if spa_fallback or www or previews:
             rewrite = cloudfront.Function(
-                self, "SpaRewrite" if not www else "ViewerRequest",
-                code=cloudfront.FunctionCode.from_inline(_viewer_request(spa=spa_fallback, apex=domain_names[0] if www else None)),
+                self, "SpaRewrite" if not (www or previews) else "ViewerRequest",
+                code=cloudfront.FunctionCode.from_inline(_viewer_request(spa=spa_fallback, apex=domain_names[0] if www else None,
+                                                                         previews=previews)),
                 runtime=cloudfront.FunctionRuntime.JS_2_0,
                 comment="Redirect www to the domain; serve index.html for single-page-app routes",
             )
@@ -150,8 +185,9 @@ class Edge(Construct):
                 function_associations=function_associations,
             ),
             # Web workloads' paths reach the same load balancer, whose listener rules pick each one's targets.
-            additional_behaviors={"/api/*": api_behavior, health_check_path: api_behavior,
-                                  **{route: api_behavior for route in workload_routes}},
+            additional_behaviors={**{route: api_behavior for route in load_balancer_routes},
+                                  **({f"{PREVIEW_PATH}/*{route}": self._preview_behavior(api_behavior) for route in load_balancer_routes}
+                                     if previews else {})},
         )
         suppress(self.distribution, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
                  *(() if certificate_arn else (CLOUDFRONT_DEFAULT_CERTIFICATE,)))
@@ -161,3 +197,16 @@ class Edge(Construct):
             for index, name in enumerate(domain_names):
                 route53.ARecord(self, f"Alias{index}", zone=zone, record_name=f"{name}.", target=target)
                 route53.AaaaRecord(self, f"AliasIpv6{index}", zone=zone, record_name=f"{name}.", target=target)
+
+    def _preview_behavior(self, api_behavior: cloudfront.BehaviorOptions) -> cloudfront.BehaviorOptions:
+        """The load balancer behaviour, with the function that names the preview in its header (one for every path)."""
+        if not hasattr(self, "_preview_function"):
+            self._preview_function = cloudfront.Function(
+                self, "PreviewRequest", code=cloudfront.FunctionCode.from_inline(_preview_request()),
+                runtime=cloudfront.FunctionRuntime.JS_2_0, comment="Name the preview a request is for, for its listener rules")
+        return cloudfront.BehaviorOptions(
+            origin=api_behavior.origin, viewer_protocol_policy=api_behavior.viewer_protocol_policy,
+            allowed_methods=api_behavior.allowed_methods, cache_policy=api_behavior.cache_policy,
+            origin_request_policy=api_behavior.origin_request_policy, response_headers_policy=api_behavior.response_headers_policy,
+            compress=True, function_associations=[cloudfront.FunctionAssociation(
+                function=self._preview_function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)])

@@ -67,7 +67,10 @@ class LoadBalancer(Construct):
         access_logs: s3.IBucket | None = None,
         certificate_arn: str | None = None,
         primary_rule_priority: int = naming.PRIMARY_RULE_PRIORITY,
+        primary_paths: tuple[str, ...] = ("/*",),
     ) -> None:
+        """primary_paths: what [service]'s rule matches; everything CloudFront sends unless previews' rules must be
+        reachable after it (then exactly the paths the distribution sends [service])."""
         super().__init__(scope, id)
         self.vpc = vpc
         port = HTTPS_PORT if certificate_arn else HTTP_PORT
@@ -121,7 +124,7 @@ class LoadBalancer(Construct):
             ssl_policy=TLS_POLICY if certificate_arn else None,
             default_action=elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="not found"),
         )
-        self.production_rule = self._rule("ProductionRule", ["/*"], primary_rule_priority, self.target_group, self.alternate_target_group)
+        self.production_rule = self._rule("ProductionRule", list(primary_paths), primary_rule_priority, self.target_group, self.alternate_target_group)
 
     def add_route(self, id: str, *, target_port: int, health_check_path: str, routes: list[str], priority: int,
                   security_group: ec2.ISecurityGroup) -> Route:

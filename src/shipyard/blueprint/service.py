@@ -202,7 +202,7 @@ class Service(Construct):
 
         self.container = container(self.task_definition, self.image.value_as_string, SERVICE_LOG_PREFIX,
                                    port_mappings=[ecs.PortMapping(container_port=port, name="http")] if port else None,
-                                   health_check=_container_health_check(port, container_health_path)
+                                   health_check=container_health_check(port, container_health_path)
                                    if port and container_health_path else None)
         if primary:
             self.one_off_image = CfnParameter(
@@ -308,7 +308,7 @@ class Service(Construct):
         ).attach_to_application_target_group(target_group)
 
 
-def _container_health_check(port: int, path: str) -> ecs.HealthCheck:
+def container_health_check(port: int, path: str) -> ecs.HealthCheck:
     """A request to the health path from inside the container; healthy on 2xx/3xx (urlopen raises otherwise). ECS stops
     a task whose essential container turns UNHEALTHY and counts it against the deployment (ECS developer guide,
     "Determine Amazon ECS task health using container health checks")."""

@@ -43,7 +43,7 @@ from shipyard.blueprint.firewall import Firewall
 from shipyard.blueprint.identity import Identity, WorkloadGrant, grant_invalidation
 from shipyard.blueprint.image_slot import ImageSlot
 from shipyard.blueprint.load_balancer import LoadBalancer, Route
-from shipyard.blueprint.network import Network
+from shipyard.blueprint.network import Network, selected
 from shipyard.blueprint.observability import DatabaseWatch, Observability
 from shipyard.blueprint.origin_certificate import OriginCertificate
 from shipyard.blueprint.registry import Registry
@@ -51,8 +51,19 @@ from shipyard.blueprint.scheduled_job import ScheduledJob
 from shipyard.blueprint.security_headers import SecurityHeaders
 from shipyard.blueprint.service import Backlog, Service
 from shipyard.blueprint.work_queue import WorkQueue
-from shipyard.config import ENGINE_TITLES, ENGINE_VERSIONS, AppConfig, DatabaseConfig, Environment, ServiceConfig, SiteConfig, aurora_max_connections, max_connections
-from shipyard.config.workloads import JobConfig, TopicConfig, WorkloadConfig
+from shipyard.config import (
+    ENGINE_TITLES,
+    ENGINE_VERSIONS,
+    AppConfig,
+    DatabaseConfig,
+    Environment,
+    PreviewsConfig,
+    ServiceConfig,
+    SiteConfig,
+    aurora_max_connections,
+    max_connections,
+)
+from shipyard.config.workloads import PRIMARY_ROUTES, JobConfig, TopicConfig, WorkloadConfig
 from shipyard.naming import Output
 
 
@@ -70,6 +81,17 @@ class Settings:
     workloads: dict[str, WorkloadConfig] = field(default_factory=dict)  # beside [service]: web and backend services, workers
     jobs: dict[str, JobConfig] = field(default_factory=dict)  # scheduled jobs
     topics: dict[str, TopicConfig] = field(default_factory=dict)  # SNS topics that fan out to workers
+    previews: PreviewsConfig | None = None
+
+    @property
+    def hosts_previews(self) -> bool:
+        """This environment is [previews]' base: its load balancer, distribution and network take previews in."""
+        return self.previews is not None and self.previews.base == self.env.name
+
+    @property
+    def edge_routes(self) -> tuple[str, ...]:
+        """The paths the distribution sends [service] on the load balancer."""
+        return (*PRIMARY_ROUTES, self.service.health_check_path)
 
     @property
     def web_services(self) -> dict[str, WorkloadConfig]:
@@ -146,7 +168,9 @@ class FoundationStack(_EnvironmentStack):
             health_check_path=service.health_check_path, deletion_protection=env.deletion_protection,
             access_logs=self.access_logs.bucket,
             certificate_arn=self.origin_certificate.certificate.ref if self.origin_certificate else None,
-            primary_rule_priority=naming.PRIMARY_RULE_PRIORITY_LAST if settings.web_services else naming.PRIMARY_RULE_PRIORITY,
+            primary_rule_priority=naming.PRIMARY_RULE_PRIORITY_BEFORE_PREVIEWS if settings.hosts_previews else
+            naming.PRIMARY_RULE_PRIORITY_LAST if settings.web_services else naming.PRIMARY_RULE_PRIORITY,
+            primary_paths=settings.edge_routes if settings.hosts_previews else ("/*",),
         )
         # Each workload beside [service]: its own repository, released-image parameter and security group; a web
         # service's route on the listener; a worker's queues.
@@ -201,6 +225,26 @@ class FoundationStack(_EnvironmentStack):
         if self.identity.push_role is not None:
             CfnOutput(self, Output.PUSH_ROLE_ARN, value=self.identity.push_role.role_arn)
         CfnOutput(self, Output.LOAD_BALANCER_DNS, value=self.load_balancer.load_balancer.load_balancer_dns_name)
+        if settings.hosts_previews:
+            self._take_previews_in(settings)
+
+    def _take_previews_in(self, settings: Settings) -> None:
+        """What every preview's stack is built into: the network, the listener, and the one security group previews'
+        tasks run in, which the load balancer reaches on the web workloads' ports (docs/previews.md)."""
+        group = self.network.workload_security_group(
+            "PreviewSecurityGroup", description=f"{settings.env.names.prefix} preview tasks: HTTP from the load balancer, "
+                                                "their own backends; outbound HTTPS for AWS APIs")
+        web_ports = {settings.service.port, *(w.container_port for w in settings.web_services.values())}
+        for port in sorted(web_ports):
+            group.add_ingress_rule(self.load_balancer.security_group, ec2.Port.tcp(port), "HTTP from the load balancer")
+            self.load_balancer.security_group.add_egress_rule(group, ec2.Port.tcp(port), "HTTP to previews' tasks")
+        for port in sorted({w.container_port for w in settings.backends.values()}):
+            group.add_ingress_rule(group, ec2.Port.tcp(port), "a preview's workloads call its backends (Service Connect)")
+            group.add_egress_rule(group, ec2.Port.tcp(port), "a preview's workloads call its backends (Service Connect)")
+        CfnOutput(self, Output.VPC_ID, value=self.network.vpc.vpc_id)
+        CfnOutput(self, Output.TASK_SUBNETS, value=Fn.join(",", selected(self.network.vpc, self.network.task_subnets).subnet_ids))
+        CfnOutput(self, Output.LISTENER_ARN, value=self.load_balancer.listener.listener_arn)
+        CfnOutput(self, Output.PREVIEW_SECURITY_GROUP, value=group.security_group_id)
 
 
 def _admit_callers_of(foundation: FoundationStack, settings: Settings) -> None:
@@ -430,6 +474,7 @@ class EdgeStack(_EnvironmentStack):
             retain=env.deletion_protection or _adopted(names, "site_bucket"),
             access_logs_bucket=names.logs_bucket, origin_domain=env.origin_domain,
             workload_routes=tuple(route for workload in settings.web_services.values() for route in workload.routes),
+            previews=settings.hosts_previews,
         )
         self.add_stack_dependency(foundation)
         grant_invalidation(self, "DeployRoleInvalidation", deploy_role_name=names.deploy_role,

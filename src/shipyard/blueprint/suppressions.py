@@ -69,10 +69,13 @@ JOB_RUN_TASK_READS = Suppression(
 FAILED_INVOCATIONS_QUEUE = Suppression(
     "AwsSolutions-SQS3", "This queue is a dead-letter queue: EventBridge Scheduler sends it the invocations of the job's "
     "schedule it could never start (the schedule's DeadLetterConfig, which cdk-nag does not read).")
+PREVIEW_DATABASE_SECRET = Suppression(
+    "AwsSolutions-SMG4", "A preview's own database user lives days at most (shipyard:expires, `preview prune`) and is "
+    "dropped with the preview; a rotation schedule would outlive it.")
 
 ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
        CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, EXECUTION_ROLE_STANDARD_GRANTS,
-       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, TRAFFIC_SHIFT_READS, DATABASE_DEFAULT_PORT, DATABASE_SIZED_FOR_COST,
+       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, PREVIEW_DATABASE_SECRET, TRAFFIC_SHIFT_READS, DATABASE_DEFAULT_PORT, DATABASE_SIZED_FOR_COST,
        DATABASE_DISPOSABLE, EXEC_CHANNELS, JOB_RUN_TASK_READS, FAILED_INVOCATIONS_QUEUE)
 
 

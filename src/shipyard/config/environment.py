@@ -266,6 +266,10 @@ class EnvironmentInput(EnvironmentSettings):
         return self
 
 
+PREVIEW_CPU, PREVIEW_MEMORY = 256, 512  # Fargate's smallest task (0.25 vCPU, 0.5 GB)
+PREVIEW_LOG_RETENTION_DAYS = 3
+
+
 class Environment(EnvironmentInput):
     """One environment with [defaults] applied; what the blueprint builds from.
 
@@ -296,6 +300,17 @@ class Environment(EnvironmentInput):
         if not self.domain:
             return ()
         return (self.domain, f"www.{self.domain}") if self.www else (self.domain,)
+
+    def preview(self, name: str) -> Environment:
+        """A preview environment inside this one (a [previews] base): named <base>-pv-<name>, in this account and
+        region, every workload once on Fargate's smallest size, on Spot where this environment is, awake always, its
+        logs kept 3 days, nothing retained (docs/previews.md)."""
+        environment = naming.preview_environment(self.name, name)
+        return self.model_copy(update={
+            "name": environment, "names": naming.Names(self.names.app, environment, self.account), "production": False,
+            "cpu": PREVIEW_CPU, "memory": PREVIEW_MEMORY, "desired_count": 1, "max_count": 1, "services": {}, "jobs": {},
+            "deletion_protection": False, "log_retention_days": PREVIEW_LOG_RETENTION_DAYS, "awake": None, "waf": False,
+            "ecs_exec": False, "adopted": None})
 
     def workload_view(self, name: str) -> Environment:
         """This environment as one workload beside the primary service sees it: its names are the workload's own

@@ -124,10 +124,17 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                              f"{problem}; shorten or simplify app.name or the environment name")
     if checks:
         check_suppressions(checks, environments, problems)
+    previews = tables.get("previews")
+    if previews is not None and envs_raw and previews.base not in (envs_raw or {}):
+        problems.add(f"previews.base: {previews.base!r} is not an environment of {path.name}; known environments: "
+                     f"{', '.join(envs_raw)}")
+    elif previews is not None and previews.base in environments and environments[previews.base].is_production:
+        problems.add(f"previews.base: {previews.base!r} is a production environment; previews run beside a non-production one")
     problems.raise_any()
     assert app and service and site and checks and tables.get("release")  # every None above added a problem
     return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks,
-                  release=tables["release"], database=database, services=services, jobs=jobs, topics=topics)
+                  release=tables["release"], database=database, services=services, jobs=jobs, topics=topics,
+                  previews=previews)
 
 
 def _named_tables(key: str, model: Any, raw: Any, problems: Problems) -> dict[str, Any]:

@@ -227,6 +227,16 @@ class ReleaseConfig(_Model):
         return shlex.split(self.migrate) if self.migrate else None
 
 
+class PreviewsConfig(_Model):
+    """[previews]: short-lived environments per pull request inside a base environment (docs/previews.md)."""
+
+    base: str = Field("staging", description="the environment whose account, network, load balancer, distribution and "
+                                              "database server previews share; not a production one")
+    cap: int = Field(5, ge=1, le=20, description="previews that may exist at once; the oldest must go before another")
+    expires_after_days: int = Field(3, ge=1, le=30, description="days after its last deploy a preview expires "
+                                                                 "(`shipyard preview prune` destroys it)")
+
+
 class DatabaseConfig(_Model):
     engine: Literal["postgres", "aurora-postgresql"] = Field(
         "postgres", description="postgres: an Amazon RDS for PostgreSQL instance; aurora-postgresql: an Aurora PostgreSQL "

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard.config.environment import Environment, EnvironmentInput, EnvironmentSettings
-from shipyard.config.models import AppConfig, ChecksConfig, DatabaseConfig, ReleaseConfig, ServiceConfig, SiteConfig, _Model
+from shipyard.config.models import AppConfig, ChecksConfig, DatabaseConfig, PreviewsConfig, ReleaseConfig, ServiceConfig, SiteConfig, _Model
 from shipyard.config.workloads import JobConfig, TopicConfig, WorkloadConfig
 from shipyard.errors import UsageError
 
@@ -25,6 +25,7 @@ class Config:
     services: dict[str, WorkloadConfig] = field(default_factory=dict)  # workloads beside [service], by name
     jobs: dict[str, JobConfig] = field(default_factory=dict)
     topics: dict[str, TopicConfig] = field(default_factory=dict)  # SNS topics that fan out to workers, by name
+    previews: PreviewsConfig | None = None  # [previews], where the file has it
 
     @property
     def workloads(self) -> dict[str, WorkloadConfig | JobConfig]:
@@ -105,4 +106,5 @@ SECTIONS = (
     Section("defaults", EnvironmentSettings, listed_as=None),
     Section("checks", ChecksConfig),
     Section("release", ReleaseConfig),
+    Section("previews", PreviewsConfig, written_only=True),
 )

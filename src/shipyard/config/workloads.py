@@ -25,7 +25,6 @@ from shipyard.config.models import SECRETS_HELP, FargateCpu, PlainVariables, Sec
 WORKLOAD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 PRIMARY = naming.PRIMARY_SERVICE  # the name [service] takes among the workloads
 RESERVED = {"one-off": "the name of the one-off task family"}
-PREVIEW_INFIX = "pv"  # <app>-<base>-pv-<name>: a preview's names, which no workload's may take
 # The primary service's routes: CloudFront sends /api/* and its health path to the load balancer.
 PRIMARY_ROUTES = ("/api/*",)
 # An ALB path pattern: up to 128 characters of these (ELB user guide, "Path conditions"); CloudFront's are alike.
@@ -243,8 +242,8 @@ def check_workloads(services: dict[str, WorkloadConfig], jobs: dict[str, JobConf
     for section, table in (("services", services), ("jobs", jobs)):
         for name in set(table) & set(RESERVED):
             add(f"{section}.{name}: {name!r} is reserved ({RESERVED[name]}); pick another name")
-        for name in sorted(n for n in table if n == PREVIEW_INFIX or n.startswith(f"{PREVIEW_INFIX}-")):
-            add(f"{section}.{name}: {name!r} is reserved: preview environments' names begin with {PREVIEW_INFIX}- "
+        for name in sorted(n for n in table if n == naming.PREVIEW_INFIX or n.startswith(f"{naming.PREVIEW_INFIX}-")):
+            add(f"{section}.{name}: {name!r} is reserved: preview environments' names begin with {naming.PREVIEW_INFIX}- "
                 "(docs/decisions.md §32); pick another name")
     priorities: dict[int, str] = {}
     for name, service in services.items():

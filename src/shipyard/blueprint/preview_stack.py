@@ -1,0 +1,197 @@
+"""A preview environment's one stack: every workload of the app, once, inside its base environment (docs/previews.md).
+
+What is slow or dear to create is the base's and shared: the VPC and the preview security group, the load balancer's
+listener (a preview adds a target group and a rule per web workload, at priorities after every base rule, matching
+only its /pv/<name>/ paths with its name in the header the distribution's function sets), the distribution (which
+serves its site files from the bucket's pv/<name>/ prefix) and the database server (a database and a user of its
+own, in a secret of its own). Everything else is the preview's: its cluster, task definitions and services, queues
+and topics, Service Connect namespace and log groups, all tagged shipyard:preview=<name>, and deleted with it.
+
+The base's foundation stack exports what the preview is built into (its outputs, read by the deploy engine into
+this stack's parameters); the images come as parameters too, by digest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, RemovalPolicy, Stack, Tags
+from aws_cdk import Environment as CdkEnvironment
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_servicediscovery as servicediscovery
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from shipyard import naming
+from shipyard.blueprint.fan_out import FanOut
+from shipyard.blueprint.load_balancer import DEREGISTRATION_DELAY, HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT, HEALTHY_THRESHOLD, UNHEALTHY_THRESHOLD
+from shipyard.blueprint.preview_workload import PreviewWorkload
+from shipyard.blueprint.stacks import Settings, _construct_id
+from shipyard.blueprint.suppressions import CONTAINER_INSIGHTS_OPTIONAL, PREVIEW_DATABASE_SECRET, suppress
+from shipyard.blueprint.work_queue import WorkQueue
+from shipyard.config.workloads import PRIMARY
+from shipyard.naming import Output
+
+PATH_PREFIX_VARIABLE = "SHIPYARD_PATH_PREFIX"  # /pv/<name>: what a preview's web workloads are reached under
+
+
+@dataclass(frozen=True)
+class PreviewSettings:
+    base: Settings  # the base environment's, whose app, workloads and database the preview carries
+    name: str  # naming.preview_name's
+    slot: int  # its place among the listener's rules (naming.preview_rule_priority)
+    expires: str  # ISO 8601 UTC: when `preview prune` may destroy it
+
+    @property
+    def env(self):
+        return self.base.env.preview(self.name)
+
+    def database_name(self) -> str:
+        return f"{self.base.database.name}_{naming.PREVIEW_INFIX}_{self.name.replace('-', '_')}"
+
+    def database_user(self) -> str:
+        return f"{naming.PREVIEW_INFIX}_{self.name.replace('-', '_')}"
+
+    def web_workloads(self) -> list[str]:
+        """The workloads with a listener rule, [service] first: the order their priorities take in the slot."""
+        return [PRIMARY, *sorted(self.base.web_services)]
+
+
+def image_parameter(workload: str) -> str:
+    """The stack parameter a workload's image (repository@sha256:digest) is handed in."""
+    return f"Image{_construct_id(workload)}"
+
+
+class PreviewStack(Stack):
+    def __init__(self, scope: Construct, *, preview: PreviewSettings) -> None:
+        base, env = preview.base, preview.env
+        names, base_names = env.names, base.env.names
+        super().__init__(scope, names.prefix, stack_name=names.prefix, env=CdkEnvironment(account=env.account, region=env.region),
+                         description=f"shipyard {base.app.name} preview {preview.name} in {base.env.name}",
+                         synthesizer=BootstraplessSynthesizer())
+        for key, value in {"shipyard:app": base.app.name, "shipyard:environment": base.env.name, naming.PREVIEW_TAG: preview.name,
+                           naming.PREVIEW_EXPIRES_TAG: preview.expires, naming.PREVIEW_SLOT_TAG: str(preview.slot)}.items():
+            Tags.of(self).add(key, value)
+        self.parameters_from: dict[str, tuple[str, str]] = {}
+
+        def from_base(output: str, **options) -> CfnParameter:
+            self.parameters_from[output] = (base_names.foundation_stack, output)
+            return CfnParameter(self, output, description=f"{base_names.foundation_stack} output {output} (filled by shipyard)",
+                                **options)
+
+        vpc_id = from_base(Output.VPC_ID, type="AWS::EC2::VPC::Id").value_as_string
+        subnets = from_base(Output.TASK_SUBNETS, type="List<AWS::EC2::Subnet::Id>").value_as_list
+        listener_arn = from_base(Output.LISTENER_ARN, type="String").value_as_string
+        security_group = from_base(Output.PREVIEW_SECURITY_GROUP, type="AWS::EC2::SecurityGroup::Id").value_as_string
+        prefix = naming.preview_path(preview.name)
+
+        cluster = ecs.CfnCluster(self, "Cluster", cluster_name=names.cluster,
+                                 capacity_providers=["FARGATE", "FARGATE_SPOT"] if env.spot else None,
+                                 cluster_settings=[ecs.CfnCluster.ClusterSettingsProperty(name="containerInsights", value="disabled")])
+        suppress(cluster, CONTAINER_INSIGHTS_OPTIONAL)
+        namespace = servicediscovery.HttpNamespace(
+            self, "Namespace", name=names.namespace, description=f"{names.prefix}: Service Connect names of its backends",
+        ) if base.backends else None
+        queues = {name: WorkQueue(self, f"{_construct_id(name)}Queue", queue_name=names.workload(name).queue,
+                                  dead_letter_queue_name=names.workload(name).dead_letter_queue, max_receive_count=w.receives,
+                                  visibility_timeout_seconds=w.hidden_seconds, retain=False)
+                  for name, w in base.workers.items()}
+        topics = {name: FanOut(self, f"{_construct_id(name)}FanOut", topic_name=names.topic(name),
+                               queues=[queues[w].queue for w in topic.subscribers], raw_delivery=topic.raw_delivery)
+                  for name, topic in base.topics.items()}
+        database = self._database(preview) if base.database else None
+
+        def variables(publishes: list[str], calls: list[str], wants_database: bool) -> dict[str, str]:
+            return {**{naming.queue_variable(n): queues[n].queue.queue_url for n in publishes if n in queues},
+                    **{naming.topic_variable(n): topics[n].topic.topic_arn for n in publishes if n in topics},
+                    **{naming.service_variable(b): f"http://{b}:{base.workloads[b].container_port}" for b in calls},
+                    **({"PGSSLMODE": "require", "PGDATABASE": preview.database_name()} if database and wants_database else {})}
+
+        self.workloads: dict[str, PreviewWorkload] = {}
+        members = {PRIMARY: (base.service, "web"), **{n: (w, w.kind) for n, w in base.workloads.items()},
+                   **{n: (j, "job") for n, j in base.jobs.items()}}
+        for name, (workload, kind) in members.items():
+            own, construct = names.workload(name), _construct_id(name)
+            primary = name == PRIMARY
+            port = workload.port if primary else None if kind in ("worker", "job") else workload.container_port
+            health = workload.health_check_path if primary else None if kind in ("worker", "job") else workload.health_path
+            routes = base.edge_routes if primary else getattr(workload, "routes", [])
+            target_group = self._route(construct, preview, index=preview.web_workloads().index(name) if kind == "web" else 0, vpc_id=vpc_id, listener_arn=listener_arn, port=port,
+                                       health_path=prefix + health, paths=[prefix + r for r in routes]) if kind == "web" else None
+            image = CfnParameter(self, image_parameter(name), type="String", allowed_pattern=r"^[^@\s]+@sha256:[0-9a-f]{64}$",
+                                 description=f"{name}'s image (repository@sha256:digest)").value_as_string
+            connect = None
+            if namespace is not None and kind == "backend":
+                connect = ecs.CfnService.ServiceConnectConfigurationProperty(
+                    enabled=True, namespace=namespace.namespace_arn, services=[ecs.CfnService.ServiceConnectServiceProperty(
+                        port_name="http", discovery_name=name,
+                        client_aliases=[ecs.CfnService.ServiceConnectClientAliasProperty(port=port, dns_name=name)])])
+            elif namespace is not None and getattr(workload, "calls", []):
+                connect = ecs.CfnService.ServiceConnectConfigurationProperty(enabled=True, namespace=namespace.namespace_arn)
+            self.workloads[name] = PreviewWorkload(
+                self, construct, names=own, preview=preview.name, cluster=cluster.ref, image=image,
+                repository_name=base_names.repository if primary else base_names.workload(name).repository,
+                architecture=env.architecture, cpu=env.cpu, memory=env.memory, port=port if kind in ("web", "backend") else None,
+                environment={**workload.environment, **variables(workload.publishes, getattr(workload, "calls", []), workload.database
+                                                                 if not primary else True),
+                             **({PATH_PREFIX_VARIABLE: prefix} if kind == "web" else {}),
+                             **({naming.OWN_QUEUE_VARIABLE: queues[name].queue.queue_url} if name in queues else {})},
+                secrets=database if database and (primary or workload.database) else {},
+                log_retention_days=env.log_retention_days, subnets=subnets, security_group=security_group,
+                target_group_arn=target_group.ref if target_group else None, service=kind != "job", spot=env.spot,
+                service_connect=connect, container_health_path=health if kind == "backend" else None,
+                stop_timeout=getattr(workload, "stop_timeout", 30))
+            role = self.workloads[name].task_definition.task_role
+            if name in queues:
+                queues[name].queue.grant_consume_messages(role)
+            for target in workload.publishes:
+                (topics[target].topic.grant_publish if target in topics else queues[target].queue.grant_send_messages)(role)
+        CfnOutput(self, Output.CLUSTER_NAME, value=cluster.ref)
+
+    def _route(self, construct: str, preview: PreviewSettings, *, index: int, vpc_id: str, listener_arn: str, port: int, health_path: str,
+               paths: list[str]) -> elbv2.CfnTargetGroup:
+        """A web workload's target group and its rule on the base listener: its paths under the prefix, and its name in
+        the header, after every base rule (naming.preview_rule_priority)."""
+        target_group = elbv2.CfnTargetGroup(
+            self, f"{construct}TargetGroup", vpc_id=vpc_id, port=port, protocol="HTTP", target_type="ip",
+            health_check_path=health_path, health_check_interval_seconds=int(HEALTH_CHECK_INTERVAL.to_seconds()),
+            health_check_timeout_seconds=int(HEALTH_CHECK_TIMEOUT.to_seconds()), healthy_threshold_count=HEALTHY_THRESHOLD,
+            unhealthy_threshold_count=UNHEALTHY_THRESHOLD, matcher=elbv2.CfnTargetGroup.MatcherProperty(http_code="200"),
+            target_group_attributes=[elbv2.CfnTargetGroup.TargetGroupAttributeProperty(
+                key="deregistration_delay.timeout_seconds", value=str(int(DEREGISTRATION_DELAY.to_seconds())))])
+        elbv2.CfnListenerRule(
+            self, f"{construct}Rule", listener_arn=listener_arn, priority=naming.preview_rule_priority(preview.slot, index),
+            conditions=[elbv2.CfnListenerRule.RuleConditionProperty(
+                            field="path-pattern", path_pattern_config=elbv2.CfnListenerRule.PathPatternConfigProperty(values=paths)),
+                        elbv2.CfnListenerRule.RuleConditionProperty(
+                            field="http-header", http_header_config=elbv2.CfnListenerRule.HttpHeaderConfigProperty(
+                                http_header_name=naming.PREVIEW_HEADER, values=[preview.name]))],
+            actions=[elbv2.CfnListenerRule.ActionProperty(type="forward", target_group_arn=target_group.ref)])
+        return target_group
+
+    def _database(self, preview: PreviewSettings) -> dict[str, ecs.Secret]:
+        """The preview's own database user, in its own secret (the database itself is made by `preview deploy`'s one-off
+        task); the server's address from the base's parameters, which hold no secret."""
+        base_names = preview.base.env.names
+        secret = secretsmanager.Secret(
+            self, "DatabaseSecret", secret_name=f"{preview.env.names.prefix}-database",
+            description=f"{preview.env.names.prefix}: its own database user (made and dropped with the preview)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"username": preview.database_user(), "dbname": preview.database_name()}),
+                generate_string_key="password", exclude_punctuation=True, password_length=32),
+            removal_policy=RemovalPolicy.DESTROY)
+        suppress(secret, PREVIEW_DATABASE_SECRET)
+        self.database_secret = secret
+
+        def setting(key: str) -> ecs.Secret:
+            return ecs.Secret.from_ssm_parameter(ssm.StringParameter.from_string_parameter_name(
+                self, f"Database{key.capitalize()}", base_names.database_parameter(key)))
+
+        CfnOutput(self, Output.DATABASE_SECRET_ARN, value=secret.secret_arn)
+        return {"PGHOST": setting("host"), "PGPORT": setting("port"),
+                "PGUSER": ecs.Secret.from_secrets_manager(secret, "username"),
+                "PGPASSWORD": ecs.Secret.from_secrets_manager(secret, "password")}
+
