@@ -113,9 +113,10 @@ GATE = OptionGroup("gate", (
 ), Gate)
 
 
-def command(name: str | None = None, *, groups: tuple[OptionGroup, ...] = (TARGET,),
+def command(name: str | None = None, *, groups: tuple[OptionGroup, ...] = (TARGET,), on: typer.Typer | None = None,
             **settings: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `function` as a command taking each group's options, handed to it as the group's value."""
+    """Register `function` as a command (of `on`, a group of commands, or of shipyard itself) taking each group's options,
+    handed to it as the group's value."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(function, eval_str=True)
@@ -129,6 +130,6 @@ def command(name: str | None = None, *, groups: tuple[OptionGroup, ...] = (TARGE
 
         run.__signature__ = signature.replace(parameters=[*own, *(option for group in groups for option in group.options)])  # type: ignore[attr-defined]
         run.__name__, run.__doc__ = function.__name__, function.__doc__
-        return app.command(name, **settings)(run)
+        return (on or app).command(name, **settings)(run)
 
     return register

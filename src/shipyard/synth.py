@@ -37,6 +37,7 @@ class StackArtifact:
     # CloudFormation parameter -> (stack, output) the deploy engine fills it from.
     parameters_from: dict[str, tuple[str, str]] = field(default_factory=dict)
     environment: str = ""
+    tags: dict[str, str] = field(default_factory=dict)  # the stack's own (a preview's: its name, slot and expiry)
 
     def template(self) -> dict:
         return json.loads(self.template_path.read_text())
@@ -113,7 +114,7 @@ def synthesize_preview(config: Config, name: str, *, slot: int, expires: str, ou
         raise SynthError(f"synth preview {name}", str(exc).splitlines()[0], "run with --debug for the full CDK error") from exc
     artifact = StackArtifact(name=stack.stack_name, account=base.account, region=base.region,
                              template_path=directory / stack.template_file, depends_on=(),
-                             parameters_from=dict(stack.parameters_from), environment=preview.env.name)
+                             parameters_from=dict(stack.parameters_from), environment=preview.env.name, tags=stack.preview_tags)
     return EnvironmentAssembly(environment=preview.env, directory=directory, stacks=(artifact,))
 
 

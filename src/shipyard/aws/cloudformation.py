@@ -21,6 +21,7 @@ class Stack:
     termination_protection: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     given_parameters: dict[str, str] = field(default_factory=dict)  # as given (an SSM parameter's name)
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class CloudFormation(ServiceApi):
     def create_change_set(self, *, stack: str, name: str, change_set_type: str, parameters: dict[str, str],
                           capabilities: list[str], description: str, template_body: str | None = None,
                           template_url: str | None = None, role_arn: str | None = None,
-                          resources_to_import: list[dict[str, Any]] | None = None) -> str:
+                          resources_to_import: list[dict[str, Any]] | None = None, tags: dict[str, str] | None = None) -> str:
         """A change set from a template (body or S3 URL), or of the deployed template when neither is given;
         resources_to_import with an IMPORT change set."""
         template: dict[str, Any] = ({"TemplateBody": template_body} if template_body is not None else
@@ -164,6 +165,8 @@ class CloudFormation(ServiceApi):
             arguments["RoleARN"] = role_arn
         if resources_to_import:
             arguments["ResourcesToImport"] = resources_to_import
+        if tags:  # the stack's own, which CloudFormation also puts on every resource that takes tags
+            arguments["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
         return self._call("CreateChangeSet", **arguments)["Id"]
 
     def change_set(self, change_set_id: str) -> ChangeSet:
@@ -225,4 +228,4 @@ def _stack(stack: dict[str, Any], name: str) -> Stack:
         parameters={p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", "")) for p in given},
         termination_protection=bool(stack.get("EnableTerminationProtection")),
         tags={t["Key"]: t["Value"] for t in stack.get("Tags", []) or []},
-        given_parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in given})
+        given_parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in given}, created=stack.get("CreationTime"))

@@ -109,6 +109,11 @@ class Ecr(ServiceApi):
             sent += len(chunk)
         return self._call("CompleteLayerUpload", repositoryName=repository, uploadId=upload, layerDigests=[digest])["layerDigest"]
 
+    def delete_images(self, repository: str, digests: list[str]) -> None:
+        """Delete images by digest (BatchDeleteImage); one already gone is no failure."""
+        if digests:
+            self._call("BatchDeleteImage", repositoryName=repository, imageIds=[{"imageDigest": d} for d in digests])
+
     def put_image(self, repository: str, manifest: Manifest, *, digest: str | None = None, tag: str | None = None) -> bool:
         """Put a manifest (by digest, or under a tag); False when the repository holds the image, or the tag, already
         (tags are immutable: ImageTagAlreadyExistsException)."""

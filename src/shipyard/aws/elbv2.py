@@ -33,6 +33,15 @@ class TargetHealth:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class ListenerRule:
+    arn: str
+    priority: int | None  # None: the listener's default action
+    paths: tuple[str, ...]
+    headers: dict[str, tuple[str, ...]]  # http-header conditions: lowercase name -> values
+    target_groups: tuple[str, ...]  # ARNs it forwards to
+
+
 class Elbv2(ServiceApi):
     service = "elbv2"
 
@@ -50,6 +59,25 @@ class Elbv2(ServiceApi):
         return [Listener(int(found["Port"]), found["Protocol"], found.get("SslPolicy", ""),
                          tuple(c["CertificateArn"] for c in found.get("Certificates") or []))
                 for found in answer["Listeners"]]
+
+    def listener_arns(self, load_balancer_arn: str) -> list[str]:
+        return [found["ListenerArn"] for found in self._call("DescribeListeners", LoadBalancerArn=load_balancer_arn)["Listeners"]]
+
+    def rules(self, listener_arn: str) -> list[ListenerRule]:
+        """The listener's rules in the order it evaluates them, the default last."""
+        found = []
+        for rule in self._call("DescribeRules", ListenerArn=listener_arn)["Rules"]:
+            conditions = rule.get("Conditions") or []
+            paths = tuple(v for c in conditions if c.get("Field") == "path-pattern"
+                          for v in (c.get("PathPatternConfig") or {}).get("Values") or c.get("Values") or [])
+            headers = {c["HttpHeaderConfig"]["HttpHeaderName"].lower(): tuple(c["HttpHeaderConfig"].get("Values") or [])
+                       for c in conditions if c.get("Field") == "http-header" and c.get("HttpHeaderConfig")}
+            groups = tuple(g["TargetGroupArn"] for a in rule.get("Actions") or []
+                           for g in ((a.get("ForwardConfig") or {}).get("TargetGroups")
+                                     or ([{"TargetGroupArn": a["TargetGroupArn"]}] if a.get("TargetGroupArn") else [])))
+            priority = None if rule.get("IsDefault") or rule.get("Priority") == "default" else int(rule["Priority"])
+            found.append(ListenerRule(rule["RuleArn"], priority, paths, headers, groups))
+        return sorted(found, key=lambda r: (r.priority is None, r.priority or 0))
 
     def ssl_protocols(self, policy: str) -> frozenset[str]:
         """The TLS versions a security policy offers (DescribeSSLPolicies)."""

@@ -72,8 +72,10 @@ class PreviewStack(Stack):
         super().__init__(scope, names.prefix, stack_name=names.prefix, env=CdkEnvironment(account=env.account, region=env.region),
                          description=f"shipyard {base.app.name} preview {preview.name} in {base.env.name}",
                          synthesizer=BootstraplessSynthesizer())
-        for key, value in {"shipyard:app": base.app.name, "shipyard:environment": base.env.name, naming.PREVIEW_TAG: preview.name,
-                           naming.PREVIEW_EXPIRES_TAG: preview.expires, naming.PREVIEW_SLOT_TAG: str(preview.slot)}.items():
+        # On the stack (what `preview list` reads) and on every resource (what the task roles' conditions read).
+        self.preview_tags = {"shipyard:app": base.app.name, "shipyard:environment": base.env.name, naming.PREVIEW_TAG: preview.name,
+                             naming.PREVIEW_EXPIRES_TAG: preview.expires, naming.PREVIEW_SLOT_TAG: str(preview.slot)}
+        for key, value in self.preview_tags.items():
             Tags.of(self).add(key, value)
         self.parameters_from: dict[str, tuple[str, str]] = {}
 
@@ -119,7 +121,8 @@ class PreviewStack(Stack):
             port = workload.port if primary else None if kind in ("worker", "job") else workload.container_port
             health = workload.health_check_path if primary else None if kind in ("worker", "job") else workload.health_path
             routes = base.edge_routes if primary else getattr(workload, "routes", [])
-            target_group = self._route(construct, preview, index=preview.web_workloads().index(name) if kind == "web" else 0, vpc_id=vpc_id, listener_arn=listener_arn, port=port,
+            target_group = self._route(construct, preview, index=preview.web_workloads().index(name) if kind == "web" else 0,
+                                       vpc_id=vpc_id, listener_arn=listener_arn, port=port,
                                        health_path=prefix + health, paths=[prefix + r for r in routes]) if kind == "web" else None
             image = CfnParameter(self, image_parameter(name), type="String", allowed_pattern=r"^[^@\s]+@sha256:[0-9a-f]{64}$",
                                  description=f"{name}'s image (repository@sha256:digest)").value_as_string

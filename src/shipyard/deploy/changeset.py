@@ -82,7 +82,7 @@ def create_change_set(aws: Aws, stack: StackArtifact, change_set_type: str, para
     change_set_id = cloudformation.create_change_set(
         stack=stack.name, name=f"shipyard-{int(time.time() * 1000)}", change_set_type=change_set_type, parameters=parameters,
         capabilities=CAPABILITIES, description="shipyard deploy", role_arn=role_arn, resources_to_import=resources_to_import,
-        **template)
+        tags=stack.tags, **template)
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:

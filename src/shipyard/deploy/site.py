@@ -12,12 +12,13 @@ import mimetypes
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shipyard.aws import Aws
 from shipyard.config import Environment
 from shipyard.errors import UsageError
+from shipyard.naming import PREVIEW_PATH
 
 # name.<8+ hex>.ext: the content hash is in the name, so the file never changes.
 _FINGERPRINTED = re.compile(r"[.-][0-9a-f]{8,}\.[A-Za-z0-9]+$")
@@ -123,9 +124,14 @@ def plan_sync(local: dict[str, SiteFile], remote: dict[str, str]) -> SyncPlan:
 
 def publish(aws: Aws, *, bucket: str, region: str, distribution_id: str, directory: Path,
             progress: Callable[[str], None] = lambda key: None,
-            public_dotfiles: tuple[str, ...] = PUBLIC_DOTFILES) -> tuple[SyncPlan, str | None]:
+            public_dotfiles: tuple[str, ...] = PUBLIC_DOTFILES, prefix: str = "") -> tuple[SyncPlan, str | None]:
+    """Sync the directory into the bucket (under `prefix`, a preview's) and invalidate what changed. The environment's
+    own files are every key outside the previews' prefix: its publish never touches a preview's files."""
     s3 = aws.s3(region)
-    plan = plan_sync(local_files(directory, public_dotfiles), s3.etags(bucket))
+    local = {prefix + key: replace(f, key=prefix + key) for key, f in local_files(directory, public_dotfiles).items()}
+    remote = {key: etag for key, etag in s3.etags(bucket).items()
+              if (key.startswith(prefix) if prefix else not key.startswith(PREVIEW_SITE_PREFIX))}
+    plan = plan_sync(local, remote)
     for site_file in plan.uploads:
         s3.put_object(bucket, site_file.key, site_file.path.read_bytes(), content_type=site_file.content_type,
                       cache_control=site_file.cache_control)
@@ -137,6 +143,9 @@ def publish(aws: Aws, *, bucket: str, region: str, distribution_id: str, directo
         reference = hashlib.sha256("".join(paths).encode() + directory.as_posix().encode()).hexdigest()[:32] + str(len(plan.uploads))
         invalidation = aws.cloudfront().invalidate(distribution_id, paths, reference)
     return plan, invalidation
+
+
+PREVIEW_SITE_PREFIX = PREVIEW_PATH.strip("/") + "/"  # pv/<name>/...: each preview's site files in its base's bucket
 
 
 def publish_environment(aws: Aws, env: Environment, directory: Path, progress: Callable[[str], None] = lambda key: None,

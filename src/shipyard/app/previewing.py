@@ -1,0 +1,223 @@
+"""`shipyard preview deploy|list|destroy|prune`: preview environments inside [previews]' base environment.
+
+deploy: the name made safe (naming.preview_name), the plan (slot, expiry, the cap) from the previews that exist, the
+images (built here on the embedded AWS; given by digest on AWS, as the pipeline pushes them), the one stack, the
+site files under pv/<name>/, the health gate of each web workload through the base's distribution, and the checks
+that keep a preview in its place. destroy takes all of it away again: stack, site files (every version), the images
+it pushed that nothing else runs, and its database. docs/previews.md.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shipyard import naming, ui
+from shipyard.app.local_images import build_local_image
+from shipyard.aws import Aws, AwsError, Target
+from shipyard.blueprint.preview_stack import image_parameter
+from shipyard.checks.preview_checks import PreviewCheck, check_previews
+from shipyard.config import Config, Environment
+from shipyard.config.workloads import PRIMARY
+from shipyard.deploy.apply import DeployFailed, apply_stack, check_account
+from shipyard.deploy.previews import Preview, format_time, plan_deploy, previews_of
+from shipyard.deploy.site import PREVIEW_SITE_PREFIX, publish
+from shipyard.deploy.state import edge_outputs, edge_url
+from shipyard.errors import ShipyardError, UsageError
+from shipyard.release.health import gate
+from shipyard.synth import synthesize_preview
+
+
+@dataclass(frozen=True)
+class DeployedPreview:
+    name: str
+    base: str
+    url: str
+    stack: str
+    expires: str
+    created: bool  # False: an existing preview updated
+    images: dict[str, str]  # workload -> repository@sha256:digest
+    checks: list[PreviewCheck] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+@dataclass(frozen=True)
+class DestroyedPreview:
+    name: str
+    stack: str
+    files: int  # object versions deleted
+    images: int  # images deleted
+    kept_images: int  # images it ran that the base also runs, left where they are
+
+
+def base_of(config: Config) -> Environment:
+    if config.previews is None:
+        raise UsageError(config.path.name, "has no [previews] section", "add [previews] (base = \"staging\") and deploy the "
+                         "base environment once: it makes what previews share")
+    return config.environment(config.previews.base)
+
+
+def safe_name(given: str) -> str:
+    try:
+        return naming.preview_name(given)
+    except ValueError as exc:
+        raise UsageError("NAME", str(exc)) from None
+
+
+def existing(aws: Aws, config: Config) -> list[Preview]:
+    base = base_of(config)
+    return previews_of(aws.cloudformation(base.region).stacks(), app=config.app.name, base=base.name)
+
+
+def deploy_preview(config: Config, target: Target, given: str, *, images: dict[str, str] | None = None,
+                   now: datetime | None = None) -> DeployedPreview:
+    started = time.monotonic()
+    base, name = base_of(config), safe_name(given)
+    aws = Aws(target, base.account)
+    check_account(aws, base.account, base.name)
+    foundation = _base_outputs(aws, config, base)
+    plan = plan_deploy(existing(aws, config), name, cap=config.previews.cap,
+                       expires_after_days=config.previews.expires_after_days, now=now or datetime.now(UTC))
+    given_images = images if images is not None else _build_images(aws, config, base, name)
+    missing = sorted({PRIMARY, *config.workloads} - set(given_images))
+    if missing:
+        raise UsageError("--image", f"no image given for {', '.join(missing)}", "pass --image NAME=REPOSITORY@sha256:DIGEST for "
+                         "each workload (the pipeline's build job pushes them by digest)")
+    with tempfile.TemporaryDirectory(prefix="shipyard-preview-") as out:
+        assembly = synthesize_preview(config, name, slot=plan.slot, expires=plan.expires, out_dir=Path(out))
+        stack = assembly.stacks[0]
+        parameters = {parameter: foundation[output] for parameter, (_stack, output) in stack.parameters_from.items()}
+        parameters |= {image_parameter(workload): reference for workload, reference in given_images.items()}
+        ui.info(f"preview {name}: {'creating' if plan.new else 'updating'} {stack.name} in {base.name} ({base.account}, {base.region})")
+        applied = apply_stack(aws, stack, change_set_type="CREATE" if plan.new else "UPDATE", parameters=parameters)
+    if not applied.succeeded:
+        if plan.new:  # a preview that never came up leaves nothing behind
+            ui.info(f"preview {name}: deleting the stack that failed to create")
+            _delete_stack(aws, base, stack.name)
+        raise DeployFailed(stack.name, applied.failure, applied.cause.hint if applied.cause else "", applied.cause)
+    edge = edge_outputs(aws, base)
+    prefix = f"{PREVIEW_SITE_PREFIX}{name}/"
+    publish(aws, bucket=edge.site_bucket, region=base.region, distribution_id=edge.distribution_id, directory=config.site_directory,
+            prefix=prefix)
+    url = f"{edge_url(aws, base)}{naming.preview_path(name)}/"
+    _gate(config, url.rstrip("/"), name)
+    checks = check_previews(aws, config, base, only=name)
+    return DeployedPreview(name, base.name, url, stack.name, plan.expires, plan.new, dict(given_images), checks,
+                           time.monotonic() - started)
+
+
+def destroy_preview(config: Config, target: Target, given: str) -> DestroyedPreview:
+    base, name = base_of(config), safe_name(given)
+    aws = Aws(target, base.account)
+    check_account(aws, base.account, base.name)
+    preview = next((p for p in existing(aws, config) if p.name == name), None)
+    stack_name = base.preview(name).names.prefix
+    images = _images_of(aws, base, stack_name) if preview else {}
+    if preview is not None:
+        ui.info(f"preview {name}: deleting {stack_name}")
+        _delete_stack(aws, base, stack_name)
+    files = _delete_files(aws, base, name)
+    deleted, kept = _delete_images(aws, config, base, images)
+    if preview is None and not files and not deleted:
+        raise UsageError("NAME", f"no preview {name} in {base.name}", "shipyard preview list shows them")
+    return DestroyedPreview(name, stack_name, files, deleted, kept)
+
+
+def prune_previews(config: Config, target: Target, *, now: datetime | None = None) -> list[DestroyedPreview]:
+    """Destroy every expired preview."""
+    moment = now or datetime.now(UTC)
+    base = base_of(config)
+    aws = Aws(target, base.account)
+    return [destroy_preview(config, target, preview.name) for preview in existing(aws, config) if preview.expired(moment)]
+
+
+def list_previews(config: Config, target: Target) -> list[Preview]:
+    base = base_of(config)
+    return existing(Aws(target, base.account), config)
+
+
+def _base_outputs(aws: Aws, config: Config, base: Environment) -> dict[str, str]:
+    foundation = aws.cloudformation(base.region).stack(base.names.foundation_stack)
+    if foundation is None or naming.Output.LISTENER_ARN not in foundation.outputs:
+        raise ShipyardError(f"environment {base.name}", "does not take previews in yet",
+                            f"run `shipyard deploy {base.name}` with [previews] in {config.path.name} first")
+    return foundation.outputs
+
+
+def _build_images(aws: Aws, config: Config, base: Environment, name: str) -> dict[str, str]:
+    """Every workload's image built from its directory and pushed to the base's repositories (embedded AWS only)."""
+    if aws.target.emulator is None:
+        raise UsageError("--image", "is required on AWS: CI builds and pushes a pull request's images",
+                         "pass --image NAME=REPOSITORY@sha256:DIGEST for each workload")
+    tag = f"{naming.PREVIEW_INFIX}-{name}-{int(time.time())}"
+    built = {PRIMARY: build_local_image(aws, base, directory=config.service_directory, tag=tag, architecture=base.architecture,
+                                        command=config.service.command, vulnerable=False).image.reference}
+    for workload, settings in config.workloads.items():
+        built[workload] = build_local_image(aws, base.workload_view(workload), directory=(config.directory / settings.directory).resolve(),
+                                            tag=tag, architecture=base.architecture, command=settings.command,
+                                            vulnerable=False).image.reference
+    return built
+
+
+def _gate(config: Config, url: str, name: str) -> None:
+    """Each web workload's health path answers through the edge, as a viewer reaches it."""
+    paths = [config.service.health_check_path, *(w.health_path for w in config.services.values() if w.kind == "web")]
+    for path in paths:
+        result = gate(url + path, successes=config.release.health_successes, timeout=config.release.health_timeout)
+        if not result.passed:
+            raise ShipyardError(f"preview {name}", f"{url}{path} answered {result.last} (not {config.release.health_successes} "
+                                f"200s in a row within {config.release.health_timeout}s)",
+                                f"shipyard preview destroy {name} takes it away; shipyard logs shows its tasks' output")
+
+
+def _images_of(aws: Aws, base: Environment, stack: str) -> dict[str, str]:
+    found = aws.cloudformation(base.region).stack(stack)
+    return {key: value for key, value in (found.parameters if found else {}).items() if key.startswith("Image")}
+
+
+def _delete_stack(aws: Aws, base: Environment, name: str) -> None:
+    from shipyard.deploy.apply import delete_stack
+    from shipyard.synth import StackArtifact
+
+    delete_stack(aws, StackArtifact(name=name, account=base.account, region=base.region, template_path=Path("-"), depends_on=()))
+
+
+def _delete_files(aws: Aws, base: Environment, name: str) -> int:
+    """Every version of the preview's site files (the bucket keeps replaced ones), and their cached copies."""
+    edge = edge_outputs(aws, base)
+    prefix = f"{PREVIEW_SITE_PREFIX}{name}/"
+    s3 = aws.s3(base.region)
+    versions = [(key, version) for key, version in s3.versions(edge.site_bucket) if key.startswith(prefix)]
+    s3.delete(edge.site_bucket, versions)
+    if versions:
+        aws.cloudfront().invalidate(edge.distribution_id, [f"/{prefix}*"], f"{prefix}{time.time_ns()}")
+    return len(versions)
+
+
+def _delete_images(aws: Aws, config: Config, base: Environment, images: dict[str, str]) -> tuple[int, int]:
+    """The images the preview ran, unless the base runs them too (a preview of what is released)."""
+    ssm = aws.ssm(base.region)
+    running = {ssm.get(base.names.image_parameter), *(ssm.get(base.names.workload(w).image_parameter) for w in config.workloads)}
+    deleted = kept = 0
+    for reference in images.values():
+        if reference in running:
+            kept += 1
+            continue
+        repository_uri, _, digest = reference.partition("@")
+        try:
+            aws.ecr(base.region).delete_images(repository_uri.split("/", 1)[1], [digest])
+            deleted += 1
+        except AwsError as exc:
+            ui.info(f"{reference}: not deleted ({exc.what})")
+    return deleted, kept
+
+
+__all__ = ["DeployedPreview", "DestroyedPreview", "deploy_preview", "destroy_preview", "format_time", "list_previews",
+           "prune_previews"]
