@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shipyard import ui
@@ -13,12 +14,14 @@ from shipyard.app.adopting import AdoptReport
 from shipyard.app.importing import Imported
 from shipyard.app.infrastructure import DeployReport, DestroyReport, PlanReport, PublishReport, SynthReport
 from shipyard.app.policy import CheckReport
+from shipyard.app.previewing import DeployedPreview, DestroyedPreview
 from shipyard.app.up import UpReport
 from shipyard.checks import report as formats
 from shipyard.copilot.translate import CHANGED, MAPPED, NOT_CARRIED
 from shipyard.cost.estimate import EnvironmentCost
 from shipyard.cost.prices import PRICES_DATE
 from shipyard.deploy.apply import Change
+from shipyard.deploy.previews import Preview, format_time
 from shipyard.deploy.verify import LiveResult
 from shipyard.diagnose.explain import Link
 from shipyard.diagnose.service_logs import LogEvent
@@ -276,3 +279,34 @@ def explained(environment: str, links: list[Link]) -> None:
         history = sum(1 for link in links if link.past)
         ui.result(f"{environment}: every link from the edge to the tasks is healthy now"
                   + (f"; {history} past failures above are history (marked past)" if history else ""))
+
+
+def preview_deployed(report: DeployedPreview) -> None:
+    for check in report.checks:
+        (ui.info if check.passed else ui.error)(f"preview {report.name}: {'pass' if check.passed else 'FAIL'}: {check.title}: {check.detail}")
+    ui.info(f"preview {report.name}: {'created' if report.created else 'updated'} in {report.seconds:.0f}s; expires {report.expires}")
+    for workload, image in report.images.items():
+        ui.result(f"preview {report.name}: {workload} runs {image}")
+    ui.result(f"preview {report.name}: {report.url}")
+
+
+def preview_destroyed(reports: list[DestroyedPreview]) -> None:
+    if not reports:
+        ui.result("no preview to destroy")
+    for r in reports:
+        ui.result(f"preview {r.name}: deleted {r.stack}, {r.files} site file versions, {r.images} images"
+                  + (f" (kept {r.kept_images} the base environment runs)" if r.kept_images else ""))
+
+
+def previews(found: list[Preview], monthly: float | None) -> None:
+    now = datetime.now(UTC)
+
+    def age(preview: Preview) -> str:
+        span = preview.age(now)
+        return f"{span.total_seconds() / 3600:.1f} h" if span is not None else "?"
+
+    ui.table("previews", ["name", "stack", "status", "age", "expires", "monthly cost"],
+             [(p.name, p.stack, p.status, age(p), format_time(p.expires) + (" (expired)" if p.expired(now) else ""),
+               f"${monthly:.2f}" if monthly is not None else "?") for p in found])
+    if not found:
+        ui.result("no previews")

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.blueprint.edge import _viewer_request
+from shipyard.blueprint.edge import _preview_request, _viewer_request
 from shipyard.localaws.cloudfront import edge_functions
 
 
 def _run(code: str, path: str, host: str = "shop.example.com"):
+    """(the path the request goes on with, the response the function made)."""
+    return _run_with_headers(code, path, host)[:2]
+
+
+def _run_with_headers(code: str, path: str, host: str = "shop.example.com"):
     return edge_functions.viewer_request(code, method="GET", path=path, headers={"Host": host}, client_ip="127.0.0.1",
                                          distribution_id="E1", domain="d1.cloudfront.net")
 
@@ -35,3 +40,19 @@ def test_a_function_that_throws_or_never_returns_fails():
 def test_functions_have_no_require_or_network():
     with pytest.raises(edge_functions.FunctionFailed, match="require is not defined"):
         _run("function handler(event) { require('fs'); return event.request; }", "/")
+
+
+def test_previews_functions_serve_each_previews_site_and_name_it_to_the_load_balancer():
+    site = _viewer_request(spa=True, apex=None, previews=True)
+    assert _run(site, "/pv/pr-7/") == ("/pv/pr-7/index.html", None)
+    assert _run(site, "/pv/pr-7/cart") == ("/pv/pr-7/index.html", None)
+    assert _run(site, "/pv/pr-7/app.js") == ("/pv/pr-7/app.js", None)
+    _, response = _run(site, "/pv/pr-7")
+    assert edge_functions.response_parts(response)[:2] == (301, {"location": "/pv/pr-7/"})
+    assert _run(site, "/cart") == ("/index.html", None)  # the base's own routes as before
+    api = _preview_request()
+    path, response, headers = _run_with_headers(api, "/pv/pr-7/api/orders")
+    assert (path, response) == ("/pv/pr-7/api/orders", None) and headers["x-shipyard-preview"] == "pr-7"
+    # What no preview can be named never reaches the load balancer.
+    _, response, _ = _run_with_headers(api, "/pv/..%2F/api/x")
+    assert edge_functions.response_parts(response)[0] == 404

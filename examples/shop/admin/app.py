@@ -14,8 +14,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+PATH_PREFIX = os.environ.get("SHIPYARD_PATH_PREFIX", "")  # where a preview environment is reached
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.path = self.path.removeprefix(PATH_PREFIX)  # a preview's (docs/previews.md)
         if self.path == "/admin/healthz":
             status, body = 200, {"status": "ok"}
         elif self.path.startswith("/admin/"):

@@ -49,6 +49,8 @@ def order_total(items: object) -> str | None:
     return None
 
 
+PATH_PREFIX = os.environ.get("SHIPYARD_PATH_PREFIX", "")  # where a preview environment is reached
+
 class Handler(BaseHTTPRequestHandler):
     def _answer(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -59,6 +61,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.path = self.path.removeprefix(PATH_PREFIX)  # a preview's (docs/previews.md)
         if self.path == "/healthz":
             return self._answer(200, {"status": "ok"})
         if self.path == "/api/catalog":
@@ -77,6 +80,7 @@ class Handler(BaseHTTPRequestHandler):
         return self._answer(200, {"id": match[1], "status": row[0], "total_cents": row[1], "worked_by": row[2]})
 
     def do_POST(self) -> None:  # noqa: N802
+        self.path = self.path.removeprefix(PATH_PREFIX)
         if self.path != "/api/orders":
             return self._answer(404, {"error": "not found"})
         try:

@@ -17,8 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ITEMS = [{"sku": "tea", "cents": 250}, {"sku": "scone", "cents": 325}, {"sku": "jam", "cents": 480}]
 
 
+PATH_PREFIX = os.environ.get("SHIPYARD_PATH_PREFIX", "")  # where a preview environment is reached
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.path = self.path.removeprefix(PATH_PREFIX)  # a preview's (docs/previews.md)
         if self.path == "/healthz":
             status, body = 200, {"status": "ok"}
         elif self.path == "/items":

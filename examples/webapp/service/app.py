@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 log = logging.getLogger("webapp")
 
@@ -122,7 +122,9 @@ class RequestLog:
 def create_app(extra_routes: list[Route] | None = None) -> Starlette:
     routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/api/info", info),
               Route("/api/items", items, methods=["GET", "POST"]), *(extra_routes or [])]
-    application = Starlette(routes=routes)
+    # A preview environment reaches the service under its path prefix (/pv/<name>, docs/previews.md).
+    prefix = os.environ.get("SHIPYARD_PATH_PREFIX", "")
+    application = Starlette(routes=[Mount(prefix, routes=routes)] if prefix else routes)
     application.add_middleware(RequestLog)
     return application
 

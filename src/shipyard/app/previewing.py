@@ -22,6 +22,8 @@ from shipyard.blueprint.preview_stack import image_parameter
 from shipyard.checks.preview_checks import PreviewCheck, check_previews
 from shipyard.config import Config, Environment
 from shipyard.config.workloads import PRIMARY
+from shipyard.cost.estimate import EnvironmentCost, Traffic, estimate_environment
+from shipyard.cost.prices import for_region
 from shipyard.deploy.apply import DeployFailed, apply_stack, check_account
 from shipyard.deploy.previews import Preview, format_time, plan_deploy, previews_of
 from shipyard.deploy.site import PREVIEW_SITE_PREFIX, publish
@@ -108,7 +110,7 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
             prefix=prefix)
     url = f"{edge_url(aws, base)}{naming.preview_path(name)}/"
     _gate(config, url.rstrip("/"), name)
-    checks = check_previews(aws, config, base, only=name)
+    checks = check_previews(aws, config.app.name, base, only=name)
     return DeployedPreview(name, base.name, url, stack.name, plan.expires, plan.new, dict(given_images), checks,
                            time.monotonic() - started)
 
@@ -141,6 +143,19 @@ def prune_previews(config: Config, target: Target, *, now: datetime | None = Non
 def list_previews(config: Config, target: Target) -> list[Preview]:
     base = base_of(config)
     return existing(Aws(target, base.account), config)
+
+
+def preview_cost(config: Config) -> EnvironmentCost:
+    """What one preview adds to its base environment a month, from its template, on the dated price table."""
+    base = base_of(config)
+    with tempfile.TemporaryDirectory(prefix="shipyard-preview-") as out:
+        assembly = synthesize_preview(config, "cost", slot=0, expires=format_time(datetime.now(UTC)), out_dir=Path(out))
+        return estimate_environment(f"one preview in {base.name}", base.region, False, [assembly.stacks[0].template()],
+                                    for_region(base.region), Traffic.default(False), False)
+
+
+def monthly_cost(config: Config) -> float:
+    return preview_cost(config).total
 
 
 def _base_outputs(aws: Aws, config: Config, base: Environment) -> dict[str, str]:

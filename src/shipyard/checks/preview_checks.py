@@ -6,7 +6,7 @@
 - Isolation: a preview's task role allows nothing outside its own resources (every allowed resource is named under
   the preview's prefix) and keeps the explicit deny on everything not tagged as the preview's.
 
-`preview deploy` runs both for its preview; SY-E311 and SY-E611 run them in `verify` of the base, for every preview.
+`preview deploy` runs both for its preview; SY-E204 and SY-E304 run them in `verify` of the base, for every preview.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from shipyard import naming
 from shipyard.aws import Aws
 from shipyard.blueprint.preview_workload import ISOLATION_SID
 from shipyard.checks.base import as_list, statements
-from shipyard.config import Config, Environment
+from shipyard.config import Environment
 from shipyard.deploy.previews import previews_of
 
 
@@ -28,9 +28,13 @@ class PreviewCheck:
     detail: str
 
 
-def check_previews(aws: Aws, config: Config, base: Environment, *, only: str | None = None) -> list[PreviewCheck]:
-    names = [p.name for p in previews_of(aws.cloudformation(base.region).stacks(), app=config.app.name, base=base.name)
-             if only is None or p.name == only]
+def previews_in(aws: Aws, app: str, base: Environment) -> list[str]:
+    """The names of `app`'s previews in `base`."""
+    return [p.name for p in previews_of(aws.cloudformation(base.region).stacks(), app=app, base=base.name)]
+
+
+def check_previews(aws: Aws, app: str, base: Environment, *, only: str | None = None) -> list[PreviewCheck]:
+    names = [name for name in previews_in(aws, app, base) if only is None or name == only]
     problems = rule_placement(aws, base, names)
     isolation = [problem for name in names for problem in task_role_isolation(aws, base, name)]
     return [PreviewCheck("previews' rules come after the base's", not problems, "; ".join(problems) or f"{len(names)} previews in place"),

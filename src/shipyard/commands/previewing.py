@@ -50,7 +50,8 @@ def destroy(name: NameArg, target: Choice) -> None:
 @command("list", on=preview_app)
 def list_(target: Choice) -> None:
     """Each preview with its age, expiry and monthly cost."""
-    render.previews(previewing.list_previews(config(), target.target()), config())
+    found = previewing.list_previews(config(), target.target())
+    render.previews(found, previewing.monthly_cost(config()) if found else None)
 
 
 @command("prune", on=preview_app)

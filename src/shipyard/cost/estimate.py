@@ -91,6 +91,7 @@ class Footprint:
     cluster_instances: int = 0  # the clusters' instances (a writer, and a reader with database_multi_az), each billed ACUs
     queues: list[str] = field(default_factory=list)  # SQS queue names (workers' queues and their dead-letter queues)
     namespaces: int = 0  # Cloud Map namespaces (Service Connect's)
+    secrets: int = 0  # Secrets Manager secrets of its own (a preview's database user)
     discoverable: bool = False  # a backend: its tasks register in Cloud Map as Service Connect endpoints
     jobs: list[Job] = field(default_factory=list)  # scheduled jobs: their runs a month, each a task for at most its timeout
     name: str = ""  # a workload's name; "" for the primary service, whose footprint this is
@@ -110,7 +111,7 @@ PRICED_TYPES = frozenset({
     "AWS::Route53::HostedZone", "AWS::Route53::RecordSet", "AWS::CloudFront::Function", "AWS::RDS::DBInstance",
     "AWS::RDS::DBCluster",
     "AWS::Logs::Delivery", "AWS::SQS::Queue", "AWS::ServiceDiscovery::HttpNamespace", "AWS::Scheduler::Schedule",
-    "AWS::StepFunctions::StateMachine",
+    "AWS::StepFunctions::StateMachine", "AWS::SecretsManager::Secret",
 })
 # A job's run: Step Functions' state transitions (start, the task, the exit-code choice, the end state) on a standard
 # workflow, the first 4,000 of an account's month free, then $0.025 per 1,000 (Step Functions pricing); one
@@ -291,6 +292,8 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 f.alias_records += 1 if "AliasTarget" in props else 0
             elif kind == "AWS::ServiceDiscovery::HttpNamespace":
                 f.namespaces += 1
+            elif kind == "AWS::SecretsManager::Secret":
+                f.secrets += 1
             elif kind == "AWS::Scheduler::Schedule":
                 # The schedule's job: the task family of its name, and the timeout its state machine gives a run.
                 task = next((r.get("Properties", {}) for r in resources.values() if r.get("Type") == "AWS::ECS::TaskDefinition"
@@ -357,6 +360,8 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
     h = HOURS_PER_MONTH
     hours = h * f.awake_share
     lines = [*_compute_lines(f, prices), *(line for workload in f.workloads for line in _compute_lines(workload, prices))]
+    if f.secrets:
+        lines.append(Line("Secrets Manager", f"{f.secrets} secrets of its own", f.secrets * prices.secret_month))
     for scheme in f.load_balancers:
         lines.append(Line(f"Load balancer ({scheme})", f"{h} h + {traffic.lcu:g} LCU average",
                           h * (prices.alb_hour + traffic.lcu * prices.lcu_hour)))

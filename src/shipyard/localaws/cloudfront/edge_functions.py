@@ -109,8 +109,9 @@ _engine = _Engine()
 
 
 def viewer_request(code: str, *, method: str, path: str, headers: dict[str, str], client_ip: str,
-                   distribution_id: str, domain: str) -> tuple[str, dict[str, Any] | None]:
-    """Run a viewer-request function: (the path to go on with, None) or (path, the response it generated)."""
+                   distribution_id: str, domain: str) -> tuple[str, dict[str, Any] | None, dict[str, str]]:
+    """Run a viewer-request function: (the path to go on with, None, the request's headers as the function left them,
+    which go on to the origin) or (path, the response it generated, the headers as they came)."""
     uri, _, query = path.partition("?")
     event = {
         "version": "1.0",
@@ -122,10 +123,11 @@ def viewer_request(code: str, *, method: str, path: str, headers: dict[str, str]
     }
     result = _engine.run(code, event)
     if "statusCode" in result:
-        return path, result
+        return path, result, headers
     new_uri = result.get("uri", uri)
     new_query = urllib.parse.urlencode({k: v.get("value", "") for k, v in (result.get("querystring") or {}).items()})
-    return new_uri + (f"?{new_query}" if new_query else ""), None
+    forwarded = {name: entry.get("value", "") for name, entry in (result.get("headers") or {}).items()}
+    return new_uri + (f"?{new_query}" if new_query else ""), None, forwarded
 
 
 def response_parts(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:

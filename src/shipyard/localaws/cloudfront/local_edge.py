@@ -154,7 +154,7 @@ class _Edge:
         return False
 
     def _load_balancer(self, origin: dict[str, Any], handler: http.server.BaseHTTPRequestHandler, path: str,
-                       body: bytes) -> tuple[int, dict[str, str], bytes]:
+                       body: bytes, forwarded: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         from shipyard.localaws.cloudfront.extension import extension_backend
 
         vpc_origin = extension_backend.get(self.account, origin["VpcOriginConfig"]["VpcOriginId"])
@@ -168,14 +168,12 @@ class _Edge:
         rules = sorted(elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"],
                        key=lambda r: (r["IsDefault"], int(r["Priority"]) if r["Priority"].isdigit() else 0))
         for rule in rules:
-            patterns = [v for c in rule.get("Conditions", []) if c.get("Field") == "path-pattern"
-                        for v in (c.get("PathPatternConfig", {}).get("Values") or c.get("Values") or [])]
-            if rule["IsDefault"] or any(_matches(p, path.split("?", 1)[0]) for p in patterns):
-                return self._act(elbv2, rule["Actions"][0], handler, path, body)
+            if rule["IsDefault"] or _rule_matches(rule.get("Conditions", []), path.split("?", 1)[0], forwarded):
+                return self._act(elbv2, rule["Actions"][0], handler, path, body, forwarded)
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def _act(self, elbv2: Any, action: dict[str, Any], handler: http.server.BaseHTTPRequestHandler, path: str,
-             body: bytes) -> tuple[int, dict[str, str], bytes]:
+             body: bytes, forwarded: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         if action["Type"] == "fixed-response":
             fixed = action["FixedResponseConfig"]
             return int(fixed["StatusCode"]), {"Content-Type": fixed.get("ContentType", "text/plain")}, fixed.get("MessageBody", "").encode()
@@ -189,7 +187,7 @@ class _Edge:
         if not ports:
             return 503, {"Content-Type": "text/plain"}, b"503 Service Temporarily Unavailable: no healthy targets"
         port = ports[next(self._round_robin) % len(ports)]
-        headers = {k: v for k, v in handler.headers.items() if k.lower() not in _FORWARDED_OUT and k.lower() != "host"}
+        headers = {k: v for k, v in forwarded.items() if k.lower() not in _FORWARDED_OUT and k.lower() != "host"}
         headers["X-Forwarded-For"] = handler.client_address[0]
         headers["X-Forwarded-Proto"] = "https"
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -229,11 +227,11 @@ class _Edge:
                     else:
                         behavior = edge._behavior(self.path.split("?", 1)[0])
                         policy = behavior.get("ResponseHeadersPolicyId")
-                        path, generated = self.path, None
+                        path, generated, forwarded = self.path, None, dict(self.headers.items())
                         code = edge._viewer_request_code(behavior)
                         if code is not None:
                             try:
-                                path, generated = edge_functions.viewer_request(
+                                path, generated, forwarded = edge_functions.viewer_request(
                                     code, method=self.command, path=self.path, headers=dict(self.headers.items()),
                                     client_ip=self.client_address[0], distribution_id=edge.distribution_id, domain=edge._domain())
                             except edge_functions.FunctionFailed as failed:
@@ -244,7 +242,7 @@ class _Edge:
                             status, headers, payload = edge_functions.response_parts(generated)
                             served = "function"
                         elif origin.get("VpcOriginConfig"):
-                            status, headers, payload = edge._load_balancer(origin, self, path, body)
+                            status, headers, payload = edge._load_balancer(origin, self, path, body, forwarded)
                             served = "load balancer"
                         else:
                             status, headers, payload = edge._s3(origin, path)
@@ -341,6 +339,27 @@ def _policy_headers(account: str, policy_id: str | None) -> dict[str, str]:
     if "ContentSecurityPolicy" in security:
         headers["Content-Security-Policy"] = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
     return headers
+
+
+def _rule_matches(conditions: list[dict[str, Any]], path: str, headers: dict[str, str]) -> bool:
+    """A listener rule's conditions all hold (ELB user guide, "Listener rules": a rule applies when every condition is
+    met; within one condition any value). Path patterns are case-sensitive; a header's name is not, and its values
+    match case-insensitively with * and ? ("HTTP header conditions")."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    for condition in conditions:
+        field = condition.get("Field")
+        if field == "path-pattern":
+            patterns = (condition.get("PathPatternConfig") or {}).get("Values") or condition.get("Values") or []
+            if not any(_matches(p, path) for p in patterns):
+                return False
+        elif field == "http-header":
+            config = condition.get("HttpHeaderConfig") or {}
+            value = lowered.get(str(config.get("HttpHeaderName", "")).lower())
+            if value is None or not any(_matches(v.lower(), value.lower()) for v in config.get("Values") or []):
+                return False
+        else:  # a condition the local edge does not evaluate must not be taken as met
+            return False
+    return True
 
 
 def _matches(pattern: str, path: str) -> bool:

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from shipyard import naming
+from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list
+from shipyard.checks.live import LiveEnvironment, LiveFinding
+from shipyard.checks.preview_checks import previews_in, rule_placement
+
+
+class PreviewRulePlacement(Rule):
+    id = "SY-E204"
+    severity = Severity.ERROR
+    category = Category.NETWORK
+    short = "Preview listener rule that could decide a request before the base environment's rules"
+    long = (f"A preview environment's rule on its base's listener comes after every base rule (priority "
+            f"{naming.PREVIEW_RULE_FIRST} or above, and above the base's highest), requires the {naming.PREVIEW_HEADER} "
+            "header with the preview's name, and matches only paths under /pv/<name>/.")
+    rationale = ("Previews share the base environment's load balancer: a preview rule evaluated first, or matching more "
+                 "than its own prefix, would take requests the base should answer and serve them unreviewed code.")
+
+    def check(self, view: StackView):
+        for logical_id, props in view.resources("AWS::ElasticLoadBalancingV2::ListenerRule"):
+            conditions = as_list(props.get("Conditions"))
+            header = next((c for c in conditions if c.get("Field") == "http-header"
+                           and (c.get("HttpHeaderConfig") or {}).get("HttpHeaderName") == naming.PREVIEW_HEADER), None)
+            if header is None:
+                continue
+            name = (as_list(header["HttpHeaderConfig"].get("Values")) or [""])[0]
+            priority = props.get("Priority")
+            if not isinstance(priority, int) or priority < naming.PREVIEW_RULE_FIRST:
+                yield Violation(logical_id, f"preview {name}'s rule at priority {priority} comes before the base's rules "
+                                            f"(previews' start at {naming.PREVIEW_RULE_FIRST})")
+            paths = [v for c in conditions if c.get("Field") == "path-pattern"
+                     for v in as_list((c.get("PathPatternConfig") or {}).get("Values"))]
+            outside = [p for p in paths if not str(p).startswith(naming.preview_path(name) + "/")]
+            if outside or not paths:
+                yield Violation(logical_id, f"preview {name}'s rule matches {', '.join(map(str, outside)) or 'every path'}")
+
+    verify_title = "previews' rules come after the base's"
+
+    def verify(self, live: LiveEnvironment) -> LiveFinding:
+        previews = previews_in(live.aws, live.app.name, live.env)
+        if not previews:
+            return LiveFinding(True, "no previews", f"{live.env.name} has no preview environments")
+        problems = rule_placement(live.aws, live.env, previews)
+        return LiveFinding(not problems, ", ".join(previews), "; ".join(problems) or "each after every base rule, on its own paths")
+
+
+RULE = PreviewRulePlacement()

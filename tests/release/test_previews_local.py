@@ -1,0 +1,142 @@
+"""Preview environments on the embedded AWS: a preview of changed code inside staging, beside what staging runs.
+
+The app has [service], a web service, a backend and a worker; staging runs the released set. `preview deploy pr-7`
+builds every workload from its directory (the service's code changed), makes the preview's one stack inside staging
+(its rules on staging's listener, its site files under pv/pr-7/), and answers on staging's edge under /pv/pr-7/
+while staging keeps answering with what it runs. A rule moved before a base rule and a task role given staging's
+database secret are named; `preview destroy` leaves nothing of it, and staging's verify passes.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shipyard.app import previewing
+from shipyard.config import load_config
+from shipyard.deploy.state import edge_url
+from shipyard.deploy.verify import verify
+from shipyard.errors import Refused, UsageError
+from shipyard.release.release import current_digest
+from shipyard.synth import synthesize
+from tests.release.conftest import VARIANTS, build_image
+from tests.release.test_workloads_local import WORKLOADS, _admin_image, _catalog_image, _http_app, _mailer, _mailer_image, _release_set
+
+from ..conftest import ADMIN_WORKLOAD, copy_example, deploy_example, in_accounts, without_database
+
+pytestmark = pytest.mark.long
+
+PREVIEWS = '\n[previews]\nbase = "staging"\ncap = 2\n'
+
+
+@pytest.fixture(scope="module")
+def app(local_aws, own_accounts, tmp_path_factory):
+    """The workloads example taking previews in: staging deployed and its set released: (config, assembly, aws)."""
+    path = in_accounts(copy_example(tmp_path_factory.mktemp("previews") / "app"), own_accounts)
+    _mailer(path.parent / "mailer")
+    _http_app(path.parent / "catalog", "catalog")
+    _http_app(path.parent / "admin", "admin")
+    text = without_database(path.read_text()).replace("[service]\n", '[service]\npublishes = ["mailer"]\ncalls = ["catalog"]\n', 1)
+    at = text.index("\n[defaults]")
+    path.write_text(text[:at] + ADMIN_WORKLOAD + WORKLOADS + text[at:] + PREVIEWS)
+    config = load_config(path)
+    staging = synthesize(config, config.select(["staging"]), tmp_path_factory.mktemp("out"))[0]
+    aws = deploy_example(local_aws, {"staging": staging}, config)["staging"]
+    env = staging.environment
+    outcome = _release_set(aws, staging, config, build_image(aws, env, "p-1"),
+                           _mailer_image(aws, env, config.directory / "mailer", "p-1"),
+                           _catalog_image(aws, env, config.directory / "catalog", "p-1"),
+                           _admin_image(aws, env, config.directory / "admin", "p-1"))
+    assert outcome.attempt.verdict == "released"
+    return config, staging, aws
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(app, local_aws):
+    config, staging, aws = app
+    env = staging.environment
+    released = current_digest(aws, env)
+    service = config.service_directory / "app.py"
+    old, new = VARIANTS["changed"]
+    service.write_text(service.read_text().replace(old, new))
+    report = previewing.deploy_preview(config, aws.target, "PR-7")
+    assert report.passed, [c.detail for c in report.checks]
+    assert report.name == "pr-7" and report.created and report.url.endswith("/pv/pr-7/")
+    base = edge_url(aws, env)
+    # The preview runs the changed code; staging what it ran before.
+    status, body = _get(base + "/pv/pr-7/api/info")
+    info = json.loads(body)
+    assert status == 200 and info["version"] == "2.0" and info["environment"] == "staging-pv-pr-7"
+    assert info["image_digest"] != released
+    status, body = _get(base + "/api/info")
+    assert status == 200 and json.loads(body)["version"] == "dev" and json.loads(body)["image_digest"] == released
+    # Its web service answers under the prefix from its own task; its site files are its own.
+    status, body = _get(base + "/pv/pr-7/admin/users")
+    assert status == 200 and json.loads(body)["service"] == "admin"
+    status, page = _get(base + "/pv/pr-7/")
+    assert status == 200 and "<html" in page.lower()
+    # A name no preview has reaches nothing.
+    assert _get(base + "/pv/pr-8/api/info")[0] == 404
+    assert [p.name for p in previewing.list_previews(config, aws.target)] == ["pr-7"]
+
+    # Tampering: a preview rule moved before a base rule, a task role given staging's secrets; both are named.
+    elbv2 = aws.elbv2(env.region)
+    balancer = elbv2.load_balancer(env.names.load_balancer)
+    [listener] = elbv2.listener_arns(balancer.arn)
+    preview_rule = next(r for r in elbv2.rules(listener) if r.headers)
+    aws.call("elbv2", "SetRulePriorities", env.region, RulePriorities=[{"RuleArn": preview_rule.arn, "Priority": 5}])
+    role = f"{env.preview('pr-7').names.prefix}-web-task"
+    aws.call("iam", "PutRolePolicy", None, RoleName=role, PolicyName="reads-staging", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                                                "Resource": f"arn:aws:secretsmanager:{env.region}:{env.account}:secret:webapp-staging-db"}]}))
+    results = {r.id: r for r in verify(aws, staging, config.app, drift=False)}
+    assert not results["SY-E204"].passed and "priority 5 comes before the base's rule" in results["SY-E204"].detail
+    assert not results["SY-E304"].passed and "secretsmanager:GetSecretValue" in results["SY-E304"].detail
+    aws.call("elbv2", "SetRulePriorities", env.region, RulePriorities=[{"RuleArn": preview_rule.arn, "Priority": preview_rule.priority}])
+    aws.call("iam", "DeleteRolePolicy", None, RoleName=role, PolicyName="reads-staging")
+
+    destroyed = previewing.destroy_preview(config, aws.target, "pr-7")
+    assert destroyed.files >= 1 and destroyed.images == 4
+    assert aws.cloudformation(env.region).stack(env.preview("pr-7").names.prefix) is None
+    assert not [key for key, _ in aws.s3(env.region).versions(env.names.site_bucket) if key.startswith("pv/")]
+    assert aws.ecr(env.region).image(env.names.repository, digest=report.images["web"].split("@")[1]) is None
+    assert current_digest(aws, env) == released
+    assert _get(base + "/pv/pr-7/api/info")[0] == 404
+    failed = [r for r in verify(aws, staging, config.app, drift=False) if not r.passed]
+    assert not failed, [(r.id, r.detail) for r in failed]
+
+
+def test_the_cap_keeps_the_oldest_until_it_goes_and_prune_takes_the_expired(app):
+    config, _, aws = app
+    from shipyard.aws.cloudformation import Stack
+    from shipyard.deploy.previews import plan_deploy, previews_of
+
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+
+    def stack(name, slot, created):
+        return Stack(f"webapp-staging-pv-{name}", "CREATE_COMPLETE", created=created, tags={
+            "shipyard:app": "webapp", "shipyard:environment": "staging", "shipyard:preview": name,
+            "shipyard:preview-slot": str(slot), "shipyard:expires": "2026-12-08T00:00:00Z"})
+
+    found = previews_of([stack("b", 1, now), stack("a", 0, now - timedelta(hours=1))], app="webapp", base="staging")
+    assert [p.name for p in found] == ["a", "b"]
+    with pytest.raises(Refused, match="the oldest is a"):
+        plan_deploy(found, "c", cap=2, expires_after_days=3, now=now)
+    assert plan_deploy(found, "b", cap=2, expires_after_days=3, now=now).slot == 1  # an existing one keeps its rules
+    assert plan_deploy(found[1:], "c", cap=2, expires_after_days=3, now=now).slot == 0  # the lowest free slot
+    assert [p.name for p in found if p.expired(now + timedelta(days=4))] == ["a", "b"]
+    # Nothing expired here: prune destroys nothing.
+    assert previewing.prune_previews(config, aws.target, now=now) == []
+    with pytest.raises(UsageError, match="no ASCII letter or digit"):
+        previewing.deploy_preview(config, aws.target, "ü")
