@@ -97,14 +97,14 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     preview_rule = next(r for r in elbv2.rules(listener) if r.headers)
     aws.call("elbv2", "SetRulePriorities", env.region, RulePriorities=[{"RuleArn": preview_rule.arn, "Priority": 5}])
     role = f"{env.preview('pr-7').names.prefix}-web-task"
-    aws.call("iam", "PutRolePolicy", None, RoleName=role, PolicyName="reads-staging", PolicyDocument=json.dumps({
+    aws.call("iam", "PutRolePolicy", "us-east-1", RoleName=role, PolicyName="reads-staging", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                                                 "Resource": f"arn:aws:secretsmanager:{env.region}:{env.account}:secret:webapp-staging-db"}]}))
     results = {r.id: r for r in verify(aws, staging, config.app, drift=False)}
     assert not results["SY-E204"].passed and "priority 5 comes before the base's rule" in results["SY-E204"].detail
     assert not results["SY-E304"].passed and "secretsmanager:GetSecretValue" in results["SY-E304"].detail
     aws.call("elbv2", "SetRulePriorities", env.region, RulePriorities=[{"RuleArn": preview_rule.arn, "Priority": preview_rule.priority}])
-    aws.call("iam", "DeleteRolePolicy", None, RoleName=role, PolicyName="reads-staging")
+    aws.call("iam", "DeleteRolePolicy", "us-east-1", RoleName=role, PolicyName="reads-staging")
 
     destroyed = previewing.destroy_preview(config, aws.target, "pr-7")
     assert destroyed.files >= 1 and destroyed.images == 4
@@ -112,6 +112,7 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     assert not [key for key, _ in aws.s3(env.region).versions(env.names.site_bucket) if key.startswith("pv/")]
     assert aws.ecr(env.region).image(env.names.repository, digest=report.images["web"].split("@")[1]) is None
     assert current_digest(aws, env) == released
+    assert not [r for r in elbv2.rules(listener) if r.headers], "the preview's rules are gone from staging's listener"
     assert _get(base + "/pv/pr-7/api/info")[0] == 404
     failed = [r for r in verify(aws, staging, config.app, drift=False) if not r.passed]
     assert not failed, [(r.id, r.detail) for r in failed]

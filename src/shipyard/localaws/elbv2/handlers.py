@@ -106,3 +106,10 @@ def install() -> None:
          corrects="Fn::GetAtt LoadBalancerFullName, SecurityGroups and CanonicalHostedZoneID are unimplemented")
     patch(FakeTargetGroup, "get_cfn_attribute", _elb_attributes(_no_attribute),
           corrects="Fn::GetAtt TargetGroupFullName is unimplemented")
+    # A stack's deletion deletes its rules and target groups (a target group a rule still uses is refused, as
+    # DeleteTargetGroup refuses it: ResourceInUse).
+    patch(FakeListenerRule, "delete", lambda self, account_id, region: elbv2_backends[account_id][region].delete_rule(self.arn),
+          corrects="a deleted stack's listener rules stay on the listener")
+    patch(FakeTargetGroup, "delete",
+          lambda self, account_id, region: elbv2_backends[account_id][region].delete_target_group(self.arn),
+          corrects="a deleted stack's target groups stay")
