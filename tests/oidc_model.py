@@ -58,7 +58,39 @@ def assumptions(text: str, app: AppConfig, *, branch: str) -> list[Assumption]:
                 condition = f"{step.get('if', '')} {job.get('if', '')}"
                 if "pull_request" in events and f"refs/heads/{branch}" not in condition:
                     found.append(Assumption(name, role, app.subject("pull_request")))
-                found.append(Assumption(name, role, app.subject(f"ref:refs/heads/{branch}")))
+                if set(events) - {"pull_request"}:  # a push, a dispatch or a schedule runs on the branch
+                    found.append(Assumption(name, role, app.subject(f"ref:refs/heads/{branch}")))
+    return found
+
+
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def fork_credentials(text: str) -> list[str]:
+    """The jobs of a pull_request run from a fork that reach a credential step. GitHub gives a public fork's run no
+    id-token (GitHub docs, "Automatic token authentication"); a job guarded by the head repository being this one
+    does not run at all; a step guarded by the release branch does not run on a pull request."""
+    workflow = yaml.safe_load(text)
+    if "pull_request" not in _on(workflow):
+        return []
+    jobs = workflow["jobs"]
+
+    def runs(name: str) -> bool:
+        """Whether the job runs on a fork's pull request: not where its condition needs this repository, the release
+        branch or a dispatch, nor after a job that does not run (a skipped need skips it)."""
+        condition = str(jobs[name].get("if", ""))
+        if SAME_REPOSITORY in condition or "refs/heads/" in condition or "github.event_name == 'workflow_dispatch'" in condition:
+            return False
+        needs = jobs[name].get("needs", [])
+        return all(runs(need) for need in ([needs] if isinstance(needs, str) else needs))
+
+    found = []
+    for name, job in jobs.items():
+        if not runs(name):
+            continue
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith(CREDENTIALS_ACTION) and "refs/heads/" not in f"{step.get('if', '')} {job.get('if', '')}":
+                found.append(name)
     return found
 
 

@@ -18,7 +18,7 @@ from shipyard.scaffold import hash_lock, pipeline
 from shipyard.synth import synthesize
 
 from .conftest import EXAMPLE, EXAMPLE_CONFIG
-from .oidc_model import assumptions, trust_problems
+from .oidc_model import assumptions, fork_credentials, trust_problems
 
 PIPELINE = (EXAMPLE / pipeline.WORKFLOW).read_text()
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,3 +308,55 @@ def test_init_refuses_a_workload_that_is_not_name_and_kind(cli, tmp_path):
     result = cli("init", str(tmp_path), *INIT, "--no-lock", "--workload", "admin:frontend")
     assert result.code == 2 and "--workload admin:frontend: is not NAME:KIND" in result.err
     assert not (tmp_path / "shipyard.toml").exists()
+
+
+def _with_previews(tmp_path: Path) -> Path:
+    """The example taking preview environments in, in staging."""
+    app = tmp_path / "previews"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("cdk.out"))
+    (app / "shipyard.toml").write_text((app / "shipyard.toml").read_text() + '\n[previews]\nbase = "staging"\n')
+    return app / "shipyard.toml"
+
+
+def test_the_preview_workflow_passes_the_linters_and_gives_a_fork_no_credential(tmp_path):
+    from shipyard.scaffold import write_workflow
+
+    config = load_config(_with_previews(tmp_path))
+    shutil.copy(EXAMPLE / pipeline.SHIPYARD_LOCK, config.directory / pipeline.SHIPYARD_LOCK)
+    written = write_workflow(config)
+    path = config.directory / pipeline.PREVIEW_WORKFLOW
+    assert path in written
+    bin_dir = Path(sys.executable).parent
+    zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
+                             "--format", "json", str(path)], capture_output=True, text=True)
+    assert zizmor.returncode == 0 and json.loads(zizmor.stdout) == [], zizmor.stdout[-3000:] + zizmor.stderr[-2000:]
+    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+                            capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    text = path.read_text()
+    # A pull request from a fork reaches no step that holds a credential, here or in the pipeline.
+    assert fork_credentials(text) == [] and fork_credentials(PIPELINE) == []
+    # Without the head-repository guard, the model sees the fork reach the preview role.
+    assert fork_credentials(text.replace("&& github.event.pull_request.head.repo.full_name == github.repository", "")) == ["deploy", "destroy"]
+    # Built and scanned before any credential; pushed by digest after.
+    steps = [step.get("name", "") for step in yaml.safe_load(text)["jobs"]["deploy"]["steps"]]
+    assert steps.index("Scan web (fails on HIGH and CRITICAL)") < steps.index("AWS credentials by OIDC") < steps.index("Push web by digest")
+
+
+def test_the_preview_jobs_assume_the_preview_role_which_trusts_only_pull_requests(tmp_path):
+    from shipyard.scaffold import preview_workflow
+
+    config = load_config(_with_previews(tmp_path))
+    templates = {s.name: s.template() for s in synthesize(config, config.select(["staging"]), tmp_path / "out")[0].stacks}
+    found = assumptions(preview_workflow(config), config.app, branch=config.app.branch)
+    assert {(a.job, a.subject) for a in found} == {("deploy", config.app.subject("pull_request")),
+                                                  ("destroy", config.app.subject("pull_request"))}
+    for assumption in found:
+        assert assumption.role_arn.endswith(":role/webapp-staging-preview")
+        assert trust_problems(templates, assumption.role_arn, assumption.subject) == [], assumption
+    # The preview role is not the deploy role: a pull request's token assumes no environment's role.
+    assert trust_problems(templates, "arn:aws:iam::111111111111:role/webapp-staging-github-deploy", config.app.subject("pull_request"))
+    policy = next(r["Properties"] for r in templates["webapp-staging-foundation"]["Resources"].values()
+                  if r["Type"] == "AWS::IAM::ManagedPolicy" and "preview" in json.dumps(r["Properties"].get("Roles", "")).lower())
+    resources = json.dumps([s["Resource"] for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "PreviewStacks"])
+    assert "stack/webapp-staging-pv-*/*" in resources  # its stacks are previews' only

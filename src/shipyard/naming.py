@@ -50,6 +50,7 @@ class Output:
     TASK_SUBNETS = "TaskSubnets"  # comma-separated
     LISTENER_ARN = "ListenerArn"
     PREVIEW_SECURITY_GROUP = "PreviewSecurityGroup"
+    PREVIEW_ROLE_ARN = "PreviewRoleArn"
 
 
 # Stacks in another region receive values as CloudFormation parameters that the
@@ -164,6 +165,11 @@ class Names:
     @property
     def deploy_role(self) -> str:
         return f"{self.prefix}-github-deploy"
+
+    @property
+    def preview_role(self) -> str:
+        """The role the pipeline's preview jobs assume ([previews]' base only)."""
+        return f"{self.prefix}-preview"
 
     @property
     def push_role(self) -> str:

@@ -46,6 +46,7 @@ from shipyard.blueprint.load_balancer import LoadBalancer, Route
 from shipyard.blueprint.network import Network, selected
 from shipyard.blueprint.observability import DatabaseWatch, Observability
 from shipyard.blueprint.origin_certificate import OriginCertificate
+from shipyard.blueprint.preview_role import PreviewRole
 from shipyard.blueprint.registry import Registry
 from shipyard.blueprint.scheduled_job import ScheduledJob
 from shipyard.blueprint.security_headers import SecurityHeaders
@@ -241,6 +242,12 @@ class FoundationStack(_EnvironmentStack):
         for port in sorted({w.container_port for w in settings.backends.values()}):
             group.add_ingress_rule(group, ec2.Port.tcp(port), "a preview's workloads call its backends (Service Connect)")
             group.add_egress_rule(group, ec2.Port.tcp(port), "a preview's workloads call its backends (Service Connect)")
+        # The site bucket and distribution are the edge stack's, which comes after: named, not referenced.
+        PreviewRole(self, "PreviewRole", names=settings.env.names, provider_arn=self.identity.provider_arn,
+                    subject=settings.app.subject("pull_request"), site_bucket=settings.env.names.site_bucket,
+                    repository_arns=[self.registry.repository.repository_arn,
+                                     *(parts.registry.repository.repository_arn for parts in self.workloads.values())])
+        CfnOutput(self, Output.PREVIEW_ROLE_ARN, value=f"arn:aws:iam::{settings.env.account}:role/{settings.env.names.preview_role}")
         CfnOutput(self, Output.VPC_ID, value=self.network.vpc.vpc_id)
         CfnOutput(self, Output.TASK_SUBNETS, value=Fn.join(",", selected(self.network.vpc, self.network.task_subnets).subnet_ids))
         CfnOutput(self, Output.LISTENER_ARN, value=self.load_balancer.listener.listener_arn)

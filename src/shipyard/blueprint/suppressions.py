@@ -72,10 +72,15 @@ FAILED_INVOCATIONS_QUEUE = Suppression(
 PREVIEW_DATABASE_SECRET = Suppression(
     "AwsSolutions-SMG4", "A preview's own database user lives days at most (shipyard:expires, `preview prune`) and is "
     "dropped with the preview; a rotation schedule would outlive it.")
+PREVIEW_ROLE_SCOPED_WILDCARDS = Suppression(
+    "AwsSolutions-IAM5", "The preview role's wildcards are preview names (<app>-<base>-pv-*), the base's pv/ site prefix, "
+    "or actions with no resource scope (ECR login, task-definition registration, Describe reads), and its creations of "
+    "target groups, rules and namespaces require the shipyard:preview tag.")
 
 ALL = (ACCESS_LOG_BUCKET_NOT_LOGGED, CLOUDFRONT_NO_GEO_RESTRICTION, CLOUDFRONT_LEGACY_LOGGING,
        CLOUDFRONT_DEFAULT_CERTIFICATE, DEPLOY_ROLE_SCOPED_WILDCARDS, ECR_LOGIN_TOKEN, EXECUTION_ROLE_STANDARD_GRANTS,
-       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, PREVIEW_DATABASE_SECRET, TRAFFIC_SHIFT_READS, DATABASE_DEFAULT_PORT, DATABASE_SIZED_FOR_COST,
+       CONTAINER_INSIGHTS_OPTIONAL, PLAIN_SETTINGS_ONLY, PREVIEW_DATABASE_SECRET, PREVIEW_ROLE_SCOPED_WILDCARDS,
+       TRAFFIC_SHIFT_READS, DATABASE_DEFAULT_PORT, DATABASE_SIZED_FOR_COST,
        DATABASE_DISPOSABLE, EXEC_CHANNELS, JOB_RUN_TASK_READS, FAILED_INVOCATIONS_QUEUE)
 
 

@@ -152,14 +152,23 @@ def write_locks(config: Config, progress: Callable[[str], None], wheel: Path | N
     return written
 
 
+def preview_workflow(config: Config) -> str | None:
+    return pipeline.render_previews(config, python=_python(config.directory)) if config.previews else None
+
+
 def write_workflow(config: Config) -> list[Path]:
     path = config.directory / pipeline.WORKFLOW
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(workflow(config))
+    written = [path]
+    previews = preview_workflow(config)
+    if previews is not None:
+        written.append(config.directory / pipeline.PREVIEW_WORKFLOW)
+        written[-1].write_text(previews)
     retired = [config.directory / name for name in RETIRED if (config.directory / name).exists()]
     for old in retired:
         old.unlink()
-    return [path]
+    return written
 
 
 def stale(config: Config) -> list[str]:
@@ -171,6 +180,9 @@ def stale(config: Config) -> list[str]:
         problems.append(f"{pipeline.WORKFLOW} is missing")
     elif path.read_text() != workflow(config):
         problems.append(f"{pipeline.WORKFLOW} differs from what shipyard.toml generates")
+    previews, preview_path = preview_workflow(config), repository / pipeline.PREVIEW_WORKFLOW
+    if previews is not None and (not preview_path.exists() or preview_path.read_text() != previews):
+        problems.append(f"{pipeline.PREVIEW_WORKFLOW} is missing or differs from what shipyard.toml generates")
     problems += [f"{name} still exists and would still run" for name in RETIRED if (repository / name).exists()]
     for name in (pipeline.SHIPYARD_LOCK, pipeline.TEST_LOCK):
         problems += [f"{name}: {p}" for p in lock_problems(repository, name)]

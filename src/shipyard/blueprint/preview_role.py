@@ -1,0 +1,94 @@
+"""The role the pipeline's preview jobs assume: trusted by this repository's pull-request runs only, and able to
+manage preview environments of this base and nothing of the base itself (docs/previews.md).
+
+GitHub gives a pull_request run the subject repo:OWNER/REPO:pull_request (GitHub docs, "OpenID Connect reference"),
+which a workflow from a fork never receives with credentials: GitHub withholds id-token from fork pull requests
+(GitHub docs, "Automatic token authentication": "Pull requests from public forks"), and the workflow's preview jobs
+also skip unless the head repository is this one. What the role may do:
+
+- push images to the base's repositories (a preview runs a pull request's images from them);
+- create, update and delete CloudFormation stacks named <app>-<base>-pv-*, and read the base's stacks' outputs;
+- make and remove what those stacks hold: resources named <app>-<base>-pv-* where the service names by name, and where
+  it does not (target groups, listener rules, namespaces) only with the request or resource tagged shipyard:preview;
+  its task roles may be passed to ECS tasks only;
+- write the site files under pv/ in the base's bucket and invalidate them, nothing else of the bucket.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from shipyard.blueprint.identity import github_principal
+from shipyard.blueprint.suppressions import PREVIEW_ROLE_SCOPED_WILDCARDS, suppress
+from shipyard.naming import PREVIEW_INFIX, PREVIEW_TAG, Names
+
+TAGGED_REQUEST = {"Null": {f"aws:RequestTag/{PREVIEW_TAG}": "false"}}
+TAGGED_RESOURCE = {"Null": {f"aws:ResourceTag/{PREVIEW_TAG}": "false"}}
+
+
+class PreviewRole(Construct):
+    def __init__(self, scope: Construct, id: str, *, names: Names, provider_arn: str, subject: str, repository_arns: list[str],
+                 site_bucket: str, distribution: str = "*") -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        region, account = stack.region, stack.account
+        previews = f"{names.prefix}-{PREVIEW_INFIX}-"
+
+        def arn(service: str, resource: str, *, region_: str = region) -> str:
+            return f"arn:{stack.partition}:{service}:{region_}:{account}:{resource}"
+
+        self.role = iam.Role(self, "Role", role_name=names.preview_role, max_session_duration=Duration.hours(1),
+                             description=f"GitHub Actions manages {names.prefix}'s preview environments ({subject})",
+                             assumed_by=github_principal(provider_arn, subject))
+        statements = [
+            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            iam.PolicyStatement(sid="PushImages", resources=repository_arns, actions=[
+                "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+                "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:BatchDeleteImage"]),
+            iam.PolicyStatement(sid="PreviewStacks", resources=[arn("cloudformation", f"stack/{previews}*/*")], actions=[
+                "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
+                "cloudformation:DeleteChangeSet", "cloudformation:DeleteStack", "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources", "cloudformation:GetTemplate"]),
+            iam.PolicyStatement(sid="BaseOutputs", actions=["cloudformation:DescribeStacks"],
+                                resources=[arn("cloudformation", f"stack/{names.prefix}-*/*")]),
+            iam.PolicyStatement(sid="NamedResources", actions=[
+                "ecs:CreateCluster", "ecs:DeleteCluster", "ecs:DescribeClusters", "ecs:PutClusterCapacityProviders",
+                "ecs:CreateService", "ecs:UpdateService", "ecs:DeleteService", "ecs:DescribeServices", "ecs:TagResource",
+                "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue",
+                "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
+                "sns:Unsubscribe", "sns:TagResource", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+                "secretsmanager:DescribeSecret", "secretsmanager:TagResource", "secretsmanager:GetRandomPassword",
+                "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:TagResource",
+                "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+                "iam:GetRolePolicy"], resources=[
+                arn("ecs", f"cluster/{previews}*"), arn("ecs", f"service/{previews}*/*"),
+                arn("sqs", f"{previews}*"), arn("sns", f"{previews}*"), arn("secretsmanager", f"secret:{previews}*"),
+                arn("logs", f"log-group:/shipyard/{names.app}/{names.environment}-{PREVIEW_INFIX}-*"),
+                f"arn:{stack.partition}:iam::{account}:role/{previews}*"]),
+            iam.PolicyStatement(sid="PassTaskRoles", actions=["iam:PassRole"], resources=[f"arn:{stack.partition}:iam::{account}:role/{previews}*"],
+                                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+            iam.PolicyStatement(sid="TaskDefinitions", actions=["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
+                                                                 "ecs:DescribeTaskDefinition"], resources=["*"]),
+            iam.PolicyStatement(sid="CreateTagged", actions=[
+                "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags",
+                "servicediscovery:CreateHttpNamespace", "servicediscovery:TagResource"], resources=["*"], conditions=TAGGED_REQUEST),
+            iam.PolicyStatement(sid="ChangeTagged", actions=[
+                "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
+                "servicediscovery:DeleteNamespace"], resources=["*"], conditions=TAGGED_RESOURCE),
+            iam.PolicyStatement(sid="Reads", actions=[
+                "elasticloadbalancing:Describe*", "servicediscovery:GetOperation", "servicediscovery:GetNamespace",
+                "ssm:GetParameters", "cloudformation:ListStacks"], resources=["*"]),
+            iam.PolicyStatement(sid="PreviewSiteFiles", actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                                resources=[f"arn:{stack.partition}:s3:::{site_bucket}/pv/*"]),
+            iam.PolicyStatement(sid="ListPreviewSiteFiles", actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                                resources=[f"arn:{stack.partition}:s3:::{site_bucket}"],
+                                conditions={"StringLike": {"s3:prefix": ["pv/*", ""]}}),
+            iam.PolicyStatement(sid="InvalidatePreviewFiles", actions=["cloudfront:CreateInvalidation", "cloudfront:GetDistribution"],
+                                resources=[f"arn:{stack.partition}:cloudfront::{account}:distribution/{distribution}"]),
+        ]
+        policy = iam.ManagedPolicy(self, "Policy", roles=[self.role], statements=statements,
+                                   description=f"{names.preview_role} manages preview environments only")
+        suppress(policy, PREVIEW_ROLE_SCOPED_WILDCARDS)
