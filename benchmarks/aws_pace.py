@@ -1,6 +1,6 @@
 """Modelled wall time on real AWS for the example app, from its synthesized templates and AWS's latencies.
 
-Usage: python benchmarks/aws_pace.py [--measure] [--app DIR]
+Usage: python benchmarks/aws_pace.py [--measure] [--app DIR] [--preview]
 Prints: one release to production, a failed release and its rollback, and the first `up --aws` of both
 environments (stack after stack, and the critical path with independent stacks and the two environments side by
 side, which is how `up --aws` deploys). With workloads beside [service] (--app examples/shop), the verdict of a
@@ -8,6 +8,10 @@ release of the whole set: each member is judged beside the stack update (release
 is its slowest member's. The latency table and its sources: src/shipyard/localaws/pace.py and
 docs/aws-pace.md. Goals (issue 11): release verdict <= 120 s; failed verdict -> traffic on the last known good
 image <= 60 s.
+
+--preview (an app with [previews]): `preview deploy` of a new preview, from its one stack: the stack's critical path with
+each ECS service created until its task is healthy (rolling, no bake: CloudFormation waits for the service to be
+stable), then the health gate of each web workload through the edge. Goal (issue 27): <= 120 s.
 
 --measure also runs one release on the embedded AWS at AWS's pace (SHIPYARD_LOCAL_PACE=aws, compressed 5x)
 and prints the measured ECS rollout scaled back to AWS time, as a check that the simulator follows the model.
@@ -110,6 +114,7 @@ def first_up(assembly, phases: RolloutPhases) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--measure", action="store_true")
+    parser.add_argument("--preview", action="store_true", help="model a new preview's deploy (the app needs [previews])")
     parser.add_argument("--app", type=Path, default=ROOT / "examples" / "webapp", help="the app's directory (its shipyard.toml)")
     args = parser.parse_args()
     config = load_config(args.app / "shipyard.toml")
@@ -137,8 +142,28 @@ def main() -> None:
             print(f"first up --aws of {name}: {sequential[name]:.0f} s stack after stack, {critical[name]:.0f} s critical path")
         print(f"first up --aws of both environments: {max(critical.values()):.0f} s side by side (as up --aws runs), "
               f"{sum(sequential.values()):.0f} s if every stack went one after another")
+        if args.preview:
+            preview_deploy(config, phases, Path(scratch))
         if args.measure:
             _measure(config, assemblies["staging"])
+
+
+def preview_deploy(config, phases: RolloutPhases, scratch: Path) -> float:
+    """A new preview's `preview deploy`, on AWS: its stack (each service until its one task is healthy; nothing of a
+    preview has a bake) and the health gates (one per web workload, one after another)."""
+    from shipyard.synth import synthesize_preview
+
+    if config.previews is None:
+        raise SystemExit(f"{config.path}: no [previews]; add one to model a preview's deploy")
+    stack = synthesize_preview(config, "pr-7", slot=0, expires="2026-12-08T00:00:00Z", out_dir=scratch / "preview").stacks[0]
+    service = phases.task_start + phases.healthy + _seconds("cloudformation stabilization poll")
+    created = stack_create_seconds(stack.template(), service_seconds=service)
+    webs = 1 + sum(1 for w in config.services.values() if w.kind == "web")
+    gates = webs * GATE.health_successes * GATE.health_interval
+    total = created + gates
+    print(f"preview deploy of a new preview: stack {created:.0f} s (each service {service:.0f} s to a healthy task), "
+          f"health gates {gates:.0f} s; {total:.0f} s (goal <= 120 s)")
+    return total
 
 
 def _measure(config, staging) -> None:
