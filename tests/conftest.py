@@ -130,6 +130,13 @@ def own_accounts(request) -> Iterator[tuple[str, str]]:
         stop_services(request.getfixturevalue("local_aws"), accounts)
 
 
+def _live_checks() -> int:
+    from shipyard.deploy.verify import LIVE_RULES
+
+    return len(LIVE_RULES)
+
+
+LIVE_CHECKS = _live_checks()  # verify's checks of an environment: what `up` reports passing
 REGIONS = ("eu-west-1", "us-east-1")  # where the tests' apps run
 _EMBEDDED_STARTED: list[bool] = []  # the embedded AWS of this process has started (local_aws)
 

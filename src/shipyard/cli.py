@@ -14,7 +14,7 @@ import typer
 
 from shipyard import render, ui
 from shipyard.cli_options import GLOBAL_OPTIONS, app, state
-from shipyard.commands import build, deploying, operating, previewing, shipping  # noqa: F401  (each registers its commands)
+from shipyard.commands import build, deploying, operating, preview_environments, shipping  # noqa: F401  (each registers its commands)
 from shipyard.errors import ExitCode, ShipyardError
 from shipyard.release.attempt import ReleaseFailed
 

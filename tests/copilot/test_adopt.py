@@ -20,14 +20,13 @@ import pytest
 
 from shipyard.aws import Aws
 from shipyard.config import load_config
-from tests.conftest import accounts_of
+from tests.conftest import LIVE_CHECKS, accounts_of
 from tests.copilot import copilot_shapes, copilot_workspace
 from tests.copilot.copilot_shapes import APP, ENV, REGION, SITE_BUCKET, WORKLOADS
 
 ACCOUNT, PRODUCTION = accounts_of(__name__)
 RECORDS = "7" + ACCOUNT[1:]  # the Copilot application's account, where its records are
 pytestmark = [pytest.mark.embedded, pytest.mark.long]  # a minute of a worker in the full suite: handed out first
-
 
 @pytest.fixture(scope="module")
 def app(local_aws, tmp_path_factory, request):
@@ -147,7 +146,7 @@ def test_import_then_adopt_moves_images_files_logs_and_the_database_and_copilot_
                         timeout=600, env=_operator(aws, local_aws.endpoint, tmp_path))
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
     rows = [line.split("\t") for line in up.stdout.splitlines() if line.startswith(("test\t", "prod\t"))]
-    assert [(row[0], row[6]) for row in rows] == [("test", "28/28 pass"), ("prod", "28/28 pass")], up.stdout
+    assert [(row[0], row[6]) for row in rows] == [("test", f"{LIVE_CHECKS}/{LIVE_CHECKS} pass"), ("prod", f"{LIVE_CHECKS}/{LIVE_CHECKS} pass")], up.stdout
     # Again: nothing is left to move, and nothing changes.
     again = _run(cli, app, "adopt", "test", "--from-copilot", *endpoint)
     assert again.code == 0, again.err

@@ -43,7 +43,7 @@ def deploy(name: NameArg, target: Choice,
 
 @command("destroy", on=preview_app)
 def destroy(name: NameArg, target: Choice) -> None:
-    """Delete a preview: its stack, site files, images and database."""
+    """Delete a preview: its stack, every version of its site files, and the images it pushed."""
     render.preview_destroyed([previewing.destroy_preview(config(), target.target(), name)])
 
 
@@ -56,5 +56,5 @@ def list_(target: Choice) -> None:
 
 @command("prune", on=preview_app)
 def prune(target: Choice) -> None:
-    """Destroy every preview past its expiry (the pipeline runs this on a schedule)."""
+    """Destroy every preview past its expiry (the preview job runs this before each deploy)."""
     render.preview_destroyed(previewing.prune_previews(config(), target.target()))
