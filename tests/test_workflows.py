@@ -179,6 +179,17 @@ def _generated(tmp_path: Path) -> Path:
     return write_workflow(load_config(config))[0]
 
 
+def _lint(path: Path) -> None:
+    """zizmor (pedantic, every severity) finds nothing, and the workflow passes GitHub's workflow schema."""
+    bin_dir = Path(sys.executable).parent
+    zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
+                             "--format", "json", str(path)], capture_output=True, text=True)
+    assert zizmor.returncode == 0 and json.loads(zizmor.stdout) == [], zizmor.stdout[-3000:] + zizmor.stderr[-2000:]
+    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+                            capture_output=True, text=True)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
 def _linters_available() -> list[str]:
     return [tool for tool in ("zizmor", "check-jsonschema") if shutil.which(tool, path=str(Path(sys.executable).parent)) is None]
 
@@ -187,14 +198,7 @@ def _linters_available() -> list[str]:
 def test_zizmor_pedantic_and_the_workflow_schema_pass(which, tmp_path):
     assert _linters_available() == [], "the test dependencies include zizmor and check-jsonschema"
     path = EXAMPLE / pipeline.WORKFLOW if which == "example" else _generated(tmp_path)
-    bin_dir = Path(sys.executable).parent
-    zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
-                             "--format", "json", str(path)], capture_output=True, text=True)
-    assert zizmor.returncode == 0, zizmor.stdout[-3000:] + zizmor.stderr[-2000:]
-    assert json.loads(zizmor.stdout) == []
-    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
-                            capture_output=True, text=True)
-    assert schema.returncode == 0, schema.stdout + schema.stderr
+    _lint(path)
 
 
 def test_every_job_assumes_a_role_that_trusts_exactly_its_token(example_templates):
@@ -279,13 +283,7 @@ def test_a_set_builds_each_image_per_architecture_and_releases_the_set_by_digest
     # Staging runs the changed job once (--smoke); production promotes what passed there.
     assert f'shipyard release staging --aws --smoke --image "$(cat index/service)" {each}' in runs["staging"]
     assert f'shipyard promote staging production --aws --yes --digest "$(cat index/service)" {each}' in runs["production"]
-    bin_dir = Path(sys.executable).parent
-    zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
-                             "--format", "json", str(path)], capture_output=True, text=True)
-    assert zizmor.returncode == 0 and json.loads(zizmor.stdout) == [], zizmor.stdout[-3000:] + zizmor.stderr[-2000:]
-    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
-                            capture_output=True, text=True)
-    assert schema.returncode == 0, schema.stdout + schema.stderr
+    _lint(path)
 
 
 def test_init_with_workloads_writes_their_tables_and_starters_and_they_validate(cli, tmp_path):
@@ -326,13 +324,7 @@ def test_the_preview_workflow_passes_the_linters_and_gives_a_fork_no_credential(
     written = write_workflow(config)
     path = config.directory / pipeline.PREVIEW_WORKFLOW
     assert path in written
-    bin_dir = Path(sys.executable).parent
-    zizmor = subprocess.run([str(bin_dir / "zizmor"), "--offline", "--persona", "pedantic", "--min-severity", "low",
-                             "--format", "json", str(path)], capture_output=True, text=True)
-    assert zizmor.returncode == 0 and json.loads(zizmor.stdout) == [], zizmor.stdout[-3000:] + zizmor.stderr[-2000:]
-    schema = subprocess.run([str(bin_dir / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
-                            capture_output=True, text=True)
-    assert schema.returncode == 0, schema.stdout + schema.stderr
+    _lint(path)
     text = path.read_text()
     # A pull request from a fork reaches no step that holds a credential, here or in the pipeline.
     assert fork_credentials(text) == [] and fork_credentials(PIPELINE) == []

@@ -21,12 +21,12 @@ from shipyard.copilot.translate import CHANGED, MAPPED, NOT_CARRIED
 from shipyard.cost.estimate import EnvironmentCost
 from shipyard.cost.prices import PRICES_DATE
 from shipyard.deploy.apply import Change
-from shipyard.deploy.previews import Preview, format_time
 from shipyard.deploy.verify import LiveResult
 from shipyard.diagnose.explain import Link
 from shipyard.diagnose.service_logs import LogEvent
 from shipyard.diagnose.status import StatusReport
 from shipyard.diagnose.task_exec import ExecSession
+from shipyard.previews import Preview, format_time
 from shipyard.release.attempt import Outcome
 from shipyard.release.one_off import OneOffRun
 

@@ -121,7 +121,7 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
 def test_the_cap_keeps_the_oldest_until_it_goes_and_prune_takes_the_expired(app):
     config, _, aws = app
     from shipyard.aws.cloudformation import Stack
-    from shipyard.deploy.previews import plan_deploy, previews_of
+    from shipyard.previews import plan_deploy, previews_of
 
     now = datetime(2026, 12, 5, tzinfo=UTC)
 

@@ -25,10 +25,10 @@ from shipyard.config.workloads import PRIMARY
 from shipyard.cost.estimate import EnvironmentCost, Traffic, estimate_environment
 from shipyard.cost.prices import for_region
 from shipyard.deploy.apply import DeployFailed, apply_stack, check_account
-from shipyard.deploy.previews import Preview, format_time, plan_deploy, previews_of
 from shipyard.deploy.site import PREVIEW_SITE_PREFIX, publish
 from shipyard.deploy.state import edge_outputs, edge_url
 from shipyard.errors import ShipyardError, UsageError
+from shipyard.previews import Preview, format_time, plan_deploy, previews_of
 from shipyard.release.health import gate
 from shipyard.synth import synthesize_preview
 

@@ -8,14 +8,14 @@ deny on everything else outranks any allow added later (IAM user guide, "Policy 
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from shipyard.blueprint.service import ARCHITECTURES, container_health_check, task_service_role
+from shipyard.blueprint.service import container_health_check, fargate_task
 from shipyard.blueprint.suppressions import EXECUTION_ROLE_STANDARD_GRANTS, PLAIN_SETTINGS_ONLY, suppress
 from shipyard.naming import CONTAINER, PREVIEW_TAG, SERVICE_LOG_PREFIX, WorkloadNames
 
@@ -49,15 +49,9 @@ class PreviewWorkload(Construct):
         service=False: a job's task definition only (a preview's schedules are off; `shipyard run` starts it).
         service_connect: the ECS service's Service Connect settings."""
         super().__init__(scope, id)
-        stack = Stack.of(self)
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=names.log_group, removal_policy=RemovalPolicy.DESTROY)
         self.log_group.node.default_child.retention_in_days = log_retention_days
-        self.task_definition = ecs.FargateTaskDefinition(
-            self, "Task", cpu=cpu, memory_limit_mib=memory, family=names.task_family,
-            task_role=task_service_role(self, "TaskRole", names.task_role, stack),
-            execution_role=task_service_role(self, "ExecutionRole", names.execution_role, stack),
-            runtime_platform=ecs.RuntimePlatform(cpu_architecture=ARCHITECTURES[architecture],
-                                                 operating_system_family=ecs.OperatingSystemFamily.LINUX))
+        self.task_definition = fargate_task(self, names=names, cpu=cpu, memory=memory, architecture=architecture)
         isolate(self.task_definition.task_role, preview)
         self.container = self.task_definition.add_container(
             CONTAINER, image=ecs.ContainerImage.from_registry(image),

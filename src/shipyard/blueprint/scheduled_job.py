@@ -29,7 +29,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from shipyard.blueprint.service import ARCHITECTURES, container_secret, task_service_role
+from shipyard.blueprint.service import container_secret, fargate_task
 from shipyard.blueprint.suppressions import (
     EXECUTION_ROLE_STANDARD_GRANTS,
     FAILED_INVOCATIONS_QUEUE,
@@ -59,12 +59,7 @@ class ScheduledJob(Construct):
         has_image = CfnCondition(self, "HasImage", expression=Fn.condition_not(Fn.condition_equals(self.image.value_as_string, NO_IMAGE)))
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=names.log_group, removal_policy=removal)
         self.log_group.node.default_child.retention_in_days = log_retention_days
-        self.task_definition = ecs.FargateTaskDefinition(
-            self, "Task", cpu=cpu, memory_limit_mib=memory, family=names.task_family,
-            task_role=task_service_role(self, "TaskRole", names.task_role, stack),
-            execution_role=task_service_role(self, "ExecutionRole", names.execution_role, stack),
-            runtime_platform=ecs.RuntimePlatform(cpu_architecture=ARCHITECTURES[architecture],
-                                                 operating_system_family=ecs.OperatingSystemFamily.LINUX))
+        self.task_definition = fargate_task(self, names=names, cpu=cpu, memory=memory, architecture=architecture)
         image = self.image.value_as_string
         self.task_definition.add_container(
             CONTAINER, image=ecs.ContainerImage.from_registry(image), command=command,

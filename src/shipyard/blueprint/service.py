@@ -171,16 +171,8 @@ class Service(Construct):
         self.cluster = cluster
         self.log_group = log_group("Logs", names.log_group)
         stack = Stack.of(self)
-        self.task_definition = ecs.FargateTaskDefinition(
-            self, "Task", cpu=cpu, memory_limit_mib=memory, family=names.task_family,
-            # Named, so the deploy role passes exactly these two; ECS assumes them only for this account's tasks.
-            task_role=task_service_role(self, "TaskRole", names.task_role, stack),
-            execution_role=task_service_role(self, "ExecutionRole", names.execution_role, stack),
-            runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=ARCHITECTURES[architecture],
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
-            ),
-        )
+        # Named roles, so the deploy role passes exactly these two.
+        self.task_definition = fargate_task(self, names=names, cpu=cpu, memory=memory, architecture=architecture)
         container_secrets = {**{name: container_secret(self, name, ref, names.environment) for name, ref in secrets.items()},
                              **(granted_secrets or {})}
 
@@ -315,6 +307,18 @@ def container_health_check(port: int, path: str) -> ecs.HealthCheck:
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4)"
     return ecs.HealthCheck(command=["CMD", "python", "-c", probe], interval=Duration.seconds(10), timeout=Duration.seconds(5),
                            retries=2, start_period=Duration.seconds(10))
+
+
+def fargate_task(scope: Construct, *, names: Names | WorkloadNames, cpu: int, memory: int, architecture: str) -> ecs.FargateTaskDefinition:
+    """A task definition of the family's name, with its named task and execution roles (which ECS assumes for this
+    account's tasks only), on Linux of the architecture."""
+    stack = Stack.of(scope)
+    return ecs.FargateTaskDefinition(
+        scope, "Task", cpu=cpu, memory_limit_mib=memory, family=names.task_family,
+        task_role=task_service_role(scope, "TaskRole", names.task_role, stack),
+        execution_role=task_service_role(scope, "ExecutionRole", names.execution_role, stack),
+        runtime_platform=ecs.RuntimePlatform(cpu_architecture=ARCHITECTURES[architecture],
+                                             operating_system_family=ecs.OperatingSystemFamily.LINUX))
 
 
 def task_service_role(scope: Construct, id: str, name: str, stack: Stack) -> iam.Role:

@@ -18,7 +18,7 @@ from shipyard.aws import Aws
 from shipyard.blueprint.preview_workload import ISOLATION_SID
 from shipyard.checks.base import as_list, statements
 from shipyard.config import Environment
-from shipyard.deploy.previews import previews_of
+from shipyard.previews import previews_of
 
 
 @dataclass(frozen=True)
