@@ -93,7 +93,7 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     # Tampering: a preview rule moved before a base rule, a task role given staging's secrets; both are named.
     elbv2 = aws.elbv2(env.region)
     balancer = elbv2.load_balancer(env.names.load_balancer)
-    [listener] = elbv2.listener_arns(balancer.arn)
+    [listener] = [found.arn for found in elbv2.listeners(balancer.arn)]
     preview_rule = next(r for r in elbv2.rules(listener) if r.headers)
     aws.call("elbv2", "SetRulePriorities", env.region, RulePriorities=[{"RuleArn": preview_rule.arn, "Priority": 5}])
     role = f"{env.preview('pr-7').names.prefix}-web-task"

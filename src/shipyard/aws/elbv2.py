@@ -23,6 +23,7 @@ class Listener:
     protocol: str  # HTTP | HTTPS
     ssl_policy: str  # "" for HTTP
     certificates: tuple[str, ...]  # ARNs, the default first
+    arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,8 @@ class Elbv2(ServiceApi):
     def listeners(self, load_balancer_arn: str) -> list[Listener]:
         answer = self._call("DescribeListeners", LoadBalancerArn=load_balancer_arn)
         return [Listener(int(found["Port"]), found["Protocol"], found.get("SslPolicy", ""),
-                         tuple(c["CertificateArn"] for c in found.get("Certificates") or []))
+                         tuple(c["CertificateArn"] for c in found.get("Certificates") or []), found["ListenerArn"])
                 for found in answer["Listeners"]]
-
-    def listener_arns(self, load_balancer_arn: str) -> list[str]:
-        return [found["ListenerArn"] for found in self._call("DescribeListeners", LoadBalancerArn=load_balancer_arn)["Listeners"]]
 
     def rules(self, listener_arn: str) -> list[ListenerRule]:
         """The listener's rules in the order it evaluates them, the default last."""

@@ -50,8 +50,8 @@ def rule_placement(aws: Aws, base: Environment, previews: list[str]) -> list[str
         return []
     owned = _target_groups(aws, base, previews)
     problems = []
-    for listener in elbv2.listener_arns(balancer.arn):
-        rules = [r for r in elbv2.rules(listener) if r.priority is not None]
+    for listener in elbv2.listeners(balancer.arn):
+        rules = [r for r in elbv2.rules(listener.arn) if r.priority is not None]
         theirs = {r.arn: owned.get(next(iter(r.target_groups), ""), _header_name(r)) for r in rules}
         base_rules = [r for r in rules if theirs[r.arn] is None]
         last_base = max((r.priority for r in base_rules), default=0)
