@@ -233,6 +233,3 @@ def _delete_images(aws: Aws, config: Config, base: Environment, images: dict[str
             ui.info(f"{reference}: not deleted ({exc.what})")
     return deleted, kept
 
-
-__all__ = ["DeployedPreview", "DestroyedPreview", "deploy_preview", "destroy_preview", "format_time", "list_previews",
-           "prune_previews"]
