@@ -110,7 +110,7 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
             prefix=prefix)
     url = f"{edge_url(aws, base)}{naming.preview_path(name)}/"
     _gate(config, url.rstrip("/"), name)
-    checks = check_previews(aws, config.app.name, base, only=name)
+    checks = check_previews(aws, base, [name])
     return DeployedPreview(name, base.name, url, stack.name, plan.expires, plan.new, dict(given_images), checks,
                            time.monotonic() - started)
 
@@ -152,10 +152,6 @@ def preview_cost(config: Config) -> EnvironmentCost:
         assembly = synthesize_preview(config, "cost", slot=0, expires=format_time(datetime.now(UTC)), out_dir=Path(out))
         return estimate_environment(f"one preview in {base.name}", base.region, False, [assembly.stacks[0].template()],
                                     for_region(base.region), Traffic.default(False), False)
-
-
-def monthly_cost(config: Config) -> float:
-    return preview_cost(config).total
 
 
 def _base_outputs(aws: Aws, config: Config, base: Environment) -> dict[str, str]:

@@ -20,6 +20,7 @@ from shipyard.aws.sqs import Queue
 from shipyard.aws.stepfunctions import StateMachine
 from shipyard.config import AppConfig, Environment
 from shipyard.naming import service_variable
+from shipyard.previews import previews_of
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
 
@@ -61,6 +62,12 @@ class LiveEnvironment:
     def web_acl(self) -> WebAcl | None:
         """The web ACL the distribution names, or None when it names none or the ACL does not exist."""
         return self.aws.waf().web_acl(self.distribution.web_acl) if self.distribution.web_acl else None
+
+    @cached_property
+    def previews(self) -> list[str]:
+        """The names of the app's preview environments in this one (where it is [previews]' base), read once for
+        every rule that looks at them."""
+        return [p.name for p in previews_of(self.aws.cloudformation(self.region).stacks(), app=self.app.name, base=self.env.name)]
 
     @cached_property
     def load_balancer(self) -> LoadBalancer | None:

@@ -17,8 +17,8 @@ from shipyard import naming
 from shipyard.aws import Aws
 from shipyard.blueprint.preview_workload import ISOLATION_SID
 from shipyard.checks.base import as_list, statements
+from shipyard.checks.live import LiveEnvironment, LiveFinding
 from shipyard.config import Environment
-from shipyard.previews import previews_of
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,8 @@ class PreviewCheck:
     detail: str
 
 
-def previews_in(aws: Aws, app: str, base: Environment) -> list[str]:
-    """The names of `app`'s previews in `base`."""
-    return [p.name for p in previews_of(aws.cloudformation(base.region).stacks(), app=app, base=base.name)]
-
-
-def check_previews(aws: Aws, app: str, base: Environment, *, only: str | None = None) -> list[PreviewCheck]:
-    names = [name for name in previews_in(aws, app, base) if only is None or name == only]
+def check_previews(aws: Aws, base: Environment, names: list[str]) -> list[PreviewCheck]:
+    """Both checks for the named previews of `base`."""
     problems = rule_placement(aws, base, names)
     isolation = [problem for name in names for problem in task_role_isolation(aws, base, name)]
     return [PreviewCheck("previews' rules come after the base's", not problems, "; ".join(problems) or f"{len(names)} previews in place"),
@@ -66,11 +61,23 @@ def rule_placement(aws: Aws, base: Environment, previews: list[str]) -> list[str
                                 f"rules belong after every base rule (from {max(naming.PREVIEW_RULE_FIRST, last_base + 1)})")
             if rule.headers.get(naming.PREVIEW_HEADER) != (name,):
                 problems.append(f"{where} does not require {naming.PREVIEW_HEADER}: {name}")
-            prefix = naming.preview_path(name) + "/"
-            outside = [p for p in rule.paths if not p.startswith(prefix)]
-            if outside or not rule.paths:
-                problems.append(f"{where} matches {', '.join(outside) or 'every path'}, outside {prefix}")
+            outside = paths_outside(name, rule.paths)
+            if outside:
+                problems.append(f"{where} matches {outside}, outside {naming.preview_path(name)}/")
     return problems
+
+
+def paths_outside(name: str, paths: tuple[str, ...] | list[str]) -> str | None:
+    """What of a preview rule's path patterns lies outside the preview's prefix ("every path" where it has none)."""
+    outside = [str(p) for p in paths if not str(p).startswith(naming.preview_path(name) + "/")]
+    return ", ".join(outside) if outside else None if paths else "every path"
+
+
+def live_finding(live: LiveEnvironment, problems: list[str], passed: str) -> LiveFinding:
+    """A rule's live finding over the base's previews (passing where it has none)."""
+    if not live.previews:
+        return LiveFinding(True, "no previews", f"{live.env.name} has no preview environments")
+    return LiveFinding(not problems, ", ".join(live.previews), "; ".join(problems) or passed)
 
 
 def task_role_isolation(aws: Aws, base: Environment, preview: str) -> list[str]:

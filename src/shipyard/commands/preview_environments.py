@@ -51,7 +51,7 @@ def destroy(name: NameArg, target: Choice) -> None:
 def list_(target: Choice) -> None:
     """Each preview with its age, expiry and monthly cost."""
     found = previewing.list_previews(config(), target.target())
-    render.previews(found, previewing.monthly_cost(config()) if found else None)
+    render.previews(found, previewing.preview_cost(config()).total if found else None)
 
 
 @command("prune", on=preview_app)

@@ -6,7 +6,7 @@ from shipyard import naming
 from shipyard.blueprint.preview_workload import ISOLATION_SID
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list, referenced_id, statements
 from shipyard.checks.live import LiveEnvironment, LiveFinding
-from shipyard.checks.preview_checks import previews_in, task_role_isolation
+from shipyard.checks.preview_checks import live_finding, task_role_isolation
 
 _PREVIEW_TASK_ROLE = re.compile(rf"-{naming.PREVIEW_INFIX}-[a-z0-9-]+-task$")
 
@@ -36,11 +36,8 @@ class PreviewIsolation(Rule):
     verify_title = "previews' task roles reach their own resources only"
 
     def verify(self, live: LiveEnvironment) -> LiveFinding:
-        previews = previews_in(live.aws, live.app.name, live.env)
-        if not previews:
-            return LiveFinding(True, "no previews", f"{live.env.name} has no preview environments")
-        problems = [p for name in previews for p in task_role_isolation(live.aws, live.env, name)]
-        return LiveFinding(not problems, ", ".join(previews), "; ".join(problems) or "each role reaches its own preview only")
+        problems = [p for name in live.previews for p in task_role_isolation(live.aws, live.env, name)]
+        return live_finding(live, problems, "each role reaches its own preview only")
 
 
 RULE = PreviewIsolation()

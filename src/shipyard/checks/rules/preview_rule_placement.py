@@ -3,7 +3,7 @@ from __future__ import annotations
 from shipyard import naming
 from shipyard.checks.base import Category, Rule, Severity, StackView, Violation, as_list
 from shipyard.checks.live import LiveEnvironment, LiveFinding
-from shipyard.checks.preview_checks import previews_in, rule_placement
+from shipyard.checks.preview_checks import live_finding, paths_outside, rule_placement
 
 
 class PreviewRulePlacement(Rule):
@@ -29,20 +29,15 @@ class PreviewRulePlacement(Rule):
             if not isinstance(priority, int) or priority < naming.PREVIEW_RULE_FIRST:
                 yield Violation(logical_id, f"preview {name}'s rule at priority {priority} comes before the base's rules "
                                             f"(previews' start at {naming.PREVIEW_RULE_FIRST})")
-            paths = [v for c in conditions if c.get("Field") == "path-pattern"
-                     for v in as_list((c.get("PathPatternConfig") or {}).get("Values"))]
-            outside = [p for p in paths if not str(p).startswith(naming.preview_path(name) + "/")]
-            if outside or not paths:
-                yield Violation(logical_id, f"preview {name}'s rule matches {', '.join(map(str, outside)) or 'every path'}")
+            outside = paths_outside(name, [v for c in conditions if c.get("Field") == "path-pattern"
+                                           for v in as_list((c.get("PathPatternConfig") or {}).get("Values"))])
+            if outside:
+                yield Violation(logical_id, f"preview {name}'s rule matches {outside}")
 
     verify_title = "previews' rules come after the base's"
 
     def verify(self, live: LiveEnvironment) -> LiveFinding:
-        previews = previews_in(live.aws, live.app.name, live.env)
-        if not previews:
-            return LiveFinding(True, "no previews", f"{live.env.name} has no preview environments")
-        problems = rule_placement(live.aws, live.env, previews)
-        return LiveFinding(not problems, ", ".join(previews), "; ".join(problems) or "each after every base rule, on its own paths")
+        return live_finding(live, rule_placement(live.aws, live.env, live.previews), "each after every base rule, on its own paths")
 
 
 RULE = PreviewRulePlacement()
