@@ -26,5 +26,8 @@ def test_the_blueprints_preview_task_roles_keep_their_deny_and_one_without_it_fa
         if resource["Type"] == "AWS::IAM::Policy":
             statements = resource["Properties"]["PolicyDocument"]["Statement"]
             statements[:] = [s for s in statements if s.get("Sid") != "OnlyThisPreviewsResources"]
-    [problem] = violations(RULE, template["Resources"])
-    assert "webapp-staging-pv-pr-7-web-task has no OnlyThisPreviewsResources deny" in problem.message
+    # The service's task role, and the database task's (psql needs no AWS access, and gets none).
+    problems = sorted(problem.message for problem in violations(RULE, template["Resources"]))
+    assert len(problems) == 2
+    assert "webapp-staging-pv-pr-7-one-off-task has no OnlyThisPreviewsResources deny" in problems[0]
+    assert "webapp-staging-pv-pr-7-web-task has no OnlyThisPreviewsResources deny" in problems[1]

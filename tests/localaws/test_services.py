@@ -209,6 +209,41 @@ def test_a_stack_update_keeps_a_sleeping_scalable_target_asleep_unless_its_bound
                  Timezone="Mars/Olympus")
 
 
+def test_a_change_set_of_a_new_parameter_value_updates_what_refers_to_it(local_aws):
+    """CloudFormation updates a resource whose property refers to a parameter given another value, the template
+    unchanged (CloudFormation user guide, "Update stacks using change sets"); moto listed no change at all."""
+    import time
+
+    from shipyard.app.target import embedded
+
+    aws = Aws(embedded(local_aws.endpoint), "333333333334")
+    region = "eu-west-1"
+    template = json.dumps({"Parameters": {"Retention": {"Type": "Number", "Default": "3"}},
+                           "Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {
+                               "LogGroupName": "/parameters", "RetentionInDays": {"Ref": "Retention"}}}}})
+
+    def change(kind: str, value: str) -> list[dict]:
+        aws.call("cloudformation", "CreateChangeSet", region, StackName="parameters", ChangeSetName=f"c{value}", ChangeSetType=kind,
+                 TemplateBody=template, Parameters=[{"ParameterKey": "Retention", "ParameterValue": value}])
+        changes = aws.call("cloudformation", "DescribeChangeSet", region, StackName="parameters", ChangeSetName=f"c{value}")["Changes"]
+        aws.call("cloudformation", "ExecuteChangeSet", region, StackName="parameters", ChangeSetName=f"c{value}")
+        deadline = time.monotonic() + 30
+        while aws.call("cloudformation", "DescribeStacks", region, StackName="parameters")["Stacks"][0]["StackStatus"].endswith("IN_PROGRESS"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        return changes
+
+    def retention() -> int:
+        return aws.call("logs", "DescribeLogGroups", region, logGroupNamePrefix="/parameters")["logGroups"][0]["retentionInDays"]
+
+    change("CREATE", "3")
+    assert retention() == 3
+    [modified] = change("UPDATE", "7")
+    assert modified["ResourceChange"]["Action"] == "Modify" and modified["ResourceChange"]["LogicalResourceId"] == "Logs"
+    assert [d["Target"]["Name"] for d in modified["ResourceChange"]["Details"]] == ["RetentionInDays"]
+    assert retention() == 7
+
+
 def test_paginate_follows_each_services_page_token(local_aws):
     import time
 

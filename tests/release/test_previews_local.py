@@ -1,10 +1,12 @@
 """Preview environments on the embedded AWS: a preview of changed code inside staging, beside what staging runs.
 
-The app has [service], a web service, a backend and a worker; staging runs the released set. `preview deploy pr-7`
-builds every workload from its directory (the service's code changed), makes the preview's one stack inside staging
-(its rules on staging's listener, its site files under pv/pr-7/), and answers on staging's edge under /pv/pr-7/
-while staging keeps answering with what it runs. A rule moved before a base rule and a task role given staging's
-database secret are named; `preview destroy` leaves nothing of it, and staging's verify passes.
+The app has [service], a web service, a backend, a worker and a database; staging runs the released set.
+`preview deploy pr-7` builds every workload from its directory (the service's code changed), makes the preview's one
+stack inside staging (its rules on staging's listener, its site files under pv/pr-7/), its own database and user in
+staging's server with the migrations applied, and answers on staging's edge under /pv/pr-7/ while staging keeps
+answering with what it runs, from its own rows. A rule moved before a base rule and a task role given staging's
+database secret are named; `preview destroy` leaves nothing of it (its database and user included), and staging's
+verify passes.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from shipyard.config import load_config
 from shipyard.deploy.state import edge_url
 from shipyard.deploy.verify import verify
 from shipyard.errors import Refused, UsageError
+from shipyard.naming import Output
 from shipyard.release.release import current_digest
 from shipyard.synth import synthesize
 from tests.release.conftest import VARIANTS, build_image
 from tests.release.test_workloads_local import WORKLOADS, _admin_image, _catalog_image, _http_app, _mailer, _mailer_image, _release_set
 
-from ..conftest import ADMIN_WORKLOAD, copy_example, deploy_example, in_accounts, without_database
+from ..conftest import ADMIN_WORKLOAD, copy_example, deploy_example, in_accounts
 
 pytestmark = pytest.mark.long
 
@@ -40,7 +43,7 @@ def app(local_aws, own_accounts, tmp_path_factory):
     _mailer(path.parent / "mailer")
     _http_app(path.parent / "catalog", "catalog")
     _http_app(path.parent / "admin", "admin")
-    text = without_database(path.read_text()).replace("[service]\n", '[service]\npublishes = ["mailer"]\ncalls = ["catalog"]\n', 1)
+    text = path.read_text().replace("[service]\n", '[service]\npublishes = ["mailer"]\ncalls = ["catalog"]\n', 1)
     at = text.index("\n[defaults]")
     path.write_text(text[:at] + ADMIN_WORKLOAD + WORKLOADS + text[at:] + PREVIEWS)
     config = load_config(path)
@@ -61,6 +64,45 @@ def _get(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, ""
+
+
+def _post(url: str, body: dict) -> int:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _master_secret_arn(aws, env) -> str:
+    return aws.cloudformation(env.region).stack(env.names.data_stack).outputs[Output.DATABASE_SECRET_ARN]
+
+
+def _master(aws, env) -> dict:
+    """Staging's server, as its master user (the secret RDS manages) reaches it."""
+    secret = json.loads(aws.call("secretsmanager", "GetSecretValue", env.region, SecretId=_master_secret_arn(aws, env))["SecretString"])
+    ssm = aws.ssm(env.region)
+    return {"host": ssm.get(env.names.database_parameter("host")), "port": ssm.get(env.names.database_parameter("port")),
+            "username": secret["username"], "password": secret["password"]}
+
+
+def _preview_password(aws, env) -> str:
+    secret = aws.call("secretsmanager", "GetSecretValue", env.region, SecretId=f"{env.preview('pr-7').names.prefix}-database")
+    return json.loads(secret["SecretString"])["password"]
+
+
+def _connect(credentials: dict, database: str):
+    import psycopg
+
+    return psycopg.connect(host=credentials["host"], port=credentials["port"], user=credentials["username"],
+                           password=credentials["password"], dbname=database, sslmode="require", connect_timeout=5, autocommit=True)
+
+
+def _server_has(master: dict, database: str, user: str) -> tuple[bool, bool]:
+    with _connect(master, "postgres") as db:
+        return (db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is not None,
+                db.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone() is not None)
 
 
 def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(app, local_aws):
@@ -86,6 +128,18 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     assert status == 200 and json.loads(body)["service"] == "admin"
     status, page = _get(base + "/pv/pr-7/")
     assert status == 200 and "<html" in page.lower()
+    # Its rows are its own: a row written through the preview is not staging's, nor staging's the preview's.
+    assert _post(base + "/api/items", {"name": "staging's"}) == 201
+    assert _post(base + "/pv/pr-7/api/items", {"name": "pr-7's"}) == 201
+    assert [i["name"] for i in json.loads(_get(base + "/pv/pr-7/api/items")[1])["items"]] == ["pr-7's"]
+    assert "pr-7's" not in _get(base + "/api/items")[1]
+    master = _master(aws, env)
+    assert _server_has(master, "app_pv_pr_7", "pv_pr_7") == (True, True)
+    preview_user = master | {"username": "pv_pr_7", "password": _preview_password(aws, env)}
+    with _connect(preview_user, "app_pv_pr_7") as db:
+        assert db.execute("SELECT count(*) FROM items").fetchone() == (1,)
+    with pytest.raises(Exception, match="CONNECT privilege"):  # staging's database is not the preview's to open
+        _connect(preview_user, "app")
     # A name no preview has reaches nothing.
     assert _get(base + "/pv/pr-8/api/info")[0] == 404
     assert [p.name for p in previewing.list_previews(config, aws.target)] == ["pr-7"]
@@ -99,7 +153,7 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     role = f"{env.preview('pr-7').names.prefix}-web-task"
     aws.call("iam", "PutRolePolicy", "us-east-1", RoleName=role, PolicyName="reads-staging", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                                                "Resource": f"arn:aws:secretsmanager:{env.region}:{env.account}:secret:webapp-staging-db"}]}))
+                                                "Resource": _master_secret_arn(aws, env)}]}))
     results = {r.id: r for r in verify(aws, staging, config.app, drift=False)}
     assert not results["SY-E204"].passed and "priority 5 comes before the base's rule" in results["SY-E204"].detail
     assert not results["SY-E304"].passed and "secretsmanager:GetSecretValue" in results["SY-E304"].detail
@@ -114,6 +168,8 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     assert current_digest(aws, env) == released
     assert not [r for r in elbv2.rules(listener) if r.headers], "the preview's rules are gone from staging's listener"
     assert _get(base + "/pv/pr-7/api/info")[0] == 404
+    assert _server_has(master, "app_pv_pr_7", "pv_pr_7") == (False, False), "its database and user are dropped"
+    assert "staging's" in _get(base + "/api/items")[1], "staging serves on, from its own rows"
     failed = [r for r in verify(aws, staging, config.app, drift=False) if not r.passed]
     assert not failed, [(r.id, r.detail) for r in failed]
 

@@ -9,6 +9,7 @@ it pushed that nothing else runs, and its database. docs/previews.md.
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from pathlib import Path
 from shipyard import naming, ui
 from shipyard.app.local_images import build_local_image
 from shipyard.aws import Aws, AwsError, Target
-from shipyard.blueprint.preview_stack import image_parameter
+from shipyard.blueprint.preview_database import COMMAND, CREATE_SQL, DROP_SQL, SQL_VARIABLE
+from shipyard.blueprint.preview_stack import TASKS_PARAMETER, image_parameter
 from shipyard.checks.preview_checks import PreviewCheck, check_previews
 from shipyard.config import Config, Environment
 from shipyard.config.workloads import PRIMARY
@@ -30,7 +32,10 @@ from shipyard.deploy.state import edge_outputs, edge_url
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.previews import Preview, format_time, plan_deploy, previews_of
 from shipyard.release.health import gate
+from shipyard.release.one_off import run_task
 from shipyard.synth import synthesize_preview
+
+DATABASE_TASK_TIMEOUT = 300.0  # seconds: a task start, and psql's few statements
 
 
 @dataclass(frozen=True)
@@ -95,15 +100,32 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
     with tempfile.TemporaryDirectory(prefix="shipyard-preview-") as out:
         assembly = synthesize_preview(config, name, slot=plan.slot, expires=plan.expires, out_dir=Path(out))
         stack = assembly.stacks[0]
-        parameters = {parameter: foundation[output] for parameter, (_stack, output) in stack.parameters_from.items()}
+        outputs = {source: foundation if source == base.names.foundation_stack else _outputs(aws, base, source)
+                   for source, _output in stack.parameters_from.values()}
+        parameters = {parameter: outputs[source][output] for parameter, (source, output) in stack.parameters_from.items()}
         parameters |= {image_parameter(workload): reference for workload, reference in given_images.items()}
         ui.info(f"preview {name}: {'creating' if plan.new else 'updating'} {stack.name} in {base.name} ({base.account}, {base.region})")
-        applied = apply_stack(aws, stack, change_set_type="CREATE" if plan.new else "UPDATE", parameters=parameters)
-    if not applied.succeeded:
-        if plan.new:  # a preview that never came up leaves nothing behind
-            ui.info(f"preview {name}: deleting the stack that failed to create")
-            _delete_stack(aws, base, stack.name)
-        raise DeployFailed(stack.name, applied.failure, applied.cause.hint if applied.cause else "", applied.cause)
+        # A new preview's services wait at 0 tasks until its database exists and holds the schema (a worker that
+        # connects as it starts would fail otherwise); an existing preview's database is there already.
+        waits = plan.new and config.database is not None
+        applied = apply_stack(aws, stack, change_set_type="CREATE" if plan.new else "UPDATE",
+                              parameters=parameters | {TASKS_PARAMETER: "0" if waits else "1"})
+        try:
+            _succeeded(stack.name, applied)
+            if config.database is not None:
+                _database_task(aws, base.preview(name), CREATE_SQL)
+                _migrate(aws, config, base.preview(name))
+            if waits:
+                ui.info(f"preview {name}: starting its services")
+                _succeeded(stack.name, apply_stack(aws, stack, change_set_type="UPDATE", parameters=parameters | {TASKS_PARAMETER: "1"}))
+        except ShipyardError:
+            if plan.new:  # a preview that never came up leaves nothing behind
+                ui.info(f"preview {name}: taking away what was made of it")
+                try:
+                    _tear_down(aws, config, base, name, stack.name)
+                except ShipyardError as teardown:
+                    ui.info(f"preview {name}: could not take it away ({teardown}); `shipyard preview destroy {name}` tries again")
+            raise
     edge = edge_outputs(aws, base)
     prefix = f"{PREVIEW_SITE_PREFIX}{name}/"
     publish(aws, bucket=edge.site_bucket, region=base.region, distribution_id=edge.distribution_id, directory=config.site_directory,
@@ -123,8 +145,7 @@ def destroy_preview(config: Config, target: Target, given: str) -> DestroyedPrev
     stack_name = base.preview(name).names.prefix
     images = _images_of(aws, base, stack_name) if preview else {}
     if preview is not None:
-        ui.info(f"preview {name}: deleting {stack_name}")
-        _delete_stack(aws, base, stack_name)
+        _tear_down(aws, config, base, name, stack_name)
     files = _delete_files(aws, base, name)
     deleted, kept = _delete_images(aws, config, base, images)
     if preview is None and not files and not deleted:
@@ -162,6 +183,13 @@ def _base_outputs(aws: Aws, config: Config, base: Environment) -> dict[str, str]
     return foundation.outputs
 
 
+def _outputs(aws: Aws, base: Environment, stack: str) -> dict[str, str]:
+    found = aws.cloudformation(base.region).stack(stack)
+    if found is None:
+        raise ShipyardError(f"environment {base.name}", f"has no stack {stack}", f"run `shipyard deploy {base.name}` first")
+    return found.outputs
+
+
 def _build_images(aws: Aws, config: Config, base: Environment, name: str) -> dict[str, str]:
     """Every workload's image built from its directory and pushed to the base's repositories (embedded AWS only)."""
     if aws.target.emulator is None:
@@ -186,6 +214,47 @@ def _gate(config: Config, url: str, name: str) -> None:
             raise ShipyardError(f"preview {name}", f"{url}{path} answered {result.last} (not {config.release.health_successes} "
                                 f"200s in a row within {config.release.health_timeout}s)",
                                 f"shipyard preview destroy {name} takes it away; shipyard logs shows its tasks' output")
+
+
+def _succeeded(stack: str, applied) -> None:
+    if not applied.succeeded:
+        raise DeployFailed(stack, applied.failure, applied.cause.hint if applied.cause else "", applied.cause)
+
+
+def _database_task(aws: Aws, env: Environment, sql: str) -> None:
+    """The preview's one-off task (psql as the server's master user) running `sql`: CREATE_SQL or DROP_SQL."""
+    run = run_task(aws, env, COMMAND, task_definition=env.names.one_off_family, timeout=DATABASE_TASK_TIMEOUT,
+                   environment={SQL_VARIABLE: sql}, started_by="shipyard-preview-database",
+                   log_group=env.names.workload(naming.ONE_OFF_LOG_PREFIX).log_group, on_line=lambda line: ui.info(f"  {line}"))
+    if not run.succeeded:
+        raise ShipyardError(f"preview {env.name}", f"its database task {run.task_id} failed: "
+                            f"{f'exit code {run.exit_code}' if run.exit_code is not None else run.stopped_reason}",
+                            "its output is above; the base's database server must be running (shipyard status)")
+
+
+def _migrate(aws: Aws, config: Config, env: Environment) -> None:
+    """[release] migrate, all phases at once, in a task of the preview's [service] (its image, its database user)."""
+    if not config.release.migrate:
+        return
+    service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
+    assert service is not None, f"{env.names.cluster} has no {env.names.service} service"
+    run = run_task(aws, env, shlex.split(config.release.migrate), task_definition=service.task_definition,
+                   timeout=config.release.migrate_timeout, started_by="shipyard-preview-migrate",
+                   log_group=env.names.workload(PRIMARY).log_group, on_line=lambda line: ui.info(f"  {line}"))
+    if not run.succeeded:
+        raise ShipyardError(f"preview {env.name}", f"its migrations (task {run.task_id}) failed: "
+                            f"{f'exit code {run.exit_code}' if run.exit_code is not None else run.stopped_reason}",
+                            "its output is above")
+
+
+def _tear_down(aws: Aws, config: Config, base: Environment, name: str, stack_name: str) -> None:
+    """The preview's database (while its stack still holds the task that drops it), then its stack."""
+    env = base.preview(name)
+    if config.database is not None and aws.ecs(base.region).service_of(env.names.cluster, env.names.service) is not None:
+        ui.info(f"preview {name}: dropping its database")
+        _database_task(aws, env, DROP_SQL)
+    ui.info(f"preview {name}: deleting {stack_name}")
+    _delete_stack(aws, base, stack_name)
 
 
 def _images_of(aws: Aws, base: Environment, stack: str) -> dict[str, str]:

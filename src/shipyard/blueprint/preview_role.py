@@ -11,6 +11,7 @@ also skip unless the head repository is this one. What the role may do:
 - make and remove what those stacks hold: resources named <app>-<base>-pv-* where the service names by name, and where
   it does not (target groups, listener rules, namespaces) only with the request or resource tagged shipyard:preview;
   its task roles may be passed to ECS tasks only;
+- run, watch and stop one-off tasks of those stacks' task definitions in their own clusters, and read their logs;
 - write the site files under pv/ in the base's bucket and invalidate them, nothing else of the bucket.
 """
 
@@ -69,6 +70,13 @@ class PreviewRole(Construct):
                 f"arn:{stack.partition}:iam::{account}:role/{previews}*"]),
             iam.PolicyStatement(sid="PassTaskRoles", actions=["iam:PassRole"], resources=[f"arn:{stack.partition}:iam::{account}:role/{previews}*"],
                                 conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+            # A preview's one-off tasks (its database's setup and teardown, its migrations), in its own cluster only.
+            iam.PolicyStatement(sid="PreviewTasks", actions=["ecs:RunTask"], resources=[arn("ecs", f"task-definition/{previews}*:*")],
+                                conditions={"ArnLike": {"ecs:cluster": arn("ecs", f"cluster/{previews}*")}}),
+            iam.PolicyStatement(sid="WatchPreviewTasks", actions=["ecs:DescribeTasks", "ecs:StopTask"],
+                                resources=[arn("ecs", f"task/{previews}*/*")]),
+            iam.PolicyStatement(sid="ReadPreviewLogs", actions=["logs:GetLogEvents"], resources=[
+                arn("logs", f"log-group:/shipyard/{names.app}/{names.environment}-{PREVIEW_INFIX}-*:log-stream:*")]),
             iam.PolicyStatement(sid="TaskDefinitions", actions=["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
                                                                  "ecs:DescribeTaskDefinition"], resources=["*"]),
             iam.PolicyStatement(sid="CreateTagged", actions=[

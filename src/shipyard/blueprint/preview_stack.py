@@ -13,29 +13,28 @@ this stack's parameters); the images come as parameters too, by digest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, RemovalPolicy, Stack, Tags
+from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Stack, Tags
 from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_servicediscovery as servicediscovery
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shipyard import naming
 from shipyard.blueprint.fan_out import FanOut
 from shipyard.blueprint.load_balancer import DEREGISTRATION_DELAY, HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT, HEALTHY_THRESHOLD, UNHEALTHY_THRESHOLD
+from shipyard.blueprint.preview_database import PreviewDatabase
 from shipyard.blueprint.preview_workload import PreviewWorkload
 from shipyard.blueprint.stacks import Settings, _construct_id
-from shipyard.blueprint.suppressions import CONTAINER_INSIGHTS_OPTIONAL, PREVIEW_DATABASE_SECRET, suppress
+from shipyard.blueprint.suppressions import CONTAINER_INSIGHTS_OPTIONAL, suppress
 from shipyard.blueprint.work_queue import WorkQueue
 from shipyard.config.workloads import PRIMARY
 from shipyard.naming import Output
 
 PATH_PREFIX_VARIABLE = "SHIPYARD_PATH_PREFIX"  # /pv/<name>: what a preview's web workloads are reached under
+TASKS_PARAMETER = "TasksPerService"
 
 
 @dataclass(frozen=True)
@@ -79,16 +78,19 @@ class PreviewStack(Stack):
             Tags.of(self).add(key, value)
         self.parameters_from: dict[str, tuple[str, str]] = {}
 
-        def from_base(output: str, **options) -> CfnParameter:
-            self.parameters_from[output] = (base_names.foundation_stack, output)
-            return CfnParameter(self, output, description=f"{base_names.foundation_stack} output {output} (filled by shipyard)",
-                                **options)
+        def from_base(output: str, stack: str = base_names.foundation_stack, **options) -> CfnParameter:
+            parameter = output if stack == base_names.foundation_stack else f"Base{output}"
+            self.parameters_from[parameter] = (stack, output)
+            return CfnParameter(self, parameter, description=f"{stack} output {output} (filled by shipyard)", **options)
 
         vpc_id = from_base(Output.VPC_ID, type="AWS::EC2::VPC::Id").value_as_string
         subnets = from_base(Output.TASK_SUBNETS, type="List<AWS::EC2::Subnet::Id>").value_as_list
         listener_arn = from_base(Output.LISTENER_ARN, type="String").value_as_string
         security_group = from_base(Output.PREVIEW_SECURITY_GROUP, type="AWS::EC2::SecurityGroup::Id").value_as_string
         prefix = naming.preview_path(preview.name)
+        # 0 while `preview deploy` makes a new preview's database and applies its migrations; 1 after (docs/previews.md).
+        running = CfnParameter(self, TASKS_PARAMETER, type="Number", allowed_values=["0", "1"], default="1",
+                               description="tasks per service: 0 until the preview's database is ready").value_as_number
 
         cluster = ecs.CfnCluster(self, "Cluster", cluster_name=names.cluster,
                                  capacity_providers=["FARGATE", "FARGATE_SPOT"] if env.spot else None,
@@ -104,7 +106,15 @@ class PreviewStack(Stack):
         topics = {name: FanOut(self, f"{_construct_id(name)}FanOut", topic_name=names.topic(name),
                                queues=[queues[w].queue for w in topic.subscribers], raw_delivery=topic.raw_delivery)
                   for name, topic in base.topics.items()}
-        database = self._database(preview) if base.database else None
+        database = None
+        if base.database:
+            self.database = PreviewDatabase(
+                self, "Database", names=names, base_names=base_names, preview=preview.name, user=preview.database_user(),
+                database=preview.database_name(), base_database=base.database.name,
+                master_secret_arn=from_base(Output.DATABASE_SECRET_ARN, base_names.data_stack, type="String").value_as_string,
+                architecture=env.architecture, log_retention_days=env.log_retention_days)
+            database = self.database.client_secrets
+            CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret.secret_arn)
 
         def variables(publishes: list[str], calls: list[str], wants_database: bool) -> dict[str, str]:
             return {**{naming.queue_variable(n): queues[n].queue.queue_url for n in publishes if n in queues},
@@ -144,7 +154,7 @@ class PreviewStack(Stack):
                              **({naming.OWN_QUEUE_VARIABLE: queues[name].queue.queue_url} if name in queues else {})},
                 secrets=database if database and (primary or workload.database) else {},
                 log_retention_days=env.log_retention_days, subnets=subnets, security_group=security_group,
-                target_group_arn=target_group.ref if target_group else None, service=kind != "job", spot=env.spot,
+                target_group_arn=target_group.ref if target_group else None, service=kind != "job", desired_count=running, spot=env.spot,
                 service_connect=connect, container_health_path=health if kind == "backend" else None,
                 stop_timeout=getattr(workload, "stop_timeout", 30))
             role = self.workloads[name].task_definition.task_role
@@ -174,27 +184,3 @@ class PreviewStack(Stack):
                                 http_header_name=naming.PREVIEW_HEADER, values=[preview.name]))],
             actions=[elbv2.CfnListenerRule.ActionProperty(type="forward", target_group_arn=target_group.ref)])
         return target_group
-
-    def _database(self, preview: PreviewSettings) -> dict[str, ecs.Secret]:
-        """The preview's own database user, in its own secret (the database itself is made by `preview deploy`'s one-off
-        task); the server's address from the base's parameters, which hold no secret."""
-        base_names = preview.base.env.names
-        secret = secretsmanager.Secret(
-            self, "DatabaseSecret", secret_name=f"{preview.env.names.prefix}-database",
-            description=f"{preview.env.names.prefix}: its own database user (made and dropped with the preview)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps({"username": preview.database_user(), "dbname": preview.database_name()}),
-                generate_string_key="password", exclude_punctuation=True, password_length=32),
-            removal_policy=RemovalPolicy.DESTROY)
-        suppress(secret, PREVIEW_DATABASE_SECRET)
-        self.database_secret = secret
-
-        def setting(key: str) -> ecs.Secret:
-            return ecs.Secret.from_ssm_parameter(ssm.StringParameter.from_string_parameter_name(
-                self, f"Database{key.capitalize()}", base_names.database_parameter(key)))
-
-        CfnOutput(self, Output.DATABASE_SECRET_ARN, value=secret.secret_arn)
-        return {"PGHOST": setting("host"), "PGPORT": setting("port"),
-                "PGUSER": ecs.Secret.from_secrets_manager(secret, "username"),
-                "PGPASSWORD": ecs.Secret.from_secrets_manager(secret, "password")}
-

@@ -42,11 +42,12 @@ class PreviewWorkload(Construct):
     def __init__(self, scope: Construct, id: str, *, names: WorkloadNames, preview: str, cluster: str, image: str,
                  repository_name: str, architecture: str, cpu: int, memory: int, port: int | None,
                  environment: dict[str, str], secrets: dict[str, ecs.Secret], log_retention_days: int,
-                 subnets: list[str], security_group: str, target_group_arn: str | None = None, service: bool = True,
+                 subnets: list[str], security_group: str, target_group_arn: str | None = None, service: bool = True, desired_count: int | float = 1,
                  spot: bool = False, service_connect: ecs.CfnService.ServiceConnectConfigurationProperty | None = None, container_health_path: str | None = None,
                  stop_timeout: int = 30) -> None:
         """cluster: its name. image: repository@sha256:digest. subnets, security_group: the base environment's, which previews share.
         service=False: a job's task definition only (a preview's schedules are off; `shipyard run` starts it).
+        desired_count: its service's tasks, 1 (a number or the stack's parameter).
         service_connect: the ECS service's Service Connect settings."""
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=names.log_group, removal_policy=RemovalPolicy.DESTROY)
@@ -70,7 +71,7 @@ class PreviewWorkload(Construct):
         if service:
             self.service = ecs.CfnService(
                 self, "Service", service_name=names.service, cluster=cluster,
-                task_definition=self.task_definition.task_definition_arn, desired_count=1,
+                task_definition=self.task_definition.task_definition_arn, desired_count=desired_count,
                 launch_type=None if spot else "FARGATE", platform_version="1.4.0",
                 capacity_provider_strategy=[ecs.CfnService.CapacityProviderStrategyItemProperty(capacity_provider="FARGATE_SPOT", weight=1)]
                 if spot else None,

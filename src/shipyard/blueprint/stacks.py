@@ -252,6 +252,7 @@ class FoundationStack(_EnvironmentStack):
         CfnOutput(self, Output.TASK_SUBNETS, value=Fn.join(",", selected(self.network.vpc, self.network.task_subnets).subnet_ids))
         CfnOutput(self, Output.LISTENER_ARN, value=self.load_balancer.listener.listener_arn)
         CfnOutput(self, Output.PREVIEW_SECURITY_GROUP, value=group.security_group_id)
+        self.preview_security_group = group
 
 
 def _admit_callers_of(foundation: FoundationStack, settings: Settings) -> None:
@@ -291,7 +292,8 @@ class DataStack(_EnvironmentStack):
             performance_insights=database.performance_insights, monitoring_interval=database.monitoring_interval,
             production=env.is_production,
             other_clients=tuple((name, foundation.workloads[name].security_group)
-                                for name, w in {**settings.workloads, **settings.jobs}.items() if w.database),
+                                for name, w in {**settings.workloads, **settings.jobs}.items() if w.database)
+            + ((("preview", foundation.preview_security_group),) if settings.hosts_previews else ()),
         )
         self.add_stack_dependency(foundation)
         CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret_arn)

@@ -19,7 +19,7 @@ from shipyard.aws.sns import Topic
 from shipyard.aws.sqs import Queue
 from shipyard.aws.stepfunctions import StateMachine
 from shipyard.config import AppConfig, Environment
-from shipyard.naming import service_variable
+from shipyard.naming import Output, service_variable
 from shipyard.previews import previews_of
 from shipyard.synth import EnvironmentAssembly, StackArtifact
 
@@ -99,6 +99,10 @@ class LiveEnvironment:
                 if any(variable == "PGHOST" for container in definition.containers for variable, _ in container.secrets):
                     groups = (run.get("NetworkConfiguration") or {}).get("AwsvpcConfiguration", {}).get("SecurityGroups", [])
                     clients[name] = set(groups)
+        # A base environment's previews: their tasks' one group, each preview with a database user of its own.
+        foundation = self.aws.cloudformation(self.region).stack(self.env.names.foundation_stack)
+        if foundation is not None and Output.PREVIEW_SECURITY_GROUP in foundation.outputs:
+            clients["previews"] = {foundation.outputs[Output.PREVIEW_SECURITY_GROUP]}
         return clients
 
     def _resources(self, stack_name: str) -> dict[str, Any]:

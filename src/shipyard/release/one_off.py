@@ -71,16 +71,18 @@ def prepare_image(aws: Aws, assembly: EnvironmentAssembly, reference: str, *, ti
 
 def run_task(aws: Aws, env: Environment, command: list[str], *, task_definition: str, timeout: float,
              environment: dict[str, str] | None = None, on_line: Callable[[str], None] = ui.info,
-             started_by: str = "shipyard-run") -> OneOffRun:
-    """Run `command` in a one-off task and wait for it to stop (at most `timeout` seconds)."""
+             started_by: str = "shipyard-run", log_group: str | None = None) -> OneOffRun:
+    """Run `command` in a one-off task and wait for it to stop (at most `timeout` seconds). log_group: the task
+    definition's, where it is not the environment's service log group (a preview's workloads have their own)."""
     ecs = aws.ecs(env.region)
     started = ecs.run_task(cluster=env.names.cluster, task_definition=task_definition, like=_service(aws, env), container=CONTAINER,
                            command=command, environment=environment or {}, started_by=started_by)
     if started.task_arn is None:
         raise ShipyardError(f"environment {env.name}", f"ECS did not start the task: {started.failure}")
     run = OneOffRun(started.task_arn)
-    prefix = ONE_OFF_LOG_PREFIX if f":task-definition/{env.names.one_off_family}:" in task_definition else SERVICE_LOG_PREFIX
-    logs = _LogReader(aws, env, f"{prefix}/{CONTAINER}/{run.task_id}", on_line, run.lines)
+    family = task_definition.rsplit("/", 1)[-1].split(":", 1)[0]  # an ARN or a family name (its latest revision)
+    prefix = ONE_OFF_LOG_PREFIX if family == env.names.one_off_family else SERVICE_LOG_PREFIX
+    logs = _LogReader(aws, env.region, log_group or env.names.log_group, f"{prefix}/{CONTAINER}/{run.task_id}", on_line, run.lines)
     deadline = time.monotonic() + timeout
     try:
         with ui.waiting(f"{env.name}: one-off task {run.task_id}") as show:
@@ -122,12 +124,12 @@ def _stop(aws: Aws, env: Environment, run: OneOffRun, reason: str) -> None:
 class _LogReader:
     """The task's awslogs stream, read forward with GetLogEvents; lines go to on_line as they arrive."""
 
-    def __init__(self, aws: Aws, env: Environment, stream: str, on_line: Callable[[str], None], lines: list[str]) -> None:
-        self.aws, self.env, self.stream, self.on_line, self.lines = aws, env, stream, on_line, lines
+    def __init__(self, aws: Aws, region: str, group: str, stream: str, on_line: Callable[[str], None], lines: list[str]) -> None:
+        self.aws, self.region, self.group, self.stream, self.on_line, self.lines = aws, region, group, stream, on_line, lines
         self.token: str | None = None
 
     def read(self) -> int:
-        page = self.aws.logs(self.env.region).stream(self.env.names.log_group, self.stream, token=self.token)
+        page = self.aws.logs(self.region).stream(self.group, self.stream, token=self.token)
         if page is None:  # the stream appears when the container writes its first line
             return 0
         self.token = page.next_token

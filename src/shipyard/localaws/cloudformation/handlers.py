@@ -217,6 +217,28 @@ def _changed_ssm_parameters(resource_map: Any, template: dict[str, Any]) -> dict
     return changed
 
 
+def _changed_given_parameters(resource_map: Any, template: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    """Plain template parameters given a value other than the stack's (SSM types: _changed_ssm_parameters)."""
+    slots = template.get("Parameters") or {}
+    return {key: value for key, value in (given or {}).items()
+            if key in slots and not str(slots[key].get("Type", "")).startswith("AWS::SSM::Parameter::Value")
+            and key in resource_map.input_parameters and resource_map.input_parameters[key] != value}
+
+
+def _diff_with_parameters(original: Any) -> Any:
+    """A change set's diff sees the parameters it was given (moto diffs its template alone)."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        self.stack.resource_map.change_set_parameters = dict(self.parameters or {})
+        try:
+            return original(self)
+        finally:
+            self.stack.resource_map.change_set_parameters = None
+
+    return wrapper
+
+
 _UNKNOWN = object()
 
 
@@ -261,8 +283,9 @@ def _build_resource_diff(original: Any) -> Any:
 
     @functools.wraps(original)
     def wrapper(self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-        diff = original(self, other_template, parameters)
-        changed = _changed_ssm_parameters(self, other_template)
+        given = parameters if parameters is not None else getattr(self, "change_set_parameters", None)
+        diff = original(self, other_template, given)
+        changed = {**_changed_given_parameters(self, other_template, given), **_changed_ssm_parameters(self, other_template)}
         self.parameter_driven = {}
         if not changed:
             return diff
@@ -274,13 +297,14 @@ def _build_resource_diff(original: Any) -> Any:
         resources = other_template.get("Resources", {})
         modify, replaced = list(diff["Modify"]), set()
         for name in _dependency_order(list(resources), resources):
-            if name not in self._resource_json_map or name in modify:
+            if name not in self._resource_json_map:
                 continue
             touched = sorted(key for key, value in (resources[name].get("Properties") or {}).items()
                              if references(value) & (moved | replaced))
             if not touched:
                 continue
-            modify.append(name)
+            if name not in modify:
+                modify.append(name)
             self.parameter_driven[name] = touched
             if set(touched) & _create_only(resources[name]["Type"], self._region_name):
                 replaced.add(name)
@@ -427,6 +451,8 @@ def install() -> None:
          corrects="a rollback re-resolves SSM parameters to today's values; CloudFormation restores the previous ones")
     wrap(CloudFormationResponse, "_validate_different_update", _validate_different_update,
          corrects="(with the above) the UpdateStack-only check is skipped for change sets")
+    wrap(models.ChangeSet, "diff", _diff_with_parameters,
+         corrects="a change set that changes only a parameter's value lists no changes; CloudFormation updates what refers to it")
     wrap(models.ChangeSet, "__init__", _change_set_init,
          corrects="change sets list changes without action details, replacement or the properties behind them")
     wrap(models.CloudFormationBackend, "delete_stack", _delete_stack,

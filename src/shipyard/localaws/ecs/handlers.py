@@ -101,7 +101,10 @@ class EcsService(Handler, CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
 
-        rollout.remove(account_id, region_name, str(resource_name).rsplit("/", 1)[-1])
+        # The service's ARN: service/<cluster>/<name> in the long format, service/<name> in the old one.
+        path = str(resource_name).split(":", 5)[-1].split("/")
+        cluster = path[1] if len(path) == 3 else str(cloudformation_json.get("Properties", {}).get("Cluster") or "default")
+        rollout.remove(account_id, region_name, cluster.rsplit("/", 1)[-1], path[-1])
         return Service.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
 
 
@@ -318,7 +321,8 @@ def _delete_service(original: Any) -> Any:
     @functools.wraps(original)
     def wrapper(self: Any) -> Any:
         answer = original(self)
-        rollout.remove(self.current_account, self.region, str(self._get_param("service")).rsplit("/", 1)[-1])
+        rollout.remove(self.current_account, self.region, str(self._get_param("cluster") or "default").rsplit("/", 1)[-1],
+                       str(self._get_param("service")).rsplit("/", 1)[-1])
         return answer
 
     return wrapper

@@ -123,10 +123,11 @@ def reset() -> None:
     _stopping.clear()
 
 
-def remove(account: str, region: str, service: str) -> None:
-    """A deleted service: its tasks stop and it leaves the scheduler."""
+def remove(account: str, region: str, cluster: str, service: str) -> None:
+    """A deleted service: its tasks stop and it leaves the scheduler. Services of one name in other clusters are
+    other services (a preview's `web` beside its base's)."""
     with _lock:
-        for key in [k for k in _rollouts if (k[0], k[1], k[3]) == (account, region, service)]:
+        for key in [k for k in _rollouts if k == (account, region, cluster, service)]:
             for deployment in _rollouts.pop(key).deployments:
                 for task in deployment.live():
                     task_runtime.stop(task, "Service deleted")

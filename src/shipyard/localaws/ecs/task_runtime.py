@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipyard.localaws.ecs.public_images import stand_in
+
 REQUIREMENTS_MARKER = ".shipyard-requirements.txt"
 CREDENTIALS_PATH = "/_shipyard/task-credentials/"  # + a task's id: its task role's credentials, as ECS's agent serves them
 # The embedded AWS's own address (set when its server starts): what a task's AWS SDK calls, and where it gets its
@@ -127,6 +129,10 @@ def _image(account: str, region: str, reference: str) -> tuple[dict[str, Any], l
 
     if "@sha256:" not in reference:
         raise TaskStartFailed(f"CannotPullContainerError: {reference} is not an image digest")
+    if (public := stand_in(reference)) is not None:
+        if "missing" in public:
+            raise TaskStartFailed(f"CannotPullContainerError: {reference}: {public['missing']}")
+        return public, []
     repository_uri, digest = reference.split("@", 1)
     registry, name = repository_uri.split("/", 1)
     registry_account = registry.split(".", 1)[0]
