@@ -11,7 +11,8 @@ image <= 60 s.
 
 --preview (an app with [previews]): `preview deploy` of a new preview, from its one stack: the stack's critical path with
 each ECS service created until its task is healthy (rolling, no bake: CloudFormation waits for the service to be
-stable), then the health gate of each web workload through the edge. Goal (issue 27): <= 120 s.
+stable), then the health gate of each web workload through the edge. With a database, the stack comes up at 0 tasks,
+the database task and the migrations run, and an update starts the services. Goal (issue 27): <= 120 s.
 
 --measure also runs one release on the embedded AWS at AWS's pace (SHIPYARD_LOCAL_PACE=aws, compressed 5x)
 and prints the measured ECS rollout scaled back to AWS time, as a check that the simulator follows the model.
@@ -157,12 +158,23 @@ def preview_deploy(config, phases: RolloutPhases, scratch: Path) -> float:
         raise SystemExit(f"{config.path}: no [previews]; add one to model a preview's deploy")
     stack = synthesize_preview(config, "pr-7", slot=0, expires="2026-12-08T00:00:00Z", out_dir=scratch / "preview").stacks[0]
     service = phases.task_start + phases.healthy + _seconds("cloudformation stabilization poll")
-    created = stack_create_seconds(stack.template(), service_seconds=service)
     webs = 1 + sum(1 for w in config.services.values() if w.kind == "web")
     gates = webs * GATE.health_successes * GATE.health_interval
+    if config.database is None:
+        created = stack_create_seconds(stack.template(), service_seconds=service)
+        steps = f"stack {created:.0f} s (each service {service:.0f} s to a healthy task)"
+    else:
+        # Its services are made at 0 tasks (stable at once), then its database task and its migrations each start a
+        # task and run a few statements, then a parameter-only update starts one task per service.
+        created = stack_create_seconds(stack.template(), service_seconds=_seconds("cloudformation stabilization poll"))
+        one_off = phases.task_start + _seconds("resource")
+        database = one_off * (2 if config.release.migrate else 1)
+        started = _seconds("change set") + service
+        created += database + started
+        steps = (f"stack at 0 tasks {created - database - started:.0f} s, database and migrations {database:.0f} s, "
+                 f"services started {started:.0f} s")
     total = created + gates
-    print(f"preview deploy of a new preview: stack {created:.0f} s (each service {service:.0f} s to a healthy task), "
-          f"health gates {gates:.0f} s; {total:.0f} s (goal <= 120 s)")
+    print(f"preview deploy of a new preview: {steps}, health gates {gates:.0f} s; {total:.0f} s (goal <= 120 s)")
     return total
 
 
