@@ -56,9 +56,11 @@ def assumptions(text: str, app: AppConfig, *, branch: str) -> list[Assumption]:
                 found.append(Assumption(name, role, app.subject(f"environment:{environment}")))
             else:
                 condition = f"{step.get('if', '')} {job.get('if', '')}"
-                if "pull_request" in events and f"refs/heads/{branch}" not in condition:
+                # A job that names the events it runs on (github.event_name == 'X') runs on those only.
+                running = {event for event in events if f"github.event_name == '{event}'" in condition} or set(events)
+                if "pull_request" in running and f"refs/heads/{branch}" not in condition:
                     found.append(Assumption(name, role, app.subject("pull_request")))
-                if set(events) - {"pull_request"}:  # a push, a dispatch or a schedule runs on the branch
+                if running - {"pull_request"}:  # a push, a dispatch or a schedule runs on the branch
                     found.append(Assumption(name, role, app.subject(f"ref:refs/heads/{branch}")))
     return found
 
@@ -77,9 +79,10 @@ def fork_credentials(text: str) -> list[str]:
 
     def runs(name: str) -> bool:
         """Whether the job runs on a fork's pull request: not where its condition needs this repository, the release
-        branch or a dispatch, nor after a job that does not run (a skipped need skips it)."""
+        branch or another event (a dispatch, a schedule), nor after a job that does not run (a skipped need skips it)."""
         condition = str(jobs[name].get("if", ""))
-        if SAME_REPOSITORY in condition or "refs/heads/" in condition or "github.event_name == 'workflow_dispatch'" in condition:
+        other_event = any(event != "pull_request" for event in re.findall(r"github\.event_name == '([a-z_]+)'", condition))
+        if SAME_REPOSITORY in condition or "refs/heads/" in condition or other_event:
             return False
         needs = jobs[name].get("needs", [])
         return all(runs(need) for need in ([needs] if isinstance(needs, str) else needs))

@@ -335,20 +335,30 @@ def test_the_preview_workflow_passes_the_linters_and_gives_a_fork_no_credential(
     assert steps.index("Scan web (fails on HIGH and CRITICAL)") < steps.index("AWS credentials by OIDC") < steps.index("Push web by digest")
 
 
-def test_the_preview_jobs_assume_the_preview_role_which_trusts_only_pull_requests(tmp_path):
+def test_the_preview_jobs_assume_the_preview_role_which_trusts_only_pull_requests_and_the_prune_its_own(tmp_path):
     from shipyard.scaffold import preview_workflow
 
     config = load_config(_with_previews(tmp_path))
     templates = {s.name: s.template() for s in synthesize(config, config.select(["staging"]), tmp_path / "out")[0].stacks}
     found = assumptions(preview_workflow(config), config.app, branch=config.app.branch)
-    assert {(a.job, a.subject) for a in found} == {("deploy", config.app.subject("pull_request")),
-                                                  ("destroy", config.app.subject("pull_request"))}
+    main = config.app.subject("ref:refs/heads/main")
+    assert {(a.job, a.subject, a.role_arn.rsplit("/", 1)[1]) for a in found} == {
+        ("deploy", config.app.subject("pull_request"), "webapp-staging-preview"),
+        ("destroy", config.app.subject("pull_request"), "webapp-staging-preview"),
+        ("prune", main, "webapp-staging-preview-prune")}  # the schedule runs on the default branch
     for assumption in found:
-        assert assumption.role_arn.endswith(":role/webapp-staging-preview")
         assert trust_problems(templates, assumption.role_arn, assumption.subject) == [], assumption
+    # Neither role trusts the other's runs: a pull request cannot prune, the branch cannot make a preview.
+    assert trust_problems(templates, "arn:aws:iam::111111111111:role/webapp-staging-preview", main)
+    assert trust_problems(templates, "arn:aws:iam::111111111111:role/webapp-staging-preview-prune", config.app.subject("pull_request"))
+    pruning = next(r["Properties"] for r in templates["webapp-staging-foundation"]["Resources"].values()
+                   if r["Type"] == "AWS::IAM::ManagedPolicy" and "preview-prune" in r["Properties"].get("Description", ""))
+    actions = {a for s in pruning["PolicyDocument"]["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {"cloudformation:DeleteStack", "ecs:RunTask", "s3:DeleteObjectVersion", "ecr:BatchDeleteImage"} <= actions
+    assert not actions & {"cloudformation:CreateChangeSet", "ecr:PutImage", "iam:PutRolePolicy", "s3:PutObject"}, "it makes nothing"
     # The preview role is not the deploy role: a pull request's token assumes no environment's role.
     assert trust_problems(templates, "arn:aws:iam::111111111111:role/webapp-staging-github-deploy", config.app.subject("pull_request"))
     policy = next(r["Properties"] for r in templates["webapp-staging-foundation"]["Resources"].values()
-                  if r["Type"] == "AWS::IAM::ManagedPolicy" and "preview" in json.dumps(r["Properties"].get("Roles", "")).lower())
+                  if r["Type"] == "AWS::IAM::ManagedPolicy" and r["Properties"].get("Description", "").startswith("webapp-staging-preview manages"))
     resources = json.dumps([s["Resource"] for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "PreviewStacks"])
     assert "stack/webapp-staging-pv-*/*" in resources  # its stacks are previews' only

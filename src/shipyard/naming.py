@@ -172,6 +172,11 @@ class Names:
         return f"{self.prefix}-preview"
 
     @property
+    def preview_prune_role(self) -> str:
+        """The role the pipeline's scheduled `preview prune` assumes."""
+        return f"{self.prefix}-preview-prune"
+
+    @property
     def push_role(self) -> str:
         return f"{self.prefix}-github-push"
 

@@ -13,6 +13,10 @@ also skip unless the head repository is this one. What the role may do:
   its task roles may be passed to ECS tasks only;
 - run, watch and stop one-off tasks of those stacks' task definitions in their own clusters, and read their logs;
 - write the site files under pv/ in the base's bucket and invalidate them, nothing else of the bucket.
+
+The scheduled `preview prune` runs on the default branch, whose token the preview role does not trust: it assumes a
+role of its own (<app>-<base>-preview-prune), trusted by that branch's subject only, whose policy is the preview
+role's without what makes or changes anything (MAKING).
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ TAGGED_RESOURCE = {"Null": {f"aws:ResourceTag/{PREVIEW_TAG}": "false"}}
 
 
 class PreviewRole(Construct):
-    def __init__(self, scope: Construct, id: str, *, names: Names, provider_arn: str, subject: str, repository_arns: list[str],
-                 site_bucket: str, distribution: str = "*") -> None:
+    def __init__(self, scope: Construct, id: str, *, names: Names, provider_arn: str, subject: str, prune_subject: str,
+                 repository_arns: list[str], site_bucket: str, distribution: str = "*") -> None:
+        """subject: the pull-request runs' OIDC subject; prune_subject: the default branch's (the scheduled prune)."""
         super().__init__(scope, id)
         stack = Stack.of(self)
         region, account = stack.region, stack.account
@@ -100,3 +105,34 @@ class PreviewRole(Construct):
         policy = iam.ManagedPolicy(self, "Policy", roles=[self.role], statements=statements,
                                    description=f"{names.preview_role} manages preview environments only")
         suppress(policy, PREVIEW_ROLE_SCOPED_WILDCARDS)
+        # The scheduled prune's own identity: the default branch's runs, which may take previews away and make nothing.
+        self.prune_role = iam.Role(self, "PruneRole", role_name=names.preview_prune_role, max_session_duration=Duration.hours(1),
+                                   description=f"GitHub Actions destroys {names.prefix}'s expired previews ({prune_subject})",
+                                   assumed_by=github_principal(provider_arn, prune_subject))
+        pruning = iam.ManagedPolicy(self, "PrunePolicy", roles=[self.prune_role], statements=_taking_away(statements),
+                                    description=f"{names.preview_prune_role} destroys preview environments only")
+        suppress(pruning, PREVIEW_ROLE_SCOPED_WILDCARDS)
+
+
+# What making or changing a preview needs and taking one away does not (the prune role's policy is the preview role's
+# without them). CloudFormation deletes a service by scaling it to 0 first (UpdateService), so that one stays.
+MAKING = frozenset({
+    "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+    "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet", "ecs:CreateCluster", "ecs:CreateService",
+    "ecs:PutClusterCapacityProviders", "ecs:TagResource", "ecs:RegisterTaskDefinition", "sqs:CreateQueue", "sqs:SetQueueAttributes",
+    "sqs:TagQueue", "sns:CreateTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:TagResource", "secretsmanager:CreateSecret",
+    "secretsmanager:TagResource", "secretsmanager:GetRandomPassword", "logs:CreateLogGroup", "logs:PutRetentionPolicy",
+    "logs:TagResource", "iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "elasticloadbalancing:CreateTargetGroup",
+    "elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags", "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:ModifyRule", "servicediscovery:CreateHttpNamespace",
+    "servicediscovery:TagResource", "s3:PutObject"})
+
+
+def _taking_away(statements: list[iam.PolicyStatement]) -> list[iam.PolicyStatement]:
+    kept = []
+    for statement in statements:
+        document = statement.to_statement_json()
+        actions = [a for a in ([document["Action"]] if isinstance(document["Action"], str) else document["Action"]) if a not in MAKING]
+        if actions:
+            kept.append(iam.PolicyStatement.from_json({**document, "Action": actions}))
+    return kept

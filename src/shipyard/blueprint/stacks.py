@@ -244,7 +244,8 @@ class FoundationStack(_EnvironmentStack):
             group.add_egress_rule(group, ec2.Port.tcp(port), "a preview's workloads call its backends (Service Connect)")
         # The site bucket and distribution are the edge stack's, which comes after: named, not referenced.
         PreviewRole(self, "PreviewRole", names=settings.env.names, provider_arn=self.identity.provider_arn,
-                    subject=settings.app.subject("pull_request"), site_bucket=settings.env.names.site_bucket,
+                    subject=settings.app.subject("pull_request"), prune_subject=settings.app.subject(f"ref:refs/heads/{settings.app.branch}"),
+                    site_bucket=settings.env.names.site_bucket,
                     repository_arns=[self.registry.repository.repository_arn,
                                      *(parts.registry.repository.repository_arn for parts in self.workloads.values())])
         CfnOutput(self, Output.PREVIEW_ROLE_ARN, value=f"arn:aws:iam::{settings.env.account}:role/{settings.env.names.preview_role}")

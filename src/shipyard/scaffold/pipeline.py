@@ -388,11 +388,14 @@ PREVIEW_WORKFLOW = ".github/workflows/previews.yml"
 SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
 
 
+PRUNE_SCHEDULE = "23 4 * * *"  # GitHub runs schedules on the default branch, in UTC, often some minutes late
+
+
 def render_previews(config: Config, *, python: str) -> str:
     """previews.yml: a pull request from a branch of this repository gets a preview (built, scanned, pushed by digest
     with the preview role, deployed, its URL posted on the pull request) and loses it when closed. A pull request from
     a fork reaches no job with a credential: both jobs require the head repository to be this one, and GitHub gives a
-    fork's run no id-token anyway."""
+    fork's run no id-token anyway. A daily schedule destroys expired previews with the prune role."""
     assert config.previews is not None
     base = config.environment(config.previews.base)
     role = f"arn:aws:iam::{base.account}:role/{base.names.preview_role}"
@@ -408,11 +411,13 @@ def render_previews(config: Config, *, python: str) -> str:
     t(0, "on:")
     t(1, "pull_request:")
     t(2, "types: [opened, synchronize, reopened, closed]")
+    t(1, "schedule:")
+    t(2, f"- cron: \"{PRUNE_SCHEDULE}\"  # daily: destroy the expired previews")
     t()
     t(0, "permissions: {}")
     t()
     t(0, "concurrency:")
-    t(1, "group: preview-${{ github.event.pull_request.number }}")
+    t(1, "group: preview-${{ github.event.pull_request.number || 'prune' }}")
     t(1, "cancel-in-progress: false")
     t()
     t(0, "env:")
@@ -422,7 +427,7 @@ def render_previews(config: Config, *, python: str) -> str:
     t(0, "jobs:")
     t(1, "deploy:")
     t(2, "name: Preview of the pull request")
-    t(2, f"if: github.event.action != 'closed' && {SAME_REPOSITORY}")
+    t(2, f"if: github.event_name == 'pull_request' && github.event.action != 'closed' && {SAME_REPOSITORY}")
     t(2, f"runs-on: {runner}")
     t(2, "permissions:")
     t(3, "contents: read  # check out the code")
@@ -458,7 +463,7 @@ def render_previews(config: Config, *, python: str) -> str:
     t()
     t(1, "destroy:")
     t(2, "name: Destroy the pull request's preview")
-    t(2, f"if: github.event.action == 'closed' && {SAME_REPOSITORY}")
+    t(2, f"if: github.event_name == 'pull_request' && github.event.action == 'closed' && {SAME_REPOSITORY}")
     t(2, "runs-on: ubuntu-24.04")
     t(2, "permissions:")
     t(3, "contents: read  # check out shipyard.toml")
@@ -468,4 +473,17 @@ def render_previews(config: Config, *, python: str) -> str:
     _install(t, python, SHIPYARD_LOCK)
     _credentials(t, role)
     t.step(3, "Destroy it (stack, site files, images)", run='shipyard preview destroy "$PREVIEW" --aws')
+    t()
+    t(1, "prune:")
+    t(2, "name: Destroy expired previews")
+    t(2, "if: github.event_name == 'schedule'")
+    t(2, "runs-on: ubuntu-24.04")
+    t(2, "permissions:")
+    t(3, "contents: read  # check out shipyard.toml")
+    t(3, f"id-token: write  # OIDC: the prune role, which trusts runs on {config.app.branch} only")
+    t(2, "steps:")
+    _checkout(t)
+    _install(t, python, SHIPYARD_LOCK)
+    _credentials(t, f"arn:aws:iam::{base.account}:role/{base.names.preview_prune_role}")
+    t.step(3, "Destroy every preview past its expiry", run="shipyard preview prune --aws")
     return "\n".join(t.lines).rstrip() + "\n"

@@ -1,0 +1,18 @@
+"""What one preview adds to its base a month: `preview list`'s and docs/previews.md's figure, from its template."""
+
+from __future__ import annotations
+
+from shipyard.app.previewing import preview_cost
+from shipyard.config import load_config
+
+from .conftest import copy_example
+
+
+def test_a_preview_with_a_database_is_priced_as_it_runs_one_task_per_service(tmp_path):
+    # Its services' DesiredCount is the stack's TasksPerService parameter (0 until its database is ready, 1 after).
+    app = copy_example(tmp_path / "app")
+    app.write_text(app.read_text() + '\n[previews]\nbase = "staging"\n')
+    cost = preview_cost(load_config(app))
+    [tasks] = [line for line in cost.lines if line.item.startswith("Fargate")]
+    assert tasks.detail.startswith("1 tasks x 0.25 vCPU / 0.5 GB") and tasks.monthly > 0
+    assert any(line.item.startswith("Secrets Manager") for line in cost.lines)  # its database user's secret
