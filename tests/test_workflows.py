@@ -15,7 +15,7 @@ import yaml
 
 from shipyard.config import load_config
 from shipyard.scaffold import hash_lock, pipeline
-from shipyard.synth import synthesize
+from shipyard.synth import synthesize, synthesize_preview
 
 from .conftest import EXAMPLE, EXAMPLE_CONFIG
 from .oidc_model import assumptions, fork_credentials, trust_problems
@@ -335,6 +335,10 @@ def test_the_preview_workflow_passes_the_linters_and_gives_a_fork_no_credential(
     assert steps.index("Scan web (fails on HIGH and CRITICAL)") < steps.index("AWS credentials by OIDC") < steps.index("Push web by digest")
 
 
+def _actions(statement: dict) -> set[str]:
+    return {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
+
+
 def test_the_preview_jobs_assume_the_preview_role_which_trusts_only_pull_requests_and_the_prune_its_own(tmp_path):
     from shipyard.scaffold import preview_workflow
 
@@ -362,3 +366,11 @@ def test_the_preview_jobs_assume_the_preview_role_which_trusts_only_pull_request
                   if r["Type"] == "AWS::IAM::ManagedPolicy" and r["Properties"].get("Description", "").startswith("webapp-staging-preview manages"))
     resources = json.dumps([s["Resource"] for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "PreviewStacks"])
     assert "stack/webapp-staging-pv-*/*" in resources  # its stacks are previews' only
+    # A role it makes, or a policy it writes on one, carries the previews' boundary; every role of a preview does.
+    statements = policy["PolicyDocument"]["Statement"]
+    writes = [s for s in statements if {"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"} & _actions(s)]
+    assert [_actions(s) for s in writes] == [{"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy"}]
+    assert "policy/webapp-staging-preview-boundary" in json.dumps(writes[0]["Condition"]["StringEquals"]["iam:PermissionsBoundary"])
+    preview = synthesize_preview(config, "pr-7", slot=0, expires="2026-12-08T00:00:00Z", out_dir=tmp_path / "pv").stacks[0].template()
+    roles = [r["Properties"] for r in preview["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    assert len(roles) >= 4 and all("policy/webapp-staging-preview-boundary" in json.dumps(r.get("PermissionsBoundary")) for r in roles)

@@ -172,6 +172,11 @@ class Names:
         return f"{self.prefix}-preview"
 
     @property
+    def preview_boundary(self) -> str:
+        """The managed policy every role of a preview carries as its permissions boundary."""
+        return f"{self.prefix}-preview-boundary"
+
+    @property
     def preview_prune_role(self) -> str:
         """The role the pipeline's scheduled `preview prune` assumes."""
         return f"{self.prefix}-preview-prune"

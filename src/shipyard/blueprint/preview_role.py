@@ -10,7 +10,8 @@ also skip unless the head repository is this one. What the role may do:
 - create, update and delete CloudFormation stacks named <app>-<base>-pv-*, and read the base's stacks' outputs;
 - make and remove what those stacks hold: resources named <app>-<base>-pv-* where the service names by name, and where
   it does not (target groups, listener rules, namespaces) only with the request or resource tagged shipyard:preview;
-  its task roles may be passed to ECS tasks only;
+  the roles it makes carry the previews' permissions boundary (<app>-<base>-preview-boundary) and may be passed to
+  ECS tasks only;
 - run, watch and stop one-off tasks of those stacks' task definitions in their own clusters, and read their logs;
 - write the site files under pv/ in the base's bucket and invalidate them, nothing else of the bucket.
 
@@ -45,6 +46,26 @@ class PreviewRole(Construct):
         def arn(service: str, resource: str, *, region_: str = region) -> str:
             return f"arn:{stack.partition}:{service}:{region_}:{account}:{resource}"
 
+        # The most any preview's role may do (its task and execution roles, the database task's): pull the base's
+        # images, write its own logs, read secrets and parameters (the database settings and its user's password),
+        # work its own queues and topics. A role's own policy still narrows it (IAM user guide, "Permissions
+        # boundaries for IAM entities": the effective permissions are the intersection).
+        boundary_arn = f"arn:{stack.partition}:iam::{account}:policy/{names.preview_boundary}"
+        self.boundary = iam.ManagedPolicy(self, "Boundary", managed_policy_name=names.preview_boundary,
+                                          description=f"the most a role of {names.prefix}'s previews may do", statements=[
+            iam.PolicyStatement(sid="PullImages", actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                                                           "ecr:BatchCheckLayerAvailability"], resources=repository_arns),
+            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            iam.PolicyStatement(sid="OwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[
+                arn("logs", f"log-group:/shipyard/{names.app}/{names.environment}-{PREVIEW_INFIX}-*:*")]),
+            iam.PolicyStatement(sid="Settings", actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
+                                                         "ssm:GetParameter", "ssm:GetParameters"], resources=["*"]),
+            iam.PolicyStatement(sid="OwnMessages", actions=["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                                            "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                                                            "sns:Publish"],
+                                resources=[arn("sqs", f"{previews}*"), arn("sns", f"{previews}*")]),
+        ])
+        suppress(self.boundary, PREVIEW_ROLE_SCOPED_WILDCARDS)
         self.role = iam.Role(self, "Role", role_name=names.preview_role, max_session_duration=Duration.hours(1),
                              description=f"GitHub Actions manages {names.prefix}'s preview environments ({subject})",
                              assumed_by=github_principal(provider_arn, subject))
@@ -67,12 +88,16 @@ class PreviewRole(Construct):
                 "sns:Unsubscribe", "sns:TagResource", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
                 "secretsmanager:DescribeSecret", "secretsmanager:TagResource", "secretsmanager:GetRandomPassword",
                 "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:TagResource",
-                "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-                "iam:GetRolePolicy"], resources=[
+                "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:GetRolePolicy"], resources=[
                 arn("ecs", f"cluster/{previews}*"), arn("ecs", f"service/{previews}*/*"),
                 arn("sqs", f"{previews}*"), arn("sns", f"{previews}*"), arn("secretsmanager", f"secret:{previews}*"),
                 arn("logs", f"log-group:/shipyard/{names.app}/{names.environment}-{PREVIEW_INFIX}-*"),
                 f"arn:{stack.partition}:iam::{account}:role/{previews}*"]),
+            # A role it makes, and every policy it writes on one, stays inside the boundary: without it, a policy
+            # written on a preview's role and passed to a task it runs would be a way past this role's own limits.
+            iam.PolicyStatement(sid="RolesWithinTheBoundary", actions=["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+                                resources=[f"arn:{stack.partition}:iam::{account}:role/{previews}*"],
+                                conditions={"StringEquals": {"iam:PermissionsBoundary": boundary_arn}}),
             iam.PolicyStatement(sid="PassTaskRoles", actions=["iam:PassRole"], resources=[f"arn:{stack.partition}:iam::{account}:role/{previews}*"],
                                 conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
             # A preview's one-off tasks (its database's setup and teardown, its migrations), in its own cluster only.

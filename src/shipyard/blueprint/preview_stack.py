@@ -19,6 +19,7 @@ from aws_cdk import BootstraplessSynthesizer, CfnOutput, CfnParameter, Stack, Ta
 from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
@@ -76,6 +77,8 @@ class PreviewStack(Stack):
                              naming.PREVIEW_EXPIRES_TAG: preview.expires, naming.PREVIEW_SLOT_TAG: str(preview.slot)}
         for key, value in self.preview_tags.items():
             Tags.of(self).add(key, value)
+        # Every role of the preview inside the base's boundary for previews (blueprint/preview_role.py).
+        iam.PermissionsBoundary.of(self).apply(iam.ManagedPolicy.from_managed_policy_name(self, "Boundary", base_names.preview_boundary))
         self.parameters_from: dict[str, tuple[str, str]] = {}
 
         def from_base(output: str, stack: str = base_names.foundation_stack, **options) -> CfnParameter:
