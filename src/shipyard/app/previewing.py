@@ -1,8 +1,9 @@
 """`shipyard preview deploy|list|destroy|prune`: preview environments inside [previews]' base environment.
 
 deploy: the name made safe (naming.preview_name), the plan (slot, expiry, the cap) from the previews that exist, the
-images (built here on the embedded AWS; given by digest on AWS, as the pipeline pushes them), the one stack, the
-site files under pv/<name>/, the health gate of each web workload through the base's distribution, and the checks
+images (built here on the embedded AWS; given by digest on AWS, as the pipeline pushes them), the one stack (a new
+one with its services at 0 tasks until its database is made and migrated, where the app has one), the site files
+under pv/<name>/, the health gate of each web workload through the base's distribution, and the checks
 that keep a preview in its place. destroy takes all of it away again: stack, site files (every version), the images
 it pushed that nothing else runs, and its database. docs/previews.md.
 """
@@ -223,13 +224,9 @@ def _succeeded(stack: str, applied) -> None:
 
 def _database_task(aws: Aws, env: Environment, sql: str) -> None:
     """The preview's one-off task (psql as the server's master user) running `sql`: CREATE_SQL or DROP_SQL."""
-    run = run_task(aws, env, COMMAND, task_definition=env.names.one_off_family, timeout=DATABASE_TASK_TIMEOUT,
-                   environment={SQL_VARIABLE: sql}, started_by="shipyard-preview-database",
-                   log_group=env.names.workload(naming.ONE_OFF_LOG_PREFIX).log_group, on_line=lambda line: ui.info(f"  {line}"))
-    if not run.succeeded:
-        raise ShipyardError(f"preview {env.name}", f"its database task {run.task_id} failed: "
-                            f"{f'exit code {run.exit_code}' if run.exit_code is not None else run.stopped_reason}",
-                            "its output is above; the base's database server must be running (shipyard status)")
+    _one_off(aws, env, COMMAND, "its database task", task_definition=env.names.one_off_family, timeout=DATABASE_TASK_TIMEOUT,
+             log_group=env.names.workload(naming.ONE_OFF_LOG_PREFIX).log_group, environment={SQL_VARIABLE: sql},
+             hint="its output is above; the base's database server must be running (shipyard status)")
 
 
 def _migrate(aws: Aws, config: Config, env: Environment) -> None:
@@ -238,13 +235,17 @@ def _migrate(aws: Aws, config: Config, env: Environment) -> None:
         return
     service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
     assert service is not None, f"{env.names.cluster} has no {env.names.service} service"
-    run = run_task(aws, env, shlex.split(config.release.migrate), task_definition=service.task_definition,
-                   timeout=config.release.migrate_timeout, started_by="shipyard-preview-migrate",
-                   log_group=env.names.workload(PRIMARY).log_group, on_line=lambda line: ui.info(f"  {line}"))
+    _one_off(aws, env, shlex.split(config.release.migrate), "its migrations", task_definition=service.task_definition,
+             timeout=config.release.migrate_timeout, log_group=env.names.workload(PRIMARY).log_group, hint="its output is above")
+
+
+def _one_off(aws: Aws, env: Environment, command: list[str], what: str, *, task_definition: str, timeout: float, log_group: str,
+             hint: str, environment: dict[str, str] | None = None) -> None:
+    run = run_task(aws, env, command, task_definition=task_definition, timeout=timeout, environment=environment,
+                   started_by="shipyard-preview", log_group=log_group, on_line=lambda line: ui.info(f"  {line}"))
     if not run.succeeded:
-        raise ShipyardError(f"preview {env.name}", f"its migrations (task {run.task_id}) failed: "
-                            f"{f'exit code {run.exit_code}' if run.exit_code is not None else run.stopped_reason}",
-                            "its output is above")
+        raise ShipyardError(f"preview {env.name}", f"{what} (task {run.task_id}) failed: "
+                            f"{f'exit code {run.exit_code}' if run.exit_code is not None else run.stopped_reason}", hint)
 
 
 def _tear_down(aws: Aws, config: Config, base: Environment, name: str, stack_name: str) -> None:
