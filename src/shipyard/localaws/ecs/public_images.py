@@ -23,6 +23,10 @@ def repository_of(reference: str) -> str:
     return name[: len(name) - len(last)] + last.split(":", 1)[0]
 
 
+class Unavailable(Exception):
+    """A public image shipyard names whose stand-in this machine cannot run (why, in the message)."""
+
+
 def stand_in(reference: str) -> dict[str, Any] | None:
     """The image config that runs `reference` here, or None when it is no public image shipyard names."""
     if repository_of(reference) != POSTGRES:
@@ -32,6 +36,6 @@ def stand_in(reference: str) -> dict[str, Any] | None:
     try:
         programs = binaries()
     except PostgresMissing as exc:
-        return {"missing": str(exc)}
+        raise Unavailable(str(exc)) from None
     return {"config": {"Env": [f"PATH={programs}:/usr/local/bin:/usr/bin:/bin"], "Entrypoint": [], "Cmd": ["postgres"]},
             "rootfs": {"type": "layers", "diff_ids": []}}

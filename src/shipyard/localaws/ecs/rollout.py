@@ -127,10 +127,10 @@ def remove(account: str, region: str, cluster: str, service: str) -> None:
     """A deleted service: its tasks stop and it leaves the scheduler. Services of one name in other clusters are
     other services (a preview's `web` beside its base's)."""
     with _lock:
-        for key in [k for k in _rollouts if k == (account, region, cluster, service)]:
-            for deployment in _rollouts.pop(key).deployments:
-                for task in deployment.live():
-                    task_runtime.stop(task, "Service deleted")
+        removed = _rollouts.pop((account, region, cluster, service), None)
+        for deployment in removed.deployments if removed else []:
+            for task in deployment.live():
+                task_runtime.stop(task, "Service deleted")
 
 
 def _ensure_scheduler() -> None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipyard.localaws.ecs.public_images import stand_in
+from shipyard.localaws.ecs.public_images import Unavailable, stand_in
 
 REQUIREMENTS_MARKER = ".shipyard-requirements.txt"
 CREDENTIALS_PATH = "/_shipyard/task-credentials/"  # + a task's id: its task role's credentials, as ECS's agent serves them
@@ -129,9 +129,11 @@ def _image(account: str, region: str, reference: str) -> tuple[dict[str, Any], l
 
     if "@sha256:" not in reference:
         raise TaskStartFailed(f"CannotPullContainerError: {reference} is not an image digest")
-    if (public := stand_in(reference)) is not None:
-        if "missing" in public:
-            raise TaskStartFailed(f"CannotPullContainerError: {reference}: {public['missing']}")
+    try:
+        public = stand_in(reference)
+    except Unavailable as exc:
+        raise TaskStartFailed(f"CannotPullContainerError: {reference}: {exc}") from None
+    if public is not None:
         return public, []
     repository_uri, digest = reference.split("@", 1)
     registry, name = repository_uri.split("/", 1)
