@@ -9,7 +9,6 @@ from .conftest import copy_example
 
 
 def test_a_preview_with_a_database_is_priced_as_it_runs_one_task_per_service(tmp_path):
-    # Its services' DesiredCount is the stack's TasksPerService parameter (0 until its database is ready, 1 after).
     app = copy_example(tmp_path / "app")
     app.write_text(app.read_text() + '\n[previews]\nbase = "staging"\n')
     cost = preview_cost(load_config(app))

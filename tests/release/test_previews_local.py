@@ -21,6 +21,7 @@ import pytest
 from shipyard.app import previewing
 from shipyard.config import load_config
 from shipyard.deploy.state import edge_url
+from shipyard.deploy.apply import DeployFailed
 from shipyard.deploy.verify import verify
 from shipyard.errors import Refused, UsageError
 from shipyard.naming import Output
@@ -172,6 +173,23 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     assert "staging's" in _get(base + "/api/items")[1], "staging serves on, from its own rows"
     failed = [r for r in verify(aws, staging, config.app, drift=False) if not r.passed]
     assert not failed, [(r.id, r.detail) for r in failed]
+
+
+def test_a_new_preview_whose_migrations_fail_is_taken_away_with_its_database(app):
+    # [service]'s task makes the database, then its migrations fail: the task stops before the service starts, the
+    # circuit breaker fails the stack (kept, not rolled back), and the preview's own task drops what was made.
+    config, staging, aws = app
+    env = staging.environment
+    broken = config.directory / config.database.migrations / "0099_broken.expand.sql"
+    broken.write_text("SELECT no_such_function();\n")
+    try:
+        with pytest.raises(DeployFailed, match="Circuit Breaker"):
+            previewing.deploy_preview(config, aws.target, "pr-9")
+    finally:
+        broken.unlink()
+    assert aws.cloudformation(env.region).stack(env.preview("pr-9").names.prefix) is None
+    assert _server_has(_master(aws, env), "app_pv_pr_9", "pv_pr_9") == (False, False)
+    assert previewing.list_previews(config, aws.target) == []
 
 
 def test_the_cap_keeps_the_oldest_until_it_goes_and_prune_takes_the_expired(app):

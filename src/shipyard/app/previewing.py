@@ -1,16 +1,15 @@
 """`shipyard preview deploy|list|destroy|prune`: preview environments inside [previews]' base environment.
 
 deploy: the name made safe (naming.preview_name), the plan (slot, expiry, the cap) from the previews that exist, the
-images (built here on the embedded AWS; given by digest on AWS, as the pipeline pushes them), the one stack (a new
-one with its services at 0 tasks until its database is made and migrated, where the app has one), the site files
-under pv/<name>/, the health gate of each web workload through the base's distribution, and the checks
-that keep a preview in its place. destroy takes all of it away again: stack, site files (every version), the images
-it pushed that nothing else runs, and its database. docs/previews.md.
+images (built here on the embedded AWS; given by digest on AWS, as the pipeline pushes them), the one stack (where the
+app has a database, [service]'s task makes the preview's and migrates it before it starts), the site files under
+pv/<name>/, the health gate of each web workload through the base's distribution, and the checks that keep a preview
+in its place. destroy takes all of it away again: stack, site files (every version), the images it pushed that
+nothing else runs, and its database. docs/previews.md.
 """
 
 from __future__ import annotations
 
-import shlex
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,8 +19,8 @@ from pathlib import Path
 from shipyard import naming, ui
 from shipyard.app.local_images import build_local_image
 from shipyard.aws import Aws, AwsError, Target
-from shipyard.blueprint.preview_database import COMMAND, CREATE_SQL, DROP_SQL, SQL_VARIABLE
-from shipyard.blueprint.preview_stack import TASKS_PARAMETER, image_parameter
+from shipyard.blueprint.preview_database import COMMAND, DROP_SQL, SQL_VARIABLE
+from shipyard.blueprint.preview_stack import image_parameter
 from shipyard.checks.preview_checks import PreviewCheck, check_previews
 from shipyard.config import Config, Environment
 from shipyard.config.workloads import PRIMARY
@@ -106,19 +105,12 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
         parameters = {parameter: outputs[source][output] for parameter, (source, output) in stack.parameters_from.items()}
         parameters |= {image_parameter(workload): reference for workload, reference in given_images.items()}
         ui.info(f"preview {name}: {'creating' if plan.new else 'updating'} {stack.name} in {base.name} ({base.account}, {base.region})")
-        # A new preview's services wait at 0 tasks until its database exists and holds the schema (a worker that
-        # connects as it starts would fail otherwise); an existing preview's database is there already.
-        waits = plan.new and config.database is not None
-        applied = apply_stack(aws, stack, change_set_type="CREATE" if plan.new else "UPDATE",
-                              parameters=parameters | {TASKS_PARAMETER: "0" if waits else "1"})
+        # A new preview that fails keeps what it made (no rollback), so that its database, which [service]'s task may
+        # have made, is dropped by its own task before the stack goes.
+        applied = apply_stack(aws, stack, change_set_type="CREATE" if plan.new else "UPDATE", parameters=parameters,
+                              disable_rollback=plan.new)
         try:
             _succeeded(stack.name, applied)
-            if config.database is not None:
-                _database_task(aws, base.preview(name), CREATE_SQL)
-                _migrate(aws, config, base.preview(name))
-            if waits:
-                ui.info(f"preview {name}: starting its services")
-                _succeeded(stack.name, apply_stack(aws, stack, change_set_type="UPDATE", parameters=parameters | {TASKS_PARAMETER: "1"}))
         except ShipyardError:
             if plan.new:  # a preview that never came up leaves nothing behind
                 ui.info(f"preview {name}: taking away what was made of it")
@@ -222,30 +214,15 @@ def _succeeded(stack: str, applied) -> None:
         raise DeployFailed(stack, applied.failure, applied.cause.hint if applied.cause else "", applied.cause)
 
 
-def _database_task(aws: Aws, env: Environment, sql: str) -> None:
-    """The preview's one-off task (psql as the server's master user) running `sql`: CREATE_SQL or DROP_SQL."""
-    _one_off(aws, env, COMMAND, "its database task", task_definition=env.names.one_off_family, timeout=DATABASE_TASK_TIMEOUT,
-             log_group=env.names.workload(naming.ONE_OFF_LOG_PREFIX).log_group, environment={SQL_VARIABLE: sql},
-             hint="its output is above; the base's database server must be running (shipyard status)")
-
-
-def _migrate(aws: Aws, config: Config, env: Environment) -> None:
-    """[release] migrate, all phases at once, in a task of the preview's [service] (its image, its database user)."""
-    if not config.release.migrate:
-        return
-    service = aws.ecs(env.region).service_of(env.names.cluster, env.names.service)
-    assert service is not None, f"{env.names.cluster} has no {env.names.service} service"
-    _one_off(aws, env, shlex.split(config.release.migrate), "its migrations", task_definition=service.task_definition,
-             timeout=config.release.migrate_timeout, log_group=env.names.workload(PRIMARY).log_group, hint="its output is above")
-
-
-def _one_off(aws: Aws, env: Environment, command: list[str], what: str, *, task_definition: str, timeout: float, log_group: str,
-             hint: str, environment: dict[str, str] | None = None) -> None:
-    run = run_task(aws, env, command, task_definition=task_definition, timeout=timeout, environment=environment,
-                   started_by="shipyard-preview", log_group=log_group, on_line=lambda line: ui.info(f"  {line}"))
+def _drop_database(aws: Aws, env: Environment) -> None:
+    """The preview's one-off task (psql as the server's master user) running DROP_SQL."""
+    run = run_task(aws, env, COMMAND, task_definition=env.names.one_off_family, timeout=DATABASE_TASK_TIMEOUT,
+                   environment={SQL_VARIABLE: DROP_SQL}, started_by="shipyard-preview",
+                   log_group=env.names.workload(naming.ONE_OFF_LOG_PREFIX).log_group, on_line=lambda line: ui.info(f"  {line}"))
     if not run.succeeded:
-        raise ShipyardError(f"preview {env.name}", f"{what} (task {run.task_id}) failed: "
-                            f"{f'exit code {run.exit_code}' if run.exit_code is not None else run.stopped_reason}", hint)
+        raise ShipyardError(f"preview {env.name}", f"its database task (task {run.task_id}) failed: "
+                            f"{f'exit code {run.exit_code}' if run.exit_code is not None else run.stopped_reason}",
+                            "its output is above; the base's database server must be running (shipyard status)")
 
 
 def _tear_down(aws: Aws, config: Config, base: Environment, name: str, stack_name: str) -> None:
@@ -253,7 +230,7 @@ def _tear_down(aws: Aws, config: Config, base: Environment, name: str, stack_nam
     env = base.preview(name)
     if config.database is not None and aws.ecs(base.region).service_of(env.names.cluster, env.names.service) is not None:
         ui.info(f"preview {name}: dropping its database")
-        _database_task(aws, env, DROP_SQL)
+        _drop_database(aws, env)
     ui.info(f"preview {name}: deleting {stack_name}")
     _delete_stack(aws, base, stack_name)
 

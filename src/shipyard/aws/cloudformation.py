@@ -174,8 +174,9 @@ class CloudFormation(ServiceApi):
         changes = tuple(_resource_change(c["ResourceChange"]) for c in answer.get("Changes", []) if "ResourceChange" in c)
         return ChangeSet(change_set_id, answer["Status"], answer.get("StatusReason", ""), changes)
 
-    def execute_change_set(self, change_set_id: str) -> None:
-        self._call("ExecuteChangeSet", ChangeSetName=change_set_id)
+    def execute_change_set(self, change_set_id: str, *, disable_rollback: bool = False) -> None:
+        """disable_rollback: a failed change keeps what it made (the stack CREATE_FAILED or UPDATE_FAILED)."""
+        self._call("ExecuteChangeSet", ChangeSetName=change_set_id, **({"DisableRollback": True} if disable_rollback else {}))
 
     def delete_change_set(self, change_set_id: str) -> None:
         self._call("DeleteChangeSet", ChangeSetName=change_set_id)

@@ -79,20 +79,27 @@ class PreviewDatabase(Construct):
         self.client_secrets = {**address, "PGUSER": ecs.Secret.from_secrets_manager(self.secret, "username"),
                                "PGPASSWORD": ecs.Secret.from_secrets_manager(self.secret, "password")}
 
+        self._address = address
+        self._master = secretsmanager.Secret.from_secret_complete_arn(self, "MasterSecret", master_secret_arn)
+        self._settings = {"PREVIEW_USER": user, "PREVIEW_DATABASE": database, "BASE_DATABASE": base_database,
+                          "PGDATABASE": ADMIN_DATABASE, "PGSSLMODE": "require", "PGCONNECT_TIMEOUT": "10"}
+        # The task `preview destroy` runs with DROP_SQL (and that takes the database away when a new preview failed).
         own = names.workload(ONE_OFF_LOG_PREFIX)
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=own.log_group, removal_policy=RemovalPolicy.DESTROY)
         self.log_group.node.default_child.retention_in_days = log_retention_days
         self.task_definition = fargate_task(self, names=own, cpu=256, memory=512, architecture=architecture)
         isolate(self.task_definition.task_role, preview)  # psql needs no AWS access at all
-        master = secretsmanager.Secret.from_secret_complete_arn(self, "MasterSecret", master_secret_arn)
-        self.task_definition.add_container(
-            CONTAINER, image=ecs.ContainerImage.from_registry(POSTGRES_CLIENT_IMAGE), command=COMMAND, essential=True,
-            readonly_root_filesystem=True,
-            logging=ecs.LogDriver.aws_logs(stream_prefix=ONE_OFF_LOG_PREFIX, log_group=self.log_group),
-            environment={SQL_VARIABLE: CREATE_SQL, "PREVIEW_USER": user, "PREVIEW_DATABASE": database, "BASE_DATABASE": base_database,
-                         "PGDATABASE": ADMIN_DATABASE, "PGSSLMODE": "require", "PGCONNECT_TIMEOUT": "10"},
-            secrets={**address, "PGUSER": ecs.Secret.from_secrets_manager(master, "username"),
-                     "PGPASSWORD": ecs.Secret.from_secrets_manager(master, "password"),
-                     "PREVIEW_PASSWORD": ecs.Secret.from_secrets_manager(self.secret, "password")})
+        self.add_to(self.task_definition, name=CONTAINER, log_group=self.log_group, essential=True)
         suppress(self.task_definition.execution_role.node.find_child("DefaultPolicy"), EXECUTION_ROLE_STANDARD_GRANTS)
         suppress(self.task_definition, PLAIN_SETTINGS_ONLY)
+
+    def add_to(self, task_definition: ecs.TaskDefinition, *, name: str, log_group: logs.ILogGroup, essential: bool) -> ecs.ContainerDefinition:
+        """psql with CREATE_SQL, as the server's master user, as a container of `task_definition`: the one-off task's
+        own, or (essential=False) one a preview's [service] waits for to exit 0 before it starts (dependsOn SUCCESS)."""
+        return task_definition.add_container(
+            name, image=ecs.ContainerImage.from_registry(POSTGRES_CLIENT_IMAGE), command=COMMAND, essential=essential,
+            readonly_root_filesystem=True, logging=ecs.LogDriver.aws_logs(stream_prefix=ONE_OFF_LOG_PREFIX, log_group=log_group),
+            environment={SQL_VARIABLE: CREATE_SQL, **self._settings},
+            secrets={**self._address, "PGUSER": ecs.Secret.from_secrets_manager(self._master, "username"),
+                     "PGPASSWORD": ecs.Secret.from_secrets_manager(self._master, "password"),
+                     "PREVIEW_PASSWORD": ecs.Secret.from_secrets_manager(self.secret, "password")})

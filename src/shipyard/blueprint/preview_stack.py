@@ -27,7 +27,7 @@ from shipyard import naming
 from shipyard.blueprint.fan_out import FanOut
 from shipyard.blueprint.load_balancer import DEREGISTRATION_DELAY, HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT, HEALTHY_THRESHOLD, UNHEALTHY_THRESHOLD
 from shipyard.blueprint.preview_database import PreviewDatabase
-from shipyard.blueprint.preview_workload import PreviewWorkload
+from shipyard.blueprint.preview_workload import DATABASE_CONTAINER, PreviewWorkload
 from shipyard.blueprint.stacks import Settings, _construct_id
 from shipyard.blueprint.suppressions import CONTAINER_INSIGHTS_OPTIONAL, suppress
 from shipyard.blueprint.work_queue import WorkQueue
@@ -35,7 +35,6 @@ from shipyard.config.workloads import PRIMARY
 from shipyard.naming import Output
 
 PATH_PREFIX_VARIABLE = "SHIPYARD_PATH_PREFIX"  # /pv/<name>: what a preview's web workloads are reached under
-TASKS_PARAMETER = "TasksPerService"
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,7 @@ class PreviewSettings:
     name: str  # naming.preview_name's
     slot: int  # its place among the listener's rules (naming.preview_rule_priority)
     expires: str  # ISO 8601 UTC: when `preview prune` may destroy it
+    migrate: tuple[str, ...] = ()  # [release] migrate's command, which [service]'s task runs before it starts
 
     @property
     def env(self):
@@ -91,10 +91,6 @@ class PreviewStack(Stack):
         listener_arn = from_base(Output.LISTENER_ARN, type="String").value_as_string
         security_group = from_base(Output.PREVIEW_SECURITY_GROUP, type="AWS::EC2::SecurityGroup::Id").value_as_string
         prefix = naming.preview_path(preview.name)
-        # 0 while `preview deploy` makes a new preview's database and applies its migrations; 1 after (docs/previews.md).
-        running = CfnParameter(self, TASKS_PARAMETER, type="Number", allowed_values=["0", "1"], default="1",
-                               description="tasks per service: 0 until the preview's database is ready").value_as_number
-
         cluster = ecs.CfnCluster(self, "Cluster", cluster_name=names.cluster,
                                  capacity_providers=["FARGATE", "FARGATE_SPOT"] if env.spot else None,
                                  cluster_settings=[ecs.CfnCluster.ClusterSettingsProperty(name="containerInsights", value="disabled")])
@@ -157,14 +153,23 @@ class PreviewStack(Stack):
                              **({naming.OWN_QUEUE_VARIABLE: queues[name].queue.queue_url} if name in queues else {})},
                 secrets=database if database and (primary or workload.database) else {},
                 log_retention_days=env.log_retention_days, subnets=subnets, security_group=security_group,
-                target_group_arn=target_group.ref if target_group else None, service=kind != "job", desired_count=running, spot=env.spot,
+                target_group_arn=target_group.ref if target_group else None, service=kind != "job", spot=env.spot,
                 service_connect=connect, container_health_path=health if kind == "backend" else None,
-                stop_timeout=getattr(workload, "stop_timeout", 30))
+                stop_timeout=getattr(workload, "stop_timeout", 30), migrate=list(preview.migrate) if primary and database else None)
             role = self.workloads[name].task_definition.task_role
             if name in queues:
                 queues[name].queue.grant_consume_messages(role)
             for target in workload.publishes:
                 (topics[target].topic.grant_publish if target in topics else queues[target].queue.grant_send_messages)(role)
+        if base.database:
+            # [service]'s task makes the preview's database (psql, as the server's master user), then applies the
+            # migrations, and only then starts: a new preview is ready in one stack creation, and every later task
+            # finds both done (CREATE_SQL and the migrations are idempotent). Fargate pulls every image of the task at
+            # once, so each waited-for container costs its run only (docs/previews.md, "Its database").
+            primary = self.workloads[PRIMARY]
+            made = self.database.add_to(primary.task_definition, name=DATABASE_CONTAINER, log_group=primary.log_group, essential=False)
+            (primary.migrations or primary.container).add_container_dependencies(
+                ecs.ContainerDependency(container=made, condition=ecs.ContainerDependencyCondition.SUCCESS))
         CfnOutput(self, Output.CLUSTER_NAME, value=cluster.ref)
 
     def _route(self, construct: str, preview: PreviewSettings, *, index: int, vpc_id: str, listener_arn: str, port: int, health_path: str,

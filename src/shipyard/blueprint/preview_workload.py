@@ -27,6 +27,8 @@ ISOLATED_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSec
                     "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sns:Publish", "s3:GetObject",
                     "s3:PutObject", "s3:DeleteObject", "s3:ListBucket")
 ISOLATION_SID = "OnlyThisPreviewsResources"
+MIGRATIONS_CONTAINER = "migrate"
+DATABASE_CONTAINER = "database"
 
 
 def isolate(role: iam.IRole, preview: str) -> None:
@@ -42,26 +44,33 @@ class PreviewWorkload(Construct):
     def __init__(self, scope: Construct, id: str, *, names: WorkloadNames, preview: str, cluster: str, image: str,
                  repository_name: str, architecture: str, cpu: int, memory: int, port: int | None,
                  environment: dict[str, str], secrets: dict[str, ecs.Secret], log_retention_days: int,
-                 subnets: list[str], security_group: str, target_group_arn: str | None = None, service: bool = True, desired_count: int | float = 1,
+                 subnets: list[str], security_group: str, target_group_arn: str | None = None, service: bool = True,
                  spot: bool = False, service_connect: ecs.CfnService.ServiceConnectConfigurationProperty | None = None, container_health_path: str | None = None,
-                 stop_timeout: int = 30) -> None:
+                 stop_timeout: int = 30, migrate: list[str] | None = None) -> None:
         """cluster: its name. image: repository@sha256:digest. subnets, security_group: the base environment's, which previews share.
         service=False: a job's task definition only (a preview's schedules are off; `shipyard run` starts it).
-        desired_count: its service's tasks, 1 (a number or the stack's parameter).
-        service_connect: the ECS service's Service Connect settings."""
+        service_connect: the ECS service's Service Connect settings.
+        migrate: [release] migrate's command, run in a container of its own (the image, environment and secrets of
+        this one, all phases at once) that the workload waits for to exit 0; self.migrations then."""
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=names.log_group, removal_policy=RemovalPolicy.DESTROY)
         self.log_group.node.default_child.retention_in_days = log_retention_days
         self.task_definition = fargate_task(self, names=names, cpu=cpu, memory=memory, architecture=architecture)
         isolate(self.task_definition.task_role, preview)
+        logging = ecs.LogDriver.aws_logs(stream_prefix=SERVICE_LOG_PREFIX, log_group=self.log_group, mode=ecs.AwsLogDriverMode.NON_BLOCKING)
+        environment = {**environment, "SHIPYARD_ENVIRONMENT": names.environment, "SHIPYARD_IMAGE": image}
         self.container = self.task_definition.add_container(
-            CONTAINER, image=ecs.ContainerImage.from_registry(image),
-            logging=ecs.LogDriver.aws_logs(stream_prefix=SERVICE_LOG_PREFIX, log_group=self.log_group,
-                                           mode=ecs.AwsLogDriverMode.NON_BLOCKING),
-            environment={**environment, "SHIPYARD_ENVIRONMENT": names.environment, "SHIPYARD_IMAGE": image},
+            CONTAINER, image=ecs.ContainerImage.from_registry(image), logging=logging, environment=environment,
             secrets=secrets or None, stop_timeout=Duration.seconds(stop_timeout), readonly_root_filesystem=True, essential=True,
             port_mappings=[ecs.PortMapping(container_port=port, name="http")] if port else None,
             health_check=container_health_check(port, container_health_path) if port and container_health_path else None)
+        self.migrations = self.task_definition.add_container(
+            MIGRATIONS_CONTAINER, image=ecs.ContainerImage.from_registry(image), command=migrate, logging=logging,
+            environment=environment, secrets=secrets or None, readonly_root_filesystem=True, essential=False,
+        ) if migrate else None
+        if self.migrations:
+            self.container.add_container_dependencies(ecs.ContainerDependency(container=self.migrations,
+                                                                              condition=ecs.ContainerDependencyCondition.SUCCESS))
         # The images are the base environment's repositories' (the pipeline pushes a pull request's images there by
         # digest): the preview pulls them and nothing more.
         ecr.Repository.from_repository_name(self, "Repository", repository_name).grant_pull(self.task_definition.obtain_execution_role())
@@ -71,7 +80,7 @@ class PreviewWorkload(Construct):
         if service:
             self.service = ecs.CfnService(
                 self, "Service", service_name=names.service, cluster=cluster,
-                task_definition=self.task_definition.task_definition_arn, desired_count=desired_count,
+                task_definition=self.task_definition.task_definition_arn, desired_count=1,
                 launch_type=None if spot else "FARGATE", platform_version="1.4.0",
                 capacity_provider_strategy=[ecs.CfnService.CapacityProviderStrategyItemProperty(capacity_provider="FARGATE_SPOT", weight=1)]
                 if spot else None,

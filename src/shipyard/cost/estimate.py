@@ -208,13 +208,10 @@ def unpriced_types(templates: list[dict[str, Any]]) -> list[str]:
     return sorted(k for k in kinds if k not in PRICED_TYPES and k not in FREE_TYPES)
 
 
-def _released(value: Any, parameters: dict[str, Any]) -> Any:
-    """A count as it stands after the first release: the 'then' branch of Fn::If [HasImage, …, 0]; a parameter's
-    default (a preview's TasksPerService, 1 once it runs); None for AWS::NoValue."""
+def _released(value: Any) -> Any:
+    """A count as it stands after the first release: the 'then' branch of Fn::If [HasImage, …, 0]; None for AWS::NoValue."""
     if isinstance(value, dict) and "Fn::If" in value:
         value = value["Fn::If"][1]
-    if isinstance(value, dict) and value.get("Ref") in parameters:
-        value = int(parameters[value["Ref"]]["Default"])
     return None if value is None or value == {"Ref": "AWS::NoValue"} else value
 
 
@@ -239,7 +236,7 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 name = props.get("ServiceName", "")
                 compute = f if name in ("", PRIMARY_SERVICE) else Footprint(name=name)
                 computes[logical_id] = compute
-                counts[logical_id] = _released(props.get("DesiredCount", 1), template.get("Parameters", {}))
+                counts[logical_id] = _released(props.get("DesiredCount", 1))
                 task = resources.get((props.get("TaskDefinition") or {}).get("Ref", ""), {}).get("Properties", {})
                 compute.vcpu = int(task.get("Cpu", 256)) / 1024
                 compute.memory_gb = int(task.get("Memory", 512)) / 1024
@@ -324,7 +321,7 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
         # A released service with a scalable target names no desired count: it runs the target's minimum (and more
         # under load, which the estimate does not price).
         if counts.get(service) is None:
-            counts[service] = _released(props.get("MinCapacity"), {})
+            counts[service] = _released(props.get("MinCapacity"))
         actions = {("sleep" if (a.get("ScalableTargetAction") or {}).get("MaxCapacity") == 0 else "wake"): a
                    for a in props.get("ScheduledActions", []) or []}
         if actions:

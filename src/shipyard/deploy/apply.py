@@ -135,12 +135,14 @@ def check_network(aws: Aws, env: Environment) -> None:
 def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, parameters: dict[str, str],
                 timeout: float = STACK_TIMEOUT, use_previous_template: bool = False,
                 inline_limit: int = TEMPLATE_INLINE_LIMIT, cancel_after_timeout: bool = False,
-                on_wait: Callable[[str], None] | None = None, resources_to_import: list[dict] | None = None) -> Applied:
+                on_wait: Callable[[str], None] | None = None, resources_to_import: list[dict] | None = None,
+                disable_rollback: bool = False) -> Applied:
     """Create and execute a change set, stream its events until a final status, and explain a failure.
 
     cancel_after_timeout: an update still in progress after `timeout` is cancelled (CancelUpdateStack) and
     CloudFormation's rollback is awaited, so the caller gets a failed outcome instead of a stack left mid-way.
     on_wait(status): called on every poll while the stack is in progress (a release's health gate runs there).
+    disable_rollback: a failure keeps what the change made, for the caller to take apart in its own order.
     """
     started = time.monotonic()
     # An import goes into a stack that exists, or makes one (shipyard adopt); a creation never finds one.
@@ -153,7 +155,7 @@ def apply_stack(aws: Aws, stack: StackArtifact, *, change_set_type: str, paramet
     ui.info(f"{stack.name}: {change_set_type.lower()} ({len(changes.changes)} resource changes)")
     cloudformation = aws.cloudformation(stack.region)
     seen = cloudformation.newest_event(stack.name) if existed else set()
-    cloudformation.execute_change_set(changes.change_set_id)
+    cloudformation.execute_change_set(changes.change_set_id, disable_rollback=disable_rollback)
     cancelled_after = None
     try:
         status = wait_for_stack(aws, stack, timeout=timeout, since=seen, total=len(changes.changes), on_wait=on_wait)

@@ -62,8 +62,16 @@ def _with_events(original: Any, verb: str) -> Any:
     return wrapper
 
 def _roll_back(stack: Any, change_set_type: str, previous_template: Any, previous_parameters: dict[str, Any],
-               previous_resolved: dict[str, Any], reason: str) -> None:
-    """Undo a failed change as CloudFormation does: delete what a create made, restore what an update changed."""
+               previous_resolved: dict[str, Any], reason: str, *, disabled: bool = False) -> None:
+    """Undo a failed change as CloudFormation does: delete what a create made, restore what an update changed.
+    disabled (ExecuteChangeSet's DisableRollback): keep what was made, and the stack CREATE_FAILED or UPDATE_FAILED
+    (CloudFormation API reference, ExecuteChangeSet: "Preserves the state of previously provisioned resources when
+    an operation fails")."""
+    if disabled:
+        failed = "CREATE_FAILED" if change_set_type == "CREATE" else "UPDATE_FAILED"
+        stack._add_stack_event(failed, resource_status_reason=reason)
+        stack.status = failed
+        return
     if change_set_type == "CREATE":
         stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
         try:
@@ -120,7 +128,7 @@ def _execute_change_set(original: Any) -> Any:
         previous = (stack.template, dict(stack.resource_map.input_parameters), dict(stack.resource_map.resolved_parameters))
 
         def roll_back(reason: str) -> None:
-            _roll_back(stack, kind, *previous, reason)
+            _roll_back(stack, kind, *previous, reason, disabled=getattr(change_set, "disable_rollback", False))
 
         # moto wires exports into stacks made by CreateStack only; stacks made
         # through change sets must see and publish them too.
@@ -349,6 +357,16 @@ def _busy_stack(backend: Any, name: str) -> None:
             raise ValidationError(message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
 
 
+def _execute_change_set_response(original: Any) -> Any:
+    @functools.wraps(original)
+    def wrapper(self: Any) -> Any:
+        if str(self._get_param("DisableRollback", "false")).lower() == "true":
+            self.cloudformation_backend.describe_change_set(self._get_param("ChangeSetName")).disable_rollback = True
+        return original(self)
+
+    return wrapper
+
+
 def _cancel_update_stack(self: Any) -> str:
     from moto.cloudformation.exceptions import ValidationError
 
@@ -441,6 +459,8 @@ def install() -> None:
 
     wrap(CloudFormationResponse, "create_change_set", _change_set_without_changes,
          corrects="CreateChangeSet raises 'No updates are to be performed' for a stack with parameters; AWS creates a FAILED change set")
+    wrap(CloudFormationResponse, "execute_change_set", _execute_change_set_response,
+         corrects="ExecuteChangeSet ignores DisableRollback; a failed change then keeps what it made, the stack *_FAILED")
     patch(CloudFormationResponse, "cancel_update_stack", _cancel_update_stack,
           corrects="CancelUpdateStack is not implemented; a stack waiting for ECS must be cancellable and roll back")
     wrap(models.CloudFormationBackend, "describe_stacks", _settled,

@@ -41,6 +41,8 @@ LATENCIES: dict[str, Latency] = {
     "AWS::WAFv2::WebACL": Latency(15, "assumed"),
     "fargate task start": Latency(40, "PROVISIONING -> PENDING (ENI attach, image pull) -> RUNNING (ECS best practices "
                                       "guide, 'Speeding up task launch'); assumed 40 s for a ~100 MB image"),
+    "container run": Latency(5, "a container the essential one waits for (dependsOn SUCCESS): it starts once the task's "
+                                "images are pulled, all of them at once, runs a few statements and exits; assumed"),
     "target registration": Latency(5, "a registered target waits for its first health check (ELB user guide, "
                                       "'Health checks for your target groups'); assumed one interval"),
     "cloudformation stabilization poll": Latency(15, "CloudFormation polls the service until stable; assumed"),

@@ -13,7 +13,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.ecs.models import Service, ecs_backends
 
-from shipyard.localaws.core.base import Handler, lower_keys, patch, properties, tags_list, wrap
+from shipyard.localaws.core.base import Handler, flag, lower_keys, patch, properties, tags_list, wrap
 from shipyard.localaws.ecr import handlers as ecr_handlers
 from shipyard.localaws.ecs import exec_sessions, rollout, service_connect, task_runtime
 
@@ -134,9 +134,18 @@ class EcsTaskDefinition(Handler, CloudFormationModel):
 
     @staticmethod
     def _register(resource_name: str, props: dict[str, Any], account_id: str, region_name: str) -> Any:
+        from moto.ecs.exceptions import EcsClientException
+
+        containers = lower_keys(props.get("ContainerDefinitions", []))
+        essential = {c.get("name") for c in containers if flag(c.get("essential", True))}
+        if any(d.get("condition") in ("COMPLETE", "SUCCESS") and d.get("containerName") in essential
+               for c in containers for d in c.get("dependsOn") or []):
+            # RegisterTaskDefinition's own refusal (ContainerDependency, ECS API reference: "This condition can't be
+            # set on an essential container").
+            raise EcsClientException("A dependency container with SUCCESS or COMPLETE condition cannot be an essential container")
         return ecs_backends[account_id][region_name].register_task_definition(
             family=props.get("Family") or resource_name,
-            container_definitions=lower_keys(props.get("ContainerDefinitions", [])),
+            container_definitions=containers,
             volumes=lower_keys(props.get("Volumes", [])),
             network_mode=props.get("NetworkMode"),
             tags=[{"key": t["Key"], "value": t["Value"]} for t in tags_list(props)] or None,
@@ -288,15 +297,13 @@ def _run_task(self: Any) -> Any:
     network = self._get_param("networkConfiguration") or {}
     if definition.network_mode == "awsvpc" and not (network.get("awsvpcConfiguration") or {}).get("subnets"):
         raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
-    overrides = [o for o in (self._get_param("overrides") or {}).get("containerOverrides", [])]
-    container = definition.container_definitions[0].get("name")
-    override = next((o for o in overrides if o.get("name") == container), None)
-    if overrides and override is None:
-        raise InvalidParameterException(f"Override for container named {overrides[0].get('name')} is not a container in the "
-                                        "TaskDefinition.")
+    overrides = {o.get("name"): o for o in (self._get_param("overrides") or {}).get("containerOverrides", [])}
+    unknown = sorted(set(overrides) - {c.get("name") for c in definition.container_definitions})
+    if unknown:
+        raise InvalidParameterException(f"Override for container named {unknown[0]} is not a container in the TaskDefinition.")
     count = int(self._get_param("count", 1))
     started = [task_runtime.start(account=self.current_account, region=self.region, cluster=cluster, service=None,
-                                  task_definition=definition, started_by=self._get_param("startedBy", ""), override=override,
+                                  task_definition=definition, started_by=self._get_param("startedBy", ""), overrides=overrides,
                                   exec_enabled=bool(self._get_param("enableExecuteCommand", False)))
                for _ in range(count)]
     return ActionResult({"tasks": [t.describe() for t in started], "failures": []})

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipyard.localaws.core.base import flag
 from shipyard.localaws.ecs.public_images import Unavailable, stand_in
 
 REQUIREMENTS_MARKER = ".shipyard-requirements.txt"
@@ -87,6 +88,11 @@ class Task:
     health: str = "UNKNOWN"  # HEALTHY | UNHEALTHY once its health check has decided
     workdir: str = ""
     runtime_id: str = field(default_factory=lambda: uuid.uuid4().hex[:32])
+    # The containers the essential one waits for (dependsOn COMPLETE or SUCCESS), in the order they run, with the
+    # condition; once each has run: its name, image and exit code, as DescribeTasks lists it.
+    waits_for: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    finished: list[dict[str, Any]] = field(default_factory=list)
+    container_reason: str = ""  # why the essential container stopped, where ECS's agent says (a dependency that failed)
 
     @property
     def id(self) -> str:
@@ -98,12 +104,15 @@ class Task:
                                           "bindIP": "127.0.0.1", "protocol": "tcp"}]}
         if self.exit_code is not None:
             container["exitCode"] = self.exit_code
+        if self.container_reason:
+            container["reason"] = self.container_reason
         if self.health_check is not None:
             container["healthStatus"] = self.health
         described = {"taskArn": self.arn, "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{self.cluster}",
                      "taskDefinitionArn": self.task_definition, "group": self.group, "startedBy": self.started_by,
                      "lastStatus": self.last_status, "desiredStatus": self.desired_status, "launchType": "FARGATE",
-                     "createdAt": self.created, "containers": [container], "enableExecuteCommand": self.exec_enabled}
+                     "createdAt": self.created, "enableExecuteCommand": self.exec_enabled,
+                     "containers": [container, *({**f, "taskArn": self.arn} for f in self.finished)]}
         if self.started:
             described["startedAt"] = self.started
         if self.stopped:
@@ -278,31 +287,85 @@ def _rooted(value: str, root: Path, venvs: dict[str, Path]) -> str:
 
 
 def start(*, account: str, region: str, cluster: str, service: str | None, task_definition: Any, started_by: str,
-          override: dict[str, Any] | None = None, exec_enabled: bool = False) -> Task:
+          overrides: dict[str, dict[str, Any]] | None = None, exec_enabled: bool = False) -> Task:
     """Start one task from the moto task definition: a service's (service set) or a standalone RunTask's, whose
-    container override may replace the command and add environment. A failure to start is a stopped task."""
-    container = dict((task_definition.container_definitions or [{}])[0])
-    if override:
-        if override.get("command"):
-            container["command"] = list(override["command"])  # replaces CMD; the image's ENTRYPOINT stays, as on ECS
-        container["environment"] = [*(container.get("environment") or []), *(override.get("environment") or [])]
+    container overrides (by container name) may replace a command and add environment. A failure to start is a
+    stopped task."""
+    unsupported = ""
+    try:
+        container, waits_for = essential_and_waits(task_definition.container_definitions or [{}])
+    except TaskStartFailed as exc:
+        (container, waits_for), unsupported = (dict((task_definition.container_definitions or [{}])[0]), []), str(exc)
+    for each in [container, *(waited for waited, _ in waits_for)]:
+        override = (overrides or {}).get(each.get("name"))
+        if override and override.get("command"):
+            each["command"] = list(override["command"])  # replaces CMD; the image's ENTRYPOINT stays, as on ECS
+        if override:
+            each["environment"] = [*(each.get("environment") or []), *(override.get("environment") or [])]
     mapping = (container.get("portMappings") or [{}])[0]
     group = f"service:{service}" if service else f"family:{task_definition.family}"
     task = Task(f"arn:aws:ecs:{region}:{account}:task/{cluster}/{uuid.uuid4().hex}", account, region, cluster,
                 group, task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
                 _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30), exec_enabled=exec_enabled,
-                task_role_arn=getattr(task_definition, "task_role_arn", None) or None, health_check=container.get("healthCheck"))
+                task_role_arn=getattr(task_definition, "task_role_arn", None) or None, health_check=container.get("healthCheck"),
+                waits_for=waits_for)
     with _lock:
         _tasks[task.arn] = task
     # Pulling (unpacking, installing requirements) takes a while the first time: the scheduler does not wait for it.
-    threading.Thread(target=_provision, args=(task, container), daemon=True, name=f"provision-{task.id}").start()
+    threading.Thread(target=_provision, args=(task, container, unsupported), daemon=True, name=f"provision-{task.id}").start()
     return task
 
 
-def _provision(task: Task, container: dict[str, Any]) -> None:
+def essential_and_waits(definitions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]:
+    """The task's essential container, and the containers it waits for to run to completion (dependsOn COMPLETE or
+    SUCCESS, which only a non-essential container may be the target of), each after those it waits for in turn.
+
+    That is the whole of what this runtime runs: one long-running container per task, as shipyard's tasks are, and
+    the one-shot containers before it (a preview's database and migrations). A sidecar, or two essential containers,
+    is refused when the task starts rather than run differently from ECS."""
+    containers = {c.get("name", ""): dict(c) for c in definitions}
+    essential = [c for c in containers.values() if flag(c.get("essential", True))]
+    if len(essential) != 1:
+        raise TaskStartFailed(f"CannotStartContainerError: the embedded AWS runs tasks of one essential container, not {len(essential)}")
+    order: list[tuple[dict[str, Any], str]] = []
+
+    def visit(container: dict[str, Any]) -> None:
+        for dependency in container.get("dependsOn") or []:
+            target = containers.get(dependency.get("containerName", ""))
+            condition = dependency.get("condition", "")
+            if target is None or condition not in ("COMPLETE", "SUCCESS"):
+                raise TaskStartFailed(f"CannotStartContainerError: the embedded AWS runs a container's dependsOn on "
+                                      f"{dependency.get('containerName')} only with COMPLETE or SUCCESS, not {condition}")
+            if all(target is not seen for seen, _ in order):
+                visit(target)
+                order.append((target, condition))
+
+    visit(essential[0])
+    if len(order) + 1 != len(containers):
+        raise TaskStartFailed("CannotStartContainerError: the embedded AWS runs no sidecar (a non-essential container "
+                              "the essential one does not wait for)")
+    return essential[0], order
+
+
+def _provision(task: Task, container: dict[str, Any], unsupported: str = "") -> None:
     log = _log_writer(task, container)
     try:
         task.last_status = "PENDING"
+        if unsupported:
+            raise TaskStartFailed(unsupported)
+        for waited, condition in task.waits_for:
+            code = _run_to_completion(task, waited, _log_writer(task, waited))
+            if code is None:  # the task was stopped meanwhile
+                return
+            if condition == "SUCCESS" and code != 0:
+                # ECS's agent stops the essential container (exit code 143) with the dependency's failure as its
+                # reason, and the task stops with it (amazon-ecs-agent#3218, "Stop container when dependencies are
+                # non-resolvable"); a container that never started writes no log line.
+                task.container_reason = (f"CannotStartContainerError: dependency graph: failed to resolve container ordering "
+                                         f"dependency [{waited.get('name')}({waited.get('image')}) (STOPPED->RUNNING) - Exit: "
+                                         f"{code}] for target [{task.container}({container.get('image')}) (NONE->RUNNING)]")
+                _stopped(task, "Essential container in task exited", exit_code=143, code="EssentialContainerExited")
+                return
         _launch(task, container, log)
     except (TaskStartFailed, KeyError, subprocess.CalledProcessError, OSError) as exc:
         reason = str(exc) if isinstance(exc, TaskStartFailed) else f"ResourceInitializationError: {exc!r}" + (
@@ -311,7 +374,37 @@ def _provision(task: Task, container: dict[str, Any]) -> None:
         _stopped(task, reason, exit_code=None, code="TaskFailedToStart")
 
 
+def _run_to_completion(task: Task, container: dict[str, Any], log: Any) -> int | None:
+    """One container the essential one waits for, run until it exits: its exit code, or None if the task was stopped."""
+    process = _process(task, container, log, port=None)
+    if process is None:
+        return None
+    assert process.stdout is not None
+    for raw in process.stdout:
+        log(raw.decode(errors="replace").rstrip("\n"))
+    code = process.wait()
+    with _lock:
+        task.process = None
+        task.finished.append({"name": container.get("name", ""), "image": container.get("image", ""), "lastStatus": "STOPPED",
+                              "exitCode": code})
+        if task.desired_status == "STOPPED":
+            _stopped(task, task.stopped_reason, exit_code=None, code="ServiceSchedulerInitiated")
+            return None
+    return code
+
+
 def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
+    process = _process(task, container, log, port=task.host_port)
+    if process is None:
+        return
+    with _lock:
+        task.last_status, task.started = "RUNNING", time.time()
+    threading.Thread(target=_pump, args=(task, log), daemon=True, name=f"task-{task.id}").start()
+
+
+def _process(task: Task, container: dict[str, Any], log: Any, *, port: int | None) -> subprocess.Popen | None:
+    """The container's process, started as the task's current one (what stop() signals); None if the task was
+    stopped while it was being provisioned. port: the loopback port the essential container listens on, as PORT."""
     config, layers = _image(task.account, task.region, container.get("image", ""))
     digest = "sha256:" + hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     root = _unpack(digest, layers)
@@ -328,7 +421,8 @@ def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
     for item in container.get("secrets") or []:
         environment[item["name"]] = _secret_value(task.account, task.region, item["valueFrom"])
     environment = {k: _rooted(v, root, venvs) if k == "PATH" else v for k, v in environment.items()}
-    environment["PORT"] = str(task.host_port)
+    if port is not None:
+        environment["PORT"] = str(port)
     environment.update(_aws_variables(task))
     entrypoint = container.get("entryPoint") or image.get("Entrypoint") or []
     command = container.get("command") or image.get("Cmd") or []
@@ -338,16 +432,15 @@ def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
     executable = shutil.which(argv[0], path=environment["PATH"]) or argv[0]
     workdir = root / str(image.get("WorkingDir") or "/").lstrip("/")
     signal_name = image.get("StopSignal") or "SIGTERM"
-    task.stop_signal = getattr(signal, signal_name, signal.SIGTERM) if not signal_name.isdigit() else int(signal_name)
     with _lock:
         if task.desired_status == "STOPPED":  # stopped while it was being provisioned
             _stopped(task, task.stopped_reason, exit_code=None, code="ServiceSchedulerInitiated")
-            return
+            return None
+        task.stop_signal = getattr(signal, signal_name, signal.SIGTERM) if not signal_name.isdigit() else int(signal_name)
         task.environment, task.workdir = environment, str(workdir)
         task.process = subprocess.Popen([executable, *argv[1:]], cwd=str(workdir), env=environment, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        task.last_status, task.started = "RUNNING", time.time()
-    threading.Thread(target=_pump, args=(task, log), daemon=True, name=f"task-{task.id}").start()
+        return task.process
 
 
 def _aws_variables(task: Task) -> dict[str, str]:
@@ -402,10 +495,10 @@ def credentials(task_id: str) -> dict[str, str] | None:
 
 
 def _log_writer(task: Task, container: dict[str, Any]):
-    """A function that writes one line to the task's awslogs stream, as the awslogs driver would."""
+    """A function that writes one line to the container's awslogs stream, as the awslogs driver would."""
     options = (container.get("logConfiguration") or {}).get("options") or {}
     return log_writer(task.account, options.get("awslogs-region", task.region), options.get("awslogs-group"),
-                      f"{options.get('awslogs-stream-prefix', 'ecs')}/{task.container}/{task.id}")
+                      f"{options.get('awslogs-stream-prefix', 'ecs')}/{container.get('name', task.container)}/{task.id}")
 
 
 def log_writer(account: str, region: str, group: str | None, stream: str):
