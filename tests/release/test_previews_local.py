@@ -141,6 +141,14 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
         assert db.execute("SELECT count(*) FROM items").fetchone() == (1,)
     with pytest.raises(Exception, match="CONNECT privilege"):  # staging's database is not the preview's to open
         _connect(preview_user, "app")
+    # Asleep outside its hours (its Sleep action's bounds on every service), the next push wakes it first: it answers
+    # again, from the database it kept.
+    preview = env.preview("pr-7")
+    for view in [preview, *(preview.workload_view(w) for w in config.services)]:
+        aws.autoscaling(env.region).set_service_bounds(view.names.cluster, view.names.service, 0, 0)
+    again = previewing.deploy_preview(config, aws.target, "pr-7")
+    assert not again.created and again.passed, [c.detail for c in again.checks]
+    assert [i["name"] for i in json.loads(_get(base + "/pv/pr-7/api/items")[1])["items"]] == ["pr-7's"]
     # A name no preview has reaches nothing.
     assert _get(base + "/pv/pr-8/api/info")[0] == 404
     assert [p.name for p in previewing.list_previews(config, aws.target)] == ["pr-7"]
@@ -170,6 +178,8 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     assert not [r for r in elbv2.rules(listener) if r.headers], "the preview's rules are gone from staging's listener"
     assert _get(base + "/pv/pr-7/api/info")[0] == 404
     assert _server_has(master, "app_pv_pr_7", "pv_pr_7") == (False, False), "its database and user are dropped"
+    assert not [a for a in aws.call("application-autoscaling", "DescribeScheduledActions", env.region, ServiceNamespace="ecs")[
+        "ScheduledActions"] if "-pv-pr-7" in a["ResourceId"]], "its awake hours' actions are gone with its scalable targets"
     assert "staging's" in _get(base + "/api/items")[1], "staging serves on, from its own rows"
     failed = [r for r in verify(aws, staging, config.app, drift=False) if not r.passed]
     assert not failed, [(r.id, r.detail) for r in failed]

@@ -31,6 +31,7 @@ from shipyard.deploy.site import PREVIEW_SITE_PREFIX, publish
 from shipyard.deploy.state import edge_outputs, edge_url
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.previews import Preview, format_time, plan_deploy, previews_of
+from shipyard.release import awake
 from shipyard.release.health import gate
 from shipyard.release.one_off import run_task
 from shipyard.synth import synthesize_preview
@@ -105,6 +106,10 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
         parameters = {parameter: outputs[source][output] for parameter, (source, output) in stack.parameters_from.items()}
         parameters |= {image_parameter(workload): reference for workload, reference in given_images.items()}
         ui.info(f"preview {name}: {'creating' if plan.new else 'updating'} {stack.name} in {base.name} ({base.account}, {base.region})")
+        services = _service_views(config, base, name)
+        replaced = {} if plan.new else _images_of(aws, base, stack.name)
+        if not plan.new:
+            _wake(aws, name, services)
         # A new preview that fails keeps what it made (no rollback), so that its database, which [service]'s task may
         # have made, is dropped by its own task before the stack goes.
         applied = apply_stack(aws, stack, change_set_type="CREATE" if plan.new else "UPDATE", parameters=parameters,
@@ -119,6 +124,9 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
                 except ShipyardError as teardown:
                     ui.info(f"preview {name}: could not take it away ({teardown}); `shipyard preview destroy {name}` tries again")
             raise
+    _bound_outside_hours(aws, config, name, services, now or datetime.now(UTC))
+    # The images an update replaced go now: destroy takes away only what the preview runs when it goes.
+    _delete_images(aws, config, base, {key: ref for key, ref in replaced.items() if ref not in given_images.values()})
     edge = edge_outputs(aws, base)
     prefix = f"{PREVIEW_SITE_PREFIX}{name}/"
     publish(aws, bucket=edge.site_bucket, region=base.region, distribution_id=edge.distribution_id, directory=config.site_directory,
@@ -211,7 +219,30 @@ def _gate(config: Config, url: str, name: str) -> None:
 
 def _succeeded(stack: str, applied) -> None:
     if not applied.succeeded:
-        raise DeployFailed(stack, applied.failure, applied.cause.hint if applied.cause else "", applied.cause)
+        raise DeployFailed(stack, applied.failure(), applied.cause.hint if applied.cause else "", applied.cause)
+
+
+def _service_views(config: Config, base: Environment, name: str) -> list[Environment]:
+    """The preview's environment as each of its services sees it (its names), with [previews]' awake hours."""
+    preview = base.preview(name).model_copy(update={"awake": config.previews.awake if config.previews.schedule else None})
+    return [preview, *(preview.workload_view(workload) for workload in config.services)]
+
+
+def _wake(aws: Aws, name: str, services: list[Environment]) -> None:
+    """A sleeping preview's services back to their one task before its update, which then rolls them out."""
+    for view in services:
+        if awake.asleep(aws, view):
+            ui.info(f"preview {name}: waking {view.names.service} (it sleeps outside {view.awake})")
+            aws.autoscaling(view.region).set_service_bounds(view.names.cluster, view.names.service, 1, 1)
+
+
+def _bound_outside_hours(aws: Aws, config: Config, name: str, services: list[Environment], now: datetime) -> None:
+    """Deployed outside the awake hours: it runs wake_hours (the base's), then sleeps until the hours begin."""
+    schedule = config.previews.schedule
+    if schedule is None or schedule.is_awake(now):
+        return
+    woken = [awake.bound_wake(aws, view, now) for view in services]
+    ui.info(f"preview {name}: deployed outside {schedule.text}; {woken[0].text(services[0])}")
 
 
 def _drop_database(aws: Aws, env: Environment) -> None:

@@ -116,7 +116,18 @@ class PreviewRole(Construct):
                 "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
                 "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
                 "servicediscovery:DeleteNamespace"], resources=["*"], conditions=TAGGED_RESOURCE),
+            # Awake hours: a preview's services' scalable targets and their two scheduled actions. Application Auto
+            # Scaling names a target by an id of its own, so by tag (Service Authorization Reference, "Application
+            # Auto Scaling": aws:RequestTag on RegisterScalableTarget, aws:ResourceTag on the rest).
+            iam.PolicyStatement(sid="CreateTaggedScaling", actions=["application-autoscaling:RegisterScalableTarget",
+                                                                     "application-autoscaling:TagResource"],
+                                resources=["*"], conditions=TAGGED_REQUEST),
+            iam.PolicyStatement(sid="ChangeTaggedScaling", actions=[
+                "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+                "application-autoscaling:PutScheduledAction", "application-autoscaling:DeleteScheduledAction"],
+                resources=["*"], conditions=TAGGED_RESOURCE),
             iam.PolicyStatement(sid="Reads", actions=[
+                "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScheduledActions",
                 "elasticloadbalancing:Describe*", "servicediscovery:GetOperation", "servicediscovery:GetNamespace",
                 "ssm:GetParameters", "cloudformation:ListStacks"], resources=["*"]),
             iam.PolicyStatement(sid="PreviewSiteFiles", actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
@@ -150,7 +161,8 @@ MAKING = frozenset({
     "logs:TagResource", "iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "elasticloadbalancing:CreateTargetGroup",
     "elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags", "elasticloadbalancing:ModifyTargetGroup",
     "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:ModifyRule", "servicediscovery:CreateHttpNamespace",
-    "servicediscovery:TagResource", "s3:PutObject"})
+    "servicediscovery:TagResource", "s3:PutObject", "application-autoscaling:TagResource", "application-autoscaling:PutScheduledAction",
+    "application-autoscaling:RegisterScalableTarget"})
 
 
 def _taking_away(statements: list[iam.PolicyStatement]) -> list[iam.PolicyStatement]:

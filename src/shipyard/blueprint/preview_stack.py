@@ -155,7 +155,8 @@ class PreviewStack(Stack):
                 log_retention_days=env.log_retention_days, subnets=subnets, security_group=security_group,
                 target_group_arn=target_group.ref if target_group else None, service=kind != "job", spot=env.spot,
                 service_connect=connect, container_health_path=health if kind == "backend" else None,
-                stop_timeout=getattr(workload, "stop_timeout", 30), migrate=list(preview.migrate) if primary and database else None)
+                stop_timeout=getattr(workload, "stop_timeout", 30), migrate=list(preview.migrate) if primary and database else None,
+                awake=base.previews.schedule)
             role = self.workloads[name].task_definition.task_role
             if name in queues:
                 queues[name].queue.grant_consume_messages(role)

@@ -8,7 +8,8 @@ deny on everything else outranks any allow added later (IAM user guide, "Policy 
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -18,6 +19,7 @@ from constructs import Construct
 from shipyard.blueprint.service import container_health_check, fargate_task
 from shipyard.blueprint.suppressions import EXECUTION_ROLE_STANDARD_GRANTS, PLAIN_SETTINGS_ONLY, suppress
 from shipyard.naming import CONTAINER, PREVIEW_TAG, SERVICE_LOG_PREFIX, WorkloadNames
+from shipyard.schedule import AwakeSchedule
 
 # What a preview's code may do only to its own resources: the data-plane actions on secrets, parameters, queues,
 # topics and objects. Each of these services authorizes by the resource's tags (aws:ResourceTag; the services' pages
@@ -46,12 +48,13 @@ class PreviewWorkload(Construct):
                  environment: dict[str, str], secrets: dict[str, ecs.Secret], log_retention_days: int,
                  subnets: list[str], security_group: str, target_group_arn: str | None = None, service: bool = True,
                  spot: bool = False, service_connect: ecs.CfnService.ServiceConnectConfigurationProperty | None = None, container_health_path: str | None = None,
-                 stop_timeout: int = 30, migrate: list[str] | None = None) -> None:
+                 stop_timeout: int = 30, migrate: list[str] | None = None, awake: AwakeSchedule | None = None) -> None:
         """cluster: its name. image: repository@sha256:digest. subnets, security_group: the base environment's, which previews share.
         service=False: a job's task definition only (a preview's schedules are off; `shipyard run` starts it).
         service_connect: the ECS service's Service Connect settings.
         migrate: [release] migrate's command, run in a container of its own (the image, environment and secrets of
-        this one, all phases at once) that the workload waits for to exit 0; self.migrations then."""
+        this one, all phases at once) that the workload waits for to exit 0; self.migrations then.
+        awake: [previews] awake's hours; outside them its service's scalable target holds it at 0 tasks."""
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=names.log_group, removal_policy=RemovalPolicy.DESTROY)
         self.log_group.node.default_child.retention_in_days = log_retention_days
@@ -96,4 +99,22 @@ class PreviewWorkload(Construct):
                 health_check_grace_period_seconds=30 if target_group_arn else None,
                 service_connect_configuration=service_connect,
                 propagate_tags="SERVICE", enable_ecs_managed_tags=True)
+        if self.service is not None and awake is not None:
+            self._sleep_outside(awake, cluster)
+
+    def _sleep_outside(self, awake: AwakeSchedule, cluster: str) -> None:
+        """Its one task in the awake hours, none outside them: two scheduled actions of Application Auto Scaling move
+        the bounds, in the schedule's own time zone (the base environment's awake hours work the same way)."""
+        stack = Stack.of(self)
+        target = appscaling.ScalableTarget(
+            self, "Awake", service_namespace=appscaling.ServiceNamespace.ECS, scalable_dimension="ecs:service:DesiredCount",
+            resource_id=Fn.join("/", ["service", cluster, self.service.attr_name]), min_capacity=1, max_capacity=1,
+            role=iam.Role.from_role_arn(self, "ScalingRole", f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/"
+                                        "ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService"))
+        target.node.add_dependency(self.service)
+        zone = TimeZone.of(awake.zone)
+        target.scale_on_schedule("Wake", schedule=appscaling.Schedule.expression(awake.wake_cron), time_zone=zone,
+                                 min_capacity=1, max_capacity=1)
+        target.scale_on_schedule("Sleep", schedule=appscaling.Schedule.expression(awake.sleep_cron), time_zone=zone,
+                                 min_capacity=0, max_capacity=0)
 

@@ -19,6 +19,7 @@ from shipyard.config.catalogue import (
     known_regions,
     looks_like_credential,
 )
+from shipyard.schedule import AwakeSchedule, parse_schedule
 
 DEFAULT_CONFIG = "shipyard.toml"
 
@@ -227,6 +228,10 @@ class ReleaseConfig(_Model):
         return shlex.split(self.migrate) if self.migrate else None
 
 
+PREVIEW_AWAKE = "Mon-Fri 07:00-19:00 UTC"  # a working day, wherever the team is: a preview is for people to look at
+ALWAYS = "always"
+
+
 class PreviewsConfig(_Model):
     """[previews]: short-lived environments per pull request inside a base environment (docs/previews.md)."""
 
@@ -235,6 +240,20 @@ class PreviewsConfig(_Model):
     cap: int = Field(5, ge=1, le=20, description="previews that may exist at once; the oldest must go before another")
     expires_after_days: int = Field(3, ge=1, le=30, description="days after its last deploy a preview expires "
                                                                  "(`shipyard preview prune` destroys it)")
+    awake: str = Field(PREVIEW_AWAKE, description="hours previews run (their tasks scaled to 0 outside them), e.g. "
+                                                  f"\"{PREVIEW_AWAKE}\"; \"always\" for no schedule")
+
+    @field_validator("awake")
+    @classmethod
+    def _awake(cls, value: str) -> str:
+        if value != ALWAYS:
+            parse_schedule(value)
+        return value
+
+    @property
+    def schedule(self) -> AwakeSchedule | None:
+        """Previews' awake hours, or None where they always run."""
+        return None if self.awake == ALWAYS else parse_schedule(self.awake)
 
 
 class DatabaseConfig(_Model):

@@ -197,6 +197,20 @@ def _one_time_actions_run_when_due(original):
     return wrapper
 
 
+def _deregister_with_its_actions(original):
+    """Deregistering a scalable target deletes its scaling policies and scheduled actions (Application Auto Scaling
+    API reference, DeregisterScalableTarget); moto kept them, and a one-time action put through the API outlived
+    its target (a preview's end of a wake, after `preview destroy`)."""
+    def wrapper(self, namespace, r_id, dimension, *args, **kwargs):
+        result = original(self, namespace, r_id, dimension, *args, **kwargs)
+        self.scheduled_actions = [a for a in self.scheduled_actions if (a.resource_id, a.scalable_dimension) != (r_id, dimension)]
+        self.policies = {key: policy for key, policy in self.policies.items()
+                         if (policy.resource_id, policy.scalable_dimension) != (r_id, dimension)}
+        return result
+
+    return wrapper
+
+
 def reset() -> None:
     """Pending one-time actions go with the server."""
     while _pending:
@@ -210,5 +224,7 @@ def install() -> None:
          corrects="a one-time scheduled action (at(...)) never runs")
     wrap(ApplicationAutoscalingBackend, "put_scheduled_action", _validated_put_scheduled_action,
          corrects="scheduled actions are stored with any schedule string and any time zone name")
+    wrap(ApplicationAutoscalingBackend, "deregister_scalable_target", _deregister_with_its_actions,
+         corrects="deregistering a scalable target keeps its scheduled actions and scaling policies")
     wrap(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target,
          corrects="registering a scalable target leaves the ECS service's desired count outside its new bounds")

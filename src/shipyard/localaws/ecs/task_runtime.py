@@ -252,7 +252,11 @@ def _secret_value(account: str, region: str, value_from: str) -> str:
         parts = value_from.split(":") if value_from.startswith("arn:") else [value_from]
         secret_id = ":".join(parts[:7])
         json_key, stage, version = [*parts[7:], "", "", ""][:3]
-        secret = secretsmanager_backends[account][region].get_secret_value(secret_id, version or None, stage or None)
+        try:
+            secret = secretsmanager_backends[account][region].get_secret_value(secret_id, version or None, stage or None)
+        except Exception as exc:  # moto's ResourceNotFoundException and the like: ECS stops the task with it
+            raise TaskStartFailed(f"ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve "
+                                  f"secret from asm: {secret_id}: {getattr(exc, 'code', type(exc).__name__)}") from None
         text = secret.get("SecretString", "")
         if not json_key:
             return text

@@ -74,8 +74,9 @@ def _with_settings(original: Any, attributes_key: str | None) -> Any:
 
     def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
         resource = original(*args, **kwargs)
-        cloudformation_json = next(a for a in args if isinstance(a, dict))
-        account_id, region_name = args[-2], args[-1]
+        # CloudFormation's parser creates with positional arguments and updates with keywords.
+        cloudformation_json = kwargs.get("cloudformation_json") or next(a for a in args if isinstance(a, dict))
+        account_id, region_name = (kwargs["account_id"], kwargs["region_name"]) if "account_id" in kwargs else (args[-2], args[-1])
         props = cloudformation_json.get("Properties", {})
         backend = elbv2_backends[account_id][region_name]
         arn = resource.arn
@@ -91,7 +92,32 @@ def _with_settings(original: Any, attributes_key: str | None) -> Any:
     return classmethod(apply)
 
 
+def _update_target_group(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+                         account_id: str, region_name: str) -> Any:
+    """A target group's health check, attributes and tags change in place; a new Port, Protocol or VpcId (among others)
+    would replace it (CloudFormation user guide, AWS::ElasticLoadBalancingV2::TargetGroup, "Update requires"). moto's model has no
+    update at all, which emptied every reference to the group: a rule updated beside it lost its target group (a
+    preview's redeploy, whose tags change every time)."""
+    props = cloudformation_json.get("Properties", {})
+    backend = elbv2_backends[account_id][region_name]
+    if any(key in props and str(props[key]) != str(getattr(original_resource, _snake(key), None)) for key in ("Port", "Protocol", "VpcId")):
+        raise ValueError(f"{original_resource.name}: a change of Port, Protocol or VpcId replaces a target group, which the embedded AWS does not do")
+    matcher = props.get("Matcher") or {}
+    backend.modify_target_group(original_resource.arn, health_check_path=props.get("HealthCheckPath"),
+                                health_check_interval=props.get("HealthCheckIntervalSeconds"),
+                                health_check_timeout=props.get("HealthCheckTimeoutSeconds"),
+                                healthy_threshold_count=props.get("HealthyThresholdCount"),
+                                unhealthy_threshold_count=props.get("UnhealthyThresholdCount"), http_codes=matcher.get("HttpCode"))
+    return original_resource
+
+
+def _snake(key: str) -> str:
+    return {"VpcId": "vpc_id"}.get(key, key.lower())
+
+
 def install() -> None:
+    patch(FakeTargetGroup, "update_from_cloudformation_json", classmethod(_update_target_group),
+          corrects="a target group has no CloudFormation update: every reference to it became empty")
     for model, key in ((FakeLoadBalancer, "LoadBalancerAttributes"), (FakeTargetGroup, "TargetGroupAttributes"), (FakeListener, None),
                        (FakeListenerRule, None)):
         for verb in ("create_from_cloudformation_json", "update_from_cloudformation_json"):

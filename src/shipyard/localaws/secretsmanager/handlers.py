@@ -72,6 +72,23 @@ class Secret(Handler, CloudFormationModel):
             client_request_token=None, replica_regions=[], force_overwrite=False)
         return cls(json.loads(created)["ARN"], region_name)
 
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        """Only a new Name replaces a secret; its description, tags and a given SecretString change in place, and a
+        generated value stays (CloudFormation user guide, AWS::SecretsManager::Secret: Name "Update requires:
+        Replacement", the others "No interruption"). Replacing it for a tag, as moto's models would, gave every
+        update a new ARN and a new password (a preview's `shipyard:expires` tag changes on every deploy)."""
+        props = properties(cloudformation_json)
+        backend = secretsmanager_backends[account_id][region_name]
+        secret = backend.describe_secret(original_resource.physical_id)
+        if (props.get("Name") or new_resource_name) != secret.name:
+            return super().update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        secret.description = props.get("Description")
+        secret.tags = tags_list(props) or None
+        if "SecretString" in props and props["SecretString"] != backend.get_secret_value(secret.arn, None, None).get("SecretString"):
+            backend.put_secret_value(secret.arn, props["SecretString"], None, None, ["AWSCURRENT"])
+        return original_resource
+
     def delete(self, account_id: str, region_name: str) -> None:
         secretsmanager_backends[account_id][self.region].delete_secret(
             self.physical_id, recovery_window_in_days=None, force_delete_without_recovery=True)
