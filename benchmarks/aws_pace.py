@@ -11,7 +11,7 @@ image <= 60 s.
 
 --preview (an app with [previews]): `preview deploy` of a new preview, from its one stack: the stack's critical path with
 each ECS service created until its task is healthy (rolling, no bake: CloudFormation waits for the service to be
-stable), then the health gate of each web workload through the edge. With a database, [service]'s task runs the
+stable), then the health gates of the web workloads through the edge, side by side. With a database, [service]'s task runs the
 containers that make the database and apply the migrations before its own starts. Goal (issue 27): <= 120 s.
 
 --measure also runs one release on the embedded AWS at AWS's pace (SHIPYARD_LOCAL_PACE=aws, compressed 5x)
@@ -151,15 +151,14 @@ def main() -> None:
 
 def preview_deploy(config, phases: RolloutPhases, scratch: Path) -> float:
     """A new preview's `preview deploy`, on AWS: its stack (each service until its one task is healthy; nothing of a
-    preview has a bake) and the health gates (one per web workload, one after another)."""
+    preview has a bake) and the health gates (one per web workload, side by side)."""
     from shipyard.synth import synthesize_preview
 
     if config.previews is None:
         raise SystemExit(f"{config.path}: no [previews]; add one to model a preview's deploy")
     stack = synthesize_preview(config, "pr-7", slot=0, expires="2026-12-08T00:00:00Z", out_dir=scratch / "preview").stacks[0]
     service = phases.task_start + phases.healthy + _seconds("cloudformation stabilization poll")
-    webs = 1 + sum(1 for w in config.services.values() if w.kind == "web")
-    gates = webs * GATE.health_successes * GATE.health_interval
+    gates = GATE.health_successes * GATE.health_interval  # one per web workload, all at once
     # With a database, [service]'s task runs the database's container and then the migrations' before its own (each
     # after the task's images are pulled, all at once): its service is that much slower to turn healthy.
     waited = (1 + bool(config.release.migrate)) * _seconds("container run") if config.database else 0.0

@@ -20,8 +20,8 @@ import pytest
 
 from shipyard.app import previewing
 from shipyard.config import load_config
-from shipyard.deploy.state import edge_url
 from shipyard.deploy.apply import DeployFailed
+from shipyard.deploy.state import edge_url
 from shipyard.deploy.verify import verify
 from shipyard.errors import Refused, UsageError
 from shipyard.naming import Output

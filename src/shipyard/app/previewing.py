@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,10 +208,13 @@ def _build_images(aws: Aws, config: Config, base: Environment, name: str) -> dic
 
 
 def _gate(config: Config, url: str, name: str) -> None:
-    """Each web workload's health path answers through the edge, as a viewer reaches it."""
+    """Each web workload's health path answers through the edge, as a viewer reaches it: all at once, as they start
+    at once."""
     paths = [config.service.health_check_path, *(w.health_path for w in config.services.values() if w.kind == "web")]
-    for path in paths:
-        result = gate(url + path, successes=config.release.health_successes, timeout=config.release.health_timeout)
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        results = list(pool.map(lambda path: (path, gate(url + path, successes=config.release.health_successes,
+                                                         timeout=config.release.health_timeout)), paths))
+    for path, result in results:
         if not result.passed:
             raise ShipyardError(f"preview {name}", f"{url}{path} answered {result.last} (not {config.release.health_successes} "
                                 f"200s in a row within {config.release.health_timeout}s)",
