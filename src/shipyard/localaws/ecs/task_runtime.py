@@ -7,7 +7,9 @@ definition's). A virtualenv the image carries as a requirements file is installe
 The container port is handed to the process as PORT on a free loopback port (the processes share one network,
 unlike tasks, which each have their own ENI). Output goes line by line to the task definition's CloudWatch Logs
 group, as the awslogs driver writes it; stopping sends the image's stop signal, then SIGKILL after the container's
-stop timeout. A process that exits is a stopped task with its exit code, as DescribeTasks reports it.
+stop timeout. A process that exits is a stopped task with its exit code, as DescribeTasks reports it. Containers the
+essential one waits for (dependsOn COMPLETE or SUCCESS) run to completion before it, in their order, each with its
+own log stream; a SUCCESS dependency that exits non-zero stops the task before the essential container starts.
 """
 
 from __future__ import annotations
@@ -297,7 +299,7 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
     stopped task."""
     unsupported = ""
     try:
-        container, waits_for = essential_and_waits(task_definition.container_definitions or [{}])
+        container, waits_for = _essential_and_waits(task_definition.container_definitions or [{}])
     except TaskStartFailed as exc:
         (container, waits_for), unsupported = (dict((task_definition.container_definitions or [{}])[0]), []), str(exc)
     for each in [container, *(waited for waited, _ in waits_for)]:
@@ -320,7 +322,7 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
     return task
 
 
-def essential_and_waits(definitions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]:
+def _essential_and_waits(definitions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]:
     """The task's essential container, and the containers it waits for to run to completion (dependsOn COMPLETE or
     SUCCESS, which only a non-essential container may be the target of), each after those it waits for in turn.
 
