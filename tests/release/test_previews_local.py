@@ -185,7 +185,7 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     assert not failed, [(r.id, r.detail) for r in failed]
 
 
-def test_a_new_preview_whose_migrations_fail_is_taken_away_with_its_database(app):
+def test_a_new_preview_whose_migrations_fail_is_taken_away_with_its_database(app, capfd):
     # [service]'s task makes the database, then its migrations fail: the task stops before the service starts, the
     # circuit breaker fails the stack (kept, not rolled back), and the preview's own task drops what was made.
     config, staging, aws = app
@@ -197,6 +197,9 @@ def test_a_new_preview_whose_migrations_fail_is_taken_away_with_its_database(app
             previewing.deploy_preview(config, aws.target, "pr-9")
     finally:
         broken.unlink()
+    said = capfd.readouterr().err
+    assert "migrate exited 1" in said and "web did not run" not in said, said[-2000:]  # which container, and its own words:
+    assert "migrate: " in said and "no_such_function" in said, said[-2000:]
     assert aws.cloudformation(env.region).stack(env.preview("pr-9").names.prefix) is None
     assert _server_has(_master(aws, env), "app_pv_pr_9", "pv_pr_9") == (False, False)
     assert previewing.list_previews(config, aws.target) == []

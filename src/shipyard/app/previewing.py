@@ -31,6 +31,7 @@ from shipyard.deploy.apply import DeployFailed, apply_stack, check_account
 from shipyard.deploy.site import PREVIEW_SITE_PREFIX, publish
 from shipyard.deploy.state import edge_outputs, edge_url
 from shipyard.errors import ShipyardError, UsageError
+from shipyard.naming import SERVICE_LOG_PREFIX
 from shipyard.previews import Preview, format_time, plan_deploy, previews_of
 from shipyard.release import awake
 from shipyard.release.health import gate
@@ -119,6 +120,7 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
             _succeeded(stack.name, applied)
         except ShipyardError:
             if plan.new:  # a preview that never came up leaves nothing behind
+                _why_it_stopped(aws, base.preview(name))
                 ui.info(f"preview {name}: taking away what was made of it")
                 try:
                     _tear_down(aws, config, base, name, stack.name)
@@ -247,6 +249,25 @@ def _bound_outside_hours(aws: Aws, config: Config, name: str, services: list[Env
         return
     woken = [awake.bound_wake(aws, view, now) for view in services]
     ui.info(f"preview {name}: deployed outside {schedule.text}; {woken[0].text(services[0])}")
+
+
+def _why_it_stopped(aws: Aws, env: Environment) -> None:
+    """[service]'s last stopped task, container by container, and the last lines of the one that failed (its
+    database's or its migrations' container): what the circuit breaker's message does not say. Read before the stack
+    and its log groups go."""
+    ecs = aws.ecs(env.region)
+    stopped = ecs.tasks(env.names.cluster, ecs.task_arns(env.names.cluster, env.names.service, "STOPPED"))
+    if not stopped:
+        return
+    task = max(stopped, key=lambda t: t.stopped_at)
+    failed = next((c for c in task.containers if c.exit_code not in (None, 0) and not c.reason), None)
+    ui.info(f"preview {env.name}: {env.names.service}'s task {task.id} stopped: {task.stopped_reason}; " + ", ".join(
+        f"{c.name} exited {c.exit_code}" if c.exit_code is not None else f"{c.name} did not run" for c in task.containers))
+    if failed is not None:
+        page = aws.logs(env.region).stream(env.names.workload(PRIMARY).log_group, f"{SERVICE_LOG_PREFIX}/{failed.name}/{task.id}",
+                                           from_head=False, limit=10)
+        for event in page.events if page else ():
+            ui.info(f"  {failed.name}: {event.message}")
 
 
 def _drop_database(aws: Aws, env: Environment) -> None:

@@ -76,6 +76,7 @@ class Container:
     name: str
     exit_code: int | None
     runtime_id: str = ""
+    reason: str = ""  # why ECS stopped it, where it says (a dependency that failed)
 
 
 @dataclass(frozen=True)
@@ -237,4 +238,5 @@ def _task(raw: dict[str, Any]) -> Task:
         arn=raw["taskArn"], task_definition=raw.get("taskDefinitionArn", ""), last_status=raw.get("lastStatus", ""),
         stopped_reason=raw.get("stoppedReason", ""), started_at=str(raw.get("startedAt") or ""), stopped_at=str(raw.get("stoppedAt") or ""),
         exec_enabled=bool(raw.get("enableExecuteCommand")),
-        containers=tuple(Container(c.get("name", ""), c.get("exitCode"), c.get("runtimeId", "")) for c in raw.get("containers", [])))
+        containers=tuple(Container(c.get("name", ""), c.get("exitCode"), c.get("runtimeId", ""), c.get("reason", ""))
+                         for c in raw.get("containers", [])))
