@@ -31,7 +31,6 @@ from shipyard.deploy.apply import DeployFailed, apply_stack, check_account
 from shipyard.deploy.site import PREVIEW_SITE_PREFIX, publish
 from shipyard.deploy.state import edge_outputs, edge_url
 from shipyard.errors import ShipyardError, UsageError
-from shipyard.naming import SERVICE_LOG_PREFIX
 from shipyard.previews import Preview, format_time, plan_deploy, previews_of
 from shipyard.release import awake
 from shipyard.release.health import gate
@@ -88,13 +87,13 @@ def existing(aws: Aws, config: Config) -> list[Preview]:
 
 def deploy_preview(config: Config, target: Target, given: str, *, images: dict[str, str] | None = None,
                    now: datetime | None = None) -> DeployedPreview:
-    started = time.monotonic()
+    started, moment = time.monotonic(), now or datetime.now(UTC)
     base, name = base_of(config), safe_name(given)
     aws = Aws(target, base.account)
     check_account(aws, base.account, base.name)
     foundation = _base_outputs(aws, config, base)
     plan = plan_deploy(existing(aws, config), name, cap=config.previews.cap,
-                       expires_after_days=config.previews.expires_after_days, now=now or datetime.now(UTC))
+                       expires_after_days=config.previews.expires_after_days, now=moment)
     given_images = images if images is not None else _build_images(aws, config, base, name)
     missing = sorted({PRIMARY, *config.workloads} - set(given_images))
     if missing:
@@ -127,7 +126,7 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
                 except ShipyardError as teardown:
                     ui.info(f"preview {name}: could not take it away ({teardown}); `shipyard preview destroy {name}` tries again")
             raise
-    _bound_outside_hours(aws, config, name, services, now or datetime.now(UTC))
+    _bound_outside_hours(aws, config, name, services, moment)
     # The images an update replaced go now: destroy takes away only what the preview runs when it goes.
     _delete_images(aws, config, base, {key: ref for key, ref in replaced.items() if ref not in given_images.values()})
     edge = edge_outputs(aws, base)
@@ -235,11 +234,11 @@ def _service_views(config: Config, base: Environment, name: str) -> list[Environ
 
 
 def _wake(aws: Aws, name: str, services: list[Environment]) -> None:
-    """A sleeping preview's services back to their one task before its update, which then rolls them out."""
+    """A sleeping preview's services back to their one task before its update, which then rolls them out (as a
+    release wakes a sleeping environment; _bound_outside_hours ends the wake after the deploy)."""
     for view in services:
-        if awake.asleep(aws, view):
+        if awake.wake(aws, view, hold=0) is not None:
             ui.info(f"preview {name}: waking {view.names.service} (it sleeps outside {view.awake})")
-            aws.autoscaling(view.region).set_service_bounds(view.names.cluster, view.names.service, 1, 1)
 
 
 def _bound_outside_hours(aws: Aws, config: Config, name: str, services: list[Environment], now: datetime) -> None:
@@ -263,8 +262,9 @@ def _why_it_stopped(aws: Aws, env: Environment) -> None:
     failed = next((c for c in task.containers if c.exit_code not in (None, 0) and not c.reason), None)
     ui.info(f"preview {env.name}: {env.names.service}'s task {task.id} stopped: {task.stopped_reason}; " + ", ".join(
         f"{c.name} exited {c.exit_code}" if c.exit_code is not None else f"{c.name} did not run" for c in task.containers))
-    if failed is not None:
-        page = aws.logs(env.region).stream(env.names.workload(PRIMARY).log_group, f"{SERVICE_LOG_PREFIX}/{failed.name}/{task.id}",
+    definition = ecs.task_definition(task.task_definition).container(failed.name) if failed else None
+    if definition is not None:
+        page = aws.logs(env.region).stream(definition.log_group, f"{definition.log_stream_prefix}/{failed.name}/{task.id}",
                                            from_head=False, limit=10)
         for event in page.events if page else ():
             ui.info(f"  {failed.name}: {event.message}")

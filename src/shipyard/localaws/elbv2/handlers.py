@@ -100,7 +100,8 @@ def _update_target_group(cls: Any, original_resource: Any, new_resource_name: st
     preview's redeploy, whose tags change every time)."""
     props = cloudformation_json.get("Properties", {})
     backend = elbv2_backends[account_id][region_name]
-    if any(key in props and str(props[key]) != str(getattr(original_resource, _snake(key), None)) for key in ("Port", "Protocol", "VpcId")):
+    if any(key in props and str(props[key]) != str(getattr(original_resource, attribute, None))
+           for key, attribute in (("Port", "port"), ("Protocol", "protocol"), ("VpcId", "vpc_id"))):
         raise ValueError(f"{original_resource.name}: a change of Port, Protocol or VpcId replaces a target group, which the embedded AWS does not do")
     matcher = props.get("Matcher") or {}
     backend.modify_target_group(original_resource.arn, health_check_path=props.get("HealthCheckPath"),
@@ -109,10 +110,6 @@ def _update_target_group(cls: Any, original_resource: Any, new_resource_name: st
                                 healthy_threshold_count=props.get("HealthyThresholdCount"),
                                 unhealthy_threshold_count=props.get("UnhealthyThresholdCount"), http_codes=matcher.get("HttpCode"))
     return original_resource
-
-
-def _snake(key: str) -> str:
-    return {"VpcId": "vpc_id"}.get(key, key.lower())
 
 
 def install() -> None:
