@@ -167,9 +167,13 @@ def test_a_stack_update_keeps_a_sleeping_scalable_target_asleep_unless_its_bound
                     "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": maximum}},
                    {"ScheduledActionName": "sleep", "Schedule": f"cron(0 {sleep_hour} ? * MON,TUE,WED,THU,FRI *)",
                     "Timezone": "Europe/Berlin", "ScalableTargetAction": {"MinCapacity": 0, "MaxCapacity": 0}}]
+        policy = {"Type": "AWS::ApplicationAutoScaling::ScalingPolicy", "Properties": {
+            "PolicyName": "cpu", "PolicyType": "TargetTrackingScaling", "ScalingTargetId": {"Ref": "Target"},
+            "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 70, "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}}}
         return json.dumps({"Resources": {"Target": {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
             "ServiceNamespace": "ecs", "ResourceId": resource, "ScalableDimension": "ecs:service:DesiredCount",
-            "MinCapacity": 0, "MaxCapacity": maximum, "ScheduledActions": actions}}}})
+            "MinCapacity": 0, "MaxCapacity": maximum, "ScheduledActions": actions}}, "Cpu": policy}})
 
     def settle() -> None:
         deadline = time.monotonic() + 30
@@ -203,6 +207,10 @@ def test_a_stack_update_keeps_a_sleeping_scalable_target_asleep_unless_its_bound
     aws.call("cloudformation", "UpdateStack", region, StackName="sleepy", TemplateBody=template(21, 6))  # new bounds
     settle()
     assert bounds() == (0, 6)
+    # New bounds update the target in place (MinCapacity/MaxCapacity: "Update requires: No interruption"); a
+    # replacement would deregister it, and its scaling policy, which the template did not change, with it.
+    assert [p["PolicyName"] for p in aws.call("application-autoscaling", "DescribeScalingPolicies", region,
+                                              ServiceNamespace="ecs")["ScalingPolicies"]] == ["cpu"]
     with pytest.raises(ShipyardError, match="Invalid timezone"):
         aws.call("application-autoscaling", "PutScheduledAction", region, ServiceNamespace="ecs", ResourceId=resource,
                  ScalableDimension="ecs:service:DesiredCount", ScheduledActionName="bad", Schedule="cron(0 7 ? * MON *)",

@@ -54,28 +54,36 @@ class ScalableTarget(Handler, CloudFormationModel):
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         props = properties(cloudformation_json)
-        minimum, maximum = bounds = _bounds(props)
-        applicationautoscaling_backends[account_id][region_name].register_scalable_target(
-            namespace=props["ServiceNamespace"], r_id=props["ResourceId"], dimension=props["ScalableDimension"],
-            min_capacity=minimum, max_capacity=maximum,
-            role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"),
-        )
-        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"], bounds)
+        target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"], _bounds(props))
+        target._register(props, account_id, region_name)
         target._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
         return target
 
     @classmethod
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
-        """CloudFormation updates a scalable target in place and sets its bounds only when the template changes them,
-        so a stack update during a scheduled sleep leaves the service asleep."""
+        """CloudFormation replaces a scalable target only for a new namespace, resource or dimension; other changes are
+        made in place, and its bounds are set only when the template changes them, so a stack update during a
+        scheduled sleep leaves the service asleep (AWS::ApplicationAutoScaling::ScalableTarget, "Update requires").
+        A replacement would deregister the target, and its scaling policies with it."""
         props = properties(cloudformation_json)
         same_target = (original_resource.namespace, original_resource.resource_id, original_resource.dimension) == (
             props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"])
-        if not same_target or _bounds(props) != original_resource.bounds:
+        if not same_target:
             return super().update_from_cloudformation_json(original_resource, new_resource_name, cloudformation_json,
                                                             account_id, region_name)
+        if _bounds(props) != original_resource.bounds:
+            original_resource.bounds = _bounds(props)
+            original_resource._register(props, account_id, region_name)
         original_resource._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
         return original_resource
+
+    def _register(self, props: dict, account_id: str, region_name: str) -> None:
+        """RegisterScalableTarget with the template's bounds: it creates the target, or updates the one there."""
+        minimum, maximum = self.bounds
+        applicationautoscaling_backends[account_id][region_name].register_scalable_target(
+            namespace=self.namespace, r_id=self.resource_id, dimension=self.dimension,
+            min_capacity=minimum, max_capacity=maximum,
+            role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"))
 
     def _replace_scheduled_actions(self, actions: list[dict], account_id: str, region_name: str) -> None:
         """The template's scheduled actions of this target become `actions` (none: they are gone with it); actions
