@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 import re
 
 import pytest
@@ -290,3 +291,18 @@ def test_stack_events_come_a_page_at_a_time_and_a_poll_reads_only_the_new_ones(l
     assert cloudformation.newest_event("eventful") == {every[0].event_id}
     assert cloudformation.events("eventful", after={every[3].event_id}) == every[:3]
     assert cloudformation.events("eventful", after=cloudformation.newest_event("eventful")) == []
+    # Each answered event holds what the stack's event holds, written as AWS writes it (the embedded AWS writes the
+    # page itself, not through moto's serializer): escaped text read back intact, a timestamp with its zone.
+    from moto.cloudformation.models import cloudformation_backends
+
+    held = cloudformation_backends["444444444445"][region].describe_stack_events("eventful")[::-1]
+    held[0].resource_status_reason = 'a <reason> & "quotes"'
+    answered = aws.call("cloudformation", "DescribeStackEvents", region, StackName="eventful")["StackEvents"]
+    for event, kept in zip(answered, held, strict=False):
+        assert event == {key: value for key, value in {
+            "StackId": kept.stack_id, "EventId": str(kept.event_id), "StackName": kept.stack_name,
+            "LogicalResourceId": kept.logical_resource_id, "PhysicalResourceId": kept.physical_resource_id,
+            "ResourceType": kept.resource_type, "Timestamp": kept.timestamp.replace(tzinfo=UTC),
+            "ResourceStatus": kept.resource_status, "ResourceStatusReason": kept.resource_status_reason,
+            "ResourceProperties": kept.resource_properties}.items() if value is not None}
+    assert answered[0]["ResourceStatusReason"] == 'a <reason> & "quotes"'

@@ -143,6 +143,8 @@ class Session:
                     _BOTO_SESSIONS[key] = boto3.session.Session(profile_name=self.target.profile)
                 except Exception as exc:  # botocore.exceptions.ProfileNotFound
                     raise AwsError("--profile", str(exc), "list profiles with `aws configure list-profiles`") from None
+            _BOTO_SESSIONS[key]._session.get_component("response_parser_factory").set_parser_defaults(
+                timestamp_parser=_timestamp)
         return _BOTO_SESSIONS[key]
 
     def client(self, service: str, region: str) -> Any:
@@ -203,6 +205,24 @@ class Session:
 
 _PAGE_TOKENS = (("NextToken", "NextToken"), ("nextToken", "nextToken"), ("NextContinuationToken", "ContinuationToken"),
                 ("Marker", "Marker"), ("NextMarker", "Marker"))
+
+
+def _timestamp(value: Any) -> Any:
+    """An ISO 8601 timestamp with its zone (what the AWS APIs answer) read by datetime itself; anything else by
+    botocore's own parser. botocore reads every timestamp through dateutil, which took a third of a stack-event poll
+    (100 events) on the client."""
+    from datetime import datetime
+
+    from botocore.utils import parse_timestamp
+
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return parse_timestamp(value)
 
 
 def _snake(operation: str) -> str:

@@ -69,7 +69,7 @@ def local(aws_seconds: float) -> float:
 # Real seconds a blue/green bake lasts at least, whatever the compression: the release's health gate judges the new
 # revision inside the bake (three answers through the edge, the load balancer and a task), and on two busy cores one
 # answer can take half a second. A bake compressed below this would fail releases for the machine's speed alone.
-BAKE_AT_LEAST = 5.0
+BAKE_AT_LEAST = 4.0
 
 
 def local_bake(aws_seconds: float) -> float:
