@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
 import re
+from datetime import UTC
 
 import pytest
 
