@@ -118,6 +118,7 @@ class Target:
 
 _BOTO_SESSIONS: dict[tuple[Any, ...], Any] = {}
 _CLIENTS_LOCK = threading.Lock()
+_CLIENTS: dict[tuple[Any, ...], Any] = {}
 
 
 class Session:
@@ -126,7 +127,6 @@ class Session:
     def __init__(self, target: Target, account: str) -> None:
         self.target = target
         self.account = account
-        self._clients: dict[tuple[str, str], Any] = {}
 
     def _boto_session(self) -> Any:
         """The boto3 session of these credentials, shared by every Session of the process: it keeps the service models
@@ -148,9 +148,11 @@ class Session:
         return _BOTO_SESSIONS[key]
 
     def client(self, service: str, region: str) -> Any:
-        key = (service, region)
+        """One client per target, account, service and region in the process, whichever Session asks: making one
+        reads the service's model and takes 5 to 50 ms, and a command makes many Sessions of the same account."""
+        key = (self.target.endpoint, self.target.credentials, self.target.profile, self.account, service, region)
         with _CLIENTS_LOCK:  # a boto3 session makes one client at a time (it is not thread-safe)
-            if key not in self._clients:
+            if key not in _CLIENTS:
                 from botocore.config import Config
 
                 # One endpoint answers every operation on the embedded AWS: no host prefixes (StartLiveTail's stream-).
@@ -162,8 +164,8 @@ class Session:
                 # the account themselves, as on AWS.
                 if self.target.emulator is not None and self.target.credentials is not None:
                     self.target.emulator.bind_account(client, self.account)
-                self._clients[key] = client
-            return self._clients[key]
+                _CLIENTS[key] = client
+            return _CLIENTS[key]
 
     def call(self, service: str, operation: str, region: str, /, **kwargs: Any) -> dict[str, Any]:
         """client(service, region).<operation>(**kwargs), with AWS failures as AwsError."""

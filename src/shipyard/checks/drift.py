@@ -99,8 +99,7 @@ def synthesized_role(live: LiveEnvironment, role_name: str) -> tuple[list[dict],
     permissions: list[dict] = []
     managed: set[str] = set()
     for stack in live.assembly.stacks:
-        template = stack.template()
-        resources = template.get("Resources", {})
+        resources = live.template(stack).get("Resources", {})
         role_ids = {logical for logical, r in resources.items()
                     if r.get("Type") == "AWS::IAM::Role" and (r.get("Properties") or {}).get("RoleName") == role_name}
         policies = {logical: r for logical, r in resources.items() if r.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")

@@ -41,6 +41,7 @@ class LiveEnvironment:
         self.region = self.env.region
         self.distribution_id, self.distribution_domain, self.edge_url = distribution_id, distribution_domain, edge_url
         self._stack_refs: dict[str, dict[str, Any]] = {}
+        self._templates: dict[str, dict[str, Any]] = {}
 
     @property
     def bucket(self) -> str:
@@ -108,7 +109,14 @@ class LiveEnvironment:
     def _resources(self, stack_name: str) -> dict[str, Any]:
         """The Resources of one of the environment's synthesized stacks (none where it has no such stack)."""
         stack = next((s for s in self.assembly.stacks if s.name == stack_name), None)
-        return stack.template().get("Resources", {}) if stack else {}
+        return self.template(stack).get("Resources", {}) if stack else {}
+
+    def template(self, stack: StackArtifact) -> dict[str, Any]:
+        """The stack's synthesized template, read once per verify (every role's drift looks through every template);
+        the checks only read it."""
+        if stack.name not in self._templates:
+            self._templates[stack.name] = stack.template()
+        return self._templates[stack.name]
 
     def _declared_names(self, stack_name: str, kind: str, key: str) -> list[str]:
         """The names the stack gives its resources of `kind` (under `key`), where the template spells them out."""
