@@ -372,5 +372,13 @@ def test_the_preview_jobs_assume_the_preview_role_which_trusts_only_pull_request
     assert [_actions(s) for s in writes] == [{"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy"}]
     assert "policy/webapp-staging-preview-boundary" in json.dumps(writes[0]["Condition"]["StringEquals"]["iam:PermissionsBoundary"])
     preview = synthesize_preview(config, "pr-7", slot=0, expires="2026-12-08T00:00:00Z", out_dir=tmp_path / "pv").stacks[0].template()
+    # Scalable targets have no name of the preview's: every scaling write holds only where the shipyard:preview tag is
+    # (asked for on a new target, present on an existing one), and the preview's targets carry it.
+    scaling = [s for s in statements if any(a.startswith("application-autoscaling:") and not a.split(":")[1].startswith("Describe")
+                                            for a in _actions(s))]
+    assert scaling and all(s["Condition"] in ({"Null": {"aws:RequestTag/shipyard:preview": "false"}},
+                                              {"Null": {"aws:ResourceTag/shipyard:preview": "false"}}) for s in scaling)
+    targets = [r["Properties"] for r in preview["Resources"].values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget"]
+    assert targets and all({"Key": "shipyard:preview", "Value": "pr-7"} in t["Tags"] for t in targets)
     roles = [r["Properties"] for r in preview["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
     assert len(roles) >= 4 and all("policy/webapp-staging-preview-boundary" in json.dumps(r.get("PermissionsBoundary")) for r in roles)

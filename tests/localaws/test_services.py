@@ -218,6 +218,59 @@ def test_a_stack_update_keeps_a_sleeping_scalable_target_asleep_unless_its_bound
                  Timezone="Mars/Olympus")
 
 
+def test_a_scalable_targets_tags_come_from_its_template_and_the_tagging_api(local_aws):
+    """A scalable target is taggable: CloudFormation tags it on create and on update (its resource schema: tagOnCreate,
+    tagUpdatable), RegisterScalableTarget tags a target it creates, TagResource and UntagResource change them, and
+    ListTagsForResource reads them (Application Auto Scaling API reference). A preview role's permissions on its
+    scalable targets hold by these tags; moto kept none."""
+    import time
+
+    from shipyard.app.target import embedded
+
+    aws, region, resource = Aws(embedded(local_aws.endpoint), "333333333334"), "eu-west-1", "service/tagged/web"
+    aws.call("ecs", "CreateCluster", region, clusterName="tagged")
+    family = aws.call("ecs", "RegisterTaskDefinition", region, family="tagged", containerDefinitions=[
+        {"name": "web", "image": "none", "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
+    aws.call("ecs", "CreateService", region, cluster="tagged", serviceName="web", taskDefinition=family, desiredCount=0)
+
+    def template(preview: str) -> str:
+        return json.dumps({"Resources": {"Target": {"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
+            "ServiceNamespace": "ecs", "ResourceId": resource, "ScalableDimension": "ecs:service:DesiredCount",
+            "MinCapacity": 1, "MaxCapacity": 1, "Tags": [{"Key": "shipyard:preview", "Value": preview}]}}}})
+
+    def settled() -> str:
+        for _ in range(300):
+            state = aws.call("cloudformation", "DescribeStacks", region, StackName="tagged")["Stacks"][0]["StackStatus"]
+            if not state.endswith("IN_PROGRESS"):
+                return state
+            time.sleep(0.1)
+        return state
+
+    def tags() -> dict[str, str]:
+        [target] = aws.call("application-autoscaling", "DescribeScalableTargets", region, ServiceNamespace="ecs",
+                            ResourceIds=[resource])["ScalableTargets"]
+        return aws.call("application-autoscaling", "ListTagsForResource", region, ResourceARN=target["ScalableTargetARN"])["Tags"]
+
+    aws.call("cloudformation", "CreateStack", region, StackName="tagged", TemplateBody=template("pr-7"))
+    assert settled() == "CREATE_COMPLETE"
+    assert tags() == {"shipyard:preview": "pr-7"}
+    aws.call("cloudformation", "UpdateStack", region, StackName="tagged", TemplateBody=template("pr-8"))
+    assert settled() == "UPDATE_COMPLETE"
+    assert tags() == {"shipyard:preview": "pr-8"}
+    [target] = aws.call("application-autoscaling", "DescribeScalableTargets", region, ServiceNamespace="ecs",
+                        ResourceIds=[resource])["ScalableTargets"]
+    aws.call("application-autoscaling", "TagResource", region, ResourceARN=target["ScalableTargetARN"], Tags={"team": "shop"})
+    aws.call("application-autoscaling", "UntagResource", region, ResourceARN=target["ScalableTargetARN"], TagKeys=["shipyard:preview"])
+    assert tags() == {"team": "shop"}
+    # RegisterScalableTarget's Tags tag the target it creates (an existing one keeps its own: TagResource changes those).
+    aws.call("application-autoscaling", "RegisterScalableTarget", region, ServiceNamespace="ecs", ResourceId=resource,
+             ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2, Tags={"other": "x"})
+    assert tags() == {"team": "shop"}
+    gone = target["ScalableTargetARN"].rsplit("/", 1)[0] + "/" + "0" * 36
+    with pytest.raises(ShipyardError, match="ResourceNotFoundException"):
+        aws.call("application-autoscaling", "ListTagsForResource", region, ResourceARN=gone)
+
+
 def test_a_change_set_of_a_new_parameter_value_updates_what_refers_to_it(local_aws):
     """CloudFormation updates a resource whose property refers to a parameter given another value, the template
     unchanged (CloudFormation user guide, "Update stacks using change sets"); moto listed no change at all."""

@@ -144,7 +144,13 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
     # Asleep outside its hours (its Sleep action's bounds on every service), the next push wakes it first: it answers
     # again, from the database it kept.
     preview = env.preview("pr-7")
-    for view in [preview, *(preview.workload_view(w) for w in config.services)]:
+    views = [preview, *(preview.workload_view(w) for w in config.services)]
+    # Each scalable target carries the tag the preview role's scaling permissions hold by (CloudFormation tags it).
+    targets = aws.call("application-autoscaling", "DescribeScalableTargets", env.region, ServiceNamespace="ecs", ResourceIds=[
+        f"service/{view.names.cluster}/{view.names.service}" for view in views])["ScalableTargets"]
+    assert len(targets) == len(views) and all(aws.call("application-autoscaling", "ListTagsForResource", env.region, ResourceARN=t[
+        "ScalableTargetARN"])["Tags"].get("shipyard:preview") == "pr-7" for t in targets)
+    for view in views:
         aws.autoscaling(env.region).set_service_bounds(view.names.cluster, view.names.service, 0, 0)
     again = previewing.deploy_preview(config, aws.target, "pr-7")
     assert not again.created and again.passed, [c.detail for c in again.checks]

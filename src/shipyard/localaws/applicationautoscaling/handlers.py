@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import threading
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.common_models import CloudFormationModel
 
 from shipyard.localaws.core import pace
-from shipyard.localaws.core.base import Handler, properties, wrap
+from shipyard.localaws.core.base import Handler, patch, properties, wrap
 
 # Application Auto Scaling's schedule forms (PutScheduledAction, "Schedule"): at(...), rate(...) and a six-field cron.
 _SCHEDULE = re.compile(r"^(at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
@@ -57,6 +58,7 @@ class ScalableTarget(Handler, CloudFormationModel):
         target = cls(props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"], _bounds(props))
         target._register(props, account_id, region_name)
         target._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
+        target._tag(props, account_id, region_name)
         return target
 
     @classmethod
@@ -75,6 +77,7 @@ class ScalableTarget(Handler, CloudFormationModel):
             original_resource.bounds = _bounds(props)
             original_resource._register(props, account_id, region_name)
         original_resource._replace_scheduled_actions(props.get("ScheduledActions") or [], account_id, region_name)
+        original_resource._tag(props, account_id, region_name)
         return original_resource
 
     def _register(self, props: dict, account_id: str, region_name: str) -> None:
@@ -84,6 +87,11 @@ class ScalableTarget(Handler, CloudFormationModel):
             namespace=self.namespace, r_id=self.resource_id, dimension=self.dimension,
             min_capacity=minimum, max_capacity=maximum,
             role_arn=props.get("RoleARN", ""), suspended_state=props.get("SuspendedState"))
+
+    def _tag(self, props: dict, account_id: str, region_name: str) -> None:
+        """The template's Tags become the target's (its resource schema: tagOnCreate, tagUpdatable)."""
+        target = applicationautoscaling_backends[account_id][region_name].targets[self.dimension][self.resource_id]
+        target.tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags") or []}
 
     def _replace_scheduled_actions(self, actions: list[dict], account_id: str, region_name: str) -> None:
         """The template's scheduled actions of this target become `actions` (none: they are gone with it); actions
@@ -219,6 +227,54 @@ def _deregister_with_its_actions(original):
     return wrapper
 
 
+def _tags_on_create(original):
+    """RegisterScalableTarget's Tags tag the target it creates; an existing target keeps its tags (TagResource changes
+    those). moto took no Tags at all."""
+    def wrapper(self):
+        request = json.loads(self.body or "{}")
+        backend = self.applicationautoscaling_backend
+        existing = backend.targets.get(request.get("ScalableDimension"), {}).get(request.get("ResourceId"))
+        answer = original(self)
+        if existing is None:
+            target = backend.targets[request["ScalableDimension"]][request["ResourceId"]]
+            target.tags = dict(request.get("Tags") or {})
+        return answer
+
+    return wrapper
+
+
+def _target_by_arn(backend, arn: str):
+    """The scalable target `arn` names; ResourceNotFoundException (which moto's Application Auto Scaling lacks) where
+    none does."""
+    from moto.applicationautoscaling.exceptions import AWSValidationException
+    from moto.core.exceptions import JsonRESTError
+
+    for targets in backend.targets.values():
+        for target in targets.values():
+            if target.arn == arn:
+                return target
+    if ":scalable-target/" not in arn:
+        raise AWSValidationException(f"Invalid ResourceARN: {arn!r}")
+    raise JsonRESTError("ResourceNotFoundException", f"No scalable target found for {arn}")
+
+
+def _list_tags_for_resource(self) -> str:
+    target = _target_by_arn(self.applicationautoscaling_backend, self._get_param("ResourceARN"))
+    return json.dumps({"Tags": getattr(target, "tags", {})})
+
+
+def _tag_resource(self) -> str:
+    target = _target_by_arn(self.applicationautoscaling_backend, self._get_param("ResourceARN"))
+    target.tags = {**getattr(target, "tags", {}), **(self._get_param("Tags") or {})}
+    return "{}"
+
+
+def _untag_resource(self) -> str:
+    target = _target_by_arn(self.applicationautoscaling_backend, self._get_param("ResourceARN"))
+    target.tags = {k: v for k, v in getattr(target, "tags", {}).items() if k not in (self._get_param("TagKeys") or [])}
+    return "{}"
+
+
 def reset() -> None:
     """Pending one-time actions go with the server."""
     while _pending:
@@ -234,5 +290,12 @@ def install() -> None:
          corrects="scheduled actions are stored with any schedule string and any time zone name")
     wrap(ApplicationAutoscalingBackend, "deregister_scalable_target", _deregister_with_its_actions,
          corrects="deregistering a scalable target keeps its scheduled actions and scaling policies")
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    wrap(ApplicationAutoScalingResponse, "register_scalable_target", _tags_on_create,
+         corrects="RegisterScalableTarget ignores Tags")
+    for name, operation in (("list_tags_for_resource", _list_tags_for_resource), ("tag_resource", _tag_resource),
+                            ("untag_resource", _untag_resource)):
+        patch(ApplicationAutoScalingResponse, name, operation, corrects="scalable targets cannot be tagged (no tagging API)")
     wrap(ApplicationAutoscalingBackend, "register_scalable_target", _register_scalable_target,
          corrects="registering a scalable target leaves the ECS service's desired count outside its new bounds")
