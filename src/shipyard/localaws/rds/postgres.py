@@ -231,6 +231,7 @@ def _cluster_template(user: str) -> tuple[Path, str]:
             done = subprocess.run([str(binaries() / "initdb"), "-D", str(root / "data"), "-U", user, f"--pwfile={root / 'password'}",
                                    "--auth=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-instructions", "--no-sync"],
                                   capture_output=True, text=True, timeout=120, **options)  # type: ignore[call-overload]
+            (root / "password").unlink()
             if done.returncode != 0:
                 raise RuntimeError(f"initdb failed: {(done.stderr or done.stdout).strip()[-500:]}")
             _templates[key] = (root / "data", password)
