@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -100,7 +99,7 @@ def synthesize_preview(config: Config, name: str, *, slot: int, expires: str, ou
     assert config.previews is not None
     base = config.environment(config.previews.base)
     preview = PreviewSettings(base=settings_of(config, base), name=name, slot=slot, expires=expires,
-                              migrate=tuple(shlex.split(config.release.migrate)) if config.release.migrate else ())
+                              migrate=tuple(config.release.migrate_command or ()))
     directory = (out_dir / preview.env.name).resolve()
     shutil.rmtree(directory, ignore_errors=True)
     app = cdk.App(outdir=str(directory), analytics_reporting=False, stack_traces=False, builtin_cloud_formation_validation=False,

@@ -122,6 +122,18 @@ def _own(path: Path) -> None:
             os.chown(item, user.pw_uid, user.pw_gid)
 
 
+def _run_program(*argv: str, stdin: str | None = None, password: str | None = None) -> str:
+    """One of PostgreSQL's programs, as the postgres user; its output, or RuntimeError with its last words."""
+    options = _as_postgres_user()
+    if password is not None:
+        options["env"] = {**dict(options.get("env") or os.environ), "PGPASSWORD": password}  # type: ignore[call-overload]
+    done = subprocess.run([str(binaries() / argv[0]), *argv[1:]], input=stdin, capture_output=True, text=True, timeout=120,
+                          **options)  # type: ignore[arg-type]
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed: {(done.stderr or done.stdout).strip()[-500:]}")
+    return done.stdout
+
+
 @dataclass
 class Server:
     key: str  # account/region/identifier
@@ -141,13 +153,7 @@ class Server:
         return self.root / "data"
 
     def _run(self, *argv: str, stdin: str | None = None) -> str:
-        options = _as_postgres_user()
-        options["env"] = {**dict(options.get("env") or os.environ), "PGPASSWORD": self.password}  # type: ignore[call-overload]
-        done = subprocess.run([str(binaries() / argv[0]), *argv[1:]], input=stdin, capture_output=True, text=True, timeout=120,
-                              **options)  # type: ignore[arg-type]
-        if done.returncode != 0:
-            raise RuntimeError(f"{argv[0]} failed: {(done.stderr or done.stdout).strip()[-500:]}")
-        return done.stdout
+        return _run_program(*argv, stdin=stdin, password=self.password)
 
     def start(self) -> None:
         self.root.chmod(0o755)
@@ -227,13 +233,11 @@ def _cluster_template(user: str) -> tuple[Path, str]:
             password = secrets.token_hex(16)
             (root / "password").write_text(password + "\n")
             _own(root)
-            options = _as_postgres_user()
-            done = subprocess.run([str(binaries() / "initdb"), "-D", str(root / "data"), "-U", user, f"--pwfile={root / 'password'}",
-                                   "--auth=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-instructions", "--no-sync"],
-                                  capture_output=True, text=True, timeout=120, **options)  # type: ignore[call-overload]
-            (root / "password").unlink()
-            if done.returncode != 0:
-                raise RuntimeError(f"initdb failed: {(done.stderr or done.stdout).strip()[-500:]}")
+            try:
+                _run_program("initdb", "-D", str(root / "data"), "-U", user, f"--pwfile={root / 'password'}", "--auth=scram-sha-256",
+                             "-E", "UTF8", "--no-locale", "--no-instructions", "--no-sync")
+            finally:
+                (root / "password").unlink()
             _templates[key] = (root / "data", password)
         return _templates[key]
 
