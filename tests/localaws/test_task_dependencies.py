@@ -56,8 +56,9 @@ def _create(aws: Aws, stack: str, template: str, **execute) -> str:
 
 def _run(aws: Aws, **overrides) -> dict:
     """RunTask of the family, until its essential container runs or the task stops."""
-    [task] = aws.call("ecs", "RunTask", REGION, cluster="ordered", taskDefinition="ordered", launchType="FARGATE",
-                      networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}}, **overrides)["tasks"]
+    [task] = aws.call("ecs", "RunTask", REGION, cluster="ordered", launchType="FARGATE",
+                      networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+                      **{"taskDefinition": "ordered", **overrides})["tasks"]
     deadline = time.monotonic() + 60
     while True:
         [task] = aws.call("ecs", "DescribeTasks", REGION, cluster="ordered", tasks=[task["taskArn"]])["tasks"]
@@ -132,3 +133,67 @@ def _settled_or_gone(aws: Aws, stack: str) -> None:
         assert _settled(aws, stack) == "DELETE_COMPLETE"
     except ShipyardError as exc:
         assert "does not exist" in str(exc)
+
+
+def _pair(aws: Aws, side_command: str) -> dict:
+    """RunTask of a task of two essential containers: `web`, which is told where `side` listens, and `side`."""
+    def container(name: str, command: str, port: int, **more) -> dict:
+        return {"name": name, "image": POSTGRES_CLIENT_IMAGE, "command": ["sh", "-c", command], "essential": True,
+                "portMappings": [{"containerPort": port}], **more, "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "run"}}}
+
+    aws.call("ecs", "RegisterTaskDefinition", REGION, family="pair", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+             cpu="256", memory="512", containerDefinitions=[
+                 container("web", "echo side at $SIDE_URL; exec python3 -m http.server $PORT --bind 127.0.0.1", 8000,
+                           environment=[{"name": "SIDE_URL", "value": "http://127.0.0.1:8001/"}]),
+                 container("side", side_command, 8001)])
+    return _run(aws, taskDefinition="pair")
+
+
+def _until(condition, what: str, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+    return found
+
+
+def test_a_task_of_two_essential_containers_runs_both_each_reaching_the_other_on_its_own_port(aws):
+    task = _pair(aws, "exec python3 -m http.server $PORT --bind 127.0.0.1")
+    assert task["lastStatus"] == "RUNNING"
+    web, side = (next(c for c in task["containers"] if c["name"] == name) for name in ("web", "side"))
+    ports = {c["name"]: c["networkBindings"][0]["hostPort"] for c in (web, side)}
+    assert ports["web"] != ports["side"]
+    # What web was told (127.0.0.1:8001, the task's own network) is where side listens here.
+    [line] = _until(lambda: _lines(aws, "web", task), "web's first line")
+    assert line == f"side at http://127.0.0.1:{ports['side']}/"
+    import urllib.request
+
+    _until(lambda: _answers(f"http://127.0.0.1:{ports['side']}/", urllib.request), "side to answer")
+    aws.call("ecs", "StopTask", REGION, cluster="ordered", task=task["taskArn"])
+    stopped = _until(lambda: _stopped(aws, task), "the task to stop")
+    _until(lambda: all(c["lastStatus"] == "STOPPED" for c in _stopped(aws, task)["containers"]), "both containers to stop")
+    assert not _answers(f"http://127.0.0.1:{ports['side']}/", urllib.request) and stopped["desiredStatus"] == "STOPPED"
+
+
+def test_when_one_essential_container_exits_ecs_stops_the_whole_task(aws):
+    task = _pair(aws, "sleep 1; exit 4")
+    stopped = _until(lambda: _stopped(aws, task), "the task to stop")
+    side = next(c for c in stopped["containers"] if c["name"] == "side")
+    assert side["exitCode"] == 4
+    assert stopped["stopCode"] == "EssentialContainerExited" and stopped["stoppedReason"] == "Essential container in task exited"
+    web = next(c for c in stopped["containers"] if c["name"] == "web")
+    assert web["lastStatus"] == "STOPPED"
+
+
+def _answers(url: str, request) -> bool:
+    try:
+        with request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _stopped(aws: Aws, task: dict) -> dict | None:
+    [found] = aws.call("ecs", "DescribeTasks", REGION, cluster="ordered", tasks=[task["taskArn"]])["tasks"]
+    return found if found["lastStatus"] == "STOPPED" else None

@@ -55,6 +55,7 @@ class _Target:
 
     task: Task
     group: str
+    port: int  # the loopback port of the container the service's load balancer entry names
     registered: float = field(default_factory=time.monotonic)
     state: str = "initial"  # initial | healthy | unhealthy | draining
     reason: str = "Elb.RegistrationInProgress"
@@ -97,6 +98,10 @@ class _Rollout:
     strategy: str = "ROLLING"  # or BLUE_GREEN
     rule: str | None = None  # blue/green: the production listener rule whose weights move traffic
     alternate_group: str | None = None
+    # Rolling: the service's other load balancer entries (target group, container name), which each task also joins
+    # (a service may have several: ECS developer guide, "Register multiple target groups with a service").
+    more_groups: list[tuple[str, str | None]] = field(default_factory=list)
+    containers: dict[str, str] = field(default_factory=dict)  # target group ARN -> the container its entry names
     bake: float = 0.0  # blue/green: seconds (on AWS) blue keeps running after the traffic shift
     events: list[str] = field(default_factory=list)
     replaced: int = 0  # tasks the scheduler started in place of stopped ones since the deployment completed
@@ -105,7 +110,7 @@ class _Rollout:
 
 _lock = threading.RLock()
 _rollouts: dict[tuple[str, str, str, str], _Rollout] = {}
-_targets: dict[str, _Target] = {}  # task ARN -> its registration
+_targets: dict[tuple[str, str], _Target] = {}  # (task ARN, target group ARN) -> its registration
 _scheduler: threading.Thread | None = None
 _stopping = threading.Event()
 
@@ -190,6 +195,9 @@ def begin(service: Any, previous_task_definition: str | None, target_group: str 
                            float(getattr(service, "health_check_grace_period_seconds", 0) or 0), old, target_group)
         if existing is not None:
             rollout.events = existing.events
+        entries = [lb for lb in service.load_balancers or [] if lb.get("targetGroupArn")]
+        rollout.more_groups = [(lb["targetGroupArn"], lb.get("containerName")) for lb in entries[1:]]
+        rollout.containers = {lb["targetGroupArn"]: lb.get("containerName") for lb in entries if lb.get("containerName")}
         new_group = target_group
         if configuration.get("strategy") == "BLUE_GREEN" and advanced:
             rollout.strategy, rollout.rule = "BLUE_GREEN", advanced.get("productionListenerRule")
@@ -242,13 +250,15 @@ def _start_tasks(rollout: _Rollout, deployment: _Deployment, count: int) -> None
                                   exec_enabled=bool(getattr(service, "enable_execute_command", False)))
         deployment.tasks.append(task)
         started.append(task.id)
-        if task.health_check is not None:
-            threading.Thread(target=_container_checks, args=(rollout, deployment, task), daemon=True, name=f"container-health-{task.id}").start()
-        if task.last_status != "STOPPED" and deployment.group:
-            target = _Target(task, deployment.group)
+        for container in task.checked:
+            threading.Thread(target=_container_checks, args=(rollout, deployment, task, container), daemon=True,
+                             name=f"container-health-{task.id}").start()
+        groups = [(deployment.group, rollout.containers.get(deployment.group)), *rollout.more_groups] if deployment.group else []
+        for group, container in groups if task.last_status != "STOPPED" else []:
+            target = _Target(task, group, task.host_port_of(container))
             if pace.aws_pace():  # Fargate's start (ENI, image pull) before the first health check
                 target.registered += local_seconds(pace.LATENCIES["fargate task start"].seconds)
-            _targets[task.arn] = target
+            _targets[(task.arn, group)] = target
             threading.Thread(target=_health_checks, args=(rollout, target), daemon=True, name=f"health-{task.id}").start()
     _note(rollout, f"has started {len(started)} tasks: {', '.join(f'(task {t})' for t in started)}.")
 
@@ -271,7 +281,7 @@ def _health_checks(rollout: _Rollout, target: _Target) -> None:
         time.sleep(interval)
         if time.monotonic() < target.registered or target.task.last_status != "RUNNING":
             continue
-        url = f"http://127.0.0.1:{target.task.host_port}{path}"
+        url = f"http://127.0.0.1:{target.port}{path}"
         refused = False
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -302,13 +312,13 @@ def _health_checks(rollout: _Rollout, target: _Target) -> None:
                                           "Request timed out" if timed_out else "Health checks failed")
 
 
-def _container_checks(rollout: _Rollout, deployment: _Deployment, task: Task) -> None:
-    """The container's own health check, as ECS runs it: every interval, failing after `retries` misses in a row once
-    the start period is over; an UNHEALTHY essential container stops the task, which counts against the deployment
-    (ECS developer guide, "Determine Amazon ECS task health using container health checks"). The app starts at its own
-    speed: until its port first accepts a connection, misses before APP_START_SECONDS of real time count as the start
-    period's."""
-    check = task.health_check or {}
+def _container_checks(rollout: _Rollout, deployment: _Deployment, task: Task, container: Any) -> None:
+    """A container's own health check (the task's first container is the task itself), as ECS runs it: every
+    interval, failing after `retries` misses in a row once the start period is over; an UNHEALTHY essential container
+    stops the task, which counts against the deployment (ECS developer guide, "Determine Amazon ECS task health using
+    container health checks"). The app starts at its own speed: until its port first accepts a connection, misses
+    before APP_START_SECONDS of real time count as the start period's."""
+    check = container.health_check or {}
     interval = max(0.2, local_seconds(float(check.get("interval", 30))))
     timeout = max(1.0, local_seconds(float(check.get("timeout", 5))))
     retries, start_period = int(check.get("retries", 3)), max(local_seconds(float(check.get("startPeriod", 0))), APP_START_SECONDS)
@@ -317,15 +327,15 @@ def _container_checks(rollout: _Rollout, deployment: _Deployment, task: Task) ->
         time.sleep(interval)
         if task.last_status != "RUNNING":
             continue
-        if task_runtime.check_health(task, timeout):
-            misses, task.health = 0, "HEALTHY"
+        if task_runtime.check_health(task, timeout, container):
+            misses, container.health = 0, "HEALTHY"
             continue
-        listening = listening or _accepts(task.host_port)
+        listening = listening or (container.host_port is not None and _accepts(container.host_port))
         if not listening and time.time() - (task.started or time.time()) < start_period:
             continue
         misses += 1
         if misses >= retries:
-            task.health = "UNHEALTHY"
+            container.health = "UNHEALTHY"
             with _lock:
                 if deployment.rollout == "IN_PROGRESS":
                     deployment.failed += 1
@@ -344,16 +354,22 @@ def _accepts(port: int) -> bool:
 
 def _retire(rollout: _Rollout, task: Task, reason: str) -> None:
     """Deregister (draining for the deregistration delay) and stop one task."""
-    target = _targets.get(task.arn)
-    if target is None or target.state == "draining":
+    targets = [t for t in _registrations(task) if t.state != "draining"]
+    if not targets:
         task_runtime.stop(task, reason)
         return
-    target.state, target.reason, target.description = "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"
-    target.drained_at = time.monotonic() + local_seconds(_deregistration_delay(rollout, target.group))
+    for target in targets:
+        target.state, target.reason, target.description = "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"
+        target.drained_at = time.monotonic() + local_seconds(_deregistration_delay(rollout, target.group))
     # ECS has decided: the task's desired status is STOPPED at once, while it drains (it no longer counts as running
     # for the service, so a scale-up in the meantime starts new tasks instead of counting these).
     task.desired_status = "STOPPED"
     task.stopped_reason = reason
+
+
+def _registrations(task: Task) -> list[_Target]:
+    """The task's registrations, one per target group of its service."""
+    return [t for (arn, _), t in _targets.items() if arn == task.arn]
 
 
 def _deregistration_delay(rollout: _Rollout, group_arn: str) -> float:
@@ -377,7 +393,8 @@ def _tick(rollout: _Rollout) -> None:
     now = time.monotonic()
     for target in [t for t in _targets.values() if t.state == "draining" and t.drained_at is not None and now >= t.drained_at]:
         target.drained_at = None
-        task_runtime.stop(target.task, target.task.stopped_reason or "Task stopped by ECS")
+        if all(t.drained_at is None for t in _registrations(target.task)):  # drained from every group it was in
+            task_runtime.stop(target.task, target.task.stopped_reason or "Task stopped by ECS")
     primary = rollout.deployments[0]
     if primary.rollout == "COMPLETED":
         _replace_stopped(rollout, primary, now)
@@ -385,14 +402,15 @@ def _tick(rollout: _Rollout) -> None:
         return
     threshold = breaker_threshold(rollout.desired)
     for task in list(primary.live()):
-        target = _targets.get(task.arn)
+        target = next((t for t in _registrations(task) if t.state == "unhealthy"), None)
         started = task.started or time.time()
         if task.last_status == "STOPPED":
             continue
-        if target is not None and target.state == "unhealthy" and time.time() - started >= local_seconds(rollout.grace_on_aws):
+        if target is not None and time.time() - started >= local_seconds(rollout.grace_on_aws):
             primary.failed += 1
             _note(rollout, f"(task {task.id}) failed ELB health checks in (target-group {target.group}).")
-            target.state = "draining"
+            for registration in _registrations(task):
+                registration.state = "draining"
             task_runtime.stop(task, f"Task failed ELB health checks in (target-group {target.group})")
     exited = [t for t in primary.tasks if t.last_status == "STOPPED" and t.desired_status == "STOPPED"
               and t.stop_code in ("EssentialContainerExited", "TaskFailedToStart") and not getattr(t, "counted", False)]
@@ -407,8 +425,8 @@ def _tick(rollout: _Rollout) -> None:
     missing = rollout.desired - len(primary.live())
     if missing > 0:
         _start_tasks(rollout, primary, missing)
-    healthy = [t for t in primary.live() if (_targets.get(t.arn) is not None and _targets[t.arn].state == "healthy")
-               or (primary.group is None and t.alive and (t.health_check is None or t.health == "HEALTHY"))]
+    healthy = [t for t in primary.live() if (_registrations(t) and all(r.state == "healthy" for r in _registrations(t)))
+               or (primary.group is None and t.alive and t.healthy)]
     if len(healthy) < rollout.desired:
         primary.stage = "SCALE_UP" if len(primary.live()) < rollout.desired else "POST_SCALE_UP"
         return
@@ -540,11 +558,12 @@ def _describe(deployment: _Deployment, service: Any) -> dict[str, Any]:
 def target_health(account: str, region: str, target_group_arn: str) -> list[dict[str, Any]] | None:
     """Health of the service tasks registered in this target group, or None when no service owns it."""
     with _lock:
-        owned = any((r.account, r.region) == (account, region) and target_group_arn in (r.target_group, r.alternate_group)
+        owned = any((r.account, r.region) == (account, region)
+                    and target_group_arn in (r.target_group, r.alternate_group, *(group for group, _ in r.more_groups))
                     for r in _rollouts.values())
         if not owned:
             return None
-        return [{"Target": {"Id": "127.0.0.1", "Port": t.task.host_port}, "HealthCheckPort": str(t.task.host_port),
+        return [{"Target": {"Id": "127.0.0.1", "Port": t.port}, "HealthCheckPort": str(t.port),
                  "TargetHealth": {"State": t.state, **({"Reason": t.reason, "Description": t.description} if t.reason else {})}}
                 for t in _targets.values() if t.group == target_group_arn and t.task.last_status != "STOPPED"
                 and (t.task.account, t.task.region) == (account, region)]
@@ -553,7 +572,7 @@ def target_health(account: str, region: str, target_group_arn: str) -> list[dict
 def healthy_targets(account: str, region: str, target_group_arn: str) -> list[int]:
     """Loopback ports of this target group's healthy targets (the local edge routes to them)."""
     with _lock:
-        return [t.task.host_port for t in _targets.values()
+        return [t.port for t in _targets.values()
                 if t.group == target_group_arn and t.state == "healthy" and (t.task.account, t.task.region) == (account, region)]
 
 

@@ -116,7 +116,7 @@ def resolve(caller: task_runtime.Task, host: str, port: int) -> tuple[task_runti
                     return None, "upstream connect error or disconnect/reset before headers. reset reason: connection timeout"
                 ready = [t for t in task_runtime.tasks(caller.account, caller.region, caller.cluster)
                          if t.group == f"service:{service.name}" and t.last_status == "RUNNING" and t.desired_status == "RUNNING"
-                         and (t.health == "HEALTHY" or t.health_check is None)]
+                         and t.healthy]
                 if not ready:
                     return None, "no healthy upstream"
                 return ready[next(_turns) % len(ready)], ""

@@ -10,6 +10,11 @@ group, as the awslogs driver writes it; stopping sends the image's stop signal, 
 stop timeout. A process that exits is a stopped task with its exit code, as DescribeTasks reports it. Containers the
 essential one waits for (dependsOn COMPLETE or SUCCESS) run to completion before it, in their order, each with its
 own log stream; a SUCCESS dependency that exits non-zero stops the task before the essential container starts.
+A task may have several essential containers (a preview runs every workload in one task): each runs as its own process
+on its own loopback port, a value such as http://127.0.0.1:8001 in a container's environment names the sibling that
+listens on 8001 (a task's containers share its network namespace: ECS developer guide, "Fargate task networking"),
+and the task stops when any of them exits ("if an essential container fails or stops, all other containers in the
+task are stopped": ECS developer guide, task definition parameters, "essential").
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -53,6 +59,24 @@ _tasks: dict[str, Task] = {}  # task ARN -> task
 
 class TaskStartFailed(Exception):
     """The task could not start (its image, secrets or command); ECS reports it as a stopped task with this reason."""
+
+
+@dataclass
+class Companion:
+    """An essential container of a task beside its first one: its own process, port and health."""
+
+    name: str
+    definition: dict[str, Any]
+    container_port: int | None
+    host_port: int | None
+    health_check: dict[str, Any] | None = None
+    health: str = "UNKNOWN"
+    process: subprocess.Popen | None = None
+    exit_code: int | None = None
+    last_status: str = "PENDING"
+    stop_signal: int = signal.SIGTERM
+    environment: dict[str, str] = field(default_factory=dict)
+    workdir: str = ""
 
 
 def cache_root() -> Path:
@@ -95,6 +119,28 @@ class Task:
     waits_for: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     finished: list[dict[str, Any]] = field(default_factory=list)
     container_reason: str = ""  # why the essential container stopped, where ECS's agent says (a dependency that failed)
+    companions: list[Companion] = field(default_factory=list)  # its other essential containers, each a process of its own
+
+    @property
+    def ports(self) -> dict[int, int]:
+        """Container port -> loopback port, for each of its long-running containers that listens."""
+        return {self.container_port: self.host_port, **{c.container_port: c.host_port for c in self.companions
+                                                         if c.container_port and c.host_port}}
+
+    def host_port_of(self, container: str | None) -> int:
+        """Where the container named in a service's load balancer entry listens (the first one when unnamed)."""
+        named = next((c for c in self.companions if c.name == container), None)
+        return named.host_port if named is not None and named.host_port else self.host_port
+
+    @property
+    def checked(self) -> list[Any]:
+        """Its long-running containers that have a health check (this task itself stands for its first)."""
+        return [c for c in [self, *self.companions] if c.health_check is not None]
+
+    @property
+    def healthy(self) -> bool:
+        """Every container with a health check is HEALTHY (ECS: a task is as healthy as its essential containers)."""
+        return all(c.health == "HEALTHY" for c in self.checked)
 
     @property
     def id(self) -> str:
@@ -110,11 +156,21 @@ class Task:
             container["reason"] = self.container_reason
         if self.health_check is not None:
             container["healthStatus"] = self.health
+        companions = []
+        for companion in self.companions:
+            described_companion = {"name": companion.name, "lastStatus": companion.last_status, "taskArn": self.arn,
+                                   "networkBindings": [{"containerPort": companion.container_port, "hostPort": companion.host_port,
+                                                        "bindIP": "127.0.0.1", "protocol": "tcp"}] if companion.host_port else []}
+            if companion.exit_code is not None:
+                described_companion["exitCode"] = companion.exit_code
+            if companion.health_check is not None:
+                described_companion["healthStatus"] = companion.health
+            companions.append(described_companion)
         described = {"taskArn": self.arn, "clusterArn": f"arn:aws:ecs:{self.region}:{self.account}:cluster/{self.cluster}",
                      "taskDefinitionArn": self.task_definition, "group": self.group, "startedBy": self.started_by,
                      "lastStatus": self.last_status, "desiredStatus": self.desired_status, "launchType": "FARGATE",
                      "createdAt": self.created, "enableExecuteCommand": self.exec_enabled,
-                     "containers": [container, *({**f, "taskArn": self.arn} for f in self.finished)]}
+                     "containers": [container, *companions, *({**f, "taskArn": self.arn} for f in self.finished)]}
         if self.started:
             described["startedAt"] = self.started
         if self.stopped:
@@ -124,6 +180,11 @@ class Task:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def processes(self) -> list[subprocess.Popen]:
+        """Every process of it that still runs."""
+        return [p for p in [self.process, *(c.process for c in self.companions)] if p is not None and p.poll() is None]
 
 
 def _free_port() -> int:
@@ -299,10 +360,10 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
     stopped task."""
     unsupported = ""
     try:
-        container, waits_for = _essential_and_waits(task_definition.container_definitions or [{}])
+        (container, *others), waits_for = _essential_and_waits(task_definition.container_definitions or [{}])
     except TaskStartFailed as exc:
-        (container, waits_for), unsupported = (dict((task_definition.container_definitions or [{}])[0]), []), str(exc)
-    for each in [container, *(waited for waited, _ in waits_for)]:
+        (container, others, waits_for), unsupported = (dict((task_definition.container_definitions or [{}])[0]), [], []), str(exc)
+    for each in [container, *others, *(waited for waited, _ in waits_for)]:
         override = (overrides or {}).get(each.get("name"))
         if override and override.get("command"):
             each["command"] = list(override["command"])  # replaces CMD; the image's ENTRYPOINT stays, as on ECS
@@ -314,7 +375,7 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
                 group, task_definition.arn, container.get("name", "app"), int(mapping.get("containerPort", 8000)),
                 _free_port(), started_by, stop_timeout=int(container.get("stopTimeout") or 30), exec_enabled=exec_enabled,
                 task_role_arn=getattr(task_definition, "task_role_arn", None) or None, health_check=container.get("healthCheck"),
-                waits_for=waits_for)
+                waits_for=waits_for, companions=[_companion(other) for other in others])
     with _lock:
         _tasks[task.arn] = task
     # Pulling (unpacking, installing requirements) takes a while the first time: the scheduler does not wait for it.
@@ -322,17 +383,25 @@ def start(*, account: str, region: str, cluster: str, service: str | None, task_
     return task
 
 
-def _essential_and_waits(definitions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]:
-    """The task's essential container, and the containers it waits for to run to completion (dependsOn COMPLETE or
-    SUCCESS, which only a non-essential container may be the target of), each after those it waits for in turn.
+def _companion(definition: dict[str, Any]) -> Companion:
+    mapping = (definition.get("portMappings") or [{}])[0]
+    port = int(mapping["containerPort"]) if mapping.get("containerPort") else None
+    return Companion(definition.get("name", ""), definition, port, _free_port() if port else None,
+                     health_check=definition.get("healthCheck"))
 
-    That is the whole of what this runtime runs: one long-running container per task, as shipyard's tasks are, and
-    the one-shot containers before it (a preview's database and migrations). A sidecar, or two essential containers,
-    is refused when the task starts rather than run differently from ECS."""
+
+def _essential_and_waits(definitions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
+    """The task's essential containers (the first in its definition first), and the containers they wait for to run
+    to completion (dependsOn COMPLETE or SUCCESS, which only a non-essential container may be the target of), each
+    after those it waits for in turn.
+
+    That is the whole of what this runtime runs: long-running essential containers, and the one-shot containers before
+    them (a preview's database and migrations). A sidecar (a non-essential container nothing waits for) is refused
+    when the task starts rather than run differently from ECS."""
     containers = {c.get("name", ""): dict(c) for c in definitions}
     essential = [c for c in containers.values() if flag(c.get("essential", True))]
-    if len(essential) != 1:
-        raise TaskStartFailed(f"CannotStartContainerError: the embedded AWS runs tasks of one essential container, not {len(essential)}")
+    if not essential:
+        raise TaskStartFailed("CannotStartContainerError: the task has no essential container")
     order: list[tuple[dict[str, Any], str]] = []
 
     def visit(container: dict[str, Any]) -> None:
@@ -346,11 +415,12 @@ def _essential_and_waits(definitions: list[dict[str, Any]]) -> tuple[dict[str, A
                 visit(target)
                 order.append((target, condition))
 
-    visit(essential[0])
-    if len(order) + 1 != len(containers):
+    for each in essential:
+        visit(each)
+    if len(order) + len(essential) != len(containers):
         raise TaskStartFailed("CannotStartContainerError: the embedded AWS runs no sidecar (a non-essential container "
-                              "the essential one does not wait for)")
-    return essential[0], order
+                              "no essential one waits for)")
+    return essential, order
 
 
 def _provision(task: Task, container: dict[str, Any], unsupported: str = "") -> None:
@@ -373,6 +443,8 @@ def _provision(task: Task, container: dict[str, Any], unsupported: str = "") -> 
                 _stopped(task, "Essential container in task exited", exit_code=143, code="EssentialContainerExited")
                 return
         _launch(task, container, log)
+        for companion in task.companions:
+            _launch_companion(task, companion)
     except (TaskStartFailed, KeyError, subprocess.CalledProcessError, OSError) as exc:
         reason = str(exc) if isinstance(exc, TaskStartFailed) else f"ResourceInitializationError: {exc!r}" + (
             f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else "")
@@ -408,9 +480,19 @@ def _launch(task: Task, container: dict[str, Any], log: Any) -> None:
     threading.Thread(target=_pump, args=(task, log), daemon=True, name=f"task-{task.id}").start()
 
 
-def _process(task: Task, container: dict[str, Any], log: Any, *, port: int | None) -> subprocess.Popen | None:
-    """The container's process, started as the task's current one (what stop() signals); None if the task was
-    stopped while it was being provisioned. port: the loopback port the essential container listens on, as PORT."""
+def _launch_companion(task: Task, companion: Companion) -> None:
+    log = _log_writer(task, companion.definition)
+    process = _process(task, companion.definition, log, port=companion.host_port, companion=companion)
+    if process is None:
+        return
+    companion.last_status = "RUNNING"
+    threading.Thread(target=_pump_companion, args=(task, companion, log), daemon=True, name=f"task-{task.id}-{companion.name}").start()
+
+
+def _process(task: Task, container: dict[str, Any], log: Any, *, port: int | None,
+             companion: Companion | None = None) -> subprocess.Popen | None:
+    """The container's process, started as the task's current one (what stop() signals), or as `companion`'s; None
+    if the task was stopped while it was being provisioned. port: the loopback port the container listens on, as PORT."""
     config, layers = _image(task.account, task.region, container.get("image", ""))
     digest = "sha256:" + hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     root = _unpack(digest, layers)
@@ -426,7 +508,7 @@ def _process(task: Task, container: dict[str, Any], log: Any, *, port: int | Non
         environment[item["name"]] = item["value"]
     for item in container.get("secrets") or []:
         environment[item["name"]] = _secret_value(task.account, task.region, item["valueFrom"])
-    environment = {k: _rooted(v, root, venvs) if k == "PATH" else v for k, v in environment.items()}
+    environment = {k: _rooted(v, root, venvs) if k == "PATH" else _siblings(v, task.ports) for k, v in environment.items()}
     if port is not None:
         environment["PORT"] = str(port)
     environment.update(_aws_variables(task))
@@ -442,11 +524,21 @@ def _process(task: Task, container: dict[str, Any], log: Any, *, port: int | Non
         if task.desired_status == "STOPPED":  # stopped while it was being provisioned
             _stopped(task, task.stopped_reason, exit_code=None, code="ServiceSchedulerInitiated")
             return None
-        task.stop_signal = getattr(signal, signal_name, signal.SIGTERM) if not signal_name.isdigit() else int(signal_name)
-        task.environment, task.workdir = environment, str(workdir)
-        task.process = subprocess.Popen([executable, *argv[1:]], cwd=str(workdir), env=environment, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        return task.process
+        holder = companion or task
+        holder.stop_signal = getattr(signal, signal_name, signal.SIGTERM) if not signal_name.isdigit() else int(signal_name)
+        holder.environment, holder.workdir = environment, str(workdir)
+        holder.process = subprocess.Popen([executable, *argv[1:]], cwd=str(workdir), env=environment, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        return holder.process
+
+
+_LOOPBACK_ADDRESS = re.compile(r"\b(?:127\.0\.0\.1|localhost):(\d+)\b")
+
+
+def _siblings(value: str, ports: dict[int, int]) -> str:
+    """127.0.0.1:<port> or localhost:<port> of a container of the same task, as the loopback port it listens on here
+    (in a task they share one network namespace and each listens on its own port; here every task shares one)."""
+    return _LOOPBACK_ADDRESS.sub(lambda m: f"127.0.0.1:{ports[int(m.group(1))]}" if int(m.group(1)) in ports else m.group(0), value)
 
 
 def _aws_variables(task: Task) -> dict[str, str]:
@@ -464,22 +556,23 @@ def _aws_variables(task: Task) -> dict[str, str]:
     return variables
 
 
-def check_health(task: Task, timeout: float) -> bool:
-    """The container's health check once, as ECS runs it in the container: its command (CMD, or CMD-SHELL through
-    /bin/sh -c) with the container's environment and working directory; healthy on exit code 0."""
-    command = list((task.health_check or {}).get("command") or [])
+def check_health(task: Task, timeout: float, container: Task | Companion | None = None) -> bool:
+    """A container's health check once (the task's first container's, or `container`'s), as ECS runs it in the
+    container: its command (CMD, or CMD-SHELL through /bin/sh -c) with the container's environment and working
+    directory; healthy on exit code 0."""
+    checked = container or task
+    command = list((checked.health_check or {}).get("command") or [])
     kind, argv = (command[0], command[1:]) if command else ("NONE", [])
-    # In a task, 127.0.0.1:<container port> is the container itself (each task has its own network namespace); here
-    # the processes share one, and the task listens on its host port: the command says the same thing this way.
-    for local in ("127.0.0.1", "localhost"):
-        argv = [arg.replace(f"{local}:{task.container_port}", f"127.0.0.1:{task.host_port}") for arg in argv]
+    # In a task, 127.0.0.1:<container port> is a container of the task (each task has its own network namespace);
+    # here the processes share one, and each listens on its host port: the command says the same thing this way.
+    argv = [_siblings(arg, task.ports) for arg in argv]
     if kind == "CMD-SHELL":
         argv = ["/bin/sh", "-c", " ".join(argv)]
     elif kind != "CMD" or not argv:
         return True
-    executable = shutil.which(argv[0], path=task.environment.get("PATH", "")) or argv[0]
+    executable = shutil.which(argv[0], path=checked.environment.get("PATH", "")) or argv[0]
     try:
-        return subprocess.run([executable, *argv[1:]], cwd=task.workdir or None, env=task.environment, capture_output=True,
+        return subprocess.run([executable, *argv[1:]], cwd=checked.workdir or None, env=checked.environment, capture_output=True,
                               timeout=timeout).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -535,10 +628,36 @@ def _pump(task: Task, log: Any) -> None:
     for raw in task.process.stdout:
         log(raw.decode(errors="replace").rstrip("\n"))
     code = task.process.wait()
+    _essential_exited(task)
+    _wait_companions(task)
     if task.desired_status == "STOPPED":
         _stopped(task, task.stopped_reason or "Task stopped by ECS", exit_code=code, code="ServiceSchedulerInitiated")
     else:  # the exit code is DescribeTasks' to report; the awslogs driver writes nothing of its own
         _stopped(task, "Essential container in task exited", exit_code=code, code="EssentialContainerExited")
+
+
+def _pump_companion(task: Task, companion: Companion, log: Any) -> None:
+    assert companion.process is not None and companion.process.stdout is not None
+    for raw in companion.process.stdout:
+        log(raw.decode(errors="replace").rstrip("\n"))
+    companion.exit_code, companion.last_status = companion.process.wait(), "STOPPED"
+    _essential_exited(task)
+
+
+def _essential_exited(task: Task) -> None:
+    """One essential container exited: ECS stops the others (the first container's pump then records the task)."""
+    with _lock:
+        if task.desired_status == "STOPPED" or not task.companions:
+            return
+        task.stop_code, task.stopped_reason = "EssentialContainerExited", "Essential container in task exited"
+    stop(task, "Essential container in task exited")
+
+
+def _wait_companions(task: Task) -> None:
+    for companion in task.companions:
+        if companion.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                companion.process.wait(timeout=task.stop_timeout + 5)
 
 
 def _stopped(task: Task, reason: str, *, exit_code: int | None, code: str) -> None:
@@ -556,17 +675,21 @@ def stop(task: Task, reason: str) -> None:
         # A task already on its way down is left to it; one ECS only marked STOPPED (draining) stops now.
         if task.last_status in ("STOPPED", "DEACTIVATING"):
             return
-        task.desired_status, task.stop_code = "STOPPED", "ServiceSchedulerInitiated"
+        task.desired_status, task.stop_code = "STOPPED", task.stop_code or "ServiceSchedulerInitiated"
         task.stopped_reason = task.stopped_reason or reason
         task.last_status = "DEACTIVATING"
     process = task.process
-    if process is None or process.poll() is not None:
+    running = [(p, c.stop_signal) for c in task.companions if (p := c.process) is not None and p.poll() is None]
+    if process is not None and process.poll() is None:
+        running.insert(0, (process, task.stop_signal))
+    elif process is None or not running:  # otherwise the first container's pump records the task once they stop
         _stopped(task, reason, exit_code=None if process is None else process.returncode, code="ServiceSchedulerInitiated")
+    if not running:
         return
 
-    def terminate() -> None:
+    def terminate(process: subprocess.Popen, stop_signal: int) -> None:
         try:
-            os.killpg(process.pid, task.stop_signal)
+            os.killpg(process.pid, stop_signal)
             process.wait(timeout=task.stop_timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
@@ -574,7 +697,8 @@ def stop(task: Task, reason: str) -> None:
         except ProcessLookupError:
             pass
 
-    threading.Thread(target=terminate, daemon=True, name=f"stop-{task.id}").start()
+    for each, stop_signal in running:
+        threading.Thread(target=terminate, args=(each, stop_signal), daemon=True, name=f"stop-{task.id}").start()
 
 
 def tasks(account: str, region: str, cluster: str | None = None) -> list[Task]:
@@ -590,17 +714,17 @@ def find(arn_or_id: str) -> Task | None:
 def stop_all(timeout: float = 10.0) -> None:
     """Every task process stopped, and waited for: no process outlives the embedded AWS."""
     with _lock:
-        running = [t for t in _tasks.values() if t.alive]
+        running = [t for t in _tasks.values() if t.processes]
+    processes = [p for task in running for p in task.processes]
     for task in running:
         stop(task, "The embedded AWS is shutting down")
     deadline = time.monotonic() + timeout
-    for task in running:
-        assert task.process is not None
+    for process in processes:
         try:
-            task.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(task.process.pid, signal.SIGKILL)
-            task.process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def reset() -> None:
