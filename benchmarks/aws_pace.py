@@ -10,9 +10,10 @@ docs/aws-pace.md. Goals (issue 11): release verdict <= 120 s; failed verdict -> 
 image <= 60 s.
 
 --preview (an app with [previews]): `preview deploy` of a new preview, from its one stack: the stack's critical path with
-each ECS service created until its task is healthy (rolling, no bake: CloudFormation waits for the service to be
-stable), then the health gates of the web workloads through the edge, side by side. With a database, [service]'s task runs the
-containers that make the database and apply the migrations before its own starts. Goal (issue 27): <= 120 s.
+its one ECS service (one task of every workload) created until its task is healthy (rolling, no bake: CloudFormation
+waits for the service to be stable), then the health gates of the web workloads through the edge, side by side. With a
+database, the task runs the containers that make the database and apply the migrations before its workloads start.
+Goal (issue 27): <= 120 s.
 
 --measure also runs one release on the embedded AWS at AWS's pace (SHIPYARD_LOCAL_PACE=aws, compressed 5x)
 and prints the measured ECS rollout scaled back to AWS time, as a check that the simulator follows the model.
@@ -150,8 +151,8 @@ def main() -> None:
 
 
 def preview_deploy(config, phases: RolloutPhases, scratch: Path) -> float:
-    """A new preview's `preview deploy`, on AWS: its stack (each service until its one task is healthy; nothing of a
-    preview has a bake) and the health gates (one per web workload, side by side)."""
+    """A new preview's `preview deploy`, on AWS: its stack (its one service until its one task is healthy; nothing
+    of a preview has a bake) and the health gates (one per web workload, side by side)."""
     from shipyard.synth import synthesize_preview
 
     if config.previews is None:
@@ -159,12 +160,12 @@ def preview_deploy(config, phases: RolloutPhases, scratch: Path) -> float:
     stack = synthesize_preview(config, "pr-7", slot=0, expires="2026-12-08T00:00:00Z", out_dir=scratch / "preview").stacks[0]
     service = phases.task_start + phases.healthy + _seconds("cloudformation stabilization poll")
     gates = GATE.health_successes * GATE.health_interval  # one per web workload, all at once
-    # With a database, [service]'s task runs the database's container and then the migrations' before its own (each
+    # With a database, the task runs the database's container and then the migrations' before its workloads' (each
     # after the task's images are pulled, all at once): its service is that much slower to turn healthy.
     waited = (1 + bool(config.release.migrate)) * _seconds("container run") if config.database else 0.0
     created = stack_create_seconds(stack.template(), service_seconds=service + waited)
-    steps = f"stack {created:.0f} s (each service {service:.0f} s to a healthy task" + (
-        f", [service]'s {waited:.0f} s more for its database and migrations)" if waited else ")")
+    steps = f"stack {created:.0f} s (its one service {service:.0f} s to a healthy task" + (
+        f", {waited:.0f} s more for its database and migrations)" if waited else ")")
     total = created + gates
     print(f"preview deploy of a new preview: {steps}, health gates {gates:.0f} s; {total:.0f} s (goal <= 120 s)")
     return total

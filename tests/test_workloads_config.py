@@ -249,3 +249,9 @@ def test_routes_overlap_when_one_path_matches_both(first, second, overlap):
 def test_schedule_expressions_as_eventbridge_scheduler_takes_them(expression, problem):
     found = schedule_problem(expression)
     assert (found is None) if problem is None else (problem in found), found
+
+
+def test_a_workload_may_not_take_the_names_of_a_preview_tasks_one_shot_containers(cli, project):
+    result = cli("--config", _write(project, '\n[services.migrate]\nkind = "worker"\ndirectory = "worker"\n'), "validate")
+    assert result.code != 0
+    assert "services.migrate: 'migrate' is reserved (a container of a preview's task, which runs [release] migrate)" in result.err

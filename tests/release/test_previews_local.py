@@ -141,10 +141,22 @@ def test_a_preview_serves_changed_code_beside_staging_and_leaves_nothing_behind(
         assert db.execute("SELECT count(*) FROM items").fetchone() == (1,)
     with pytest.raises(Exception, match="CONNECT privilege"):  # staging's database is not the preview's to open
         _connect(preview_user, "app")
-    # Asleep outside its hours (its Sleep action's bounds on every service), the next push wakes it first: it answers
-    # again, from the database it kept.
+    # Every workload is a container of the preview's one task (one Fargate charge, one address): the catalog, which
+    # [service] reaches on localhost, passes its container health check there.
     preview = env.preview("pr-7")
-    views = [preview, *(preview.workload_view(w) for w in config.services)]
+    ecs = aws.ecs(env.region)
+    assert aws.call("ecs", "ListServices", env.region, cluster=preview.names.cluster)["serviceArns"] == [
+        f"arn:aws:ecs:{env.region}:{env.account}:service/{preview.names.cluster}/{preview.names.service}"]
+    [task] = aws.call("ecs", "DescribeTasks", env.region, cluster=preview.names.cluster, tasks=ecs.task_arns(
+        preview.names.cluster, preview.names.service, "RUNNING"))["tasks"]
+    running = {c["name"]: c for c in task["containers"] if c["lastStatus"] == "RUNNING"}
+    assert set(running) == {"web", "admin", "catalog", "mailer"} and running["catalog"]["healthStatus"] == "HEALTHY"
+    definition = aws.call("ecs", "DescribeTaskDefinition", env.region, taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
+    web = next(c for c in definition["containerDefinitions"] if c["name"] == "web")
+    assert {"name": "SHIPYARD_SERVICE_CATALOG_URL", "value": "http://127.0.0.1:8001"} in web["environment"]
+    # Asleep outside its hours (its Sleep action's bounds), the next push wakes it first: it answers again, from the
+    # database it kept.
+    views = [preview]
     # Each scalable target carries the tag the preview role's scaling permissions hold by (CloudFormation tags it).
     targets = aws.call("application-autoscaling", "DescribeScalableTargets", env.region, ServiceNamespace="ecs", ResourceIds=[
         f"service/{view.names.cluster}/{view.names.service}" for view in views])["ScalableTargets"]

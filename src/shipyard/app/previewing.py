@@ -228,9 +228,8 @@ def _succeeded(stack: str, applied) -> None:
 
 
 def _service_views(config: Config, base: Environment, name: str) -> list[Environment]:
-    """The preview's environment as each of its services sees it (its names), with [previews]' awake hours."""
-    preview = base.preview(name).model_copy(update={"awake": config.previews.awake if config.previews.schedule else None})
-    return [preview, *(preview.workload_view(workload) for workload in config.services)]
+    """The preview's one service (every workload's container is in its task), with [previews]' awake hours."""
+    return [base.preview(name).model_copy(update={"awake": config.previews.awake if config.previews.schedule else None})]
 
 
 def _wake(aws: Aws, name: str, services: list[Environment]) -> None:

@@ -9,7 +9,7 @@ also skip unless the head repository is this one. What the role may do:
 - push images to the base's repositories (a preview runs a pull request's images from them);
 - create, update and delete CloudFormation stacks named <app>-<base>-pv-*, and read the base's stacks' outputs;
 - make and remove what those stacks hold: resources named <app>-<base>-pv-* where the service names by name, and where
-  it does not (target groups, listener rules, namespaces) only with the request or resource tagged shipyard:preview;
+  it does not (target groups, listener rules) only with the request or resource tagged shipyard:preview;
   the roles it makes carry the previews' permissions boundary (<app>-<base>-preview-boundary) and may be passed to
   ECS tasks only;
 - run, watch and stop one-off tasks of those stacks' task definitions in their own clusters, and read their logs;
@@ -110,11 +110,13 @@ class PreviewRole(Construct):
             iam.PolicyStatement(sid="TaskDefinitions", actions=["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition",
                                                                  "ecs:DescribeTaskDefinition"], resources=["*"]),
             iam.PolicyStatement(sid="CreateTagged", actions=[
-                "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags",
-                "servicediscovery:CreateHttpNamespace", "servicediscovery:TagResource"], resources=["*"], conditions=TAGGED_REQUEST),
+                "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags"],
+                resources=["*"], conditions=TAGGED_REQUEST),
             iam.PolicyStatement(sid="ChangeTagged", actions=[
                 "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
                 "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
+                # A preview's backends are containers of its task now; a preview made before that still has a
+                # Service Connect namespace, which its next update or its destroy deletes.
                 "servicediscovery:DeleteNamespace"], resources=["*"], conditions=TAGGED_RESOURCE),
             # Awake hours: a preview's services' scalable targets and their two scheduled actions. Application Auto
             # Scaling names a target by an id of its own, so by tag (Service Authorization Reference, "Application
@@ -160,9 +162,8 @@ MAKING = frozenset({
     "secretsmanager:TagResource", "secretsmanager:GetRandomPassword", "logs:CreateLogGroup", "logs:PutRetentionPolicy",
     "logs:TagResource", "iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy", "elasticloadbalancing:CreateTargetGroup",
     "elasticloadbalancing:CreateRule", "elasticloadbalancing:AddTags", "elasticloadbalancing:ModifyTargetGroup",
-    "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:ModifyRule", "servicediscovery:CreateHttpNamespace",
-    "servicediscovery:TagResource", "s3:PutObject", "application-autoscaling:TagResource", "application-autoscaling:PutScheduledAction",
-    "application-autoscaling:RegisterScalableTarget"})
+    "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:ModifyRule", "s3:PutObject",
+    "application-autoscaling:TagResource", "application-autoscaling:PutScheduledAction", "application-autoscaling:RegisterScalableTarget"})
 
 
 def _taking_away(statements: list[iam.PolicyStatement]) -> list[iam.PolicyStatement]:

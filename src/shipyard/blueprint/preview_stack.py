@@ -4,8 +4,9 @@ What is slow or dear to create is the base's and shared: the VPC and the preview
 listener (a preview adds a target group and a rule per web workload, at priorities after every base rule, matching
 only its /pv/<name>/ paths with its name in the header the distribution's function sets), the distribution (which
 serves its site files from the bucket's pv/<name>/ prefix) and the database server (a database and a user of its
-own, in a secret of its own). Everything else is the preview's: its cluster, task definitions and services, queues
-and topics, Service Connect namespace and log groups, all tagged shipyard:preview=<name>, and deleted with it.
+own, in a secret of its own). Everything else is the preview's: its cluster, its one service whose one task runs
+every service workload as a container (each on its own port, backends on localhost: blueprint/preview_service.py), its
+jobs' task definitions, queues and topics and log groups, all tagged shipyard:preview=<name>, and deleted with it.
 
 The base's foundation stack exports what the preview is built into (its outputs, read by the deploy engine into
 this stack's parameters); the images come as parameters too, by digest.
@@ -20,19 +21,19 @@ from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
 from shipyard import naming
 from shipyard.blueprint.fan_out import FanOut
 from shipyard.blueprint.load_balancer import DEREGISTRATION_DELAY, HEALTH_CHECK_INTERVAL, HEALTH_CHECK_TIMEOUT, HEALTHY_THRESHOLD, UNHEALTHY_THRESHOLD
 from shipyard.blueprint.preview_database import PreviewDatabase
-from shipyard.blueprint.preview_workload import DATABASE_CONTAINER, PreviewWorkload
+from shipyard.blueprint.preview_service import PreviewService, preview_size
+from shipyard.blueprint.preview_workload import DATABASE_CONTAINER, PreviewWorkload, own_task
 from shipyard.blueprint.stacks import Settings, _construct_id
 from shipyard.blueprint.suppressions import CONTAINER_INSIGHTS_OPTIONAL, suppress
 from shipyard.blueprint.work_queue import WorkQueue
 from shipyard.config.workloads import PRIMARY
-from shipyard.naming import Output
+from shipyard.naming import CONTAINER, Output
 
 PATH_PREFIX_VARIABLE = "SHIPYARD_PATH_PREFIX"  # /pv/<name>: what a preview's web workloads are reached under
 
@@ -95,9 +96,6 @@ class PreviewStack(Stack):
                                  capacity_providers=["FARGATE", "FARGATE_SPOT"] if env.spot else None,
                                  cluster_settings=[ecs.CfnCluster.ClusterSettingsProperty(name="containerInsights", value="disabled")])
         suppress(cluster, CONTAINER_INSIGHTS_OPTIONAL)
-        namespace = servicediscovery.HttpNamespace(
-            self, "Namespace", name=names.namespace, description=f"{names.prefix}: Service Connect names of its backends",
-        ) if base.backends else None
         queues = {name: WorkQueue(self, f"{_construct_id(name)}Queue", queue_name=names.workload(name).queue,
                                   dead_letter_queue_name=names.workload(name).dead_letter_queue, max_receive_count=w.receives,
                                   visibility_timeout_seconds=w.hidden_seconds, retain=False)
@@ -114,63 +112,72 @@ class PreviewStack(Stack):
                 architecture=env.architecture, log_retention_days=env.log_retention_days)
             database = self.database.client_secrets
             CfnOutput(self, Output.DATABASE_SECRET_ARN, value=self.database.secret.secret_arn)
+        ports = base.preview_ports
 
         def variables(publishes: list[str], calls: list[str], wants_database: bool) -> dict[str, str]:
+            # A backend is a container of the same task: on localhost, at its port in the preview.
             return {**{naming.queue_variable(n): queues[n].queue.queue_url for n in publishes if n in queues},
                     **{naming.topic_variable(n): topics[n].topic.topic_arn for n in publishes if n in topics},
-                    **{naming.service_variable(b): f"http://{b}:{base.workloads[b].container_port}" for b in calls},
+                    **{naming.service_variable(b): f"http://127.0.0.1:{ports[b]}" for b in calls},
                     **({"PGSSLMODE": "require", "PGDATABASE": preview.database_name()} if database and wants_database else {})}
 
-        self.workloads: dict[str, PreviewWorkload] = {}
         members = {PRIMARY: (base.service, "web"), **{n: (w, w.kind) for n, w in base.workloads.items()},
                    **{n: (j, "job") for n, j in base.jobs.items()}}
+        running = [name for name, (_, kind) in members.items() if kind != "job"]
+        cpu, memory = preview_size(len(running))
+        primary_names = names.workload(PRIMARY)
+        self.task_definition = own_task(self, names=primary_names, preview=preview.name, cpu=cpu, memory=memory,
+                                        architecture=env.architecture)
+        self.workloads: dict[str, PreviewWorkload] = {}
+        routes: list[tuple[str, int, str]] = []
         for name, (workload, kind) in members.items():
             own, construct = names.workload(name), _construct_id(name)
             primary = name == PRIMARY
-            port = workload.port if primary else None if kind in ("worker", "job") else workload.container_port
+            container = CONTAINER if primary else name
+            port = ports.get(name)
             health = workload.health_check_path if primary else None if kind in ("worker", "job") else workload.health_path
-            routes = base.edge_routes if primary else getattr(workload, "routes", [])
-            target_group = self._route(construct, preview, index=preview.web_workloads().index(name) if kind == "web" else 0,
-                                       vpc_id=vpc_id, listener_arn=listener_arn, port=port,
-                                       health_path=prefix + health, paths=[prefix + r for r in routes]) if kind == "web" else None
+            if kind == "web":
+                target_group = self._route(construct, preview, index=preview.web_workloads().index(name), vpc_id=vpc_id,
+                                           listener_arn=listener_arn, port=port, health_path=prefix + health,
+                                           paths=[prefix + r for r in (base.edge_routes if primary else workload.routes)])
+                routes.append((container, port, target_group.ref))
             image = CfnParameter(self, image_parameter(name), type="String", allowed_pattern=r"^[^@\s]+@sha256:[0-9a-f]{64}$",
                                  description=f"{name}'s image (repository@sha256:digest)").value_as_string
-            connect = None
-            if namespace is not None and kind == "backend":
-                connect = ecs.CfnService.ServiceConnectConfigurationProperty(
-                    enabled=True, namespace=namespace.namespace_arn, services=[ecs.CfnService.ServiceConnectServiceProperty(
-                        port_name="http", discovery_name=name,
-                        client_aliases=[ecs.CfnService.ServiceConnectClientAliasProperty(port=port, dns_name=name)])])
-            elif namespace is not None and getattr(workload, "calls", []):
-                connect = ecs.CfnService.ServiceConnectConfigurationProperty(enabled=True, namespace=namespace.namespace_arn)
+            task_definition = self.task_definition if kind != "job" else own_task(
+                Construct(self, f"{construct}Job"), names=own, preview=preview.name, cpu=env.cpu, memory=env.memory,
+                architecture=env.architecture)
             self.workloads[name] = PreviewWorkload(
-                self, construct, names=own, preview=preview.name, cluster=cluster.ref, image=image,
-                repository_name=base_names.repository if primary else base_names.workload(name).repository,
-                architecture=env.architecture, cpu=env.cpu, memory=env.memory, port=port if kind in ("web", "backend") else None,
+                self, construct, names=own, task_definition=task_definition, container_name=container, image=image,
+                repository_name=base_names.repository if primary else base_names.workload(name).repository, port=port,
                 environment={**workload.environment, **variables(workload.publishes, getattr(workload, "calls", []), workload.database
                                                                  if not primary else True),
                              **({PATH_PREFIX_VARIABLE: prefix} if kind == "web" else {}),
                              **({naming.OWN_QUEUE_VARIABLE: queues[name].queue.queue_url} if name in queues else {})},
                 secrets=database if database and (primary or workload.database) else {},
-                log_retention_days=env.log_retention_days, subnets=subnets, security_group=security_group,
-                target_group_arn=target_group.ref if target_group else None, service=kind != "job", spot=env.spot,
-                service_connect=connect, container_health_path=health if kind == "backend" else None,
-                stop_timeout=getattr(workload, "stop_timeout", 30), migrate=list(preview.migrate) if primary and database else None,
-                awake=base.previews.schedule)
-            role = self.workloads[name].task_definition.task_role
+                log_retention_days=env.log_retention_days, container_health_path=health if kind == "backend" else None,
+                stop_timeout=getattr(workload, "stop_timeout", 30), migrate=list(preview.migrate) if primary and database else None)
+            role = task_definition.task_role
             if name in queues:
                 queues[name].queue.grant_consume_messages(role)
             for target in workload.publishes:
                 (topics[target].topic.grant_publish if target in topics else queues[target].queue.grant_send_messages)(role)
         if base.database:
-            # [service]'s task makes the preview's database (psql, as the server's master user), then applies the
-            # migrations, and only then starts: a new preview is ready in one stack creation, and every later task
+            # The task makes the preview's database (psql, as the server's master user), then applies the migrations,
+            # and only then starts its workloads: a new preview is ready in one stack creation, and every later task
             # finds both done (CREATE_SQL and the migrations are idempotent). Fargate pulls every image of the task at
             # once, so each waited-for container costs its run only (docs/previews.md, "Its database").
             primary = self.workloads[PRIMARY]
-            made = self.database.add_to(primary.task_definition, name=DATABASE_CONTAINER, log_group=primary.log_group, essential=False)
-            (primary.migrations or primary.container).add_container_dependencies(
-                ecs.ContainerDependency(container=made, condition=ecs.ContainerDependencyCondition.SUCCESS))
+            made = self.database.add_to(self.task_definition, name=DATABASE_CONTAINER, log_group=primary.log_group, essential=False)
+            ready = primary.migrations or made
+            if primary.migrations:
+                primary.migrations.add_container_dependencies(ecs.ContainerDependency(container=made, condition=ecs.ContainerDependencyCondition.SUCCESS))
+            for name in running:
+                if self.workloads[name].container is not ready and not (name == PRIMARY and primary.migrations):
+                    self.workloads[name].container.add_container_dependencies(
+                        ecs.ContainerDependency(container=ready, condition=ecs.ContainerDependencyCondition.SUCCESS))
+        self.service = PreviewService(self, "Service", service_name=primary_names.service, cluster=cluster.ref,
+                                      task_definition=self.task_definition, subnets=subnets, security_group=security_group,
+                                      spot=env.spot, routes=routes, awake=base.previews.schedule)
         CfnOutput(self, Output.CLUSTER_NAME, value=cluster.ref)
 
     def _route(self, construct: str, preview: PreviewSettings, *, index: int, vpc_id: str, listener_arn: str, port: int, health_path: str,

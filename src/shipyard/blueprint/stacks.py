@@ -64,7 +64,7 @@ from shipyard.config import (
     aurora_max_connections,
     max_connections,
 )
-from shipyard.config.workloads import PRIMARY_ROUTES, JobConfig, TopicConfig, WorkloadConfig
+from shipyard.config.workloads import PRIMARY, PRIMARY_ROUTES, JobConfig, TopicConfig, WorkloadConfig
 from shipyard.naming import Output
 
 
@@ -106,6 +106,24 @@ class Settings:
     @property
     def backends(self) -> dict[str, WorkloadConfig]:
         return {name: w for name, w in self.workloads.items() if w.kind == "backend"}
+
+    @property
+    def preview_ports(self) -> dict[str, int]:
+        """The port each web workload and backend listens on in a preview, where they all share one task's network:
+        its own port; where two share one, the later ([service] first, then by name) takes the next port above it
+        that no workload has (the preview tells it in PORT; docs/previews.md)."""
+        own = [(PRIMARY, self.service.port), *((n, w.container_port) for n, w in sorted(self.workloads.items())
+                                               if w.kind in ("web", "backend"))]
+        ports: dict[str, int] = {}
+        for name, port in own:
+            if port not in ports.values():
+                ports[name] = port
+        for name, port in own:
+            while name not in ports:
+                port += 1
+                if port not in ports.values() and port not in dict(own).values():
+                    ports[name] = port
+        return dict(sorted(ports.items(), key=lambda item: [n for n, _ in own].index(item[0])))
 
 
 class _EnvironmentStack(Stack):
@@ -233,15 +251,13 @@ class FoundationStack(_EnvironmentStack):
         """What every preview's stack is built into: the network, the listener, and the one security group previews'
         tasks run in, which the load balancer reaches on the web workloads' ports (docs/previews.md)."""
         group = self.network.workload_security_group(
-            "PreviewSecurityGroup", description=f"{settings.env.names.prefix} preview tasks: HTTP from the load balancer, "
-                                                "their own backends; outbound HTTPS for AWS APIs")
-        web_ports = {settings.service.port, *(w.container_port for w in settings.web_services.values())}
-        for port in sorted(web_ports):
+            "PreviewSecurityGroup", description=f"{settings.env.names.prefix} preview tasks: HTTP from the load balancer; "
+                                                "outbound HTTPS for AWS APIs")
+        # A preview's backends share its one task's network (localhost): no rule of the group is theirs.
+        ports = settings.preview_ports
+        for port in sorted({ports[name] for name in [PRIMARY, *settings.web_services]}):
             group.add_ingress_rule(self.load_balancer.security_group, ec2.Port.tcp(port), "HTTP from the load balancer")
             self.load_balancer.security_group.add_egress_rule(group, ec2.Port.tcp(port), "HTTP to previews' tasks")
-        for port in sorted({w.container_port for w in settings.backends.values()}):
-            group.add_ingress_rule(group, ec2.Port.tcp(port), "a preview's workloads call its backends (Service Connect)")
-            group.add_egress_rule(group, ec2.Port.tcp(port), "a preview's workloads call its backends (Service Connect)")
         # The site bucket and distribution are the edge stack's, which comes after: named, not referenced.
         PreviewRole(self, "PreviewRole", names=settings.env.names, provider_arn=self.identity.provider_arn,
                     subject=settings.app.subject("pull_request"), prune_subject=settings.app.subject(f"ref:refs/heads/{settings.app.branch}"),

@@ -24,7 +24,9 @@ from shipyard.config.models import SECRETS_HELP, FargateCpu, PlainVariables, Sec
 # environment's (a target group name has at most 32 characters).
 WORKLOAD_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 PRIMARY = naming.PRIMARY_SERVICE  # the name [service] takes among the workloads
-RESERVED = {"one-off": "the name of the one-off task family"}
+RESERVED = {"one-off": "the name of the one-off task family",
+            "database": "a container of a preview's task, which makes its database",
+            "migrate": "a container of a preview's task, which runs [release] migrate"}
 # The primary service's routes: CloudFront sends /api/* and its health path to the load balancer.
 PRIMARY_ROUTES = ("/api/*",)
 # An ALB path pattern: up to 128 characters of these (ELB user guide, "Path conditions"); CloudFront's are alike.

@@ -95,6 +95,7 @@ class Footprint:
     discoverable: bool = False  # a backend: its tasks register in Cloud Map as Service Connect endpoints
     jobs: list[Job] = field(default_factory=list)  # scheduled jobs: their runs a month, each a task for at most its timeout
     name: str = ""  # a workload's name; "" for the primary service, whose footprint this is
+    containers: list[str] = field(default_factory=list)  # its task's long-running containers (a preview's task has several)
     workloads: list[Footprint] = field(default_factory=list)  # the services beside it: their compute only
 
 
@@ -241,6 +242,8 @@ def footprint(templates: list[dict[str, Any]]) -> Footprint:
                 compute.vcpu = int(task.get("Cpu", 256)) / 1024
                 compute.memory_gb = int(task.get("Memory", 512)) / 1024
                 compute.architecture = (task.get("RuntimePlatform") or {}).get("CpuArchitecture", "X86_64").lower()
+                compute.containers = [str(c.get("Name", "")) for c in task.get("ContainerDefinitions", []) or []
+                                      if c.get("Essential", True) is not False]
                 strategy = props.get("CapacityProviderStrategy") or []
                 total = sum(int(s.get("Weight", 1)) for s in strategy) or 1
                 compute.spot_share = sum(int(s.get("Weight", 1)) for s in strategy if s.get("CapacityProvider") == "FARGATE_SPOT") / total
@@ -430,9 +433,12 @@ def price(f: Footprint, prices: Prices, traffic: Traffic) -> list[Line]:
         # Queries of alias records to a CloudFront distribution are free (Route 53 pricing, "Queries").
         lines.append(Line("Route 53", f"{f.hosted_zones} hosted zone(s) created; {f.alias_records} alias records to CloudFront "
                           "(their queries are free)", f.hosted_zones * prices.hosted_zone_month))
-    workers = [w for w in f.workloads if any(q.endswith(f"-{w.name}") for q in f.queues)]
+    # Who long-polls a queue: the service of the worker's name, or a task with a container of that name (a preview's).
+    pollers = {id(w): (w, sum(any(q.endswith(f"-{name}") for q in f.queues) for name in {w.name, *w.containers} if name))
+               for w in [f, *f.workloads]}
+    workers = [(w, consumers) for w, consumers in pollers.values() if consumers]
     if workers:
-        polls = sum(w.tasks * h * w.awake_share for w in workers) * LONG_POLLS_PER_TASK_HOUR
+        polls = sum(consumers * w.tasks * h * w.awake_share for w, consumers in workers) * LONG_POLLS_PER_TASK_HOUR
         messages = traffic.queue_messages_millions * 1e6
         requests = polls + messages * REQUESTS_PER_MESSAGE
         lines.append(Line("SQS", f"{len(f.queues)} queues; {polls / 1e6:.2g} M long polls + {traffic.queue_messages_millions:g} M "
