@@ -454,6 +454,11 @@ def preview_path(name: str) -> str:
     return f"{PREVIEW_PATH}/{name}"
 
 
+def preview_domain(domain: str) -> str:
+    """Where a base environment with a domain serves its previews: <name>.pv.<domain>, under one wildcard name."""
+    return f"{PREVIEW_INFIX}.{domain}"
+
+
 def preview_rule_priority(slot: int, index: int) -> int:
     """The listener rule priority of a preview's `index`th web workload, in the preview's slot."""
     return PREVIEW_RULE_FIRST + slot * PREVIEW_RULES_PER_SLOT + index

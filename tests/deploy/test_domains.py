@@ -22,6 +22,7 @@ from shipyard.deploy.execute import DeployOptions, deploy
 from shipyard.deploy.site import publish_environment
 from shipyard.deploy.state import edge_url
 from shipyard.deploy.verify import verify
+from shipyard.naming import Output
 from shipyard.synth import synthesize
 
 from ..conftest import EXAMPLE, PRODUCTION_ACCOUNT, STAGING_ACCOUNT, in_accounts
@@ -38,7 +39,8 @@ def with_domains(directory: Path, accounts: tuple[str, str]) -> Path:
     for name, lines in DOMAINS.items():
         account = STAGING_ACCOUNT if name == "staging" else PRODUCTION_ACCOUNT
         text = text.replace(f'[environments.{name}]\naccount = "{account}"\n', f'[environments.{name}]\naccount = "{account}"\n{lines}')
-    (app / "shipyard.toml").write_text(text)
+    # Staging takes previews in: each has a host under pv.<its domain> (docs/previews.md).
+    (app / "shipyard.toml").write_text(text + '\n[previews]\nbase = "staging"\n')
     return in_accounts(app / "shipyard.toml", accounts)
 
 
@@ -84,6 +86,37 @@ def test_the_local_edge_answers_for_the_custom_host(domains):
     with pytest.raises(urllib.error.HTTPError) as other:
         urllib.request.urlopen(urllib.request.Request(url + "/", headers={"Host": "shop.example.com"}))  # production's name
     assert other.value.code == 403
+
+
+def test_a_preview_has_a_host_of_its_own_under_the_bases_domain(domains):
+    # The base's certificate, alias and wildcard record cover every preview's host; the edge's functions take a
+    # request for pr-7.pv.<domain> to pr-7's paths: its files in the bucket, its header for its listener rules.
+    _, assemblies, sessions = domains
+    env, aws = assemblies["staging"].environment, sessions["staging"]
+    from shipyard.deploy.state import edge_outputs
+
+    host = "pr-7.pv.staging.shop.example.com"
+    outputs = aws.cloudformation("us-east-1").stack(env.names.global_stack).outputs
+    certificate = aws.call("acm", "DescribeCertificate", "us-east-1", CertificateArn=outputs[Output.CERTIFICATE_ARN])["Certificate"]
+    assert certificate["Status"] == "ISSUED" and "*.pv.staging.shop.example.com" in certificate["SubjectAlternativeNames"]
+    records = aws.route53().records(outputs[Output.HOSTED_ZONE_ID])
+    assert {r.type for r in records if r.name == "*.pv.staging.shop.example.com"} == {"A", "AAAA"}
+    aws.s3(env.region).put_object(edge_outputs(aws, env).site_bucket, "pv/pr-7/index.html", b"<title>pr-7</title>", content_type="text/html")
+    url = edge_url(aws, env)
+    with urllib.request.urlopen(urllib.request.Request(url + "/", headers={"Host": host})) as response:
+        assert b"<title>pr-7</title>" in response.read() and response.headers["X-Shipyard-Served-By"] == "s3"
+    # Its API path reaches the load balancer as pr-7's (no preview runs here: no rule of pr-7 answers it).
+    with pytest.raises(urllib.error.HTTPError) as unanswered:
+        urllib.request.urlopen(urllib.request.Request(url + "/api/info", headers={"Host": host}))
+    assert unanswered.value.code == 404
+    # The base's own host still reaches the base's rule (503: its service runs no task here, as nothing was
+    # released); a name two labels deep is no alias of the distribution.
+    with pytest.raises(urllib.error.HTTPError) as base:
+        urllib.request.urlopen(urllib.request.Request(url + "/api/info", headers={"Host": "staging.shop.example.com"}))
+    assert base.value.code == 503
+    with pytest.raises(urllib.error.HTTPError) as deeper:
+        urllib.request.urlopen(urllib.request.Request(url + "/", headers={"Host": f"a.{host}"}))
+    assert deeper.value.code == 403
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

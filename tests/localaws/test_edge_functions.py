@@ -56,3 +56,26 @@ def test_previews_functions_serve_each_previews_site_and_name_it_to_the_load_bal
     # What no preview can be named never reaches the load balancer.
     _, response, _ = _run_with_headers(api, "/pv/..%2F/api/x")
     assert edge_functions.response_parts(response)[0] == 404
+
+
+def test_with_a_domain_each_preview_has_a_host_that_goes_to_its_own_paths():
+    from shipyard.blueprint.edge import _preview_host_request
+
+    domain = "pv.staging.shop.example.com"
+    site = _viewer_request(spa=True, apex=None, previews=True, preview_domain=domain)
+    # Its site: the host's root is the preview's index, its files and app routes are its own.
+    assert _run(site, "/", host=f"pr-7.{domain}") == ("/pv/pr-7/index.html", None)
+    assert _run(site, "/app.js", host=f"PR-7.{domain}") == ("/pv/pr-7/app.js", None)
+    assert _run(site, "/cart", host=f"pr-7.{domain}") == ("/pv/pr-7/index.html", None)
+    assert _run(site, "/pv/pr-7/app.js", host=f"pr-7.{domain}") == ("/pv/pr-7/app.js", None)  # a link made with its prefix
+    # The base's own host is untouched; a host that names no possible preview is a 404 at the edge.
+    assert _run(site, "/cart", host="staging.shop.example.com") == ("/index.html", None)
+    for hostile in (f"a.b.{domain}", f"-x.{domain}", f"{'a' * 13}.{domain}"):
+        _, response = _run(site, "/", host=hostile)
+        assert edge_functions.response_parts(response)[0] == 404, hostile
+    # Its API: the preview's paths, with its name in the header its listener rules match.
+    api = _preview_host_request(domain)
+    path, response, headers = _run_with_headers(api, "/api/orders", host=f"pr-7.{domain}")
+    assert (path, response) == ("/pv/pr-7/api/orders", None) and headers["x-shipyard-preview"] == "pr-7"
+    path, response, headers = _run_with_headers(api, "/api/orders", host="staging.shop.example.com")
+    assert (path, response) == ("/api/orders", None) and "x-shipyard-preview" not in headers

@@ -133,11 +133,20 @@ def deploy_preview(config: Config, target: Target, given: str, *, images: dict[s
     prefix = f"{PREVIEW_SITE_PREFIX}{name}/"
     publish(aws, bucket=edge.site_bucket, region=base.region, distribution_id=edge.distribution_id, directory=config.site_directory,
             prefix=prefix)
-    url = f"{edge_url(aws, base)}{naming.preview_path(name)}/"
+    url = preview_url(aws, base, name)
     _gate(config, url.rstrip("/"), name)
     checks = check_previews(aws, base, [name])
     return DeployedPreview(name, base.name, url, stack.name, plan.expires, plan.new, dict(given_images), checks,
                            time.monotonic() - started)
+
+
+def preview_url(aws: Aws, base: Environment, name: str) -> str:
+    """Where viewers reach a preview: with the base's domain, on AWS, its own host (<name>.pv.<domain>, which the
+    base's certificate, aliases and wildcard record already cover); otherwise under its prefix on the base's edge (on
+    the embedded AWS always: its local edge answers on one address, where no such host resolves)."""
+    if base.domain and aws.target.emulator is None:
+        return f"https://{name}.{naming.preview_domain(base.domain)}/"
+    return f"{edge_url(aws, base)}{naming.preview_path(name)}/"
 
 
 def destroy_preview(config: Config, target: Target, given: str) -> DestroyedPreview:

@@ -40,11 +40,31 @@ PRICE_CLASSES = {
     "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
 }
 
-def _viewer_request(*, spa: bool, apex: str | None, previews: bool = False) -> str:
+def _preview_host(preview_domain: str) -> list[str]:
+    """JavaScript that takes a request for <name>.<preview domain> to the preview's own paths (/pv/<name>/...), which
+    is what its site files and its listener rules are under (a path already under them stays, so links an app makes
+    with its prefix work on its host too); a host that names no possible preview gets a 404. Other hosts (the base's
+    own) go on untouched."""
+    suffix = f".{preview_domain}"
+    return ["  var viewer = ((request.headers.host && request.headers.host.value) || '').toLowerCase();",
+            f"  if (viewer.length > {len(suffix)} && viewer.slice(-{len(suffix)}) === '{suffix}') {{",
+            f"    var preview = viewer.slice(0, -{len(suffix)});",
+            "    if (!/^[a-z][a-z0-9-]{0,11}$/.test(preview)) {",
+            "      return { statusCode: 404, statusDescription: 'Not Found' };",
+            "    }",
+            f"    var own = '{PREVIEW_PATH}/' + preview;",
+            "    if (request.uri !== own && request.uri.indexOf(own + '/') !== 0) { request.uri = own + request.uri; }",
+            f"    request.headers['{PREVIEW_HEADER}'] = {{ value: preview }};",
+            "  }"]
+
+
+def _viewer_request(*, spa: bool, apex: str | None, previews: bool = False, preview_domain: str | None = None) -> str:
     """One viewer-request function (CloudFront allows one per event): www -> apex redirect, a preview's site files
-    under its prefix (its index for the prefix itself, a redirect to add the slash relative URLs need), single-page-app
-    routes."""
+    under its prefix (its index for the prefix itself, a redirect to add the slash relative URLs need), or on its
+    host (preview_domain), single-page-app routes."""
     lines = ["function handler(event) {", "  var request = event.request;"]
+    if previews and preview_domain:
+        lines += _preview_host(preview_domain)
     if previews:
         lines += [f"  if (request.uri.indexOf('{PREVIEW_PATH}/') === 0) {{",
                   "    var parts = request.uri.split('/');",
@@ -64,6 +84,13 @@ def _viewer_request(*, spa: bool, apex: str | None, previews: bool = False) -> s
     if spa:  # paths without a file extension are app routes
         lines += ["  var last = request.uri.split('/').pop();", "  if (last.indexOf('.') === -1) { request.uri = '/index.html'; }"]
     return "\n".join([*lines, "  return request;", "}"])
+
+
+def _preview_host_request(preview_domain: str) -> str:
+    """The load balancer behaviours' function where previews have hosts: a preview host's request goes to the
+    preview's paths with its name in the header its listener rules match; the base's own requests pass untouched."""
+    return "\n".join(["function handler(event) {", "  var request = event.request;", *_preview_host(preview_domain),
+                      "  return request;", "}"])
 
 
 def _preview_request() -> str:
@@ -103,9 +130,11 @@ class Edge(Construct):
         origin_domain: str | None = None,
         workload_routes: tuple[str, ...] = (),
         previews: bool = False,
+        preview_domain: str | None = None,
     ) -> None:
         """previews: the distribution also serves previews under /pv/<name>/ (docs/previews.md): their site files
-        from the bucket's pv/<name>/ prefix, their load balancer paths with the header their rules match."""
+        from the bucket's pv/<name>/ prefix, their load balancer paths with the header their rules match.
+        preview_domain: and each on its own host, <name>.<preview_domain> (the certificate covers *.<preview_domain>)."""
         super().__init__(scope, id)
         self.bucket = private_bucket(
             self, "SiteBucket", bucket_name=bucket_name, retain=retain, versioned=True,
@@ -143,6 +172,11 @@ class Edge(Construct):
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
             response_headers_policy=security_headers,
             compress=True,
+            function_associations=[cloudfront.FunctionAssociation(
+                function=cloudfront.Function(self, "PreviewHostRequest", code=cloudfront.FunctionCode.from_inline(
+                    _preview_host_request(preview_domain)), runtime=cloudfront.FunctionRuntime.JS_2_0,
+                    comment="Send a preview's host to its paths and name it for its listener rules"),
+                event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)] if previews and preview_domain else None,
         )
         function_associations = None
         www = len(domain_names) > 1
@@ -150,12 +184,13 @@ class Edge(Construct):
             rewrite = cloudfront.Function(
                 self, "SpaRewrite" if not (www or previews) else "ViewerRequest",
                 code=cloudfront.FunctionCode.from_inline(_viewer_request(spa=spa_fallback, apex=domain_names[0] if www else None,
-                                                                         previews=previews)),
+                                                                         previews=previews, preview_domain=preview_domain)),
                 runtime=cloudfront.FunctionRuntime.JS_2_0,
                 comment="Redirect www to the domain; serve index.html for single-page-app routes",
             )
             function_associations = [cloudfront.FunctionAssociation(
                 function=rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)]
+        aliases = (f"*.{preview_domain}",) if previews and preview_domain else ()
         site_cache = cloudfront.CachePolicy(
             self, "SiteCache",
             comment="Static site: one day by default; fingerprinted assets carry their own max-age",
@@ -170,7 +205,7 @@ class Edge(Construct):
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             web_acl_id=web_acl_arn,
             enable_ipv6=True,
-            domain_names=list(domain_names) or None,
+            domain_names=[*domain_names, *aliases] or None,
             certificate=acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn) if certificate_arn else None,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate_arn else None,
             ssl_support_method=cloudfront.SSLMethod.SNI if certificate_arn else None,
@@ -194,7 +229,7 @@ class Edge(Construct):
         if zone_id and zone_name:
             zone = route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=zone_id, zone_name=zone_name)
             target = route53.RecordTarget.from_alias(route53_targets.CloudFrontTarget(self.distribution))
-            for index, name in enumerate(domain_names):
+            for index, name in enumerate([*domain_names, *aliases]):
                 route53.ARecord(self, f"Alias{index}", zone=zone, record_name=f"{name}.", target=target)
                 route53.AaaaRecord(self, f"AliasIpv6{index}", zone=zone, record_name=f"{name}.", target=target)
 

@@ -463,7 +463,7 @@ class GlobalStack(_EnvironmentStack):
                              emails=env.alert_emails)
         self.domain = None
         if env.domain:
-            self.domain = Domain(self, "Domain", names=env.domain_names, zone_name=env.zone_name, zone_id=env.hosted_zone_id)
+            self.domain = Domain(self, "Domain", names=env.certified_names, zone_name=env.zone_name, zone_id=env.hosted_zone_id)
             CfnOutput(self, Output.CERTIFICATE_ARN, value=self.domain.certificate.ref)
             if self.domain.zone_id:
                 CfnOutput(self, Output.HOSTED_ZONE_ID, value=self.domain.zone_id)
@@ -500,7 +500,7 @@ class EdgeStack(_EnvironmentStack):
             retain=env.deletion_protection or _adopted(names, "site_bucket"),
             access_logs_bucket=names.logs_bucket, origin_domain=env.origin_domain,
             workload_routes=tuple(route for workload in settings.web_services.values() for route in workload.routes),
-            previews=settings.hosts_previews,
+            previews=settings.hosts_previews, preview_domain=env.preview_domain,
         )
         self.add_stack_dependency(foundation)
         grant_invalidation(self, "DeployRoleInvalidation", deploy_role_name=names.deploy_role,

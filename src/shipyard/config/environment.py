@@ -283,6 +283,8 @@ class Environment(EnvironmentInput):
     architecture: Literal["x86_64", "arm64"]
     names: naming.Names
     production: bool
+    # [previews]' base with a domain: each preview's host is <name>.<preview_domain> (set by the loader).
+    preview_domain: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -301,6 +303,11 @@ class Environment(EnvironmentInput):
             return ()
         return (self.domain, f"www.{self.domain}") if self.www else (self.domain,)
 
+    @property
+    def certified_names(self) -> tuple[str, ...]:
+        """The names the distribution answers for and its certificate covers: the domain's, and previews' hosts."""
+        return (*self.domain_names, *((f"*.{self.preview_domain}",) if self.preview_domain else ()))
+
     def preview(self, name: str) -> Environment:
         """A preview environment inside this one (a [previews] base): named <base>-pv-<name>, in this account and
         region, every workload once on Fargate's smallest size, on Spot where this environment is, awake always, its
@@ -308,6 +315,7 @@ class Environment(EnvironmentInput):
         environment = naming.preview_environment(self.name, name)
         return self.model_copy(update={
             "name": environment, "names": naming.Names(self.names.app, environment, self.account), "production": False,
+            "preview_domain": None,
             "cpu": PREVIEW_CPU, "memory": PREVIEW_MEMORY, "desired_count": 1, "max_count": 1, "services": {}, "jobs": {},
             "deletion_protection": False, "log_retention_days": PREVIEW_LOG_RETENTION_DAYS, "awake": None, "waf": False,
             "ecs_exec": False, "adopted": None})

@@ -130,6 +130,9 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
                      f"{', '.join(envs_raw)}")
     elif previews is not None and previews.base in environments and environments[previews.base].is_production:
         problems.add(f"previews.base: {previews.base!r} is a production environment; previews run beside a non-production one")
+    elif previews is not None and previews.base in environments and environments[previews.base].domain:
+        base = environments[previews.base]
+        environments[previews.base] = base.model_copy(update={"preview_domain": naming.preview_domain(base.domain)})
     problems.raise_any()
     assert app and service and site and checks and tables.get("release")  # every None above added a problem
     return Config(path=path.resolve(), app=app, service=service, site=site, environments=environments, checks=checks,

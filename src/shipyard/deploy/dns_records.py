@@ -93,7 +93,7 @@ def records_to_create(aws: Aws, env: Environment) -> list[DnsRecord]:
     if balancer and env.origin_domain:
         records.append(DnsRecord(env.origin_domain, "CNAME", balancer, "the name CloudFront reaches the load balancer by over TLS"))
     distribution = edge_outputs(aws, env).domain
-    for name in env.domain_names:
+    for name in env.certified_names:  # with previews, also *.pv.<domain>: every preview host
         records.append(DnsRecord(name, "CNAME", distribution,
                                  "viewers; at a zone apex use your provider's ALIAS/ANAME, as a CNAME cannot sit there"))
     return records

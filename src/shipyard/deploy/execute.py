@@ -112,7 +112,7 @@ def deploy(aws: Aws, assembly: EnvironmentAssembly, options: DeployOptions) -> l
     def run(step: StackStep) -> StackResult:
         watch = None
         if env.domain and env.dns == "external":  # the stacks whose certificates wait on records made by hand
-            names = {env.names.global_stack: env.domain_names, env.names.foundation_stack: (env.origin_domain,)}.get(step.stack.name)
+            names = {env.names.global_stack: env.certified_names, env.names.foundation_stack: (env.origin_domain,)}.get(step.stack.name)
             watch = ValidationWatch(aws, env, step.stack.name, step.stack.region, names) if names else None
         result = _deploy_step(aws, step, outputs_of, confirmed, watch)
         state = aws.cloudformation(step.stack.region).stack(step.stack.name)

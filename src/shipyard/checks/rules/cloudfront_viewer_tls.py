@@ -62,22 +62,23 @@ class CloudFrontViewerTls(Rule):
                                "; ".join(problems) or "no custom domain (the cloudfront.net name)")
         arn = config.certificate_arn
         problems = viewer_tls_problems(config.document, certificate_region=arn.split(":")[3] if arn.startswith("arn:") else None)
-        if config.aliases != set(env.domain_names):
-            problems.append(f"aliases are {sorted(config.aliases)}, not {list(env.domain_names)}")
+        if config.aliases != set(env.certified_names):
+            problems.append(f"aliases are {sorted(config.aliases)}, not {list(env.certified_names)}")
         if arn:
             certificate = live.aws.acm().certificate(arn)
-            problems += _certificate_problems(certificate, env.domain_names)
+            problems += _certificate_problems(certificate, env.certified_names)
             if env.dns == "external":  # the records live outside this account: ACM's view of them is what can be read
                 problems += _external_validation_problems(certificate)
             else:
                 zone = live.aws.cloudformation(GLOBAL_REGION).stack(env.names.global_stack)
                 zone_id = zone.outputs.get(Output.HOSTED_ZONE_ID) if zone else None
                 if zone_id:
-                    problems += _dns_problems(live.aws.route53().records(zone_id), certificate, live.distribution_domain, env.domain_names)
+                    problems += _dns_problems(live.aws.route53().records(zone_id), certificate, live.distribution_domain,
+                                              env.certified_names)
         routed = ("validation records seen by ACM; viewer records are at your DNS provider, not checked here"
                   if env.dns == "external" else "A/AAAA to the distribution")
         return LiveFinding(not problems, arn or f"distribution {live.distribution_id}",
-                           "; ".join(problems) or f"{', '.join(env.domain_names)}: certificate ISSUED, TLSv1.2_2021, {routed}")
+                           "; ".join(problems) or f"{', '.join(env.certified_names)}: certificate ISSUED, TLSv1.2_2021, {routed}")
 
 
 

@@ -120,7 +120,10 @@ class Certificate(Handler, CloudFormationModel):
         backend = acm_backends[account_id][region_name]
         arn = backend.request_certificate(props["DomainName"], None, props.get("SubjectAlternativeNames") or [], [])
         certificate = backend.get_certificate(arn)
-        zones = {o["DomainName"]: o["HostedZoneId"] for o in props.get("DomainValidationOptions", []) if o.get("HostedZoneId")}
+        # A wildcard name is validated by its base name's record (ACM user guide, "DNS validation": *.example.com
+        # and example.com share one CNAME), which is what ACM asks for.
+        zones = {o["DomainName"].removeprefix("*."): o["HostedZoneId"] for o in props.get("DomainValidationOptions", [])
+                 if o.get("HostedZoneId")}
         if not zones:  # DNS lives elsewhere: the stack waits (stabilize.py) while people create the records
             return cls(arn, region_name, awaiting_dns=True, account=account_id)
         for record in validation_records(certificate):

@@ -15,8 +15,8 @@ distribution's own configuration, read through the emulated CloudFront, S3, ELB 
   above the limit. AWS's managed rule groups are AWS's own rules and are not evaluated here.
 - CloudFront speaks HTTPS to viewers; the local edge speaks HTTP and says so instead of pretending:
   `X-Shipyard-Viewer-Protocol` carries the behaviour's viewer protocol policy.
-- It answers for the distribution's own domain and its aliases (the Host header), and like CloudFront refuses
-  other names (403); the behaviour's response-headers policy (HSTS, CSP, ...) is applied to every answer.
+- It answers for the distribution's own domain and its aliases (the Host header; a wildcard alias for one label
+  more), and like CloudFront refuses other names (403); the behaviour's response-headers policy (HSTS, CSP, ...) is applied to every answer.
 - A behaviour's viewer-request CloudFront Function runs on the function's own code (edge_functions.py): it may
   rewrite the URI (single-page-app routes) or answer itself (the www redirect); the behaviour stays the one the
   viewer's path chose, as on CloudFront.
@@ -206,7 +206,9 @@ class _Edge:
         if name in ("127.0.0.1", "localhost", ""):
             return True
         aliases = (self.config().get("Aliases") or {}).get("Items") or []
-        return name in {*(a.lower() for a in aliases), self._domain().lower()}
+        # A wildcard alias (*.pv.example.com) answers for one label more here: the certificate's wildcard covers no
+        # more than that, so deeper names would fail TLS on CloudFront.
+        return name == self._domain().lower() or any(_certifies(alias, name) for alias in aliases)
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         edge = self
