@@ -110,7 +110,7 @@ class _Rollout:
 
 _lock = threading.RLock()
 _rollouts: dict[tuple[str, str, str, str], _Rollout] = {}
-_targets: dict[tuple[str, str], _Target] = {}  # (task ARN, target group ARN) -> its registration
+_targets: dict[str, dict[str, _Target]] = {}  # task ARN -> target group ARN -> its registration
 _scheduler: threading.Thread | None = None
 _stopping = threading.Event()
 
@@ -258,7 +258,7 @@ def _start_tasks(rollout: _Rollout, deployment: _Deployment, count: int) -> None
             target = _Target(task, group, task.host_port_of(container))
             if pace.aws_pace():  # Fargate's start (ENI, image pull) before the first health check
                 target.registered += local_seconds(pace.LATENCIES["fargate task start"].seconds)
-            _targets[(task.arn, group)] = target
+            _targets.setdefault(task.arn, {})[group] = target
             threading.Thread(target=_health_checks, args=(rollout, target), daemon=True, name=f"health-{task.id}").start()
     _note(rollout, f"has started {len(started)} tasks: {', '.join(f'(task {t})' for t in started)}.")
 
@@ -369,7 +369,11 @@ def _retire(rollout: _Rollout, task: Task, reason: str) -> None:
 
 def _registrations(task: Task) -> list[_Target]:
     """The task's registrations, one per target group of its service."""
-    return [t for (arn, _), t in _targets.items() if arn == task.arn]
+    return list(_targets.get(task.arn, {}).values())
+
+
+def _every_target() -> list[_Target]:
+    return [t for registrations in _targets.values() for t in registrations.values()]
 
 
 def _deregistration_delay(rollout: _Rollout, group_arn: str) -> float:
@@ -391,7 +395,7 @@ def _shift(rollout: _Rollout, group: str | None) -> None:
 
 def _tick(rollout: _Rollout) -> None:
     now = time.monotonic()
-    for target in [t for t in _targets.values() if t.state == "draining" and t.drained_at is not None and now >= t.drained_at]:
+    for target in [t for t in _every_target() if t.state == "draining" and t.drained_at is not None and now >= t.drained_at]:
         target.drained_at = None
         if all(t.drained_at is None for t in _registrations(target.task)):  # drained from every group it was in
             task_runtime.stop(target.task, target.task.stopped_reason or "Task stopped by ECS")
@@ -565,14 +569,14 @@ def target_health(account: str, region: str, target_group_arn: str) -> list[dict
             return None
         return [{"Target": {"Id": "127.0.0.1", "Port": t.port}, "HealthCheckPort": str(t.port),
                  "TargetHealth": {"State": t.state, **({"Reason": t.reason, "Description": t.description} if t.reason else {})}}
-                for t in _targets.values() if t.group == target_group_arn and t.task.last_status != "STOPPED"
+                for t in _every_target() if t.group == target_group_arn and t.task.last_status != "STOPPED"
                 and (t.task.account, t.task.region) == (account, region)]
 
 
 def healthy_targets(account: str, region: str, target_group_arn: str) -> list[int]:
     """Loopback ports of this target group's healthy targets (the local edge routes to them)."""
     with _lock:
-        return [t.port for t in _targets.values()
+        return [t.port for t in _every_target()
                 if t.group == target_group_arn and t.state == "healthy" and (t.task.account, t.task.region) == (account, region)]
 
 
