@@ -170,9 +170,10 @@ class PreviewStack(Stack):
             made = self.database.add_to(self.task_definition, name=DATABASE_CONTAINER, log_group=primary.log_group, essential=False)
             ready = primary.migrations or made
             if primary.migrations:
-                primary.migrations.add_container_dependencies(ecs.ContainerDependency(container=made, condition=ecs.ContainerDependencyCondition.SUCCESS))
+                primary.migrations.add_container_dependencies(
+                    ecs.ContainerDependency(container=made, condition=ecs.ContainerDependencyCondition.SUCCESS))
             for name in running:
-                if self.workloads[name].container is not ready and not (name == PRIMARY and primary.migrations):
+                if not (name == PRIMARY and primary.migrations):  # [service]'s container waits for its migrations already
                     self.workloads[name].container.add_container_dependencies(
                         ecs.ContainerDependency(container=ready, condition=ecs.ContainerDependencyCondition.SUCCESS))
         self.service = PreviewService(self, "Service", service_name=primary_names.service, cluster=cluster.ref,
