@@ -149,6 +149,7 @@ def _schedule() -> None:
     while not _stopping.wait(TICK):
         with _lock:
             rollouts = list(_rollouts.values())
+            _drained(time.monotonic())
         for rollout in rollouts:
             try:
                 with _lock:
@@ -393,12 +394,22 @@ def _shift(rollout: _Rollout, group: str | None) -> None:
                 target["Weight"] = 100 if target["TargetGroupArn"] == group else 0
 
 
+def _drained(now: float) -> None:
+    """Targets whose deregistration delay is over: their task stops once it has drained from every group it was in.
+    A stopped task's registrations go (DescribeTargetHealth no longer lists them), so each tick looks at live ones only."""
+    for arn, registrations in list(_targets.items()):
+        targets = registrations.values()
+        for target in targets:
+            if target.state == "draining" and target.drained_at is not None and now >= target.drained_at:
+                target.drained_at = None
+                if all(t.drained_at is None for t in targets):
+                    task_runtime.stop(target.task, target.task.stopped_reason or "Task stopped by ECS")
+        if all(t.task.last_status == "STOPPED" and t.drained_at is None for t in targets):
+            del _targets[arn]
+
+
 def _tick(rollout: _Rollout) -> None:
     now = time.monotonic()
-    for target in [t for t in _every_target() if t.state == "draining" and t.drained_at is not None and now >= t.drained_at]:
-        target.drained_at = None
-        if all(t.drained_at is None for t in _registrations(target.task)):  # drained from every group it was in
-            task_runtime.stop(target.task, target.task.stopped_reason or "Task stopped by ECS")
     primary = rollout.deployments[0]
     if primary.rollout == "COMPLETED":
         _replace_stopped(rollout, primary, now)
