@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from collections import Counter
 from pathlib import Path
 
@@ -17,15 +18,22 @@ def _modules() -> list[Path]:
     return sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def _imports(path: Path) -> set[str]:
+@functools.cache
+def _nodes(path: Path) -> tuple[ast.AST, ...]:
+    """Every node of the module's syntax tree, parsed once for all the tests here."""
+    return tuple(ast.walk(ast.parse(path.read_text())))
+
+
+@functools.cache
+def _imports(path: Path) -> frozenset[str]:
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _nodes(path):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
             names |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return names
+    return frozenset(names)
 
 
 def test_only_the_composition_root_imports_the_embedded_aws():
@@ -82,7 +90,7 @@ def test_no_aws_operation_is_spelled_outside_the_aws_boundary():
         parts = path.relative_to(SRC).parts
         if parts[0] in ("aws", "localaws", "blueprint"):
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in _nodes(path):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in operations:
                 found.append(f"{path.relative_to(SRC)}:{node.lineno} {node.value}")
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("call", "paginate") \
@@ -94,7 +102,7 @@ def test_no_aws_operation_is_spelled_outside_the_aws_boundary():
 def test_every_aws_operation_is_written_once():
     spelled = Counter()
     for path in (SRC / "aws").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in _nodes(path):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("_call", "_pages", "_found", "call") \
                     and node.args and isinstance(node.args[0], ast.Constant):
                 key = (node.args[0].value, node.args[1].value) if node.func.attr == "call" else (path.stem, node.args[0].value)
