@@ -18,6 +18,7 @@ from typing import Any
 from shipyard.errors import ShipyardError, UsageError
 from shipyard.localaws.cloudformation import drift
 from shipyard.localaws.core import own_api, pace, registry, unimplemented
+from shipyard.localaws.core.base import patch
 from shipyard.localaws.ecr.scans import register_scan
 
 # Credentials the embedded AWS accepts; they are not secrets and work nowhere else.
@@ -32,6 +33,11 @@ def register_handlers() -> None:
         from moto.cloudformation import parsing
 
         registry.load()
+        from moto.core import responses
+
+        if not hasattr(responses.method_names_from_class, "cache_info"):
+            patch(responses, "method_names_from_class", functools.cache(responses.method_names_from_class),
+                  corrects="moto lists a response class's methods (inspect.getmembers) on every request; a class's do not change")
     # moto caches its type map on first use; drop a map built before our import.
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
