@@ -117,7 +117,10 @@ def test_logs_follow_on_aws_tails_live_and_stops_cleanly_on_ctrl_c(ci):
     import threading
     import time
 
-    process = subprocess.Popen(["bash", "-c", "exec shipyard logs staging --aws --follow"], **ci.popen("staging"))
+    # Its events go to stdout, which nothing here reads: to a pipe, a worker's ten minutes of staging's logs would fill
+    # it (64 KiB) and block the command before it says "(live tail)".
+    process = subprocess.Popen(["bash", "-c", "exec shipyard logs staging --aws --follow"],
+                               **{**ci.popen("staging"), "stdout": subprocess.DEVNULL})
     assert process.stderr is not None
     lines: queue.Queue[str] = queue.Queue()  # read beside the wait, so a command that says nothing fails, not hangs
     threading.Thread(target=lambda: [lines.put(line) for line in iter(process.stderr.readline, "")], daemon=True).start()
