@@ -18,6 +18,7 @@ shipyard.toml) and declares the values it takes from other stacks' outputs
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,16 +115,13 @@ class Settings:
         that no workload has (the preview tells it in PORT; docs/previews.md)."""
         own = [(PRIMARY, self.service.port), *((n, w.container_port) for n, w in sorted(self.workloads.items())
                                                if w.kind in ("web", "backend"))]
+        owned = {port for _, port in own}  # no workload is moved onto a port another has of its own
         ports: dict[str, int] = {}
         for name, port in own:
-            if port not in ports.values():
-                ports[name] = port
-        for name, port in own:
-            while name not in ports:
-                port += 1
-                if port not in ports.values() and port not in dict(own).values():
-                    ports[name] = port
-        return dict(sorted(ports.items(), key=lambda item: [n for n, _ in own].index(item[0])))
+            if port in ports.values():
+                port = next(p for p in itertools.count(port + 1) if p not in owned and p not in ports.values())
+            ports[name] = port
+        return ports
 
 
 class _EnvironmentStack(Stack):

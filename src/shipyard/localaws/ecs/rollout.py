@@ -98,9 +98,9 @@ class _Rollout:
     strategy: str = "ROLLING"  # or BLUE_GREEN
     rule: str | None = None  # blue/green: the production listener rule whose weights move traffic
     alternate_group: str | None = None
-    # Rolling: the service's other load balancer entries (target group, container name), which each task also joins
-    # (a service may have several: ECS developer guide, "Register multiple target groups with a service").
-    more_groups: list[tuple[str, str | None]] = field(default_factory=list)
+    # Rolling: the service's other load balancer entries' target groups, which each task also joins (a service may
+    # have several: ECS developer guide, "Register multiple target groups with a service").
+    more_groups: list[str] = field(default_factory=list)
     containers: dict[str, str] = field(default_factory=dict)  # target group ARN -> the container its entry names
     bake: float = 0.0  # blue/green: seconds (on AWS) blue keeps running after the traffic shift
     events: list[str] = field(default_factory=list)
@@ -197,7 +197,7 @@ def begin(service: Any, previous_task_definition: str | None, target_group: str 
         if existing is not None:
             rollout.events = existing.events
         entries = [lb for lb in service.load_balancers or [] if lb.get("targetGroupArn")]
-        rollout.more_groups = [(lb["targetGroupArn"], lb.get("containerName")) for lb in entries[1:]]
+        rollout.more_groups = [lb["targetGroupArn"] for lb in entries[1:]]
         rollout.containers = {lb["targetGroupArn"]: lb.get("containerName") for lb in entries if lb.get("containerName")}
         new_group = target_group
         if configuration.get("strategy") == "BLUE_GREEN" and advanced:
@@ -254,9 +254,8 @@ def _start_tasks(rollout: _Rollout, deployment: _Deployment, count: int) -> None
         for container in task.checked:
             threading.Thread(target=_container_checks, args=(rollout, deployment, task, container), daemon=True,
                              name=f"container-health-{task.id}").start()
-        groups = [(deployment.group, rollout.containers.get(deployment.group)), *rollout.more_groups] if deployment.group else []
-        for group, container in groups if task.last_status != "STOPPED" else []:
-            target = _Target(task, group, task.host_port_of(container))
+        for group in [deployment.group, *rollout.more_groups] if deployment.group and task.last_status != "STOPPED" else []:
+            target = _Target(task, group, task.host_port_of(rollout.containers.get(group)))
             if pace.aws_pace():  # Fargate's start (ENI, image pull) before the first health check
                 target.registered += local_seconds(pace.LATENCIES["fargate task start"].seconds)
             _targets.setdefault(task.arn, {})[group] = target
@@ -574,7 +573,7 @@ def target_health(account: str, region: str, target_group_arn: str) -> list[dict
     """Health of the service tasks registered in this target group, or None when no service owns it."""
     with _lock:
         owned = any((r.account, r.region) == (account, region)
-                    and target_group_arn in (r.target_group, r.alternate_group, *(group for group, _ in r.more_groups))
+                    and target_group_arn in (r.target_group, r.alternate_group, *r.more_groups)
                     for r in _rollouts.values())
         if not owned:
             return None
